@@ -1,0 +1,109 @@
+using Cordon.Incidents;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Cordon.Alerts;
+
+public static class IntakeOutcomes
+{
+    public const string Started = "started";
+    public const string Merged = "merged";
+    public const string Duplicate = "duplicate";
+}
+
+public sealed record IntakeResult(string IncidentId, string Outcome);
+
+/// <summary>
+/// The one way an alert enters Cordon, whatever carried it (HTTP, Service Bus, the monitor):
+/// a re-sent alert is a duplicate and starts nothing; an alert for a subject with an open incident
+/// is merged into it; otherwise a new incident starts. Safe under concurrent and repeated delivery.
+/// </summary>
+public sealed class AlertIntake(TimeProvider time, ILogger<AlertIntake> logger)
+{
+    const int MaxAttempts = 8;
+
+    static readonly OrchestrationRuntimeStatus[] AnyStatus =
+    [
+        OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended,
+        OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated,
+    ];
+
+    public async Task<IntakeResult> SubmitAsync(DurableTaskClient client, RiskAlert alert, CancellationToken cancellationToken)
+    {
+        string key = IncidentRun.AlertKey(alert);
+        string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
+        for (int attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var incidents = await ListAsync(client, prefix, cancellationToken);
+            if (incidents.FirstOrDefault(i => i.AlertIds.Contains(key)) is { } seen)
+            {
+                return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
+            }
+
+            if (incidents.FirstOrDefault(i => i.IsOpen) is { } open)
+            {
+                await client.RaiseEventAsync(open.Id, IncidentEvents.AlertMerged, alert, cancellationToken);
+                return Result(open.Id, IntakeOutcomes.Merged, alert);
+            }
+
+            int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
+            string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            try
+            {
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime);
+                await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
+                    new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
+                return Result(id, IntakeOutcomes.Started, alert);
+            }
+            catch (Exception ex) when (IsAlreadyExists(ex))
+            {
+                // Another delivery won the race for this id: look again, it is now a merge or a duplicate.
+                logger.LogDebug("Incident {IncidentId} was started concurrently; re-reading (attempt {Attempt})", id, attempt);
+            }
+        }
+
+        throw new InvalidOperationException($"could not place alert {alert.AlertId} after {MaxAttempts} attempts: incidents of this subject keep changing");
+    }
+
+    IntakeResult Result(string id, string outcome, RiskAlert alert)
+    {
+        logger.LogInformation("Alert {AlertId} from {Source}: {Outcome} {IncidentId}", alert.AlertId, alert.Source, outcome, id);
+        return new IntakeResult(id, outcome);
+    }
+
+    static bool IsAlreadyExists(Exception ex) =>
+        (ex is Grpc.Core.RpcException rpc && rpc.StatusCode == Grpc.Core.StatusCode.AlreadyExists) ||
+        (ex is InvalidOperationException && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase));
+
+    sealed record Known(string Id, int Sequence, bool IsOpen, HashSet<string> AlertIds);
+
+    static async Task<List<Known>> ListAsync(DurableTaskClient client, string prefix, CancellationToken cancellationToken)
+    {
+        var list = new List<Known>();
+        var query = new OrchestrationQuery { InstanceIdPrefix = prefix, FetchInputsAndOutputs = true, PageSize = 100 };
+        await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            if (!int.TryParse(m.InstanceId.AsSpan(prefix.Length), out int seq))
+            {
+                continue;
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
+            {
+                ids.Add(IncidentRun.AlertKey(input.Alert));
+            }
+
+            if (m.SerializedCustomStatus is not null && m.ReadCustomStatusAs<IncidentStatus>() is { } status)
+            {
+                ids.UnionWith(status.AlertIds);
+            }
+
+            bool open = m.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
+            list.Add(new Known(m.InstanceId, seq, open, ids));
+        }
+
+        return list;
+    }
+}

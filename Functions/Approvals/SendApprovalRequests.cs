@@ -1,0 +1,53 @@
+using Cordon.Connectors;
+using Cordon.Notification;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Approvals;
+
+/// <summary>Mails each approver of a gate step a personal, signed link.</summary>
+public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens tokens, IOptions<ApprovalOptions> options)
+    : TaskActivity<ApprovalRequest, int>
+{
+    [Function(nameof(SendApprovalRequests))]
+    public Task<int> Run([ActivityTrigger] ApprovalRequest request) => RunAsync(ActivityContexts.For(nameof(SendApprovalRequests)), request);
+
+    public override async Task<int> RunAsync(TaskActivityContext context, ApprovalRequest request)
+    {
+        foreach (string approver in request.Approvers)
+        {
+            string token = tokens.Create(new ApprovalClaims(request.IncidentId, request.GateId, ApproverIdentity.Hash(approver), new DateTimeOffset(request.ExpiresAt, TimeSpan.Zero)));
+            string link = $"{options.Value.BaseUrl.TrimEnd('/')}/api/approvals/{token}";
+            ApprovalSummary s = request.Summary;
+            string title = (request.IsEscalation ? "Escalated: " : "") + GateTitle(request.Gate) + $" — {s.Severity} risk at {s.SiteName}";
+            var (html, text) = MailLayout.Render(
+                title,
+                $"{(request.IsEscalation ? "The previous approvers did not decide in time. " : "")}You are asked as {request.Role} to decide for incident {request.IncidentId}. " +
+                "Open the link to review the facts; nothing is decided until you press a button on that page.",
+                [
+                    ("Agent", s.SubjectName is null ? s.Subject : $"{s.SubjectName} ({s.Subject})"),
+                    ("Vendor / site", $"{s.VendorName} / {s.SiteName}"),
+                    ("Severity", $"{s.Severity} (score {s.RiskScore:0})"),
+                    ("Indicators", string.Join("; ", s.Indicators)),
+                    ("Already done", s.ContainmentDone),
+                    ("Decide by", $"{request.ExpiresAt:yyyy-MM-dd HH:mm} UTC"),
+                ],
+                [new MailAction("Review and decide", link)],
+                "This link is personal and signed; do not forward it. It stops working when the gate closes or at the time above.");
+            await email.SendAsync(new EmailMessage([approver], title, html, text, "approval-request",
+                new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
+                CancellationToken.None);
+        }
+
+        return request.Approvers.Count;
+    }
+
+    public static string GateTitle(string gate) => gate switch
+    {
+        "confirm" => "Confirm insider incident",
+        "notify" => "Approve client notice",
+        "vendorOffboarding" => "Approve vendor site offboarding",
+        _ => $"Decide gate {gate}",
+    };
+}

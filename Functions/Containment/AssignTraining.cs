@@ -1,0 +1,32 @@
+using Cordon.Connectors;
+using Cordon.Notification;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Containment;
+
+/// <summary>Assigns ethics and anti-bribery training to the site team through the vendor's contacts.</summary>
+public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> world) : TaskActivity<TrainingRequest, int>
+{
+    [Function(nameof(AssignTraining))]
+    public Task<int> Run([ActivityTrigger] TrainingRequest request) => RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
+
+    public override async Task<int> RunAsync(TaskActivityContext context, TrainingRequest request)
+    {
+        var site = world.Value.World.FindSite(request.SiteId);
+        int agents = site?.Site.AgentCount ?? 0;
+        if (request.VendorContacts.Count > 0)
+        {
+            string title = $"Mandatory ethics and anti-bribery training for site {site?.Site.Name ?? request.SiteId}";
+            var (html, text) = MailLayout.Render(title,
+                $"Following a confirmed insider incident ({request.IncidentId}) at your site, every agent of the site must complete the ethics and anti-bribery training within 14 days.",
+                [("Site", site?.Site.Name ?? request.SiteId), ("Agents", agents.ToString(System.Globalization.CultureInfo.InvariantCulture))], [],
+                "Reply to this message with the completion report.");
+            await email.SendAsync(new EmailMessage(request.VendorContacts, title, html, text, "training",
+                new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["kind"] = "training" }), CancellationToken.None);
+        }
+
+        return agents;
+    }
+}

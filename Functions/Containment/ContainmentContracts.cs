@@ -1,0 +1,28 @@
+using Cordon.Incidents;
+
+namespace Cordon.Containment;
+
+public sealed record ContainRequest(string IncidentId, string UserPrincipalName, IReadOnlyList<string> PrivilegedGroups, IReadOnlyList<AffectedClient> Clients);
+
+/// <summary>Exactly what containment changed, so a false positive can be restored to the letter.</summary>
+public sealed record ContainmentRecord(
+    string IncidentId,
+    string UserPrincipalName,
+    bool WasEnabled,
+    IReadOnlyList<string> RemovedGroups,
+    bool SessionsRevoked,
+    DateTime ContainedAt,
+    IReadOnlyList<SessionKill> SessionKills);
+
+public sealed record SessionKill(string ClientId, bool Acknowledged, DateTime? AcknowledgedAt, string Detail);
+
+public sealed record RestoreResult(bool Reenabled, IReadOnlyList<string> RestoredGroups);
+
+public sealed record RevokeRequest(string IncidentId, string UserPrincipalName);
+
+public sealed record RevocationRecord(IReadOnlyList<string> RemovedGroups, IReadOnlyList<string> RemovedLicences, IReadOnlyList<string> RemovedAppRoles);
+
+public sealed record TrainingRequest(string IncidentId, string VendorId, string SiteId, IReadOnlyList<string> VendorContacts);
+
+/// <summary>The snapshot taken before containment touches anything; written once, so a retry reuses it.</summary>
+internal sealed record ContainmentPlan(bool WasEnabled, IReadOnlyList<string> GroupsToRemove);

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Cordon.Alerts;
+using Cordon.Connectors;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+
+namespace Cordon.Evidence;
+
+public sealed record PreserveRequest(string IncidentId, RiskAlert Alert, string Reason);
+
+public sealed record EvidenceSummary(int Items, IReadOnlyList<string> Names);
+
+/// <summary>
+/// Preserves what the alert points at and what the directory knows about the subject, each item
+/// hashed into the store's manifest with a chain-of-custody entry. Write-once names make a retry harmless.
+/// </summary>
+public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl access) : TaskActivity<PreserveRequest, EvidenceSummary>
+{
+    [Function(nameof(PreserveEvidence))]
+    public Task<EvidenceSummary> Run([ActivityTrigger] PreserveRequest request) => RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+
+    public override async Task<EvidenceSummary> RunAsync(TaskActivityContext context, PreserveRequest request)
+    {
+        CancellationToken ct = CancellationToken.None;
+        string key = Safe(request.Alert.Source + "-" + request.Alert.AlertId);
+        var names = new List<string>();
+
+        async Task Put(string name, object content, string action)
+        {
+            EvidenceItem item = await evidence.PutAsync(request.IncidentId, name, JsonSerializer.SerializeToUtf8Bytes(content, World.Json), "application/json", ct);
+            await evidence.AppendCustodyAsync(request.IncidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
+            names.Add(item.Name);
+        }
+
+        await Put($"alert-{key}.json", request.Alert, $"collected alert ({request.Reason})");
+        await Put($"indicators-{key}.json", request.Alert.Indicators, "collected indicators");
+        if (request.Alert.Evidence.Count > 0)
+        {
+            await Put($"evidence-refs-{key}.json", request.Alert.Evidence, "recorded producer evidence references");
+        }
+
+        AccessSnapshot directory = await access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, ct);
+        await Put($"directory-{key}.json", directory, "collected directory record of the subject");
+        return new EvidenceSummary(names.Count, names);
+    }
+
+    static string Safe(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').Take(120).ToArray());
+}

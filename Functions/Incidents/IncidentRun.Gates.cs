@@ -1,0 +1,185 @@
+using Cordon.Approvals;
+using Cordon.Monitoring;
+using Cordon.Policy;
+using Microsoft.DurableTask;
+
+namespace Cordon.Incidents;
+
+internal enum GateOutcome { Approved, Rejected, Expired }
+
+internal sealed record GateResult(GateOutcome Outcome, IReadOnlyList<Vote> Votes, bool Escalate);
+
+internal sealed partial class IncidentRun
+{
+    /// <summary>
+    /// A human decision point. Asks each role of the chain in turn (escalating on each step timeout),
+    /// and enforces the rules here, in the orchestration, the source of truth: only current approvers
+    /// count, the subject never decides their own incident, a quorum needs distinct people, and every
+    /// refused attempt is answered and changes nothing.
+    /// </summary>
+    async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders)
+    {
+        string gateId = $"{gate}-{++gateCounter}";
+        string subjectHash = ApproverIdentity.Hash(status.Subject);
+        var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
+        var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
+        bool escalate = false;
+
+        for (int step = 0; step < gatePolicy.Chain.Count; step++)
+        {
+            string role = gatePolicy.Chain[step];
+            if (step > 0 && !gatePolicy.EarlierLinksStayValid)
+            {
+                eligible.Clear();
+            }
+
+            var asked = new List<string>();
+            foreach (string approver in Plan.Approvers.TryGetValue(role, out var list) ? list : [])
+            {
+                string hash = ApproverIdentity.Hash(approver);
+                if (hash == subjectHash)
+                {
+                    Record("approver skipped", $"{role} {approver} is the subject of this incident and cannot decide it");
+                    continue;
+                }
+
+                if (eligible.TryAdd(hash, approver))
+                {
+                    asked.Add(approver);
+                }
+            }
+
+            DateTime stepEnds = Now + gatePolicy.StepTimeout;
+            // A link works until the gate's last possible moment (or this step's end when earlier links lapse).
+            DateTime linkExpiry = gatePolicy.EarlierLinksStayValid
+                ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
+                : stepEnds;
+            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList());
+
+            if (asked.Count == 0)
+            {
+                Record(step == 0 ? "gate opened" : "escalated", $"{gate}: no eligible approver in role {role}");
+            }
+            else
+            {
+                await StepAsync(nameof(SendApprovalRequests), () => context.CallActivityAsync<int>(nameof(SendApprovalRequests),
+                    new ApprovalRequest(IncidentId, gateId, gate, role, asked, linkExpiry, step > 0, Summary()), Retry()));
+                Record(step == 0 ? "gate opened" : "escalated",
+                    $"{gate}: asked {role} ({string.Join(", ", asked)}) until {stepEnds:u}" + (gatePolicy.Quorum > 1 ? $"; {gatePolicy.Quorum} distinct approvers needed" : ""));
+            }
+
+            while (true)
+            {
+                DateTime? nextReminder = reminders?.Where(r => r > Now).DefaultIfEmpty().Min();
+                DateTime wakeAt = nextReminder is { } r0 && r0 != default && r0 < stepEnds ? r0 : stepEnds;
+                Wake wake = await NextAsync(wakeAt);
+
+                if (wake.Kind == WakeKind.Timeout)
+                {
+                    if (Now >= stepEnds)
+                    {
+                        break; // escalate to the next role
+                    }
+
+                    await SendDueRemindersAsync(gateId, eligible.Values.ToList(), reminders!);
+                    continue;
+                }
+
+                if (wake.Kind == WakeKind.Merge)
+                {
+                    string before = status.Severity;
+                    await HandleMergeAsync(wake.Alert!);
+                    if (status.Severity != before && Severities_IsHigher(status.Severity, before))
+                    {
+                        // A higher severity shortens the wait: half of what is left of this step.
+                        DateTime shorter = Now + (stepEnds - Now) / 2;
+                        if (shorter < stepEnds)
+                        {
+                            stepEnds = shorter;
+                            openGate = openGate with { ExpiresAt = stepEnds };
+                            Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
+                        }
+                    }
+
+                    continue;
+                }
+
+                if (wake.Kind == WakeKind.Operator)
+                {
+                    OperatorAction action = wake.Action!;
+                    if (action.Action == OperatorActions.Close)
+                    {
+                        openGate = null;
+                        throw new IncidentClosedByOperator(action.Operator, action.Reason);
+                    }
+
+                    if (action.Action == OperatorActions.Decide && action.Decision is Decisions.Approve or Decisions.Reject)
+                    {
+                        var vote = new Vote($"operator:{action.Operator}", action.Decision, Now, action.Reason);
+                        Record("operator decision", $"{gate}: {action.Operator} decided {action.Decision}. {action.Reason}".TrimEnd());
+                        openGate = null;
+                        return new GateResult(action.Decision == Decisions.Approve ? GateOutcome.Approved : GateOutcome.Rejected, [.. votes.Values, vote], escalate);
+                    }
+
+                    Record("operator action refused", $"{action.Action}: not applicable while waiting at gate {gate}");
+                    continue;
+                }
+
+                ApprovalDecision d = wake.Decision!;
+                string? refusal =
+                    d.GateId != gateId ? "This approval link belongs to a gate that is no longer open; nothing was changed." :
+                    d.ApproverHash == subjectHash ? "The subject of an incident can never decide it; nothing was changed." :
+                    !eligible.ContainsKey(d.ApproverHash) ? "You are not a current approver of this gate; nothing was changed." :
+                    votes.ContainsKey(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
+                    !Decisions.IsValid(d.Decision) ? "Unknown decision; nothing was changed." :
+                    null;
+                if (refusal is not null)
+                {
+                    Receipt(d, false, refusal);
+                    Record("decision refused", $"{gate}: {refusal}");
+                    continue;
+                }
+
+                string who = eligible[d.ApproverHash];
+                var accepted = new Vote(who, d.Decision, Now, d.Comment);
+                votes[d.ApproverHash] = accepted;
+                escalate |= d.Decision == Decisions.Escalate;
+                Record("decision", $"{gate}: {who} decided {d.Decision}" + (string.IsNullOrWhiteSpace(d.Comment) ? "" : $" — “{d.Comment}”"));
+
+                if (d.Decision == Decisions.Reject)
+                {
+                    Receipt(d, true, $"Recorded: you rejected at gate {gate}.");
+                    openGate = null;
+                    return new GateResult(GateOutcome.Rejected, votes.Values.ToList(), escalate);
+                }
+
+                int approvals = votes.Values.Count(v => v.Decision is Decisions.Approve or Decisions.Escalate);
+                if (approvals >= gatePolicy.Quorum)
+                {
+                    Receipt(d, true, $"Recorded: you approved at gate {gate}. The incident moves on.");
+                    openGate = null;
+                    return new GateResult(GateOutcome.Approved, votes.Values.ToList(), escalate);
+                }
+
+                Receipt(d, true, $"Recorded: you approved at gate {gate}; {gatePolicy.Quorum - approvals} more distinct approver(s) needed.");
+                openGate = openGate with { Votes = votes.Values.ToList() };
+                Publish();
+            }
+        }
+
+        openGate = null;
+        Record("gate expired", $"{gate}: no decision by the end of the escalation chain ({string.Join(" → ", gatePolicy.Chain)})");
+        return new GateResult(GateOutcome.Expired, votes.Values.ToList(), escalate);
+    }
+
+    static bool Severities_IsHigher(string a, string b) => Alerts.Severities.Rank(a) > Alerts.Severities.Rank(b);
+
+    ApprovalSummary Summary() => new(
+        status.Subject, input.Alert.Subject.DisplayName, status.VendorId, Plan.VendorName, status.SiteId, Plan.SiteName,
+        status.Severity, status.RiskScore,
+        input.Alert.Indicators.Select(i => i.Count is null ? $"{i.Kind}: {i.Detail}" : $"{i.Kind} ×{i.Count}: {i.Detail}").ToList(),
+        status.Containment is null ? "No containment yet: the account is still active." :
+            $"Sessions revoked, account disabled, {status.Containment.RemovedGroups.Count} group memberships removed at {status.ContainedAt:u}.",
+        Plan.Clients.Select(c => c.Name).ToList(),
+        input.Alert.AffectedRecords);
+}

@@ -1,0 +1,48 @@
+using Cordon.Alerts;
+using Cordon.Connectors;
+using Cordon.Policy;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Incidents;
+
+/// <summary>
+/// Turns the alert and the response policy into a plan, and resolves from the world everything the
+/// workflow will need (approvers, clients, vendor, site), so the orchestration itself does no I/O.
+/// </summary>
+public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world) : TaskActivity<IncidentInput, ResponsePlan>
+{
+    [Function(nameof(TriageAlert))]
+    public Task<ResponsePlan> Run([ActivityTrigger] IncidentInput input) => RunAsync(ActivityContexts.For(nameof(TriageAlert)), input);
+
+    public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input)
+    {
+        ResponsePolicy p = policy.Value.Policy;
+        World w = world.Value.World;
+        RiskAlert alert = input.Alert;
+        int rank = Severities.Rank(alert.Severity);
+
+        var site = w.FindSite(alert.Subject.SiteId);
+        // Clients named by the alert, else every client the subject's site serves.
+        IEnumerable<string> clientIds = alert.ClientIds.Count > 0 ? alert.ClientIds : site?.Site.ClientIds ?? [];
+        var clients = clientIds
+            .Select(id => w.FindClient(id) is { } c
+                ? new AffectedClient(c.Id, c.Name, c.SecurityContacts, c.Jurisdictions, c.ContractNoticeHours, c.NoticeWebhookUrl, c.SessionKillUrl, c.SessionLifetimeMinutes)
+                : new AffectedClient(id, id, [], [], 0, null, null, 480))
+            .ToList();
+
+        var approvers = w.Approvers.ToDictionary(kv => kv.Key, kv => kv.Value);
+        return Task.FromResult(new ResponsePlan(
+            p,
+            AutoContain: rank >= Severities.Rank(p.AutoContainAtOrAbove),
+            RecordOnly: rank < Severities.Rank(p.RecordOnlyBelow),
+            approvers,
+            w.Operators,
+            clients,
+            site?.Vendor.Name ?? alert.Subject.VendorId,
+            site?.Vendor.Contacts ?? [],
+            site?.Site.Name ?? alert.Subject.SiteId,
+            site?.Site.AgentCount ?? 0));
+    }
+}

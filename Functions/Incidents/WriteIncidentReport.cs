@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Cordon.Alerts;
+using Cordon.Connectors;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+
+namespace Cordon.Incidents;
+
+public sealed record IncidentReport(string IncidentId, RiskAlert Alert, IncidentStatus Status, IReadOnlyList<TimelineEntry> Timeline);
+
+/// <summary>Stores the closing report (JSON for systems, HTML for people) beside the evidence.</summary>
+public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<IncidentReport, string>
+{
+    public const string JsonName = "incident-report.json";
+    public const string HtmlName = "incident-report.html";
+
+    [Function(nameof(WriteIncidentReport))]
+    public Task<string> Run([ActivityTrigger] IncidentReport report) => RunAsync(ActivityContexts.For(nameof(WriteIncidentReport)), report);
+
+    public override async Task<string> RunAsync(TaskActivityContext context, IncidentReport report)
+    {
+        CancellationToken ct = CancellationToken.None;
+        EvidenceItem json = await evidence.PutAsync(report.IncidentId, JsonName, JsonSerializer.SerializeToUtf8Bytes(report, World.Json), "application/json", ct);
+        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored incident report", json.Name, json.Sha256, ct);
+        EvidenceItem html = await evidence.PutAsync(report.IncidentId, HtmlName, Encoding.UTF8.GetBytes(Html(report)), "text/html", ct);
+        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored readable incident report", html.Name, html.Sha256, ct);
+        return JsonName;
+    }
+
+    static string Html(IncidentReport r)
+    {
+        static string E(object? o) => WebUtility.HtmlEncode(Convert.ToString(o, CultureInfo.InvariantCulture) ?? "");
+        static string T(DateTime? t) => t?.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) ?? "—";
+        IncidentStatus s = r.Status;
+        var b = new StringBuilder();
+        b.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Incident ").Append(E(r.IncidentId)).Append("</title>")
+         .Append("<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}</style></head><body>")
+         .Append("<h1>Incident ").Append(E(r.IncidentId)).Append("</h1><table>")
+         .Append("<tr><th>Outcome</th><td>").Append(E(s.Outcome)).Append("</td></tr>")
+         .Append("<tr><th>Subject</th><td>").Append(E(s.Subject)).Append("</td></tr>")
+         .Append("<tr><th>Vendor / site</th><td>").Append(E(s.VendorId)).Append(" / ").Append(E(s.SiteId)).Append("</td></tr>")
+         .Append("<tr><th>Severity</th><td>").Append(E(s.Severity)).Append(" (score ").Append(E(s.RiskScore)).Append(")</td></tr>")
+         .Append("<tr><th>Opened</th><td>").Append(T(s.OpenedAt)).Append("</td></tr>")
+         .Append("<tr><th>Contained</th><td>").Append(T(s.ContainedAt)).Append("</td></tr>")
+         .Append("<tr><th>Exposure ends by</th><td>").Append(T(s.ExposureEndsBy)).Append("</td></tr>")
+         .Append("<tr><th>Time to contain</th><td>").Append(E(s.Metrics.SecondsToContain?.ToString("0.000", CultureInfo.InvariantCulture) ?? "—")).Append(" s</td></tr>")
+         .Append("</table><h2>Residual exposure</h2><table><tr><th>Resource</th><th>Ends by</th><th>Why</th></tr>");
+        foreach (ExposureWindow w in s.Exposure)
+        {
+            b.Append("<tr><td>").Append(E(w.Resource)).Append("</td><td>").Append(T(w.EndsBy)).Append("</td><td>").Append(E(w.Reason)).Append("</td></tr>");
+        }
+
+        b.Append("</table><h2>Deadlines</h2><table><tr><th>Deadline</th><th>Client</th><th>Due</th><th>Met</th></tr>");
+        foreach (Deadline d in s.Deadlines)
+        {
+            b.Append("<tr><td>").Append(E(d.Name)).Append("</td><td>").Append(E(d.Client)).Append("</td><td>").Append(T(d.DueAt)).Append("</td><td>")
+             .Append(d.MetAt is null ? "not met" : T(d.MetAt) + (d.MetAt > d.DueAt ? " (late)" : "")).Append("</td></tr>");
+        }
+
+        b.Append("</table><h2>Timeline</h2><table><tr><th>When</th><th>Step</th><th>Detail</th></tr>");
+        foreach (TimelineEntry e in r.Timeline)
+        {
+            b.Append("<tr><td>").Append(T(e.At)).Append("</td><td>").Append(E(e.Step)).Append("</td><td>").Append(E(e.Detail)).Append("</td></tr>");
+        }
+
+        return b.Append("</table></body></html>").ToString();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text;
+
+namespace Cordon.Notification;
+
+/// <summary>A link button in a mail.</summary>
+public sealed record MailAction(string Label, string Url);
+
+/// <summary>
+/// Renders Cordon's mails: accessible HTML (inline styles, no remote images, real text, lang and
+/// role attributes) plus a plain-text twin. Approval links carry clicktracking=off so SendGrid leaves them alone.
+/// </summary>
+public static class MailLayout
+{
+    public static (string Html, string Text) Render(string title, string intro, IReadOnlyList<(string Label, string Value)> facts, IReadOnlyList<MailAction> actions, string footer)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
+            .Append("<title>").Append(E(title)).Append("</title></head>")
+            .Append("<body style=\"margin:0;padding:0;background:#f3f4f6;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#111827\">")
+            .Append("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr><td align=\"center\" style=\"padding:24px\">")
+            .Append("<table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:600px;background:#ffffff;border-radius:8px;border:1px solid #e5e7eb\">")
+            .Append("<tr><td style=\"background:#1e293b;color:#ffffff;padding:16px 24px;border-radius:8px 8px 0 0;font-size:14px;letter-spacing:.08em\">CORDON · INSIDER-RISK RESPONSE</td></tr>")
+            .Append("<tr><td style=\"padding:24px\"><h1 style=\"margin:0 0 12px;font-size:20px\">").Append(E(title)).Append("</h1>")
+            .Append("<p style=\"margin:0 0 16px;line-height:1.5\">").Append(E(intro)).Append("</p>");
+        if (facts.Count > 0)
+        {
+            html.Append("<table role=\"presentation\" cellpadding=\"6\" cellspacing=\"0\" style=\"width:100%;border-collapse:collapse;font-size:14px;margin-bottom:16px\">");
+            foreach (var (label, value) in facts)
+            {
+                html.Append("<tr><th scope=\"row\" align=\"left\" style=\"width:35%;color:#4b5563;border-bottom:1px solid #f3f4f6;vertical-align:top\">")
+                    .Append(E(label)).Append("</th><td style=\"border-bottom:1px solid #f3f4f6\">").Append(E(value)).Append("</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+
+        foreach (MailAction action in actions)
+        {
+            html.Append("<p style=\"margin:8px 0\"><a clicktracking=off href=\"").Append(E(action.Url))
+                .Append("\" style=\"display:inline-block;background:#1d4ed8;color:#ffffff;text-decoration:none;padding:10px 18px;border-radius:6px;font-weight:600\">")
+                .Append(E(action.Label)).Append("</a></p>");
+        }
+
+        html.Append("<p style=\"margin:16px 0 0;font-size:12px;color:#6b7280;line-height:1.5\">").Append(E(footer)).Append("</p>")
+            .Append("</td></tr></table></td></tr></table></body></html>");
+
+        var text = new StringBuilder();
+        text.AppendLine(title).AppendLine(new string('=', Math.Min(title.Length, 72))).AppendLine().AppendLine(intro).AppendLine();
+        foreach (var (label, value) in facts)
+        {
+            text.Append(label).Append(": ").AppendLine(value);
+        }
+
+        if (actions.Count > 0)
+        {
+            text.AppendLine();
+            foreach (MailAction action in actions)
+            {
+                text.Append(action.Label).Append(": ").AppendLine(action.Url);
+            }
+        }
+
+        text.AppendLine().AppendLine(footer);
+        return (html.ToString(), text.ToString());
+    }
+
+    static string E(string s) => WebUtility.HtmlEncode(s);
+}

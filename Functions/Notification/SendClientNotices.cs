@@ -1,0 +1,60 @@
+using System.Globalization;
+using Cordon.Connectors;
+using Cordon.Incidents;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+
+namespace Cordon.Notification;
+
+/// <summary>
+/// Sends the approved notice to each affected client: e-mail to its security contacts and, where the
+/// client has one, its signed webhook. Idempotent per client through the idempotency key and the
+/// message ids returned as proof.
+/// </summary>
+public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, TimeProvider time) : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
+{
+    [Function(nameof(SendClientNotices))]
+    public Task<IReadOnlyList<NoticeProof>> Run([ActivityTrigger] NoticeRequest request) => RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request);
+
+    public override async Task<IReadOnlyList<NoticeProof>> RunAsync(TaskActivityContext context, NoticeRequest request)
+    {
+        var proofs = new List<NoticeProof>();
+        foreach (AffectedClient client in request.Clients)
+        {
+            var due = request.Deadlines.Where(d => d.Client == client.Id).OrderBy(d => d.DueAt).ToList();
+            string title = $"Security incident notice — {client.Name}";
+            var (html, text) = MailLayout.Render(title,
+                $"An agent of one of your outsourced support sites was confirmed as an insider on {request.ConfirmedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC. " +
+                "The agent's access has been revoked and evidence preserved under legal hold.",
+                [
+                    ("Incident", request.IncidentId),
+                    ("Site", request.SiteId),
+                    ("Severity", request.Severity),
+                    ("Records possibly affected", request.AffectedRecords.ToString(CultureInfo.InvariantCulture)),
+                    .. due.Select(d => ($"{d.Name} deadline", d.DueAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))),
+                ],
+                [], "Reply to this message to reach the incident's response team.");
+            if (client.SecurityContacts.Count > 0)
+            {
+                string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
+                    new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
+                proofs.Add(new NoticeProof(client.Id, "email", id, time.GetUtcNow().UtcDateTime));
+            }
+
+            if (!string.IsNullOrEmpty(client.NoticeWebhookUrl))
+            {
+                WebhookResult r = await webhook.PostAsync(client.NoticeWebhookUrl,
+                    new { type = "cordon.incident-notice.v1", request.IncidentId, clientId = client.Id, request.SiteId, request.Severity, request.AffectedRecords, request.ConfirmedAt, deadlines = due },
+                    $"{request.IncidentId}:notice:{client.Id}", CancellationToken.None);
+                if (!r.Delivered)
+                {
+                    throw new InvalidOperationException($"notice webhook of client {client.Id} failed: {r.Detail}");
+                }
+
+                proofs.Add(new NoticeProof(client.Id, "webhook", $"{request.IncidentId}:notice:{client.Id}", r.At));
+            }
+        }
+
+        return proofs;
+    }
+}

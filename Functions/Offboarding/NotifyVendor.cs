@@ -1,0 +1,37 @@
+using System.Globalization;
+using Cordon.Connectors;
+using Cordon.Notification;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Offboarding;
+
+/// <summary>Revokes the vendor's own service credentials and sends the vendor the offboarding notice.</summary>
+public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IOptions<WorldOptions> world) : TaskActivity<VendorNotice, string>
+{
+    [Function(nameof(NotifyVendor))]
+    public Task<string> Run([ActivityTrigger] VendorNotice notice) => RunAsync(ActivityContexts.For(nameof(NotifyVendor)), notice);
+
+    public override async Task<string> RunAsync(TaskActivityContext context, VendorNotice notice)
+    {
+        var vendor = world.Value.World.Vendors.FirstOrDefault(v => v.Id == notice.VendorId);
+        if (vendor is { ServiceAccounts.Count: > 0 })
+        {
+            await access.RevokeAccountsAsync(vendor.ServiceAccounts, CancellationToken.None);
+        }
+
+        string title = $"Offboarding notice: site {notice.SiteName}";
+        var (html, text) = MailLayout.Render(title,
+            $"Following confirmed insider activity (incident {notice.IncidentId}), access of every agent of site {notice.SiteName} and your service credentials have been revoked, with the approval of two authorised approvers.",
+            [("Vendor", notice.VendorName), ("Site", notice.SiteName), ("Accounts revoked", notice.AccountsRevoked.ToString(CultureInfo.InvariantCulture))],
+            [], "Contact vendor management for the contractual next steps.");
+        if (notice.Contacts.Count == 0)
+        {
+            return "no-vendor-contact";
+        }
+
+        return await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
+            new Dictionary<string, string> { ["incidentId"] = notice.IncidentId, ["kind"] = "vendor-notice" }), CancellationToken.None);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Cordon.Offboarding;
+
+public sealed record ConfirmedInsider(string IncidentId, string SiteId, string UserPrincipalName, DateTime ConfirmedAt, TimeSpan Window);
+
+public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size);
+
+public sealed record VendorNotice(string IncidentId, string VendorId, string VendorName, string SiteId, string SiteName, IReadOnlyList<string> Contacts, int AccountsRevoked);
+
+/// <summary>
+/// Confirmed insiders per site, the input of the vendor-offboarding trigger. Keyed state outside the
+/// orchestrations (the local Durable Task backend has no entities): a file locally, Table storage in Azure.
+/// </summary>
+public interface ISiteRegister
+{
+    /// <summary>Records the insider (idempotent per incident) and returns the confirmed insiders at the site within the window.</summary>
+    Task<int> RecordAsync(ConfirmedInsider insider, CancellationToken cancellationToken);
+}
