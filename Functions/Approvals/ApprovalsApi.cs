@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text;
+using Cordon.Incidents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using static Cordon.Approvals.ApprovalPages;
+
+namespace Cordon.Approvals;
+
+/// <summary>
+/// The approval link endpoints. Anonymous, but bound to a signed token. GET only shows the decision
+/// (mail scanners prefetch every link); POST raises the decision into the incident, which is the
+/// source of truth, and the page reports what the incident did with it.
+/// </summary>
+public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time)
+{
+    const int MaxCommentLength = 1000;
+    static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(15);
+
+    [Function("ShowApproval")]
+    public async Task<IActionResult> Show(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{token}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string token)
+    {
+        var (claims, refusal, metadata) = await CheckAsync(token, client, request.HttpContext.RequestAborted);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        IncidentStatus s = IncidentQueries.StatusOf(metadata!);
+        PendingApproval gate = s.PendingApprovals.First(p => p.GateId == claims!.GateId);
+        IncidentInput? input = metadata!.SerializedInput is null ? null : metadata.ReadInputAs<IncidentInput>();
+        var b = new StringBuilder();
+        b.Append("<p>").Append(E(GateIntro(gate.Gate))).Append("</p><table>")
+         .Append(Row("Incident", metadata.InstanceId))
+         .Append(Row("Agent", input?.Alert.Subject.DisplayName is { } n ? $"{n} ({s.Subject})" : s.Subject))
+         .Append(Row("Vendor / site", $"{s.VendorId} / {s.SiteId}"))
+         .Append(Row("Severity", $"{s.Severity} (score {s.RiskScore.ToString("0", CultureInfo.InvariantCulture)})"))
+         .Append(Row("Indicators", input is null ? "—" : string.Join("; ", input.Alert.Indicators.Select(i => i.Count is null ? $"{i.Kind}: {i.Detail}" : $"{i.Kind} ×{i.Count}: {i.Detail}"))))
+         .Append(Row("Already done", s.Containment is null ? "No containment yet." : $"Sessions revoked, account disabled, {s.Containment.RemovedGroups.Count} group memberships removed at {s.ContainedAt:u}."))
+         .Append(Row("Decide by", gate.ExpiresAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)))
+         .Append(gate.Quorum > 1 ? Row("Approvals", $"{gate.Votes.Count(v => v.Decision != Decisions.Reject)} of {gate.Quorum} distinct approvers so far") : "")
+         .Append("</table><h2>What each choice does</h2><ul>")
+         .Append("<li><strong>Approve</strong>: ").Append(E(ApproveMeans(gate.Gate))).Append("</li>")
+         .Append("<li><strong>Reject</strong>: ").Append(E(RejectMeans(gate.Gate))).Append("</li>");
+        if (gate.Gate == "confirm")
+        {
+            b.Append("<li><strong>Approve and propose vendor offboarding</strong>: as approve, and asks two approvers to offboard the whole vendor site.</li>");
+        }
+
+        b.Append("</ul><form method=\"post\"><label for=\"comment\">Comment (optional, goes on the incident timeline)</label>")
+         .Append("<textarea id=\"comment\" name=\"comment\" maxlength=\"").Append(MaxCommentLength).Append("\"></textarea><div class=\"choices\">")
+         .Append("<button class=\"approve\" type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>")
+         .Append("<button class=\"reject\" type=\"submit\" name=\"decision\" value=\"reject\">Reject</button>");
+        if (gate.Gate == "confirm")
+        {
+            b.Append("<button class=\"escalate\" type=\"submit\" name=\"decision\" value=\"escalate\">Approve and propose vendor offboarding</button>");
+        }
+
+        b.Append("</div></form><p class=\"note\">Opening this page decided nothing. Your decision is recorded only when you press a button.</p>");
+        return Page(StatusCodes.Status200OK, SendApprovalRequests.GateTitle(gate.Gate), b.ToString());
+    }
+
+    [Function("DecideApproval")]
+    public async Task<IActionResult> Decide(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string token)
+    {
+        CancellationToken ct = request.HttpContext.RequestAborted;
+        var (claims, refusal, _) = await CheckAsync(token, client, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        string? decision = null, comment = null;
+        if (request.HasFormContentType)
+        {
+            IFormCollection form = await request.ReadFormAsync(ct);
+            decision = form["decision"].ToString();
+            comment = form["comment"].ToString();
+        }
+
+        if (!Decisions.IsValid(decision))
+        {
+            return Message(StatusCodes.Status400BadRequest, "Decision not understood", "Choose approve or reject on the confirmation page; nothing was changed.", "refused");
+        }
+
+        comment = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()[..Math.Min(comment.Trim().Length, MaxCommentLength)];
+        string decisionId = Guid.NewGuid().ToString("N");
+        await client.RaiseEventAsync(claims!.IncidentId, IncidentEvents.Decision,
+            new ApprovalDecision(decisionId, claims.GateId, claims.ApproverHash, decision!, comment, time.GetUtcNow().UtcDateTime), ct);
+
+        // The orchestration answers every decision with a receipt on its status.
+        DateTimeOffset until = time.GetUtcNow() + ReceiptWait;
+        while (time.GetUtcNow() < until)
+        {
+            OrchestrationMetadata? m = await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct);
+            if (m is null)
+            {
+                break;
+            }
+
+            IncidentStatus s = IncidentQueries.StatusOf(m);
+            if (s.Receipts.FirstOrDefault(r => r.DecisionId == decisionId) is { } receipt)
+            {
+                return receipt.Accepted
+                    ? Message(StatusCodes.Status200OK, "Decision recorded", receipt.Message, "ok")
+                    : Message(StatusCodes.Status409Conflict, "Decision not recorded", receipt.Message, "refused");
+            }
+
+            if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+            {
+                return Message(StatusCodes.Status409Conflict, "Incident closed", "This incident closed before your decision reached it; nothing was changed.", "refused");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+
+        return Message(StatusCodes.Status202Accepted, "Decision delivered", "Your decision was delivered to the incident, which has not confirmed it yet. Check the incident before deciding again.");
+    }
+
+    async Task<(ApprovalClaims? Claims, IActionResult? Refusal, OrchestrationMetadata? Metadata)> CheckAsync(string token, DurableTaskClient client, CancellationToken ct)
+    {
+        TokenCheck check = tokens.Read(token);
+        switch (check.Problem)
+        {
+            case TokenProblem.Malformed or TokenProblem.BadSignature:
+                return (null, Message(StatusCodes.Status403Forbidden, "Link not valid", "This approval link is not valid: it was altered, truncated or not issued by Cordon. Nothing was changed.", "refused"), null);
+            case TokenProblem.Expired:
+                return (null, Message(StatusCodes.Status410Gone, "Link expired", "This approval link has expired. If the decision is still open, a newer e-mail holds a current link. Nothing was changed.", "refused"), null);
+        }
+
+        ApprovalClaims claims = check.Claims!;
+        OrchestrationMetadata? m = await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct);
+        if (m is null)
+        {
+            return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
+        }
+
+        IncidentStatus s = IncidentQueries.StatusOf(m);
+        PendingApproval? gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
+        if (gate is null || (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending))
+        {
+            return (null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
+        }
+
+        if (!gate.Approvers.Any(a => ApproverIdentity.Hash(a) == claims.ApproverHash))
+        {
+            return (null, Message(StatusCodes.Status403Forbidden, "Not an approver", "This link does not belong to a current approver of this decision. Nothing was changed.", "refused"), m);
+        }
+
+        if (gate.Votes.Any(v => ApproverIdentity.Hash(v.Approver) == claims.ApproverHash))
+        {
+            return (null, Message(StatusCodes.Status409Conflict, "Already decided", "You have already decided at this gate. A second decision changes nothing.", "refused"), m);
+        }
+
+        return (claims, null, m);
+    }
+
+    static string Row(string label, string value) => $"<tr><th scope=\"row\">{E(label)}</th><td>{E(value)}</td></tr>";
+
+    static string GateIntro(string gate) => gate switch
+    {
+        "confirm" => "An insider-risk alert was raised about an agent of an outsourced support site. Confirm whether this is an insider incident.",
+        "notify" => "The insider incident is confirmed. Approve sending the notice to the affected clients.",
+        "vendorOffboarding" => "Offboarding the whole vendor site is proposed. Two distinct approvers must agree.",
+        _ => "A decision is needed.",
+    };
+
+    static string ApproveMeans(string gate) => gate switch
+    {
+        "confirm" => "the agent's access is revoked permanently, the site team is assigned anti-bribery training, and client notification starts.",
+        "notify" => "the notice is sent to every affected client now, and proof of delivery is recorded.",
+        "vendorOffboarding" => "every account of the site and the vendor's credentials are revoked and the vendor is notified.",
+        _ => "the incident moves on.",
+    };
+
+    static string RejectMeans(string gate) => gate switch
+    {
+        "confirm" => "a false positive: exactly what containment removed is restored and the incident closes; evidence is kept.",
+        "notify" => "no notice is sent; the deadlines stay on the record.",
+        "vendorOffboarding" => "the site keeps working with the vendor.",
+        _ => "the incident does not move on.",
+    };
+}

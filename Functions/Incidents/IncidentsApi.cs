@@ -1,0 +1,158 @@
+using Cordon.Alerts;
+using Cordon.Monitoring;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Cordon.Incidents;
+
+public sealed record IncidentRow(
+    string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
+    DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
+    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator);
+
+public sealed record IncidentDetail(
+    string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
+    string Subject, string VendorId, string SiteId, DateTime OpenedAt, DateTime UpdatedAt,
+    DateTime? ContainedAt, DateTime? ExposureEndsBy, IReadOnlyList<ExposureWindow> Exposure,
+    IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
+    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName);
+
+/// <summary>The incidents API for operators: list, detail and operator actions.</summary>
+public sealed class IncidentsApi
+{
+    [Function("ListIncidents")]
+    public async Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        new OkObjectResult(await IncidentQueries.ListAsync(client, request.HttpContext.RequestAborted));
+
+    [Function("GetIncident")]
+    public async Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id)
+    {
+        IncidentDetail? detail = await IncidentQueries.GetAsync(client, id, request.HttpContext.RequestAborted);
+        return detail is null ? Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.") : new OkObjectResult(detail);
+    }
+
+    /// <summary>POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}.</summary>
+    [Function("IncidentAction")]
+    public async Task<IActionResult> Act(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/actions")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id)
+    {
+        OperatorAction? action;
+        try
+        {
+            action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
+        }
+
+        var errors = new List<string>();
+        if (action is null || !OperatorActions.IsValid(action.Action))
+        {
+            errors.Add("action must be retry, decide or close");
+        }
+
+        if (string.IsNullOrWhiteSpace(action?.Operator))
+        {
+            errors.Add("operator is required: who is acting");
+        }
+
+        if (string.IsNullOrWhiteSpace(action?.Reason))
+        {
+            errors.Add("reason is required: it goes on the incident timeline");
+        }
+
+        if (action?.Action == OperatorActions.Decide && action.Decision is not ("approve" or "reject"))
+        {
+            errors.Add("decision must be approve or reject for action decide");
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("Action refused", errors);
+        }
+
+        OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
+        if (m is null)
+        {
+            return Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.");
+        }
+
+        if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Incident closed", $"Incident {id} is {m.RuntimeStatus}; nothing was changed.", []);
+        }
+
+        await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
+        return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action!.Action });
+    }
+
+    static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+}
+
+/// <summary>Reads incidents from the orchestration store (their custom status is the operator view).</summary>
+public static class IncidentQueries
+{
+    public static async Task<IReadOnlyList<IncidentRow>> ListAsync(DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var rows = new List<IncidentRow>();
+        var query = new OrchestrationQuery { InstanceIdPrefix = IncidentIds.Prefix, FetchInputsAndOutputs = true, PageSize = 500 };
+        await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            IncidentStatus s = StatusOf(m);
+            rows.Add(new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
+                s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
+                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null));
+        }
+
+        return rows.OrderByDescending(r => r.OpenedAt).ToList();
+    }
+
+    public static async Task<IncidentDetail?> GetAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
+    {
+        if (!IncidentIds.LooksValid(id))
+        {
+            return null;
+        }
+
+        OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        if (m is null)
+        {
+            return null;
+        }
+
+        IncidentStatus s = StatusOf(m);
+        return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
+            s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName);
+    }
+
+    /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
+    public static IncidentStatus StatusOf(OrchestrationMetadata m)
+    {
+        IncidentStatus? s = m.SerializedCustomStatus is null ? null : m.ReadCustomStatusAs<IncidentStatus>();
+        if (s is null && m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
+        {
+            s = new IncidentStatus
+            {
+                Subject = input.Alert.Subject.UserPrincipalName, VendorId = input.Alert.Subject.VendorId, SiteId = input.Alert.Subject.SiteId,
+                Severity = input.Alert.Severity, RiskScore = input.Alert.RiskScore, OpenedAt = input.ReceivedAt, UpdatedAt = input.ReceivedAt,
+                AlertIds = [IncidentRun.AlertKey(input.Alert)],
+            };
+        }
+
+        s ??= new IncidentStatus { OpenedAt = m.CreatedAt.UtcDateTime, UpdatedAt = m.LastUpdatedAt.UtcDateTime };
+        return m.RuntimeStatus is OrchestrationRuntimeStatus.Terminated or OrchestrationRuntimeStatus.Failed
+            ? s with { Stage = Stages.Closed, Outcome = s.Outcome ?? Outcomes.Unreviewed }
+            : s;
+    }
+}
