@@ -1,1 +1,113 @@
-Console.WriteLine("x");
+using System.Net.Http.Json;
+using System.Text.Json;
+using Cordon.Evidence;
+using Cordon.Local;
+using Spectre.Console;
+
+// Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
+// outbox and the dashboard on http://127.0.0.1:7071 with the embedded Durable Task backend.
+var (settings, positional) = LocalSettings.Parse(args);
+string command = positional.Count > 0 ? positional[0] : "serve";
+string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
+positional.RemoveAll(p => p == url);
+
+try
+{
+    return command switch
+    {
+        "serve" => await ServeAsync(settings),
+        "send" when positional.Count > 1 => await SendAsync(positional[1], url),
+        "incidents" => await IncidentsAsync(url),
+        "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
+        "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings),
+        _ => Usage(),
+    };
+}
+catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 2;
+}
+
+static async Task<int> ServeAsync(LocalSettings settings)
+{
+    await using LocalHost host = await LocalHost.StartAsync(settings);
+    Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}, data: {Path.GetFullPath(settings.DataDir)})");
+    Console.WriteLine($"  dashboard {host.BaseAddress}  ·  outbox {host.BaseAddress}outbox  ·  API {host.BaseAddress}api/incidents");
+    Console.WriteLine("  send an alert: dotnet run --project Functions.Local -- send samples/alerts/critical-bribery.json");
+    await host.App.WaitForShutdownAsync();
+    return 0;
+}
+
+static async Task<int> SendAsync(string file, string url)
+{
+    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file));
+    content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+    HttpResponseMessage response = await http.PostAsync("/api/alerts", content);
+    string body = await response.Content.ReadAsStringAsync();
+    Console.WriteLine($"{(int)response.StatusCode} {response.ReasonPhrase}");
+    Console.WriteLine(body);
+    return response.IsSuccessStatusCode ? 0 : 1;
+}
+
+static async Task<int> IncidentsAsync(string url)
+{
+    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
+    var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in");
+    foreach (JsonElement r in rows)
+    {
+        string S(string n) => r.TryGetProperty(n, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "—";
+        table.AddRow(Markup.Escape(S("incidentId")), Markup.Escape(S("subject")), Markup.Escape(S("siteId")), Markup.Escape(S("severity")),
+            Markup.Escape(S("stage")), Markup.Escape(S("outcome")), r.TryGetProperty("secondsToContain", out var s) && s.ValueKind == JsonValueKind.Number ? $"{s.GetDouble():0.00} s" : "—");
+    }
+
+    AnsiConsole.Write(table);
+    return 0;
+}
+
+static async Task<int> IncidentAsync(string id, string url)
+{
+    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    HttpResponseMessage response = await http.GetAsync($"/api/incidents/{Uri.EscapeDataString(id)}");
+    if (!response.IsSuccessStatusCode)
+    {
+        Console.Error.WriteLine($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return 1;
+    }
+
+    JsonElement d = await response.Content.ReadFromJsonAsync<JsonElement>();
+    AnsiConsole.MarkupLine($"[bold]{Markup.Escape(id)}[/] {Markup.Escape(d.GetProperty("stage").ToString())} {Markup.Escape(d.GetProperty("outcome").ToString())}");
+    var table = new Table().AddColumns("At", "Step", "Detail");
+    foreach (JsonElement e in d.GetProperty("timeline").EnumerateArray())
+    {
+        table.AddRow(Markup.Escape(e.GetProperty("at").ToString()), Markup.Escape(e.GetProperty("step").ToString()), Markup.Escape(e.GetProperty("detail").ToString()));
+    }
+
+    AnsiConsole.Write(table);
+    return 0;
+}
+
+static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
+{
+    var store = new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), TimeProvider.System);
+    var result = await store.VerifyAsync(incidentId, CancellationToken.None);
+    Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
+    return result.Ok ? 0 : 1;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: dotnet run --project Functions.Local -- [command] [options]
+          (no command)             serve the API, approval pages, outbox and dashboard
+          send FILE [--url URL]    post an alert file and print the outcome
+          incidents [--url URL]    list incidents
+          incident ID [--url URL]  show an incident's timeline
+          evidence verify ID       recompute every evidence hash and the custody chain
+        options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
+                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
+        """);
+    return 2;
+}

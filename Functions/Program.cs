@@ -1,5 +1,10 @@
+using Cordon;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+
+// The Azure Functions host: the same workflow as Functions.Local, with the Azure connectors.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.Services.AddCordonWorkflow(builder.Configuration);
+builder.Services.AddCordonAzureConnectors(builder.Configuration);
 builder.Build().Run();

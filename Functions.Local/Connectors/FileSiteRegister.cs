@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Cordon.Connectors;
+using Cordon.Offboarding;
+
+namespace Cordon.Local.Connectors;
+
+/// <summary>The local site register: confirmed insiders per site in a JSON file under the data directory.</summary>
+public sealed class FileSiteRegister(string path) : ISiteRegister, IDisposable
+{
+    readonly SemaphoreSlim gate = new(1, 1);
+
+    public void Dispose() => gate.Dispose();
+
+    public async Task<int> RecordAsync(ConfirmedInsider insider, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var all = File.Exists(path)
+                ? JsonSerializer.Deserialize<List<ConfirmedInsider>>(await File.ReadAllTextAsync(path, cancellationToken), World.Json)!
+                : [];
+            if (!all.Any(i => i.IncidentId == insider.IncidentId))
+            {
+                all.Add(insider);
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(all, World.Json), cancellationToken);
+            }
+
+            return all.Count(i => i.SiteId == insider.SiteId && i.ConfirmedAt > insider.ConfirmedAt - insider.Window && i.ConfirmedAt <= insider.ConfirmedAt);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

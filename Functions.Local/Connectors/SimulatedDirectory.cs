@@ -1,0 +1,261 @@
+using System.Text.Json;
+using Cordon.Connectors;
+
+namespace Cordon.Local.Connectors;
+
+/// <summary>One simulated directory account.</summary>
+public sealed record SimulatedAccount(
+    string UserPrincipalName,
+    bool AccountEnabled,
+    List<string> Groups,
+    List<string> Licences,
+    List<string> AppRoles,
+    DateTimeOffset? SessionsRevokedAt);
+
+/// <summary>
+/// The local stand-in for Entra ID: accounts seeded from the world file, state kept under the data
+/// directory so it survives a restart. It spends Graph's write budget like the real service
+/// (3,000 writes per 150 s per app and tenant, $batch of 20) so offboarding benchmarks are honest,
+/// and it counts every effect so tests can prove "exactly once".
+/// </summary>
+public sealed class SimulatedDirectory : IAccessControl
+{
+    public const int WritesPerWindow = 3000;
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(150);
+
+    readonly Dictionary<string, SimulatedAccount> accounts = new(StringComparer.OrdinalIgnoreCase);
+    readonly Lock gate = new();
+    readonly string? statePath;
+    readonly TimeProvider time;
+    readonly TimeSpan latency;
+    readonly Queue<DateTimeOffset> recentWrites = new();
+    readonly Dictionary<string, int> effects = new(StringComparer.Ordinal);
+
+    public SimulatedDirectory(World world, string? statePath, TimeProvider time, TimeSpan latency = default, bool enforceThrottling = true)
+    {
+        this.statePath = statePath;
+        this.time = time;
+        this.latency = latency;
+        EnforceThrottling = enforceThrottling;
+        foreach (Vendor v in world.Vendors)
+        {
+            foreach (string svc in v.ServiceAccounts)
+            {
+                accounts[svc] = new SimulatedAccount(svc, true, [], [], [], null);
+            }
+
+            foreach (Site s in v.Sites)
+            {
+                foreach (Agent a in s.AllAgents())
+                {
+                    accounts[a.UserPrincipalName] = new SimulatedAccount(a.UserPrincipalName, true, [.. a.Groups], [.. a.Licences], [.. a.AppRoles], null);
+                }
+            }
+        }
+
+        if (statePath is not null && File.Exists(statePath))
+        {
+            var saved = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), World.Json)!;
+            foreach (SimulatedAccount a in saved.Accounts)
+            {
+                accounts[a.UserPrincipalName] = a;
+            }
+
+            foreach (var (k, n) in saved.Effects)
+            {
+                effects[k] = n;
+            }
+        }
+    }
+
+    public bool EnforceThrottling { get; set; }
+
+    /// <summary>Directory requests answered (a $batch counts once).</summary>
+    public int Requests { get; private set; }
+
+    public SimulatedAccount? Find(string upn)
+    {
+        lock (gate)
+        {
+            return accounts.TryGetValue(upn, out var a) ? a with { Groups = [.. a.Groups], Licences = [.. a.Licences], AppRoles = [.. a.AppRoles] } : null;
+        }
+    }
+
+    /// <summary>How many times an effect really changed the directory, e.g. "enable:upn" or "group-add:upn:g".</summary>
+    public int EffectCount(string effect)
+    {
+        lock (gate)
+        {
+            return effects.TryGetValue(effect, out int n) ? n : 0;
+        }
+    }
+
+    public async Task<AccessSnapshot> GetAccessAsync(string userPrincipalName, CancellationToken cancellationToken)
+    {
+        await CallAsync(writes: 0, cancellationToken);
+        SimulatedAccount? a = Find(userPrincipalName);
+        return a is null
+            ? new AccessSnapshot(userPrincipalName, false, false, [], [], [])
+            : new AccessSnapshot(a.UserPrincipalName, true, a.AccountEnabled, a.Groups, a.Licences, a.AppRoles);
+    }
+
+    public async Task RevokeSessionsAsync(string userPrincipalName, CancellationToken cancellationToken)
+    {
+        await CallAsync(writes: 1, cancellationToken);
+        Mutate(userPrincipalName, a => a with { SessionsRevokedAt = time.GetUtcNow() }, "revoke-sessions");
+    }
+
+    public async Task SetAccountEnabledAsync(string userPrincipalName, bool enabled, CancellationToken cancellationToken)
+    {
+        await CallAsync(writes: 1, cancellationToken);
+        Mutate(userPrincipalName, a => a.AccountEnabled == enabled ? null : a with { AccountEnabled = enabled }, enabled ? "enable" : "disable");
+    }
+
+    public async Task RemoveGroupMembershipsAsync(string userPrincipalName, IReadOnlyCollection<string> groups, CancellationToken cancellationToken)
+    {
+        foreach (string g in groups)
+        {
+            await CallAsync(writes: 1, cancellationToken);
+            Mutate(userPrincipalName, a => a.Groups.Contains(g) ? a with { Groups = a.Groups.Where(x => x != g).ToList() } : null, $"group-remove:{g}");
+        }
+    }
+
+    public async Task AddGroupMembershipsAsync(string userPrincipalName, IReadOnlyCollection<string> groups, CancellationToken cancellationToken)
+    {
+        foreach (string g in groups)
+        {
+            await CallAsync(writes: 1, cancellationToken);
+            Mutate(userPrincipalName, a => a.Groups.Contains(g) ? null : a with { Groups = [.. a.Groups, g] }, $"group-add:{g}");
+        }
+    }
+
+    public async Task RemoveLicencesAsync(string userPrincipalName, IReadOnlyCollection<string> licences, CancellationToken cancellationToken)
+    {
+        await CallAsync(writes: 1, cancellationToken);
+        Mutate(userPrincipalName, a => a.Licences.Count == 0 ? null : a with { Licences = a.Licences.Except(licences).ToList() }, "licences-remove");
+    }
+
+    public async Task RemoveAppRoleAssignmentsAsync(string userPrincipalName, IReadOnlyCollection<string> assignments, CancellationToken cancellationToken)
+    {
+        foreach (string r in assignments)
+        {
+            await CallAsync(writes: 1, cancellationToken);
+            Mutate(userPrincipalName, a => a.AppRoles.Contains(r) ? a with { AppRoles = a.AppRoles.Where(x => x != r).ToList() } : null, $"approle-remove:{r}");
+        }
+    }
+
+    public async Task<BulkRevocationResult> RevokeAccountsAsync(IReadOnlyList<string> userPrincipalNames, CancellationToken cancellationToken)
+    {
+        // Two writes per account ($batch items: revokeSignInSessions + PATCH accountEnabled), 20 items per request.
+        int items = userPrincipalNames.Count * 2;
+        int requests = (items + 19) / 20;
+        var failed = new List<string>();
+        int revoked = 0;
+        for (int r = 0; r < requests; r++)
+        {
+            await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+        }
+
+        foreach (string upn in userPrincipalNames)
+        {
+            if (Find(upn) is null)
+            {
+                failed.Add(upn);
+                continue;
+            }
+
+            Mutate(upn, a => a with { SessionsRevokedAt = time.GetUtcNow() }, "revoke-sessions", persist: false);
+            Mutate(upn, a => a.AccountEnabled ? a with { AccountEnabled = false } : null, "disable", persist: false);
+            revoked++;
+        }
+
+        Persist();
+        return new BulkRevocationResult(userPrincipalNames.Count, revoked, requests, failed);
+    }
+
+    /// <summary>Simulated round trip: latency, and Graph's write budget (a 429 + Retry-After becomes a wait).</summary>
+    async Task CallAsync(int writes, CancellationToken ct)
+    {
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, time, ct);
+        }
+
+        TimeSpan wait = TimeSpan.Zero;
+        lock (gate)
+        {
+            Requests++;
+            if (EnforceThrottling && writes > 0)
+            {
+                DateTimeOffset now = time.GetUtcNow();
+                while (recentWrites.Count > 0 && now - recentWrites.Peek() >= Window)
+                {
+                    recentWrites.Dequeue();
+                }
+
+                if (recentWrites.Count + writes > WritesPerWindow)
+                {
+                    // Wait until enough of the window has passed for these writes to fit.
+                    DateTimeOffset freeAt = recentWrites.ElementAt(recentWrites.Count + writes - WritesPerWindow - 1) + Window;
+                    wait = freeAt - now;
+                }
+
+                DateTimeOffset at = now + (wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                for (int i = 0; i < writes; i++)
+                {
+                    recentWrites.Enqueue(at);
+                }
+            }
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, ct);
+        }
+    }
+
+    void Mutate(string upn, Func<SimulatedAccount, SimulatedAccount?> change, string effect, bool persist = true)
+    {
+        lock (gate)
+        {
+            if (!accounts.TryGetValue(upn, out SimulatedAccount? a))
+            {
+                return;
+            }
+
+            SimulatedAccount? changed = change(a);
+            if (changed is null)
+            {
+                return; // already in the wanted state: idempotent, no effect
+            }
+
+            accounts[upn] = changed;
+            string key = $"{effect}:{upn}";
+            effects[key] = effects.TryGetValue(key, out int n) ? n + 1 : 1;
+        }
+
+        if (persist)
+        {
+            Persist();
+        }
+    }
+
+    void Persist()
+    {
+        if (statePath is null)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            var changed = accounts.Values.ToList();
+            string tmp = statePath + ".tmp";
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(statePath))!);
+            File.WriteAllText(tmp, JsonSerializer.Serialize(new State(changed, effects), World.Json));
+            File.Move(tmp, statePath, overwrite: true);
+        }
+    }
+
+    sealed record State(List<SimulatedAccount> Accounts, Dictionary<string, int> Effects);
+}

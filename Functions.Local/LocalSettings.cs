@@ -1,0 +1,71 @@
+namespace Cordon.Local;
+
+public enum StoreKind { Memory, Azurite }
+
+/// <summary>Command-line settings of the local host (see README "Configuration").</summary>
+public sealed record LocalSettings
+{
+    public const string AzuriteDevelopment =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+
+    public string Urls { get; init; } = "http://127.0.0.1:7071";
+    public StoreKind Store { get; init; } = StoreKind.Memory;
+    public string StorageConnectionString { get; init; } = AzuriteDevelopment;
+    public string WorldPath { get; init; } = "samples/world.json";
+    public string? PolicyPath { get; init; }
+    public string DataDir { get; init; } = ".cordon";
+    public string? ServiceBusConnection { get; init; }
+    public string ServiceBusQueue { get; init; } = "risk-alerts";
+    /// <summary>Simulated Graph latency per call (benchmarks).</summary>
+    public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
+    public int MaxQueuePollingMs { get; init; } = 100;
+    /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
+    public string? BaseUrl { get; init; }
+    public bool Quiet { get; init; }
+
+    /// <summary>Reads --name value options; the rest are positional arguments.</summary>
+    public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
+    {
+        var s = new LocalSettings();
+        var positional = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
+            switch (a)
+            {
+                case "--urls": s = s with { Urls = Next() }; break;
+                case "--store":
+                    string store = Next();
+                    s = s with
+                    {
+                        Store = store switch
+                        {
+                            "memory" => StoreKind.Memory,
+                            "azurite" => StoreKind.Azurite,
+                            _ => throw new ArgumentException($"--store must be memory or azurite (got {store})"),
+                        },
+                    };
+                    if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Contains('=', StringComparison.Ordinal))
+                    {
+                        s = s with { StorageConnectionString = Next() };
+                    }
+
+                    break;
+                case "--storage": s = s with { StorageConnectionString = Next() }; break;
+                case "--world": s = s with { WorldPath = Next() }; break;
+                case "--policy": s = s with { PolicyPath = Next() }; break;
+                case "--data-dir": s = s with { DataDir = Next() }; break;
+                case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
+                case "--queue": s = s with { ServiceBusQueue = Next() }; break;
+                case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
+                case "--base-url": s = s with { BaseUrl = Next() }; break;
+                case "--quiet": s = s with { Quiet = true }; break;
+                default: positional.Add(a); break;
+            }
+        }
+
+        return (s, positional);
+    }
+}

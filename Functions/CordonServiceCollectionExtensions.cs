@@ -1,0 +1,98 @@
+using Cordon.Alerts;
+using Cordon.Approvals;
+using Cordon.Connectors;
+using Cordon.Containment;
+using Cordon.Policy;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Cordon;
+
+/// <summary>One registration per feature; connectors are chosen by each host.</summary>
+public static class CordonServiceCollectionExtensions
+{
+    public static IServiceCollection AddCordonAlerts(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AlertIntake>();
+        services.AddSingleton<AlertMessageHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// The response policy: Cordon:PolicyFile (a path) or Cordon:Policy (inline JSON), else the defaults.
+    /// An invalid policy stops start-up with a message naming the bad fields.
+    /// </summary>
+    public static IServiceCollection AddCordonPolicy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ResponsePolicyOptions>()
+            .Configure(o =>
+            {
+                string? file = configuration["Cordon:PolicyFile"];
+                string? inline = configuration["Cordon:Policy"];
+                o.Policy = !string.IsNullOrWhiteSpace(file) ? ResponsePolicy.Load(file)
+                    : !string.IsNullOrWhiteSpace(inline) ? ResponsePolicy.Parse(inline, "Cordon:Policy")
+                    : ResponsePolicy.Default;
+            })
+            .ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>The world: Cordon:WorldFile (a path) or Cordon:World (inline JSON).</summary>
+    public static IServiceCollection AddCordonWorld(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WorldOptions>()
+            .Configure(o =>
+            {
+                string? file = configuration["Cordon:WorldFile"];
+                string? inline = configuration["Cordon:World"];
+                o.WorldFile = file;
+                o.World = !string.IsNullOrWhiteSpace(file) ? World.Load(file)
+                    : !string.IsNullOrWhiteSpace(inline) ? World.Parse(inline, "Cordon:World")
+                    : new World();
+            })
+            .ValidateOnStart();
+        return services;
+    }
+
+    public static IServiceCollection AddCordonApprovals(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApprovalOptions>().Bind(configuration.GetSection(ApprovalOptions.Section))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.SigningKey), "Cordon:Approvals:SigningKey is not set: approval links cannot be signed")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApprovalTokens>();
+        return services;
+    }
+
+    /// <summary>Client webhooks (session kill, notices): signed, idempotent, with retries honouring Retry-After.</summary>
+    public static IServiceCollection AddCordonWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
+        services.AddHttpClient(SignedWebhook.ClientName).AddStandardResilienceHandler(o =>
+        {
+            o.Retry.MaxRetryAttempts = 4;
+            o.Retry.Delay = TimeSpan.FromMilliseconds(500);
+            o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(60);
+            o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SignedWebhook>();
+        services.AddSingleton<ClientSessionKiller>();
+        return services;
+    }
+
+    /// <summary>Everything the workflow needs except the connectors (each host adds its own).</summary>
+    public static IServiceCollection AddCordonWorkflow(this IServiceCollection services, IConfiguration configuration) => services
+        .AddCordonAlerts()
+        .AddCordonPolicy(configuration)
+        .AddCordonWorld(configuration)
+        .AddCordonApprovals(configuration)
+        .AddCordonWebhooks(configuration);
+
+    internal static T Value<T>(this IServiceProvider sp)
+        where T : class => sp.GetRequiredService<IOptions<T>>().Value;
+}

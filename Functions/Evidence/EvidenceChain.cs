@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Cordon.Connectors;
+
+namespace Cordon.Evidence;
+
+/// <summary>Manifest lines of an evidence set: what was stored, with its SHA-256.</summary>
+public sealed record ManifestLine(string Name, string Sha256, long Length, string ContentType, DateTimeOffset StoredAt);
+
+/// <summary>
+/// The hashing rules every evidence store shares, so one verifier checks a folder, Azurite or Azure Blob:
+/// item hash = SHA-256 of the bytes; custody entry hash = SHA-256 over the previous entry's hash and
+/// this entry's fields, so removing, reordering or editing any entry breaks every later hash.
+/// </summary>
+public static class EvidenceChain
+{
+    public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    public static string Sha256(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    public static string EntryHash(string previousHash, int sequence, DateTimeOffset at, string actor, string action, string item, string? itemSha256) =>
+        Sha256(Encoding.UTF8.GetBytes(string.Join('\n',
+            previousHash, sequence.ToString(CultureInfo.InvariantCulture), at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            actor, action, item, itemSha256 ?? "")));
+
+    public static CustodyEntry Next(CustodyEntry? last, DateTimeOffset at, string actor, string action, string item, string? itemSha256)
+    {
+        int seq = (last?.Sequence ?? 0) + 1;
+        string prev = last?.Hash ?? Genesis;
+        return new CustodyEntry(seq, at, actor, action, item, itemSha256, prev, EntryHash(prev, seq, at, actor, action, item, itemSha256));
+    }
+
+    /// <summary>Checks every item against the manifest, then the custody chain; names the first thing that does not match.</summary>
+    public static async Task<EvidenceVerification> VerifyAsync(
+        IReadOnlyList<ManifestLine> manifest, IReadOnlyList<CustodyEntry> custody, Func<string, Task<byte[]?>> read)
+    {
+        foreach (ManifestLine line in manifest)
+        {
+            byte[]? bytes = await read(line.Name);
+            if (bytes is null)
+            {
+                return new(false, manifest.Count, custody.Count, line.Name, $"item {line.Name} is listed in the manifest but missing");
+            }
+
+            string actual = Sha256(bytes);
+            if (actual != line.Sha256)
+            {
+                return new(false, manifest.Count, custody.Count, line.Name, $"item {line.Name} does not match its manifest hash (expected {line.Sha256}, found {actual})");
+            }
+        }
+
+        string prev = Genesis;
+        int expected = 1;
+        foreach (CustodyEntry e in custody)
+        {
+            string item = $"custody entry {e.Sequence}";
+            if (e.Sequence != expected || e.PreviousHash != prev)
+            {
+                return new(false, manifest.Count, custody.Count, item, $"{item} does not follow entry {expected - 1} (chain broken)");
+            }
+
+            if (EntryHash(e.PreviousHash, e.Sequence, e.At, e.Actor, e.Action, e.Item, e.ItemSha256) != e.Hash)
+            {
+                return new(false, manifest.Count, custody.Count, item, $"{item} ({e.Action} {e.Item}) was altered: its hash does not match");
+            }
+
+            if (e.ItemSha256 is not null && manifest.FirstOrDefault(m => m.Name == e.Item) is { } m && m.Sha256 != e.ItemSha256)
+            {
+                return new(false, manifest.Count, custody.Count, e.Item, $"item {e.Item} hash in custody entry {e.Sequence} differs from the manifest");
+            }
+
+            prev = e.Hash;
+            expected++;
+        }
+
+        return new(true, manifest.Count, custody.Count, null, $"{manifest.Count} items and {custody.Count} custody entries verified");
+    }
+}
