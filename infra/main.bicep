@@ -1,0 +1,235 @@
+// Cordon: insider-risk response on Azure Functions (Flex Consumption, .NET 10 isolated, Durable Functions).
+// Deployed with `azd up` (see azure.yaml and docs/deploy.md). Local modules only: no registry modules,
+// so `bicep build` works offline (and in CI).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; also seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for all resources. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@minLength(3)
+@description('Sender address of Cordon e-mails (approval requests, notices); must be a verified SendGrid sender or belong to an authenticated domain.')
+param emailFrom string
+
+@description('Resource group name; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Maximum instances of the Flex Consumption app.')
+@minValue(40)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 100
+
+@description('Memory per Flex Consumption instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param functionInstanceMemoryMB int = 2048
+
+@description('Key Vault purge protection. Recommended for production; cannot be disabled later. Set false for throw-away environments you want to purge with `azd down --purge`.')
+param keyVaultPurgeProtection bool = true
+
+@description('Application Insights accepts only Entra ID authenticated telemetry (the identity holds Monitoring Metrics Publisher).')
+param appInsightsDisableLocalAuth bool = true
+
+@description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 90
+
+@description('Replication of the evidence storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param evidenceStorageSku string = 'Standard_ZRS'
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'cordon'
+}
+
+var names = {
+  resourceGroup: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  identity: 'id-cordon-${resourceToken}'
+  logAnalytics: 'log-cordon-${resourceToken}'
+  appInsights: 'appi-cordon-${resourceToken}'
+  functionStorage: 'stfn${resourceToken}'
+  evidenceStorage: 'stev${resourceToken}'
+  serviceBus: 'sb-cordon-${resourceToken}'
+  keyVault: 'kv-cordon-${take(resourceToken, 12)}'
+  plan: 'plan-cordon-${resourceToken}'
+  functionApp: 'func-cordon-${resourceToken}'
+}
+
+var deploymentContainerName = 'app-package'
+var evidenceContainerName = 'evidence'
+var incidentEventsTopicName = 'incident-events'
+var approvalSigningKeySecretName = 'approval-signing-key'
+var sendGridApiKeySecretName = 'sendgrid-api-key'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.appInsights
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+    disableLocalAuth: appInsightsDisableLocalAuth
+  }
+}
+
+module functionStorage 'modules/storage-functions.bicep' = {
+  name: 'function-storage'
+  scope: rg
+  params: {
+    name: names.functionStorage
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module evidenceStorage 'modules/storage-evidence.bicep' = {
+  name: 'evidence-storage'
+  scope: rg
+  params: {
+    name: names.evidenceStorage
+    location: location
+    tags: tags
+    skuName: evidenceStorageSku
+    containerName: evidenceContainerName
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'service-bus'
+  scope: rg
+  params: {
+    name: names.serviceBus
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    enablePurgeProtection: keyVaultPurgeProtection
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    functionStorageAccountName: functionStorage.outputs.name
+    evidenceStorageAccountName: evidenceStorage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+// Versionless secret URIs: the app picks up a rotated secret without a redeploy.
+var signingKeyReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${approvalSigningKeySecretName})'
+var sendGridKeyReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${sendGridApiKeySecretName})'
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'function-app'
+  scope: rg
+  // The host must be able to reach its storage the moment it starts.
+  dependsOn: [
+    roles
+  ]
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    azdServiceName: 'functions'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: functionStorage.outputs.name
+    storageBlobEndpoint: functionStorage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    maximumInstanceCount: functionMaximumInstanceCount
+    instanceMemoryMB: functionInstanceMemoryMB
+    appSettings: {
+      ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+      ServiceBusConnection__credential: 'managedidentity'
+      ServiceBusConnection__clientId: identity.outputs.clientId
+      Cordon__Approvals__SigningKey: signingKeyReference
+      Cordon__Approvals__BaseUrl: 'https://${names.functionApp}.azurewebsites.net'
+      Cordon__Email__Provider: 'SendGrid'
+      Cordon__Email__SendGridApiKey: sendGridKeyReference
+      Cordon__Email__From: emailFrom
+      Cordon__Directory__Provider: 'Graph'
+      Cordon__Evidence__Provider: 'Blob'
+      Cordon__Evidence__BlobServiceUri: evidenceStorage.outputs.blobEndpoint
+      Cordon__Evidence__Container: evidenceContainerName
+      Cordon__Events__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+      Cordon__Events__Topic: incidentEventsTopicName
+    }
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
+output AZURE_FUNCTION_STORAGE_ACCOUNT string = functionStorage.outputs.name
+output AZURE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.name
+output AZURE_SERVICE_BUS_FQDN string = serviceBus.outputs.fullyQualifiedNamespace
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output AZURE_EVIDENCE_STORAGE_ACCOUNT string = evidenceStorage.outputs.name
+output AZURE_EVIDENCE_BLOB_ENDPOINT string = evidenceStorage.outputs.blobEndpoint
+output AZURE_EVIDENCE_CONTAINER string = evidenceStorage.outputs.containerName
+output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
