@@ -1,0 +1,130 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Cordon.Incidents;
+using Cordon.Local;
+
+namespace Cordon.Tests;
+
+/// <summary>
+/// A real local host (Kestrel on a free loopback port, embedded Durable Task backend, local
+/// connectors) in a fresh data directory, plus helpers to drive it over HTTP like a user would.
+/// </summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    public const string FastPolicy = """
+        {
+          "confirm": { "chain": ["securityLead", "deputy", "ciso"], "stepTimeout": "00:01:00" },
+          "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
+          "vendorOffboarding": { "chain": ["vendorManagement", "ciso"], "stepTimeout": "00:01:00", "quorum": 2 },
+          "retry": { "maxAttempts": 2, "firstRetry": "00:00:00.200", "backoffCoefficient": 1 }
+        }
+        """;
+
+    TestHost(LocalHost host, string dataDir)
+    {
+        Host = host;
+        DataDir = dataDir;
+        Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public LocalHost Host { get; }
+
+    public string DataDir { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<TestHost> StartAsync(string policyJson = FastPolicy, string? world = null, StoreKind store = StoreKind.Memory,
+        string? storage = null, string? dataDir = null, Action<IServiceCollection>? configure = null)
+    {
+        dataDir ??= Directory.CreateTempSubdirectory("cordon-test-").FullName;
+        string policyPath = Path.Combine(dataDir, "policy.json");
+        await File.WriteAllTextAsync(policyPath, policyJson);
+        var settings = new LocalSettings
+        {
+            Urls = "http://127.0.0.1:0",
+            DataDir = dataDir,
+            PolicyPath = policyPath,
+            WorldPath = world ?? Repo.Path("samples/world.json"),
+            Store = store,
+            StorageConnectionString = storage ?? LocalSettings.AzuriteDevelopment,
+            Quiet = true,
+        };
+        return new TestHost(await LocalHost.StartAsync(settings, configure), dataDir);
+    }
+
+    public async Task<(int Status, string IncidentId, string Outcome)> SendAsync(string alertJson)
+    {
+        using var content = new StringContent(alertJson, System.Text.Encoding.UTF8, "application/json");
+        HttpResponseMessage response = await Http.PostAsync("/api/alerts", content);
+        if (!response.IsSuccessStatusCode)
+        {
+            return ((int)response.StatusCode, "", await response.Content.ReadAsStringAsync());
+        }
+
+        JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return ((int)response.StatusCode, body.GetProperty("incidentId").GetString()!, body.GetProperty("outcome").GetString()!);
+    }
+
+    public Task<(int Status, string IncidentId, string Outcome)> SendSampleAsync(string file = "critical-bribery.json", Func<string, string>? edit = null) =>
+        SendAsync((edit ?? (s => s))(File.ReadAllText(Repo.Path("samples/alerts/" + file))));
+
+    public async Task<IncidentDetail> IncidentAsync(string id) =>
+        (await Http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{id}", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+
+    /// <summary>Polls the incident API until the condition holds (the engine is asynchronous).</summary>
+    public async Task<IncidentDetail> WaitForAsync(string id, Func<IncidentDetail, bool> condition, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        IncidentDetail detail;
+        do
+        {
+            detail = await IncidentAsync(id);
+            if (condition(detail))
+            {
+                return detail;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"incident {id} stayed at {detail.Stage}/{detail.Outcome}; timeline: " +
+            string.Join(" | ", detail.Timeline.Select(t => $"{t.Step}: {t.Detail}")));
+    }
+
+    /// <summary>The approval link mailed to <paramref name="approver"/> for a gate, newest first.</summary>
+    public async Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            var mails = await Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox");
+            foreach (JsonElement m in mails!)
+            {
+                if (m.GetProperty("to").EnumerateArray().Any(t => t.GetString() == approver) &&
+                    m.GetProperty("customArgs").TryGetProperty("gateId", out JsonElement g) && g.GetString()!.StartsWith(gate + "-", StringComparison.Ordinal) &&
+                    m.GetProperty("links").GetArrayLength() > 0)
+                {
+                    return new Uri(m.GetProperty("links")[0].GetString()!).PathAndQuery;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"no {gate} approval mail to {approver}");
+    }
+
+    public async Task<(int Status, string Page)> DecideAsync(string link, string decision, string? comment = null)
+    {
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["decision"] = decision, ["comment"] = comment ?? "" });
+        HttpResponseMessage response = await Http.PostAsync(link, form);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Host.DisposeAsync();
+    }
+}
