@@ -16,20 +16,27 @@ namespace Cordon;
 /// </summary>
 public static class CordonTasks
 {
-    public static DurableTaskRegistry AddCordonTasks(this DurableTaskRegistry registry) => registry
-        .AddOrchestrator<RespondToIncident>()
-        .AddActivity<TriageAlert>()
-        .AddActivity<ContainSubject>()
-        .AddActivity<RestoreAccess>()
-        .AddActivity<RevokeAccess>()
-        .AddActivity<AssignTraining>()
-        .AddActivity<PreserveEvidence>()
-        .AddActivity<SendApprovalRequests>()
-        .AddActivity<SendReminder>()
-        .AddActivity<SendClientNotices>()
-        .AddActivity<NotifyOperators>()
-        .AddActivity<RecordConfirmedInsider>()
-        .AddActivity<RevokeSiteBatch>()
-        .AddActivity<NotifyVendor>()
-        .AddActivity<WriteIncidentReport>();
+    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(RespondToIncident)];
+
+    public static IReadOnlyList<Type> Activities { get; } =
+    [
+        typeof(TriageAlert), typeof(ContainSubject), typeof(RestoreAccess), typeof(RevokeAccess), typeof(AssignTraining),
+        typeof(PreserveEvidence), typeof(SendApprovalRequests), typeof(SendReminder), typeof(SendClientNotices),
+        typeof(NotifyOperators), typeof(RecordConfirmedInsider), typeof(RevokeSiteBatch), typeof(NotifyVendor), typeof(WriteIncidentReport),
+    ];
+
+    public static DurableTaskRegistry AddCordonTasks(this DurableTaskRegistry registry)
+    {
+        foreach (Type t in Orchestrators)
+        {
+            registry.AddOrchestrator(t);
+        }
+
+        foreach (Type t in Activities)
+        {
+            registry.AddActivity(t);
+        }
+
+        return registry;
+    }
 }

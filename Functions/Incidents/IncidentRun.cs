@@ -81,7 +81,8 @@ internal sealed partial class IncidentRun
             Record("closed by operator", closed.Message);
         }
 
-        SetStage(Stages.Closed);
+        // Closed is published with the report's name: operators never see a closed incident without its report.
+        status = status with { Stage = Stages.Closed };
         await WriteReportAsync();
         Publish();
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);

@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace Cordon.Tests;
+
+/// <summary>
+/// `func` cannot run here, so the Functions wiring is checked through the functions.metadata the
+/// Worker SDK generates: every task the local host registers has its trigger, and the HTTP routes match.
+/// </summary>
+public sealed class FunctionsMetadataTests
+{
+    static List<(string Name, string Trigger, string? Route, string[] Methods)> Functions()
+    {
+        string path = Directory.GetFiles(Repo.Path("Functions/bin"), "functions.metadata", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.EnumerateArray().Select(f =>
+        {
+            JsonElement trigger = f.GetProperty("bindings").EnumerateArray().First(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+            return (f.GetProperty("name").GetString()!, trigger.GetProperty("type").GetString()!,
+                trigger.TryGetProperty("route", out JsonElement r) ? r.GetString() : null,
+                trigger.TryGetProperty("methods", out JsonElement m) ? m.EnumerateArray().Select(x => x.GetString()!).ToArray() : []);
+        }).ToList();
+    }
+
+    [Fact]
+    public void Every_registered_orchestrator_and_activity_has_its_trigger_in_functions_metadata()
+    {
+        var functions = Functions();
+
+        Assert.Equal(CordonTasks.Orchestrators.Select(t => t.Name).Order(), functions.Where(f => f.Trigger == "orchestrationTrigger").Select(f => f.Name).Order());
+        Assert.Equal(CordonTasks.Activities.Select(t => t.Name).Order(), functions.Where(f => f.Trigger == "activityTrigger").Select(f => f.Name).Order());
+    }
+
+    [Fact]
+    public void Http_functions_declare_the_documented_routes()
+    {
+        var http = Functions().Where(f => f.Trigger == "httpTrigger").Select(f => $"{string.Join(",", f.Methods).ToUpperInvariant()} {f.Route}").Order().ToList();
+
+        Assert.Equal(
+            new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions" }.Order(),
+            http);
+    }
+}
