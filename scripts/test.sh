@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every Cordon test on a fresh machine: installs Azurite from the committed lock file,
+# builds the solution, runs the xunit suite, and prints "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/azurite ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+log=$(mktemp)
+set +e
+dotnet test Workflows.sln --nologo -v quiet 2>&1 | grep -v "warning NU1603" | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the build or the test host failed before any test could report
+fi
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
