@@ -10,7 +10,7 @@ fi
 
 log=$(mktemp)
 set +e
-dotnet test Workflows.sln --nologo -v quiet 2>&1 | grep -v "warning NU1603" | tee "$log"
+dotnet test Workflows.sln --nologo -v quiet --logger "console;verbosity=normal" 2>&1 | grep -v "warning NU1603" | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -55,6 +55,7 @@ internal sealed partial class IncidentRun
                 ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
                 : stepEnds;
             openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList());
+            Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
             if (asked.Count == 0)
             {
