@@ -79,7 +79,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         await sidecar.DisposeAsync();
         if (Service is AzureStorageOrchestrationService azure)
         {
-            await azure.StopAsync(isForced: true);
+            await azure.StopAsync(isForced: false); // releases the partition lease so a restarted host resumes at once
         }
 
         loggerFactory.Dispose();
