@@ -14,12 +14,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
-using Xunit;
 
 namespace Cordon.Tests.Connectors;
 
@@ -250,6 +248,20 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
         Assert.Equal([429, 200], server.Requests.Select(r => r.Status));
         Assert.Equal([TimeSpan.FromSeconds(2)], clock.Delays);
         Assert.Equal(1, jo.SessionRevocations);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_given_as_an_HTTP_date_is_honoured_against_the_clock()
+    {
+        SeedJo();
+        int calls = 0;
+        // The recording clock starts at 2025-06-02 09:00:00 UTC.
+        server.Intercept = r => r.Method == "PATCH" && Interlocked.Increment(ref calls) == 1 ? Reply.Throttled("Mon, 02 Jun 2025 09:00:05 GMT") : null;
+
+        await Adapter().SetAccountEnabledAsync(Jo, false, default);
+
+        Assert.Equal([429, 204], server.Requests.Select(r => r.Status));
+        Assert.Equal([TimeSpan.FromSeconds(5)], clock.Delays);
     }
 
     [Fact]
@@ -534,423 +546,423 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
 
         public Task<BulkRevocationResult> RevokeAccountsAsync(IReadOnlyList<string> userPrincipalNames, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
-}
 
-/// <summary>Hands out a fixed token and records the scopes asked for.</summary>
-sealed class StaticTokenCredential : TokenCredential
-{
-    public ConcurrentQueue<string[]> Scopes { get; } = new();
-
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+    /// <summary>Hands out a fixed token and records the scopes asked for.</summary>
+    sealed class StaticTokenCredential : TokenCredential
     {
-        Scopes.Enqueue(requestContext.Scopes);
-        return new AccessToken("test-token", DateTimeOffset.UtcNow.AddHours(1));
+        public ConcurrentQueue<string[]> Scopes { get; } = new();
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            Scopes.Enqueue(requestContext.Scopes);
+            return new AccessToken("test-token", DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            new(GetToken(requestContext, cancellationToken));
     }
 
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        new(GetToken(requestContext, cancellationToken));
-}
-
-/// <summary>
-/// A clock whose timers fire immediately: every requested wait is recorded (and the clock moved by
-/// it), so a test asserts the Retry-After honoured without sleeping through it.
-/// </summary>
-sealed class RecordingTimeProvider : TimeProvider
-{
-    readonly Lock gate = new();
-    readonly List<(TimeSpan Wait, int RequestsBefore)> waits = [];
-    DateTimeOffset now = new(2025, 6, 2, 9, 0, 0, TimeSpan.Zero);
-
-    public Func<int>? RequestCount { get; set; }
-
-    public IReadOnlyList<TimeSpan> Delays => Waits.Select(w => w.Wait).ToList();
-
-    /// <summary>Each wait with the number of requests the server had received when it began.</summary>
-    public IReadOnlyList<(TimeSpan Wait, int RequestsBefore)> Waits
+    /// <summary>
+    /// A clock whose timers fire immediately: every requested wait is recorded (and the clock moved by
+    /// it), so a test asserts the Retry-After honoured without sleeping through it.
+    /// </summary>
+    sealed class RecordingTimeProvider : TimeProvider
     {
-        get
+        readonly Lock gate = new();
+        readonly List<(TimeSpan Wait, int RequestsBefore)> waits = [];
+        DateTimeOffset now = new(2025, 6, 2, 9, 0, 0, TimeSpan.Zero);
+
+        public Func<int>? RequestCount { get; set; }
+
+        public IReadOnlyList<TimeSpan> Delays => Waits.Select(w => w.Wait).ToList();
+
+        /// <summary>Each wait with the number of requests the server had received when it began.</summary>
+        public IReadOnlyList<(TimeSpan Wait, int RequestsBefore)> Waits
         {
-            lock (gate)
+            get
             {
-                return waits.ToList();
-            }
-        }
-    }
-
-    public override DateTimeOffset GetUtcNow()
-    {
-        lock (gate)
-        {
-            return now;
-        }
-    }
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-    {
-        if (dueTime != Timeout.InfiniteTimeSpan)
-        {
-            lock (gate)
-            {
-                waits.Add((dueTime, RequestCount?.Invoke() ?? -1));
-                now += dueTime;
-            }
-
-            dueTime = TimeSpan.Zero;
-        }
-
-        return TimeProvider.System.CreateTimer(callback, state, dueTime, period);
-    }
-}
-
-sealed record Reply(int Status, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null)
-{
-    public static Reply Throttled(string? retryAfter) => new(429,
-        new JsonObject { ["error"] = new JsonObject { ["code"] = "TooManyRequests", ["message"] = "Too many requests" } },
-        retryAfter is null ? null : new Dictionary<string, string> { ["Retry-After"] = retryAfter });
-}
-
-sealed record BatchItem(string Id, string Method, string Url, IReadOnlyDictionary<string, string> Headers, string? Body);
-
-sealed class RecordedRequest
-{
-    public required string Method { get; init; }
-
-    /// <summary>Path and query exactly as sent (percent-encoding preserved).</summary>
-    public required string Target { get; init; }
-
-    /// <summary>Path as sent, without the query.</summary>
-    public required string Path { get; init; }
-
-    public required IReadOnlyDictionary<string, string> Headers { get; init; }
-
-    public required string Body { get; init; }
-
-    public List<BatchItem> BatchItems { get; } = [];
-
-    public int Status { get; set; }
-
-    public string? Header(string name) => Headers.TryGetValue(name, out string? v) ? v : null;
-}
-
-sealed class FakeUser(string upn, string id)
-{
-    public string UserPrincipalName { get; } = upn;
-
-    public string Id { get; } = id;
-
-    public bool AccountEnabled { get; set; } = true;
-
-    public int SessionRevocations { get; set; }
-
-    public List<string> Licences { get; } = [];
-
-    public List<string> AppRoleAssignments { get; } = [];
-}
-
-sealed class FakeGroup(string id, string[] groupTypes, bool mailEnabled)
-{
-    public string Id { get; } = id;
-
-    public string[] GroupTypes { get; } = groupTypes;
-
-    public bool MailEnabled { get; } = mailEnabled;
-
-    public HashSet<string> Members { get; } = [];
-}
-
-/// <summary>The slice of Entra ID behind the endpoints Cordon calls, with Graph's answers for the edge cases.</summary>
-sealed class FakeDirectory(Func<string> baseUrl)
-{
-    public Dictionary<string, FakeUser> Users { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-    public Dictionary<string, FakeGroup> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-    readonly Lock gate = new();
-
-    public int MemberOfPageSize { get; set; } = 100;
-
-    public FakeUser AddUser(string upn, string id) => Users[upn] = new FakeUser(upn, id);
-
-    public FakeGroup AddGroup(string id, string[]? groupTypes = null, bool mailEnabled = false) =>
-        Groups[id] = new FakeGroup(id, groupTypes ?? [], mailEnabled);
-
-    FakeUser? User(string key) => Users.TryGetValue(key, out FakeUser? u) ? u : Users.Values.FirstOrDefault(x => x.Id == key);
-
-    /// <summary>Answers one request; <paramref name="path"/> is below the version segment, e.g. /users/x/revokeSignInSessions.</summary>
-    public Reply Handle(string method, string path, IReadOnlyDictionary<string, string> query, string? body)
-    {
-        string[] s = path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
-        lock (gate)
-        {
-            return (method, s) switch
-            {
-                ("GET", ["users", var u]) => User(u) is { } user ? new Reply(200, UserJson(user)) : NotFound(u),
-                ("PATCH", ["users", var u]) => User(u) is { } user ? Patch(user, body) : NotFound(u),
-                ("POST", ["users", var u, "revokeSignInSessions"]) => User(u) is { } user ? Revoke(user) : NotFound(u),
-                ("GET", ["users", var u, "memberOf", "graph.group" or "microsoft.graph.group"]) => User(u) is { } user ? MemberOf(user, path, query) : NotFound(u),
-                ("GET", ["users", var u, "appRoleAssignments"]) => User(u) is { } user
-                    ? new Reply(200, new JsonObject { ["value"] = new JsonArray(user.AppRoleAssignments.Select(a => (JsonNode)new JsonObject { ["id"] = a }).ToArray()) })
-                    : NotFound(u),
-                ("DELETE", ["users", var u, "appRoleAssignments", var a]) => User(u) is { } user && user.AppRoleAssignments.Remove(a) ? new Reply(204) : NotFound(a),
-                ("POST", ["users", var u, "assignLicense"]) => User(u) is { } user ? AssignLicense(user, body) : NotFound(u),
-                ("DELETE", ["groups", var g, "members", var m, "$ref"]) => Groups.TryGetValue(g, out FakeGroup? group) && group.Members.Remove(m) ? new Reply(204) : NotFound(m),
-                ("POST", ["groups", var g, "members", "$ref"]) => Groups.TryGetValue(g, out FakeGroup? group) ? AddMember(group, body) : NotFound(g),
-                _ => NotFound(path),
-            };
-        }
-    }
-
-    static JsonObject UserJson(FakeUser u) => new()
-    {
-        ["id"] = u.Id,
-        ["userPrincipalName"] = u.UserPrincipalName,
-        ["accountEnabled"] = u.AccountEnabled,
-        ["assignedLicenses"] = new JsonArray(u.Licences.Select(l => (JsonNode)new JsonObject { ["skuId"] = l, ["disabledPlans"] = new JsonArray() }).ToArray()),
-        ["licenseAssignmentStates"] = new JsonArray(u.Licences.Select(l => (JsonNode)new JsonObject { ["skuId"] = l, ["assignedByGroup"] = null, ["state"] = "Active" }).ToArray()),
-    };
-
-    static Reply Patch(FakeUser user, string? body)
-    {
-        using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
-        if (doc.RootElement.TryGetProperty("accountEnabled", out JsonElement enabled))
-        {
-            user.AccountEnabled = enabled.GetBoolean();
-        }
-
-        return new Reply(204);
-    }
-
-    static Reply Revoke(FakeUser user)
-    {
-        user.SessionRevocations++;
-        return new Reply(200, new JsonObject { ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", ["value"] = true });
-    }
-
-    Reply MemberOf(FakeUser user, string path, IReadOnlyDictionary<string, string> query)
-    {
-        var groups = Groups.Values.Where(g => g.Members.Contains(user.Id)).OrderBy(g => g.Id == "g-crm" ? 0 : g.Id == "g-pii" ? 1 : 2).ThenBy(g => g.Id).ToList();
-        int skip = query.TryGetValue("$skiptoken", out string? t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        var page = groups.Skip(skip).Take(MemberOfPageSize).ToList();
-        var result = new JsonObject
-        {
-            ["value"] = new JsonArray(page.Select(g => (JsonNode)new JsonObject
-            {
-                ["@odata.type"] = "#microsoft.graph.group",
-                ["id"] = g.Id,
-                ["groupTypes"] = new JsonArray(g.GroupTypes.Select(x => (JsonNode)JsonValue.Create(x)).ToArray()),
-                ["mailEnabled"] = g.MailEnabled,
-                ["securityEnabled"] = !g.MailEnabled,
-                ["onPremisesSyncEnabled"] = null,
-            }).ToArray()),
-        };
-        if (skip + page.Count < groups.Count)
-        {
-            string rest = string.Join("&", query.Where(q => q.Key != "$skiptoken").Select(q => $"{q.Key}={q.Value}"));
-            result["@odata.nextLink"] = $"{baseUrl()}{path}?{rest}&$skiptoken={skip + page.Count}";
-        }
-
-        return new Reply(200, result);
-    }
-
-    static Reply AssignLicense(FakeUser user, string? body)
-    {
-        using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
-        var remove = doc.RootElement.GetProperty("removeLicenses").EnumerateArray().Select(e => e.GetString()!).ToList();
-        if (remove.Any(r => !user.Licences.Contains(r)))
-        {
-            return new Reply(400, new JsonObject { ["error"] = new JsonObject { ["code"] = "Request_BadRequest", ["message"] = "User does not have a corresponding license." } });
-        }
-
-        user.Licences.RemoveAll(remove.Contains);
-        return new Reply(200, UserJson(user));
-    }
-
-    static Reply AddMember(FakeGroup group, string? body)
-    {
-        using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
-        string id = doc.RootElement.GetProperty("@odata.id").GetString()!.Split('/')[^1];
-        if (!group.Members.Add(id))
-        {
-            return new Reply(400, new JsonObject
-            {
-                ["error"] = new JsonObject
+                lock (gate)
                 {
-                    ["code"] = "Request_BadRequest",
-                    ["message"] = "One or more added object references already exist for the following modified properties: 'members'.",
-                },
-            });
+                    return waits.ToList();
+                }
+            }
         }
 
-        return new Reply(204);
-    }
-
-    static Reply NotFound(string what) => new(404, new JsonObject
-    {
-        ["error"] = new JsonObject { ["code"] = "Request_ResourceNotFound", ["message"] = $"Resource '{what}' does not exist or one of its queried reference-property objects are not present." },
-    });
-}
-
-/// <summary>Kestrel on 127.0.0.1 (free port) speaking Graph v1.0 JSON, recording every request.</summary>
-sealed class FakeGraphServer
-{
-    WebApplication? app;
-    string root = "";
-    readonly Dictionary<string, int> itemAttempts = [];
-
-    public FakeGraphServer() => Directory = new FakeDirectory(() => BaseUrl);
-
-    public string BaseUrl => root + "/v1.0";
-
-    public FakeDirectory Directory { get; }
-
-    public List<RecordedRequest> Requests { get; } = [];
-
-    /// <summary>Answers a whole request instead of the directory (e.g. a 429 for a $batch).</summary>
-    public Func<RecordedRequest, Reply?>? Intercept { get; set; }
-
-    /// <summary>Answers one $batch item; the int is how many times this method+url has been seen.</summary>
-    public Func<BatchItem, int, Reply?>? ItemIntercept { get; set; }
-
-    /// <summary>Extra headers on a whole response (e.g. x-ms-throttle-limit-percentage).</summary>
-    public Func<RecordedRequest, IReadOnlyDictionary<string, string>>? ResponseHeaders { get; set; }
-
-    public List<string> Lines()
-    {
-        lock (Requests)
+        public override DateTimeOffset GetUtcNow()
         {
-            return Requests.Select(r => $"{r.Method} {r.Target}").ToList();
-        }
-    }
-
-    public async Task StartAsync()
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        root = address.TrimEnd('/');
-    }
-
-    async Task HandleAsync(HttpContext context)
-    {
-        string target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
-        string body = await new StreamReader(context.Request.Body, Encoding.UTF8).ReadToEndAsync();
-        var recorded = new RecordedRequest
-        {
-            Method = context.Request.Method,
-            Target = target,
-            Path = target.Split('?')[0],
-            Headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-            Body = body,
-        };
-        lock (Requests)
-        {
-            Requests.Add(recorded);
-        }
-
-        Reply reply = recorded.Header("Authorization") != "Bearer test-token"
-            ? new Reply(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "InvalidAuthenticationToken", ["message"] = "Access token is empty." } })
-            : Intercept?.Invoke(recorded) ?? Answer(recorded);
-        recorded.Status = reply.Status;
-
-        context.Response.StatusCode = reply.Status;
-        foreach (var (name, value) in (reply.Headers ?? new Dictionary<string, string>()).Concat(ResponseHeaders?.Invoke(recorded) ?? new Dictionary<string, string>()))
-        {
-            context.Response.Headers[name] = value;
-        }
-
-        if (reply.Body is not null)
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(reply.Body.ToJsonString());
-        }
-    }
-
-    Reply Answer(RecordedRequest request)
-    {
-        const string version = "/v1.0";
-        if (!request.Path.StartsWith(version, StringComparison.Ordinal))
-        {
-            return new Reply(404);
-        }
-
-        if (request.Method == "POST" && request.Path == version + "/$batch")
-        {
-            return Batch(request);
-        }
-
-        return Directory.Handle(request.Method, request.Path[version.Length..], Query(request.Target), request.Body);
-    }
-
-    Reply Batch(RecordedRequest request)
-    {
-        using JsonDocument doc = JsonDocument.Parse(request.Body);
-        JsonElement items = doc.RootElement.GetProperty("requests");
-        if (items.GetArrayLength() > 20)
-        {
-            return new Reply(400, new JsonObject { ["error"] = new JsonObject { ["code"] = "BadRequest", ["message"] = "Batch request cannot exceed 20 requests" } });
-        }
-
-        var responses = new JsonArray();
-        foreach (JsonElement item in items.EnumerateArray())
-        {
-            var headers = item.TryGetProperty("headers", out JsonElement h)
-                ? h.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!)
-                : [];
-            var batchItem = new BatchItem(
-                item.GetProperty("id").GetString()!,
-                item.GetProperty("method").GetString()!,
-                item.GetProperty("url").GetString()!,
-                headers,
-                item.TryGetProperty("body", out JsonElement b) ? b.GetRawText() : null);
-            request.BatchItems.Add(batchItem);
-
-            string key = batchItem.Method + " " + batchItem.Url;
-            int attempt = itemAttempts[key] = itemAttempts.GetValueOrDefault(key) + 1;
-            string[] parts = batchItem.Url.Split('?', 2);
-            Reply reply = ItemIntercept?.Invoke(batchItem, attempt)
-                ?? Directory.Handle(batchItem.Method, parts[0], Query(batchItem.Url), batchItem.Body);
-            var response = new JsonObject { ["id"] = batchItem.Id, ["status"] = reply.Status };
-            if (reply.Headers is not null)
+            lock (gate)
             {
-                response["headers"] = new JsonObject(reply.Headers.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+                return now;
+            }
+        }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (dueTime != Timeout.InfiniteTimeSpan)
+            {
+                lock (gate)
+                {
+                    waits.Add((dueTime, RequestCount?.Invoke() ?? -1));
+                    now += dueTime;
+                }
+
+                dueTime = TimeSpan.Zero;
+            }
+
+            return TimeProvider.System.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
+    sealed record Reply(int Status, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null)
+    {
+        public static Reply Throttled(string? retryAfter) => new(429,
+            new JsonObject { ["error"] = new JsonObject { ["code"] = "TooManyRequests", ["message"] = "Too many requests" } },
+            retryAfter is null ? null : new Dictionary<string, string> { ["Retry-After"] = retryAfter });
+    }
+
+    sealed record BatchItem(string Id, string Method, string Url, IReadOnlyDictionary<string, string> Headers, string? Body);
+
+    sealed class RecordedRequest
+    {
+        public required string Method { get; init; }
+
+        /// <summary>Path and query exactly as sent (percent-encoding preserved).</summary>
+        public required string Target { get; init; }
+
+        /// <summary>Path as sent, without the query.</summary>
+        public required string Path { get; init; }
+
+        public required IReadOnlyDictionary<string, string> Headers { get; init; }
+
+        public required string Body { get; init; }
+
+        public List<BatchItem> BatchItems { get; } = [];
+
+        public int Status { get; set; }
+
+        public string? Header(string name) => Headers.TryGetValue(name, out string? v) ? v : null;
+    }
+
+    sealed class FakeUser(string upn, string id)
+    {
+        public string UserPrincipalName { get; } = upn;
+
+        public string Id { get; } = id;
+
+        public bool AccountEnabled { get; set; } = true;
+
+        public int SessionRevocations { get; set; }
+
+        public List<string> Licences { get; } = [];
+
+        public List<string> AppRoleAssignments { get; } = [];
+    }
+
+    sealed class FakeGroup(string id, string[] groupTypes, bool mailEnabled)
+    {
+        public string Id { get; } = id;
+
+        public string[] GroupTypes { get; } = groupTypes;
+
+        public bool MailEnabled { get; } = mailEnabled;
+
+        public HashSet<string> Members { get; } = [];
+    }
+
+    /// <summary>The slice of Entra ID behind the endpoints Cordon calls, with Graph's answers for the edge cases.</summary>
+    sealed class FakeDirectory(Func<string> baseUrl)
+    {
+        public Dictionary<string, FakeUser> Users { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public Dictionary<string, FakeGroup> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        readonly Lock gate = new();
+
+        public int MemberOfPageSize { get; set; } = 100;
+
+        public FakeUser AddUser(string upn, string id) => Users[upn] = new FakeUser(upn, id);
+
+        public FakeGroup AddGroup(string id, string[]? groupTypes = null, bool mailEnabled = false) =>
+            Groups[id] = new FakeGroup(id, groupTypes ?? [], mailEnabled);
+
+        FakeUser? User(string key) => Users.TryGetValue(key, out FakeUser? u) ? u : Users.Values.FirstOrDefault(x => x.Id == key);
+
+        /// <summary>Answers one request; <paramref name="path"/> is below the version segment, e.g. /users/x/revokeSignInSessions.</summary>
+        public Reply Handle(string method, string path, IReadOnlyDictionary<string, string> query, string? body)
+        {
+            string[] s = path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
+            lock (gate)
+            {
+                return (method, s) switch
+                {
+                    ("GET", ["users", var u]) => User(u) is { } user ? new Reply(200, UserJson(user)) : NotFound(u),
+                    ("PATCH", ["users", var u]) => User(u) is { } user ? Patch(user, body) : NotFound(u),
+                    ("POST", ["users", var u, "revokeSignInSessions"]) => User(u) is { } user ? Revoke(user) : NotFound(u),
+                    ("GET", ["users", var u, "memberOf", "graph.group" or "microsoft.graph.group"]) => User(u) is { } user ? MemberOf(user, path, query) : NotFound(u),
+                    ("GET", ["users", var u, "appRoleAssignments"]) => User(u) is { } user
+                        ? new Reply(200, new JsonObject { ["value"] = new JsonArray(user.AppRoleAssignments.Select(a => (JsonNode)new JsonObject { ["id"] = a }).ToArray()) })
+                        : NotFound(u),
+                    ("DELETE", ["users", var u, "appRoleAssignments", var a]) => User(u) is { } user && user.AppRoleAssignments.Remove(a) ? new Reply(204) : NotFound(a),
+                    ("POST", ["users", var u, "assignLicense"]) => User(u) is { } user ? AssignLicense(user, body) : NotFound(u),
+                    ("DELETE", ["groups", var g, "members", var m, "$ref"]) => Groups.TryGetValue(g, out FakeGroup? group) && group.Members.Remove(m) ? new Reply(204) : NotFound(m),
+                    ("POST", ["groups", var g, "members", "$ref"]) => Groups.TryGetValue(g, out FakeGroup? group) ? AddMember(group, body) : NotFound(g),
+                    _ => NotFound(path),
+                };
+            }
+        }
+
+        static JsonObject UserJson(FakeUser u) => new()
+        {
+            ["id"] = u.Id,
+            ["userPrincipalName"] = u.UserPrincipalName,
+            ["accountEnabled"] = u.AccountEnabled,
+            ["assignedLicenses"] = new JsonArray(u.Licences.Select(l => (JsonNode)new JsonObject { ["skuId"] = l, ["disabledPlans"] = new JsonArray() }).ToArray()),
+            ["licenseAssignmentStates"] = new JsonArray(u.Licences.Select(l => (JsonNode)new JsonObject { ["skuId"] = l, ["assignedByGroup"] = null, ["state"] = "Active" }).ToArray()),
+        };
+
+        static Reply Patch(FakeUser user, string? body)
+        {
+            using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
+            if (doc.RootElement.TryGetProperty("accountEnabled", out JsonElement enabled))
+            {
+                user.AccountEnabled = enabled.GetBoolean();
+            }
+
+            return new Reply(204);
+        }
+
+        static Reply Revoke(FakeUser user)
+        {
+            user.SessionRevocations++;
+            return new Reply(200, new JsonObject { ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", ["value"] = true });
+        }
+
+        Reply MemberOf(FakeUser user, string path, IReadOnlyDictionary<string, string> query)
+        {
+            var groups = Groups.Values.Where(g => g.Members.Contains(user.Id)).OrderBy(g => g.Id == "g-crm" ? 0 : g.Id == "g-pii" ? 1 : 2).ThenBy(g => g.Id).ToList();
+            int skip = query.TryGetValue("$skiptoken", out string? t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var page = groups.Skip(skip).Take(MemberOfPageSize).ToList();
+            var result = new JsonObject
+            {
+                ["value"] = new JsonArray(page.Select(g => (JsonNode)new JsonObject
+                {
+                    ["@odata.type"] = "#microsoft.graph.group",
+                    ["id"] = g.Id,
+                    ["groupTypes"] = new JsonArray(g.GroupTypes.Select(x => (JsonNode)JsonValue.Create(x)).ToArray()),
+                    ["mailEnabled"] = g.MailEnabled,
+                    ["securityEnabled"] = !g.MailEnabled,
+                    ["onPremisesSyncEnabled"] = null,
+                }).ToArray()),
+            };
+            if (skip + page.Count < groups.Count)
+            {
+                string rest = string.Join("&", query.Where(q => q.Key != "$skiptoken").Select(q => $"{q.Key}={q.Value}"));
+                result["@odata.nextLink"] = $"{baseUrl()}{path}?{rest}&$skiptoken={skip + page.Count}";
+            }
+
+            return new Reply(200, result);
+        }
+
+        static Reply AssignLicense(FakeUser user, string? body)
+        {
+            using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
+            var remove = doc.RootElement.GetProperty("removeLicenses").EnumerateArray().Select(e => e.GetString()!).ToList();
+            if (remove.Any(r => !user.Licences.Contains(r)))
+            {
+                return new Reply(400, new JsonObject { ["error"] = new JsonObject { ["code"] = "Request_BadRequest", ["message"] = "User does not have a corresponding license." } });
+            }
+
+            user.Licences.RemoveAll(remove.Contains);
+            return new Reply(200, UserJson(user));
+        }
+
+        static Reply AddMember(FakeGroup group, string? body)
+        {
+            using JsonDocument doc = JsonDocument.Parse(body ?? "{}");
+            string id = doc.RootElement.GetProperty("@odata.id").GetString()!.Split('/')[^1];
+            if (!group.Members.Add(id))
+            {
+                return new Reply(400, new JsonObject
+                {
+                    ["error"] = new JsonObject
+                    {
+                        ["code"] = "Request_BadRequest",
+                        ["message"] = "One or more added object references already exist for the following modified properties: 'members'.",
+                    },
+                });
+            }
+
+            return new Reply(204);
+        }
+
+        static Reply NotFound(string what) => new(404, new JsonObject
+        {
+            ["error"] = new JsonObject { ["code"] = "Request_ResourceNotFound", ["message"] = $"Resource '{what}' does not exist or one of its queried reference-property objects are not present." },
+        });
+    }
+
+    /// <summary>Kestrel on 127.0.0.1 (free port) speaking Graph v1.0 JSON, recording every request.</summary>
+    sealed class FakeGraphServer
+    {
+        WebApplication? app;
+        string root = "";
+        readonly Dictionary<string, int> itemAttempts = [];
+
+        public FakeGraphServer() => Directory = new FakeDirectory(() => BaseUrl);
+
+        public string BaseUrl => root + "/v1.0";
+
+        public FakeDirectory Directory { get; }
+
+        public List<RecordedRequest> Requests { get; } = [];
+
+        /// <summary>Answers a whole request instead of the directory (e.g. a 429 for a $batch).</summary>
+        public Func<RecordedRequest, Reply?>? Intercept { get; set; }
+
+        /// <summary>Answers one $batch item; the int is how many times this method+url has been seen.</summary>
+        public Func<BatchItem, int, Reply?>? ItemIntercept { get; set; }
+
+        /// <summary>Extra headers on a whole response (e.g. x-ms-throttle-limit-percentage).</summary>
+        public Func<RecordedRequest, IReadOnlyDictionary<string, string>>? ResponseHeaders { get; set; }
+
+        public List<string> Lines()
+        {
+            lock (Requests)
+            {
+                return Requests.Select(r => $"{r.Method} {r.Target}").ToList();
+            }
+        }
+
+        public async Task StartAsync()
+        {
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            app = builder.Build();
+            app.Run(HandleAsync);
+            await app.StartAsync();
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            root = address.TrimEnd('/');
+        }
+
+        async Task HandleAsync(HttpContext context)
+        {
+            string target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+            string body = await new StreamReader(context.Request.Body, Encoding.UTF8).ReadToEndAsync();
+            var recorded = new RecordedRequest
+            {
+                Method = context.Request.Method,
+                Target = target,
+                Path = target.Split('?')[0],
+                Headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                Body = body,
+            };
+            lock (Requests)
+            {
+                Requests.Add(recorded);
+            }
+
+            Reply reply = recorded.Header("Authorization") != "Bearer test-token"
+                ? new Reply(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "InvalidAuthenticationToken", ["message"] = "Access token is empty." } })
+                : Intercept?.Invoke(recorded) ?? Answer(recorded);
+            recorded.Status = reply.Status;
+
+            context.Response.StatusCode = reply.Status;
+            foreach (var (name, value) in (reply.Headers ?? new Dictionary<string, string>()).Concat(ResponseHeaders?.Invoke(recorded) ?? new Dictionary<string, string>()))
+            {
+                context.Response.Headers[name] = value;
             }
 
             if (reply.Body is not null)
             {
-                response["body"] = reply.Body.DeepClone();
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(reply.Body.ToJsonString());
+            }
+        }
+
+        Reply Answer(RecordedRequest request)
+        {
+            const string version = "/v1.0";
+            if (!request.Path.StartsWith(version, StringComparison.Ordinal))
+            {
+                return new Reply(404);
             }
 
-            responses.Add(response);
+            if (request.Method == "POST" && request.Path == version + "/$batch")
+            {
+                return Batch(request);
+            }
+
+            return Directory.Handle(request.Method, request.Path[version.Length..], Query(request.Target), request.Body);
         }
 
-        // Graph answers batch items in any order.
-        var shuffled = new JsonArray(responses.Reverse().Select(n => n!.DeepClone()).ToArray());
-        return new Reply(200, new JsonObject { ["responses"] = shuffled });
-    }
-
-    static Dictionary<string, string> Query(string target)
-    {
-        int q = target.IndexOf('?', StringComparison.Ordinal);
-        if (q < 0)
+        Reply Batch(RecordedRequest request)
         {
-            return [];
+            using JsonDocument doc = JsonDocument.Parse(request.Body);
+            JsonElement items = doc.RootElement.GetProperty("requests");
+            if (items.GetArrayLength() > 20)
+            {
+                return new Reply(400, new JsonObject { ["error"] = new JsonObject { ["code"] = "BadRequest", ["message"] = "Batch request cannot exceed 20 requests" } });
+            }
+
+            var responses = new JsonArray();
+            foreach (JsonElement item in items.EnumerateArray())
+            {
+                var headers = item.TryGetProperty("headers", out JsonElement h)
+                    ? h.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!)
+                    : [];
+                var batchItem = new BatchItem(
+                    item.GetProperty("id").GetString()!,
+                    item.GetProperty("method").GetString()!,
+                    item.GetProperty("url").GetString()!,
+                    headers,
+                    item.TryGetProperty("body", out JsonElement b) ? b.GetRawText() : null);
+                request.BatchItems.Add(batchItem);
+
+                string key = batchItem.Method + " " + batchItem.Url;
+                int attempt = itemAttempts[key] = itemAttempts.GetValueOrDefault(key) + 1;
+                string[] parts = batchItem.Url.Split('?', 2);
+                Reply reply = ItemIntercept?.Invoke(batchItem, attempt)
+                    ?? Directory.Handle(batchItem.Method, parts[0], Query(batchItem.Url), batchItem.Body);
+                var response = new JsonObject { ["id"] = batchItem.Id, ["status"] = reply.Status };
+                if (reply.Headers is not null)
+                {
+                    response["headers"] = new JsonObject(reply.Headers.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+                }
+
+                if (reply.Body is not null)
+                {
+                    response["body"] = reply.Body.DeepClone();
+                }
+
+                responses.Add(response);
+            }
+
+            // Graph answers batch items in any order.
+            var shuffled = new JsonArray(responses.Reverse().Select(n => n!.DeepClone()).ToArray());
+            return new Reply(200, new JsonObject { ["responses"] = shuffled });
         }
 
-        return target[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=', 2))
-            .ToDictionary(p => Uri.UnescapeDataString(p[0]), p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "");
-    }
-
-    public async Task StopAsync()
-    {
-        if (app is not null)
+        static Dictionary<string, string> Query(string target)
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            int q = target.IndexOf('?', StringComparison.Ordinal);
+            if (q < 0)
+            {
+                return [];
+            }
+
+            return target[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => p.Split('=', 2))
+                .ToDictionary(p => Uri.UnescapeDataString(p[0]), p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "");
+        }
+
+        public async Task StopAsync()
+        {
+            if (app is not null)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
         }
     }
 }
