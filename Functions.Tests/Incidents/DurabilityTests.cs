@@ -3,7 +3,12 @@ using Cordon.Local;
 
 namespace Cordon.Tests.Incidents;
 
+/// <summary>Azurite-backed tests run alone: on two cores the storage provider's polling starves under the parallel suite.</summary>
+[CollectionDefinition(nameof(AzuriteCollection), DisableParallelization = true)]
+public sealed class AzuriteCollection;
+
 /// <summary>The local host on the Azure Storage provider (Azurite): incidents survive a restart.</summary>
+[Collection(nameof(AzuriteCollection))]
 public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     [Fact]
