@@ -6,7 +6,6 @@ using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon;
 
@@ -92,7 +91,4 @@ public static class CordonServiceCollectionExtensions
         .AddCordonWorld(configuration)
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration);
-
-    internal static T Value<T>(this IServiceProvider sp)
-        where T : class => sp.GetRequiredService<IOptions<T>>().Value;
 }

@@ -90,7 +90,7 @@ internal sealed partial class IncidentRun
                 {
                     string before = status.Severity;
                     await HandleMergeAsync(wake.Alert!);
-                    if (status.Severity != before && Severities_IsHigher(status.Severity, before))
+                    if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(before))
                     {
                         // A higher severity shortens the wait: half of what is left of this step.
                         DateTime shorter = Now + (stepEnds - Now) / 2;
@@ -172,8 +172,6 @@ internal sealed partial class IncidentRun
         Record("gate expired", $"{gate}: no decision by the end of the escalation chain ({string.Join(" → ", gatePolicy.Chain)})");
         return new GateResult(GateOutcome.Expired, votes.Values.ToList(), escalate);
     }
-
-    static bool Severities_IsHigher(string a, string b) => Alerts.Severities.Rank(a) > Alerts.Severities.Rank(b);
 
     ApprovalSummary Summary() => new(
         status.Subject, input.Alert.Subject.DisplayName, status.VendorId, Plan.VendorName, status.SiteId, Plan.SiteName,
