@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Cordon.Alerts;
 using Cordon.Approvals;
+using Cordon.Behaviour;
 using Cordon.Connectors;
 using Cordon.Evidence;
 using Cordon.Incidents;
@@ -61,12 +62,16 @@ public sealed class LocalHost : IAsyncDisposable
             ["Cordon:PolicyFile"] = settings.PolicyPath is null ? null : Path.GetFullPath(settings.PolicyPath),
             ["Cordon:Approvals:SigningKey"] = builder.Configuration["Cordon:Approvals:SigningKey"] ?? LocalKey(settings.DataDir, "approval-signing.key"),
             ["Cordon:Webhooks:SigningKey"] = builder.Configuration["Cordon:Webhooks:SigningKey"] ?? LocalKey(settings.DataDir, "webhook-signing.key"),
+            // Behaviour state follows the store: Azure Table Storage on Azurite with --store azurite.
+            ["Cordon:Behaviour:Store"] = settings.Store == StoreKind.Azurite ? "table" : "memory",
+            ["Cordon:Behaviour:TableConnection"] = settings.Store == StoreKind.Azurite ? settings.StorageConnectionString : null,
         };
         builder.Configuration.AddInMemoryCollection(config);
 
         EmbeddedBackend backend = await EmbeddedBackend.StartAsync(settings);
         IServiceCollection services = builder.Services;
         services.AddCordonWorkflow(builder.Configuration);
+        services.AddCordonBehaviour(builder.Configuration);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
         services.AddSingleton(sp => new SimulatedDirectory(sp.GetRequiredService<IOptions<WorldOptions>>().Value.World,
@@ -78,6 +83,7 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddSingleton<ISiteRegister>(_ => new FileSiteRegister(Path.Combine(settings.DataDir, "site-register.json")));
         services.AddSingleton<SimulatedClientSystems>();
         services.AddTransient<SubmitAlert>();
+        services.AddTransient<SubmitTelemetry>();
         services.AddTransient<IncidentsApi>();
         services.AddTransient<ApprovalsApi>();
         services.AddMvcCore();
@@ -114,6 +120,7 @@ public sealed class LocalHost : IAsyncDisposable
     static void MapRoutes(WebApplication app)
     {
         app.MapPost("/api/alerts", Handle<SubmitAlert>((ctx, f, c) => f.Run(ctx.Request, c)));
+        app.MapPost("/api/telemetry", Handle<SubmitTelemetry>((ctx, f, c) => f.Run(ctx.Request, c)));
         app.MapGet("/api/incidents", Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/incidents/{id}", Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapPost("/api/incidents/{id}/actions", Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));

@@ -1,5 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Approvals;
+using Cordon.Behaviour;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Policy;
@@ -81,6 +82,35 @@ public static class CordonServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SignedWebhook>();
         services.AddSingleton<ClientSessionKiller>();
+        return services;
+    }
+
+    /// <summary>
+    /// Behaviour monitoring: access telemetry scored into alerts. Per-agent state in memory, or in
+    /// Azure Table Storage with Cordon:Behaviour:Store = table (TableConnection, or TableServiceUri with the managed identity).
+    /// </summary>
+    public static IServiceCollection AddCordonBehaviour(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BehaviourOptions>().Bind(configuration.GetSection(BehaviourOptions.Section))
+            .Validate(o => o.Store is "memory" or "table", "Cordon:Behaviour:Store must be memory or table")
+            .Validate(o => o.Store != "table" || !string.IsNullOrWhiteSpace(o.TableConnection) || o.TableServiceUri is not null,
+                "Cordon:Behaviour:Store is table but neither Cordon:Behaviour:TableConnection nor Cordon:Behaviour:TableServiceUri is set")
+            .ValidateOnStart();
+        services.AddSingleton<BehaviourStateStore>(sp =>
+        {
+            BehaviourOptions o = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BehaviourOptions>>().Value;
+            if (o.Store != "table")
+            {
+                return new InMemoryBehaviourStateStore();
+            }
+
+            var tables = !string.IsNullOrWhiteSpace(o.TableConnection)
+                ? new Azure.Data.Tables.TableServiceClient(o.TableConnection)
+                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, new Azure.Identity.DefaultAzureCredential());
+            return new TableBehaviourStateStore(tables.GetTableClient(o.TableName));
+        });
+        services.AddSingleton<TelemetryIntake>();
+        services.AddSingleton<TelemetryMessageHandler>();
         return services;
     }
 

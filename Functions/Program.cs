@@ -6,5 +6,6 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddCordonWorkflow(builder.Configuration);
+builder.Services.AddCordonBehaviour(builder.Configuration);
 builder.Services.AddCordonAzureConnectors(builder.Configuration);
 builder.Build().Run();

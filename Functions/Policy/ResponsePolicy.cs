@@ -61,6 +61,9 @@ public sealed record ResponsePolicy
 
     public int OffboardingParallelism { get; init; } = 4;
 
+    /// <summary>Behaviour monitoring: how access telemetry is scored into alerts.</summary>
+    public MonitoringPolicy Monitoring { get; init; } = new();
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         ReadCommentHandling = JsonCommentHandling.Skip,
@@ -185,6 +188,8 @@ public sealed record ResponsePolicy
         {
             errors.Add("offboardingParallelism must be 1..64");
         }
+
+        Monitoring.Validate(errors);
 
         return errors;
     }

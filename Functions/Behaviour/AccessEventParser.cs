@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Cordon.Behaviour;
+
+/// <summary>
+/// A read batch: the valid events (with their index in the batch) and the refused ones; or, when the
+/// batch as a whole cannot be read, <see cref="Errors"/> and nothing else.
+/// </summary>
+public sealed record BatchParseResult(IReadOnlyList<AccessEvent> Events, IReadOnlyList<EventRejection> Rejected, IReadOnlyList<string> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Reads a batch of AccessEvent v1 (a JSON array, or a single object) and names every bad field of
+/// every bad event, like <see cref="Cordon.Alerts.AlertParser"/>: one bad event is reported and the others kept.
+/// </summary>
+public static class AccessEventParser
+{
+    public const int MaxBytes = 4 * 1024 * 1024;
+    public const int MaxEvents = 5000;
+    const int MaxDepth = 8;
+
+    public static BatchParseResult ParseBatch(ReadOnlyMemory<byte> utf8)
+    {
+        if (utf8.Length == 0)
+        {
+            return Fail("body is empty: expected a JSON array of AccessEvent v1 objects");
+        }
+
+        if (utf8.Length > MaxBytes)
+        {
+            return Fail($"batch is {utf8.Length} bytes; the limit is {MaxBytes} bytes (4 MB)");
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException ex)
+        {
+            string message = ex.Message;
+            int dot = message.IndexOf(". ", StringComparison.Ordinal);
+            return Fail($"body is not valid JSON: {(dot > 0 ? message[..dot] : message)}");
+        }
+
+        using (doc)
+        {
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                return Collect([root]);
+            }
+
+            if (root.ValueKind != JsonValueKind.Array)
+            {
+                return Fail("body must be a JSON array of AccessEvent v1 objects");
+            }
+
+            int length = root.GetArrayLength();
+            if (length > MaxEvents)
+            {
+                return Fail($"batch has {length} events; the limit is {MaxEvents} per request");
+            }
+
+            return Collect(root.EnumerateArray());
+        }
+    }
+
+    static BatchParseResult Collect(IEnumerable<JsonElement> items)
+    {
+        var events = new List<AccessEvent>();
+        var rejected = new List<EventRejection>();
+        int index = 0;
+        foreach (JsonElement item in items)
+        {
+            var errors = new List<string>();
+            AccessEvent? e = item.ValueKind == JsonValueKind.Object ? ParseEvent(item, errors) : null;
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("event must be a JSON object");
+            }
+
+            if (e is null)
+            {
+                rejected.Add(new EventRejection(index, errors));
+            }
+            else
+            {
+                events.Add(e);
+            }
+
+            index++;
+        }
+
+        return new BatchParseResult(events, rejected, []);
+    }
+
+    /// <summary>Reads one event; null with the reasons in <paramref name="errors"/> when it is bad.</summary>
+    public static AccessEvent? ParseEvent(JsonElement root, List<string> errors)
+    {
+        string? version = Required(root, "schemaVersion", "", errors, 16);
+        if (version is not null && version != "1.0")
+        {
+            errors.Add($"schemaVersion must be \"1.0\" (got \"{Truncate(version)}\")");
+        }
+
+        string? eventId = Required(root, "eventId", "", errors, 128);
+        DateTimeOffset occurredAt = default;
+        string? occurredText = Required(root, "occurredAt", "", errors, 64);
+        if (occurredText is not null && !TryParseRfc3339(occurredText, out occurredAt))
+        {
+            errors.Add("occurredAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z");
+        }
+
+        AgentRef? agent = ParseAgent(root, errors);
+        string? clientId = Required(root, "clientId", "", errors, 128);
+        string? action = Required(root, "action", "", errors, 32);
+        if (action is not null && !AccessActions.All.Contains(action))
+        {
+            errors.Add($"action \"{Truncate(action)}\" is not one of {string.Join(", ", AccessActions.All)}");
+            action = null;
+        }
+
+        string? recordId = Optional(root, "recordId", errors, 256);
+        string? customerId = Optional(root, "customerId", errors, 256);
+        string? ticketId = Optional(root, "ticketId", errors, 256);
+        if (action is not null && AccessActions.NeedsCustomer(action) && customerId is null && !root.TryGetProperty("customerId", out _))
+        {
+            errors.Add($"customerId is required for action {action}");
+        }
+
+        if (action is not null && AccessActions.NeedsTicket(action) && ticketId is null && !root.TryGetProperty("ticketId", out _))
+        {
+            errors.Add($"ticketId is required for action {action}");
+        }
+
+        int count = 1;
+        if (root.TryGetProperty("count", out JsonElement c) && c.ValueKind != JsonValueKind.Null)
+        {
+            if (c.ValueKind != JsonValueKind.Number || !c.TryGetInt32(out count) || count is < 1 or > 1_000_000)
+            {
+                errors.Add("count must be a whole number 1..1000000");
+            }
+        }
+
+        return errors.Count > 0
+            ? null
+            : new AccessEvent(version!, eventId!, occurredAt, agent!, clientId!, action!, recordId, customerId, ticketId, count);
+    }
+
+    static AgentRef? ParseAgent(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("agent", out JsonElement a) || a.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add("agent is required");
+            return null;
+        }
+
+        if (a.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("agent must be an object");
+            return null;
+        }
+
+        int before = errors.Count;
+        string? upn = Required(a, "userPrincipalName", "agent.", errors, 256);
+        if (upn is not null && !LooksLikeUpn(upn))
+        {
+            errors.Add("agent.userPrincipalName must look like user@domain");
+        }
+
+        string? vendor = Required(a, "vendorId", "agent.", errors, 128);
+        string? site = Required(a, "siteId", "agent.", errors, 128);
+        return errors.Count > before ? null : new AgentRef(upn!, vendor!, site!);
+    }
+
+    static string? Required(JsonElement obj, string name, string prefix, List<string> errors, int maxLength)
+    {
+        if (!obj.TryGetProperty(name, out JsonElement el) || el.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add($"{prefix}{name} is required");
+            return null;
+        }
+
+        return Read(el, prefix + name, errors, maxLength);
+    }
+
+    static string? Optional(JsonElement obj, string name, List<string> errors, int maxLength) =>
+        obj.TryGetProperty(name, out JsonElement el) && el.ValueKind != JsonValueKind.Null ? Read(el, name, errors, maxLength) : null;
+
+    static string? Read(JsonElement el, string path, List<string> errors, int maxLength)
+    {
+        if (el.ValueKind != JsonValueKind.String)
+        {
+            errors.Add($"{path} must be a string");
+            return null;
+        }
+
+        string value = el.GetString()!;
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{path} must not be empty");
+            return null;
+        }
+
+        if (value.Length > maxLength)
+        {
+            errors.Add($"{path} must be at most {maxLength} characters (got {value.Length})");
+            return null;
+        }
+
+        return value;
+    }
+
+    static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    {
+        value = default;
+        // RFC 3339 requires a date, a 'T', a time and an offset; DateTimeOffset alone accepts far more.
+        if (text.Length < 20 || (text[10] != 'T' && text[10] != 't') ||
+            !(text.EndsWith('Z') || text.EndsWith('z') || text[^6] is '+' or '-'))
+        {
+            return false;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out value);
+    }
+
+    static bool LooksLikeUpn(string value)
+    {
+        int at = value.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 && at < value.Length - 1 && value.IndexOf('@', at + 1) < 0 && !value.Any(char.IsWhiteSpace);
+    }
+
+    static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    static BatchParseResult Fail(string error) => new([], [], [error]);
+}

@@ -1,0 +1,121 @@
+namespace Cordon.Behaviour;
+
+/// <summary>
+/// Everything the monitor remembers about one agent, stored as one JSON document per agent
+/// (Azure Table Storage or memory) and updated with optimistic concurrency.
+/// </summary>
+public sealed class AgentState
+{
+    /// <summary>Event ids remembered for dedupe; older ones are forgotten first.</summary>
+    public const int SeenIdLimit = 5000;
+
+    const int ClientLimit = 64;
+    const int CustomerLimit = 2000;
+
+    public string UserPrincipalName { get; set; } = "";
+
+    public string VendorId { get; set; } = "";
+
+    public string SiteId { get; set; } = "";
+
+    /// <summary>The scoring clock: the latest event time seen (never the wall clock).</summary>
+    public DateTimeOffset? LastAt { get; set; }
+
+    /// <summary>The score as of <see cref="LastAt"/>.</summary>
+    public double Score { get; set; }
+
+    public Dictionary<string, ReasonTally> Reasons { get; set; } = [];
+
+    /// <summary>Distinct customers whose records were viewed without business need while that reason counts.</summary>
+    public List<string> UnjustifiedCustomers { get; set; } = [];
+
+    public List<string> ClientIds { get; set; } = [];
+
+    /// <summary>The agent's tickets: open, or closed within the grace period.</summary>
+    public Dictionary<string, Ticket> Tickets { get; set; } = [];
+
+    public HourBucket? Current { get; set; }
+
+    /// <summary>Completed active hours within the baseline window, oldest first.</summary>
+    public List<HourBucket> Baseline { get; set; } = [];
+
+    /// <summary>Views within the burst window: (customer, time), oldest first.</summary>
+    public List<RecentView> RecentViews { get; set; } = [];
+
+    public DateTimeOffset? LastBurstAt { get; set; }
+
+    public List<string> SeenEventIds { get; set; } = [];
+
+    /// <summary>The agent's alert streams: the number of the latest, whether it is open, its updates and severity.</summary>
+    public int Stream { get; set; }
+
+    public bool StreamOpen { get; set; }
+
+    public int StreamUpdates { get; set; }
+
+    public string? StreamSeverity { get; set; }
+
+    public void RememberClient(string clientId)
+    {
+        if (!ClientIds.Contains(clientId) && ClientIds.Count < ClientLimit)
+        {
+            ClientIds.Add(clientId);
+        }
+    }
+
+    public bool AddUnjustifiedCustomer(string customerId)
+    {
+        if (UnjustifiedCustomers.Contains(customerId))
+        {
+            return false;
+        }
+
+        if (UnjustifiedCustomers.Count >= CustomerLimit)
+        {
+            UnjustifiedCustomers.RemoveAt(0);
+        }
+
+        UnjustifiedCustomers.Add(customerId);
+        return true;
+    }
+}
+
+public sealed class ReasonTally
+{
+    /// <summary>Points as of <see cref="AgentState.LastAt"/> (decayed with the score).</summary>
+    public double Points { get; set; }
+
+    /// <summary>How many times the reason fired since its points were last negligible.</summary>
+    public int Count { get; set; }
+
+    public DateTimeOffset LastAt { get; set; }
+
+    public string Detail { get; set; } = "";
+}
+
+public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt);
+
+public sealed record RecentView(string CustomerId, DateTimeOffset At);
+
+/// <summary>One hour of an agent's activity.</summary>
+public sealed class HourBucket
+{
+    public DateTimeOffset Hour { get; set; }
+
+    public int Views { get; set; }
+
+    public int Searches { get; set; }
+
+    public int Exports { get; set; }
+
+    public int OffShift { get; set; }
+
+    /// <summary>Reasons already counted for this hour (volume reasons fire once per hour).</summary>
+    public List<string> Flagged { get; set; } = [];
+}
+
+/// <summary>The site's peer group: each agent's typical record views per active hour.</summary>
+public sealed class PeerGroup
+{
+    public Dictionary<string, double> TypicalViews { get; set; } = [];
+}

@@ -1,0 +1,47 @@
+using Cordon.Alerts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Cordon.Behaviour;
+
+/// <summary>
+/// POST /api/telemetry: a JSON array of AccessEvent v1 (≤ 5,000 events, ≤ 4 MB) → 202
+/// {accepted, duplicates, rejected:[{index, errors}]}; bad events are reported and the rest kept.
+/// A batch that cannot be read, or has no valid event, is refused with 400 problem+json.
+/// </summary>
+public sealed class SubmitTelemetry(TelemetryIntake intake)
+{
+    [Function(nameof(SubmitTelemetry))]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "telemetry")] HttpRequest request,
+        [DurableClient] DurableTaskClient client)
+    {
+        string tooLarge = $"batch is larger than the limit of {AccessEventParser.MaxBytes} bytes (4 MB)";
+        if (request.ContentLength > AccessEventParser.MaxBytes)
+        {
+            return Problems.BadRequest("Telemetry refused", [tooLarge]);
+        }
+
+        byte[]? body = await Problems.ReadBodyAsync(request, AccessEventParser.MaxBytes, request.HttpContext.RequestAborted);
+        if (body is null)
+        {
+            return Problems.BadRequest("Telemetry refused", [tooLarge]);
+        }
+
+        BatchParseResult parsed = AccessEventParser.ParseBatch(body);
+        if (!parsed.IsValid)
+        {
+            return Problems.BadRequest("Telemetry refused", parsed.Errors);
+        }
+
+        if (parsed.Events.Count == 0)
+        {
+            return Problems.BadRequest("Telemetry refused", parsed.Rejected.SelectMany(r => r.Errors.Select(e => $"[{r.Index}] {e}")).ToList());
+        }
+
+        var (accepted, duplicates) = await intake.SubmitAsync(client, parsed.Events, request.HttpContext.RequestAborted);
+        return new ObjectResult(new TelemetryReceipt(accepted, duplicates, parsed.Rejected)) { StatusCode = StatusCodes.Status202Accepted };
+    }
+}

@@ -1,0 +1,53 @@
+using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Cordon.Behaviour;
+
+/// <summary>
+/// Handles one access-events message (an event or an array of them) from Service Bus, settling it
+/// like <see cref="AlertMessageHandler"/>: unreadable or wholly invalid → dead-letter with the reasons;
+/// a transient failure → abandon (redelivery is safe: events dedupe by eventId); else complete,
+/// logging any bad events that were dropped while the good ones were kept.
+/// </summary>
+public sealed class TelemetryMessageHandler(TelemetryIntake intake, ILogger<TelemetryMessageHandler> logger)
+{
+    public const string InvalidTelemetry = "InvalidTelemetry";
+
+    public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        BatchParseResult parsed = AccessEventParser.ParseBatch(message.Body.ToMemory());
+        IReadOnlyList<string> errors = parsed.IsValid
+            ? [.. parsed.Rejected.SelectMany(r => r.Errors.Select(e => $"[{r.Index}] {e}"))]
+            : parsed.Errors;
+        if (!parsed.IsValid || parsed.Events.Count == 0)
+        {
+            string description = string.Join("; ", errors);
+            logger.LogWarning("Dead-lettering telemetry message {MessageId}: {Errors}", message.MessageId, description);
+            // Service Bus caps the description at 4096 characters.
+            await settlement.DeadLetterAsync(InvalidTelemetry, description.Length > 4000 ? description[..4000] + "…" : description, cancellationToken);
+            return Settlement.DeadLettered;
+        }
+
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Telemetry message {MessageId}: {Count} bad events dropped: {Errors}", message.MessageId, parsed.Rejected.Count, string.Join("; ", errors));
+        }
+
+        try
+        {
+            var (accepted, duplicates) = await intake.SubmitAsync(client, parsed.Events, cancellationToken);
+            logger.LogInformation("Telemetry message {MessageId}: {Accepted} accepted, {Duplicates} duplicates", message.MessageId, accepted, duplicates);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Abandoning telemetry message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount);
+            await settlement.AbandonAsync(cancellationToken);
+            return Settlement.Abandoned;
+        }
+
+        await settlement.CompleteAsync(cancellationToken);
+        return Settlement.Completed;
+    }
+}
