@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Cordon.Evidence;
 using Cordon.Local;
+using Cordon.Local.Simulation;
 using Spectre.Console;
 
 // Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
@@ -19,6 +20,7 @@ try
         "send" when positional.Count > 1 => await SendAsync(positional[1], url),
         "incidents" => await IncidentsAsync(url),
         "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
+        "simulate" => await SimulateAsync(args, settings, url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings),
         _ => Usage(),
     };
@@ -97,6 +99,18 @@ static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
     return result.Ok ? 0 : 1;
 }
 
+static async Task<int> SimulateAsync(string[] args, LocalSettings settings, string url)
+{
+    SimulationOptions o = SimulationOptions.Parse(args);
+    // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
+    DateTimeOffset start = new(DateTime.UtcNow.AddHours(-o.Hours).Date, TimeSpan.Zero);
+    SiteSimulation sim = SiteSimulation.Generate(Cordon.Connectors.World.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
+    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);
+    SimulationRun.Print(report, sim, Console.Out);
+    return 0;
+}
+
 static int Usage()
 {
     Console.Error.WriteLine("""
@@ -106,6 +120,8 @@ static int Usage()
           incidents [--url URL]    list incidents
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID       recompute every evidence hash and the custody chain
+          simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
+                                   post simulated support-tool telemetry, print precision/recall of the incidents raised
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
         """);

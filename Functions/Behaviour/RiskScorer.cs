@@ -224,13 +224,21 @@ public static class RiskScorer
 
     static void OffShift(AgentState s, AccessEvent e, MonitoringPolicy policy)
     {
-        if (policy.ShiftHours.Contains(e.OccurredAt))
+        if (policy.ShiftHours.Contains(e.OccurredAt) || policy.Weights.OffShift <= 0)
         {
             return;
         }
 
-        s.Current!.OffShift++;
-        Add(s, RiskReasons.OffShift, policy.Weights.OffShift, 1, e.OccurredAt,
+        // Points once per hour, every access counted: finishing a ticket after hours is not a night of harvesting.
+        HourBucket hour = s.Current!;
+        hour.OffShift++;
+        bool first = !hour.Flagged.Contains(RiskReasons.OffShift);
+        if (first)
+        {
+            hour.Flagged.Add(RiskReasons.OffShift);
+        }
+
+        Add(s, RiskReasons.OffShift, first ? policy.Weights.OffShift : 0, 1, e.OccurredAt,
             c => $"{c} data access{(c == 1 ? "" : "es")} outside shift hours {policy.ShiftHours.Start:hh\\:mm}–{policy.ShiftHours.End:hh\\:mm} UTC");
     }
 
@@ -299,7 +307,8 @@ public static class RiskScorer
 
     static void Add(AgentState s, string reason, double points, int count, DateTimeOffset at, Func<int, string> detail)
     {
-        if (points <= 0)
+        // A reason weighted 0 is switched off; 0 points on a live reason only update its count.
+        if (points < 0 || (points == 0 && !s.Reasons.ContainsKey(reason)))
         {
             return;
         }

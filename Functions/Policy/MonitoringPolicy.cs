@@ -156,14 +156,14 @@ public sealed record MonitoringWeights
     public double OwnVolume { get; init; } = 20;
 
     /// <summary>Per hour whose record views are unusual against the site's peer group.</summary>
-    public double PeerVolume { get; init; } = 10;
+    public double PeerVolume { get; init; } = 8;
 
     public double Export { get; init; } = 8;
 
     public double ScreenCapture { get; init; } = 8;
 
-    /// <summary>Per data access (search, view, export, capture) outside the shift hours.</summary>
-    public double OffShift { get; init; } = 2;
+    /// <summary>Per hour with data access (search, view, export, capture) outside the shift hours.</summary>
+    public double OffShift { get; init; } = 15;
 
     public double Burst { get; init; } = 20;
 

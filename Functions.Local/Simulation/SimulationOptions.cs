@@ -1,0 +1,26 @@
+using System.Globalization;
+
+namespace Cordon.Local.Simulation;
+
+/// <summary>`simulate --agents N --hours H [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]`.</summary>
+public sealed record SimulationOptions(int Agents, double Hours, int Insiders, int Seed, string? Site, int BatchSize)
+{
+    public static SimulationOptions Parse(IReadOnlyList<string> args)
+    {
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        int Int(string name, int fallback) => Value(name) is { } v
+            ? int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw new ArgumentException($"{name} must be a whole number (got {v})")
+            : fallback;
+
+        double hours = Value("--hours") is { } h
+            ? double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x > 0 ? x : throw new ArgumentException($"--hours must be a positive number (got {h})")
+            : 24;
+        var options = new SimulationOptions(Int("--agents", 200), hours, Int("--insiders", 2), Int("--seed", 1), Value("--site"), Int("--batch", 1000));
+        if (options.Agents < 1 || options.Insiders < 0 || options.Insiders > options.Agents || options.BatchSize is < 1 or > 5000)
+        {
+            throw new ArgumentException("--agents must be at least 1, --insiders 0..agents, --batch 1..5000");
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cordon.Behaviour;
+
+namespace Cordon.Local.Simulation;
+
+/// <summary>What a simulation found: the insiders caught and missed, innocent agents flagged, and why.</summary>
+public sealed record SimulationReport(
+    int Agents, int Events, int Accepted, int Duplicates, int Rejected,
+    IReadOnlyList<string> Insiders, IReadOnlyList<string> Caught, IReadOnlyList<string> Missed, IReadOnlyList<string> FalsePositives,
+    IReadOnlyDictionary<string, TimeSpan> DetectionDelay, IReadOnlyDictionary<string, string> Explanations, TimeSpan Elapsed)
+{
+    public double Precision => Caught.Count + FalsePositives.Count == 0 ? 1 : (double)Caught.Count / (Caught.Count + FalsePositives.Count);
+
+    public double Recall => Insiders.Count == 0 ? 1 : (double)Caught.Count / Insiders.Count;
+
+    public double EventsPerSecond => Events / Math.Max(Elapsed.TotalSeconds, 1e-6);
+}
+
+/// <summary>
+/// Posts a simulation's telemetry to /api/telemetry in time-ordered batches (simulated hours pass
+/// in seconds: the monitor scores on event time), watches /api/incidents after each batch, and
+/// scores the incidents raised against the insiders the simulation planted.
+/// </summary>
+public static class SimulationRun
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken)
+    {
+        var agents = sim.Agents.ToDictionary(a => a.UserPrincipalName, StringComparer.OrdinalIgnoreCase);
+        var incidentsBefore = await FlaggedAsync(http, agents, cancellationToken);
+        var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        int accepted = 0, duplicates = 0, rejected = 0;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < sim.Events.Count; i += batchSize)
+        {
+            var batch = sim.Events.Skip(i).Take(batchSize).ToList();
+            using HttpResponseMessage response = await http.PostAsJsonAsync("/api/telemetry", batch, Json, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"POST /api/telemetry answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            }
+
+            TelemetryReceipt receipt = (await response.Content.ReadFromJsonAsync<TelemetryReceipt>(Json, cancellationToken))!;
+            accepted += receipt.Accepted;
+            duplicates += receipt.Duplicates;
+            rejected += receipt.Rejected.Count;
+
+            // Detection time on the simulated clock: the end of the batch that raised the incident.
+            foreach (var (subject, _) in await FlaggedAsync(http, agents, cancellationToken))
+            {
+                if (!incidentsBefore.ContainsKey(subject) && firstSeen.TryAdd(subject, batch[^1].OccurredAt))
+                {
+                    progress?.WriteLine($"  {batch[^1].OccurredAt:yyyy-MM-dd HH:mm} incident for {subject}{(agents[subject].Insider ? " (insider)" : "")}");
+                }
+            }
+        }
+
+        watch.Stop();
+        var flagged = (await FlaggedAsync(http, agents, cancellationToken)).Where(f => !incidentsBefore.ContainsKey(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.OrdinalIgnoreCase);
+        var insiders = sim.Agents.Where(a => a.Insider).Select(a => a.UserPrincipalName).ToList();
+        var caught = insiders.Where(flagged.ContainsKey).ToList();
+        var delays = caught.Where(u => firstSeen.ContainsKey(u) && sim.FirstIllegitimateAt.ContainsKey(u))
+            .ToDictionary(u => u, u => firstSeen[u] - sim.FirstIllegitimateAt[u], StringComparer.OrdinalIgnoreCase);
+        return new SimulationReport(
+            sim.Agents.Count, sim.Events.Count, accepted, duplicates, rejected, insiders, caught,
+            insiders.Where(u => !flagged.ContainsKey(u)).ToList(),
+            flagged.Keys.Where(u => !agents[u].Insider).ToList(),
+            delays, await ExplanationsAsync(http, flagged, cancellationToken), watch.Elapsed);
+    }
+
+    public static void Print(SimulationReport r, SiteSimulation sim, TextWriter output)
+    {
+        output.WriteLine($"site {sim.SiteId}: {r.Agents} agents ({sim.Agents.Count(a => a.Role == AgentRole.TeamLead)} team leads), {r.Insiders.Count} insiders, {r.Events} events");
+        output.WriteLine($"telemetry: {r.Accepted} accepted, {r.Duplicates} duplicates, {r.Rejected} rejected in {r.Elapsed.TotalSeconds:0.0} s ({r.EventsPerSecond:0} events/s)");
+        foreach (string u in r.Caught)
+        {
+            output.WriteLine($"  caught   {u}{(r.DetectionDelay.TryGetValue(u, out TimeSpan d) ? $" (≤ {d.TotalMinutes:0} simulated min after the first view without business need)" : "")}");
+        }
+
+        foreach (string u in r.Missed)
+        {
+            output.WriteLine($"  MISSED   {u}");
+        }
+
+        foreach (string u in r.FalsePositives)
+        {
+            output.WriteLine($"  innocent {u} ({sim.Agents.First(a => a.UserPrincipalName == u).Role})");
+        }
+
+        foreach (var (u, why) in r.Explanations)
+        {
+            output.WriteLine($"  why {u}: {why}");
+        }
+
+        output.WriteLine($"precision {r.Precision:0.00}  recall {r.Recall:0.00}");
+    }
+
+    /// <summary>Simulated agents with an incident: subject → incident id.</summary>
+    static async Task<Dictionary<string, string>> FlaggedAsync(HttpClient http, Dictionary<string, SimulatedAgent> agents, CancellationToken cancellationToken)
+    {
+        var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents", cancellationToken) ?? [];
+        var flagged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (JsonElement row in rows)
+        {
+            string subject = row.GetProperty("subject").GetString() ?? "";
+            if (agents.ContainsKey(subject))
+            {
+                flagged.TryAdd(subject, row.GetProperty("incidentId").GetString()!);
+            }
+        }
+
+        return flagged;
+    }
+
+    /// <summary>The indicators each incident's approval mail gives (local host outbox); empty where there is no outbox.</summary>
+    static async Task<Dictionary<string, string>> ExplanationsAsync(HttpClient http, Dictionary<string, string> flagged, CancellationToken cancellationToken)
+    {
+        var explanations = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (explanations.Count < flagged.Count && DateTime.UtcNow < deadline)
+        {
+            using HttpResponseMessage response = await http.GetAsync("/api/outbox", cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                break;
+            }
+
+            var mails = await response.Content.ReadFromJsonAsync<List<JsonElement>>(cancellationToken) ?? [];
+            foreach (var (subject, incident) in flagged)
+            {
+                foreach (JsonElement m in mails)
+                {
+                    if (m.TryGetProperty("customArgs", out JsonElement args) && args.TryGetProperty("incidentId", out JsonElement id) && id.GetString() == incident &&
+                        m.GetProperty("text").GetString()!.Split('\n').FirstOrDefault(l => l.StartsWith("Indicators: ", StringComparison.Ordinal)) is { } line)
+                    {
+                        explanations[subject] = line["Indicators: ".Length..].Trim();
+                    }
+                }
+            }
+
+            if (explanations.Count < flagged.Count)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+
+        return explanations;
+    }
+}
