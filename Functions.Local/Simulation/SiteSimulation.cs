@@ -104,7 +104,6 @@ public sealed class SiteSimulation
     void Work(SimulatedAgent agent, int index)
     {
         double ticketsPerHour = agent.Role == AgentRole.TeamLead ? 9 : 3 + (rng.NextDouble() * 3);
-        var harvestShift = agent.Insider ? HarvestDay(agent) : null;
         for (DateTimeOffset day = Midnight(start); day < end; day = day.AddDays(1))
         {
             DateTimeOffset shiftStart = day.AddHours(agent.ShiftStartHour);
@@ -126,26 +125,40 @@ public sealed class SiteSimulation
             }
 
             Emit(agent, index, t, AccessActions.Logout, Client());
-            if (harvestShift == day)
-            {
-                Harvest(agent, index, shiftStart, shiftEnd);
-            }
+        }
+
+        if (agent.Insider)
+        {
+            DateTimeOffset at = HarvestTime(agent);
+            Harvest(agent, index, at, onShift: InShift(agent, at));
         }
     }
 
-    /// <summary>The day the insider starts harvesting: the first of their shifts after 40 % of the simulated time.</summary>
-    DateTimeOffset? HarvestDay(SimulatedAgent agent)
+    /// <summary>
+    /// When the insider harvests: after 40 % of the simulated time (the monitor has a baseline by then)
+    /// and at least an hour before the end; on shift seven times in ten, otherwise at a quiet hour.
+    /// </summary>
+    DateTimeOffset HarvestTime(SimulatedAgent agent)
     {
         DateTimeOffset earliest = start + ((end - start) * 0.4);
-        for (DateTimeOffset day = Midnight(start); day < end; day = day.AddDays(1))
+        DateTimeOffset latest = end.AddHours(-1) > earliest ? end.AddHours(-1) : earliest;
+        bool onShift = rng.NextDouble() < 0.7;
+        for (int attempt = 0; attempt < 500; attempt++)
         {
-            if (day.AddHours(agent.ShiftStartHour + ShiftHours) > earliest && day.AddHours(agent.ShiftStartHour + 1) < end)
+            DateTimeOffset at = earliest + ((latest - earliest) * rng.NextDouble());
+            if (InShift(agent, at) == onShift && (!onShift || InShift(agent, at.AddMinutes(-60)) && InShift(agent, at.AddMinutes(60))))
             {
-                return day;
+                return at;
             }
         }
 
-        return null;
+        return earliest;
+    }
+
+    static bool InShift(SimulatedAgent agent, DateTimeOffset at)
+    {
+        double hour = at.UtcDateTime.TimeOfDay.TotalHours;
+        return hour >= agent.ShiftStartHour && hour < agent.ShiftStartHour + ShiftHours;
     }
 
     DateTimeOffset Ticket(SimulatedAgent agent, int index, DateTimeOffset t)
@@ -200,11 +213,10 @@ public sealed class SiteSimulation
         return closed;
     }
 
-    /// <summary>The bribed insider's harvest: customers with no ticket, on shift with screen captures or at night with an export.</summary>
-    void Harvest(SimulatedAgent agent, int index, DateTimeOffset shiftStart, DateTimeOffset shiftEnd)
+    /// <summary>The bribed insider's harvest: customers with no ticket, on shift with screen captures or off shift with an export.</summary>
+    void Harvest(SimulatedAgent agent, int index, DateTimeOffset t, bool onShift)
     {
-        bool atNight = rng.NextDouble() < 0.3;
-        DateTimeOffset t = atNight ? shiftEnd.AddHours(2 + rng.Next(2)) : shiftStart.AddMinutes(90 + rng.Next((ShiftHours * 60) - 180));
+        bool atNight = !onShift;
         if (atNight)
         {
             Emit(agent, index, t, AccessActions.Login, Client());
