@@ -76,6 +76,12 @@ public static class RiskScorer
             alert = Evaluate(state, now, policy) ?? alert;
         }
 
+        if (alert is not null && state.StreamOpen)
+        {
+            // One alert per batch, explained by everything the batch showed, not just the event that crossed.
+            alert = BuildAlert(state, state.LastAt!.Value);
+        }
+
         if (state.SeenEventIds.Count > AgentState.SeenIdLimit)
         {
             state.SeenEventIds.RemoveRange(0, state.SeenEventIds.Count - AgentState.SeenIdLimit);
@@ -244,26 +250,30 @@ public static class RiskScorer
 
     static void OwnVolume(AgentState s, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy)
     {
-        string flag = RiskReasons.OwnVolume + ":" + what;
-        if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours || s.Current!.Flagged.Contains(flag))
+        if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours)
         {
             return;
         }
 
-        var values = s.Baseline.Select(b => (double)metric(b)).ToList();
-        (double median, double z) = RobustZ(count, values);
-        if (z >= policy.VolumeZ)
+        string flag = RiskReasons.OwnVolume + ":" + what;
+        HourBucket hour = s.Current!;
+        (double median, double z) = RobustZ(count, s.Baseline.Select(b => (double)metric(b)).ToList());
+        string Detail(int c) => $"{count} {what} in the hour from {hour.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
+        if (hour.Flagged.Contains(flag))
         {
-            s.Current.Flagged.Add(flag);
-            Add(s, RiskReasons.OwnVolume, policy.Weights.OwnVolume, 1, at,
-                c => $"{count} {what} in the hour from {s.Current.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})");
+            // Already counted this hour: only the explanation grows with the hour.
+            Add(s, RiskReasons.OwnVolume, 0, 0, at, Detail);
+        }
+        else if (z >= policy.VolumeZ)
+        {
+            hour.Flagged.Add(flag);
+            Add(s, RiskReasons.OwnVolume, policy.Weights.OwnVolume, 1, at, Detail);
         }
     }
 
     static void PeerVolume(AgentState s, int views, PeerGroup peers, DateTimeOffset at, MonitoringPolicy policy)
     {
-        const string flag = RiskReasons.PeerVolume;
-        if (views < policy.MinHourlyVolume || s.Current!.Flagged.Contains(flag))
+        if (views < policy.MinHourlyVolume)
         {
             return;
         }
@@ -274,12 +284,17 @@ public static class RiskScorer
             return;
         }
 
+        HourBucket hour = s.Current!;
         (double median, double z) = RobustZ(views, values);
-        if (z >= policy.PeerZ)
+        string Detail(int c) => $"{views} record views in the hour from {hour.Hour:HH\\:mm} UTC against a site peer median of {median:0.#} per hour over {values.Count} agents (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
+        if (hour.Flagged.Contains(RiskReasons.PeerVolume))
         {
-            s.Current.Flagged.Add(flag);
-            Add(s, RiskReasons.PeerVolume, policy.Weights.PeerVolume, 1, at,
-                c => $"{views} record views in the hour from {s.Current.Hour:HH\\:mm} UTC against a site peer median of {median:0.#} per hour over {values.Count} agents (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})");
+            Add(s, RiskReasons.PeerVolume, 0, 0, at, Detail);
+        }
+        else if (z >= policy.PeerZ)
+        {
+            hour.Flagged.Add(RiskReasons.PeerVolume);
+            Add(s, RiskReasons.PeerVolume, policy.Weights.PeerVolume, 1, at, Detail);
         }
     }
 

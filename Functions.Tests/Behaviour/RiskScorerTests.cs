@@ -1,0 +1,312 @@
+using Cordon.Alerts;
+using Cordon.Behaviour;
+using Cordon.Policy;
+
+namespace Cordon.Tests.Behaviour;
+
+/// <summary>
+/// Scoring on a fake clock: the event timestamps are the clock, so hours pass in microseconds.
+/// Each reason fires on its own pattern and stays silent on the innocent pattern next to it.
+/// </summary>
+public sealed class RiskScorerTests
+{
+    /// <summary>Monday 09:00 UTC: inside the default shift hours (06:00–22:00).</summary>
+    static readonly DateTimeOffset Nine = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
+
+    static readonly MonitoringPolicy Policy = ResponsePolicy.Default.Monitoring;
+
+    /// <summary>One agent's state fed with events, the way the intake does batch by batch.</summary>
+    sealed class Agent(string upn = "asha.m@vendor.example")
+    {
+        int sequence;
+
+        public AgentState State { get; } = new();
+
+        public PeerGroup Peers { get; } = new();
+
+        public List<AccessEvent> Pending { get; } = [];
+
+        public AccessEvent Event(string action, DateTimeOffset at, string? customer = null, string? ticket = null, int count = 1, string client = "northwind-bank") =>
+            new("1.0", $"{upn}-{++sequence}", at, new AgentRef(upn, "fabrikam-bpo", "fab-pune-1"), client, action, customer is null ? null : customer + "/profile", customer, ticket, count);
+
+        public Agent Do(string action, DateTimeOffset at, string? customer = null, string? ticket = null, int count = 1)
+        {
+            Pending.Add(Event(action, at, customer, ticket, count));
+            return this;
+        }
+
+        /// <summary>Ordinary work: a ticket for the customer, views of that customer, the ticket closed.</summary>
+        public Agent Ticket(DateTimeOffset at, string customer, int views = 2)
+        {
+            string ticket = "T-" + customer;
+            Do(AccessActions.TicketAssigned, at, customer, ticket);
+            for (int v = 0; v < views; v++)
+            {
+                Do(AccessActions.ViewRecord, at.AddSeconds(30 + (v * 20)), customer);
+            }
+
+            return Do(AccessActions.TicketClosed, at.AddSeconds(30 + (views * 20)), customer, ticket);
+        }
+
+        /// <summary>Hours of ordinary work (about 8 views an hour), so the agent has a baseline.</summary>
+        public Agent Baseline(DateTimeOffset from, int hours)
+        {
+            for (int h = 0; h < hours; h++)
+            {
+                for (int t = 0; t < 4; t++)
+                {
+                    Ticket(from.AddHours(h).AddMinutes(t * 14), $"base-{h}-{t}");
+                }
+            }
+
+            return this;
+        }
+
+        public ScoreOutcome Score(MonitoringPolicy? policy = null)
+        {
+            ScoreOutcome outcome = RiskScorer.Apply(State, Pending.ToList(), Peers, policy ?? Policy);
+            Pending.Clear();
+            return outcome;
+        }
+
+        public IReadOnlyCollection<string> Reasons => State.Reasons.Keys;
+    }
+
+    [Fact]
+    public void Viewing_customers_with_no_ticket_is_no_business_need()
+    {
+        var insider = new Agent();
+        insider.Do(AccessActions.ViewRecord, Nine, "c1").Do(AccessActions.ViewRecord, Nine.AddMinutes(4), "c2").Do(AccessActions.ViewRecord, Nine.AddMinutes(8), "c3").Score();
+
+        Assert.Equal([RiskReasons.NoBusinessNeed], insider.Reasons);
+        Assert.Equal(3, insider.State.Reasons[RiskReasons.NoBusinessNeed].Count);
+        Assert.Equal(["c1", "c2", "c3"], insider.State.UnjustifiedCustomers);
+
+        // Next to it: the same customers with a ticket each, and a follow-up view shortly after one closed.
+        var innocent = new Agent();
+        innocent.Ticket(Nine, "c1").Ticket(Nine.AddMinutes(4), "c2").Ticket(Nine.AddMinutes(8), "c3")
+            .Do(AccessActions.ViewRecord, Nine.AddMinutes(40), "c1").Score();
+
+        Assert.Empty(innocent.Reasons);
+        Assert.Equal(0, innocent.State.Score);
+    }
+
+    [Fact]
+    public void An_hour_far_above_the_agents_own_baseline_is_unusual_volume()
+    {
+        var agent = new Agent().Baseline(Nine, 6);
+        agent.Score();
+        DateTimeOffset hour = Nine.AddHours(7);
+        for (int t = 0; t < 12; t++)
+        {
+            agent.Ticket(hour.AddMinutes(t * 4.5), $"busy-{t}", views: 4);
+        }
+
+        agent.Score();
+
+        Assert.Equal([RiskReasons.OwnVolume], agent.Reasons);
+        Assert.Contains("48 record views in the hour from 16:00 UTC against a typical 8", agent.State.Reasons[RiskReasons.OwnVolume].Detail, StringComparison.Ordinal);
+
+        var innocent = new Agent().Baseline(Nine, 6);
+        for (int t = 0; t < 5; t++)
+        {
+            innocent.Ticket(hour.AddMinutes(t * 11), $"calm-{t}");
+        }
+
+        innocent.Score();
+        Assert.Empty(innocent.Reasons);
+    }
+
+    [Fact]
+    public void An_hour_far_above_the_site_peer_group_is_unusual_volume_against_peers()
+    {
+        static Agent WithPeers()
+        {
+            var a = new Agent("new.joiner@vendor.example");
+            for (int p = 0; p < 20; p++)
+            {
+                a.Peers.TypicalViews[$"peer{p}@vendor.example"] = 7 + (p % 3);
+            }
+
+            return a;
+        }
+
+        // A new joiner has no baseline of their own yet: only the peer group can judge the hour.
+        Agent agent = WithPeers();
+        for (int t = 0; t < 10; t++)
+        {
+            agent.Ticket(Nine.AddMinutes(t * 5.5), $"c{t}", views: 3);
+        }
+
+        agent.Score();
+        Assert.Equal([RiskReasons.PeerVolume], agent.Reasons);
+        Assert.Contains("30 record views in the hour from 09:00 UTC against a site peer median of 8 per hour over 20 agents", agent.State.Reasons[RiskReasons.PeerVolume].Detail, StringComparison.Ordinal);
+
+        Agent innocent = WithPeers();
+        for (int t = 0; t < 4; t++)
+        {
+            innocent.Ticket(Nine.AddMinutes(t * 14), $"c{t}", views: 3);
+        }
+
+        innocent.Score();
+        Assert.Empty(innocent.Reasons);
+    }
+
+    [Fact]
+    public void Exports_and_screen_captures_are_each_a_reason_and_searching_is_not()
+    {
+        var exporter = new Agent();
+        exporter.Do(AccessActions.Export, Nine, count: 250).Score();
+        Assert.Equal([RiskReasons.Export], exporter.Reasons);
+
+        var capturer = new Agent();
+        capturer.Ticket(Nine, "c1").Do(AccessActions.ScreenCapture, Nine.AddMinutes(1), "c1").Score();
+        Assert.Equal([RiskReasons.ScreenCapture], capturer.Reasons);
+
+        var innocent = new Agent();
+        innocent.Do(AccessActions.Login, Nine).Do(AccessActions.Search, Nine.AddMinutes(1), count: 3).Ticket(Nine.AddMinutes(2), "c1").Do(AccessActions.Logout, Nine.AddHours(1)).Score();
+        Assert.Empty(innocent.Reasons);
+    }
+
+    [Fact]
+    public void Access_outside_shift_hours_counts_every_access_but_scores_once_an_hour()
+    {
+        DateTimeOffset night = Nine.AddHours(14); // 23:00 UTC
+        var agent = new Agent();
+        agent.Ticket(night, "c1", views: 3).Ticket(night.AddMinutes(10), "c2", views: 3).Score();
+
+        Assert.Equal([RiskReasons.OffShift], agent.Reasons);
+        Assert.Equal(6, agent.State.Reasons[RiskReasons.OffShift].Count);
+        // Scored once (then decaying a little over the next minutes), not six times.
+        Assert.InRange(agent.State.Score, Policy.Weights.OffShift * 0.9, Policy.Weights.OffShift);
+
+        var innocent = new Agent();
+        innocent.Ticket(Nine, "c1", views: 3).Ticket(Nine.AddMinutes(10), "c2", views: 3).Score();
+        Assert.Empty(innocent.Reasons);
+    }
+
+    [Fact]
+    public void Many_distinct_customers_within_the_burst_window_is_a_burst_even_with_tickets()
+    {
+        var agent = new Agent();
+        for (int c = 0; c < Policy.BurstCustomers; c++)
+        {
+            agent.Do(AccessActions.TicketAssigned, Nine, $"c{c}", $"T{c}");
+        }
+
+        for (int c = 0; c < Policy.BurstCustomers; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, Nine.AddSeconds(30 + (c * 40)), $"c{c}");
+        }
+
+        agent.Score();
+        Assert.Equal([RiskReasons.Burst], agent.Reasons);
+
+        // The same customers over half an hour is ordinary work.
+        var innocent = new Agent();
+        for (int c = 0; c < Policy.BurstCustomers; c++)
+        {
+            innocent.Ticket(Nine.AddMinutes(c * 2.5), $"c{c}", views: 1);
+        }
+
+        innocent.Score();
+        Assert.Empty(innocent.Reasons);
+    }
+
+    [Fact]
+    public void The_score_halves_every_half_life_and_a_faded_reason_is_forgotten()
+    {
+        var agent = new Agent();
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, Nine.AddMinutes(c), $"c{c}");
+        }
+
+        agent.Score();
+        double before = agent.State.Score;
+        Assert.InRange(before, 7.5 * Policy.Weights.NoBusinessNeed, 8 * Policy.Weights.NoBusinessNeed);
+
+        agent.Do(AccessActions.Login, Nine.AddMinutes(7) + Policy.DecayHalfLife).Score();
+        Assert.Equal(before / 2, agent.State.Score, 3);
+
+        agent.Do(AccessActions.Login, Nine.AddMinutes(7) + (Policy.DecayHalfLife * 10)).Score();
+        Assert.Empty(agent.Reasons);
+        Assert.Empty(agent.State.UnjustifiedCustomers);
+    }
+
+    [Fact]
+    public void Crossing_the_threshold_raises_one_explained_alert_per_stream()
+    {
+        var agent = new Agent("ravi.k@vendor.example");
+        agent.Ticket(Nine, "known");
+        for (int c = 0; c < 12; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, Nine.AddMinutes(10 + c), $"nw-{c}");
+        }
+
+        agent.Do(AccessActions.ScreenCapture, Nine.AddMinutes(22), "nw-11");
+        RiskAlert alert = agent.Score().Alert!;
+
+        Assert.Equal(RiskScorer.Source, alert.Source);
+        Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 1, 0), alert.AlertId);
+        Assert.Equal(new AlertSubject("ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1"), alert.Subject);
+        Assert.InRange(alert.RiskScore, Policy.AlertThreshold, 69.9);
+        Assert.Equal(Severities.Medium, alert.Severity);
+        Assert.Equal(12, alert.AffectedRecords);
+        Assert.Equal(["northwind-bank"], alert.ClientIds);
+        Assert.Collection(alert.Indicators,
+            i => Assert.Equal(("mass-record-access", 12, "no-business-need: viewed records of 12 customers with no open ticket for them"), (i.Kind, i.Count, i.Detail)),
+            i => Assert.Equal(("screen-capture", 1), (i.Kind, i.Count)));
+
+        // Ordinary work while the stream is open and the severity holds: no new alert.
+        Assert.Null(agent.Ticket(Nine.AddMinutes(23), "ok").Score().Alert);
+
+        // Higher severity: an update of the same stream (merged into the open incident).
+        RiskAlert update = agent.Do(AccessActions.Export, Nine.AddMinutes(25), count: 900).Do(AccessActions.ScreenCapture, Nine.AddMinutes(25), "nw-3").Score().Alert!;
+        Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 1, 1), update.AlertId);
+        Assert.Equal(Severities.High, update.Severity);
+        Assert.Contains(update.Indicators, i => i.Kind == "data-exfiltration" && i.Detail.StartsWith("export: 1 export", StringComparison.Ordinal));
+
+        // Quiet for a day: the stream ends; the next crossing opens stream 2.
+        DateTimeOffset nextDay = Nine.AddDays(1);
+        for (int c = 0; c < 14; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, nextDay.AddMinutes(c), $"day2-{c}");
+        }
+
+        Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 2, 0), agent.Score().Alert!.AlertId);
+    }
+
+    [Fact]
+    public void A_resent_batch_is_all_duplicates_and_changes_nothing()
+    {
+        var agent = new Agent();
+        agent.Ticket(Nine, "c1").Do(AccessActions.ViewRecord, Nine.AddMinutes(5), "c9");
+        var batch = agent.Pending.ToList();
+        ScoreOutcome first = agent.Score();
+        double score = agent.State.Score;
+
+        ScoreOutcome again = RiskScorer.Apply(agent.State, batch, agent.Peers, Policy);
+
+        Assert.Equal((5, 0), (first.Accepted, first.Duplicates));
+        Assert.Equal((0, 5), (again.Accepted, again.Duplicates));
+        Assert.Equal(score, agent.State.Score);
+        Assert.Equal(3, agent.State.Current!.Views);
+    }
+
+    [Fact]
+    public void Monitoring_policy_errors_name_the_field()
+    {
+        var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""
+            { "monitoring": { "alertThreshold": 0, "decayHalfLife": "00:00:00", "shiftHours": { "start": "06:00:00", "end": "06:00:00" },
+              "minPeers": 1, "weights": { "export": -1 } } }
+            """, "test"));
+
+        foreach (string field in new[] { "monitoring.alertThreshold", "monitoring.closeBelow", "monitoring.decayHalfLife", "monitoring.shiftHours.end", "monitoring.minPeers", "monitoring.weights.export" })
+        {
+            Assert.Contains(field, ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""{ "monitoring": { "treshold": 50 } }""", "test"));
+    }
+}
