@@ -26,6 +26,9 @@ public sealed record SimulationReport(
 /// </summary>
 public static class SimulationRun
 {
+    /// <summary>The most simulated time one batch covers: the resolution of the detection delay.</summary>
+    public static readonly TimeSpan BatchSpan = TimeSpan.FromMinutes(10);
+
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken)
@@ -35,9 +38,8 @@ public static class SimulationRun
         var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
         int accepted = 0, duplicates = 0, rejected = 0;
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < sim.Events.Count; i += batchSize)
+        foreach (List<AccessEvent> batch in Batches(sim.Events, batchSize))
         {
-            var batch = sim.Events.Skip(i).Take(batchSize).ToList();
             using HttpResponseMessage response = await http.PostAsJsonAsync("/api/telemetry", batch, Json, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -70,6 +72,30 @@ public static class SimulationRun
             insiders.Where(u => !flagged.ContainsKey(u)).ToList(),
             flagged.Keys.Where(u => !agents[u].Insider).ToList(),
             delays, await ExplanationsAsync(http, flagged, cancellationToken), watch.Elapsed);
+    }
+
+    /// <summary>
+    /// Time-ordered batches of at most <paramref name="size"/> events spanning at most <see cref="BatchSpan"/>
+    /// of simulated time, so a quiet night does not blur the detection time.
+    /// </summary>
+    static IEnumerable<List<AccessEvent>> Batches(IReadOnlyList<AccessEvent> events, int size)
+    {
+        var batch = new List<AccessEvent>();
+        foreach (AccessEvent e in events)
+        {
+            if (batch.Count == size || (batch.Count > 0 && e.OccurredAt - batch[0].OccurredAt > BatchSpan))
+            {
+                yield return batch;
+                batch = [];
+            }
+
+            batch.Add(e);
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
     }
 
     public static void Print(SimulationReport r, SiteSimulation sim, TextWriter output)
