@@ -295,6 +295,12 @@ public sealed class RiskScorerTests
     }
 
     [Fact]
+    public void The_sample_policy_spells_out_the_monitoring_defaults()
+    {
+        Assert.Equal(ResponsePolicy.Default.Monitoring, ResponsePolicy.Load(Repo.Path("samples/policy.json")).Monitoring);
+    }
+
+    [Fact]
     public void Monitoring_policy_errors_name_the_field()
     {
         var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""
