@@ -106,7 +106,7 @@ public static class CordonServiceCollectionExtensions
 
             var tables = !string.IsNullOrWhiteSpace(o.TableConnection)
                 ? new Azure.Data.Tables.TableServiceClient(o.TableConnection)
-                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, new Azure.Identity.DefaultAzureCredential());
+                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetService<Azure.Core.TokenCredential>() ?? new Azure.Identity.DefaultAzureCredential());
             return new TableBehaviourStateStore(tables.GetTableClient(o.TableName));
         });
         services.AddSingleton<TelemetryIntake>();

@@ -212,6 +212,9 @@ module functionApp 'modules/functionapp.bicep' = {
       Cordon__Evidence__Container: evidenceContainerName
       Cordon__Events__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
       Cordon__Events__Topic: incidentEventsTopicName
+      // Behaviour monitoring: per-agent state in the function storage account's tables (Storage Table Data Contributor).
+      Cordon__Behaviour__Store: 'table'
+      Cordon__Behaviour__TableServiceUri: functionStorage.outputs.tableEndpoint
     }
   }
 }

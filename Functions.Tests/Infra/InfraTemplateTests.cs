@@ -48,6 +48,8 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         "Cordon__Evidence__Container",
         "Cordon__Events__FullyQualifiedNamespace",
         "Cordon__Events__Topic",
+        "Cordon__Behaviour__Store",
+        "Cordon__Behaviour__TableServiceUri",
     ];
 
     private static readonly Regex GuidPattern = new(

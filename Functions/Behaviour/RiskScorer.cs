@@ -161,7 +161,8 @@ public static class RiskScorer
     static void Observe(AgentState s, AccessEvent e, PeerGroup peers, MonitoringPolicy policy)
     {
         s.RememberClient(e.ClientId);
-        HourBucket hour = s.Current!;
+        // An event from an hour already closed still has a business need or not, but is no evidence about this hour's volume.
+        HourBucket hour = e.OccurredAt >= s.Current!.Hour ? s.Current : new HourBucket { Hour = Hour(e.OccurredAt) };
         switch (e.Action)
         {
             case AccessActions.TicketAssigned:
@@ -173,15 +174,15 @@ public static class RiskScorer
             case AccessActions.Search:
                 hour.Searches += e.Count;
                 OffShift(s, e, policy);
-                OwnVolume(s, "searches", hour.Searches, b => b.Searches, e.OccurredAt, policy);
+                OwnVolume(s, hour, "searches", hour.Searches, b => b.Searches, e.OccurredAt, policy);
                 break;
             case AccessActions.ViewRecord:
                 hour.Views += e.Count;
                 OffShift(s, e, policy);
                 BusinessNeed(s, e, policy);
                 Burst(s, e, policy);
-                OwnVolume(s, "record views", hour.Views, b => b.Views, e.OccurredAt, policy);
-                PeerVolume(s, hour.Views, peers, e.OccurredAt, policy);
+                OwnVolume(s, hour, "record views", hour.Views, b => b.Views, e.OccurredAt, policy);
+                PeerVolume(s, hour, peers, e.OccurredAt, policy);
                 break;
             case AccessActions.Export:
                 hour.Exports++;
@@ -248,7 +249,7 @@ public static class RiskScorer
             c => $"{c} data access{(c == 1 ? "" : "es")} outside shift hours {policy.ShiftHours.Start:hh\\:mm}–{policy.ShiftHours.End:hh\\:mm} UTC");
     }
 
-    static void OwnVolume(AgentState s, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy)
+    static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy)
     {
         if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours)
         {
@@ -256,7 +257,6 @@ public static class RiskScorer
         }
 
         string flag = RiskReasons.OwnVolume + ":" + what;
-        HourBucket hour = s.Current!;
         (double median, double z) = RobustZ(count, s.Baseline.Select(b => (double)metric(b)).ToList());
         string Detail(int c) => $"{count} {what} in the hour from {hour.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(flag))
@@ -271,8 +271,9 @@ public static class RiskScorer
         }
     }
 
-    static void PeerVolume(AgentState s, int views, PeerGroup peers, DateTimeOffset at, MonitoringPolicy policy)
+    static void PeerVolume(AgentState s, HourBucket hour, PeerGroup peers, DateTimeOffset at, MonitoringPolicy policy)
     {
+        int views = hour.Views;
         if (views < policy.MinHourlyVolume)
         {
             return;
@@ -284,7 +285,6 @@ public static class RiskScorer
             return;
         }
 
-        HourBucket hour = s.Current!;
         (double median, double z) = RobustZ(views, values);
         string Detail(int c) => $"{views} record views in the hour from {hour.Hour:HH\\:mm} UTC against a site peer median of {median:0.#} per hour over {values.Count} agents (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(RiskReasons.PeerVolume))

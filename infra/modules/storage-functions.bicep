@@ -55,3 +55,4 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+output tableEndpoint string = account.properties.primaryEndpoints.table
