@@ -80,7 +80,7 @@ public sealed class RiskScorerTests
 
         Assert.Equal([RiskReasons.NoBusinessNeed], insider.Reasons);
         Assert.Equal(3, insider.State.Reasons[RiskReasons.NoBusinessNeed].Count);
-        Assert.Equal(["c1", "c2", "c3"], insider.State.UnjustifiedCustomers);
+        Assert.Equal(3, insider.State.UnjustifiedCustomers.Count);
 
         // Next to it: the same customers with a ticket each, and a follow-up view shortly after one closed.
         var innocent = new Agent();

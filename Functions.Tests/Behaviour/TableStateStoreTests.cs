@@ -64,6 +64,28 @@ public sealed class TableStateStoreTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task An_agent_filled_to_every_bound_still_fits_one_entity()
+    {
+        TableBehaviourStateStore store = NewStore("behaviour" + Guid.NewGuid().ToString("N")[..8]);
+        var state = new AgentState();
+        string Long(string prefix, int i) => prefix + i + new string('x', 200);
+        var events = new List<AccessEvent>();
+        for (int i = 0; i < AgentState.SeenIdLimit + 500; i++)
+        {
+            // Longest ids allowed, a ticket and a customer without business need at every step.
+            string action = (i % 3) switch { 0 => AccessActions.TicketAssigned, 1 => AccessActions.ViewRecord, _ => AccessActions.Search };
+            events.Add(new AccessEvent("1.0", Long("e", i)[..128], Nine.AddSeconds(i), new AgentRef("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
+                "northwind-bank", action, null, Long("c", i), Long("t", i)));
+        }
+
+        RiskScorer.Apply(state, events, new PeerGroup(), ResponsePolicy.Default.Monitoring);
+        string json = System.Text.Json.JsonSerializer.Serialize(state, BehaviourStateStore.Json);
+
+        Assert.True(await store.TryWriteAsync(TelemetryIntake.AgentKind, "asha.m@vendor.example", json, null, default));
+        Assert.Equal(AgentState.SeenIdLimit, (await store.GetAsync<AgentState>(TelemetryIntake.AgentKind, "asha.m@vendor.example", default))!.SeenEventIds.Count);
+    }
+
+    [Fact]
     public void Table_store_is_chosen_by_configuration()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -10,7 +10,7 @@ public sealed class AgentState
     public const int SeenIdLimit = 5000;
 
     const int ClientLimit = 64;
-    const int CustomerLimit = 2000;
+    const int CustomerLimit = 1000;
 
     public string UserPrincipalName { get; set; } = "";
 
@@ -26,12 +26,12 @@ public sealed class AgentState
 
     public Dictionary<string, ReasonTally> Reasons { get; set; } = [];
 
-    /// <summary>Distinct customers whose records were viewed without business need while that reason counts.</summary>
+    /// <summary>Distinct customers (fingerprints) whose records were viewed without business need while that reason counts.</summary>
     public List<string> UnjustifiedCustomers { get; set; } = [];
 
     public List<string> ClientIds { get; set; } = [];
 
-    /// <summary>The agent's tickets: open, or closed within the grace period.</summary>
+    /// <summary>The agent's tickets (fingerprints of ticket and customer): open, or closed within the grace period.</summary>
     public Dictionary<string, Ticket> Tickets { get; set; } = [];
 
     public HourBucket? Current { get; set; }
@@ -44,6 +44,7 @@ public sealed class AgentState
 
     public DateTimeOffset? LastBurstAt { get; set; }
 
+    /// <summary>Fingerprints of the latest event ids, oldest first.</summary>
     public List<string> SeenEventIds { get; set; } = [];
 
     /// <summary>The agent's alert streams: the number of the latest, whether it is open, its updates and severity.</summary>

@@ -42,7 +42,7 @@ public static class RiskScorer
     /// <summary>Points below this no longer explain anything: the reason is forgotten.</summary>
     const double Negligible = 0.5;
     const int RecentViewLimit = 1000;
-    const int TicketLimit = 1000;
+    const int TicketLimit = 500;
 
     public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy)
     {
@@ -52,14 +52,15 @@ public static class RiskScorer
         RiskAlert? alert = null;
         foreach (AccessEvent e in events.OrderBy(e => e.OccurredAt))
         {
-            if (!seen.Add(e.EventId))
+            string id = Fingerprint(e.EventId);
+            if (!seen.Add(id))
             {
                 duplicates++;
                 continue;
             }
 
             accepted++;
-            state.SeenEventIds.Add(e.EventId);
+            state.SeenEventIds.Add(id);
             if (state.UserPrincipalName.Length == 0)
             {
                 state.UserPrincipalName = e.Agent.UserPrincipalName;
@@ -98,6 +99,12 @@ public static class RiskScorer
         string id = $"mon-{hash}-{stream.ToString(CultureInfo.InvariantCulture)}";
         return update == 0 ? id : $"{id}-u{update.ToString(CultureInfo.InvariantCulture)}";
     }
+
+    /// <summary>
+    /// State keeps 64-bit fingerprints, not the ids: bounded size whatever the producer's id lengths,
+    /// and no customer identifiers at rest in the monitor's store (only equality is ever needed).
+    /// </summary>
+    static string Fingerprint(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 8));
 
     static DateTimeOffset Hour(DateTimeOffset t)
     {
@@ -166,10 +173,10 @@ public static class RiskScorer
         switch (e.Action)
         {
             case AccessActions.TicketAssigned:
-                s.Tickets[e.TicketId!] = new Ticket(e.CustomerId!, null);
+                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(Fingerprint(e.CustomerId!), null);
                 break;
             case AccessActions.TicketClosed:
-                s.Tickets[e.TicketId!] = new Ticket(e.CustomerId!, e.OccurredAt);
+                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(Fingerprint(e.CustomerId!), e.OccurredAt);
                 break;
             case AccessActions.Search:
                 hour.Searches += e.Count;
@@ -202,7 +209,7 @@ public static class RiskScorer
 
     static void BusinessNeed(AgentState s, AccessEvent e, MonitoringPolicy policy)
     {
-        string customer = e.CustomerId!;
+        string customer = Fingerprint(e.CustomerId!);
         bool need = s.Tickets.Values.Any(t => t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt));
         if (!need && s.AddUnjustifiedCustomer(customer))
         {
@@ -213,7 +220,7 @@ public static class RiskScorer
 
     static void Burst(AgentState s, AccessEvent e, MonitoringPolicy policy)
     {
-        s.RecentViews.Add(new RecentView(e.CustomerId!, e.OccurredAt));
+        s.RecentViews.Add(new RecentView(Fingerprint(e.CustomerId!), e.OccurredAt));
         s.RecentViews.RemoveAll(v => v.At < e.OccurredAt - policy.BurstWindow);
         if (s.RecentViews.Count > RecentViewLimit)
         {

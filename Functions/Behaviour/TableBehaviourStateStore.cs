@@ -12,7 +12,9 @@ public sealed class TableBehaviourStateStore(TableClient table) : BehaviourState
 {
     /// <summary>A string property holds at most 64 KiB (32 K UTF-16 characters): longer documents are split.</summary>
     const int ChunkChars = 30_000;
-    const int MaxChunks = 30;
+
+    /// <summary>An entity holds at most 1 MiB: 15 chunks of UTF-16 stay below it.</summary>
+    const int MaxChunks = 15;
 
     bool created;
 
