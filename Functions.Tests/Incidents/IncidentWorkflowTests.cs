@@ -297,6 +297,38 @@ public sealed class IncidentWorkflowTests
         Assert.InRange(instance!.SerializedCustomStatus!.Length, 1, 16 * 1024);
     }
 
+    [Theory]
+    [InlineData(true, 200)]
+    [InlineData(false, 410)]
+    public async Task After_escalation_the_first_approvers_link_works_unless_the_policy_lapses_it(bool earlierLinksStayValid, int firstLinkStatus)
+    {
+        string policy = $$"""
+            { "confirm": { "chain": ["securityLead", "deputy", "ciso"], "stepTimeout": "00:00:03", "earlierLinksStayValid": {{(earlierLinksStayValid ? "true" : "false")}} } }
+            """;
+        await using TestHost host = await TestHost.StartAsync(policy);
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        string samLink = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+        await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "escalated"));
+        string danaLink = await host.ApprovalLinkAsync("dana.deputy@cordon-customer.example", "confirm");
+
+        var (status, page) = await host.DecideAsync(samLink, Decisions.Reject);
+
+        Assert.Equal(firstLinkStatus, status);
+        if (earlierLinksStayValid)
+        {
+            Assert.Equal(Outcomes.FalsePositive, (await host.WaitForAsync(id, d => d.Stage == Stages.Closed)).Outcome);
+            Assert.Equal(409, (await host.DecideAsync(danaLink, Decisions.Approve)).Status);
+        }
+        else
+        {
+            Assert.Contains("expired", page, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(Stages.AwaitingConfirmation, (await host.IncidentAsync(id)).Stage);
+            Assert.Equal(200, (await host.DecideAsync(danaLink, Decisions.Reject)).Status);
+            Assert.Equal(Outcomes.FalsePositive, (await host.WaitForAsync(id, d => d.Stage == Stages.Closed)).Outcome);
+        }
+    }
+
     [Fact]
     public async Task Unknown_incident_and_bad_alert_get_clear_errors_and_start_nothing()
     {
