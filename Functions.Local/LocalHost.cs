@@ -69,6 +69,9 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddCordonWorkflow(builder.Configuration);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
+        // Relative webhook URLs in the world ("/sim/clients/{id}/session-kill") reach this host's simulated client systems.
+        services.AddHttpClient(SignedWebhook.ClientName).ConfigureHttpClient((sp, c) =>
+            c.BaseAddress ??= new Uri(sp.GetRequiredService<IOptions<ApprovalOptions>>().Value.BaseUrl));
         services.AddSingleton(sp => new SimulatedDirectory(sp.GetRequiredService<IOptions<WorldOptions>>().Value.World,
             Path.Combine(settings.DataDir, "directory.json"), sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency));
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<SimulatedDirectory>());
