@@ -66,7 +66,7 @@ public sealed class SessionKillTests
         client.Enqueue(HttpStatusCode.ServiceUnavailable, retryAfter: "1");
         try
         {
-            await using TestHost host = await TestHost.StartAsync(world: WorldWithSessionKill(client.BaseUrl + "/kill"));
+            await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
             var (_, id, _) = await host.SendSampleAsync();
 
             IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
@@ -101,7 +101,7 @@ public sealed class SessionKillTests
 
         try
         {
-            await using TestHost host = await TestHost.StartAsync(world: WorldWithSessionKill(client.BaseUrl + "/kill"));
+            await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
             var (_, id, _) = await host.SendSampleAsync();
 
             IncidentDetail d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "contained"), seconds: 60);
@@ -120,16 +120,5 @@ public sealed class SessionKillTests
         {
             await client.StopAsync();
         }
-    }
-
-    static string WorldWithSessionKill(string url)
-    {
-        JsonNode world = JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")), null,
-            new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
-        JsonNode contoso = world["clients"]!.AsArray().Single(c => (string?)c!["id"] == "contoso-pay")!;
-        contoso["sessionKillUrl"] = url;
-        string path = Path.Combine(Directory.CreateTempSubdirectory("cordon-world-").FullName, "world.json");
-        File.WriteAllText(path, world.ToJsonString());
-        return path;
     }
 }

@@ -261,13 +261,12 @@ public sealed class IncidentWorkflowTests
               "offboardingParallelism": 3
             }
             """;
-        var world = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")), null,
-            new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
-        var site = world["vendors"]![0]!["sites"]![0]!;
-        Assert.Equal("fab-pune-1", (string?)site["id"]);
-        site["generatedAgents"] = 1997; // + 3 named agents = 2,000
-        string worldPath = Path.Combine(Directory.CreateTempSubdirectory("cordon-world-").FullName, "world.json");
-        await File.WriteAllTextAsync(worldPath, world.ToJsonString());
+        string worldPath = TestHost.EditedWorld(world =>
+        {
+            var site = world["vendors"]![0]!["sites"]![0]!;
+            Assert.Equal("fab-pune-1", (string?)site["id"]);
+            site["generatedAgents"] = 1997; // + 3 named agents = 2,000
+        });
 
         await using TestHost host = await TestHost.StartAsync(policy, worldPath, directoryLatency: TimeSpan.FromMilliseconds(10));
         host.Host.Directory.EnforceThrottling = false; // Graph's budget is the benchmark's subject; here it is the bound

@@ -53,6 +53,21 @@ public sealed class TestHost : IAsyncDisposable
         return new TestHost(await LocalHost.StartAsync(settings, configure), dataDir);
     }
 
+    /// <summary>A copy of the sample world, edited (e.g. a client's webhook pointed at a recording server); returns its path.</summary>
+    public static string EditedWorld(Action<System.Text.Json.Nodes.JsonNode> edit)
+    {
+        var world = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")), null,
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
+        edit(world);
+        string path = Path.Combine(Directory.CreateTempSubdirectory("cordon-world-").FullName, "world.json");
+        File.WriteAllText(path, world.ToJsonString());
+        return path;
+    }
+
+    /// <summary>The sample world's client with this id, for <see cref="EditedWorld"/>.</summary>
+    public static System.Text.Json.Nodes.JsonNode Client(System.Text.Json.Nodes.JsonNode world, string id) =>
+        world["clients"]!.AsArray().Single(c => (string?)c!["id"] == id)!;
+
     public async Task<(int Status, string IncidentId, string Outcome)> SendAsync(string alertJson)
     {
         using var content = new StringContent(alertJson, System.Text.Encoding.UTF8, "application/json");
