@@ -127,6 +127,8 @@ public sealed class IncidentWorkflowTests
         Assert.Equal(200, (await host.DecideAsync(val, Decisions.Approve)).Status);
         var (again, againPage) = await host.DecideAsync(val, Decisions.Approve);
         Assert.Equal(409, again);
+        OutboxMail receipt = Assert.Single(host.Host.Outbox.List(), m => m.Category == "decision-receipt" && m.To.Contains("val.vendor@cordon-customer.example"));
+        Assert.Contains("1 more distinct approver", receipt.Text, StringComparison.Ordinal); // the refused second click mailed nothing
         Assert.Contains("already decided", againPage, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(Stages.AwaitingVendorApproval, (await host.IncidentAsync(id)).Stage);
         Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve)).Status);
