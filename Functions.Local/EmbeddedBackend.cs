@@ -17,8 +17,6 @@ namespace Cordon.Local;
 /// </summary>
 public sealed class EmbeddedBackend : IAsyncDisposable
 {
-    public const string TaskHub = "cordon";
-
     readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
 
@@ -42,7 +40,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         {
             var azure = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
-                TaskHubName = TaskHub,
+                TaskHubName = settings.TaskHub,
                 StorageAccountClientProvider = new StorageAccountClientProvider(settings.StorageConnectionString),
                 LoggerFactory = loggerFactory,
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.

@@ -23,6 +23,8 @@ public sealed record LocalSettings
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }
+    /// <summary>Durable Task hub name on the Azure Storage provider; one store can hold several hubs side by side.</summary>
+    public string TaskHub { get; init; } = "cordon";
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>
     public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
@@ -62,6 +64,7 @@ public sealed record LocalSettings
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--quiet": s = s with { Quiet = true }; break;
+                case "--task-hub": s = s with { TaskHub = Next() }; break;
                 default: positional.Add(a); break;
             }
         }

@@ -48,7 +48,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         string dataDir = Directory.CreateTempSubdirectory("cordon-version-").FullName;
         string id;
         string link;
-        await using (TestHost v1 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir))
+        await using (TestHost v1 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "versioning"))
         {
             (_, id, _) = await v1.SendSampleAsync();
             await v1.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
@@ -56,7 +56,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         }
 
         // The deploy: version 2 is registered beside version 1, which stays until its incidents close.
-        await using TestHost v2 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir,
+        await using TestHost v2 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "versioning",
             configure: s => s.Configure<DurableTaskRegistry>(Options.DefaultName, r => r.AddOrchestrator<RespondToIncidentV2>()));
         string v2Id = "inc-version2test-1";
         await v2.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RespondToIncidentV2), "probe", new StartOrchestrationOptions(v2Id));

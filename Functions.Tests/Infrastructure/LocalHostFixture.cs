@@ -34,7 +34,7 @@ public sealed class TestHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<TestHost> StartAsync(string policyJson = FastPolicy, string? world = null, StoreKind store = StoreKind.Memory,
-        string? storage = null, string? dataDir = null, Action<IServiceCollection>? configure = null, TimeSpan directoryLatency = default)
+        string? storage = null, string? dataDir = null, Action<IServiceCollection>? configure = null, TimeSpan directoryLatency = default, string taskHub = "cordon")
     {
         dataDir ??= Directory.CreateTempSubdirectory("cordon-test-").FullName;
         string policyPath = Path.Combine(dataDir, "policy.json");
@@ -49,6 +49,7 @@ public sealed class TestHost : IAsyncDisposable
             StorageConnectionString = storage ?? LocalSettings.AzuriteDevelopment,
             Quiet = true,
             DirectoryLatency = directoryLatency,
+            TaskHub = taskHub,
         };
         return new TestHost(await LocalHost.StartAsync(settings, configure), dataDir);
     }
