@@ -38,21 +38,45 @@ public sealed class IncidentsApi
         return detail is null ? Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.") : new OkObjectResult(detail);
     }
 
-    /// <summary>POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}.</summary>
+    /// <summary>
+    /// POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}. The
+    /// dashboard's forms post the same fields form-encoded and are redirected back to the incident page.
+    /// </summary>
     [Function("IncidentAction")]
     public async Task<IActionResult> Act(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/actions")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
+        bool fromForm = request.HasFormContentType;
+        string? key = request.Query["code"].FirstOrDefault();
+        IActionResult Refuse(int status, string title, IReadOnlyList<string> errors) => fromForm
+            ? Dashboard.Html(request, status, DashboardPages.ActionRefused(id, key, errors))
+            : Problems.Create(status, title, string.Join("; ", errors), errors.Count > 1 || status == StatusCodes.Status400BadRequest ? errors : []);
+
         OperatorAction? action;
-        try
+        if (fromForm)
         {
-            action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+            // A form post carries no custom header, so another site could forge one: accept only our own pages.
+            if (!SameOrigin(request))
+            {
+                return Refuse(StatusCodes.Status403Forbidden, "Action refused", ["the form was not posted from this dashboard"]);
+            }
+
+            IFormCollection form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+            action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"));
         }
-        catch (System.Text.Json.JsonException ex)
+        else
         {
-            return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
+            try
+            {
+                action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
+            }
         }
 
         var errors = new List<string>();
@@ -78,22 +102,44 @@ public sealed class IncidentsApi
 
         if (errors.Count > 0)
         {
-            return Problems.BadRequest("Action refused", errors);
+            return Refuse(StatusCodes.Status400BadRequest, "Action refused", errors);
         }
 
         OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
         if (m is null)
         {
-            return Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.");
+            return fromForm
+                ? Refuse(StatusCodes.Status404NotFound, "Unknown incident", [$"There is no incident {Truncate(id)}."])
+                : Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.");
         }
 
         if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
         {
-            return Problems.Create(StatusCodes.Status409Conflict, "Incident closed", $"Incident {id} is {m.RuntimeStatus}; nothing was changed.", []);
+            return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
         }
 
         await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
+        if (fromForm)
+        {
+            request.HttpContext.Response.Headers.Location = DashboardPages.IncidentPath(id, key, action!.Action);
+            return new StatusCodeResult(StatusCodes.Status303SeeOther);
+        }
+
         return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action!.Action });
+    }
+
+    /// <summary>Browsers send Origin (and Sec-Fetch-Site) with a form post; either must say it came from this host.</summary>
+    static bool SameOrigin(HttpRequest request)
+    {
+        string? site = request.Headers["Sec-Fetch-Site"].FirstOrDefault();
+        if (site is not null && site is not ("same-origin" or "none"))
+        {
+            return false;
+        }
+
+        string? origin = request.Headers.Origin.FirstOrDefault();
+        return origin is null || (Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) &&
+            string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
     }
 
     static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
