@@ -30,7 +30,7 @@ public sealed class DashboardTests(DashboardScenario scenario) : IClassFixture<D
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("Incidents", page.QuerySelector("h1")!.TextContent);
         Assert.Equal(
-            new[] { "Incident", "Subject", "Vendor / site", "Severity", "Stage", "Outcome", "Age", "Time to contain", "Pending approvals", "Nearest deadline" },
+            new[] { "Incident", "Subject", "Vendor / site", "Severity", "Stage", "Outcome", "Age", "Time to contain", "Exposure window", "Pending approvals", "Nearest deadline" },
             page.QuerySelectorAll("#incidents thead th").Select(th => th.TextContent));
         Assert.Equal(new[] { scenario.Failed, scenario.Contained, scenario.FalsePositive }, Rows(page)); // newest first
 
@@ -39,14 +39,17 @@ public sealed class DashboardTests(DashboardScenario scenario) : IClassFixture<D
         Assert.Equal(Stages.AwaitingConfirmation, Cell(page, scenario.Contained, "stage"));
         Assert.Equal("open", Cell(page, scenario.Contained, "outcome"));
         Assert.EndsWith(" s", Cell(page, scenario.Contained, "contain"));
+        Assert.StartsWith("open, ends in ", Cell(page, scenario.Contained, "exposure"), StringComparison.Ordinal);
         Assert.Equal("1", Cell(page, scenario.Contained, "approvals"));
 
         Assert.Equal(Stages.Closed, Cell(page, scenario.FalsePositive, "stage"));
         Assert.Equal(Outcomes.FalsePositive, Cell(page, scenario.FalsePositive, "outcome"));
         Assert.Equal("0", Cell(page, scenario.FalsePositive, "approvals"));
+        Assert.Equal("access restored", Cell(page, scenario.FalsePositive, "exposure"));
 
         Assert.Equal($"{Stages.Containment} waiting for an operator", Cell(page, scenario.Failed, "stage"));
         Assert.Equal("—", Cell(page, scenario.Failed, "contain"));
+        Assert.Equal("—", Cell(page, scenario.Failed, "exposure"));
         Assert.Contains("1 waiting for an operator", page.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
 
         // The same page is served by the HTTP function's own route.

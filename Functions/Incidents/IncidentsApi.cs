@@ -10,7 +10,7 @@ namespace Cordon.Incidents;
 public sealed record IncidentRow(
     string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
     DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
-    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator);
+    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null);
 
 public sealed record IncidentDetail(
     string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
@@ -157,7 +157,7 @@ public static class IncidentQueries
             IncidentStatus s = StatusOf(m);
             rows.Add(new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
                 s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
-                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null));
+                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy));
         }
 
         return rows.OrderByDescending(r => r.OpenedAt).ToList();

@@ -100,11 +100,11 @@ public static class DashboardPages
 
         b.Append("<table id=\"incidents\" data-live><caption>").Append(rows.Count).Append(" of ").Append(all.Count).Append(" incidents, newest first</caption><thead><tr>")
          .Append("<th scope=\"col\">Incident</th><th scope=\"col\">Subject</th><th scope=\"col\">Vendor / site</th><th scope=\"col\">Severity</th>")
-         .Append("<th scope=\"col\">Stage</th><th scope=\"col\">Outcome</th><th scope=\"col\">Age</th><th scope=\"col\">Time to contain</th>")
+         .Append("<th scope=\"col\">Stage</th><th scope=\"col\">Outcome</th><th scope=\"col\">Age</th><th scope=\"col\">Time to contain</th><th scope=\"col\">Exposure window</th>")
          .Append("<th scope=\"col\">Pending approvals</th><th scope=\"col\">Nearest deadline</th></tr></thead><tbody>");
         if (rows.Count == 0)
         {
-            b.Append("<tr><td colspan=\"10\">").Append(all.Count == 0 ? "No incidents yet." : "No incident matches these filters.").Append("</td></tr>");
+            b.Append("<tr><td colspan=\"11\">").Append(all.Count == 0 ? "No incidents yet." : "No incident matches these filters.").Append("</td></tr>");
         }
 
         foreach (IncidentRow r in rows)
@@ -112,12 +112,13 @@ public static class DashboardPages
             b.Append("<tr data-incident-id=\"").Append(E(r.IncidentId)).Append("\">")
              .Append("<th scope=\"row\" data-col=\"incident\"><a href=\"").Append(E(IncidentPath(r.IncidentId, key))).Append("\">").Append(E(r.IncidentId)).Append("</a></th>")
              .Append(Cell("subject", E(r.Subject)))
-             .Append(Cell("site", E($"{r.VendorId} / {r.SiteId}")))
+             .Append(Cell("site", $"<span class=\"nw\">{E(r.VendorId)}</span> / <span class=\"nw\">{E(r.SiteId)}</span>"))
              .Append(Cell("severity", $"<span class=\"sev sev-{E(r.Severity)}\">{E(r.Severity)}</span>"))
              .Append(Cell("stage", E(r.Stage) + (r.WaitingForOperator ? " <span class=\"badge warn\">waiting for an operator</span>" : "")))
              .Append(Cell("outcome", E(r.Outcome ?? "open")))
              .Append(Cell("age", E(Duration(now - r.OpenedAt))))
              .Append(Cell("contain", r.SecondsToContain is { } s ? E(Seconds(s)) : "—"))
+             .Append(r.Outcome == Outcomes.FalsePositive ? Cell("exposure", "access restored") : r.ExposureEndsBy is { } ends ? $"<td data-col=\"exposure\" data-ends=\"{Iso(ends)}\">{E(Countdown(ends, now))}</td>" : Cell("exposure", "—"))
              .Append(Cell("approvals", r.PendingApprovals.ToString(CultureInfo.InvariantCulture)))
              .Append(Cell("deadline", r.NextDeadline is { } d ? Deadline(d, now) : "—"))
              .Append("</tr>");
@@ -176,7 +177,11 @@ public static class DashboardPages
         b.Append("</section>");
 
         b.Append("<section id=\"exposure\" data-live aria-labelledby=\"h-exposure\"><h2 id=\"h-exposure\">Residual exposure</h2>");
-        if (s.ExposureEndsBy is { } endsBy)
+        if (s.Outcome == Outcomes.FalsePositive)
+        {
+            b.Append("<p>None to track: a false positive, the subject's access was restored.</p>");
+        }
+        else if (s.ExposureEndsBy is { } endsBy)
         {
             b.Append("<p>Already-issued credentials can still work until ").Append(Time(endsBy)).Append(": window <strong class=\"countdown\" data-ends=\"")
              .Append(Iso(endsBy)).Append("\" aria-live=\"off\">").Append(E(Countdown(endsBy, now))).Append("</strong>.</p>")
@@ -267,7 +272,7 @@ public static class DashboardPages
 
         b.Append("</tbody></table></section>");
 
-        b.Append("<section id=\"actions\" aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Operator actions</h2>");
+        b.Append("<section id=\"actions\" data-live aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Operator actions</h2>");
         if (!running)
         {
             b.Append("<p>The incident is ").Append(E(runtimeStatus.ToLowerInvariant())).Append(": no action can change it.</p>");
@@ -347,7 +352,16 @@ public static class DashboardPages
         due < now ? $"{Time(due)} <span class=\"badge bad\">overdue</span>" : $"{Time(due)} <span class=\"muted\">(in {E(Duration(due - now))})</span>";
 
     /// <summary>The same wording the page script keeps ticking.</summary>
-    public static string Countdown(DateTime endsBy, DateTime now) => endsBy > now ? $"open, ends in {Duration(endsBy - now)}" : "closed";
+    public static string Countdown(DateTime endsBy, DateTime now)
+    {
+        if (endsBy <= now)
+        {
+            return "closed";
+        }
+
+        TimeSpan left = endsBy - now;
+        return "open, ends in " + (left.TotalHours >= 1 ? $"{(int)left.TotalHours} h {left.Minutes} min {left.Seconds} s" : Duration(left));
+    }
 
     public static string Duration(TimeSpan t)
     {
@@ -393,10 +407,10 @@ public static class DashboardPages
         .Append("<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>").Append(E(title)).Append(" · Cordon</title><style>")
         .Append("body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;background:#f3f4f6;color:#111827;margin:0;font-size:15px}")
         .Append("header{background:#1e293b;color:#fff;padding:.75rem 1.5rem;font-size:.85rem;letter-spacing:.08em}")
-        .Append("main{max-width:78rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
+        .Append("main{max-width:92rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
         .Append("table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;margin:.4rem 0}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e5e7eb;vertical-align:top}")
         .Append("thead th{background:#f9fafb;font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#374151}caption{text-align:left;padding:.3rem 0;color:#4b5563;caption-side:top}")
-        .Append(".facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
+        .Append(".nw,[data-col=incident],[data-col=age],[data-col=contain],[data-col=exposure]{white-space:nowrap}.facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
         .Append(".filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-end;background:#fff;border:1px solid #e5e7eb;padding:.6rem .8rem;border-radius:6px}")
         .Append("label{display:block;font-size:.8rem;color:#374151;margin-bottom:.15rem}input,select{font:inherit;padding:.3rem}button{font:inherit;font-weight:600;padding:.4rem .9rem;border:0;border-radius:5px;background:#1d4ed8;color:#fff;cursor:pointer}")
         .Append("a{color:#1d4ed8}.muted{color:#4b5563}.summary{margin:.2rem 0 .8rem}.badge{display:inline-block;padding:.05rem .4rem;border-radius:4px;font-size:.8rem;background:#e5e7eb}")
@@ -413,8 +427,9 @@ public static class DashboardPages
         (function(){
         function dur(ms){var s=Math.floor(ms/1000),d=Math.floor(s/86400),h=Math.floor(s/3600),m=Math.floor(s%3600/60),r=s%60;
         return s>=172800?d+' d '+(h%24)+' h':h>=1?h+' h '+m+' min':m>=1?m+' min '+r+' s':r+' s';}
-        function tick(){document.querySelectorAll('[data-ends]').forEach(function(el){var left=Date.parse(el.getAttribute('data-ends'))-Date.now();
-        el.textContent=left>0?'open, ends in '+dur(left):'closed';});}
+        function left(ms){var s=Math.floor(ms/1000);return s>=3600?Math.floor(s/3600)+' h '+Math.floor(s%3600/60)+' min '+(s%60)+' s':dur(ms);}
+        function tick(){document.querySelectorAll('[data-ends]').forEach(function(el){var ms=Date.parse(el.getAttribute('data-ends'))-Date.now();
+        el.textContent=ms>0?'open, ends in '+left(ms):'closed';});}
         function busy(){var a=document.activeElement;if(a&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName))return true;
         return Array.prototype.some.call(document.querySelectorAll('form[method=post] input[type=text]'),function(i){return i.value!=='';});}
         function refresh(){if(document.hidden||busy())return;fetch(location.href,{cache:'no-store'}).then(function(r){return r.ok?r.text():null;}).then(function(t){
