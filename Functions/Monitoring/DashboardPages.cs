@@ -98,7 +98,7 @@ public static class DashboardPages
 
         b.Append("<div class=\"buttons\"><button type=\"submit\">Filter</button> <a href=\"").Append(E(WithKey(ListPath, key))).Append("\">Clear</a></div></form>");
 
-        b.Append("<table id=\"incidents\" data-live><caption>").Append(rows.Count).Append(" of ").Append(all.Count).Append(" incidents, newest first</caption><thead><tr>")
+        b.Append("<div class=\"scroll\"><table id=\"incidents\" data-live><caption>").Append(rows.Count).Append(" of ").Append(all.Count).Append(" incidents, newest first</caption><thead><tr>")
          .Append("<th scope=\"col\">Incident</th><th scope=\"col\">Subject</th><th scope=\"col\">Vendor / site</th><th scope=\"col\">Severity</th>")
          .Append("<th scope=\"col\">Stage</th><th scope=\"col\">Outcome</th><th scope=\"col\">Age</th><th scope=\"col\">Time to contain</th><th scope=\"col\">Exposure window</th>")
          .Append("<th scope=\"col\">Pending approvals</th><th scope=\"col\">Nearest deadline</th></tr></thead><tbody>");
@@ -118,13 +118,13 @@ public static class DashboardPages
              .Append(Cell("outcome", E(r.Outcome ?? "open")))
              .Append(Cell("age", E(Duration(now - r.OpenedAt))))
              .Append(Cell("contain", r.SecondsToContain is { } s ? E(Seconds(s)) : "—"))
-             .Append(r.Outcome == Outcomes.FalsePositive ? Cell("exposure", "access restored") : r.ExposureEndsBy is { } ends ? $"<td data-col=\"exposure\" data-ends=\"{Iso(ends)}\">{E(Countdown(ends, now))}</td>" : Cell("exposure", "—"))
+             .Append(r.Outcome == Outcomes.FalsePositive ? Cell("exposure", "access restored") : r.ExposureEndsBy is { } ends ? $"<td data-col=\"exposure\" data-ends=\"{Iso(ends)}\" data-short>{E(Countdown(ends, now, brief: true))}</td>" : Cell("exposure", "—"))
              .Append(Cell("approvals", r.PendingApprovals.ToString(CultureInfo.InvariantCulture)))
              .Append(Cell("deadline", r.NextDeadline is { } d ? Deadline(d, now) : "—"))
              .Append("</tr>");
         }
 
-        b.Append("</tbody></table>");
+        b.Append("</tbody></table></div>");
         return Shell("Incidents", b.ToString(), nonce);
     }
 
@@ -329,7 +329,7 @@ public static class DashboardPages
          .Append("<div><label for=\"").Append(action).Append("-operator\">Your name</label><input id=\"").Append(action).Append("-operator\" name=\"operator\" type=\"text\" required maxlength=\"100\" autocomplete=\"name\"></div>")
          .Append(extra)
          .Append("<div><label for=\"").Append(action).Append("-reason\">Reason</label><input id=\"").Append(action).Append("-reason\" name=\"reason\" type=\"text\" required maxlength=\"1000\"></div>")
-         .Append("<div class=\"buttons\"><button type=\"submit\">").Append(E(button)).Append("</button></div></fieldset></form>");
+         .Append("<div class=\"buttons\"><button type=\"submit\"").Append(action == OperatorActions.Close ? " class=\"danger\"" : "").Append('>').Append(E(button)).Append("</button></div></fieldset></form>");
     }
 
     static string DoneMessage(string done) => done switch
@@ -352,15 +352,16 @@ public static class DashboardPages
         due < now ? $"{Time(due)} <span class=\"badge bad\">overdue</span>" : $"{Time(due)} <span class=\"muted\">(in {E(Duration(due - now))})</span>";
 
     /// <summary>The same wording the page script keeps ticking.</summary>
-    public static string Countdown(DateTime endsBy, DateTime now)
+    public static string Countdown(DateTime endsBy, DateTime now, bool brief = false)
     {
         if (endsBy <= now)
         {
             return "closed";
         }
 
-        TimeSpan left = endsBy - now;
-        return "open, ends in " + (left.TotalHours >= 1 ? $"{(int)left.TotalHours} h {left.Minutes} min {left.Seconds} s" : Duration(left));
+        TimeSpan t = endsBy - now;
+        string left = t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes} min {t.Seconds} s" : Duration(t);
+        return brief ? left + " left" : "open, ends in " + left;
     }
 
     public static string Duration(TimeSpan t)
@@ -407,13 +408,13 @@ public static class DashboardPages
         .Append("<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>").Append(E(title)).Append(" · Cordon</title><style>")
         .Append("body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;background:#f3f4f6;color:#111827;margin:0;font-size:15px}")
         .Append("header{background:#1e293b;color:#fff;padding:.75rem 1.5rem;font-size:.85rem;letter-spacing:.08em}")
-        .Append("main{max-width:92rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
-        .Append("table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;margin:.4rem 0}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e5e7eb;vertical-align:top}")
+        .Append("main{max-width:96rem;margin:1rem auto;padding:0 1rem}.scroll{overflow-x:auto}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
+        .Append("table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;margin:.4rem 0}th,td{text-align:left;padding:.4rem .45rem;border-bottom:1px solid #e5e7eb;vertical-align:top}")
         .Append("thead th{background:#f9fafb;font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#374151}caption{text-align:left;padding:.3rem 0;color:#4b5563;caption-side:top}")
         .Append(".nw,[data-col=incident],[data-col=age],[data-col=contain],[data-col=exposure]{white-space:nowrap}.facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
         .Append(".filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-end;background:#fff;border:1px solid #e5e7eb;padding:.6rem .8rem;border-radius:6px}")
         .Append("label{display:block;font-size:.8rem;color:#374151;margin-bottom:.15rem}input,select{font:inherit;padding:.3rem}button{font:inherit;font-weight:600;padding:.4rem .9rem;border:0;border-radius:5px;background:#1d4ed8;color:#fff;cursor:pointer}")
-        .Append("a{color:#1d4ed8}.muted{color:#4b5563}.summary{margin:.2rem 0 .8rem}.badge{display:inline-block;padding:.05rem .4rem;border-radius:4px;font-size:.8rem;background:#e5e7eb}")
+        .Append("button.danger{background:#b91c1c}a{color:#1d4ed8}.muted{color:#4b5563}.summary{margin:.2rem 0 .8rem}.badge{display:inline-block;padding:.05rem .4rem;border-radius:4px;font-size:.8rem;background:#e5e7eb}")
         .Append(".badge.ok{background:#dcfce7;color:#14532d}.badge.bad{background:#fee2e2;color:#7f1d1d}.badge.warn{background:#fef3c7;color:#78350f}")
         .Append(".sev{font-weight:600}.sev-critical{color:#991b1b}.sev-high{color:#9a3412}.sev-medium{color:#854d0e}.sev-low{color:#374151}")
         .Append(".notice{padding:.6rem .8rem;border-radius:6px}.notice.ok{background:#dcfce7}.notice.warn{background:#fef3c7}.ok{color:#14532d}.refused{color:#7f1d1d}")
@@ -429,7 +430,7 @@ public static class DashboardPages
         return s>=172800?d+' d '+(h%24)+' h':h>=1?h+' h '+m+' min':m>=1?m+' min '+r+' s':r+' s';}
         function left(ms){var s=Math.floor(ms/1000);return s>=3600?Math.floor(s/3600)+' h '+Math.floor(s%3600/60)+' min '+(s%60)+' s':dur(ms);}
         function tick(){document.querySelectorAll('[data-ends]').forEach(function(el){var ms=Date.parse(el.getAttribute('data-ends'))-Date.now();
-        el.textContent=ms>0?'open, ends in '+left(ms):'closed';});}
+        el.textContent=ms<=0?'closed':el.hasAttribute('data-short')?left(ms)+' left':'open, ends in '+left(ms);});}
         function busy(){var a=document.activeElement;if(a&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName))return true;
         return Array.prototype.some.call(document.querySelectorAll('form[method=post] input[type=text]'),function(i){return i.value!=='';});}
         function refresh(){if(document.hidden||busy())return;fetch(location.href,{cache:'no-store'}).then(function(r){return r.ok?r.text():null;}).then(function(t){
