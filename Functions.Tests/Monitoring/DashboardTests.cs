@@ -161,6 +161,13 @@ public sealed class DashboardTests(DashboardScenario scenario) : IClassFixture<D
         HttpResponseMessage crossSite = await Host.Http.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Forbidden, crossSite.StatusCode);
 
+        using var fromOtherSite = new HttpRequestMessage(HttpMethod.Post, $"/api/incidents/{scenario.Contained}/actions")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["action"] = "close", ["operator"] = "mallory", ["reason"] = "forged" }),
+        };
+        fromOtherSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.Http.SendAsync(fromOtherSite)).StatusCode);
+
         IncidentDetail after = await Host.IncidentAsync(scenario.Contained);
         Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
         Assert.Equal(before, after.Timeline.Count);

@@ -128,18 +128,26 @@ public sealed class IncidentsApi
         return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action!.Action });
     }
 
-    /// <summary>Browsers send Origin (and Sec-Fetch-Site) with a form post; either must say it came from this host.</summary>
+    /// <summary>
+    /// Browsers mark a form post with Sec-Fetch-Site (and Origin): only this site's own pages may post.
+    /// Non-browser clients send neither and are let through (the function key still applies in Azure).
+    /// </summary>
     static bool SameOrigin(HttpRequest request)
     {
-        string? site = request.Headers["Sec-Fetch-Site"].FirstOrDefault();
-        if (site is not null && site is not ("same-origin" or "none"))
+        if (request.Headers["Sec-Fetch-Site"].FirstOrDefault() is { } site)
         {
-            return false;
+            return site is "same-origin" or "none";
         }
 
         string? origin = request.Headers.Origin.FirstOrDefault();
-        return origin is null || (Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) &&
-            string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+        if (origin is null)
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) &&
+            (string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase) ||
+             string.Equals(o.Authority, request.Headers["X-Forwarded-Host"].FirstOrDefault(), StringComparison.OrdinalIgnoreCase));
     }
 
     static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";

@@ -65,6 +65,7 @@ public sealed class Dashboard(TimeProvider time)
         headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; form-action 'self'; " +
             "frame-ancestors 'none'; base-uri 'none'" + (nonce is null ? "" : $"; script-src 'nonce-{nonce}'");
         headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer"; // links may carry the function key
         headers.CacheControl = "no-store";
         return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = html };
     }
