@@ -144,7 +144,7 @@ public sealed class DashboardTests(DashboardScenario scenario) : IClassFixture<D
     }
 
     [Fact]
-    public async Task A_form_action_without_a_reason_or_from_another_site_is_refused_and_changes_nothing()
+    public async Task An_action_without_a_reason_with_an_oversized_reason_or_posted_from_another_site_is_refused_and_changes_nothing()
     {
         int before = (await Host.IncidentAsync(scenario.Contained)).Timeline.Count;
 
@@ -152,6 +152,10 @@ public sealed class DashboardTests(DashboardScenario scenario) : IClassFixture<D
         HttpResponseMessage refused = await Host.Http.PostAsync($"/api/incidents/{scenario.Contained}/actions", incomplete);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("reason is required", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        HttpResponseMessage tooLong = await Host.Http.PostAsJsonAsync($"/api/incidents/{scenario.Contained}/actions", new { action = "close", @operator = "olga.ops", reason = new string('x', 1001) });
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("reason must be at most 1000 characters", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var forged = new HttpRequestMessage(HttpMethod.Post, $"/api/incidents/{scenario.Contained}/actions")
         {

@@ -22,6 +22,9 @@ public sealed record IncidentDetail(
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
 {
+    const int MaxOperatorLength = 100;
+    const int MaxReasonLength = 1000;
+
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request,
@@ -52,7 +55,7 @@ public sealed class IncidentsApi
         string? key = request.Query["code"].FirstOrDefault();
         IActionResult Refuse(int status, string title, IReadOnlyList<string> errors) => fromForm
             ? Dashboard.Html(request, status, DashboardPages.ActionRefused(id, key, errors))
-            : Problems.Create(status, title, string.Join("; ", errors), errors.Count > 1 || status == StatusCodes.Status400BadRequest ? errors : []);
+            : Problems.Create(status, title, string.Join("; ", errors), status == StatusCodes.Status400BadRequest ? errors : []);
 
         OperatorAction? action;
         if (fromForm)
@@ -95,6 +98,17 @@ public sealed class IncidentsApi
             errors.Add("reason is required: it goes on the incident timeline");
         }
 
+        // Both go into the incident's status, which has a size limit.
+        if (action?.Operator is { Length: > MaxOperatorLength })
+        {
+            errors.Add($"operator must be at most {MaxOperatorLength} characters");
+        }
+
+        if (action?.Reason is { Length: > MaxReasonLength })
+        {
+            errors.Add($"reason must be at most {MaxReasonLength} characters");
+        }
+
         if (action?.Action == OperatorActions.Decide && action.Decision is not ("approve" or "reject"))
         {
             errors.Add("decision must be approve or reject for action decide");
@@ -108,9 +122,7 @@ public sealed class IncidentsApi
         OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
         if (m is null)
         {
-            return fromForm
-                ? Refuse(StatusCodes.Status404NotFound, "Unknown incident", [$"There is no incident {Truncate(id)}."])
-                : Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.");
+            return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [$"There is no incident {Truncate(id)}."]);
         }
 
         if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
