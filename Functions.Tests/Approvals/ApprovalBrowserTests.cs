@@ -13,7 +13,7 @@ public sealed class ApprovalBrowserTests(BrowserFixture browser) : IClassFixture
         var (_, id, _) = await host.SendSampleAsync();
         await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"); // mailed: now the approver opens the outbox
         var (page, problems) = await browser.OpenAsync();
-        await using var _ = new Monitoring.PageCloser(page);
+        await using var _ = new PageCloser(page);
 
         // The outbox page lists the approval request mailed to the security lead.
         await page.GotoAsync(new Uri(host.Host.BaseAddress, "/outbox").ToString());
@@ -37,7 +37,7 @@ public sealed class ApprovalBrowserTests(BrowserFixture browser) : IClassFixture
 
         // A second tab holds the same page, as if the approver opened the mail twice.
         IPage second = await browser.Browser.NewPageAsync();
-        await using var __ = new Monitoring.PageCloser(second);
+        await using var __ = new PageCloser(second);
         await second.GotoAsync(link);
 
         await page.GetByLabel("Comment").FillAsync("Telegram chat confirms the bribe");

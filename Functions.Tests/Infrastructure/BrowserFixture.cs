@@ -67,3 +67,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>Closes a tab at the end of a test; the browser stays for the rest of the class.</summary>
+public sealed class PageCloser(IPage page) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await page.CloseAsync();
+}

@@ -103,9 +103,3 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
     [GeneratedRegex(@"^open, ends in (\d+ h )?(\d+ min )?\d+ s$")]
     private static partial Regex CountdownPattern();
 }
-
-/// <summary>Closes a tab at the end of a test; the browser stays for the rest of the class.</summary>
-public sealed class PageCloser(IPage page) : IAsyncDisposable
-{
-    public async ValueTask DisposeAsync() => await page.CloseAsync();
-}
