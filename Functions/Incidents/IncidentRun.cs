@@ -104,6 +104,7 @@ internal sealed partial class IncidentRun
             return;
         }
 
+        ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
         Task preserve = PreserveAsync(input.Alert, "initial alert");
         if (Plan.AutoContain)
