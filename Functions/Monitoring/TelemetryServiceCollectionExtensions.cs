@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Cordon.Monitoring;
+
+/// <summary>Telemetry settings: Cordon:Telemetry:Console; Azure Monitor through APPLICATIONINSIGHTS_CONNECTION_STRING.</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Cordon:Telemetry";
+
+    /// <summary>Write spans and metrics to the console (local diagnosis; off by default so the host stays quiet).</summary>
+    public bool Console { get; set; }
+}
+
+public static class TelemetryServiceCollectionExtensions
+{
+    /// <summary>
+    /// OpenTelemetry traces (Cordon's intake spans + the Durable Task SDK's orchestration and activity
+    /// spans, one W3C trace per incident) and metrics (meter "Cordon"). Exporters: Azure Monitor when
+    /// APPLICATIONINSIGHTS_CONNECTION_STRING is set, the console when Cordon:Telemetry:Console is true;
+    /// otherwise nothing leaves the process (tests add an in-memory exporter).
+    /// </summary>
+    public static IServiceCollection AddCordonTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<CordonMetrics>();
+        var options = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        services.Configure<TelemetryOptions>(configuration.GetSection(TelemetryOptions.Section));
+
+        // The Functions host sets FUNCTIONS_WORKER_RUNTIME for its worker: there the host's invocation
+        // span (host.json telemetryMode OpenTelemetry) is the parent of intake.
+        bool functionsHost = !string.IsNullOrEmpty(configuration["FUNCTIONS_WORKER_RUNTIME"]);
+        OpenTelemetryBuilder otel = services.AddOpenTelemetry();
+        if (functionsHost)
+        {
+            otel.UseFunctionsWorkerDefaults();
+        }
+        else
+        {
+            otel.ConfigureResource(r => r.AddService("cordon"));
+        }
+
+        otel.WithTracing(t =>
+            {
+                // Kestrel's request spans too: ASP.NET Core starts an activity per request anyway, and an
+                // unrecorded one would make the sampler drop intake and everything under it.
+                t.AddSource(CordonTelemetry.Name, CordonTelemetry.DurableTaskSource, CordonTelemetry.AspNetCoreSource);
+                t.AddProcessor(new IncidentIdSpanProcessor());
+                if (options.Console)
+                {
+                    t.AddConsoleExporter();
+                }
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(CordonMetrics.MeterName);
+                if (options.Console)
+                {
+                    m.AddConsoleExporter();
+                }
+            });
+
+        if (!string.IsNullOrWhiteSpace(configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        {
+            otel.UseAzureMonitorExporter(o => o.ConnectionString = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+        }
+
+        return services;
+    }
+}
+
+/// <summary>
+/// Gives the Durable Task SDK's spans the incident id tag Cordon's own spans carry (the instance id
+/// is the incident id), so one query by cordon.incident_id finds the whole incident.
+/// </summary>
+internal sealed class IncidentIdSpanProcessor : BaseProcessor<Activity>
+{
+    public override void OnEnd(Activity data)
+    {
+        if (data.GetTagItem(CordonTelemetry.IncidentIdTag) is null &&
+            data.GetTagItem(CordonTelemetry.DurableTaskInstanceIdTag) is string id && id.StartsWith(Incidents.IncidentIds.Prefix, StringComparison.Ordinal))
+        {
+            data.SetTag(CordonTelemetry.IncidentIdTag, id);
+        }
+    }
+}
