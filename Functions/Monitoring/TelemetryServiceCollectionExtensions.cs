@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using Azure.Core;
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -48,12 +51,35 @@ public static class TelemetryServiceCollectionExtensions
             otel.ConfigureResource(r => r.AddService("cordon"));
         }
 
+        string? connectionString = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        Action<AzureMonitorExporterOptions>? azureMonitor = null;
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            TokenCredential? credential = IngestionCredential(configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+            azureMonitor = o =>
+            {
+                o.ConnectionString = connectionString;
+                o.Credential = credential;
+                // Every trace is kept (the exporter's default keeps 5 traces a second): alerts are rare and
+                // an incident's trace is part of the record of how it was handled.
+                o.SamplingRatio = 1.0f;
+                o.TracesPerSecond = null;
+            };
+            // Log lines carry their scopes (IncidentId, AlertId) as custom dimensions.
+            otel.WithLogging(l => l.AddAzureMonitorLogExporter(azureMonitor), o => o.IncludeScopes = true);
+        }
+
         otel.WithTracing(t =>
             {
                 // Kestrel's request spans too: ASP.NET Core starts an activity per request anyway, and an
                 // unrecorded one would make the sampler drop intake and everything under it.
                 t.AddSource(CordonTelemetry.Name, CordonTelemetry.DurableTaskSource, CordonTelemetry.AspNetCoreSource);
                 t.AddProcessor(new IncidentIdSpanProcessor());
+                if (azureMonitor is not null)
+                {
+                    t.AddAzureMonitorTraceExporter(azureMonitor);
+                }
+
                 if (options.Console)
                 {
                     t.AddConsoleExporter();
@@ -62,18 +88,43 @@ public static class TelemetryServiceCollectionExtensions
             .WithMetrics(m =>
             {
                 m.AddMeter(CordonMetrics.MeterName);
+                if (azureMonitor is not null)
+                {
+                    m.AddAzureMonitorMetricExporter(azureMonitor);
+                }
+
                 if (options.Console)
                 {
                     m.AddConsoleExporter();
                 }
             });
 
-        if (!string.IsNullOrWhiteSpace(configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        return services;
+    }
+
+    /// <summary>
+    /// The Application Insights resource accepts Entra ID-authenticated telemetry only (infra/): the
+    /// same APPLICATIONINSIGHTS_AUTHENTICATION_STRING the Functions host reads ("ClientId=…;Authorization=AAD").
+    /// </summary>
+    static ManagedIdentityCredential? IngestionCredential(string? authentication)
+    {
+        if (string.IsNullOrWhiteSpace(authentication))
         {
-            otel.UseAzureMonitorExporter(o => o.ConnectionString = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+            return null;
         }
 
-        return services;
+        var parts = authentication.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out string? mode) || !mode.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be \"Authorization=AAD\" with an optional \"ClientId=…\" of a user-assigned identity");
+        }
+
+        return parts.TryGetValue("ClientId", out string? clientId)
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
     }
 }
 
