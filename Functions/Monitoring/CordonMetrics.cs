@@ -28,11 +28,17 @@ public sealed class CordonMetrics
         Meter meter = meters.Create(MeterName);
         accepted = meter.CreateCounter<long>(AlertsAccepted, "{alert}", "Alerts taken in, by outcome: started, merged, duplicate");
         refused = meter.CreateCounter<long>(AlertsRefused, "{alert}", "Alerts refused as bad input, by reason and channel");
-        timeToContain = meter.CreateHistogram<double>(TimeToContain, "s", "From alert received to every containment call acknowledged");
-        exposureWindow = meter.CreateHistogram<double>(ExposureWindow, "s", "From containment to the latest moment an already-issued credential could still work (exposureEndsBy - containedAt)");
-        gateLatency = meter.CreateHistogram<double>(GateLatency, "s", "From a gate opening to each accepted human decision at it, by gate");
+        // Buckets fit each quantity: containment takes (sub)seconds, exposure lasts minutes to hours, people decide in hours.
+        timeToContain = meter.CreateHistogram(TimeToContain, "s", "From alert received to every containment call acknowledged",
+            advice: Buckets(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600));
+        exposureWindow = meter.CreateHistogram(ExposureWindow, "s", "From containment to the latest moment an already-issued credential could still work (exposureEndsBy - containedAt)",
+            advice: Buckets(0, 60, 300, 900, 1800, 3600, 5400, 7200, 14400, 28800, 86400));
+        gateLatency = meter.CreateHistogram(GateLatency, "s", "From a gate opening to each accepted human decision at it, by gate",
+            advice: Buckets(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200));
         deadlinesMissed = meter.CreateCounter<long>(DeadlinesMissed, "{deadline}", "Regulatory and contract deadlines whose notice went out late, by jurisdiction");
     }
+
+    static InstrumentAdvice<double> Buckets(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };
 
     public void AlertAccepted(string outcome) => accepted.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -95,7 +95,7 @@ public static class TelemetryServiceCollectionExtensions
 
                 if (options.Console)
                 {
-                    m.AddConsoleExporter();
+                    m.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000);
                 }
             });
 
