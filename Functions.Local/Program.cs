@@ -91,8 +91,7 @@ static async Task<int> IncidentAsync(string id, string url)
 
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
 {
-    var store = new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), TimeProvider.System);
-    var result = await store.VerifyAsync(incidentId, CancellationToken.None);
+    var result = await settings.EvidenceStore(TimeProvider.System).VerifyAsync(incidentId, CancellationToken.None);
     Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
     return result.Ok ? 0 : 1;
 }
@@ -105,7 +104,8 @@ static int Usage()
           send FILE [--url URL]    post an alert file and print the outcome
           incidents [--url URL]    list incidents
           incident ID [--url URL]  show an incident's timeline
-          evidence verify ID       recompute every evidence hash and the custody chain
+          evidence verify ID [--store azurite [CONN]]
+                                   recompute every evidence hash and the custody chain
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
         """);

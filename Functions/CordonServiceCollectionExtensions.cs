@@ -2,6 +2,7 @@ using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Connectors;
 using Cordon.Containment;
+using Cordon.Incidents;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,5 +91,6 @@ public static class CordonServiceCollectionExtensions
         .AddCordonPolicy(configuration)
         .AddCordonWorld(configuration)
         .AddCordonApprovals(configuration)
-        .AddCordonWebhooks(configuration);
+        .AddCordonWebhooks(configuration)
+        .AddCordonIncidentEvents(configuration);
 }

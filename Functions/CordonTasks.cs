@@ -23,6 +23,7 @@ public static class CordonTasks
         typeof(TriageAlert), typeof(ContainSubject), typeof(RestoreAccess), typeof(RevokeAccess), typeof(AssignTraining),
         typeof(PreserveEvidence), typeof(SendApprovalRequests), typeof(SendReminder), typeof(SendClientNotices),
         typeof(NotifyOperators), typeof(RecordConfirmedInsider), typeof(RevokeSiteBatch), typeof(NotifyVendor), typeof(WriteIncidentReport),
+        typeof(PublishIncidentEvent),
     ];
 
     public static DurableTaskRegistry AddCordonTasks(this DurableTaskRegistry registry)
