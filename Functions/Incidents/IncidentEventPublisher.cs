@@ -40,7 +40,7 @@ public sealed class IncidentEventPublisher(IOptions<IncidentEventOptions> option
     {
         ArgumentNullException.ThrowIfNull(notice);
         string id = EventId(notice.IncidentId, notice.Event);
-        var cloudEvent = new CloudEvent(options.Value.Source, LifecycleEvents.TypePrefix + notice.Event, BinaryData.FromObjectAsJson(notice, World.Json), "application/json")
+        var cloudEvent = new CloudEvent(options.Value.Source, LifecycleEvents.TypePrefix + notice.Event, BinaryData.FromObjectAsJson(notice, World.Json), "application/json", CloudEventDataFormat.Json)
         {
             Id = id,
             Subject = notice.IncidentId,
