@@ -193,7 +193,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         catch (RequestFailedException ex) when (ex.Status is 400 or 403 or 404 or 405 or 409 or 501)
         {
             string reason = $"{BlobManifestEntry.NotEnforcedPrefix}: legal hold refused by {blob.Uri.Host}:{blob.Uri.Port} ({ex.Status} {ex.ErrorCode ?? "no error code"})";
-            log.LogWarning("Evidence immutability not enforced: {Reason}. Evidence stays write-once through conditional writes and hash-verifiable.", reason);
+            log.LogWarning("Evidence immutability {Reason}; items stay write-once through conditional writes and verifiable by hash", reason);
             holdUnsupported = reason; // the account's capability does not change between items
             return reason;
         }
