@@ -23,7 +23,8 @@ try
         _ => Usage(),
     };
 }
-catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException)
+catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException
+    or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 2;

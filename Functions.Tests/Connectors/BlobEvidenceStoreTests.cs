@@ -68,6 +68,21 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task Deleting_an_item_and_its_manifest_entry_is_still_named_through_the_custody_log()
+    {
+        BlobContainerClient container = NewContainer();
+        BlobEvidenceStore store = await StoreWithEvidenceAsync(container);
+
+        await container.DeleteBlobAsync(BlobEvidenceStore.ItemPath(Incident, "alert-x.json"));
+        await container.DeleteBlobAsync($"{Incident}/manifest/alert-x.json.json");
+
+        EvidenceVerification result = await store.VerifyAsync(Incident, default);
+        Assert.False(result.Ok);
+        Assert.Equal("alert-x.json", result.FirstMismatch);
+        Assert.Contains("missing from the manifest", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rerunning_a_write_is_harmless_and_other_bytes_under_the_same_name_are_refused()
     {
         BlobContainerClient container = NewContainer();

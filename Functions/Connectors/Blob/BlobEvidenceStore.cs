@@ -9,8 +9,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cordon.Connectors.Blob;
 
-/// <summary>A manifest entry as the Blob store keeps it: the shared manifest line plus how the item is protected.</summary>
-public sealed record BlobManifestEntry(string Name, string Sha256, long Length, string ContentType, DateTimeOffset StoredAt, string Immutability)
+/// <summary>
+/// A manifest entry as the Blob store keeps it: the shared manifest line, how the item is protected and,
+/// on an account with versioning, the version written (the one a legal hold keeps).
+/// </summary>
+public sealed record BlobManifestEntry(string Name, string Sha256, long Length, string ContentType, DateTimeOffset StoredAt, string Immutability, string? VersionId = null)
 {
     public const string LegalHold = "legal-hold";
     public const string NotEnforcedPrefix = "not-enforced";
@@ -39,20 +42,23 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         string sha = EvidenceChain.Sha256(content.Span);
         await EnsureContainerAsync(cancellationToken);
         BlobClient item = Container.GetBlobClient(ItemPath(incidentId, name));
-        if (!await UploadOnceAsync(item, BinaryData.FromBytes(content), contentType, cancellationToken))
+        string? versionId = await UploadOnceAsync(item, BinaryData.FromBytes(content), contentType, cancellationToken);
+        if (versionId is null)
         {
             // Written before (a retried activity): harmless when the bytes are the same, refused otherwise.
-            string existing = EvidenceChain.Sha256((await item.DownloadContentAsync(cancellationToken)).Value.Content.ToMemory().Span);
-            if (existing != sha)
+            BlobDownloadResult existing = (await item.DownloadContentAsync(cancellationToken)).Value;
+            if (EvidenceChain.Sha256(existing.Content.ToMemory().Span) != sha)
             {
                 throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
             }
+
+            versionId = existing.Details.VersionId ?? "";
         }
 
         string immutability = await HoldAsync(item, cancellationToken);
-        var entry = new BlobManifestEntry(name, sha, content.Length, contentType, time.GetUtcNow(), immutability);
+        var entry = new BlobManifestEntry(name, sha, content.Length, contentType, time.GetUtcNow(), immutability, versionId.Length == 0 ? null : versionId);
         BlobClient manifest = Container.GetBlobClient(ManifestPath(incidentId, name));
-        if (!await UploadOnceAsync(manifest, BinaryData.FromObjectAsJson(entry, World.Json), "application/json", cancellationToken))
+        if (await UploadOnceAsync(manifest, BinaryData.FromObjectAsJson(entry, World.Json), "application/json", cancellationToken) is null)
         {
             entry = await ReadAsync<BlobManifestEntry>(manifest, cancellationToken)
                 ?? throw new InvalidOperationException($"manifest entry of {name} ({incidentId}) vanished while being read");
@@ -102,7 +108,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
 
             CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
             BlobClient blob = Container.GetBlobClient(CustodyPath(incidentId, entry.Sequence));
-            if (await UploadOnceAsync(blob, BinaryData.FromObjectAsJson(entry, World.Json), "application/json", cancellationToken))
+            if (await UploadOnceAsync(blob, BinaryData.FromObjectAsJson(entry, World.Json), "application/json", cancellationToken) is not null)
             {
                 await HoldAsync(blob, cancellationToken);
                 return entry;
@@ -159,21 +165,24 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
     async Task<List<CustodyEntry>> CustodyAsync(string incidentId, CancellationToken ct) =>
         (await ReadAllAsync<CustodyEntry>($"{Prefix(incidentId)}custody/", ct)).OrderBy(e => e.Sequence).ToList();
 
-    /// <summary>Writes the blob only if no blob of that name exists; false when one does.</summary>
-    static async Task<bool> UploadOnceAsync(BlobClient blob, BinaryData content, string contentType, CancellationToken ct)
+    /// <summary>
+    /// Writes the blob only if no blob of that name exists. Returns the version written ("" on an
+    /// account without versioning), or null when a blob of that name was already there.
+    /// </summary>
+    static async Task<string?> UploadOnceAsync(BlobClient blob, BinaryData content, string contentType, CancellationToken ct)
     {
         try
         {
-            await blob.UploadAsync(content, new BlobUploadOptions
+            BlobContentInfo written = (await blob.UploadAsync(content, new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }, ct);
-            return true;
+            }, ct)).Value;
+            return written.VersionId ?? "";
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            return false;
+            return null;
         }
     }
 
