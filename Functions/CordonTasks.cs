@@ -16,7 +16,7 @@ namespace Cordon;
 /// </summary>
 public static class CordonTasks
 {
-    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(RespondToIncident)];
+    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(RespondToIncident), typeof(RespondToIncidentV2)];
 
     public static IReadOnlyList<Type> Activities { get; } =
     [

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Incidents;
 using Microsoft.DurableTask.Client;
@@ -107,5 +108,21 @@ public sealed class IncidentEventTests
         Assert.Equal(Outcomes.ConfirmedInsider, events.Single(m => (string)m.ApplicationProperties["event"] == "decided").ApplicationProperties["outcome"]);
         Assert.Equal(Outcomes.ConfirmedInsider, events[^1].ApplicationProperties["outcome"]);
         Assert.All(events, m => Assert.Equal(id, m.Subject));
+    }
+
+    [Fact]
+    public async Task Incident_running_on_the_v1_workflow_announces_nothing_so_its_history_replays()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RespondToIncident), new IncidentInput(id, alert, DateTime.UtcNow),
+            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
+        Assert.Empty(sender.Sent);
+        Assert.Equal(nameof(RespondToIncidentV2), IncidentWorkflow.Current);
     }
 }

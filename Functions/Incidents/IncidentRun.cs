@@ -40,10 +40,11 @@ internal sealed partial class IncidentRun
     Task<RiskAlert>? pendingMerge;
     Task<OperatorAction>? pendingOperator;
 
-    public IncidentRun(TaskOrchestrationContext context, IncidentInput input)
+    public IncidentRun(TaskOrchestrationContext context, IncidentInput input, bool announceEvents)
     {
         this.context = context;
         this.input = input;
+        this.announceEvents = announceEvents;
         logger = context.CreateReplaySafeLogger<RespondToIncident>();
         RiskAlert a = input.Alert;
         alertIds.Add(AlertKey(a));
