@@ -46,6 +46,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
+                // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
+                UseAppLease = false,
+                // A message a stopping host had taken but not processed comes back after this, not the default 5 min.
+                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
             });
             await azure.CreateIfNotExistsAsync();
             service = azure;
@@ -76,12 +80,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stopping the sidecar stops the orchestration service (releasing its partition) in the sidecar's own
+        // fire-and-forget stop; a second StopAsync here raced it and threw inside that stop, killing the process.
         await sidecar.StopAsync();
         await sidecar.DisposeAsync();
-        if (Service is AzureStorageOrchestrationService azure)
-        {
-            await azure.StopAsync(isForced: false); // releases the partition lease so a restarted host resumes at once
-        }
 
         loggerFactory.Dispose();
     }
