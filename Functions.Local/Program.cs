@@ -172,8 +172,11 @@ static async Task<int> IncidentAsync(string id, string url)
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
 {
     var store = settings.EvidenceStore(TimeProvider.System);
-    var result = await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
-        _ => store.VerifyAsync(incidentId, CancellationToken.None));
+    // The spinner is for people; a script reading the verdict gets the verdict line only.
+    var result = AnsiConsole.Profile.Capabilities.Interactive
+        ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
+            _ => store.VerifyAsync(incidentId, CancellationToken.None))
+        : await store.VerifyAsync(incidentId, CancellationToken.None);
     Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
     return result.Ok ? 0 : 1;
 }

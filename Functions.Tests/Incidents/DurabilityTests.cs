@@ -69,7 +69,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         IncidentDetail closed = await v2.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 120);
         Assert.Equal(Outcomes.FalsePositive, closed.Outcome);
         Assert.True(v2.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
-        OrchestrationMetadata v1Instance = (await v2.Host.Client.GetInstanceAsync(id))!;
+        OrchestrationMetadata v1Instance = (await v2.Host.Client.WaitForInstanceCompletionAsync(id, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))!;
         Assert.Equal(IncidentWorkflow.Current, v1Instance.Name);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, v1Instance.RuntimeStatus);
         OrchestrationMetadata v2Instance = (await v2.Host.Client.WaitForInstanceCompletionAsync(v2Id, getInputsAndOutputs: true,
