@@ -19,6 +19,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 {
     public const string TaskHub = "cordon";
 
+    /// <summary>Work items the sidecar hands the worker at once; the worker runs as many activities.</summary>
+    public static readonly int WorkItemsInFlight = Environment.ProcessorCount * 16;
+
     readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
 
@@ -48,13 +51,15 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
+                MaxConcurrentTaskActivityWorkItems = WorkItemsInFlight,
+                MaxConcurrentTaskOrchestrationWorkItems = WorkItemsInFlight,
             });
             await azure.CreateIfNotExistsAsync();
             service = azure;
         }
         else
         {
-            service = new InMemoryOrchestrationService(loggerFactory);
+            service = new InMemoryStore(loggerFactory);
         }
 
         int port = FreeLoopbackPort();
@@ -83,6 +88,18 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         }
 
         loggerFactory.Dispose();
+    }
+
+    /// <summary>
+    /// The in-memory store with the sidecar's dispatch limits raised. Its own limit is one work item per core,
+    /// and a full dispatcher re-polls every 500 ms: on two cores two waiting activities (a throttled Graph
+    /// batch) stalled every other incident. The sidecar reads the limits through IOrchestrationService.
+    /// </summary>
+    sealed class InMemoryStore(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService
+    {
+        public new int MaxConcurrentTaskOrchestrationWorkItems => WorkItemsInFlight;
+
+        public new int MaxConcurrentTaskActivityWorkItems => WorkItemsInFlight;
     }
 
     static int FreeLoopbackPort()
