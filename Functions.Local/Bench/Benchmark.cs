@@ -8,8 +8,9 @@ namespace Cordon.Local.Bench;
 
 /// <summary>
 /// Runs every scenario on every store, side by side, and returns the figures. Each store runs its latency
-/// scenarios and the smaller offboardings alone on a fresh host; the largest offboarding then runs for
-/// every store at once (mostly waiting out Graph's budget), each on a fresh host with its own simulated tenant.
+/// scenarios and the smaller offboardings on a fresh host; the largest offboarding runs for every store on
+/// hosts of its own (each its own simulated tenant), in the background of the second store's scenarios:
+/// it spends almost all its time waiting out Graph's budget, and this keeps the bench near 10 minutes.
 /// </summary>
 public static class Benchmark
 {
@@ -47,7 +48,7 @@ public static class Benchmark
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
-                foreach (StoreKind store in options.Stores)
+                async Task RunStoreAsync(StoreKind store)
                 {
                     string name = store.ToString().ToLowerInvariant();
                     ProgressTask Task(string what, double max) => ctx.AddTask($"{name}: {what}", autoStart: false, maxValue: max);
@@ -84,7 +85,7 @@ public static class Benchmark
                     {
                         ProgressTask t = offboardings[i];
                         t.StartTask();
-                        offboardFigures.Add(await bench.OffboardAsync(sizes.OffboardingAgents[i], options.GraphLatency, concurrent: false, v => t.Value = v, ct));
+                        offboardFigures.Add(await bench.OffboardAsync(sizes.OffboardingAgents[i], options.GraphLatency, inBackground: false, v => t.Value = v, ct));
                         t.Value = t.MaxValue;
                         t.StopTask();
                     }
@@ -92,9 +93,13 @@ public static class Benchmark
                     perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures);
                 }
 
+                // The first store (memory, which the targets are for) runs alone. Then the largest offboarding starts
+                // for every store on hosts of its own, and the other stores' scenarios run while it waits out Graph's budget.
+                await RunStoreAsync(options.Stores[0]);
+
                 bool together = options.Stores.Count > 1;
                 var largest = options.Stores.ToDictionary(s => s, s => ctx.AddTask(
-                    $"{s.ToString().ToLowerInvariant()}: offboard {N(largestSite)} agents{(together ? " (all stores at once)" : "")}", autoStart: false, maxValue: (largestSite + 19) / 20 * 2));
+                    $"{s.ToString().ToLowerInvariant()}: offboard {N(largestSite)} agents{(together ? " (in the background)" : "")}", autoStart: false, maxValue: (largestSite + 19) / 20 * 2));
                 var hosts = new List<StoreBench>();
                 try
                 {
@@ -103,7 +108,7 @@ public static class Benchmark
                         hosts.Add(await StoreBench.StartAsync(store, sizes, options.RepositoryRoot));
                     }
 
-                    OffboardingFigures[] figures = await System.Threading.Tasks.Task.WhenAll(hosts.Select(async h =>
+                    Task<OffboardingFigures[]> offboarding = System.Threading.Tasks.Task.WhenAll(hosts.Select(async h =>
                     {
                         ProgressTask t = largest[h.Store];
                         t.StartTask();
@@ -112,6 +117,12 @@ public static class Benchmark
                         t.StopTask();
                         return f;
                     }));
+                    foreach (StoreKind store in options.Stores.Skip(1))
+                    {
+                        await RunStoreAsync(store);
+                    }
+
+                    OffboardingFigures[] figures = await offboarding;
                     for (int i = 0; i < hosts.Count; i++)
                     {
                         perStore[hosts[i].Store].Offboarding.Add(figures[i]);
@@ -126,7 +137,8 @@ public static class Benchmark
                 }
             });
 
-        var stores = options.Stores.Select(s => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding)).ToList();
+        var stores = options.Stores.Select((s, i) => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding,
+            RanAlongsideLargestOffboarding: i > 0)).ToList();
         return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds);
     }
 
