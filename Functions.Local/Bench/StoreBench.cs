@@ -277,10 +277,6 @@ public sealed partial class StoreBench : IAsyncDisposable
         var details = new ConcurrentBag<IncidentDetail>();
         await Parallel.ForEachAsync(accepted.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, c) => details.Add(await DetailAsync(id, c)));
         var ordered = details.ToList();
-        if (Environment.GetEnvironmentVariable("BENCH_DUMP") is { } dump)
-        {
-            await File.WriteAllTextAsync(dump + alerts + ".json", JsonSerializer.Serialize(ordered.Select(d => new { d.IncidentId, at = accepted[d.IncidentId], d.ContainedAt, d.Timeline }), Json), ct);
-        }
         ContainmentFigures f = Figures(ordered, ordered.Select(d => accepted[d.IncidentId]).ToList(), wall, TimeSpan.Zero, meter);
         double lastContained = (ordered.Max(d => d.ContainedAt!.Value) - firstSend).TotalSeconds;
         return f with { AlertsPerSecond = alerts / lastContained };
