@@ -17,8 +17,6 @@ namespace Cordon.Local;
 /// </summary>
 public sealed class EmbeddedBackend : IAsyncDisposable
 {
-    public const string TaskHub = "cordon";
-
     /// <summary>Work items the in-memory sidecar hands the worker at once; the worker's own limits bound what runs.</summary>
     const int WorkItemsInFlight = 1024;
 
@@ -45,7 +43,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         {
             var azure = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
-                TaskHubName = TaskHub,
+                TaskHubName = settings.TaskHub,
                 StorageAccountClientProvider = new StorageAccountClientProvider(settings.StorageConnectionString),
                 LoggerFactory = loggerFactory,
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
@@ -65,6 +63,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        // The sidecar's gRPC requests are plumbing, not steps of an incident: keep them out of the traces
+        // (Kestrel takes its ActivitySource from DI; the Durable Task protocol carries the trace context itself).
+        builder.Services.AddSingleton(new System.Diagnostics.ActivitySource("Cordon.Local.Sidecar"));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         builder.Services.AddSingleton(service);

@@ -1,8 +1,10 @@
 using System.Globalization;
 using Cordon.Connectors;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Cordon.Notification;
 
@@ -11,13 +13,14 @@ namespace Cordon.Notification;
 /// client has one, its signed webhook. Idempotent per client through the idempotency key and the
 /// message ids returned as proof.
 /// </summary>
-public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, TimeProvider time) : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
+public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, TimeProvider time, CordonMetrics metrics, ILogger<SendClientNotices> logger) : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
 {
     [Function(nameof(SendClientNotices))]
     public Task<IReadOnlyList<NoticeProof>> Run([ActivityTrigger] NoticeRequest request) => RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request);
 
     public override async Task<IReadOnlyList<NoticeProof>> RunAsync(TaskActivityContext context, NoticeRequest request)
     {
+        using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         var proofs = new List<NoticeProof>();
         foreach (AffectedClient client in request.Clients)
         {
@@ -55,6 +58,15 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
             }
         }
 
+        // The incident marks every deadline met at the last proof; those already past are missed.
+        DateTime sent = proofs.Count == 0 ? time.GetUtcNow().UtcDateTime : proofs.Max(p => p.SentAt);
+        foreach (Deadline missed in request.Deadlines.Where(d => sent > d.DueAt))
+        {
+            metrics.DeadlineMissed(missed.Name);
+            logger.LogWarning("Deadline {Deadline} for client {ClientId} missed: due {DueAt:u}, notice sent {SentAt:u}", missed.Name, missed.Client, missed.DueAt, sent);
+        }
+
+        logger.LogInformation("Client notices sent for {IncidentId}: {Proofs} proofs", request.IncidentId, proofs.Count);
         return proofs;
     }
 }
