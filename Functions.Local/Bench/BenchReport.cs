@@ -181,7 +181,8 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               what runs): the burst of 25 fell to about 0.1–0.5 s, and the burst of 1,000 from p95 45 s (at 32 in flight, still ~64
               episodes/s) to 2.3–16 s depending on the machine's load.
             * **The burst of 1,000 (target p95 ≤ 2 s: within reach, not reliably met).** p95 was 2.3 s with the load average near
-              10 and 6–16 s near 20. Containment needs three orchestration episodes (start → `TriageAlert` → `ContainSubject`); each
+              10 before OpenTelemetry tracing was wired in (every request, orchestration and activity now records spans, exporter or
+              not), 3–5 s after it, and 6–16 s with the load near 20. Containment needs three orchestration episodes (start → `TriageAlert` → `ContainSubject`); each
               crosses gRPC between the sidecar and the worker with the full history and replays the orchestration, and the episodes of
               1,000 incidents, with their evidence, approval mail and gate, share one FIFO queue, so containment waits behind
               follow-up work. The CPU per incident row (alert → waiting for confirmation, bench polling included) times 1,000 is what
