@@ -20,6 +20,7 @@ try
         "incidents" => await IncidentsAsync(url),
         "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings),
+        "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
         _ => Usage(),
     };
 }
@@ -192,6 +193,8 @@ static int Usage()
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID [--store azurite [CONN]]
                                    recompute every evidence hash and the custody chain
+          bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]
+                                   measure time to contain, overhead, offboarding and memory (use -c Release)
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
         """);
