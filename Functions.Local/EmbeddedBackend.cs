@@ -17,9 +17,7 @@ namespace Cordon.Local;
 /// </summary>
 public sealed class EmbeddedBackend : IAsyncDisposable
 {
-    public const string TaskHub = "cordon";
-
-    readonly WebApplication sidecar;
+        readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
 
     EmbeddedBackend(WebApplication sidecar, string address, IOrchestrationService service, ILoggerFactory loggerFactory)
@@ -42,12 +40,25 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         {
             var azure = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
-                TaskHubName = TaskHub,
+                TaskHubName = settings.TaskHub,
                 StorageAccountClientProvider = new StorageAccountClientProvider(settings.StorageConnectionString),
                 LoggerFactory = loggerFactory,
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
+                // One app per task hub here. The app lease (60 s, re-tried every 5 min) would keep a host
+                // restarted after a crash idle for minutes; the partition lease alone guards the queues.
+                UseAppLease = false,
+                // A crashed host's partition lease lapses in seconds, so its successor takes over quickly.
+                LeaseInterval = TimeSpan.FromSeconds(15),
+                LeaseRenewInterval = TimeSpan.FromSeconds(5),
+                LeaseAcquireInterval = TimeSpan.FromSeconds(5),
+                // Azurite on a loaded two-core machine can take seconds per table call; with the 2 s default a
+                // slow lease renewal counts as failed and the host can lose its own partition for a while.
+                PartitionTableOperationTimeout = TimeSpan.FromSeconds(30),
+                // Messages a crashed host had taken come back after this, not after the 5 min default.
+                ControlQueueVisibilityTimeout = settings.MessageVisibility,
+                WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });
             await azure.CreateIfNotExistsAsync();
             service = azure;

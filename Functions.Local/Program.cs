@@ -108,6 +108,7 @@ static int Usage()
           evidence verify ID       recompute every evidence hash and the custody chain
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
+                 --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
     return 2;
 }
