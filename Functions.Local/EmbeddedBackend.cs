@@ -65,7 +65,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         }
         else
         {
-            service = new InMemoryOrchestrationService(loggerFactory);
+            service = new WiderInMemoryOrchestrationService(loggerFactory);
         }
 
         int port = FreeLoopbackPort();
@@ -94,6 +94,18 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         }
 
         loggerFactory.Dispose();
+    }
+
+    /// <summary>
+    /// The in-memory store lets the sidecar run only as many activities (and orchestration episodes) at
+    /// once as there are processors, and the sidecar holds a slot for the whole activity: on two cores
+    /// two slow connector calls stalled every other incident. Steps here mostly wait on I/O.
+    /// </summary>
+    sealed class WiderInMemoryOrchestrationService(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService
+    {
+        int IOrchestrationService.MaxConcurrentTaskActivityWorkItems => Environment.ProcessorCount * 16;
+
+        int IOrchestrationService.MaxConcurrentTaskOrchestrationWorkItems => Environment.ProcessorCount * 4;
     }
 
     static int FreeLoopbackPort()
