@@ -17,7 +17,7 @@ namespace Cordon.Local;
 /// </summary>
 public sealed class EmbeddedBackend : IAsyncDisposable
 {
-        readonly WebApplication sidecar;
+    readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
 
     EmbeddedBackend(WebApplication sidecar, string address, IOrchestrationService service, ILoggerFactory loggerFactory)

@@ -6,6 +6,7 @@ using Cordon.Connectors;
 using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
+using Cordon.Monitoring;
 using Cordon.Offboarding;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -69,6 +70,9 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddCordonWorkflow(builder.Configuration);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
+        // Relative webhook URLs in the world ("/sim/clients/{id}/session-kill") reach this host's simulated client systems.
+        services.AddHttpClient(SignedWebhook.ClientName).ConfigureHttpClient((sp, c) =>
+            c.BaseAddress ??= new Uri(sp.GetRequiredService<IOptions<ApprovalOptions>>().Value.BaseUrl));
         services.AddSingleton(sp => new SimulatedDirectory(sp.GetRequiredService<IOptions<WorldOptions>>().Value.World,
             Path.Combine(settings.DataDir, "directory.json"), sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency));
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<SimulatedDirectory>());
@@ -80,6 +84,8 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddTransient<SubmitAlert>();
         services.AddTransient<IncidentsApi>();
         services.AddTransient<ApprovalsApi>();
+        services.AddTransient<Dashboard>();
+        services.AddTransient<EvidenceManifestApi>();
         services.AddMvcCore();
         services.AddDurableTaskWorker(b =>
         {
@@ -117,6 +123,10 @@ public sealed class LocalHost : IAsyncDisposable
         app.MapGet("/api/incidents", Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/incidents/{id}", Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapPost("/api/incidents/{id}/actions", Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));
+        app.MapGet("/api/incidents/{id}/evidence", Handle<EvidenceManifestApi>((ctx, f, _) => f.Get(ctx.Request, Route(ctx, "id"))));
+        app.MapGet("/", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet("/api/dashboard", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
         app.MapPost("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));

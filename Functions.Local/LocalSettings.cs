@@ -20,8 +20,6 @@ public sealed record LocalSettings
     /// <summary>Simulated Graph latency per call (benchmarks).</summary>
     public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
     public int MaxQueuePollingMs { get; init; } = 100;
-    /// <summary>Durable Task hub in the storage account (Azurite): separate hubs never see each other's incidents.</summary>
-    public string TaskHub { get; init; } = "cordon";
     /// <summary>
     /// How long a queue message taken by a host that then crashed stays invisible (Azure Storage store).
     /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
@@ -31,6 +29,8 @@ public sealed record LocalSettings
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }
+    /// <summary>Durable Task hub name on the Azure Storage provider; one store can hold several hubs side by side.</summary>
+    public string TaskHub { get; init; } = "cordon";
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>
     public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
@@ -68,10 +68,10 @@ public sealed record LocalSettings
                 case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
                 case "--queue": s = s with { ServiceBusQueue = Next() }; break;
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
-                case "--task-hub": s = s with { TaskHub = Next() }; break;
                 case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--quiet": s = s with { Quiet = true }; break;
+                case "--task-hub": s = s with { TaskHub = Next() }; break;
                 default: positional.Add(a); break;
             }
         }

@@ -73,6 +73,11 @@ public sealed class SimulatedDirectory : IAccessControl
     /// <summary>Directory requests answered (a $batch counts once).</summary>
     public int Requests { get; private set; }
 
+    /// <summary>Most bulk revocations seen in flight at once: the offboarding parallelism bound, observed.</summary>
+    public int PeakConcurrentBulkCalls { get; private set; }
+
+    int bulkCallsInFlight;
+
     public SimulatedAccount? Find(string upn)
     {
         lock (gate)
@@ -151,9 +156,24 @@ public sealed class SimulatedDirectory : IAccessControl
         int requests = (items + 19) / 20;
         var failed = new List<string>();
         int revoked = 0;
-        for (int r = 0; r < requests; r++)
+        lock (gate)
         {
-            await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+            PeakConcurrentBulkCalls = Math.Max(PeakConcurrentBulkCalls, ++bulkCallsInFlight);
+        }
+
+        try
+        {
+            for (int r = 0; r < requests; r++)
+            {
+                await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                bulkCallsInFlight--;
+            }
         }
 
         foreach (string upn in userPrincipalNames)

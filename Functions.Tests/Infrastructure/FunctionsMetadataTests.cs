@@ -37,7 +37,8 @@ public sealed class FunctionsMetadataTests
         var http = Functions().Where(f => f.Trigger == "httpTrigger").Select(f => $"{string.Join(",", f.Methods).ToUpperInvariant()} {f.Route}").Order().ToList();
 
         Assert.Equal(
-            new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions" }.Order(),
+            new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions",
+                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence" }.Order(),
             http);
     }
 }
