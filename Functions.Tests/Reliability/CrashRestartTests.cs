@@ -12,7 +12,7 @@ namespace Cordon.Tests.Reliability;
 /// finishes and every effect lands exactly once.
 /// </summary>
 [Collection(nameof(AzuriteCollection))]
-public sealed class CrashRestartTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     const string Ravi = "ravi.k@vendor.example";
     const string Site = "fab-pune-1";
@@ -81,6 +81,8 @@ public sealed class CrashRestartTests(AzuriteFixture azurite) : IClassFixture<Az
         }
 
         Assert.Equal(0, directory.Effect("disable:liza.r@vendor.example")); // another site
+        // Re-revoking sessions is harmless (the cut-off only moves later): a batch re-run after a kill may do it. Reported, not asserted.
+        output.WriteLine($"agents whose sessions were revoked more than once: {SiteAgentNames().Skip(1).Count(u => directory.Effect($"revoke-sessions:{u}") > 1)} of {SiteAgents - 1}");
         var mails = host.Mails();
         Assert.Equal(["ciso@contoso-pay.example", "security@northwind-bank.example"],
             mails.Where(m => Category(m) == "client-notice").SelectMany(m => m.GetProperty("to").EnumerateArray().Select(t => t.GetString()!)).Order());
