@@ -73,6 +73,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        // The sidecar's gRPC requests are plumbing, not steps of an incident: keep them out of the traces
+        // (Kestrel takes its ActivitySource from DI; the Durable Task protocol carries the trace context itself).
+        builder.Services.AddSingleton(new System.Diagnostics.ActivitySource("Cordon.Local.Sidecar"));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         builder.Services.AddSingleton(service);

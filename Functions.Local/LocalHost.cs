@@ -62,6 +62,7 @@ public sealed class LocalHost : IAsyncDisposable
             ["Cordon:PolicyFile"] = settings.PolicyPath is null ? null : Path.GetFullPath(settings.PolicyPath),
             ["Cordon:Approvals:SigningKey"] = builder.Configuration["Cordon:Approvals:SigningKey"] ?? LocalKey(settings.DataDir, "approval-signing.key"),
             ["Cordon:Webhooks:SigningKey"] = builder.Configuration["Cordon:Webhooks:SigningKey"] ?? LocalKey(settings.DataDir, "webhook-signing.key"),
+            ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
         };
         builder.Configuration.AddInMemoryCollection(config);
 

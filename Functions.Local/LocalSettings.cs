@@ -31,6 +31,8 @@ public sealed record LocalSettings
     public bool Quiet { get; init; }
     /// <summary>Durable Task hub name on the Azure Storage provider; one store can hold several hubs side by side.</summary>
     public string TaskHub { get; init; } = "cordon";
+    /// <summary>--telemetry console: print spans and metrics (off by default so the host output stays readable).</summary>
+    public bool TelemetryConsole { get; init; }
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>
     public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
@@ -72,6 +74,10 @@ public sealed record LocalSettings
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--quiet": s = s with { Quiet = true }; break;
                 case "--task-hub": s = s with { TaskHub = Next() }; break;
+                case "--telemetry":
+                    string exporter = Next();
+                    s = s with { TelemetryConsole = exporter == "console" ? true : exporter == "none" ? false : throw new ArgumentException($"--telemetry must be console or none (got {exporter})") };
+                    break;
                 default: positional.Add(a); break;
             }
         }

@@ -188,7 +188,7 @@ static int Usage()
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID       recompute every evidence hash and the custody chain
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
-                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
+                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
                  --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
     return 2;

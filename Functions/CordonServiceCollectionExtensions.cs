@@ -2,6 +2,7 @@ using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Connectors;
 using Cordon.Containment;
+using Cordon.Monitoring;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,7 @@ public static class CordonServiceCollectionExtensions
     public static IServiceCollection AddCordonAlerts(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<AlertMessageHandler>();
         return services;
@@ -90,5 +92,6 @@ public static class CordonServiceCollectionExtensions
         .AddCordonPolicy(configuration)
         .AddCordonWorld(configuration)
         .AddCordonApprovals(configuration)
-        .AddCordonWebhooks(configuration);
+        .AddCordonWebhooks(configuration)
+        .AddCordonTelemetry(configuration);
 }

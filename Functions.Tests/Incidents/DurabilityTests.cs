@@ -23,7 +23,9 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         await using (TestHost first = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir))
         {
             (_, id, _) = await first.SendSampleAsync();
-            await first.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
+            // Stop once the gate's episode has committed: a message taken mid-episode by a stopping host stays
+            // invisible for the control-queue visibility timeout (5 min) before the next host sees it.
+            await first.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"), seconds: 60);
             link = await first.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
         }
 
@@ -51,7 +53,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         await using (TestHost v1 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "versioning"))
         {
             (_, id, _) = await v1.SendSampleAsync();
-            await v1.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
+            await v1.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"), seconds: 60);
             link = await v1.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
         }
 

@@ -20,6 +20,7 @@ internal sealed partial class IncidentRun
     async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders)
     {
         string gateId = $"{gate}-{++gateCounter}";
+        DateTime openedAt = Now;
         string subjectHash = ApproverIdentity.Hash(status.Subject);
         var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
         var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
@@ -54,7 +55,7 @@ internal sealed partial class IncidentRun
             DateTime linkExpiry = gatePolicy.EarlierLinksStayValid
                 ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
                 : stepEnds;
-            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList());
+            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList(), openedAt);
             Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
             if (asked.Count == 0)

@@ -104,6 +104,7 @@ internal sealed partial class IncidentRun
             return;
         }
 
+        ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
         Task preserve = PreserveAsync(input.Alert, "initial alert");
         if (Plan.AutoContain)
@@ -164,7 +165,7 @@ internal sealed partial class IncidentRun
     async Task ContainAsync()
     {
         SetStage(Stages.Containment);
-        var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients);
+        var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients, input.ReceivedAt, Policy.Exposure);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
         status = status with
         {
@@ -191,25 +192,8 @@ internal sealed partial class IncidentRun
             return;
         }
 
-        DateTime at = containment.ContainedAt;
-        var windows = new List<ExposureWindow>();
-        foreach (var (resource, span) in Policy.Exposure)
-        {
-            windows.Add(new ExposureWindow(resource, at + span, $"already-issued {resource} credentials can work up to {span.TotalMinutes:0} min after containment"));
-        }
-
-        foreach (AffectedClient client in Plan.Clients)
-        {
-            SessionKill? kill = containment.SessionKills.FirstOrDefault(k => k.ClientId == client.Id);
-            windows.Add(kill is { Acknowledged: true, AcknowledgedAt: not null }
-                ? new ExposureWindow($"client-system:{client.Id}", kill.AcknowledgedAt.Value, "client acknowledged the session kill")
-                : new ExposureWindow($"client-system:{client.Id}", at + TimeSpan.FromMinutes(client.SessionLifetimeMinutes),
-                    kill is null ? $"no session-kill endpoint: session lifetime {client.SessionLifetimeMinutes:0} min" : $"session kill failed: session lifetime {client.SessionLifetimeMinutes:0} min"));
-        }
-
-        // Never before containment: the window cannot close before the containment it follows.
-        windows = windows.Select(w => w.EndsBy < at ? w with { EndsBy = at } : w).ToList();
-        status = status with { Exposure = windows, ExposureEndsBy = windows.Count == 0 ? at : windows.Max(w => w.EndsBy) };
+        IReadOnlyList<ExposureWindow> windows = ExposureWindows.Compute(containment, Policy.Exposure, Plan.Clients);
+        status = status with { Exposure = windows, ExposureEndsBy = ExposureWindows.EndsBy(containment, windows) };
     }
 
     async Task PreserveAsync(RiskAlert alert, string reason)

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Cordon.Connectors;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Cordon.Notification;
 
@@ -13,13 +15,15 @@ namespace Cordon.Notification;
 /// moment it succeeds, so a re-run (a later client's webhook failed, or the host crashed before the
 /// step was recorded) sends only what is still missing: no client gets the notice twice.
 /// </summary>
-public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, IEvidenceStore evidence, TimeProvider time) : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
+public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, IEvidenceStore evidence, TimeProvider time, CordonMetrics metrics, ILogger<SendClientNotices> logger)
+    : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
 {
     [Function(nameof(SendClientNotices))]
     public Task<IReadOnlyList<NoticeProof>> Run([ActivityTrigger] NoticeRequest request) => RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request);
 
     public override async Task<IReadOnlyList<NoticeProof>> RunAsync(TaskActivityContext context, NoticeRequest request)
     {
+        using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         var proofs = new List<NoticeProof>();
         foreach (AffectedClient client in request.Clients)
         {
@@ -52,6 +56,15 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
             }
         }
 
+        // The incident marks every deadline met at the last proof; those already past are missed.
+        DateTime sent = proofs.Count == 0 ? time.GetUtcNow().UtcDateTime : proofs.Max(p => p.SentAt);
+        foreach (Deadline missed in request.Deadlines.Where(d => sent > d.DueAt))
+        {
+            metrics.DeadlineMissed(missed.Name);
+            logger.LogWarning("Deadline {Deadline} for client {ClientId} missed: due {DueAt:u}, notice sent {SentAt:u}", missed.Name, missed.Client, missed.DueAt, sent);
+        }
+
+        logger.LogInformation("Client notices sent for {IncidentId}: {Proofs} proofs", request.IncidentId, proofs.Count);
         return proofs;
     }
 
