@@ -46,17 +46,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
-                // One app per task hub here. The app lease (60 s, re-tried every 5 min) would keep a host
-                // restarted after a crash idle for minutes; the partition lease alone guards the queues.
-                UseAppLease = false,
-                // A crashed host's partition lease lapses in seconds, so its successor takes over quickly.
-                LeaseInterval = TimeSpan.FromSeconds(15),
-                LeaseRenewInterval = TimeSpan.FromSeconds(5),
-                LeaseAcquireInterval = TimeSpan.FromSeconds(5),
-                // Azurite on a loaded two-core machine can take seconds per table call; with the 2 s default a
-                // slow lease renewal counts as failed and the host can lose its own partition for a while.
-                PartitionTableOperationTimeout = TimeSpan.FromSeconds(30),
-                // Messages a crashed host had taken come back after this, not after the 5 min default.
+                // Messages a crashed host had taken (a step in flight) come back after this, not after the
+                // 5 min default. (The partition lease is no wait here: a restarted host on the same machine
+                // has the same worker id and takes its partition back at once.)
                 ControlQueueVisibilityTimeout = settings.MessageVisibility,
                 WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });

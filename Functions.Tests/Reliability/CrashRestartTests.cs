@@ -17,6 +17,7 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
     const string Ravi = "ravi.k@vendor.example";
     const string Site = "fab-pune-1";
     const int SiteAgents = 1000;
+    const int BatchSize = 20;
 
     // Long gate steps: nothing times out while the host is down; quick step retries.
     const string Policy = """
@@ -81,8 +82,11 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
         }
 
         Assert.Equal(0, directory.Effect("disable:liza.r@vendor.example")); // another site
-        // Re-revoking sessions is harmless (the cut-off only moves later): a batch re-run after a kill may do it. Reported, not asserted.
-        output.WriteLine($"agents whose sessions were revoked more than once: {SiteAgentNames().Skip(1).Count(u => directory.Effect($"revoke-sessions:{u}") > 1)} of {SiteAgents - 1}");
+        // A finished batch is recorded, so a restart does not revoke it again; only a batch the kill caught between
+        // its directory call and its record (milliseconds) can repeat. (The subject's sessions are revoked at containment too.)
+        int repeated = SiteAgentNames().Skip(1).Count(u => directory.Effect($"revoke-sessions:{u}") > 1);
+        output.WriteLine($"agents whose sessions were revoked more than once: {repeated} of {SiteAgents - 1}");
+        Assert.InRange(repeated, 0, BatchSize);
         var mails = host.Mails();
         Assert.Equal(["ciso@contoso-pay.example", "security@northwind-bank.example"],
             mails.Where(m => Category(m) == "client-notice").SelectMany(m => m.GetProperty("to").EnumerateArray().Select(t => t.GetString()!)).Order());
