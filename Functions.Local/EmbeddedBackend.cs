@@ -46,10 +46,12 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
-                // Messages a crashed host had taken (a step in flight) come back after this, not after the
-                // 5 min default. (The partition lease is no wait here: a restarted host on the same machine
-                // has the same worker id and takes its partition back at once.)
-                ControlQueueVisibilityTimeout = settings.MessageVisibility,
+                // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
+                UseAppLease = false,
+                // Messages a stopped or crashed host had taken come back after these, not the default 5 min:
+                // orchestration episodes are short; a step must finish within its timeout, which the sidecar
+                // does not renew (--message-visibility-seconds, default 60).
+                ControlQueueVisibilityTimeout = settings.MessageVisibility < TimeSpan.FromSeconds(30) ? settings.MessageVisibility : TimeSpan.FromSeconds(30),
                 WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });
             await azure.CreateIfNotExistsAsync();
@@ -81,12 +83,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stopping the sidecar stops the orchestration service (releasing its partition) in the sidecar's own
+        // fire-and-forget stop; a second StopAsync here raced it and threw inside that stop, killing the process.
         await sidecar.StopAsync();
         await sidecar.DisposeAsync();
-        if (Service is AzureStorageOrchestrationService azure)
-        {
-            await azure.StopAsync(isForced: false); // releases the partition lease so a restarted host resumes at once
-        }
 
         loggerFactory.Dispose();
     }

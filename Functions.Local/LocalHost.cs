@@ -79,7 +79,7 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<SimulatedDirectory>());
         services.AddSingleton(sp => new Outbox(Path.Combine(settings.DataDir, "outbox"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<Outbox>());
-        services.AddSingleton<IEvidenceStore>(sp => new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IEvidenceStore>(sp => settings.EvidenceStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ISiteRegister>(_ => new FileSiteRegister(Path.Combine(settings.DataDir, "site-register.json")));
         services.AddSingleton<SimulatedClientSystems>();
         services.AddTransient<SubmitAlert>();

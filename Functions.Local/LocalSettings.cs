@@ -1,3 +1,8 @@
+using Azure.Storage.Blobs;
+using Cordon.Connectors;
+using Cordon.Connectors.Blob;
+using Cordon.Evidence;
+
 namespace Cordon.Local;
 
 public enum StoreKind { Memory, Azurite }
@@ -33,6 +38,14 @@ public sealed record LocalSettings
     public string TaskHub { get; init; } = "cordon";
     /// <summary>--telemetry console: print spans and metrics (off by default so the host output stays readable).</summary>
     public bool TelemetryConsole { get; init; }
+
+    /// <summary>Container of the evidence store on Azurite (with --store azurite).</summary>
+    public const string AzuriteEvidenceContainer = "evidence";
+
+    /// <summary>The evidence store this host uses: Blob storage on Azurite with --store azurite, else a folder under the data directory.</summary>
+    public IEvidenceStore EvidenceStore(TimeProvider time, ILoggerFactory? loggers = null) => Store == StoreKind.Azurite
+        ? new BlobEvidenceStore(new BlobContainerClient(StorageConnectionString, AzuriteEvidenceContainer), time, loggers?.CreateLogger<BlobEvidenceStore>())
+        : new FolderEvidenceStore(Path.Combine(DataDir, "evidence"), time);
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>
     public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)

@@ -23,7 +23,8 @@ try
         _ => Usage(),
     };
 }
-catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException)
+catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException
+    or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 2;
@@ -170,9 +171,12 @@ static async Task<int> IncidentAsync(string id, string url)
 
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
 {
-    var store = new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), TimeProvider.System);
-    var result = await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
-        _ => store.VerifyAsync(incidentId, CancellationToken.None));
+    var store = settings.EvidenceStore(TimeProvider.System);
+    // The spinner is for people; a script reading the verdict gets the verdict line only.
+    var result = AnsiConsole.Profile.Capabilities.Interactive
+        ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
+            _ => store.VerifyAsync(incidentId, CancellationToken.None))
+        : await store.VerifyAsync(incidentId, CancellationToken.None);
     Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
     return result.Ok ? 0 : 1;
 }
@@ -186,7 +190,8 @@ static int Usage()
           send FOLDER [--url URL]  post every *.json alert and follow each until contained or waiting on a human
           incidents [--url URL]    list incidents
           incident ID [--url URL]  show an incident's timeline
-          evidence verify ID       recompute every evidence hash and the custody chain
+          evidence verify ID [--store azurite [CONN]]
+                                   recompute every evidence hash and the custody chain
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
                  --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)

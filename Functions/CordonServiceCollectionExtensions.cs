@@ -3,6 +3,7 @@ using Cordon.Approvals;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Monitoring;
+using Cordon.Incidents;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,5 +94,6 @@ public static class CordonServiceCollectionExtensions
         .AddCordonWorld(configuration)
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)
-        .AddCordonTelemetry(configuration);
+        .AddCordonTelemetry(configuration)
+        .AddCordonIncidentEvents(configuration);
 }

@@ -45,7 +45,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
-    public async Task Incident_started_on_version_1_completes_after_a_deploy_that_registers_version_2()
+    public async Task Incident_started_on_the_current_version_completes_after_a_deploy_that_registers_the_next()
     {
         string dataDir = Directory.CreateTempSubdirectory("cordon-version-").FullName;
         string id;
@@ -57,11 +57,11 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
             link = await v1.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
         }
 
-        // The deploy: version 2 is registered beside version 1, which stays until its incidents close.
+        // The deploy: the next version is registered beside the current one, which stays until its incidents close.
         await using TestHost v2 = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "versioning",
-            configure: s => s.Configure<DurableTaskRegistry>(Options.DefaultName, r => r.AddOrchestrator<RespondToIncidentV2>()));
-        string v2Id = "inc-version2test-1";
-        await v2.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RespondToIncidentV2), "probe", new StartOrchestrationOptions(v2Id));
+            configure: s => s.Configure<DurableTaskRegistry>(Options.DefaultName, r => r.AddOrchestrator<NextWorkflowVersion>()));
+        string v2Id = "inc-nextversion-1";
+        await v2.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(NextWorkflowVersion), "probe", new StartOrchestrationOptions(v2Id));
 
         var (status, _) = await v2.DecideAsync(link, "reject");
 
@@ -69,8 +69,8 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
         IncidentDetail closed = await v2.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 120);
         Assert.Equal(Outcomes.FalsePositive, closed.Outcome);
         Assert.True(v2.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
-        OrchestrationMetadata v1Instance = (await v2.Host.Client.GetInstanceAsync(id))!;
-        Assert.Equal(nameof(RespondToIncident), v1Instance.Name);
+        OrchestrationMetadata v1Instance = (await v2.Host.Client.WaitForInstanceCompletionAsync(id, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))!;
+        Assert.Equal(IncidentWorkflow.Current, v1Instance.Name);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, v1Instance.RuntimeStatus);
         OrchestrationMetadata v2Instance = (await v2.Host.Client.WaitForInstanceCompletionAsync(v2Id, getInputsAndOutputs: true,
             new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))!;
@@ -78,7 +78,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     /// <summary>Stands in for the next workflow version: a different orchestrator name, registered by the deploy.</summary>
-    sealed class RespondToIncidentV2 : TaskOrchestrator<string, string>
+    sealed class NextWorkflowVersion : TaskOrchestrator<string, string>
     {
         public override Task<string> RunAsync(TaskOrchestrationContext context, string input) => Task.FromResult("v2 ran " + input);
     }

@@ -45,11 +45,11 @@ public sealed class TelemetryTests
         Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync(SecurityLead, "confirm"), Decisions.Reject)).Status);
         await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
 
-        List<Activity> trace = await SpansAsync(spans, id, all => all.Any(a => a.DisplayName == "orchestration:RespondToIncident"));
+        List<Activity> trace = await SpansAsync(spans, id, all => all.Any(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current));
 
         Activity intake = Assert.Single(trace, a => a.Source.Name == CordonTelemetry.Name && a.DisplayName == CordonTelemetry.IntakeSpan);
         Assert.Equal("started", intake.GetTagItem(CordonTelemetry.IntakeOutcomeTag));
-        Activity orchestration = Assert.Single(trace, a => a.DisplayName == "orchestration:RespondToIncident");
+        Activity orchestration = Assert.Single(trace, a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current);
         Activity contain = Assert.Single(trace, a => a.DisplayName == "activity:ContainSubject" && a.Kind == ActivityKind.Server);
         Assert.All(trace, a => Assert.Equal(intake.TraceId, a.TraceId));
         Assert.Contains(orchestration, Ancestors(contain, trace));

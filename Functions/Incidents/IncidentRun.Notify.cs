@@ -59,6 +59,8 @@ internal sealed partial class IncidentRun
         int missed = deadlines.Count(d => d.MetAt > d.DueAt);
         status = status with { Metrics = status.Metrics with { SecondsToNotify = (sent - input.ReceivedAt).TotalSeconds } };
         Record("deadlines", missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed");
+        await AnnounceAsync(LifecycleEvents.Notified, null, $"{proofs.Count} client notices sent; " +
+            (missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed"));
     }
 
     /// <summary>

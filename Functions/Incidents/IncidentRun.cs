@@ -40,10 +40,11 @@ internal sealed partial class IncidentRun
     Task<RiskAlert>? pendingMerge;
     Task<OperatorAction>? pendingOperator;
 
-    public IncidentRun(TaskOrchestrationContext context, IncidentInput input)
+    public IncidentRun(TaskOrchestrationContext context, IncidentInput input, bool announceEvents)
     {
         this.context = context;
         this.input = input;
+        this.announceEvents = announceEvents;
         logger = context.CreateReplaySafeLogger<RespondToIncident>();
         RiskAlert a = input.Alert;
         alertIds.Add(AlertKey(a));
@@ -71,6 +72,8 @@ internal sealed partial class IncidentRun
     public async Task<IncidentResult> ExecuteAsync()
     {
         Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
+        // In parallel with triage: announcing must not delay containment.
+        announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
         try
         {
             await RunWorkflowAsync();
@@ -85,6 +88,7 @@ internal sealed partial class IncidentRun
         status = status with { Stage = Stages.Closed };
         await WriteReportAsync();
         Publish();
+        await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
         return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now);
     }
@@ -117,6 +121,11 @@ internal sealed partial class IncidentRun
         SetStage(Stages.AwaitingConfirmation);
         GateResult confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
         status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
+        if (confirm.Outcome != GateOutcome.Expired)
+        {
+            await AnnounceAsync(LifecycleEvents.Decided, confirm.Outcome == GateOutcome.Approved ? Outcomes.ConfirmedInsider : Outcomes.FalsePositive,
+                $"confirm gate {(confirm.Outcome == GateOutcome.Approved ? "approved" : "rejected")} by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
+        }
 
         if (confirm.Outcome == GateOutcome.Rejected)
         {
@@ -183,6 +192,7 @@ internal sealed partial class IncidentRun
 
         Record("contained", $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
+        await AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
     }
 
     void ComputeExposure()
