@@ -1,3 +1,4 @@
+using Cordon.Alerts;
 using Cordon.Connectors;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
@@ -51,6 +52,24 @@ public sealed class RerunIdempotencyTests
         Assert.Single(outbox.List(), m => m.Category == "vendor-notice");
         Assert.Equal(1, directory.EffectCount("disable:svc-fabrikam-api@vendor.example"));
         Assert.True((await evidence.VerifyAsync(notice.IncidentId, default)).Ok);
+    }
+
+    [Fact]
+    public async Task Evidence_preserved_again_after_containment_changed_the_directory_keeps_the_first_capture()
+    {
+        var (directory, evidence, _) = Connectors();
+        var activity = new PreserveEvidence(evidence, directory);
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        var request = new PreserveRequest("inc-0123456789ab-1", alert, "initial alert");
+
+        EvidenceSummary first = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+        byte[] captured = (await evidence.GetAsync(request.IncidentId, first.Names[^1], default))!;
+        await directory.SetAccountEnabledAsync(alert.Subject.UserPrincipalName, false, default); // containment ran alongside
+        EvidenceSummary again = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+
+        Assert.Equal(first.Names, again.Names);
+        Assert.Equal(captured, await evidence.GetAsync(request.IncidentId, first.Names[^1], default));
+        Assert.True((await evidence.VerifyAsync(request.IncidentId, default)).Ok);
     }
 
     static (SimulatedDirectory Directory, FolderEvidenceStore Evidence, Outbox Outbox) Connectors()
