@@ -51,8 +51,11 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 PartitionCount = 1,
                 // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
                 UseAppLease = false,
-                // A message a stopping host had taken but not processed comes back after this, not the default 5 min.
-                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
+                // Messages a stopped or crashed host had taken come back after these, not the default 5 min:
+                // orchestration episodes are short; a step must finish within its timeout, which the sidecar
+                // does not renew (--message-visibility-seconds, default 60).
+                ControlQueueVisibilityTimeout = settings.MessageVisibility < TimeSpan.FromSeconds(30) ? settings.MessageVisibility : TimeSpan.FromSeconds(30),
+                WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });
             await azure.CreateIfNotExistsAsync();
             service = azure;

@@ -25,6 +25,12 @@ public sealed record LocalSettings
     /// <summary>Simulated Graph latency per call (benchmarks).</summary>
     public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
     public int MaxQueuePollingMs { get; init; } = 100;
+    /// <summary>
+    /// How long a queue message taken by a host that then crashed stays invisible (Azure Storage store).
+    /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
+    /// longest step, since the embedded sidecar does not renew it.
+    /// </summary>
+    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }
@@ -77,6 +83,7 @@ public sealed record LocalSettings
                 case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
                 case "--queue": s = s with { ServiceBusQueue = Next() }; break;
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
+                case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--quiet": s = s with { Quiet = true }; break;
                 case "--task-hub": s = s with { TaskHub = Next() }; break;

@@ -197,6 +197,7 @@ static int Usage()
                                    measure time to contain, overhead, offboarding and memory (use -c Release)
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
                  --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
+                 --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
     return 2;
 }
