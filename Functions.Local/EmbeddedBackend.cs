@@ -37,7 +37,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings)
     {
-        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Warning));
         IOrchestrationService service;
         if (settings.Store == StoreKind.Azurite)
         {
