@@ -17,7 +17,8 @@ namespace Cordon.Local;
 /// </summary>
 public sealed class EmbeddedBackend : IAsyncDisposable
 {
-    public const string TaskHub = "cordon";
+    /// <summary>Work items the in-memory sidecar hands the worker at once; the worker's own limits bound what runs.</summary>
+    const int WorkItemsInFlight = 1024;
 
     readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
@@ -36,25 +37,32 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings)
     {
-        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Warning));
         IOrchestrationService service;
         if (settings.Store == StoreKind.Azurite)
         {
             var azure = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
-                TaskHubName = TaskHub,
+                TaskHubName = settings.TaskHub,
                 StorageAccountClientProvider = new StorageAccountClientProvider(settings.StorageConnectionString),
                 LoggerFactory = loggerFactory,
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = 1,
+                // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
+                UseAppLease = false,
+                // Messages a stopped or crashed host had taken come back after these, not the default 5 min:
+                // orchestration episodes are short; a step must finish within its timeout, which the sidecar
+                // does not renew (--message-visibility-seconds, default 60).
+                ControlQueueVisibilityTimeout = settings.MessageVisibility < TimeSpan.FromSeconds(30) ? settings.MessageVisibility : TimeSpan.FromSeconds(30),
+                WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });
             await azure.CreateIfNotExistsAsync();
             service = azure;
         }
         else
         {
-            service = new InMemoryOrchestrationService(loggerFactory);
+            service = new InMemoryStore(loggerFactory);
         }
 
         int port = FreeLoopbackPort();
@@ -62,6 +70,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        // The sidecar's gRPC requests are plumbing, not steps of an incident: keep them out of the traces
+        // (Kestrel takes its ActivitySource from DI; the Durable Task protocol carries the trace context itself).
+        builder.Services.AddSingleton(new System.Diagnostics.ActivitySource("Cordon.Local.Sidecar"));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         builder.Services.AddSingleton(service);
@@ -75,14 +86,26 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stopping the sidecar stops the orchestration service (releasing its partition) in the sidecar's own
+        // fire-and-forget stop; a second StopAsync here raced it and threw inside that stop, killing the process.
         await sidecar.StopAsync();
         await sidecar.DisposeAsync();
-        if (Service is AzureStorageOrchestrationService azure)
-        {
-            await azure.StopAsync(isForced: false); // releases the partition lease so a restarted host resumes at once
-        }
 
         loggerFactory.Dispose();
+    }
+
+    /// <summary>
+    /// The in-memory store with the sidecar's dispatch limits raised. Its own limit is one work item per core,
+    /// and a full dispatcher naps 500 ms before fetching again: on two cores a burst of 25 alerts took 15 s
+    /// to contain, and two throttled Graph batches stalled every other incident. At 32 a burst of 1,000 still
+    /// ran at ~64 episodes/s (32 per nap); the bench measured 1,024. The sidecar reads the limits through
+    /// IOrchestrationService, so re-implementing the interface is enough.
+    /// </summary>
+    sealed class InMemoryStore(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService
+    {
+        public new int MaxConcurrentTaskOrchestrationWorkItems => WorkItemsInFlight;
+
+        public new int MaxConcurrentTaskActivityWorkItems => WorkItemsInFlight;
     }
 
     static int FreeLoopbackPort()

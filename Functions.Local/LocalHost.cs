@@ -7,6 +7,7 @@ using Cordon.Connectors;
 using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
+using Cordon.Monitoring;
 using Cordon.Offboarding;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -65,6 +66,7 @@ public sealed class LocalHost : IAsyncDisposable
             // Behaviour state follows the store: Azure Table Storage on Azurite with --store azurite.
             ["Cordon:Behaviour:Store"] = settings.Store == StoreKind.Azurite ? "table" : "memory",
             ["Cordon:Behaviour:TableConnection"] = settings.Store == StoreKind.Azurite ? settings.StorageConnectionString : null,
+            ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
         };
         builder.Configuration.AddInMemoryCollection(config);
 
@@ -74,18 +76,23 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddCordonBehaviour(builder.Configuration);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
+        // Relative webhook URLs in the world ("/sim/clients/{id}/session-kill") reach this host's simulated client systems.
+        services.AddHttpClient(SignedWebhook.ClientName).ConfigureHttpClient((sp, c) =>
+            c.BaseAddress ??= new Uri(sp.GetRequiredService<IOptions<ApprovalOptions>>().Value.BaseUrl));
         services.AddSingleton(sp => new SimulatedDirectory(sp.GetRequiredService<IOptions<WorldOptions>>().Value.World,
             Path.Combine(settings.DataDir, "directory.json"), sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency));
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<SimulatedDirectory>());
         services.AddSingleton(sp => new Outbox(Path.Combine(settings.DataDir, "outbox"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<Outbox>());
-        services.AddSingleton<IEvidenceStore>(sp => new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IEvidenceStore>(sp => settings.EvidenceStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ISiteRegister>(_ => new FileSiteRegister(Path.Combine(settings.DataDir, "site-register.json")));
         services.AddSingleton<SimulatedClientSystems>();
         services.AddTransient<SubmitAlert>();
         services.AddTransient<SubmitTelemetry>();
         services.AddTransient<IncidentsApi>();
         services.AddTransient<ApprovalsApi>();
+        services.AddTransient<Dashboard>();
+        services.AddTransient<EvidenceManifestApi>();
         services.AddMvcCore();
         services.AddDurableTaskWorker(b =>
         {
@@ -124,6 +131,10 @@ public sealed class LocalHost : IAsyncDisposable
         app.MapGet("/api/incidents", Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/incidents/{id}", Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapPost("/api/incidents/{id}/actions", Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));
+        app.MapGet("/api/incidents/{id}/evidence", Handle<EvidenceManifestApi>((ctx, f, _) => f.Get(ctx.Request, Route(ctx, "id"))));
+        app.MapGet("/", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet("/api/dashboard", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
         app.MapPost("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));

@@ -1,3 +1,8 @@
+using Azure.Storage.Blobs;
+using Cordon.Connectors;
+using Cordon.Connectors.Blob;
+using Cordon.Evidence;
+
 namespace Cordon.Local;
 
 public enum StoreKind { Memory, Azurite }
@@ -20,9 +25,27 @@ public sealed record LocalSettings
     /// <summary>Simulated Graph latency per call (benchmarks).</summary>
     public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
     public int MaxQueuePollingMs { get; init; } = 100;
+    /// <summary>
+    /// How long a queue message taken by a host that then crashed stays invisible (Azure Storage store).
+    /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
+    /// longest step, since the embedded sidecar does not renew it.
+    /// </summary>
+    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }
+    /// <summary>Durable Task hub name on the Azure Storage provider; one store can hold several hubs side by side.</summary>
+    public string TaskHub { get; init; } = "cordon";
+    /// <summary>--telemetry console: print spans and metrics (off by default so the host output stays readable).</summary>
+    public bool TelemetryConsole { get; init; }
+
+    /// <summary>Container of the evidence store on Azurite (with --store azurite).</summary>
+    public const string AzuriteEvidenceContainer = "evidence";
+
+    /// <summary>The evidence store this host uses: Blob storage on Azurite with --store azurite, else a folder under the data directory.</summary>
+    public IEvidenceStore EvidenceStore(TimeProvider time, ILoggerFactory? loggers = null) => Store == StoreKind.Azurite
+        ? new BlobEvidenceStore(new BlobContainerClient(StorageConnectionString, AzuriteEvidenceContainer), time, loggers?.CreateLogger<BlobEvidenceStore>())
+        : new FolderEvidenceStore(Path.Combine(DataDir, "evidence"), time);
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>
     public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
@@ -60,8 +83,14 @@ public sealed record LocalSettings
                 case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
                 case "--queue": s = s with { ServiceBusQueue = Next() }; break;
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
+                case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--quiet": s = s with { Quiet = true }; break;
+                case "--task-hub": s = s with { TaskHub = Next() }; break;
+                case "--telemetry":
+                    string exporter = Next();
+                    s = s with { TelemetryConsole = exporter == "console" ? true : exporter == "none" ? false : throw new ArgumentException($"--telemetry must be console or none (got {exporter})") };
+                    break;
                 default: positional.Add(a); break;
             }
         }

@@ -10,7 +10,7 @@ public static class OutboxPage
     public static string Render(IReadOnlyList<OutboxMail> mails)
     {
         var b = new StringBuilder();
-        b.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Outbox · Cordon (local)</title><style>")
+        b.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>Outbox · Cordon (local)</title><style>")
          .Append("body{font-family:system-ui,sans-serif;margin:0;background:#f3f4f6;color:#111827}header{background:#1e293b;color:#fff;padding:.8rem 1.5rem}")
          .Append("main{max-width:60rem;margin:1rem auto;padding:0 1rem}article{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:1rem 0;padding:1rem}")
          .Append("h2{font-size:1.05rem;margin:0 0 .3rem}.meta{color:#4b5563;font-size:.85rem}iframe{width:100%;height:28rem;border:1px solid #e5e7eb;border-radius:6px}")

@@ -22,10 +22,12 @@ try
         "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
         "simulate" => await SimulateAsync(args, settings, url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings),
+        "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
         _ => Usage(),
     };
 }
-catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException)
+catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException
+    or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 2;
@@ -41,17 +43,96 @@ static async Task<int> ServeAsync(LocalSettings settings)
     return 0;
 }
 
-static async Task<int> SendAsync(string file, string url)
+static async Task<int> SendAsync(string path, string url)
 {
+    if (Directory.Exists(path))
+    {
+        return await SendFolderAsync(path, url);
+    }
+
     using var http = new HttpClient { BaseAddress = new Uri(url) };
+    var (status, body) = await PostAlertAsync(http, path);
+    Console.WriteLine(status);
+    Console.WriteLine(body);
+    return status.StartsWith('2') ? 0 : 1;
+}
+
+static async Task<(string Status, string Body)> PostAlertAsync(HttpClient http, string file)
+{
     using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file));
     content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
     HttpResponseMessage response = await http.PostAsync("/api/alerts", content);
-    string body = await response.Content.ReadAsStringAsync();
-    Console.WriteLine($"{(int)response.StatusCode} {response.ReasonPhrase}");
-    Console.WriteLine(body);
-    return response.IsSuccessStatusCode ? 0 : 1;
+    return ($"{(int)response.StatusCode} {response.ReasonPhrase}", await response.Content.ReadAsStringAsync());
 }
+
+// Sends every alert of a folder and follows each incident until it is contained or waits on a human.
+static async Task<int> SendFolderAsync(string folder, string url)
+{
+    string[] files = Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal).ToArray();
+    if (files.Length == 0)
+    {
+        throw new FileNotFoundException($"no *.json alert in {folder}");
+    }
+
+    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    var results = new List<string[]>();
+    await AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new SpinnerColumn(), new ElapsedTimeColumn())
+        .StartAsync(async ctx =>
+        {
+            var tasks = files.ToDictionary(f => f, f => ctx.AddTask(Markup.Escape(Path.GetFileName(f)), maxValue: 2));
+            foreach (string file in files)
+            {
+                ProgressTask task = tasks[file];
+                var (status, body) = await PostAlertAsync(http, file);
+                task.Increment(1);
+                if (!status.StartsWith('2'))
+                {
+                    task.Description = $"{Markup.Escape(Path.GetFileName(file))} [red]refused {Markup.Escape(status)}[/]";
+                    task.StopTask();
+                    results.Add([Path.GetFileName(file), status, "—", body.Length > 80 ? body[..80] + "…" : body]);
+                    continue;
+                }
+
+                string id = JsonDocument.Parse(body).RootElement.GetProperty("incidentId").GetString()!;
+                JsonElement d = await SettledAsync(http, id, TimeSpan.FromSeconds(60));
+                task.Increment(1);
+                string stage = Text(d, "stage");
+                task.Description = $"{Markup.Escape(Path.GetFileName(file))} [green]{Markup.Escape(stage)}[/]";
+                results.Add([Path.GetFileName(file), status, id,
+                    d.TryGetProperty("metrics", out JsonElement m) && m.TryGetProperty("secondsToContain", out JsonElement s) && s.ValueKind == JsonValueKind.Number
+                        ? $"{stage}, contained in {s.GetDouble():0.00} s" : stage]);
+            }
+        });
+
+    var table = new Table().AddColumns("Alert", "Intake", "Incident", "State");
+    foreach (string[] r in results)
+    {
+        table.AddRow(r.Select(Markup.Escape).ToArray());
+    }
+
+    AnsiConsole.Write(table);
+    return results.All(r => r[1].StartsWith('2')) ? 0 : 1;
+}
+
+// Contained, closed, waiting at a gate or for an operator: whatever the incident does next needs a human.
+static async Task<JsonElement> SettledAsync(HttpClient http, string id, TimeSpan timeout)
+{
+    DateTime until = DateTime.UtcNow + timeout;
+    while (true)
+    {
+        JsonElement d = await http.GetFromJsonAsync<JsonElement>($"/api/incidents/{Uri.EscapeDataString(id)}");
+        bool settled = Text(d, "containedAt") != "—" || Text(d, "waitingForOperator") != "—" || Text(d, "stage") == "Closed" ||
+            (d.TryGetProperty("pendingApprovals", out JsonElement p) && p.GetArrayLength() > 0);
+        if (settled || DateTime.UtcNow > until)
+        {
+            return d;
+        }
+
+        await Task.Delay(100);
+    }
+}
+
+static string Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "—";
 
 static async Task<int> IncidentsAsync(string url)
 {
@@ -93,8 +174,12 @@ static async Task<int> IncidentAsync(string id, string url)
 
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
 {
-    var store = new FolderEvidenceStore(Path.Combine(settings.DataDir, "evidence"), TimeProvider.System);
-    var result = await store.VerifyAsync(incidentId, CancellationToken.None);
+    var store = settings.EvidenceStore(TimeProvider.System);
+    // The spinner is for people; a script reading the verdict gets the verdict line only.
+    var result = AnsiConsole.Profile.Capabilities.Interactive
+        ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
+            _ => store.VerifyAsync(incidentId, CancellationToken.None))
+        : await store.VerifyAsync(incidentId, CancellationToken.None);
     Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
     return result.Ok ? 0 : 1;
 }
@@ -117,13 +202,18 @@ static int Usage()
         usage: dotnet run --project Functions.Local -- [command] [options]
           (no command)             serve the API, approval pages, outbox and dashboard
           send FILE [--url URL]    post an alert file and print the outcome
+          send FOLDER [--url URL]  post every *.json alert and follow each until contained or waiting on a human
           incidents [--url URL]    list incidents
           incident ID [--url URL]  show an incident's timeline
-          evidence verify ID       recompute every evidence hash and the custody chain
+          evidence verify ID [--store azurite [CONN]]
+                                   recompute every evidence hash and the custody chain
+          bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]
+                                   measure time to contain, overhead, offboarding and memory (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
                                    post simulated support-tool telemetry, print precision/recall of the incidents raised
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
-                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N
+                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
+                 --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
     return 2;
 }

@@ -3,6 +3,8 @@ using Cordon.Approvals;
 using Cordon.Behaviour;
 using Cordon.Connectors;
 using Cordon.Containment;
+using Cordon.Monitoring;
+using Cordon.Incidents;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +18,7 @@ public static class CordonServiceCollectionExtensions
     public static IServiceCollection AddCordonAlerts(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<AlertMessageHandler>();
         return services;
@@ -120,5 +123,7 @@ public static class CordonServiceCollectionExtensions
         .AddCordonPolicy(configuration)
         .AddCordonWorld(configuration)
         .AddCordonApprovals(configuration)
-        .AddCordonWebhooks(configuration);
+        .AddCordonWebhooks(configuration)
+        .AddCordonTelemetry(configuration)
+        .AddCordonIncidentEvents(configuration);
 }

@@ -16,13 +16,14 @@ namespace Cordon;
 /// </summary>
 public static class CordonTasks
 {
-    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(RespondToIncident)];
+    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(RespondToIncident), typeof(RespondToIncidentV2)];
 
     public static IReadOnlyList<Type> Activities { get; } =
     [
         typeof(TriageAlert), typeof(ContainSubject), typeof(RestoreAccess), typeof(RevokeAccess), typeof(AssignTraining),
-        typeof(PreserveEvidence), typeof(SendApprovalRequests), typeof(SendReminder), typeof(SendClientNotices),
+        typeof(PreserveEvidence), typeof(SendApprovalRequests), typeof(SendDecisionReceipt), typeof(SendReminder), typeof(SendClientNotices),
         typeof(NotifyOperators), typeof(RecordConfirmedInsider), typeof(RevokeSiteBatch), typeof(NotifyVendor), typeof(WriteIncidentReport),
+        typeof(PublishIncidentEvent),
     ];
 
     public static DurableTaskRegistry AddCordonTasks(this DurableTaskRegistry registry)

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Runs every Cordon test on a fresh machine: installs Azurite from the committed lock file,
-# builds the solution, runs the xunit suite, and prints "tests: N passed, N failed".
+# Runs every Cordon test on a fresh machine: installs Azurite from the committed lock file and
+# Debian's Chromium where missing, builds the solution, runs the xunit suite, and prints "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x node_modules/.bin/azurite ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Browser tests drive Debian's Chromium through Playwright, which must never download its own browser.
+if ! command -v chromium >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 log=$(mktemp)
 set +e

@@ -27,7 +27,6 @@ public sealed class SimulatedDirectory : IAccessControl
     readonly Lock gate = new();
     readonly string? statePath;
     readonly TimeProvider time;
-    readonly TimeSpan latency;
     readonly Queue<DateTimeOffset> recentWrites = new();
     readonly Dictionary<string, int> effects = new(StringComparer.Ordinal);
 
@@ -35,7 +34,7 @@ public sealed class SimulatedDirectory : IAccessControl
     {
         this.statePath = statePath;
         this.time = time;
-        this.latency = latency;
+        Latency = latency;
         EnforceThrottling = enforceThrottling;
         foreach (Vendor v in world.Vendors)
         {
@@ -70,8 +69,16 @@ public sealed class SimulatedDirectory : IAccessControl
 
     public bool EnforceThrottling { get; set; }
 
+    /// <summary>Simulated round-trip time per request; the benchmark sets it per scenario.</summary>
+    public TimeSpan Latency { get; set; }
+
     /// <summary>Directory requests answered (a $batch counts once).</summary>
     public int Requests { get; private set; }
+
+    /// <summary>Most bulk revocations seen in flight at once: the offboarding parallelism bound, observed.</summary>
+    public int PeakConcurrentBulkCalls { get; private set; }
+
+    int bulkCallsInFlight;
 
     public SimulatedAccount? Find(string upn)
     {
@@ -151,9 +158,24 @@ public sealed class SimulatedDirectory : IAccessControl
         int requests = (items + 19) / 20;
         var failed = new List<string>();
         int revoked = 0;
-        for (int r = 0; r < requests; r++)
+        lock (gate)
         {
-            await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+            PeakConcurrentBulkCalls = Math.Max(PeakConcurrentBulkCalls, ++bulkCallsInFlight);
+        }
+
+        try
+        {
+            for (int r = 0; r < requests; r++)
+            {
+                await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                bulkCallsInFlight--;
+            }
         }
 
         foreach (string upn in userPrincipalNames)
@@ -173,9 +195,19 @@ public sealed class SimulatedDirectory : IAccessControl
         return new BulkRevocationResult(userPrincipalNames.Count, revoked, requests, failed);
     }
 
+    /// <summary>A fresh write budget, as if the window had passed (benchmark scenarios run back to back).</summary>
+    public void ResetWriteBudget()
+    {
+        lock (gate)
+        {
+            recentWrites.Clear();
+        }
+    }
+
     /// <summary>Simulated round trip: latency, and Graph's write budget (a 429 + Retry-After becomes a wait).</summary>
     async Task CallAsync(int writes, CancellationToken ct)
     {
+        TimeSpan latency = Latency;
         if (latency > TimeSpan.Zero)
         {
             await Task.Delay(latency, time, ct);

@@ -127,6 +127,8 @@ public sealed class IncidentWorkflowTests
         Assert.Equal(200, (await host.DecideAsync(val, Decisions.Approve)).Status);
         var (again, againPage) = await host.DecideAsync(val, Decisions.Approve);
         Assert.Equal(409, again);
+        OutboxMail receipt = Assert.Single(host.Host.Outbox.List(), m => m.Category == "decision-receipt" && m.To.Contains("val.vendor@cordon-customer.example"));
+        Assert.Contains("1 more distinct approver", receipt.Text, StringComparison.Ordinal); // the refused second click mailed nothing
         Assert.Contains("already decided", againPage, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(Stages.AwaitingVendorApproval, (await host.IncidentAsync(id)).Stage);
         Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve)).Status);
@@ -201,6 +203,131 @@ public sealed class IncidentWorkflowTests
         Assert.Null(resumed.WaitingForOperator);
         Assert.NotNull(resumed.ContainedAt);
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task Notice_approvers_are_reminded_before_a_six_hour_deadline_and_a_late_notice_is_marked_missed()
+    {
+        // CERT-In's 6 h clock scaled to 6 s, reminders 4 s and 2 s before it: the same code path, in seconds.
+        const string policy = """
+            {
+              "confirm": { "chain": ["securityLead"], "stepTimeout": "00:01:00" },
+              "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
+              "clocks": { "CERT-In": { "description": "CERT-In, 6 h scaled to 6 s", "within": "00:00:06", "from": "confirmed" } },
+              "reminderLeadTimes": ["00:00:04", "00:00:02"]
+            }
+            """;
+        await using TestHost host = await TestHost.StartAsync(policy);
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Approve)).Status);
+
+        IncidentDetail waiting = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.Deadlines.Count > 0);
+        Deadline certIn = Assert.Single(waiting.Deadlines, d => d.Name == "CERT-In");
+        Assert.Equal("contoso-pay", certIn.Client);
+        Assert.DoesNotContain(waiting.Deadlines, d => d.Name == "GDPR"); // the policy's clocks replace the defaults
+
+        IncidentDetail reminded = await host.WaitForAsync(id, d => d.Timeline.Count(t => t.Step == "reminder sent") == 2, seconds: 20);
+        var reminders = host.Host.Outbox.List().Where(m => m.Category == "reminder").ToList();
+        Assert.Equal(2, reminders.Count);
+        Assert.All(reminders, m =>
+        {
+            Assert.Equal(["lee.legal@cordon-customer.example"], m.To);
+            Assert.Contains("CERT-In", m.Subject, StringComparison.Ordinal);
+            Assert.True(m.SentAt.UtcDateTime < certIn.DueAt, $"reminder at {m.SentAt:O} is not before the deadline {certIn.DueAt:O}");
+        });
+        Assert.Equal(Stages.AwaitingNotificationApproval, reminded.Stage);
+
+        while (DateTime.UtcNow <= certIn.DueAt.AddMilliseconds(500))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve)).Status);
+        IncidentDetail notified = await host.WaitForAsync(id, d => d.Deadlines.All(x => x.MetAt is not null));
+        Deadline late = notified.Deadlines.Single(d => d.Name == "CERT-In");
+        Assert.True(late.MetAt > late.DueAt);
+        Assert.Contains(notified.Timeline, t => t.Step == "deadlines" && t.Detail.Contains("missed", StringComparison.Ordinal));
+        Assert.Equal(2, host.Host.Outbox.List().Count(m => m.Category == "reminder")); // none after the notice went out
+    }
+
+    [Fact]
+    public async Task Offboarding_a_2000_agent_site_revokes_every_account_within_the_parallelism_bound()
+    {
+        const string policy = """
+            {
+              "confirm": { "chain": ["securityLead"], "stepTimeout": "00:01:00" },
+              "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
+              "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "00:01:00", "quorum": 2 },
+              "offboardingBatchSize": 20,
+              "offboardingParallelism": 3
+            }
+            """;
+        string worldPath = TestHost.EditedWorld(world =>
+        {
+            var site = world["vendors"]![0]!["sites"]![0]!;
+            Assert.Equal("fab-pune-1", (string?)site["id"]);
+            site["generatedAgents"] = 1997; // + 3 named agents = 2,000
+        });
+
+        await using TestHost host = await TestHost.StartAsync(policy, worldPath, directoryLatency: TimeSpan.FromMilliseconds(10));
+        host.Host.Directory.EnforceThrottling = false; // Graph's budget is the benchmark's subject; here it is the bound
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Escalate);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval);
+        await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval);
+        await host.DecideAsync(await host.ApprovalLinkAsync("val.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+        await host.DecideAsync(await host.ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 120);
+
+        Assert.Equal(Outcomes.ConfirmedInsider, d.Outcome);
+        var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.Connectors.WorldOptions>>()
+            .Value.World.FindSite("fab-pune-1")!.Value.Site.AllAgents().ToList();
+        Assert.Equal(2000, agents.Count);
+        Assert.All(agents, a => Assert.False(host.Host.Directory.Find(a.UserPrincipalName)!.AccountEnabled, a.UserPrincipalName));
+        Assert.All(agents, a => Assert.Equal(1, host.Host.Directory.EffectCount("disable:" + a.UserPrincipalName)));
+        Assert.True(host.Host.Directory.Find("liza.r@vendor.example")!.AccountEnabled); // another site of the vendor
+        Assert.InRange(host.Host.Directory.PeakConcurrentBulkCalls, 2, 3);
+        Assert.Contains(d.Timeline, t => t.Step.Contains("offboard", StringComparison.OrdinalIgnoreCase) && t.Detail.Contains("2000", StringComparison.Ordinal));
+
+        // Operators read the custom status on every poll: it stays small however large the site.
+        var instance = await host.Host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        Assert.InRange(instance!.SerializedCustomStatus!.Length, 1, 16 * 1024);
+    }
+
+    [Theory]
+    [InlineData(true, 200)]
+    [InlineData(false, 410)]
+    public async Task After_escalation_the_first_approvers_link_works_unless_the_policy_lapses_it(bool earlierLinksStayValid, int firstLinkStatus)
+    {
+        string policy = $$"""
+            { "confirm": { "chain": ["securityLead", "deputy", "ciso"], "stepTimeout": "00:00:03", "earlierLinksStayValid": {{(earlierLinksStayValid ? "true" : "false")}} } }
+            """;
+        await using TestHost host = await TestHost.StartAsync(policy);
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        string samLink = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+        await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "escalated"));
+        string danaLink = await host.ApprovalLinkAsync("dana.deputy@cordon-customer.example", "confirm");
+
+        var (status, page) = await host.DecideAsync(samLink, Decisions.Reject);
+
+        Assert.Equal(firstLinkStatus, status);
+        if (earlierLinksStayValid)
+        {
+            Assert.Equal(Outcomes.FalsePositive, (await host.WaitForAsync(id, d => d.Stage == Stages.Closed)).Outcome);
+            Assert.Equal(409, (await host.DecideAsync(danaLink, Decisions.Approve)).Status);
+        }
+        else
+        {
+            Assert.Contains("expired", page, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(Stages.AwaitingConfirmation, (await host.IncidentAsync(id)).Stage);
+            Assert.Equal(200, (await host.DecideAsync(danaLink, Decisions.Reject)).Status);
+            Assert.Equal(Outcomes.FalsePositive, (await host.WaitForAsync(id, d => d.Stage == Stages.Closed)).Outcome);
+        }
     }
 
     [Fact]

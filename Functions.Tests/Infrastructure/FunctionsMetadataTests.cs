@@ -23,6 +23,25 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Only_the_approval_pages_are_anonymous_every_other_http_function_needs_a_key()
+    {
+        string path = Directory.GetFiles(Repo.Path("Functions/bin"), "functions.metadata", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+        var levels = doc.RootElement.EnumerateArray()
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray().Where(b => b.GetProperty("type").GetString() == "httpTrigger")
+                .Select(b => (Name: f.GetProperty("name").GetString()!, Level: b.GetProperty("authLevel").GetString()!)))
+            .ToList();
+
+        // Approvers have no console login: their link is the credential (signed, approver-bound, expiring).
+        Assert.Equal(["DecideApproval", "ShowApproval"], levels.Where(l => l.Level == "Anonymous").Select(l => l.Name).Order());
+        // Intake, incidents, operator actions, evidence and dashboard: a function (or admin) key in Azure.
+        Assert.All(levels.Where(l => l.Level != "Anonymous"), l => Assert.Contains(l.Level, new[] { "Function", "Admin" }));
+        Assert.Contains(levels, l => l.Name == "SubmitAlert" && l.Level == "Function");
+        Assert.Contains(levels, l => l.Name == "IncidentAction" && l.Level == "Function");
+    }
+
+    [Fact]
     public void Every_registered_orchestrator_and_activity_has_its_trigger_in_functions_metadata()
     {
         var functions = Functions();
@@ -37,7 +56,8 @@ public sealed class FunctionsMetadataTests
         var http = Functions().Where(f => f.Trigger == "httpTrigger").Select(f => $"{string.Join(",", f.Methods).ToUpperInvariant()} {f.Route}").Order().ToList();
 
         Assert.Equal(
-            new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions", "POST telemetry" }.Order(),
+            new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions",
+                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence", "POST telemetry" }.Order(),
             http);
     }
 }

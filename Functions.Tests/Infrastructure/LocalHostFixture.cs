@@ -34,7 +34,7 @@ public sealed class TestHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<TestHost> StartAsync(string policyJson = FastPolicy, string? world = null, StoreKind store = StoreKind.Memory,
-        string? storage = null, string? dataDir = null, Action<IServiceCollection>? configure = null)
+        string? storage = null, string? dataDir = null, Action<IServiceCollection>? configure = null, TimeSpan directoryLatency = default, string taskHub = "cordon")
     {
         dataDir ??= Directory.CreateTempSubdirectory("cordon-test-").FullName;
         string policyPath = Path.Combine(dataDir, "policy.json");
@@ -48,9 +48,26 @@ public sealed class TestHost : IAsyncDisposable
             Store = store,
             StorageConnectionString = storage ?? LocalSettings.AzuriteDevelopment,
             Quiet = true,
+            DirectoryLatency = directoryLatency,
+            TaskHub = taskHub,
         };
         return new TestHost(await LocalHost.StartAsync(settings, configure), dataDir);
     }
+
+    /// <summary>A copy of the sample world, edited (e.g. a client's webhook pointed at a recording server); returns its path.</summary>
+    public static string EditedWorld(Action<System.Text.Json.Nodes.JsonNode> edit)
+    {
+        var world = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")), null,
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
+        edit(world);
+        string path = Path.Combine(Directory.CreateTempSubdirectory("cordon-world-").FullName, "world.json");
+        File.WriteAllText(path, world.ToJsonString());
+        return path;
+    }
+
+    /// <summary>The sample world's client with this id, for <see cref="EditedWorld"/>.</summary>
+    public static System.Text.Json.Nodes.JsonNode Client(System.Text.Json.Nodes.JsonNode world, string id) =>
+        world["clients"]!.AsArray().Single(c => (string?)c!["id"] == id)!;
 
     public async Task<(int Status, string IncidentId, string Outcome)> SendAsync(string alertJson)
     {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -19,7 +21,7 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// a re-sent alert is a duplicate and starts nothing; an alert for a subject with an open incident
 /// is merged into it; otherwise a new incident starts. Safe under concurrent and repeated delivery.
 /// </summary>
-public sealed class AlertIntake(TimeProvider time, ILogger<AlertIntake> logger)
+public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger)
 {
     const int MaxAttempts = 8;
 
@@ -29,8 +31,16 @@ public sealed class AlertIntake(TimeProvider time, ILogger<AlertIntake> logger)
         OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated,
     ];
 
+    /// <summary>
+    /// Runs inside a "Cordon" span: the Durable Task client carries its trace context into the new
+    /// orchestration, so the incident's steps join the intake's trace.
+    /// </summary>
     public async Task<IntakeResult> SubmitAsync(DurableTaskClient client, RiskAlert alert, CancellationToken cancellationToken)
     {
+        using Activity? span = CordonTelemetry.Source.StartActivity(CordonTelemetry.IntakeSpan);
+        span?.SetTag(CordonTelemetry.AlertIdTag, alert.AlertId);
+        span?.SetTag(CordonTelemetry.AlertSourceTag, alert.Source);
+        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alert.AlertId, ["AlertSource"] = alert.Source });
         string key = IncidentRun.AlertKey(alert);
         string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -49,6 +59,7 @@ public sealed class AlertIntake(TimeProvider time, ILogger<AlertIntake> logger)
 
             int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
             string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
                 var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime);
@@ -68,6 +79,9 @@ public sealed class AlertIntake(TimeProvider time, ILogger<AlertIntake> logger)
 
     IntakeResult Result(string id, string outcome, RiskAlert alert)
     {
+        Activity.Current?.SetTag(CordonTelemetry.IntakeOutcomeTag, outcome);
+        using IDisposable? scope = logger.BeginIncident(id);
+        metrics.AlertAccepted(outcome);
         logger.LogInformation("Alert {AlertId} from {Source}: {Outcome} {IncidentId}", alert.AlertId, alert.Source, outcome, id);
         return new IntakeResult(id, outcome);
     }

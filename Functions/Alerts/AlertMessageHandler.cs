@@ -1,4 +1,5 @@
 using Azure.Messaging.ServiceBus;
+using Cordon.Monitoring;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +22,7 @@ public enum Settlement { Completed, DeadLettered, Abandoned }
 /// will never get better), a transient failure abandons the message so Service Bus redelivers it
 /// (up to its max delivery count), and a handled alert completes. Re-delivery is safe: intake dedupes.
 /// </summary>
-public sealed class AlertMessageHandler(AlertIntake intake, ILogger<AlertMessageHandler> logger)
+public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metrics, ILogger<AlertMessageHandler> logger)
 {
     public const string InvalidAlert = "InvalidAlert";
 
@@ -31,6 +32,7 @@ public sealed class AlertMessageHandler(AlertIntake intake, ILogger<AlertMessage
         if (!parsed.IsValid)
         {
             string description = string.Join("; ", parsed.Errors);
+            metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.ServiceBus);
             logger.LogWarning("Dead-lettering message {MessageId}: {Errors}", message.MessageId, description);
             // Service Bus caps the description at 4096 characters.
             await settlement.DeadLetterAsync(InvalidAlert, description.Length > 4000 ? description[..4000] + "…" : description, cancellationToken);

@@ -33,6 +33,13 @@ public static class AlertParser
             return Fail($"alert is {utf8.Length} bytes; the limit is {MaxBytes} bytes (256 KB)");
         }
 
+        // The JSON reader checks structure, not the bytes inside strings: invalid UTF-8 there would only
+        // surface (as an exception) when a field is read.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            return Fail("body is not valid UTF-8");
+        }
+
         JsonDocument doc;
         try
         {

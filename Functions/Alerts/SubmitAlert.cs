@@ -1,3 +1,4 @@
+using Cordon.Monitoring;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -6,7 +7,7 @@ using Microsoft.DurableTask.Client;
 namespace Cordon.Alerts;
 
 /// <summary>POST /api/alerts: 202 {incidentId, outcome}, or 400 problem+json naming every bad field.</summary>
-public sealed class SubmitAlert(AlertIntake intake)
+public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics)
 {
     [Function(nameof(SubmitAlert))]
     public async Task<IActionResult> Run(
@@ -15,18 +16,21 @@ public sealed class SubmitAlert(AlertIntake intake)
     {
         if (request.ContentLength > AlertParser.MaxBytes)
         {
+            metrics.AlertRefused(RefusalReasons.TooLarge, AlertChannels.Http);
             return Problems.BadRequest("Alert refused", [$"alert is {request.ContentLength} bytes; the limit is {AlertParser.MaxBytes} bytes (256 KB)"]);
         }
 
         byte[]? body = await Problems.ReadBodyAsync(request, AlertParser.MaxBytes, request.HttpContext.RequestAborted);
         if (body is null)
         {
+            metrics.AlertRefused(RefusalReasons.TooLarge, AlertChannels.Http);
             return Problems.BadRequest("Alert refused", [$"alert is larger than the limit of {AlertParser.MaxBytes} bytes (256 KB)"]);
         }
 
         AlertParseResult parsed = AlertParser.Parse(body);
         if (!parsed.IsValid)
         {
+            metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.Http);
             return Problems.BadRequest("Alert refused", parsed.Errors);
         }
 

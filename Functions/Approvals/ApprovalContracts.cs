@@ -47,3 +47,14 @@ public sealed record ApprovalRequest(
     DateTime ExpiresAt,
     bool IsEscalation,
     ApprovalSummary Summary);
+
+/// <summary>What the approver is told after a decision was recorded.</summary>
+public sealed record DecisionReceiptRequest(
+    string IncidentId,
+    string GateId,
+    string Gate,
+    string Approver,
+    string Decision,
+    string? Comment,
+    DateTime At,
+    string Message);

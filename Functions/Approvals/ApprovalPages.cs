@@ -13,7 +13,7 @@ public static class ApprovalPages
         ContentType = "text/html; charset=utf-8",
         Content = new StringBuilder()
             .Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">")
-            .Append("<meta name=\"robots\" content=\"noindex\"><title>").Append(E(title)).Append(" · Cordon</title><style>")
+            .Append("<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>").Append(E(title)).Append(" · Cordon</title><style>")
             .Append("body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;background:#f3f4f6;color:#111827;margin:0}")
             .Append("main{max-width:44rem;margin:2rem auto;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1.5rem 2rem}")
             .Append("header{background:#1e293b;color:#fff;padding:.75rem 2rem;font-size:.85rem;letter-spacing:.08em}")

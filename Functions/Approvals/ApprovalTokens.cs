@@ -40,6 +40,8 @@ public sealed record TokenCheck(ApprovalClaims? Claims, TokenProblem Problem)
 public sealed class ApprovalTokens
 {
     const int MaxTokenLength = 1024;
+    static readonly long MinExpiry = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    static readonly long MaxExpiry = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
     readonly byte[] key;
     readonly byte[]? previousKey;
     readonly DateTimeOffset? previousUntil;
@@ -102,7 +104,8 @@ public sealed class ApprovalTokens
             return new TokenCheck(null, TokenProblem.Malformed);
         }
 
-        if (p is null || p.V != 1 || string.IsNullOrEmpty(p.I) || string.IsNullOrEmpty(p.G) || string.IsNullOrEmpty(p.A))
+        if (p is null || p.V != 1 || string.IsNullOrEmpty(p.I) || string.IsNullOrEmpty(p.G) || string.IsNullOrEmpty(p.A)
+            || p.E < MinExpiry || p.E > MaxExpiry)
         {
             return new TokenCheck(null, TokenProblem.Malformed);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -14,7 +15,7 @@ namespace Cordon.Approvals;
 /// (mail scanners prefetch every link); POST raises the decision into the incident, which is the
 /// source of truth, and the page reports what the incident did with it.
 /// </summary>
-public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time)
+public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, CordonMetrics metrics)
 {
     const int MaxCommentLength = 1000;
     static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(15);
@@ -72,11 +73,13 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time)
         string token)
     {
         CancellationToken ct = request.HttpContext.RequestAborted;
-        var (claims, refusal, _) = await CheckAsync(token, client, ct);
+        var (claims, refusal, metadata) = await CheckAsync(token, client, ct);
         if (refusal is not null)
         {
             return refusal;
         }
+
+        PendingApproval gate = IncidentQueries.StatusOf(metadata!).PendingApprovals.First(p => p.GateId == claims!.GateId);
 
         string? decision = null, comment = null;
         if (request.HasFormContentType)
@@ -93,8 +96,9 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time)
 
         comment = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()[..Math.Min(comment.Trim().Length, MaxCommentLength)];
         string decisionId = Guid.NewGuid().ToString("N");
+        DateTime decidedAt = time.GetUtcNow().UtcDateTime;
         await client.RaiseEventAsync(claims!.IncidentId, IncidentEvents.Decision,
-            new ApprovalDecision(decisionId, claims.GateId, claims.ApproverHash, decision!, comment, time.GetUtcNow().UtcDateTime), ct);
+            new ApprovalDecision(decisionId, claims.GateId, claims.ApproverHash, decision!, comment, decidedAt), ct);
 
         // The orchestration answers every decision with a receipt on its status.
         DateTimeOffset until = time.GetUtcNow() + ReceiptWait;
@@ -109,6 +113,11 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time)
             IncidentStatus s = IncidentQueries.StatusOf(m);
             if (s.Receipts.FirstOrDefault(r => r.DecisionId == decisionId) is { } receipt)
             {
+                if (receipt.Accepted && gate.OpenedAt is { } openedAt)
+                {
+                    metrics.GateDecided(gate.Gate, decision!, decidedAt - openedAt);
+                }
+
                 return receipt.Accepted
                     ? Message(StatusCodes.Status200OK, "Decision recorded", receipt.Message, "ok")
                     : Message(StatusCodes.Status409Conflict, "Decision not recorded", receipt.Message, "refused");

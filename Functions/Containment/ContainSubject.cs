@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cordon.Connectors;
+using Cordon.Monitoring;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Cordon.Containment;
 /// snapshot is stored write-once with the evidence before anything changes, so a retry after a crash
 /// removes the same things and the record of what was removed stays exact.
 /// </summary>
-public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidence, ClientSessionKiller sessionKiller, TimeProvider time, ILogger<ContainSubject> logger)
+public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidence, ClientSessionKiller sessionKiller, TimeProvider time, CordonMetrics metrics, ILogger<ContainSubject> logger)
     : TaskActivity<ContainRequest, ContainmentRecord>
 {
     internal const string PlanItem = "containment-plan.json";
@@ -23,6 +24,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request)
     {
         CancellationToken ct = CancellationToken.None;
+        using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         ContainmentPlan plan = await LoadOrTakePlanAsync(request, ct);
 
         // Sessions first: it is the call that starts Entra's clock on already-issued tokens.
@@ -38,7 +40,15 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         SessionKill[] kills = await Task.WhenAll(sessionKills);
         DateTime containedAt = time.GetUtcNow().UtcDateTime;
         logger.LogInformation("Contained {Subject} for {IncidentId}: {Groups} groups removed", request.UserPrincipalName, request.IncidentId, plan.GroupsToRemove.Count);
-        return new ContainmentRecord(request.IncidentId, request.UserPrincipalName, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
+        var record = new ContainmentRecord(request.IncidentId, request.UserPrincipalName, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
+        if (request.ReceivedAt is { } receivedAt)
+        {
+            // Recorded here, not in the orchestrator (which replays): the same numbers the incident shows.
+            DateTime exposureEndsBy = ExposureWindows.EndsBy(record, ExposureWindows.Compute(record, request.Exposure ?? new Dictionary<string, TimeSpan>(), request.Clients));
+            metrics.Contained(containedAt - receivedAt, exposureEndsBy - containedAt);
+        }
+
+        return record;
     }
 
     async Task<ContainmentPlan> LoadOrTakePlanAsync(ContainRequest request, CancellationToken ct)

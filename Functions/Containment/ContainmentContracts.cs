@@ -2,7 +2,14 @@ using Cordon.Incidents;
 
 namespace Cordon.Containment;
 
-public sealed record ContainRequest(string IncidentId, string UserPrincipalName, IReadOnlyList<string> PrivilegedGroups, IReadOnlyList<AffectedClient> Clients);
+/// <summary>ReceivedAt and Exposure feed the time-to-contain and exposure metrics (absent in requests scheduled before they existed).</summary>
+public sealed record ContainRequest(
+    string IncidentId,
+    string UserPrincipalName,
+    IReadOnlyList<string> PrivilegedGroups,
+    IReadOnlyList<AffectedClient> Clients,
+    DateTime? ReceivedAt = null,
+    IReadOnlyDictionary<string, TimeSpan>? Exposure = null);
 
 /// <summary>Exactly what containment changed, so a false positive can be restored to the letter.</summary>
 public sealed record ContainmentRecord(

@@ -65,9 +65,19 @@ public static class EvidenceChain
                 return new(false, manifest.Count, custody.Count, item, $"{item} ({e.Action} {e.Item}) was altered: its hash does not match");
             }
 
-            if (e.ItemSha256 is not null && manifest.FirstOrDefault(m => m.Name == e.Item) is { } m && m.Sha256 != e.ItemSha256)
+            if (e.ItemSha256 is not null)
             {
-                return new(false, manifest.Count, custody.Count, e.Item, $"item {e.Item} hash in custody entry {e.Sequence} differs from the manifest");
+                // A removed manifest entry would otherwise take its item out of the check.
+                ManifestLine? listed = manifest.FirstOrDefault(m => m.Name == e.Item);
+                if (listed is null)
+                {
+                    return new(false, manifest.Count, custody.Count, e.Item, $"item {e.Item} is in custody entry {e.Sequence} but missing from the manifest");
+                }
+
+                if (listed.Sha256 != e.ItemSha256)
+                {
+                    return new(false, manifest.Count, custody.Count, e.Item, $"item {e.Item} hash in custody entry {e.Sequence} differs from the manifest");
+                }
             }
 
             prev = e.Hash;

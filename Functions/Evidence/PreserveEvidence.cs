@@ -12,7 +12,9 @@ public sealed record EvidenceSummary(int Items, IReadOnlyList<string> Names);
 
 /// <summary>
 /// Preserves what the alert points at and what the directory knows about the subject, each item
-/// hashed into the store's manifest with a chain-of-custody entry. Write-once names make a retry harmless.
+/// hashed into the store's manifest with a chain-of-custody entry. Write-once names make a retry
+/// harmless: an item already stored is kept as first captured (the directory record may have changed
+/// since — containment runs alongside — and the first capture is the evidence).
 /// </summary>
 public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl access) : TaskActivity<PreserveRequest, EvidenceSummary>
 {
@@ -25,22 +27,22 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         string key = Safe(request.Alert.Source + "-" + request.Alert.AlertId);
         var names = new List<string>();
 
-        async Task Put(string name, object content, string action)
+        async Task Put(string name, Func<Task<object>> content, string action)
         {
-            EvidenceItem item = await evidence.PutAsync(request.IncidentId, name, JsonSerializer.SerializeToUtf8Bytes(content, World.Json), "application/json", ct);
+            byte[] bytes = await evidence.GetAsync(request.IncidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), World.Json);
+            EvidenceItem item = await evidence.PutAsync(request.IncidentId, name, bytes, "application/json", ct);
             await evidence.AppendCustodyAsync(request.IncidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
             names.Add(item.Name);
         }
 
-        await Put($"alert-{key}.json", request.Alert, $"collected alert ({request.Reason})");
-        await Put($"indicators-{key}.json", request.Alert.Indicators, "collected indicators");
+        await Put($"alert-{key}.json", () => Task.FromResult<object>(request.Alert), $"collected alert ({request.Reason})");
+        await Put($"indicators-{key}.json", () => Task.FromResult<object>(request.Alert.Indicators), "collected indicators");
         if (request.Alert.Evidence.Count > 0)
         {
-            await Put($"evidence-refs-{key}.json", request.Alert.Evidence, "recorded producer evidence references");
+            await Put($"evidence-refs-{key}.json", () => Task.FromResult<object>(request.Alert.Evidence), "recorded producer evidence references");
         }
 
-        AccessSnapshot directory = await access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, ct);
-        await Put($"directory-{key}.json", directory, "collected directory record of the subject");
+        await Put($"directory-{key}.json", async () => await access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, ct), "collected directory record of the subject");
         return new EvidenceSummary(names.Count, names);
     }
 

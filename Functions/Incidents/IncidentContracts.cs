@@ -73,7 +73,8 @@ public sealed record OperatorAction(string Action, string Operator, string Reaso
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 
-public sealed record PendingApproval(string GateId, string Gate, IReadOnlyList<string> Approvers, DateTime ExpiresAt, int Quorum, IReadOnlyList<Vote> Votes);
+/// <summary>OpenedAt: when the gate's first step opened (escalations keep it), for the gate-latency metric.</summary>
+public sealed record PendingApproval(string GateId, string Gate, IReadOnlyList<string> Approvers, DateTime ExpiresAt, int Quorum, IReadOnlyList<Vote> Votes, DateTime? OpenedAt = null);
 
 public sealed record Vote(string Approver, string Decision, DateTime At, string? Comment);
 

@@ -24,5 +24,5 @@ public static class IncidentIds
 /// <summary>The orchestrator new incidents start on; older names stay registered for running incidents.</summary>
 public static class IncidentWorkflow
 {
-    public const string Current = nameof(RespondToIncident);
+    public const string Current = nameof(RespondToIncidentV2);
 }

@@ -20,6 +20,7 @@ internal sealed partial class IncidentRun
     async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders)
     {
         string gateId = $"{gate}-{++gateCounter}";
+        DateTime openedAt = Now;
         string subjectHash = ApproverIdentity.Hash(status.Subject);
         var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
         var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
@@ -54,7 +55,7 @@ internal sealed partial class IncidentRun
             DateTime linkExpiry = gatePolicy.EarlierLinksStayValid
                 ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
                 : stepEnds;
-            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList());
+            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList(), openedAt);
             Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
             if (asked.Count == 0)
@@ -97,7 +98,7 @@ internal sealed partial class IncidentRun
                         if (shorter < stepEnds)
                         {
                             stepEnds = shorter;
-                            openGate = openGate with { ExpiresAt = stepEnds };
+                            openGate = openGate! with { ExpiresAt = stepEnds };
                             Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
                         }
                     }
@@ -147,30 +148,41 @@ internal sealed partial class IncidentRun
                 escalate |= d.Decision == Decisions.Escalate;
                 Record("decision", $"{gate}: {who} decided {d.Decision}" + (string.IsNullOrWhiteSpace(d.Comment) ? "" : $" — “{d.Comment}”"));
 
-                if (d.Decision == Decisions.Reject)
-                {
-                    Receipt(d, true, $"Recorded: you rejected at gate {gate}.");
-                    openGate = null;
-                    return new GateResult(GateOutcome.Rejected, votes.Values.ToList(), escalate);
-                }
-
                 int approvals = votes.Values.Count(v => v.Decision is Decisions.Approve or Decisions.Escalate);
-                if (approvals >= gatePolicy.Quorum)
+                GateOutcome? decided = d.Decision == Decisions.Reject ? GateOutcome.Rejected : approvals >= gatePolicy.Quorum ? GateOutcome.Approved : null;
+                string message = decided switch
                 {
-                    Receipt(d, true, $"Recorded: you approved at gate {gate}. The incident moves on.");
-                    openGate = null;
-                    return new GateResult(GateOutcome.Approved, votes.Values.ToList(), escalate);
-                }
+                    GateOutcome.Rejected => $"Recorded: you rejected at gate {gate}.",
+                    GateOutcome.Approved => $"Recorded: you approved at gate {gate}. The incident moves on.",
+                    _ => $"Recorded: you approved at gate {gate}; {gatePolicy.Quorum - approvals} more distinct approver(s) needed.",
+                };
+                openGate = decided is null ? openGate! with { Votes = votes.Values.ToList() } : null;
+                Receipt(d, true, message);
 
-                Receipt(d, true, $"Recorded: you approved at gate {gate}; {gatePolicy.Quorum - approvals} more distinct approver(s) needed.");
-                openGate = openGate with { Votes = votes.Values.ToList() };
-                Publish();
+                await MailReceiptAsync(new DecisionReceiptRequest(IncidentId, gateId, gate, who, d.Decision, d.Comment, Now, message));
+                if (decided is { } result)
+                {
+                    return new GateResult(result, votes.Values.ToList(), escalate);
+                }
             }
         }
 
         openGate = null;
         Record("gate expired", $"{gate}: no decision by the end of the escalation chain ({string.Join(" → ", gatePolicy.Chain)})");
         return new GateResult(GateOutcome.Expired, votes.Values.ToList(), escalate);
+    }
+
+    /// <summary>The approver's own record of the decision. Best effort: a mail outage must not hold the incident.</summary>
+    async Task MailReceiptAsync(DecisionReceiptRequest request)
+    {
+        try
+        {
+            await context.CallActivityAsync(nameof(SendDecisionReceipt), request, Retry());
+        }
+        catch (TaskFailedException ex)
+        {
+            Record("receipt not mailed", $"{request.Approver}: {ex.FailureDetails?.ErrorMessage ?? ex.Message}");
+        }
     }
 
     ApprovalSummary Summary() => new(

@@ -59,23 +59,30 @@ internal sealed partial class IncidentRun
         int missed = deadlines.Count(d => d.MetAt > d.DueAt);
         status = status with { Metrics = status.Metrics with { SecondsToNotify = (sent - input.ReceivedAt).TotalSeconds } };
         Record("deadlines", missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed");
+        await AnnounceAsync(LifecycleEvents.Notified, null, $"{proofs.Count} client notices sent; " +
+            (missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed"));
     }
 
+    /// <summary>
+    /// Every deadline that is running. Before confirmation only the clocks that start at detection run;
+    /// those that start at confirmation join when an approver confirms.
+    /// </summary>
     void ComputeDeadlines()
     {
-        DateTime confirmed = confirmedAt ?? Now;
+        DateTime? confirmedOrNull = confirmedAt ?? (status.Stage == Stages.AwaitingNotificationApproval ? Now : null);
+        DateTime confirmed = confirmedOrNull ?? default;
         DateTime detected = input.Alert.DetectedAt.UtcDateTime;
         deadlines.Clear();
         foreach (AffectedClient client in Plan.Clients)
         {
-            if (client.ContractNoticeHours > 0)
+            if (client.ContractNoticeHours > 0 && confirmedOrNull is not null)
             {
                 deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, "confirmed"));
             }
 
             foreach (string jurisdiction in client.Jurisdictions)
             {
-                if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock))
+                if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock) && (clock.From == ClockStart.Detected || confirmedOrNull is not null))
                 {
                     DateTime start = clock.From == ClockStart.Detected ? detected : confirmed;
                     deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From == ClockStart.Detected ? "detected" : "confirmed"));

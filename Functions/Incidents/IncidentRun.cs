@@ -40,10 +40,11 @@ internal sealed partial class IncidentRun
     Task<RiskAlert>? pendingMerge;
     Task<OperatorAction>? pendingOperator;
 
-    public IncidentRun(TaskOrchestrationContext context, IncidentInput input)
+    public IncidentRun(TaskOrchestrationContext context, IncidentInput input, bool announceEvents)
     {
         this.context = context;
         this.input = input;
+        this.announceEvents = announceEvents;
         logger = context.CreateReplaySafeLogger<RespondToIncident>();
         RiskAlert a = input.Alert;
         alertIds.Add(AlertKey(a));
@@ -71,6 +72,8 @@ internal sealed partial class IncidentRun
     public async Task<IncidentResult> ExecuteAsync()
     {
         Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
+        // In parallel with triage: announcing must not delay containment.
+        announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
         try
         {
             await RunWorkflowAsync();
@@ -85,6 +88,7 @@ internal sealed partial class IncidentRun
         status = status with { Stage = Stages.Closed };
         await WriteReportAsync();
         Publish();
+        await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
         return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now);
     }
@@ -104,6 +108,7 @@ internal sealed partial class IncidentRun
             return;
         }
 
+        ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
         Task preserve = PreserveAsync(input.Alert, "initial alert");
         if (Plan.AutoContain)
@@ -116,6 +121,11 @@ internal sealed partial class IncidentRun
         SetStage(Stages.AwaitingConfirmation);
         GateResult confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
         status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
+        if (confirm.Outcome != GateOutcome.Expired)
+        {
+            await AnnounceAsync(LifecycleEvents.Decided, confirm.Outcome == GateOutcome.Approved ? Outcomes.ConfirmedInsider : Outcomes.FalsePositive,
+                $"confirm gate {(confirm.Outcome == GateOutcome.Approved ? "approved" : "rejected")} by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
+        }
 
         if (confirm.Outcome == GateOutcome.Rejected)
         {
@@ -164,7 +174,7 @@ internal sealed partial class IncidentRun
     async Task ContainAsync()
     {
         SetStage(Stages.Containment);
-        var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients);
+        var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients, input.ReceivedAt, Policy.Exposure);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
         status = status with
         {
@@ -182,6 +192,7 @@ internal sealed partial class IncidentRun
 
         Record("contained", $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
+        await AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
     }
 
     void ComputeExposure()
@@ -191,25 +202,8 @@ internal sealed partial class IncidentRun
             return;
         }
 
-        DateTime at = containment.ContainedAt;
-        var windows = new List<ExposureWindow>();
-        foreach (var (resource, span) in Policy.Exposure)
-        {
-            windows.Add(new ExposureWindow(resource, at + span, $"already-issued {resource} credentials can work up to {span.TotalMinutes:0} min after containment"));
-        }
-
-        foreach (AffectedClient client in Plan.Clients)
-        {
-            SessionKill? kill = containment.SessionKills.FirstOrDefault(k => k.ClientId == client.Id);
-            windows.Add(kill is { Acknowledged: true, AcknowledgedAt: not null }
-                ? new ExposureWindow($"client-system:{client.Id}", kill.AcknowledgedAt.Value, "client acknowledged the session kill")
-                : new ExposureWindow($"client-system:{client.Id}", at + TimeSpan.FromMinutes(client.SessionLifetimeMinutes),
-                    kill is null ? $"no session-kill endpoint: session lifetime {client.SessionLifetimeMinutes:0} min" : $"session kill failed: session lifetime {client.SessionLifetimeMinutes:0} min"));
-        }
-
-        // Never before containment: the window cannot close before the containment it follows.
-        windows = windows.Select(w => w.EndsBy < at ? w with { EndsBy = at } : w).ToList();
-        status = status with { Exposure = windows, ExposureEndsBy = windows.Count == 0 ? at : windows.Max(w => w.EndsBy) };
+        IReadOnlyList<ExposureWindow> windows = ExposureWindows.Compute(containment, Policy.Exposure, Plan.Clients);
+        status = status with { Exposure = windows, ExposureEndsBy = ExposureWindows.EndsBy(containment, windows) };
     }
 
     async Task PreserveAsync(RiskAlert alert, string reason)

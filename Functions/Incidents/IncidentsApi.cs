@@ -10,7 +10,7 @@ namespace Cordon.Incidents;
 public sealed record IncidentRow(
     string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
     DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
-    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator);
+    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null);
 
 public sealed record IncidentDetail(
     string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
@@ -22,6 +22,9 @@ public sealed record IncidentDetail(
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
 {
+    const int MaxOperatorLength = 100;
+    const int MaxReasonLength = 1000;
+
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request,
@@ -38,21 +41,45 @@ public sealed class IncidentsApi
         return detail is null ? Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.") : new OkObjectResult(detail);
     }
 
-    /// <summary>POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}.</summary>
+    /// <summary>
+    /// POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}. The
+    /// dashboard's forms post the same fields form-encoded and are redirected back to the incident page.
+    /// </summary>
     [Function("IncidentAction")]
     public async Task<IActionResult> Act(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/actions")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
+        bool fromForm = request.HasFormContentType;
+        string? key = request.Query["code"].FirstOrDefault();
+        IActionResult Refuse(int status, string title, IReadOnlyList<string> errors) => fromForm
+            ? Dashboard.Html(request, status, DashboardPages.ActionRefused(id, key, errors))
+            : Problems.Create(status, title, string.Join("; ", errors), status == StatusCodes.Status400BadRequest ? errors : []);
+
         OperatorAction? action;
-        try
+        if (fromForm)
         {
-            action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+            // A form post carries no custom header, so another site could forge one: accept only our own pages.
+            if (!SameOrigin(request))
+            {
+                return Refuse(StatusCodes.Status403Forbidden, "Action refused", ["the form was not posted from this dashboard"]);
+            }
+
+            IFormCollection form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+            action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"));
         }
-        catch (System.Text.Json.JsonException ex)
+        else
         {
-            return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
+            try
+            {
+                action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
+            }
         }
 
         var errors = new List<string>();
@@ -71,6 +98,17 @@ public sealed class IncidentsApi
             errors.Add("reason is required: it goes on the incident timeline");
         }
 
+        // Both go into the incident's status, which has a size limit.
+        if (action?.Operator is { Length: > MaxOperatorLength })
+        {
+            errors.Add($"operator must be at most {MaxOperatorLength} characters");
+        }
+
+        if (action?.Reason is { Length: > MaxReasonLength })
+        {
+            errors.Add($"reason must be at most {MaxReasonLength} characters");
+        }
+
         if (action?.Action == OperatorActions.Decide && action.Decision is not ("approve" or "reject"))
         {
             errors.Add("decision must be approve or reject for action decide");
@@ -78,22 +116,50 @@ public sealed class IncidentsApi
 
         if (errors.Count > 0)
         {
-            return Problems.BadRequest("Action refused", errors);
+            return Refuse(StatusCodes.Status400BadRequest, "Action refused", errors);
         }
 
         OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
         if (m is null)
         {
-            return Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.");
+            return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [$"There is no incident {Truncate(id)}."]);
         }
 
         if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
         {
-            return Problems.Create(StatusCodes.Status409Conflict, "Incident closed", $"Incident {id} is {m.RuntimeStatus}; nothing was changed.", []);
+            return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
         }
 
         await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
+        if (fromForm)
+        {
+            request.HttpContext.Response.Headers.Location = DashboardPages.IncidentPath(id, key, action!.Action);
+            return new StatusCodeResult(StatusCodes.Status303SeeOther);
+        }
+
         return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action!.Action });
+    }
+
+    /// <summary>
+    /// Browsers mark a form post with Sec-Fetch-Site (and Origin): only this site's own pages may post.
+    /// Non-browser clients send neither and are let through (the function key still applies in Azure).
+    /// </summary>
+    static bool SameOrigin(HttpRequest request)
+    {
+        if (request.Headers["Sec-Fetch-Site"].FirstOrDefault() is { } site)
+        {
+            return site is "same-origin" or "none";
+        }
+
+        string? origin = request.Headers.Origin.FirstOrDefault();
+        if (origin is null)
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) &&
+            (string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase) ||
+             string.Equals(o.Authority, request.Headers["X-Forwarded-Host"].FirstOrDefault(), StringComparison.OrdinalIgnoreCase));
     }
 
     static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
@@ -111,7 +177,7 @@ public static class IncidentQueries
             IncidentStatus s = StatusOf(m);
             rows.Add(new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
                 s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
-                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null));
+                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy));
         }
 
         return rows.OrderByDescending(r => r.OpenedAt).ToList();

@@ -6,7 +6,8 @@ namespace Cordon.Incidents;
 /// <summary>
 /// The incident workflow (DESIGN.md "The incident workflow"), one durable orchestration per incident.
 /// The name is the version: a change that alters the sequence of durable calls ships as a new
-/// orchestrator name (RespondToIncidentV2) while this one stays registered until its incidents close.
+/// orchestrator name while this one stays registered until its incidents close. This is v1, without
+/// lifecycle events; new incidents start on <see cref="IncidentWorkflow.Current"/>.
 /// </summary>
 public sealed class RespondToIncident : TaskOrchestrator<IncidentInput, IncidentResult>
 {
@@ -15,5 +16,5 @@ public sealed class RespondToIncident : TaskOrchestrator<IncidentInput, Incident
         new RespondToIncident().RunAsync(context, context.GetInput<IncidentInput>()!);
 
     public override Task<IncidentResult> RunAsync(TaskOrchestrationContext context, IncidentInput input) =>
-        new IncidentRun(context, input).ExecuteAsync();
+        new IncidentRun(context, input, announceEvents: false).ExecuteAsync();
 }

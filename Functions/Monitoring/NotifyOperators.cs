@@ -25,6 +25,7 @@ public sealed class NotifyOperators(IEmailSender email, ILogger<NotifyOperators>
 
     public override async Task<int> RunAsync(TaskActivityContext context, OperatorNotice notice)
     {
+        using IDisposable? scope = logger.BeginIncident(notice.IncidentId);
         logger.LogWarning("Operator attention for {IncidentId}: {Subject}: {Detail}", notice.IncidentId, notice.Subject, notice.Detail);
         if (notice.Operators.Count == 0)
         {

@@ -1,23 +1,29 @@
 using System.Globalization;
+using System.Text.Json;
 using Cordon.Connectors;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Cordon.Notification;
 
 /// <summary>
 /// Sends the approved notice to each affected client: e-mail to its security contacts and, where the
-/// client has one, its signed webhook. Idempotent per client through the idempotency key and the
-/// message ids returned as proof.
+/// client has one, its signed webhook. Each delivery's proof is kept write-once with the evidence the
+/// moment it succeeds, so a re-run (a later client's webhook failed, or the host crashed before the
+/// step was recorded) sends only what is still missing: no client gets the notice twice.
 /// </summary>
-public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, TimeProvider time) : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
+public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, IEvidenceStore evidence, TimeProvider time, CordonMetrics metrics, ILogger<SendClientNotices> logger)
+    : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
 {
     [Function(nameof(SendClientNotices))]
     public Task<IReadOnlyList<NoticeProof>> Run([ActivityTrigger] NoticeRequest request) => RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request);
 
     public override async Task<IReadOnlyList<NoticeProof>> RunAsync(TaskActivityContext context, NoticeRequest request)
     {
+        using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         var proofs = new List<NoticeProof>();
         foreach (AffectedClient client in request.Clients)
         {
@@ -36,25 +42,57 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
                 [], "Reply to this message to reach the incident's response team.");
             if (client.SecurityContacts.Count > 0)
             {
-                string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
-                    new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
-                proofs.Add(new NoticeProof(client.Id, "email", id, time.GetUtcNow().UtcDateTime));
+                proofs.Add(await OnceAsync(request.IncidentId, client.Id, "email", async () =>
+                {
+                    string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
+                        new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
+                    return new NoticeProof(client.Id, "email", id, time.GetUtcNow().UtcDateTime);
+                }));
             }
 
             if (!string.IsNullOrEmpty(client.NoticeWebhookUrl))
             {
-                WebhookResult r = await webhook.PostAsync(client.NoticeWebhookUrl,
-                    new { type = "cordon.incident-notice.v1", request.IncidentId, clientId = client.Id, request.SiteId, request.Severity, request.AffectedRecords, request.ConfirmedAt, deadlines = due },
-                    $"{request.IncidentId}:notice:{client.Id}", CancellationToken.None);
-                if (!r.Delivered)
-                {
-                    throw new InvalidOperationException($"notice webhook of client {client.Id} failed: {r.Detail}");
-                }
-
-                proofs.Add(new NoticeProof(client.Id, "webhook", $"{request.IncidentId}:notice:{client.Id}", r.At));
+                proofs.Add(await OnceAsync(request.IncidentId, client.Id, "webhook", () => PostNoticeAsync(request, client, due)));
             }
         }
 
+        // The incident marks every deadline met at the last proof; those already past are missed.
+        DateTime sent = proofs.Count == 0 ? time.GetUtcNow().UtcDateTime : proofs.Max(p => p.SentAt);
+        foreach (Deadline missed in request.Deadlines.Where(d => sent > d.DueAt))
+        {
+            metrics.DeadlineMissed(missed.Name);
+            logger.LogWarning("Deadline {Deadline} for client {ClientId} missed: due {DueAt:u}, notice sent {SentAt:u}", missed.Name, missed.Client, missed.DueAt, sent);
+        }
+
+        logger.LogInformation("Client notices sent for {IncidentId}: {Proofs} proofs", request.IncidentId, proofs.Count);
         return proofs;
+    }
+
+    /// <summary>Delivers through one channel unless its proof is already stored, then stores the proof.</summary>
+    async Task<NoticeProof> OnceAsync(string incidentId, string clientId, string channel, Func<Task<NoticeProof>> deliver)
+    {
+        string name = $"notice-proof-{new string(clientId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray())}-{channel}.json";
+        if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is { } stored)
+        {
+            return JsonSerializer.Deserialize<NoticeProof>(stored, World.Json)!;
+        }
+
+        NoticeProof proof = await deliver();
+        EvidenceItem item = await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, World.Json), "application/json", CancellationToken.None);
+        await evidence.AppendCustodyAsync(incidentId, "cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}", item.Name, item.Sha256, CancellationToken.None);
+        return proof;
+    }
+
+    async Task<NoticeProof> PostNoticeAsync(NoticeRequest request, AffectedClient client, List<Deadline> due)
+    {
+        WebhookResult r = await webhook.PostAsync(client.NoticeWebhookUrl!,
+            new { type = "cordon.incident-notice.v1", request.IncidentId, clientId = client.Id, request.SiteId, request.Severity, request.AffectedRecords, request.ConfirmedAt, deadlines = due },
+            $"{request.IncidentId}:notice:{client.Id}", CancellationToken.None);
+        if (!r.Delivered)
+        {
+            throw new InvalidOperationException($"notice webhook of client {client.Id} failed: {r.Detail}");
+        }
+
+        return new NoticeProof(client.Id, "webhook", $"{request.IncidentId}:notice:{client.Id}", r.At);
     }
 }

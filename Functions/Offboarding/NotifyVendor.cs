@@ -7,14 +7,25 @@ using Microsoft.Extensions.Options;
 
 namespace Cordon.Offboarding;
 
-/// <summary>Revokes the vendor's own service credentials and sends the vendor the offboarding notice.</summary>
-public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IOptions<WorldOptions> world) : TaskActivity<VendorNotice, string>
+/// <summary>
+/// Revokes the vendor's own service credentials and sends the vendor the offboarding notice, once: the
+/// notice's message id is kept write-once with the evidence, and a re-run (a crash before the step was
+/// recorded) answers with it instead of mailing the vendor again.
+/// </summary>
+public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvidenceStore evidence, IOptions<WorldOptions> world) : TaskActivity<VendorNotice, string>
 {
     [Function(nameof(NotifyVendor))]
     public Task<string> Run([ActivityTrigger] VendorNotice notice) => RunAsync(ActivityContexts.For(nameof(NotifyVendor)), notice);
 
+    const string ProofItem = "vendor-notice-proof.txt";
+
     public override async Task<string> RunAsync(TaskActivityContext context, VendorNotice notice)
     {
+        if (await evidence.GetAsync(notice.IncidentId, ProofItem, CancellationToken.None) is { } sent)
+        {
+            return System.Text.Encoding.UTF8.GetString(sent);
+        }
+
         var vendor = world.Value.World.Vendors.FirstOrDefault(v => v.Id == notice.VendorId);
         if (vendor is { ServiceAccounts.Count: > 0 })
         {
@@ -31,7 +42,10 @@ public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IOpt
             return "no-vendor-contact";
         }
 
-        return await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
+        string messageId = await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
             new Dictionary<string, string> { ["incidentId"] = notice.IncidentId, ["kind"] = "vendor-notice" }), CancellationToken.None);
+        EvidenceItem item = await evidence.PutAsync(notice.IncidentId, ProofItem, System.Text.Encoding.UTF8.GetBytes(messageId), "text/plain", CancellationToken.None);
+        await evidence.AppendCustodyAsync(notice.IncidentId, "cordon/NotifyVendor", "vendor offboarding notice sent", item.Name, item.Sha256, CancellationToken.None);
+        return messageId;
     }
 }

@@ -287,7 +287,8 @@ public sealed partial class GraphAccessControl(
                 logger.LogWarning("Graph {What} for {Subject} answered {Status}; retry {Attempt}/{Max} in {Wait}",
                     what, subject, ex.ResponseStatusCode, attempt, settings.MaxRetries, wait);
             }
-            catch (HttpRequestException ex) when (attempt <= settings.MaxRetries && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException // TaskCanceled: the request timed out
+                && attempt <= settings.MaxRetries && !cancellationToken.IsCancellationRequested)
             {
                 wait = GraphThrottling.Backoff(settings, attempt);
                 logger.LogWarning(ex, "Graph {What} for {Subject} failed in transit; retry {Attempt}/{Max} in {Wait}",

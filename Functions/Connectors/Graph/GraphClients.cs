@@ -30,6 +30,7 @@ public static class GraphClients
         }
 
         HttpClient http = GraphClientFactory.Create(handlers, finalHandler: finalHandler);
+        http.Timeout = options.RequestTimeout;
         return new GraphServiceClient(http, auth, baseUri.ToString().TrimEnd('/'));
     }
 }

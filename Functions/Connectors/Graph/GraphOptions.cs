@@ -20,6 +20,9 @@ public sealed class GraphOptions
     /// <summary>First back-off step when a throttled answer carries no Retry-After; doubled per attempt.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long one request may take before it counts as failed in transit (and is retried).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
     /// <summary>Upper bound of any single wait (back-off or Retry-After).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(3);
 
@@ -63,6 +66,11 @@ public sealed class GraphOptions
         if (SlowDownAtPercent is <= 0 or > 180)
         {
             problems.Add($"{Section}:SlowDownAtPercent must be in (0, 180]");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:RequestTimeout must be positive");
         }
 
         if (RetryBaseDelay < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero || SlowDownPause < TimeSpan.Zero)

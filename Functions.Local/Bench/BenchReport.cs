@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Cordon.Local.Bench;
+
+/// <summary>p50/p95/p99 of a sample (nearest rank).</summary>
+public sealed record Percentiles(int Count, double P50, double P95, double P99, double Max)
+{
+    public static Percentiles Of(IEnumerable<double> values)
+    {
+        double[] v = values.Order().ToArray();
+        if (v.Length == 0)
+        {
+            return new Percentiles(0, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
+        double At(double p) => v[Math.Clamp((int)Math.Ceiling(p * v.Length) - 1, 0, v.Length - 1)];
+        return new Percentiles(v.Length, At(0.50), At(0.95), At(0.99), v[^1]);
+    }
+}
+
+/// <summary>Alerts for distinct subjects, sent one at a time (a burst of one) or all at once.</summary>
+public sealed record ContainmentFigures(
+    int Alerts,
+    double GraphLatencyMs,
+    Percentiles MsFrom202,
+    Percentiles ServerMsToContain,
+    Percentiles ExposureWindowMinutes,
+    Percentiles ClientSystemWindowSeconds,
+    double WallSeconds,
+    double AlertsPerSecond,
+    double CpuMsPerIncident,
+    double PeakWorkingSetMb);
+
+/// <summary>End-to-end containment ÷ the simulated Graph latency on its critical path.</summary>
+public sealed record OverheadFigures(int Alerts, double GraphLatencyMs, double CriticalPathCalls, Percentiles MsFrom202, Percentiles Ratio);
+
+/// <summary>One vendor site offboarded, against the floors set by Graph's budget and by the connector latency.</summary>
+public sealed record OffboardingFigures(
+    int Agents,
+    double WallSeconds,
+    int GraphRequests,
+    int GraphWrites,
+    double ThrottlingFloorSeconds,
+    double LatencyFloorSeconds,
+    double RatioToFloor,
+    int Revoked,
+    bool RanInTheBackground);
+
+public sealed record StoreFigures(
+    string Store,
+    ContainmentFigures Single,
+    IReadOnlyList<ContainmentFigures> Bursts,
+    OverheadFigures Overhead,
+    IReadOnlyList<OffboardingFigures> Offboarding,
+    bool RanAlongsideLargestOffboarding);
+
+public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart);
+
+public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatencyMs, MachineFacts Machine, IReadOnlyList<StoreFigures> Stores, double TotalSeconds)
+{
+    /// <summary>One row of the table: a measure, its target, and one cell per store.</summary>
+    public sealed record Row(string Measure, string Target, IReadOnlyList<string> Cells);
+
+    static string F(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    static string N(int v) => v.ToString("N0", CultureInfo.InvariantCulture);
+
+    static string Verdict(bool met) => met ? " ✅" : " ❌";
+
+    public IReadOnlyList<Row> Rows()
+    {
+        var rows = new List<Row>();
+        string Latency(Percentiles p) => $"{F(p.P50, "0")} / {F(p.P95, "0")} / {F(p.P99, "0")} ms";
+
+        rows.Add(new Row("Time to contain, single alert (p50 / p95 / p99, from 202)", "p95 ≤ 250 ms",
+            Stores.Select(s => Latency(s.Single.MsFrom202) + Verdict(s.Single.MsFrom202.P95 <= 250)).ToList()));
+        for (int i = 0; i < Stores[0].Bursts.Count; i++)
+        {
+            int n = Stores[0].Bursts[i].Alerts;
+            bool largest = i == Stores[0].Bursts.Count - 1;
+            rows.Add(new Row($"Time to contain, burst of {N(n)} (p50 / p95 / p99, from 202)", largest ? "p95 ≤ 2 s (burst of 1,000)" : "—",
+                Stores.Select(s => Latency(s.Bursts[i].MsFrom202) + (largest ? Verdict(s.Bursts[i].MsFrom202.P95 <= 2000) : "")).ToList()));
+        }
+
+        ContainmentFigures Largest(StoreFigures s) => s.Bursts[^1];
+        rows.Add(new Row($"Alerts per second sustained (burst of {N(Stores[0].Bursts[^1].Alerts)}, first send → last contained)", "—",
+            Stores.Select(s => $"{F(Largest(s).AlertsPerSecond, "0")} /s").ToList()));
+        rows.Add(new Row("Residual exposure window per incident (exposureEndsBy − containedAt, p50 / p95)", "— (set by policy)",
+            Stores.Select(s => $"{F(Largest(s).ExposureWindowMinutes.P50, "0.#")} / {F(Largest(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(Largest(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(Largest(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
+        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3",
+            Stores.Select(s => $"{F(s.Overhead.Ratio.P50, "0.00")} / {F(s.Overhead.Ratio.P95, "0.00")} ({F(s.Overhead.MsFrom202.P50, "0")} ms for {F(s.Overhead.CriticalPathCalls, "0")} calls)" +
+                Verdict(s.Overhead.Ratio.P50 <= 1.3)).ToList()));
+        for (int i = 0; i < Stores[0].Offboarding.Count; i++)
+        {
+            int n = Stores[0].Offboarding[i].Agents;
+            bool largest = i == Stores[0].Offboarding.Count - 1;
+            rows.Add(new Row($"Offboarding {N(n)} agents: wall · Graph requests ($batch of 20) · floor · ratio", largest ? "≤ 1.2 × floor (5,000 agents)" : "—",
+                Stores.Select(s =>
+                {
+                    OffboardingFigures o = s.Offboarding[i];
+                    string floor = o.ThrottlingFloorSeconds > 0 ? $"throttling floor {F(o.ThrottlingFloorSeconds, "0")} s" : $"latency floor {F(o.LatencyFloorSeconds, "0.0")} s";
+                    return $"{F(o.WallSeconds, "0.0")} s · {N(o.GraphRequests)} req · {floor} · {F(o.RatioToFloor, "0.00")}×" + (largest ? Verdict(o.RatioToFloor <= 1.2) : "");
+                }).ToList()));
+        }
+
+        rows.Add(new Row($"Peak working set with {N(Stores[0].Bursts[^1].Alerts)} open incidents (whole process)", "≤ 300 MB",
+            Stores.Select(s => $"{F(Largest(s).PeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).PeakWorkingSetMb <= 300)).ToList()));
+        rows.Add(new Row($"CPU time per incident (burst of {N(Stores[0].Bursts[^1].Alerts)}, alert → waiting for confirmation)", "—",
+            Stores.Select(s => $"{F(Largest(s).CpuMsPerIncident, "0.0")} ms").ToList()));
+        return rows;
+    }
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Cordon benchmarks");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Generated by `dotnet run -c Release --project Functions.Local -- bench{(Quick ? " --quick" : "")}` on {RanAt:yyyy-MM-dd HH:mm} UTC in {TotalSeconds / 60:0.0} min. Figures are from one run on the machine below; targets are for the in-memory store on this 2-core machine.");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"| Measure | Target | {string.Join(" | ", Stores.Select(s => s.Store + (s.RanAlongsideLargestOffboarding ? " †" : "")))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"|---|---|{string.Concat(Stores.Select(_ => "---|"))}");
+        foreach (Row r in Rows())
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Measure} | {r.Target} | {string.Join(" | ", r.Cells)} |");
+        }
+
+        if (Stores.Any(s => s.RanAlongsideLargestOffboarding))
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"† measured while the {Stores[0].Offboarding[^1].Agents:N0}-agent offboardings ran in the background of the same process (their hosts count in this column's working set).");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Machine");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.MemoryGb:0.0} GB; {Machine.Os}; {Machine.Runtime}, {(Machine.ServerGc ? "server" : "workstation")} GC. Load average at start: {Machine.LoadAverageAtStart} (the machine is shared with other builds).");
+        md.AppendLine();
+        md.AppendLine("## How it is measured");
+        md.AppendLine();
+        md.AppendLine("""
+            * The bench starts the real local host in-process (Kestrel, the embedded Durable Task sidecar, the same orchestrations
+              and activities as the Functions app) once per store: the in-memory store, and the Azure Storage provider on a private
+              Azurite (free loopback ports, temporary folder). Alerts go over HTTP (`POST /api/alerts`); figures come from the
+              incident API (`containedAt`, `exposureEndsBy`, the timeline).
+            * **Time to contain**: `containedAt` (every containment call acknowledged, including the client system's session kill)
+              minus the moment the bench received the 202. Every alert is `critical` (auto-contain) for a distinct agent. The
+              single-alert and burst scenarios run with no simulated directory latency and the Graph budget off, so they measure
+              Cordon itself; a burst of 1,000 containments needs 3,000 directory writes, which is Graph's whole 150 s budget.
+            * **Alerts per second sustained**: alerts of the largest burst ÷ (last `containedAt` − first send).
+            * **Residual exposure window**: `exposureEndsBy − containedAt` per incident; it is set by the policy's resource classes
+              (the default policy: CAE 15 min, Entra access tokens 90 min), so it is the same for every incident. The client-system
+              window closes at the session-kill acknowledgement (the bench world's client offers `sessionKillUrl`): its figure is
+              acknowledgement − `containedAt`, in seconds.
+            * **Overhead ratio**: single alerts with the simulated directory answering each call after the Graph latency; the
+              critical path is the containment activity's directory calls (read the subject, revoke sessions, disable, one call
+              per group removed). Ratio = time to contain ÷ (calls × latency).
+            * **Offboarding**: a site of N generated agents; the alert is confirmed and the vendor gate approved by operator
+              decisions (`POST /api/incidents/{id}/actions`); wall time is the timeline's vendor-gate decision → `site offboarded`.
+              Each account costs 2 writes (revoke sessions, disable) in `$batch` requests of 20, 20 agents per activity, 4 in flight
+              (the default policy). The simulated directory enforces Graph's budget (3,000 writes per 150 s per app and tenant),
+              starting each scenario with a fresh budget: the throttling floor for W writes is (⌈W / 3,000⌉ − 1) × 150 s (10,000
+              writes: 450 s; at the steady 20 writes/s it would be 500 s). Below the budget the floor is the connector latency:
+              ⌈batches / 4⌉ × 2 requests × latency. The largest site is offboarded for every store on hosts of its own (each its
+              own simulated tenant, so they share no budget), in the background of the second store's scenarios: it is idle
+              but for a few seconds every 150 s, and running it alone would add about 8 minutes per store.
+            * **Peak working set / CPU per incident**: `Process.WorkingSet64` sampled every 50 ms and `TotalProcessorTime` over the
+              largest burst, until every incident of it waits for confirmation (contained, evidence kept, approval mailed). It is the
+              whole bench process: host, sidecar, in-memory store and the bench's own HTTP client and polling (Azurite's node
+              process is not counted).
+            """);
+        md.AppendLine();
+        md.AppendLine("## What limits the figures (profiled on this machine)");
+        md.AppendLine();
+        md.AppendLine("""
+            * **The in-memory sidecar's dispatch (fixed).** `InMemoryOrchestrationService` allows one orchestration and one activity
+              work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before it fetches again. On 2 cores a burst
+              of 25 alerts took 15–21 s to contain (every timeline step landed on a 0.5 s tick), and a throttled Graph batch held one
+              of the two activity slots. `EmbeddedBackend` now lets 1,024 work items through (the worker's own limits still bound
+              what runs): the burst of 25 fell to about 0.1–0.5 s, and the burst of 1,000 from p95 45 s (at 32 in flight, still ~64
+              episodes/s) to 2.3–16 s depending on the machine's load.
+            * **The burst of 1,000 (target p95 ≤ 2 s: within reach, not reliably met).** p95 was 2.3 s with the load average near
+              10 before OpenTelemetry tracing was wired in (every request, orchestration and activity now records spans, exporter or
+              not), 3–5 s after it, and 6–16 s with the load near 20. Containment needs three orchestration episodes (start → `TriageAlert` → `ContainSubject`); each
+              crosses gRPC between the sidecar and the worker with the full history and replays the orchestration, and the episodes of
+              1,000 incidents, with their evidence, approval mail and gate, share one FIFO queue, so containment waits behind
+              follow-up work. The CPU per incident row (alert → waiting for confirmation, bench polling included) times 1,000 is what
+              the burst costs on 2 cores. The remaining levers change the workflow or the backend, not a setting: triage at intake
+              (one episode fewer), containment ahead of evidence and mail, or a backend without the gRPC hop. Not done.
+            * **The machine.** Load average 10–25 while these runs were made (other builds on the same 2 cores): the bench gets a
+              fraction of the CPU, and latency figures vary two- to threefold from run to run. Single-alert figures and the overhead
+              ratio are the stable ones.
+            * **Overhead ratio.** In memory the engine adds a few milliseconds to 4 × the Graph latency. On Azurite every step passes
+              through storage queues (polled up to every `MaxQueuePollingInterval`, 100 ms here) and table writes, roughly doubling it.
+            * **Offboarding.** Bounded by Graph's budget: Cordon spends the first 3,000 writes in about 2 s, then waits for the window;
+              the 5,000-agent site ends within a second or two of the 450 s floor. Below the budget, ratios to the latency floor
+              include one orchestration episode per batch of 20 agents.
+            * **Working set.** Server GC (the Web SDK's default) held 310–322 MB with 1,000 open incidents; `Functions.Local` now uses
+              workstation GC (262–269 MB in the same runs; its throughput cost was within this machine's noise). The in-memory store
+              keeps every incident's history and custom status (timeline capped at 40 entries) in the process.
+            * **Azurite.** One partition, Azurite's single node process and table/queue round trips: bursts run at a few alerts per
+              second. The Azure Storage provider keeps its default concurrency (Durable Functions' defaults).
+            """);
+        return md.ToString();
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    });
+
+    public async Task WriteAsync(string markdownPath, string jsonPath)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(markdownPath));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        await File.WriteAllTextAsync(markdownPath, ToMarkdown());
+        await File.WriteAllTextAsync(jsonPath, ToJson());
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using Spectre.Console;
+
+namespace Cordon.Local.Bench;
+
+/// <summary>
+/// Runs every scenario on every store, side by side, and returns the figures. Each store runs its latency
+/// scenarios and the smaller offboardings on a fresh host; the largest offboarding runs for every store on
+/// hosts of its own (each its own simulated tenant), in the background of the second store's scenarios:
+/// it spends almost all its time waiting out Graph's budget, and this keeps the bench near 10 minutes.
+/// </summary>
+public static class Benchmark
+{
+    public static async Task<int> RunCommandAsync(IReadOnlyList<string> args)
+    {
+        BenchOptions options = BenchOptions.Parse(args);
+        BenchReport report = await RunAsync(options, AnsiConsole.Console, CancellationToken.None);
+        await report.WriteAsync(options.OutPath, options.JsonPath);
+        var table = new Table().AddColumn("Measure").AddColumn("Target");
+        foreach (StoreFigures s in report.Stores)
+        {
+            table.AddColumn(s.Store);
+        }
+
+        foreach (BenchReport.Row r in report.Rows())
+        {
+            table.AddRow([Markup.Escape(r.Measure), Markup.Escape(r.Target), .. r.Cells.Select(Markup.Escape)]);
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.WriteLine($"written: {options.OutPath}, {options.JsonPath} ({report.TotalSeconds / 60:0.0} min)");
+        return 0;
+    }
+
+    public static async Task<BenchReport> RunAsync(BenchOptions options, IAnsiConsole console, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
+        MachineFacts machine = Machine();
+        BenchSizes sizes = options.Sizes;
+        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<ContainmentFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding)>();
+        int largestSite = sizes.OffboardingAgents[^1];
+        string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+        await console.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                async Task RunStoreAsync(StoreKind store)
+                {
+                    string name = store.ToString().ToLowerInvariant();
+                    ProgressTask Task(string what, double max) => ctx.AddTask($"{name}: {what}", autoStart: false, maxValue: max);
+                    ProgressTask start = Task("start host", 1);
+                    ProgressTask single = Task($"{N(sizes.SingleAlerts)} single alerts", sizes.SingleAlerts);
+                    var bursts = sizes.Bursts.Select(n => Task($"burst of {N(n)}", n)).ToList();
+                    ProgressTask overhead = Task($"{N(sizes.OverheadAlerts)} alerts at {options.GraphLatency.TotalMilliseconds:0} ms Graph latency", sizes.OverheadAlerts);
+                    var offboardings = sizes.OffboardingAgents.SkipLast(1).Select(n => Task($"offboard {N(n)} agents", (n + 19) / 20 * 2)).ToList();
+
+                    start.StartTask();
+                    await using StoreBench bench = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
+                    start.Increment(1);
+                    start.StopTask();
+
+                    single.StartTask();
+                    ContainmentFigures singleFigures = (await bench.SequentialAsync(sizes.SingleAlerts, TimeSpan.Zero, v => single.Value = v, ct)).Figures;
+                    single.StopTask();
+
+                    var burstFigures = new List<ContainmentFigures>();
+                    for (int i = 0; i < sizes.Bursts.Count; i++)
+                    {
+                        ProgressTask t = bursts[i];
+                        t.StartTask();
+                        burstFigures.Add(await bench.BurstAsync(sizes.Bursts[i], v => t.Value = v, ct));
+                        t.StopTask();
+                    }
+
+                    overhead.StartTask();
+                    OverheadFigures overheadFigures = await bench.OverheadAsync(sizes.OverheadAlerts, options.GraphLatency, v => overhead.Value = v, ct);
+                    overhead.StopTask();
+
+                    var offboardFigures = new List<OffboardingFigures>();
+                    for (int i = 0; i < offboardings.Count; i++)
+                    {
+                        ProgressTask t = offboardings[i];
+                        t.StartTask();
+                        offboardFigures.Add(await bench.OffboardAsync(sizes.OffboardingAgents[i], options.GraphLatency, inBackground: false, v => t.Value = v, ct));
+                        t.Value = t.MaxValue;
+                        t.StopTask();
+                    }
+
+                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures);
+                }
+
+                // The first store (memory, which the targets are for) runs alone. Then the largest offboarding starts
+                // for every store on hosts of its own, and the other stores' scenarios run while it waits out Graph's budget.
+                await RunStoreAsync(options.Stores[0]);
+
+                bool together = options.Stores.Count > 1;
+                var largest = options.Stores.ToDictionary(s => s, s => ctx.AddTask(
+                    $"{s.ToString().ToLowerInvariant()}: offboard {N(largestSite)} agents{(together ? " (in the background)" : "")}", autoStart: false, maxValue: (largestSite + 19) / 20 * 2));
+                var hosts = new List<StoreBench>();
+                try
+                {
+                    foreach (StoreKind store in options.Stores)
+                    {
+                        hosts.Add(await StoreBench.StartAsync(store, sizes, options.RepositoryRoot));
+                    }
+
+                    Task<OffboardingFigures[]> offboarding = System.Threading.Tasks.Task.WhenAll(hosts.Select(async h =>
+                    {
+                        ProgressTask t = largest[h.Store];
+                        t.StartTask();
+                        OffboardingFigures f = await h.OffboardAsync(largestSite, options.GraphLatency, together, v => t.Value = v, ct);
+                        t.Value = t.MaxValue;
+                        t.StopTask();
+                        return f;
+                    }));
+                    foreach (StoreKind store in options.Stores.Skip(1))
+                    {
+                        await RunStoreAsync(store);
+                    }
+
+                    OffboardingFigures[] figures = await offboarding;
+                    for (int i = 0; i < hosts.Count; i++)
+                    {
+                        perStore[hosts[i].Store].Offboarding.Add(figures[i]);
+                    }
+                }
+                finally
+                {
+                    foreach (StoreBench h in hosts)
+                    {
+                        await h.DisposeAsync();
+                    }
+                }
+            });
+
+        var stores = options.Stores.Select((s, i) => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding,
+            RanAlongsideLargestOffboarding: i > 0)).ToList();
+        return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds);
+    }
+
+    static MachineFacts Machine()
+    {
+        string cpu = RuntimeInformation.ProcessArchitecture.ToString();
+        string load = "n/a";
+        if (File.Exists("/proc/cpuinfo"))
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+
+        if (File.Exists("/proc/loadavg"))
+        {
+            load = string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+
+        return new MachineFacts(cpu, Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), GCSettings.IsServerGC, load);
+    }
+}

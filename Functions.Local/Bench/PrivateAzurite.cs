@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Cordon.Local.Bench;
+
+/// <summary>
+/// An Azurite of the bench's own (node_modules/.bin/azurite, free loopback ports, a temporary folder), so a
+/// benchmark never writes thousands of incidents into a developer's task hub.
+/// </summary>
+public sealed class PrivateAzurite : IDisposable
+{
+    readonly Process process;
+    readonly string location;
+
+    PrivateAzurite(Process process, string location, string connectionString)
+    {
+        this.process = process;
+        this.location = location;
+        ConnectionString = connectionString;
+    }
+
+    public string ConnectionString { get; }
+
+    public static async Task<PrivateAzurite> StartAsync(string repositoryRoot)
+    {
+        string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin/azurite"));
+        if (!File.Exists(bin))
+        {
+            throw new FileNotFoundException($"Azurite is not installed ({bin} missing): run `npm ci` in the repository root, or bench with --stores memory.");
+        }
+
+        int blob = FreePort(), queue = FreePort(), table = FreePort();
+        string location = Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName;
+        var process = Process.Start(new ProcessStartInfo(bin,
+            $"--silent --skipApiVersionCheck --loose --location \"{location}\" --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException($"could not start {bin}");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(Listening(blob) && Listening(queue) && Listening(table)))
+        {
+            if (DateTime.UtcNow > deadline || process.HasExited)
+            {
+                string why = process.HasExited ? await process.StandardError.ReadToEndAsync() : "not listening after 30 s";
+                process.Dispose();
+                throw new InvalidOperationException($"Azurite did not start: {why}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        string connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+            $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+        return new PrivateAzurite(process, location, connection);
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+
+        process.Dispose();
+        try
+        {
+            Directory.Delete(location, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file still held by the exiting process: the temporary folder is left behind
+        }
+    }
+
+    internal static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    static bool Listening(int port)
+    {
+        try
+        {
+            using var c = new TcpClient();
+            c.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

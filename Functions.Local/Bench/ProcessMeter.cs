@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace Cordon.Local.Bench;
+
+/// <summary>This process's peak working set (sampled every 50 ms) and CPU time, from Start to Stop.</summary>
+public sealed class ProcessMeter : IDisposable
+{
+    readonly TimeSpan cpuAtStart;
+    readonly CancellationTokenSource stop = new();
+    readonly Task sampling;
+    long peakBytes;
+    TimeSpan? cpuAtStop;
+
+    ProcessMeter()
+    {
+        cpuAtStart = CurrentCpu();
+        peakBytes = Sample();
+        sampling = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
+            {
+                long now = Sample();
+                if (now > Interlocked.Read(ref peakBytes))
+                {
+                    Interlocked.Exchange(ref peakBytes, now);
+                }
+            }
+        });
+    }
+
+    public static ProcessMeter Start() => new();
+
+    public double PeakWorkingSetMb => Interlocked.Read(ref peakBytes) / (1024.0 * 1024.0);
+
+    public double CpuMilliseconds => ((cpuAtStop ?? CurrentCpu()) - cpuAtStart).TotalMilliseconds;
+
+    public void Stop()
+    {
+        if (cpuAtStop is null)
+        {
+            cpuAtStop = CurrentCpu();
+            stop.Cancel();
+            try
+            {
+                sampling.Wait();
+            }
+            catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+            {
+                // the sampler ends by cancellation
+            }
+        }
+    }
+
+    // A fresh Process object per reading: the sampler and the caller read at the same time.
+    static TimeSpan CurrentCpu()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime;
+    }
+
+    static long Sample()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.WorkingSet64;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Cordon.Connectors;
+using Cordon.Incidents;
+using Cordon.Local.Connectors;
+
+namespace Cordon.Local.Bench;
+
+/// <summary>
+/// One local host on one store, in a fresh data directory with the bench world, driven over HTTP the way
+/// alert producers and operators drive it. Each scenario returns what the incident API says happened.
+/// </summary>
+public sealed partial class StoreBench : IAsyncDisposable
+{
+    const string VendorId = "bench-bpo";
+    const string BurstSite = "bench-burst";
+    const string ClientId = "bench-client";
+    const int AgentsPerBatch = 20;
+    const int BatchesInFlight = 4;
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    readonly LocalHost host;
+    readonly HttpClient http;
+    readonly string dataDir;
+    readonly PrivateAzurite? azurite;
+    int subjectsUsed;
+    int alertsSent;
+
+    StoreBench(StoreKind store, LocalHost host, string dataDir, PrivateAzurite? azurite)
+    {
+        Store = store;
+        this.host = host;
+        this.dataDir = dataDir;
+        this.azurite = azurite;
+        http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public StoreKind Store { get; }
+
+    public string Name => Store.ToString().ToLowerInvariant();
+
+    SimulatedDirectory Directory => host.Directory;
+
+    public static async Task<StoreBench> StartAsync(StoreKind store, BenchSizes sizes, string repositoryRoot)
+    {
+        PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot) : null;
+        string dataDir = System.IO.Directory.CreateTempSubdirectory("cordon-bench-").FullName;
+        try
+        {
+            string baseUrl = $"http://127.0.0.1:{PrivateAzurite.FreePort()}";
+            string worldPath = Path.Combine(dataDir, "bench-world.json");
+            string policyPath = Path.Combine(dataDir, "bench-policy.json");
+            await File.WriteAllTextAsync(worldPath, WorldJson(baseUrl, sizes));
+            await File.WriteAllTextAsync(policyPath, PolicyJson);
+            var settings = new LocalSettings
+            {
+                Urls = baseUrl,
+                DataDir = dataDir,
+                WorldPath = worldPath,
+                PolicyPath = policyPath,
+                Store = store,
+                StorageConnectionString = azurite?.ConnectionString ?? LocalSettings.AzuriteDevelopment,
+                Quiet = true,
+            };
+            // The simulated directory keeps its state in memory here: its JSON file (a convenience of local runs,
+            // rewritten whole on every change) would make the bench measure the simulator instead of Cordon.
+            LocalHost host = await LocalHost.StartAsync(settings, services => services.AddSingleton(sp => new SimulatedDirectory(
+                sp.GetRequiredService<IOptions<WorldOptions>>().Value.World, statePath: null, sp.GetRequiredService<TimeProvider>())));
+            var bench = new StoreBench(store, host, dataDir, azurite);
+            await bench.WarmUpAsync();
+            return bench;
+        }
+        catch
+        {
+            azurite?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The default policy, except: the offboarding trigger fires on the first confirmed insider, and the
+    /// gates ask one role (an operator decision answers them quickly).
+    /// </summary>
+    const string PolicyJson = """
+        {
+          "autoContainAtOrAbove": "high",
+          "confirm": { "chain": ["securityLead"], "stepTimeout": "01:00:00" },
+          "notify": { "chain": ["legal"], "stepTimeout": "02:00:00" },
+          "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "01:00:00", "quorum": 2 },
+          "offboardingTrigger": { "confirmedInsiders": 1, "window": "30.00:00:00" },
+          "offboardingBatchSize": 20,
+          "offboardingParallelism": 4
+        }
+        """;
+
+    static string SiteOf(int agents) => $"bench-off-{agents}";
+
+    static string Agent(string site, int n) => $"agent{n:D5}.{site}@vendor.example";
+
+    static string WorldJson(string baseUrl, BenchSizes sizes)
+    {
+        var sites = new List<object>
+        {
+            new { id = BurstSite, name = "Bench burst site", clientIds = new[] { ClientId }, generatedAgents = sizes.SubjectPool },
+        };
+        sites.AddRange(sizes.OffboardingAgents.Select(n => (object)new { id = SiteOf(n), name = $"Bench site of {n}", clientIds = Array.Empty<string>(), generatedAgents = n }));
+        var world = new
+        {
+            clients = new[]
+            {
+                new
+                {
+                    id = ClientId, name = "Bench Client", securityContacts = new[] { "security@bench-client.example" }, jurisdictions = new[] { "GDPR" },
+                    contractNoticeHours = 24, sessionLifetimeMinutes = 480, sessionKillUrl = $"{baseUrl}/sim/clients/{ClientId}/session-kill",
+                },
+            },
+            vendors = new[] { new { id = VendorId, name = "Bench BPO", contacts = new[] { "vendor-management@bench-bpo.example" }, sites } },
+            approvers = new Dictionary<string, string[]>
+            {
+                ["securityLead"] = ["lead@bench.example"],
+                ["legal"] = ["legal@bench.example"],
+                ["vendorManagement"] = ["vm1@bench.example", "vm2@bench.example"],
+            },
+            operators = new[] { "soc@bench.example" },
+        };
+        return JsonSerializer.Serialize(world, Json);
+    }
+
+    string AlertJson(string userPrincipalName, string siteId, bool withClient)
+    {
+        int n = Interlocked.Increment(ref alertsSent);
+        var alert = new
+        {
+            schemaVersion = "1.0",
+            alertId = $"bench-{n}",
+            source = "custom",
+            detectedAt = DateTimeOffset.UtcNow,
+            subject = new { userPrincipalName, vendorId = VendorId, siteId },
+            riskScore = 95,
+            severity = "critical",
+            indicators = new[] { new { kind = "data-exfiltration", detail = "bench: customer records sent to a personal address" } },
+            clientIds = withClient ? new[] { ClientId } : [],
+            affectedRecords = 100,
+        };
+        return JsonSerializer.Serialize(alert, Json);
+    }
+
+    /// <summary>Posts an alert; the incident id and the moment the 202 arrived.</summary>
+    async Task<(string Id, DateTime AcceptedAt)> SendAsync(string alertJson, CancellationToken ct)
+    {
+        using var content = new StringContent(alertJson, System.Text.Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await http.PostAsync("/api/alerts", content, ct);
+        DateTime accepted = DateTime.UtcNow;
+        string body = await response.Content.ReadAsStringAsync(ct);
+        if ((int)response.StatusCode != 202)
+        {
+            throw new InvalidOperationException($"{Name}: alert refused with {(int)response.StatusCode}: {body}");
+        }
+
+        using JsonDocument doc = JsonDocument.Parse(body);
+        string outcome = doc.RootElement.GetProperty("outcome").GetString()!;
+        return outcome == "started"
+            ? (doc.RootElement.GetProperty("incidentId").GetString()!, accepted)
+            : throw new InvalidOperationException($"{Name}: an alert for a fresh subject was {outcome}, not started");
+    }
+
+    async Task<IncidentDetail> DetailAsync(string id, CancellationToken ct) =>
+        await http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{id}", Json, ct) ?? throw new InvalidOperationException($"{Name}: incident {id} not found");
+
+    async Task<IncidentDetail> WaitAsync(string id, Func<IncidentDetail, bool> condition, TimeSpan timeout, TimeSpan poll, CancellationToken ct, Action? tick = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            IncidentDetail d = await DetailAsync(id, ct);
+            if (condition(d))
+            {
+                return d;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Name}: incident {id} stayed at {d.Stage} for {timeout.TotalSeconds:0} s; timeline: " +
+                    string.Join(" | ", d.Timeline.TakeLast(8).Select(t => $"{t.Step}: {t.Detail}")));
+            }
+
+            tick?.Invoke();
+            await Task.Delay(poll, ct);
+        }
+    }
+
+    /// <summary>Contained, evidence kept and the confirmation gate mailed: the incident is idle until a human answers.</summary>
+    static bool WaitingForConfirmation(IncidentDetail d) =>
+        d.ContainedAt is not null && d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened");
+
+    string NextSubject() => Agent(BurstSite, Interlocked.Increment(ref subjectsUsed));
+
+    void Simulate(TimeSpan latency, bool throttling)
+    {
+        Directory.Latency = latency;
+        Directory.EnforceThrottling = throttling;
+        Directory.ResetWriteBudget();
+    }
+
+    /// <summary>One incident before any measurement: the first one pays for JIT compilation and cold connections.</summary>
+    async Task WarmUpAsync()
+    {
+        Simulate(TimeSpan.Zero, throttling: false);
+        var (id, _) = await SendAsync(AlertJson(NextSubject(), BurstSite, withClient: true), CancellationToken.None);
+        await WaitAsync(id, WaitingForConfirmation, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20), CancellationToken.None);
+    }
+
+    /// <summary>Alerts one at a time on an otherwise idle host: each waits until the previous incident is idle.</summary>
+    public async Task<(ContainmentFigures Figures, List<IncidentDetail> Details, List<double> MsFrom202)> SequentialAsync(
+        int alerts, TimeSpan latency, Action<int> progress, CancellationToken ct)
+    {
+        Simulate(latency, throttling: false);
+        var details = new List<IncidentDetail>();
+        var accepted = new List<DateTime>();
+        var watch = Stopwatch.StartNew();
+        using var meter = ProcessMeter.Start();
+        for (int i = 0; i < alerts; i++)
+        {
+            var (id, at) = await SendAsync(AlertJson(NextSubject(), BurstSite, withClient: true), ct);
+            details.Add(await WaitAsync(id, WaitingForConfirmation, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(5), ct));
+            accepted.Add(at);
+            progress(i + 1);
+        }
+
+        var ms = details.Zip(accepted, (d, at) => (d.ContainedAt!.Value - at).TotalMilliseconds).ToList();
+        return (Figures(details, accepted, watch.Elapsed.TotalSeconds, latency, meter), details, ms);
+    }
+
+    /// <summary>Alerts for distinct subjects all at once; then the incident list is polled until every one is idle.</summary>
+    public async Task<ContainmentFigures> BurstAsync(int alerts, Action<int> progress, CancellationToken ct)
+    {
+        Simulate(TimeSpan.Zero, throttling: false);
+        var subjects = Enumerable.Range(0, alerts).Select(_ => NextSubject()).ToList();
+        var bodies = subjects.Select(s => AlertJson(s, BurstSite, withClient: true)).ToList();
+        var accepted = new ConcurrentDictionary<string, DateTime>(StringComparer.Ordinal);
+        GC.Collect();
+        using var meter = ProcessMeter.Start();
+        DateTime firstSend = DateTime.UtcNow;
+        await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (body, c) =>
+        {
+            var (id, at) = await SendAsync(body, c);
+            accepted[id] = at;
+        });
+
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (true)
+        {
+            var rows = (await http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents", Json, ct))!.Where(r => accepted.ContainsKey(r.IncidentId)).ToList();
+            progress(rows.Count(r => r.ContainedAt is not null));
+            if (rows.Count == alerts && rows.All(r => r.ContainedAt is not null && r.Stage == Stages.AwaitingConfirmation && r.PendingApprovals > 0))
+            {
+                break;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Name}: after 10 minutes {rows.Count(r => r.ContainedAt is not null)} of {alerts} burst incidents were contained");
+            }
+
+            // Listing every incident is itself work for the host: poll each second; the figures come from containedAt.
+            await Task.Delay(1000, ct);
+        }
+
+        meter.Stop();
+        double wall = (DateTime.UtcNow - firstSend).TotalSeconds;
+        var details = new ConcurrentBag<IncidentDetail>();
+        await Parallel.ForEachAsync(accepted.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, c) => details.Add(await DetailAsync(id, c)));
+        var ordered = details.ToList();
+        ContainmentFigures f = Figures(ordered, ordered.Select(d => accepted[d.IncidentId]).ToList(), wall, TimeSpan.Zero, meter);
+        double lastContained = (ordered.Max(d => d.ContainedAt!.Value) - firstSend).TotalSeconds;
+        return f with { AlertsPerSecond = alerts / lastContained };
+    }
+
+    static ContainmentFigures Figures(IReadOnlyList<IncidentDetail> details, IReadOnlyList<DateTime> accepted, double wallSeconds, TimeSpan latency, ProcessMeter meter)
+    {
+        var fromAccepted = details.Zip(accepted, (d, at) => (d.ContainedAt!.Value - at).TotalMilliseconds);
+        var server = details.Select(d => (d.Metrics.SecondsToContain ?? double.NaN) * 1000);
+        var exposure = details.Select(d => (d.ExposureEndsBy!.Value - d.ContainedAt!.Value).TotalMinutes);
+        var client = details.SelectMany(d => d.Exposure.Where(e => e.Resource == $"client-system:{ClientId}").Select(e => (e.EndsBy - d.ContainedAt!.Value).TotalSeconds));
+        return new ContainmentFigures(details.Count, latency.TotalMilliseconds, Percentiles.Of(fromAccepted), Percentiles.Of(server),
+            Percentiles.Of(exposure), Percentiles.Of(client), wallSeconds, details.Count / wallSeconds,
+            meter.CpuMilliseconds / details.Count, meter.PeakWorkingSetMb);
+    }
+
+    /// <summary>Single alerts with the simulated Graph latency: containment time ÷ the latency of its directory calls.</summary>
+    public async Task<OverheadFigures> OverheadAsync(int alerts, TimeSpan latency, Action<int> progress, CancellationToken ct)
+    {
+        var (_, details, ms) = await SequentialAsync(alerts, latency, progress, ct);
+        // ContainSubject's directory calls, in sequence: read the subject, revoke sessions, disable, one per group removed.
+        var calls = details.Select(d => 3.0 + (d.Containment?.RemovedGroups.Count ?? 0)).ToList();
+        var ratios = ms.Zip(calls, (m, c) => m / (c * latency.TotalMilliseconds));
+        return new OverheadFigures(alerts, latency.TotalMilliseconds, calls.Average(), Percentiles.Of(ms), Percentiles.Of(ratios));
+    }
+
+    /// <summary>
+    /// A confirmed insider at a site of <paramref name="agents"/> agents; operator decisions answer the confirmation
+    /// and vendor gates; the wall time is the timeline's vendor-gate decision → site offboarded.
+    /// </summary>
+    public async Task<OffboardingFigures> OffboardAsync(int agents, TimeSpan latency, bool inBackground, Action<int> progress, CancellationToken ct)
+    {
+        Simulate(latency, throttling: true);
+        string site = SiteOf(agents);
+        var (id, _) = await SendAsync(AlertJson(Agent(site, 1), site, withClient: false), ct);
+        TimeSpan gateWait = TimeSpan.FromMinutes(3);
+        await WaitAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count > 0, gateWait, TimeSpan.FromMilliseconds(20), ct);
+        await DecideAsync(id, ct);
+        await WaitAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count > 0, gateWait, TimeSpan.FromMilliseconds(20), ct);
+
+        int writes = agents * 2;
+        int batches = (agents + AgentsPerBatch - 1) / AgentsPerBatch;
+        int expectedRequests = batches * 2;
+        double throttlingFloor = writes > SimulatedDirectory.WritesPerWindow
+            ? (Math.Ceiling((double)writes / SimulatedDirectory.WritesPerWindow) - 1) * SimulatedDirectory.Window.TotalSeconds
+            : 0;
+        double latencyFloor = Math.Ceiling((double)batches / BatchesInFlight) * 2 * latency.TotalSeconds;
+
+        Directory.ResetWriteBudget(); // the offboarding starts with Graph's whole budget, as the floor assumes
+        int requestsBefore = Directory.Requests;
+        await DecideAsync(id, ct);
+        TimeSpan timeout = TimeSpan.FromSeconds(Math.Max(throttlingFloor, latencyFloor) * 2 + 300);
+        IncidentDetail closed = await WaitAsync(id, d => d.Stage == Stages.Closed, timeout, TimeSpan.FromMilliseconds(250), ct,
+            () => progress(Math.Min(expectedRequests, Directory.Requests - requestsBefore)));
+        progress(expectedRequests);
+
+        DateTime start = closed.Timeline.Single(t => t.Step == "operator decision" && t.Detail.StartsWith("vendorOffboarding:", StringComparison.Ordinal)).At;
+        TimelineEntry done = closed.Timeline.SingleOrDefault(t => t.Step == "site offboarded")
+            ?? throw new InvalidOperationException($"{Name}: incident {id} closed without offboarding the site: " + string.Join(" | ", closed.Timeline.Select(t => $"{t.Step}: {t.Detail}")));
+        Match m = OffboardedDetail().Match(done.Detail);
+        int revoked = int.Parse(m.Groups["revoked"].Value, CultureInfo.InvariantCulture);
+        int requests = int.Parse(m.Groups["requests"].Value, CultureInfo.InvariantCulture);
+        double wall = (done.At - start).TotalSeconds;
+        return new OffboardingFigures(agents, wall, requests, writes, throttlingFloor, latencyFloor, wall / Math.Max(throttlingFloor, latencyFloor), revoked, inBackground);
+    }
+
+    [GeneratedRegex(@"^(?<revoked>\d+) of \d+ accounts .* \((?<requests>\d+) directory requests\)")]
+    private static partial Regex OffboardedDetail();
+
+    async Task DecideAsync(string id, CancellationToken ct)
+    {
+        using HttpResponseMessage r = await http.PostAsJsonAsync($"/api/incidents/{id}/actions",
+            new OperatorAction("decide", "bench", "benchmark: answered at once", "approve"), Json, ct);
+        if ((int)r.StatusCode != 202)
+        {
+            throw new InvalidOperationException($"{Name}: operator decision on {id} refused with {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct)}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        http.Dispose();
+        await host.DisposeAsync();
+        azurite?.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // evidence files still held open: the temporary folder is left behind
+        }
+    }
+}

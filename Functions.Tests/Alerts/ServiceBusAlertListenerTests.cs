@@ -1,0 +1,95 @@
+using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
+using Cordon.Incidents;
+using Cordon.Local;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cordon.Tests.Alerts;
+
+/// <summary>
+/// The one-machine Service Bus intake: the processor's message callback driven with
+/// ProcessMessageEventArgs over ServiceBusModelFactory messages and a receiver that records settlement.
+/// </summary>
+public sealed class ServiceBusAlertListenerTests
+{
+    /// <summary>Stands in for the queue's receiver: records how each message was settled.</summary>
+    sealed class RecordingReceiver : ServiceBusReceiver
+    {
+        public List<string> Settled { get; } = [];
+
+        public override string EntityPath => "risk-alerts";
+
+        public override Task CompleteMessageAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken = default)
+        {
+            Settled.Add($"complete:{message.MessageId}");
+            return Task.CompletedTask;
+        }
+
+        public override Task DeadLetterMessageAsync(ServiceBusReceivedMessage message, string deadLetterReason, string? deadLetterErrorDescription = null, CancellationToken cancellationToken = default)
+        {
+            Settled.Add($"dead-letter:{message.MessageId}:{deadLetterReason}:{deadLetterErrorDescription}");
+            return Task.CompletedTask;
+        }
+
+        public override Task DeadLetterMessageAsync(ServiceBusReceivedMessage message, IDictionary<string, object>? propertiesToModify, string deadLetterReason, string? deadLetterErrorDescription = null, CancellationToken cancellationToken = default)
+        {
+            Settled.Add($"dead-letter:{message.MessageId}:{deadLetterReason}:{deadLetterErrorDescription}");
+            return Task.CompletedTask;
+        }
+
+        public override Task AbandonMessageAsync(ServiceBusReceivedMessage message, IDictionary<string, object>? propertiesToModify = null, CancellationToken cancellationToken = default)
+        {
+            Settled.Add($"abandon:{message.MessageId}");
+            return Task.CompletedTask;
+        }
+    }
+
+    static ServiceBusReceivedMessage Message(string id, string body) =>
+        ServiceBusModelFactory.ServiceBusReceivedMessage(BinaryData.FromString(body), messageId: id, deliveryCount: 1, lockTokenGuid: Guid.NewGuid());
+
+    static string Sample => File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"));
+
+    static ServiceBusAlertListener Listener(IServiceProvider services) =>
+        new("Endpoint=sb://unused.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=a2V5", "risk-alerts",
+            services.GetRequiredService<AlertMessageHandler>(), services.GetRequiredService<DurableTaskClient>());
+
+    [Fact]
+    public async Task Good_alert_is_completed_and_starts_an_incident()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var receiver = new RecordingReceiver();
+
+        await Listener(host.Host.Services).OnMessageAsync(new ProcessMessageEventArgs(Message("m-1", Sample), receiver, default));
+
+        Assert.Equal(["complete:m-1"], receiver.Settled);
+        IncidentRow incident = Assert.Single((await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents"))!);
+        Assert.Equal("ravi.k@vendor.example", incident.Subject);
+    }
+
+    [Fact]
+    public async Task Bad_alert_is_dead_lettered_with_its_reason_and_starts_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var receiver = new RecordingReceiver();
+
+        await Listener(host.Host.Services).OnMessageAsync(new ProcessMessageEventArgs(Message("m-2", Sample.Replace("\"riskScore\": 94", "\"riskScore\": 140", StringComparison.Ordinal)), receiver, default));
+
+        string settled = Assert.Single(receiver.Settled);
+        Assert.StartsWith("dead-letter:m-2:InvalidAlert:riskScore", settled, StringComparison.Ordinal);
+        Assert.Empty((await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents"))!);
+    }
+
+    [Fact]
+    public async Task Alert_is_abandoned_for_redelivery_when_the_engine_is_unavailable()
+    {
+        var collection = new ServiceCollection().AddLogging().AddCordonAlerts();
+        collection.AddDurableTaskClient(b => b.UseGrpc("http://127.0.0.1:9"));
+        await using ServiceProvider services = collection.BuildServiceProvider();
+        var receiver = new RecordingReceiver();
+
+        await Listener(services).OnMessageAsync(new ProcessMessageEventArgs(Message("m-3", Sample), receiver, default));
+
+        Assert.Equal(["abandon:m-3"], receiver.Settled);
+    }
+}

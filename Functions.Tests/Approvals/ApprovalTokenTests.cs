@@ -1,0 +1,155 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using Cordon.Approvals;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Tests.Approvals;
+
+public sealed class ApprovalTokenTests
+{
+    static readonly DateTimeOffset Now = new(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);
+    static readonly string KeyA = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+    static readonly string KeyB = Convert.ToBase64String(Enumerable.Range(101, 32).Select(i => (byte)i).ToArray());
+    static readonly ApprovalClaims Claims = new("inc-0123456789ab-1", "confirm", ApproverIdentity.Hash("lead@client.example"), Now.AddHours(4));
+
+    sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    static ApprovalTokens Tokens(string key, Clock? clock = null, string? previous = null, DateTimeOffset? previousUntil = null) =>
+        new(Options.Create(new ApprovalOptions { SigningKey = key, PreviousSigningKey = previous, PreviousKeyValidUntil = previousUntil }), clock ?? new Clock(Now));
+
+    [Fact]
+    public void Token_round_trips_its_claims_and_is_url_safe()
+    {
+        ApprovalTokens tokens = Tokens(KeyA);
+        string token = tokens.Create(Claims);
+
+        TokenCheck check = tokens.Read(token);
+
+        Assert.True(check.IsValid);
+        Assert.Equal(Claims, check.Claims);
+        Assert.Matches("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", token);
+        Assert.Equal(token, Uri.EscapeDataString(token));
+    }
+
+    [Fact]
+    public void Token_carries_no_readable_personal_data()
+    {
+        string token = Tokens(KeyA).Create(Claims);
+        string payload = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(0, token.IndexOf('.', StringComparison.Ordinal))));
+
+        Assert.DoesNotContain("lead", payload, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("client.example", payload, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("@", payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Changing_the_payload_breaks_the_signature()
+    {
+        ApprovalTokens tokens = Tokens(KeyA);
+        string token = tokens.Create(Claims);
+        string signature = token[(token.IndexOf('.', StringComparison.Ordinal) + 1)..];
+
+        // Same signature, a payload naming another gate and a later expiry.
+        string forgedPayload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            $$"""{"V":1,"I":"{{Claims.IncidentId}}","G":"vendorOffboarding","A":"{{Claims.ApproverHash}}","E":{{Now.AddDays(30).ToUnixTimeSeconds()}}}"""));
+
+        Assert.Equal(TokenProblem.BadSignature, tokens.Read(forgedPayload + "." + signature).Problem);
+        Assert.Null(tokens.Read(forgedPayload + "." + signature).Claims);
+    }
+
+    [Fact]
+    public void Flipping_one_signature_character_is_refused()
+    {
+        ApprovalTokens tokens = Tokens(KeyA);
+        string token = tokens.Create(Claims);
+        char last = token[^2];
+        string tampered = token[..^2] + (last == 'A' ? 'B' : 'A') + token[^1];
+
+        Assert.Equal(TokenProblem.BadSignature, tokens.Read(tampered).Problem);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("no-dot-at-all")]
+    [InlineData(".signature-only")]
+    [InlineData("payload-only.")]
+    [InlineData("a.b.c")]
+    [InlineData("!!!.???")]
+    public void Malformed_tokens_are_refused_as_malformed(string token) =>
+        Assert.Equal(TokenProblem.Malformed, Tokens(KeyA).Read(token).Problem);
+
+    [Fact]
+    public void Oversized_token_is_refused_without_checking_the_signature() =>
+        Assert.Equal(TokenProblem.Malformed, Tokens(KeyA).Read(new string('a', 5000) + ".b").Problem);
+
+    [Fact]
+    public void Signed_payload_that_is_not_a_token_is_malformed()
+    {
+        byte[] payload = Encoding.UTF8.GetBytes("""{"V":2,"I":"x"}""");
+        string token = Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(Convert.FromBase64String(KeyA), payload));
+
+        Assert.Equal(TokenProblem.Malformed, Tokens(KeyA).Read(token).Problem);
+    }
+
+    [Fact]
+    public void Token_expires_after_its_expiry_but_still_names_its_incident()
+    {
+        var clock = new Clock(Now);
+        ApprovalTokens tokens = Tokens(KeyA, clock);
+        string token = tokens.Create(Claims);
+
+        clock.Now = Claims.ExpiresAt;
+        Assert.True(tokens.Read(token).IsValid);
+
+        clock.Now = Claims.ExpiresAt.AddSeconds(1);
+        TokenCheck check = tokens.Read(token);
+        Assert.Equal(TokenProblem.Expired, check.Problem);
+        Assert.False(check.IsValid);
+        Assert.Equal(Claims.IncidentId, check.Claims?.IncidentId); // the page can say which incident's link expired
+    }
+
+    [Fact]
+    public void Token_signed_with_another_key_is_refused() =>
+        Assert.Equal(TokenProblem.BadSignature, Tokens(KeyB).Read(Tokens(KeyA).Create(Claims)).Problem);
+
+    [Fact]
+    public void After_rotation_links_signed_with_the_previous_key_work_until_the_grace_period_ends()
+    {
+        string oldLink = Tokens(KeyA).Create(Claims);
+        var clock = new Clock(Now);
+        ApprovalTokens rotated = Tokens(KeyB, clock, previous: KeyA, previousUntil: Now.AddHours(1));
+
+        Assert.True(rotated.Read(oldLink).IsValid);
+        Assert.True(rotated.Read(rotated.Create(Claims)).IsValid);
+
+        clock.Now = Now.AddHours(1).AddSeconds(1);
+        Assert.Equal(TokenProblem.BadSignature, rotated.Read(oldLink).Problem);
+        Assert.True(rotated.Read(rotated.Create(Claims)).IsValid);
+    }
+
+    [Fact]
+    public void New_links_are_signed_with_the_current_key_not_the_previous_one()
+    {
+        string link = Tokens(KeyB, previous: KeyA, previousUntil: Now.AddHours(1)).Create(Claims);
+
+        Assert.True(Tokens(KeyB).Read(link).IsValid);
+        Assert.Equal(TokenProblem.BadSignature, Tokens(KeyA).Read(link).Problem);
+    }
+
+    [Theory]
+    [InlineData("", "is not set")]
+    [InlineData("not base64 !!", "must be base64")]
+    [InlineData("c2hvcnQ=", "at least 32 bytes")]
+    public void Unusable_signing_key_fails_at_start_naming_the_setting(string key, string reason)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => Tokens(key));
+        Assert.Contains("Cordon:Approvals:SigningKey", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Cordon.Local;
+using Cordon.Local.Bench;
+using Spectre.Console;
+
+namespace Cordon.Tests.Bench;
+
+/// <summary>The quick bench, in-process on the memory store: it completes and writes every row. Timings are never asserted.</summary>
+public sealed class BenchSmokeTests
+{
+    [Fact]
+    public async Task Quick_bench_on_the_memory_store_writes_a_table_with_every_row_and_offboards_every_agent()
+    {
+        string dir = Directory.CreateTempSubdirectory("cordon-bench-test-").FullName;
+        var options = new BenchOptions { Quick = true, Stores = [StoreKind.Memory], OutPath = Path.Combine(dir, "benchmarks.md") };
+        using var output = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
+        });
+
+        BenchReport report = await Benchmark.RunAsync(options, console, CancellationToken.None);
+        await report.WriteAsync(options.OutPath, options.JsonPath);
+
+        string[] measures =
+        [
+            "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Alerts per second sustained",
+            "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
+            "Peak working set", "CPU time per incident",
+        ];
+        var rows = File.ReadAllLines(options.OutPath).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        Assert.Equal("| Measure | Target | memory |", rows[0]);
+        var body = rows.Skip(1).ToList();
+        Assert.Equal(measures.Length, body.Count);
+        foreach (string measure in measures)
+        {
+            string row = Assert.Single(body, r => r.StartsWith("| " + measure, StringComparison.Ordinal));
+            string[] cells = row.Split('|', StringSplitOptions.TrimEntries)[1..^1];
+            Assert.Equal(3, cells.Length);
+            Assert.All(cells, c => Assert.NotEmpty(c));
+            Assert.DoesNotContain("n/a", cells[2], StringComparison.Ordinal);
+        }
+
+        using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(options.JsonPath));
+        JsonElement memory = Assert.Single(json.RootElement.GetProperty("stores").EnumerateArray());
+        Assert.Equal("memory", memory.GetProperty("store").GetString());
+        Assert.Equal(25, memory.GetProperty("bursts")[1].GetProperty("msFrom202").GetProperty("count").GetInt32());
+        Assert.All(memory.GetProperty("offboarding").EnumerateArray(), o =>
+            Assert.Equal(o.GetProperty("agents").GetInt32(), o.GetProperty("revoked").GetInt32()));
+    }
+}

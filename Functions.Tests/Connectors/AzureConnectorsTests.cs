@@ -1,0 +1,81 @@
+using Azure.Messaging.ServiceBus;
+using Cordon.Connectors;
+using Cordon.Connectors.Blob;
+using Cordon.Connectors.Graph;
+using Cordon.Connectors.Tables;
+using Cordon.Incidents;
+using Cordon.Offboarding;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Tests.Connectors;
+
+/// <summary>The deployed app's registrations: every port bound to its Azure adapter, bad settings refused by name.</summary>
+public sealed class AzureConnectorsTests
+{
+    static readonly Dictionary<string, string?> Deployed = new()
+    {
+        ["Cordon:Approvals:SigningKey"] = Convert.ToBase64String(new byte[32]),
+        ["Cordon:Email:SendGridApiKey"] = "SG.test-key",
+        ["Cordon:Email:From"] = "cordon@cordon-customer.example",
+        ["Cordon:Evidence:BlobServiceUri"] = "https://stevtest.blob.core.windows.net/",
+        ["Cordon:Evidence:Container"] = "evidence",
+        ["AzureWebJobsStorage:accountName"] = "stfntest",
+        ["Cordon:Events:FullyQualifiedNamespace"] = "sb-cordon-test.servicebus.windows.net",
+        ["Cordon:Events:Topic"] = "incident-events",
+    };
+
+    static ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddCordonWorkflow(configuration).AddCordonAzureConnectors(configuration);
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task Deployed_settings_bind_every_port_to_its_azure_adapter()
+    {
+        await using ServiceProvider services = Build(Deployed);
+
+        var evidence = Assert.IsType<BlobEvidenceStore>(services.GetRequiredService<IEvidenceStore>());
+        Assert.Equal("https://stevtest.blob.core.windows.net/evidence", evidence.Container.Uri.ToString());
+        var register = Assert.IsType<TableSiteRegister>(services.GetRequiredService<ISiteRegister>());
+        Assert.Equal("stfntest.table.core.windows.net", register.Table.Uri.Host);
+        Assert.IsType<GraphAccessControl>(services.GetRequiredService<IAccessControl>());
+        Assert.IsType<Cordon.Notification.SendGrid.SendGridEmailSender>(services.GetRequiredService<IEmailSender>());
+        Assert.Equal("incident-events", services.GetRequiredService<ServiceBusSender>().EntityPath);
+        Assert.NotNull(services.GetRequiredService<IncidentEventPublisher>());
+    }
+
+    [Theory]
+    [InlineData("Cordon:Evidence:BlobServiceUri", null, "Cordon:Evidence:BlobServiceUri is missing")]
+    [InlineData("Cordon:Evidence:BlobServiceUri", "http://stevtest.blob.core.windows.net/", "Cordon:Evidence:BlobServiceUri 'http://stevtest.blob.core.windows.net/' must be an absolute https URL")]
+    [InlineData("Cordon:Evidence:Container", "Evidence_Bad", "Cordon:Evidence:Container 'Evidence_Bad' is not a valid container name")]
+    [InlineData("AzureWebJobsStorage:accountName", null, "Cordon:SiteRegister:TableServiceUri is missing")]
+    [InlineData("Cordon:Events:FullyQualifiedNamespace", null, "Cordon:Events:Topic is set but neither Cordon:Events:FullyQualifiedNamespace")]
+    public async Task A_missing_or_bad_setting_stops_start_up_naming_it(string setting, string? value, string expected)
+    {
+        await using ServiceProvider services = Build(new Dictionary<string, string?>(Deployed) { [setting] = value });
+
+        var errors = new List<string>();
+        foreach (Action resolve in new Action[]
+        {
+            () => _ = services.GetRequiredService<IOptions<BlobEvidenceOptions>>().Value,
+            () => _ = services.GetRequiredService<IOptions<TableSiteRegisterOptions>>().Value,
+            () => _ = services.GetRequiredService<IOptions<IncidentEventOptions>>().Value,
+        })
+        {
+            try
+            {
+                resolve();
+            }
+            catch (OptionsValidationException ex)
+            {
+                errors.Add(ex.Message);
+            }
+        }
+
+        Assert.Contains(expected, Assert.Single(errors), StringComparison.Ordinal);
+    }
+}

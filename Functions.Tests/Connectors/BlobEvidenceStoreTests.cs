@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text;
+using Azure.Storage.Blobs;
+using Cordon.Connectors;
+using Cordon.Connectors.Blob;
+using Cordon.Incidents;
+using Cordon.Local;
+using Cordon.Tests.Incidents;
+
+namespace Cordon.Tests.Connectors;
+
+/// <summary>The Blob evidence store against Azurite: write-once items, manifest, custody chain, verifier.</summary>
+[Collection(nameof(AzuriteCollection))]
+public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    const string Incident = "inc-0123456789ab-1";
+
+    BlobContainerClient NewContainer() => new(azurite.ConnectionString, "ev-" + Guid.NewGuid().ToString("n")[..16]);
+
+    static async Task<BlobEvidenceStore> StoreWithEvidenceAsync(BlobContainerClient container)
+    {
+        var store = new BlobEvidenceStore(container, TimeProvider.System);
+        foreach (var (name, text) in new[] { ("alert-x.json", "{\"alertId\":\"x\"}"), ("indicators-x.json", "[{\"kind\":\"bribery-solicitation\"}]"), ("directory-x.json", "{\"upn\":\"ravi\"}") })
+        {
+            EvidenceItem item = await store.PutAsync(Incident, name, Encoding.UTF8.GetBytes(text), "application/json", default);
+            await store.AppendCustodyAsync(Incident, "cordon/test", "collected " + name, item.Name, item.Sha256, default);
+        }
+
+        return store;
+    }
+
+    [Fact]
+    public async Task Evidence_set_verifies_until_one_blob_is_overwritten_and_then_the_verifier_names_it()
+    {
+        BlobContainerClient container = NewContainer();
+        BlobEvidenceStore store = await StoreWithEvidenceAsync(container);
+
+        EvidenceVerification ok = await store.VerifyAsync(Incident, default);
+        Assert.True(ok.Ok, ok.Detail);
+        Assert.Equal((3, 3), (ok.ItemsChecked, ok.CustodyEntriesChecked));
+        IReadOnlyList<BlobManifestEntry> manifest = await store.ManifestAsync(Incident, default);
+        Assert.Equal(Cordon.Evidence.EvidenceChain.Sha256(Encoding.UTF8.GetBytes("{\"upn\":\"ravi\"}")), manifest.Single(m => m.Name == "directory-x.json").Sha256);
+        // Azurite has no version-level immutability: the manifest says so rather than claiming a hold.
+        Assert.All(manifest, m => Assert.StartsWith(BlobManifestEntry.NotEnforcedPrefix, m.Immutability, StringComparison.Ordinal));
+        Assert.Contains("immutability not enforced", ok.Detail, StringComparison.Ordinal);
+
+        await container.GetBlobClient(BlobEvidenceStore.ItemPath(Incident, "indicators-x.json")).UploadAsync(BinaryData.FromString("[]"), overwrite: true);
+
+        EvidenceVerification tampered = await store.VerifyAsync(Incident, default);
+        Assert.False(tampered.Ok);
+        Assert.Equal("indicators-x.json", tampered.FirstMismatch);
+        Assert.Contains("does not match its manifest hash", tampered.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Custody_chain_is_verified_and_an_edited_entry_is_named()
+    {
+        BlobContainerClient container = NewContainer();
+        BlobEvidenceStore store = await StoreWithEvidenceAsync(container);
+        BlobClient second = container.GetBlobClient($"{Incident}/custody/000002.json");
+        string json = (await second.DownloadContentAsync()).Value.Content.ToString();
+
+        await second.UploadAsync(BinaryData.FromString(json.Replace("cordon/test", "someone-else", StringComparison.Ordinal)), overwrite: true);
+
+        EvidenceVerification result = await store.VerifyAsync(Incident, default);
+        Assert.False(result.Ok);
+        Assert.Equal("custody entry 2", result.FirstMismatch);
+    }
+
+    [Fact]
+    public async Task Deleting_an_item_and_its_manifest_entry_is_still_named_through_the_custody_log()
+    {
+        BlobContainerClient container = NewContainer();
+        BlobEvidenceStore store = await StoreWithEvidenceAsync(container);
+
+        await container.DeleteBlobAsync(BlobEvidenceStore.ItemPath(Incident, "alert-x.json"));
+        await container.DeleteBlobAsync($"{Incident}/manifest/alert-x.json.json");
+
+        EvidenceVerification result = await store.VerifyAsync(Incident, default);
+        Assert.False(result.Ok);
+        Assert.Equal("alert-x.json", result.FirstMismatch);
+        Assert.Contains("missing from the manifest", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rerunning_a_write_is_harmless_and_other_bytes_under_the_same_name_are_refused()
+    {
+        BlobContainerClient container = NewContainer();
+        var store = new BlobEvidenceStore(container, TimeProvider.System);
+        byte[] bytes = Encoding.UTF8.GetBytes("{\"a\":1}");
+
+        EvidenceItem first = await store.PutAsync(Incident, "alert-a.json", bytes, "application/json", default);
+        CustodyEntry entry = await store.AppendCustodyAsync(Incident, "cordon/test", "collected alert", first.Name, first.Sha256, default);
+        // The activity runs again after a crash: same item, same custody action.
+        EvidenceItem again = await store.PutAsync(Incident, "alert-a.json", bytes, "application/json", default);
+        CustodyEntry entryAgain = await store.AppendCustodyAsync(Incident, "cordon/test", "collected alert", again.Name, again.Sha256, default);
+
+        Assert.Equal(first, again);
+        Assert.Equal(entry, entryAgain);
+        Assert.Single(await store.ListAsync(Incident, default));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            store.PutAsync(Incident, "alert-a.json", Encoding.UTF8.GetBytes("{\"a\":2}"), "application/json", default));
+        Assert.Contains("write-once", error.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, await store.GetAsync(Incident, "alert-a.json", default));
+        Assert.True((await store.VerifyAsync(Incident, default)).Ok);
+    }
+
+    [Fact]
+    public async Task Concurrent_custody_appends_form_one_unbroken_chain()
+    {
+        var store = new BlobEvidenceStore(NewContainer(), TimeProvider.System);
+
+        CustodyEntry[] entries = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
+            store.AppendCustodyAsync(Incident, "cordon/test", $"step {i}", $"item-{i}", null, default)));
+
+        Assert.Equal(Enumerable.Range(1, 8), entries.Select(e => e.Sequence).Order());
+        EvidenceVerification result = await store.VerifyAsync(Incident, default);
+        Assert.True(result.Ok, result.Detail);
+        Assert.Equal(8, result.CustodyEntriesChecked);
+    }
+
+    [Fact]
+    public async Task Verifying_an_unknown_incident_fails_naming_it()
+    {
+        var store = new BlobEvidenceStore(NewContainer(), TimeProvider.System);
+
+        EvidenceVerification result = await store.VerifyAsync("inc-ffffffffffff-9", default);
+
+        Assert.False(result.Ok);
+        Assert.Equal("inc-ffffffffffff-9", result.FirstMismatch);
+    }
+
+    [Fact]
+    public async Task Sample_incident_on_azurite_leaves_evidence_the_cli_verifies_and_a_tampered_item_fails_it_by_name()
+    {
+        string id;
+        await using (TestHost host = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString))
+        {
+            (_, id, _) = await host.SendSampleAsync();
+            await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation, seconds: 60);
+            Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), "reject")).Status);
+            await host.WaitForAsync(id, d => d.Stage == Stages.Closed && d.ReportName is not null, seconds: 120);
+            Assert.False(Directory.Exists(Path.Combine(host.DataDir, "evidence", id)), "evidence went to the folder store instead of Azurite");
+        }
+
+        var (okCode, okOut) = await VerifyCliAsync(id);
+        Assert.True(okCode == 0, okOut);
+        Assert.StartsWith("OK:", okOut, StringComparison.Ordinal);
+
+        var container = new BlobContainerClient(azurite.ConnectionString, LocalSettings.AzuriteEvidenceContainer);
+        await container.GetBlobClient(BlobEvidenceStore.ItemPath(id, WriteIncidentReport.JsonName)).UploadAsync(BinaryData.FromString("{\"outcome\":\"nothing happened\"}"), overwrite: true);
+
+        var (badCode, badOut) = await VerifyCliAsync(id);
+        Assert.Equal(1, badCode);
+        Assert.Contains($"FAILED: item {WriteIncidentReport.JsonName} does not match", badOut, StringComparison.Ordinal);
+    }
+
+    async Task<(int Code, string Output)> VerifyCliAsync(string incidentId)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "Cordon.Local.dll"), "evidence", "verify", incidentId, "--store", "azurite", azurite.ConnectionString })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, (await stdout) + (await stderr));
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
+using Cordon.Approvals;
+using Cordon.Incidents;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Tests.Incidents;
+
+/// <summary>Lifecycle events as CloudEvents on a Service Bus topic, captured at the SDK boundary.</summary>
+public sealed class IncidentEventTests
+{
+    /// <summary>A sender standing in for the topic: records what the SDK would have sent.</summary>
+    sealed class RecordingSender : ServiceBusSender
+    {
+        public ConcurrentQueue<ServiceBusMessage> Sent { get; } = new();
+
+        public override string EntityPath => "incident-events";
+
+        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
+        {
+            Sent.Enqueue(message);
+            return Task.CompletedTask;
+        }
+
+        public override Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+        {
+            foreach (ServiceBusMessage m in messages)
+            {
+                Sent.Enqueue(m);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    static IncidentEventPublisher Publisher(ServiceBusSender? sender) =>
+        new(Options.Create(new IncidentEventOptions { Topic = "incident-events", Source = "/cordon/test" }), NullLogger<IncidentEventPublisher>.Instance, sender);
+
+    [Fact]
+    public async Task Contained_event_leaves_as_a_structured_cloud_event_with_subject_properties_and_a_deterministic_message_id()
+    {
+        var sender = new RecordingSender();
+        var notice = new IncidentEventNotice("inc-0123456789ab-1", LifecycleEvents.Contained, Stages.Containment, null, "critical",
+            "ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1", new DateTime(2026, 11, 25, 9, 30, 0, DateTimeKind.Utc), "contained");
+
+        string id = await Publisher(sender).PublishAsync(notice, default);
+        await Publisher(sender).PublishAsync(notice, default); // a retried activity
+
+        Assert.Equal(2, sender.Sent.Count);
+        Assert.Single(sender.Sent.Select(m => m.MessageId).Distinct()); // the topic's duplicate detection drops the second
+        ServiceBusMessage message = sender.Sent.First();
+        Assert.Equal("inc-0123456789ab-1:contained", id);
+        Assert.Equal(id, message.MessageId);
+        Assert.Equal("inc-0123456789ab-1", message.Subject);
+        Assert.Equal("application/cloudevents+json; charset=utf-8", message.ContentType);
+        Assert.Equal("com.cordon.incident.contained", message.ApplicationProperties["type"]);
+        Assert.Equal("inc-0123456789ab-1", message.ApplicationProperties["incidentId"]);
+        Assert.Equal(Stages.Containment, message.ApplicationProperties["stage"]);
+        Assert.Equal("critical", message.ApplicationProperties["severity"]);
+        Assert.False(message.ApplicationProperties.ContainsKey("outcome"));
+
+        JsonElement body = JsonDocument.Parse(message.Body.ToString()).RootElement;
+        Assert.Equal("1.0", body.GetProperty("specversion").GetString());
+        Assert.Equal("com.cordon.incident.contained", body.GetProperty("type").GetString());
+        Assert.Equal("/cordon/test", body.GetProperty("source").GetString());
+        Assert.Equal(id, body.GetProperty("id").GetString());
+        Assert.Equal("inc-0123456789ab-1", body.GetProperty("subject").GetString());
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 9, 30, 0, TimeSpan.Zero), body.GetProperty("time").GetDateTimeOffset());
+        Assert.Equal("application/json", body.GetProperty("datacontenttype").GetString());
+        Assert.Equal("fab-pune-1", body.GetProperty("data").GetProperty("siteId").GetString());
+        Assert.Equal("ravi.k@vendor.example", body.GetProperty("data").GetProperty("subject").GetString());
+    }
+
+    [Fact]
+    public async Task Without_a_topic_the_event_is_only_logged_and_keeps_its_id()
+    {
+        var notice = new IncidentEventNotice("inc-0123456789ab-1", LifecycleEvents.Closed, Stages.Closed, Outcomes.FalsePositive, "high",
+            "ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1", DateTime.UtcNow, "closed");
+
+        Assert.Equal("inc-0123456789ab-1:closed", await Publisher(null).PublishAsync(notice, default));
+        Assert.Equal(Outcomes.FalsePositive, Publisher(null).ToMessage(notice).ApplicationProperties["outcome"]);
+    }
+
+    [Fact]
+    public async Task Confirmed_incident_publishes_opened_contained_decided_notified_and_closed_once_each_in_order()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Approve)).Status);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve)).Status);
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        OrchestrationMetadata done = await host.Host.Client.WaitForInstanceCompletionAsync(id, wait.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        var events = sender.Sent.Where(m => (string)m.ApplicationProperties["incidentId"] == id).ToList();
+        Assert.Equal(
+            ["opened", "contained", "decided", "notified", "closed"],
+            events.Select(m => (string)m.ApplicationProperties["event"]));
+        Assert.Equal(events.Count, events.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(Outcomes.ConfirmedInsider, events.Single(m => (string)m.ApplicationProperties["event"] == "decided").ApplicationProperties["outcome"]);
+        Assert.Equal(Outcomes.ConfirmedInsider, events[^1].ApplicationProperties["outcome"]);
+        Assert.All(events, m => Assert.Equal(id, m.Subject));
+    }
+
+    [Fact]
+    public async Task Incident_running_on_the_v1_workflow_announces_nothing_so_its_history_replays()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RespondToIncident), new IncidentInput(id, alert, DateTime.UtcNow),
+            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
+        Assert.Empty(sender.Sent);
+        Assert.Equal(nameof(RespondToIncidentV2), IncidentWorkflow.Current);
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Playwright;
+
+namespace Cordon.Tests;
+
+/// <summary>
+/// One headless Debian Chromium (/usr/bin/chromium, installed by scripts/test.sh) per test class, in a
+/// fresh profile. Playwright never downloads a browser here: its download cannot work on this network.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    readonly string profile = Directory.CreateTempSubdirectory("cordon-chromium-").FullName;
+    IPlaywright? playwright;
+
+    public IBrowserContext Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: run scripts/test.sh (it installs Debian's chromium) or apt-get install chromium");
+        }
+
+        playwright = await Playwright.CreateAsync();
+        // Playwright takes the profile directory as its own argument (it refuses --user-data-dir in Args).
+        Browser = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // As root Chromium needs --no-sandbox; the rest keeps it from phoning home during tests.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+            Locale = "en-GB",
+            TimezoneId = "UTC",
+        });
+    }
+
+    /// <summary>A new tab that records console errors, uncaught page errors and failed or refused requests.</summary>
+    public async Task<(IPage Page, List<string> Problems)> OpenAsync()
+    {
+        IPage page = await Browser.NewPageAsync();
+        var problems = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") { lock (problems) { problems.Add($"console: {m.Text}"); } } };
+        page.PageError += (_, e) => { lock (problems) { problems.Add($"page error: {e}"); } };
+        page.RequestFailed += (_, r) => { lock (problems) { problems.Add($"request failed: {r.Method} {r.Url} {r.Failure}"); } };
+        page.Response += (_, r) => { if (r.Status >= 400) { lock (problems) { problems.Add($"HTTP {r.Status}: {r.Request.Method} {r.Url}"); } } };
+        return (page, problems);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        playwright?.Dispose();
+        try
+        {
+            Directory.Delete(profile, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Chromium may still be releasing its profile; it is under the temp directory anyway.
+        }
+    }
+}
+
+/// <summary>Closes a tab at the end of a test; the browser stays for the rest of the class.</summary>
+public sealed class PageCloser(IPage page) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await page.CloseAsync();
+}

@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using Cordon.Incidents;
+using Microsoft.Playwright;
+
+namespace Cordon.Tests.Monitoring;
+
+/// <summary>The dashboard in a real browser (headless Debian Chromium through Playwright).</summary>
+public sealed partial class DashboardBrowserTests(BrowserFixture browser, DashboardScenario scenario)
+    : IClassFixture<BrowserFixture>, IClassFixture<DashboardScenario>
+{
+    [Fact]
+    public async Task Dashboard_with_incidents_renders_and_refreshes_without_console_errors_or_failed_requests()
+    {
+        var (page, problems) = await browser.OpenAsync();
+        await using var _ = new PageCloser(page);
+
+        IResponse? response = await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
+
+        Assert.Equal(200, response!.Status);
+        Assert.Equal(3, await page.Locator("#incidents tbody tr[data-incident-id]").CountAsync());
+        await Assertions.Expect(page.Locator($"tr[data-incident-id='{scenario.Failed}'] [data-col='stage']")).ToContainTextAsync("waiting for an operator");
+        // The page script swaps in fresh rows every few seconds; wait for one refresh to have happened.
+        await page.WaitForResponseAsync(r => r.Url == page.Url && r.Request.ResourceType == "fetch", new PageWaitForResponseOptions { Timeout = 20_000 });
+        Assert.Equal(3, await page.Locator("#incidents tbody tr[data-incident-id]").CountAsync());
+
+        string png = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(png)!);
+        byte[] shot = await page.ScreenshotAsync(new PageScreenshotOptions { Path = png, FullPage = true });
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, shot[..4]);
+        Assert.True(new FileInfo(png).Length > 10_000, "the screenshot is suspiciously small");
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public async Task Filters_work_without_script_from_the_form()
+    {
+        var (page, problems) = await browser.OpenAsync();
+        await using var _ = new PageCloser(page);
+        await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
+
+        await page.GetByLabel("Outcome").SelectOptionAsync(Outcomes.FalsePositive);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("outcome=FalsePositive"));
+        await Assertions.Expect(page.Locator("#incidents tbody tr[data-incident-id]")).ToHaveCountAsync(1);
+        Assert.Equal(scenario.FalsePositive, await page.Locator("#incidents tbody tr").GetAttributeAsync("data-incident-id"));
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public async Task Exposure_window_counts_down_on_the_dashboard_and_the_incident_page_while_it_is_open()
+    {
+        var (page, problems) = await browser.OpenAsync();
+        await using var _ = new PageCloser(page);
+        await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
+        ILocator cell = page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='exposure']");
+        await Assertions.Expect(cell).ToHaveTextAsync(new Regex(@"^(\d+ h )?(\d+ min )?\d+ s left$"));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = scenario.Contained }).ClickAsync();
+
+        ILocator countdown = page.Locator("#exposure .countdown");
+        await Assertions.Expect(countdown).ToBeVisibleAsync();
+        string first = await countdown.InnerTextAsync();
+        Assert.Matches(Countdown(), first);
+        // The script ticks the countdown every second: it changes without a reload.
+        await Assertions.Expect(countdown).Not.ToHaveTextAsync(first, new() { Timeout = 10_000 });
+        Assert.Matches(Countdown(), await countdown.InnerTextAsync());
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public async Task Operator_retries_a_failed_step_from_the_incident_page_and_the_incident_resumes()
+    {
+        var faults = new FaultSwitch { Failing = true };
+        await using TestHost host = await DashboardScenario.StartFaultyHostAsync(faults);
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.WaitingForOperator is not null);
+        var (page, problems) = await browser.OpenAsync();
+        await using var _ = new PageCloser(page);
+        await page.GotoAsync(new Uri(host.Host.BaseAddress, $"/api/dashboard/incidents/{id}").ToString());
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("step ContainSubject failed");
+
+        faults.Failing = false; // the directory is back
+        await page.GetByLabel("Your name").First.FillAsync("olga.ops");
+        await page.Locator("#retry-reason").FillAsync("directory back up");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retry step" }).ClickAsync();
+
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/api/dashboard/incidents/{id}\\?done=retry$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Retry requested");
+        IncidentDetail resumed = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
+        Assert.Null(resumed.WaitingForOperator);
+        Assert.Contains(resumed.Timeline, t => t.Step == "operator" && t.Detail.Contains("olga.ops", StringComparison.Ordinal) && t.Detail.Contains("directory back up", StringComparison.Ordinal));
+        Assert.False(host.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
+
+        // The page's own refresh picks up the new stage.
+        await Assertions.Expect(page.Locator("#overview [data-col='stage']")).ToHaveTextAsync(Stages.AwaitingConfirmation, new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("form[data-action='retry']")).ToHaveCountAsync(0);
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    static Regex Countdown() => CountdownPattern();
+
+    [GeneratedRegex(@"^open, ends in (\d+ h )?(\d+ min )?\d+ s$")]
+    private static partial Regex CountdownPattern();
+}

@@ -1,0 +1,82 @@
+using Cordon.Alerts;
+using Cordon.Connectors;
+using Cordon.Evidence;
+using Cordon.Local.Connectors;
+using Cordon.Offboarding;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Tests.Reliability;
+
+/// <summary>
+/// Durable Task runs a step at least once: after a crash, a step whose result was not yet recorded runs
+/// again. These steps answer a second run from what the first one recorded, with no second effect.
+/// </summary>
+public sealed class RerunIdempotencyTests
+{
+    static readonly World SampleWorld = World.Load(Repo.Path("samples/world.json"));
+
+    [Fact]
+    public async Task A_site_batch_run_twice_revokes_each_account_once_and_answers_the_same()
+    {
+        var (directory, evidence, _) = Connectors();
+        var activity = new RevokeSiteBatch(directory, evidence, Options.Create(new WorldOptions { World = SampleWorld }));
+        var batch = new SiteBatch("inc-0123456789ab-1", "fab-pune-1", 1, 20);
+
+        BulkRevocationResult first = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
+        int requests = directory.Requests;
+        BulkRevocationResult again = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
+
+        Assert.Equal(20, first.Revoked);
+        Assert.Equal(first.Revoked, again.Revoked);
+        Assert.Equal(first.Requests, again.Requests);
+        Assert.Equal(requests, directory.Requests); // no Graph budget spent on the re-run
+        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.AllAgents().Skip(20).Take(20))
+        {
+            Assert.Equal(1, directory.EffectCount($"revoke-sessions:{agent.UserPrincipalName}"));
+            Assert.Equal(1, directory.EffectCount($"disable:{agent.UserPrincipalName}"));
+        }
+    }
+
+    [Fact]
+    public async Task The_vendor_notice_step_run_twice_mails_the_vendor_once()
+    {
+        var (directory, evidence, outbox) = Connectors();
+        var activity = new NotifyVendor(outbox, directory, evidence, Options.Create(new WorldOptions { World = SampleWorld }));
+        var notice = new VendorNotice("inc-0123456789ab-1", "fabrikam-bpo", "Fabrikam BPO Services", "fab-pune-1", "Fabrikam Pune 1",
+            ["vendor-management@fabrikam-bpo.example"], 43);
+
+        string first = await activity.RunAsync(ActivityContexts.For(nameof(NotifyVendor)), notice);
+        string again = await activity.RunAsync(ActivityContexts.For(nameof(NotifyVendor)), notice);
+
+        Assert.Equal(first, again);
+        Assert.Single(outbox.List(), m => m.Category == "vendor-notice");
+        Assert.Equal(1, directory.EffectCount("disable:svc-fabrikam-api@vendor.example"));
+        Assert.True((await evidence.VerifyAsync(notice.IncidentId, default)).Ok);
+    }
+
+    [Fact]
+    public async Task Evidence_preserved_again_after_containment_changed_the_directory_keeps_the_first_capture()
+    {
+        var (directory, evidence, _) = Connectors();
+        var activity = new PreserveEvidence(evidence, directory);
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        var request = new PreserveRequest("inc-0123456789ab-1", alert, "initial alert");
+
+        EvidenceSummary first = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+        byte[] captured = (await evidence.GetAsync(request.IncidentId, first.Names[^1], default))!;
+        await directory.SetAccountEnabledAsync(alert.Subject.UserPrincipalName, false, default); // containment ran alongside
+        EvidenceSummary again = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+
+        Assert.Equal(first.Names, again.Names);
+        Assert.Equal(captured, await evidence.GetAsync(request.IncidentId, first.Names[^1], default));
+        Assert.True((await evidence.VerifyAsync(request.IncidentId, default)).Ok);
+    }
+
+    static (SimulatedDirectory Directory, FolderEvidenceStore Evidence, Outbox Outbox) Connectors()
+    {
+        string dir = Directory.CreateTempSubdirectory("cordon-rerun-").FullName;
+        return (new SimulatedDirectory(SampleWorld, null, TimeProvider.System),
+            new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System),
+            new Outbox(Path.Combine(dir, "outbox"), TimeProvider.System));
+    }
+}

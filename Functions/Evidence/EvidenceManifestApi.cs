@@ -1,0 +1,34 @@
+using Cordon.Alerts;
+using Cordon.Connectors;
+using Cordon.Incidents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Cordon.Evidence;
+
+public sealed record EvidenceManifest(string IncidentId, IReadOnlyList<EvidenceItem> Items, EvidenceVerification Verification);
+
+/// <summary>GET /api/incidents/{id}/evidence: the evidence manifest (items and hashes) and a fresh check of hashes and custody chain.</summary>
+public sealed class EvidenceManifestApi(IEvidenceStore evidence)
+{
+    [Function("GetEvidenceManifest")]
+    public async Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}/evidence")] HttpRequest request,
+        string id)
+    {
+        if (!IncidentIds.LooksValid(id))
+        {
+            return Problems.NotFound("Unknown incident", $"There is no incident {(id.Length > 64 ? id[..64] + "…" : id)}.");
+        }
+
+        CancellationToken ct = request.HttpContext.RequestAborted;
+        IReadOnlyList<EvidenceItem> items = await evidence.ListAsync(id, ct);
+        if (items.Count == 0)
+        {
+            return Problems.NotFound("No evidence", $"No evidence has been preserved for incident {id}.");
+        }
+
+        return new OkObjectResult(new EvidenceManifest(id, items, await evidence.VerifyAsync(id, ct)));
+    }
+}

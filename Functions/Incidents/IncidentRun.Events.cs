@@ -1,0 +1,45 @@
+using Microsoft.DurableTask;
+
+namespace Cordon.Incidents;
+
+internal sealed partial class IncidentRun
+{
+    readonly bool announceEvents;
+    Task announcedOpened = Task.CompletedTask;
+
+    /// <summary>
+    /// Announces a lifecycle event (<see cref="PublishIncidentEvent"/>) with the incident as it is now.
+    /// Later events wait for "opened" so subscribers get them in lifecycle order; a failed publish goes
+    /// on the timeline and never holds up the response. Off for <see cref="RespondToIncident"/> (v1), whose
+    /// running incidents must replay the durable calls they were started with.
+    /// </summary>
+    Task AnnounceAsync(string lifecycleEvent, string? outcome, string detail)
+    {
+        if (!announceEvents)
+        {
+            return Task.CompletedTask;
+        }
+
+        var notice = new IncidentEventNotice(IncidentId, lifecycleEvent, status.Stage, outcome ?? status.Outcome, status.Severity,
+            status.Subject, status.VendorId, status.SiteId, Now, detail);
+        return lifecycleEvent == LifecycleEvents.Opened ? SendEventAsync(notice) : SendAfterOpenedAsync(notice);
+    }
+
+    async Task SendAfterOpenedAsync(IncidentEventNotice notice)
+    {
+        await announcedOpened;
+        await SendEventAsync(notice);
+    }
+
+    async Task SendEventAsync(IncidentEventNotice notice)
+    {
+        try
+        {
+            await context.CallActivityAsync<string>(nameof(PublishIncidentEvent), notice, Retry());
+        }
+        catch (TaskFailedException ex)
+        {
+            Record("event not published", $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+
+namespace Cordon.Incidents;
+
+/// <summary>
+/// The incident workflow, v2: v1 plus the lifecycle events (opened, contained, decided, notified,
+/// closed) announced through <see cref="PublishIncidentEvent"/>. New incidents start here.
+/// </summary>
+public sealed class RespondToIncidentV2 : TaskOrchestrator<IncidentInput, IncidentResult>
+{
+    [Function(nameof(RespondToIncidentV2))]
+    public static Task<IncidentResult> Run([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RespondToIncidentV2().RunAsync(context, context.GetInput<IncidentInput>()!);
+
+    public override Task<IncidentResult> RunAsync(TaskOrchestrationContext context, IncidentInput input) =>
+        new IncidentRun(context, input, announceEvents: true).ExecuteAsync();
+}
