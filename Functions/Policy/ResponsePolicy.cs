@@ -26,10 +26,11 @@ public sealed record ResponsePolicy
         StepTimeout = TimeSpan.FromHours(1),
     };
 
+    /// <summary>Legal first, then the CISO: a notice that nobody approves must reach someone well inside CERT-In's 6 h.</summary>
     public GatePolicy Notify { get; init; } = new()
     {
-        Chain = ["legal"],
-        StepTimeout = TimeSpan.FromHours(4),
+        Chain = ["legal", "ciso"],
+        StepTimeout = TimeSpan.FromHours(2),
     };
 
     public GatePolicy VendorOffboarding { get; init; } = new()

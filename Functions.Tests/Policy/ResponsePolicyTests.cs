@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cordon.Local;
+using Cordon.Policy;
+
+namespace Cordon.Tests.Policy;
+
+/// <summary>The response policy is configuration: a bad one is refused at start-up, naming the field.</summary>
+public sealed class ResponsePolicyTests
+{
+    [Theory]
+    [InlineData("""{ "autoContainAtOrAbove": "severe" }""", "autoContainAtOrAbove must be low, medium, high or critical")]
+    [InlineData("""{ "recordOnlyBelow": "tiny" }""", "recordOnlyBelow must be low, medium, high or critical")]
+    [InlineData("""{ "confirm": { "chain": [] } }""", "confirm.chain must name at least one approver role")]
+    [InlineData("""{ "notify": { "chain": ["legal"], "stepTimeout": "-00:01:00" } }""", "notify.stepTimeout must be positive")]
+    [InlineData("""{ "confirm": { "chain": ["securityLead"], "quorum": 0 } }""", "confirm.quorum must be at least 1")]
+    [InlineData("""{ "vendorOffboarding": { "chain": ["vendorManagement"], "quorum": 1 } }""", "vendorOffboarding.quorum must be at least 2")]
+    [InlineData("""{ "offboardingTrigger": { "confirmedInsiders": 0 } }""", "offboardingTrigger.confirmedInsiders must be at least 1")]
+    [InlineData("""{ "offboardingTrigger": { "window": "00:00:00" } }""", "offboardingTrigger.window must be positive")]
+    [InlineData("""{ "retry": { "maxAttempts": 0 } }""", "retry.maxAttempts must be at least 1")]
+    [InlineData("""{ "retry": { "backoffCoefficient": 0.5 } }""", "retry.backoffCoefficient must be at least 1")]
+    [InlineData("""{ "clocks": { "GDPR": { "within": "00:00:00" } } }""", "clocks.GDPR.within must be positive")]
+    [InlineData("""{ "reminderLeadTimes": ["-01:00:00"] }""", "reminderLeadTimes must all be positive")]
+    [InlineData("""{ "exposure": { "entra-token": "-00:10:00" } }""", "exposure.entra-token must not be negative")]
+    [InlineData("""{ "offboardingBatchSize": 50 }""", "offboardingBatchSize must be 1..20")]
+    [InlineData("""{ "offboardingParallelism": 0 }""", "offboardingParallelism must be 1..64")]
+    [InlineData("""{ "confirm": { "chain": ["securityLead"], "stepTimeout": "an hour" } }""", "at $.confirm.stepTimeout")]
+    [InlineData("""{ "confrim": { "chain": ["securityLead"] } }""", "confrim")]
+    [InlineData("""{ "exposure": { "cae": 15 } }""", "at $.exposure.cae")]
+    public void Bad_policy_is_refused_naming_the_field(string json, string expected)
+    {
+        var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse(json, "test.json"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("test.json", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_bad_field_is_named_not_just_the_first()
+    {
+        var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""{ "offboardingBatchSize": 0, "offboardingParallelism": 0, "reminderLeadTimes": ["00:00:00"] }""", "p"));
+        Assert.Contains("offboardingBatchSize", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("offboardingParallelism", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("reminderLeadTimes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sample_policy_spells_out_exactly_the_built_in_defaults()
+    {
+        ResponsePolicy sample = ResponsePolicy.Load(Repo.Path("samples/policy.json"));
+
+        JsonNode expected = JsonSerializer.SerializeToNode(ResponsePolicy.Default, ResponsePolicy.Json)!;
+        JsonNode actual = JsonSerializer.SerializeToNode(sample, ResponsePolicy.Json)!;
+        Assert.True(JsonNode.DeepEquals(expected, actual), $"samples/policy.json differs from the defaults:\n{actual}\n---\n{expected}");
+    }
+
+    [Fact]
+    public void Durations_in_seconds_and_business_day_clocks_are_read()
+    {
+        ResponsePolicy p = ResponsePolicy.Parse("""
+            { "clocks": { "CERT-In": { "within": "00:00:06", "from": "detected" }, "SEC-8K": { "businessDays": 4 } },
+              "exposure": { "vpn": "00:05:00" } }
+            """, "p");
+
+        Assert.Equal(TimeSpan.FromSeconds(6), p.Clocks["CERT-In"].Within);
+        Assert.Equal(ClockStart.Detected, p.Clocks["CERT-In"].From);
+        var friday = new DateTime(2026, 11, 27, 10, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(new DateTime(2026, 12, 3, 10, 0, 0, DateTimeKind.Utc), p.Clocks["SEC-8K"].DueFrom(friday)); // Mon, Tue, Wed... 4 business days
+        Assert.Equal(TimeSpan.FromMinutes(5), p.Exposure["vpn"]);
+    }
+
+    [Fact]
+    public async Task Host_refuses_to_start_with_an_invalid_policy_and_names_the_field()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync("""{ "offboardingBatchSize": 99 }"""));
+        string all = ex.ToString();
+        Assert.Contains("offboardingBatchSize must be 1..20", all, StringComparison.Ordinal);
+    }
+}
