@@ -103,7 +103,11 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddDurableTaskClient(b => b.UseGrpc(backend.Address));
         if (settings.ServiceBusConnection is not null)
         {
-            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ServiceBusAlertListener>(sp, settings.ServiceBusConnection, settings.ServiceBusQueue));
+            string connection = settings.ServiceBusConnection;
+            services.AddHostedService(sp => ServiceBusQueueListener.ForAlerts(connection, settings.ServiceBusQueue,
+                sp.GetRequiredService<AlertMessageHandler>(), sp.GetRequiredService<DurableTaskClient>(), sp.GetRequiredService<ILogger<ServiceBusQueueListener>>()));
+            services.AddHostedService(sp => ServiceBusQueueListener.ForTelemetry(connection, settings.TelemetryQueue,
+                sp.GetRequiredService<Cordon.Behaviour.TelemetryMessageHandler>(), sp.GetRequiredService<DurableTaskClient>(), sp.GetRequiredService<ILogger<ServiceBusQueueListener>>()));
         }
 
         configure?.Invoke(services);

@@ -22,6 +22,8 @@ public sealed record LocalSettings
     public string DataDir { get; init; } = ".cordon";
     public string? ServiceBusConnection { get; init; }
     public string ServiceBusQueue { get; init; } = "risk-alerts";
+    /// <summary>The access-telemetry queue listened to beside the alert queue when --service-bus is given.</summary>
+    public string TelemetryQueue { get; init; } = "access-events";
     /// <summary>Simulated Graph latency per call (benchmarks).</summary>
     public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
     public int MaxQueuePollingMs { get; init; } = 100;
@@ -82,6 +84,7 @@ public sealed record LocalSettings
                 case "--data-dir": s = s with { DataDir = Next() }; break;
                 case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
                 case "--queue": s = s with { ServiceBusQueue = Next() }; break;
+                case "--telemetry-queue": s = s with { TelemetryQueue = Next() }; break;
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;

@@ -212,7 +212,7 @@ static int Usage()
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
                                    post simulated support-tool telemetry, print precision/recall of the incidents raised
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
-                 --service-bus CONN [--queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
+                 --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
                  --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
     return 2;

@@ -11,7 +11,7 @@ namespace Cordon.Tests.Alerts;
 /// The one-machine Service Bus intake: the processor's message callback driven with
 /// ProcessMessageEventArgs over ServiceBusModelFactory messages and a receiver that records settlement.
 /// </summary>
-public sealed class ServiceBusAlertListenerTests
+public sealed class ServiceBusQueueListenerTests
 {
     /// <summary>Stands in for the queue's receiver: records how each message was settled.</summary>
     sealed class RecordingReceiver : ServiceBusReceiver
@@ -50,9 +50,15 @@ public sealed class ServiceBusAlertListenerTests
 
     static string Sample => File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"));
 
-    static ServiceBusAlertListener Listener(IServiceProvider services) =>
-        new("Endpoint=sb://unused.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=a2V5", "risk-alerts",
-            services.GetRequiredService<AlertMessageHandler>(), services.GetRequiredService<DurableTaskClient>());
+    const string Connection = "Endpoint=sb://unused.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=a2V5";
+
+    static ServiceBusQueueListener Listener(IServiceProvider services) =>
+        ServiceBusQueueListener.ForAlerts(Connection, "risk-alerts", services.GetRequiredService<AlertMessageHandler>(),
+            services.GetRequiredService<DurableTaskClient>(), NullLogger.Instance);
+
+    static ServiceBusQueueListener TelemetryListener(IServiceProvider services) =>
+        ServiceBusQueueListener.ForTelemetry(Connection, "access-events", services.GetRequiredService<Cordon.Behaviour.TelemetryMessageHandler>(),
+            services.GetRequiredService<DurableTaskClient>(), NullLogger.Instance);
 
     [Fact]
     public async Task Good_alert_is_completed_and_starts_an_incident()
@@ -91,5 +97,20 @@ public sealed class ServiceBusAlertListenerTests
         await Listener(services).OnMessageAsync(new ProcessMessageEventArgs(Message("m-3", Sample), receiver, default));
 
         Assert.Equal(["abandon:m-3"], receiver.Settled);
+    }
+
+    [Fact]
+    public async Task Telemetry_batch_on_the_access_events_queue_is_completed_and_a_bad_one_dead_lettered()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var receiver = new RecordingReceiver();
+        string batch = File.ReadAllText(Repo.Path("samples/telemetry/harvest.json"));
+
+        await TelemetryListener(host.Host.Services).OnMessageAsync(new ProcessMessageEventArgs(Message("t-1", batch), receiver, default));
+        await TelemetryListener(host.Host.Services).OnMessageAsync(new ProcessMessageEventArgs(Message("t-2", "[{\"schemaVersion\": \"9\"}]"), receiver, default));
+
+        Assert.Equal("complete:t-1", receiver.Settled[0]);
+        Assert.StartsWith("dead-letter:t-2:InvalidTelemetry:", receiver.Settled[1], StringComparison.Ordinal);
+        Assert.Equal(2, receiver.Settled.Count);
     }
 }

@@ -1,29 +1,41 @@
 using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
+using Cordon.Behaviour;
 using Microsoft.DurableTask.Client;
 
 namespace Cordon.Local;
 
 /// <summary>
-/// Service Bus intake on one machine (--service-bus): a ServiceBusProcessor feeding the same handler
-/// as the Azure trigger, with manual settlement.
+/// Service Bus intake on one machine (--service-bus): a ServiceBusProcessor per queue feeding the same
+/// handler as the Azure trigger (risk alerts, access telemetry), with manual settlement.
 /// </summary>
-public sealed class ServiceBusAlertListener(string connectionString, string queue, AlertMessageHandler handler, DurableTaskClient client) : IHostedService, IAsyncDisposable
+public sealed class ServiceBusQueueListener(string connectionString, string queue, Func<ServiceBusReceivedMessage, IMessageSettlement, CancellationToken, Task> handle, ILogger logger)
+    : IHostedService, IAsyncDisposable
 {
     ServiceBusClient? sb;
     ServiceBusProcessor? processor;
+
+    public static ServiceBusQueueListener ForAlerts(string connectionString, string queue, AlertMessageHandler handler, DurableTaskClient client, ILogger logger) =>
+        new(connectionString, queue, (m, s, ct) => handler.HandleAsync(m, s, client, ct), logger);
+
+    public static ServiceBusQueueListener ForTelemetry(string connectionString, string queue, TelemetryMessageHandler handler, DurableTaskClient client, ILogger logger) =>
+        new(connectionString, queue, (m, s, ct) => handler.HandleAsync(m, s, client, ct), logger);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         sb = new ServiceBusClient(connectionString);
         processor = sb.CreateProcessor(queue, new ServiceBusProcessorOptions { AutoCompleteMessages = false, MaxConcurrentCalls = 8 });
         processor.ProcessMessageAsync += OnMessageAsync;
-        processor.ProcessErrorAsync += _ => Task.CompletedTask;
+        processor.ProcessErrorAsync += e =>
+        {
+            // A missing queue or a lost connection is worth a line, not a crash: the processor keeps retrying.
+            logger.LogWarning(e.Exception, "Service Bus queue {Queue}: {Source} failed", queue, e.ErrorSource);
+            return Task.CompletedTask;
+        };
         await processor.StartProcessingAsync(cancellationToken);
     }
 
-    public Task OnMessageAsync(ProcessMessageEventArgs args) =>
-        handler.HandleAsync(args.Message, new ProcessorSettlement(args), client, args.CancellationToken);
+    public Task OnMessageAsync(ProcessMessageEventArgs args) => handle(args.Message, new ProcessorSettlement(args), args.CancellationToken);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
