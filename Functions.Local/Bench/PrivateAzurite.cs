@@ -27,7 +27,7 @@ public sealed class PrivateAzurite : IDisposable
         string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin/azurite"));
         if (!File.Exists(bin))
         {
-            throw new FileNotFoundException($"Azurite is not installed ({bin} missing): run `npm ci` in the repository root, or bench with --stores memory.");
+            throw new FileNotFoundException($"Azurite is not installed ({bin} missing): run `npm ci` in the repository root (the README's test command does; the bench can also run with --stores memory).");
         }
 
         int blob = FreePort(), queue = FreePort(), table = FreePort();

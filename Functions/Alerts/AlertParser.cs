@@ -383,7 +383,8 @@ public static class AlertParser
         return ReadString(el, name, prefix, errors, maxLength);
     }
 
-    static string? ReadString(JsonElement el, string name, string prefix, List<string> errors, int maxLength)
+    /// <summary>A non-empty string of at most <paramref name="maxLength"/> characters, else an error naming the field (also used by the telemetry parser).</summary>
+    internal static string? ReadString(JsonElement el, string name, string prefix, List<string> errors, int maxLength)
     {
         if (el.ValueKind != JsonValueKind.String)
         {
@@ -407,7 +408,7 @@ public static class AlertParser
         return value;
     }
 
-    static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    internal static bool TryParseRfc3339(string text, out DateTimeOffset value)
     {
         value = default;
         // RFC 3339 requires a date, a 'T', a time and an offset; DateTimeOffset alone accepts far more.
@@ -420,7 +421,7 @@ public static class AlertParser
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out value);
     }
 
-    static bool LooksLikeUpn(string value)
+    internal static bool LooksLikeUpn(string value)
     {
         int at = value.IndexOf('@', StringComparison.Ordinal);
         return at > 0 && at < value.Length - 1 && value.IndexOf('@', at + 1) < 0 && !value.Any(char.IsWhiteSpace);
@@ -436,7 +437,7 @@ public static class AlertParser
         _ => "null",
     };
 
-    static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    internal static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     static string FirstSentence(string message)
     {

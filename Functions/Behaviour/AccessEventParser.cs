@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using Cordon.Alerts;
 
 namespace Cordon.Behaviour;
 
@@ -191,50 +191,13 @@ public static class AccessEventParser
     static string? Optional(JsonElement obj, string name, List<string> errors, int maxLength) =>
         obj.TryGetProperty(name, out JsonElement el) && el.ValueKind != JsonValueKind.Null ? Read(el, name, errors, maxLength) : null;
 
-    static string? Read(JsonElement el, string path, List<string> errors, int maxLength)
-    {
-        if (el.ValueKind != JsonValueKind.String)
-        {
-            errors.Add($"{path} must be a string");
-            return null;
-        }
+    static string? Read(JsonElement el, string path, List<string> errors, int maxLength) => AlertParser.ReadString(el, path, "", errors, maxLength);
 
-        string value = el.GetString()!;
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            errors.Add($"{path} must not be empty");
-            return null;
-        }
+    static bool TryParseRfc3339(string text, out DateTimeOffset value) => AlertParser.TryParseRfc3339(text, out value);
 
-        if (value.Length > maxLength)
-        {
-            errors.Add($"{path} must be at most {maxLength} characters (got {value.Length})");
-            return null;
-        }
+    static bool LooksLikeUpn(string value) => AlertParser.LooksLikeUpn(value);
 
-        return value;
-    }
-
-    static bool TryParseRfc3339(string text, out DateTimeOffset value)
-    {
-        value = default;
-        // RFC 3339 requires a date, a 'T', a time and an offset; DateTimeOffset alone accepts far more.
-        if (text.Length < 20 || (text[10] != 'T' && text[10] != 't') ||
-            !(text.EndsWith('Z') || text.EndsWith('z') || text[^6] is '+' or '-'))
-        {
-            return false;
-        }
-
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out value);
-    }
-
-    static bool LooksLikeUpn(string value)
-    {
-        int at = value.IndexOf('@', StringComparison.Ordinal);
-        return at > 0 && at < value.Length - 1 && value.IndexOf('@', at + 1) < 0 && !value.Any(char.IsWhiteSpace);
-    }
-
-    static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    static string Truncate(string s) => AlertParser.Truncate(s);
 
     static BatchParseResult Fail(string error) => new([], [], [error]);
 }
