@@ -9,8 +9,8 @@ namespace Cordon.Local.Bench;
 /// <summary>
 /// Runs every scenario on every store, side by side, and returns the figures. Each store runs its latency
 /// scenarios and the smaller offboardings on a fresh host, then the behaviour monitor scenario on a fresh host per
-/// seed; the largest offboarding runs for every store on
-/// hosts of its own (each its own simulated tenant), in the background of the second store's scenarios:
+/// seed; the largest offboarding runs for every store on hosts of its own (each its own simulated tenant), in the
+/// background of the second store's scenarios:
 /// it spends almost all its time waiting out Graph's budget, and this keeps the bench near 10 minutes.
 /// </summary>
 public static class Benchmark
