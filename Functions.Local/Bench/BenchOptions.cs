@@ -3,14 +3,21 @@ using System.Globalization;
 namespace Cordon.Local.Bench;
 
 /// <summary>How big each scenario is: the full bench, or the short CI smoke run (<c>--quick</c>).</summary>
-public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyList<int> Bursts, IReadOnlyList<int> OffboardingAgents)
+public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyList<int> Bursts, IReadOnlyList<int> OffboardingAgents, BehaviourSizes Behaviour)
 {
-    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000]);
+    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(200, 24, 2, [1, 2, 3]));
 
-    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100]);
+    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(60, 16, 2, [1]));
 
     /// <summary>Distinct subjects needed: every alert of the latency scenarios is for a new agent.</summary>
     public int SubjectPool => 1 + SingleAlerts + OverheadAlerts + Bursts.Sum(); // 1: the warm-up alert
+}
+
+/// <summary>The behaviour monitor scenario: a simulated site of <paramref name="Agents"/> with bribed insiders, one fresh host per seed.</summary>
+public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IReadOnlyList<int> Seeds)
+{
+    /// <summary>The simulate command's default; batches also end every 10 simulated minutes.</summary>
+    public const int BatchSize = 1000;
 }
 
 /// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]</c>.</summary>

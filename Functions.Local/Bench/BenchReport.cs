@@ -48,13 +48,44 @@ public sealed record OffboardingFigures(
     int Revoked,
     bool RanInTheBackground);
 
+/// <summary>
+/// One seed of the simulated site: insiders caught, innocent agents flagged, each caught insider's detection
+/// delay in simulated minutes (an upper bound: the end of the telemetry batch after which its incident was
+/// listed), and events taken into the per-agent state per second of POST /api/telemetry.
+/// </summary>
+public sealed record BehaviourSeedFigures(
+    int Seed,
+    int Events,
+    int Accepted,
+    int Insiders,
+    int Caught,
+    int FalsePositives,
+    double Precision,
+    double Recall,
+    IReadOnlyList<double> DetectionDelayMinutes,
+    double EventsPerSecond,
+    double PostingSeconds,
+    double WallSeconds);
+
+public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IReadOnlyList<BehaviourSeedFigures> Seeds)
+{
+    public double MeanPrecision => Seeds.Average(s => s.Precision);
+
+    public double MeanRecall => Seeds.Average(s => s.Recall);
+
+    public double MeanEventsPerSecond => Seeds.Average(s => s.EventsPerSecond);
+
+    public Percentiles DetectionDelayMinutes => Percentiles.Of(Seeds.SelectMany(s => s.DetectionDelayMinutes).Where(d => !double.IsNaN(d)));
+}
+
 public sealed record StoreFigures(
     string Store,
     ContainmentFigures Single,
     IReadOnlyList<ContainmentFigures> Bursts,
     OverheadFigures Overhead,
     IReadOnlyList<OffboardingFigures> Offboarding,
-    bool RanAlongsideLargestOffboarding);
+    bool RanAlongsideLargestOffboarding,
+    BehaviourFigures Behaviour);
 
 public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart);
 
@@ -109,6 +140,22 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
             Stores.Select(s => $"{F(Largest(s).PeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).PeakWorkingSetMb <= 300)).ToList()));
         rows.Add(new Row($"CPU time per incident (burst of {N(Stores[0].Bursts[^1].Alerts)}, alert → waiting for confirmation)", "—",
             Stores.Select(s => $"{F(Largest(s).CpuMsPerIncident, "0.0")} ms").ToList()));
+
+        BehaviourFigures b = Stores[0].Behaviour;
+        string site = $"{N(b.Agents)} agents with {b.Insiders} insiders over {F(b.Hours, "0.#")} simulated h";
+        string seeds = $"seed{(b.Seeds.Count > 1 ? "s" : "")} {string.Join(" / ", b.Seeds.Select(x => x.Seed))}";
+        string PerSeed(BehaviourFigures f, Func<BehaviourSeedFigures, string> cell) => string.Join(" / ", f.Seeds.Select(cell));
+        rows.Add(new Row($"Behaviour monitoring: recall, {site} (mean; {seeds})", "every insider caught (both of 2)",
+            Stores.Select(s => $"{F(s.Behaviour.MeanRecall, "0.00")} ({PerSeed(s.Behaviour, x => F(x.Recall, "0.00"))})" +
+                Verdict(s.Behaviour.Seeds.All(x => x.Caught == x.Insiders))).ToList()));
+        rows.Add(new Row($"Behaviour monitoring: precision (mean; {seeds}) · innocent agents flagged", "≤ 1 innocent agent flagged per seed",
+            Stores.Select(s => $"{F(s.Behaviour.MeanPrecision, "0.00")} ({PerSeed(s.Behaviour, x => F(x.Precision, "0.00"))}) · {PerSeed(s.Behaviour, x => N(x.FalsePositives))} innocent" +
+                Verdict(s.Behaviour.Seeds.All(x => x.FalsePositives <= 1))).ToList()));
+        rows.Add(new Row($"Behaviour monitoring: detection delay, first view without business need → incident listed (upper bound; p50 / max; each insider, {seeds})", "—",
+            Stores.Select(s => $"{F(s.Behaviour.DetectionDelayMinutes.P50, "0")} / {F(s.Behaviour.DetectionDelayMinutes.Max, "0")} simulated min " +
+                $"({PerSeed(s.Behaviour, x => x.DetectionDelayMinutes.Count == 0 ? "none caught" : string.Join(", ", x.DetectionDelayMinutes.Select(d => F(d, "0"))))})").ToList()));
+        rows.Add(new Row($"Behaviour monitoring: events per second sustained into the per-agent state (mean; {seeds})", "—",
+            Stores.Select(s => $"{F(s.Behaviour.MeanEventsPerSecond, "N0")} /s ({PerSeed(s.Behaviour, x => F(x.EventsPerSecond, "N0"))}; {F(s.Behaviour.Seeds.Average(x => x.Events), "N0")} events per seed)").ToList()));
         return rows;
     }
 
@@ -165,6 +212,19 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               ⌈batches / 4⌉ × 2 requests × latency. The largest site is offboarded for every store on hosts of its own (each its
               own simulated tenant, so they share no budget), in the background of the second store's scenarios: it is idle
               but for a few seconds every 150 s, and running it alone would add about 8 minutes per store.
+            * **Behaviour monitoring**: the `simulate` command's run (`SiteSimulation` + `SimulationRun`) against a site of the
+              bench's own world (two clients, the default policy): agents on two shifts working tickets, team leads with broad
+              access, agents staying late, and bribed insiders who harvest customers they have no ticket for. Each seed runs on a
+              fresh host (on Azurite a fresh task hub, behaviour table and evidence container, the behaviour state in Azure
+              Table Storage), so no baseline or open alert stream carries over. The telemetry is posted in time order
+              (`POST /api/telemetry`, batches of at most 1,000 events and 10 simulated minutes; the monitor scores on event
+              time, so a day replays in seconds) and `/api/incidents` is listed after each batch. **Recall** = insiders with an
+              incident ÷ insiders; **precision** = insiders with an incident ÷ agents with an incident. **Detection delay**: from
+              the insider's first record view without business need (`SiteSimulation.FirstIllegitimateAt`) to the last event
+              of the batch after which the incident was listed. The incident API does not expose the monitor alert's
+              `detectedAt`, so this is an upper bound at the 10-minute batch resolution, not the alert's own time.
+              **Events per second**: events accepted ÷ time spent in `POST /api/telemetry` (which answers once every event is
+              scored into the per-agent state); the incident polling between batches is left out.
             * **Peak working set / CPU per incident**: `Process.WorkingSet64` sampled every 50 ms and `TotalProcessorTime` over the
               largest burst, until every incident of it waits for confirmation (contained, evidence kept, approval mailed). It is the
               whole bench process: host, sidecar, in-memory store and the bench's own HTTP client and polling (Azurite's node

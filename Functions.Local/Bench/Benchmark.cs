@@ -8,8 +8,9 @@ namespace Cordon.Local.Bench;
 
 /// <summary>
 /// Runs every scenario on every store, side by side, and returns the figures. Each store runs its latency
-/// scenarios and the smaller offboardings on a fresh host; the largest offboarding runs for every store on
-/// hosts of its own (each its own simulated tenant), in the background of the second store's scenarios:
+/// scenarios and the smaller offboardings on a fresh host, then the behaviour monitor scenario on a fresh host per
+/// seed; the largest offboarding runs for every store on hosts of its own (each its own simulated tenant), in the
+/// background of the second store's scenarios:
 /// it spends almost all its time waiting out Graph's budget, and this keeps the bench near 10 minutes.
 /// </summary>
 public static class Benchmark
@@ -40,7 +41,7 @@ public static class Benchmark
         var total = Stopwatch.StartNew();
         MachineFacts machine = Machine();
         BenchSizes sizes = options.Sizes;
-        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<ContainmentFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding)>();
+        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<ContainmentFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding, BehaviourFigures Behaviour)>();
         int largestSite = sizes.OffboardingAgents[^1];
         string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -57,6 +58,7 @@ public static class Benchmark
                     var bursts = sizes.Bursts.Select(n => Task($"burst of {N(n)}", n)).ToList();
                     ProgressTask overhead = Task($"{N(sizes.OverheadAlerts)} alerts at {options.GraphLatency.TotalMilliseconds:0} ms Graph latency", sizes.OverheadAlerts);
                     var offboardings = sizes.OffboardingAgents.SkipLast(1).Select(n => Task($"offboard {N(n)} agents", (n + 19) / 20 * 2)).ToList();
+                    var behaviour = sizes.Behaviour.Seeds.Select(seed => Task($"behaviour: {N(sizes.Behaviour.Agents)} agents, {sizes.Behaviour.Hours:0.#} h, seed {seed}", 1)).ToList();
 
                     start.StartTask();
                     await using StoreBench bench = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
@@ -90,7 +92,8 @@ public static class Benchmark
                         t.StopTask();
                     }
 
-                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures);
+                    BehaviourFigures behaviourFigures = await BehaviourAsync(store, sizes.Behaviour, behaviour, options.RepositoryRoot, ct);
+                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures, behaviourFigures);
                 }
 
                 // The first store (memory, which the targets are for) runs alone. Then the largest offboarding starts
@@ -138,8 +141,24 @@ public static class Benchmark
             });
 
         var stores = options.Stores.Select((s, i) => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding,
-            RanAlongsideLargestOffboarding: i > 0)).ToList();
+            RanAlongsideLargestOffboarding: i > 0, perStore[s].Behaviour)).ToList();
         return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Every seed on a fresh host; on Azurite they share one private Azurite, each in a task hub of its own.</summary>
+    static async Task<BehaviourFigures> BehaviourAsync(StoreKind store, BehaviourSizes sizes, IReadOnlyList<ProgressTask> tasks, string repositoryRoot, CancellationToken ct)
+    {
+        using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot) : null;
+        var seeds = new List<BehaviourSeedFigures>();
+        for (int i = 0; i < sizes.Seeds.Count; i++)
+        {
+            tasks[i].StartTask();
+            seeds.Add(await BehaviourBench.RunSeedAsync(store, azurite, sizes, sizes.Seeds[i], ct));
+            tasks[i].Increment(1);
+            tasks[i].StopTask();
+        }
+
+        return new BehaviourFigures(sizes.Agents, sizes.Hours, sizes.Insiders, seeds);
     }
 
     static MachineFacts Machine()

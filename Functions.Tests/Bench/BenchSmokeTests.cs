@@ -9,7 +9,7 @@ namespace Cordon.Tests.Bench;
 public sealed class BenchSmokeTests
 {
     [Fact]
-    public async Task Quick_bench_on_the_memory_store_writes_a_table_with_every_row_and_offboards_every_agent()
+    public async Task Quick_bench_on_the_memory_store_writes_a_table_with_every_row_offboards_every_agent_and_scores_every_simulated_event()
     {
         string dir = Directory.CreateTempSubdirectory("cordon-bench-test-").FullName;
         var options = new BenchOptions { Quick = true, Stores = [StoreKind.Memory], OutPath = Path.Combine(dir, "benchmarks.md") };
@@ -27,6 +27,8 @@ public sealed class BenchSmokeTests
             "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Alerts per second sustained",
             "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
             "Peak working set", "CPU time per incident",
+            "Behaviour monitoring: recall, 60 agents with 2 insiders over 16 simulated h (mean; seed 1)", "Behaviour monitoring: precision",
+            "Behaviour monitoring: detection delay", "Behaviour monitoring: events per second",
         ];
         var rows = File.ReadAllLines(options.OutPath).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
         Assert.Equal("| Measure | Target | memory |", rows[0]);
@@ -47,5 +49,12 @@ public sealed class BenchSmokeTests
         Assert.Equal(25, memory.GetProperty("bursts")[1].GetProperty("msFrom202").GetProperty("count").GetInt32());
         Assert.All(memory.GetProperty("offboarding").EnumerateArray(), o =>
             Assert.Equal(o.GetProperty("agents").GetInt32(), o.GetProperty("revoked").GetInt32()));
+        JsonElement behaviour = memory.GetProperty("behaviour");
+        JsonElement seed = Assert.Single(behaviour.GetProperty("seeds").EnumerateArray());
+        Assert.Equal(1, seed.GetProperty("seed").GetInt32());
+        Assert.Equal(2, seed.GetProperty("insiders").GetInt32());
+        Assert.True(seed.GetProperty("events").GetInt32() > 0);
+        Assert.Equal(seed.GetProperty("events").GetInt32(), seed.GetProperty("accepted").GetInt32());
+        Assert.Equal(seed.GetProperty("recall").GetDouble(), behaviour.GetProperty("meanRecall").GetDouble());
     }
 }
