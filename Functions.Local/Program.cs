@@ -208,7 +208,7 @@ static int Usage()
           evidence verify ID [--store azurite [CONN]]
                                    recompute every evidence hash and the custody chain
           bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]
-                                   measure time to contain, overhead, offboarding and memory (use -c Release)
+                                   measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
                                    post simulated support-tool telemetry, print precision/recall of the incidents raised
         options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
