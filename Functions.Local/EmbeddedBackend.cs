@@ -51,9 +51,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 PartitionCount = 1,
                 // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
                 UseAppLease = false,
-                // Messages a stopped or crashed host had taken come back after these, not the default 5 min:
-                // orchestration episodes are short; a step must finish within its timeout, which the sidecar
-                // does not renew (--message-visibility-seconds, default 60).
+                // Orchestration messages a stopped or crashed host had taken come back after 30 s (episodes are
+                // short). Activity messages come back after --message-visibility-seconds (default 300): the sidecar
+                // does not renew them, and a throttled offboarding batch may wait 150 s for the Graph budget.
                 ControlQueueVisibilityTimeout = settings.MessageVisibility < TimeSpan.FromSeconds(30) ? settings.MessageVisibility : TimeSpan.FromSeconds(30),
                 WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });

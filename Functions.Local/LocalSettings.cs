@@ -32,7 +32,7 @@ public sealed record LocalSettings
     /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
     /// longest step, since the embedded sidecar does not renew it.
     /// </summary>
-    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromMinutes(1);
+    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }
