@@ -44,9 +44,15 @@ public sealed record LocalSettings
     /// <summary>Container of the evidence store on Azurite (with --store azurite).</summary>
     public const string AzuriteEvidenceContainer = "evidence";
 
+    /// <summary>
+    /// Evidence container on Azurite: one per task hub, because incident ids restart in every hub and two hubs
+    /// in one store must never write into each other's evidence.
+    /// </summary>
+    public string EvidenceContainer => TaskHub == "cordon" ? AzuriteEvidenceContainer : $"{AzuriteEvidenceContainer}-{TaskHub.ToLowerInvariant()}";
+
     /// <summary>The evidence store this host uses: Blob storage on Azurite with --store azurite, else a folder under the data directory.</summary>
     public IEvidenceStore EvidenceStore(TimeProvider time, ILoggerFactory? loggers = null) => Store == StoreKind.Azurite
-        ? new BlobEvidenceStore(new BlobContainerClient(StorageConnectionString, AzuriteEvidenceContainer), time, loggers?.CreateLogger<BlobEvidenceStore>())
+        ? new BlobEvidenceStore(new BlobContainerClient(StorageConnectionString, EvidenceContainer), time, loggers?.CreateLogger<BlobEvidenceStore>())
         : new FolderEvidenceStore(Path.Combine(DataDir, "evidence"), time);
 
     /// <summary>Reads --name value options; the rest are positional arguments.</summary>

@@ -109,6 +109,24 @@ public sealed class TestHost : IAsyncDisposable
             string.Join(" | ", detail.Timeline.Select(t => $"{t.Step}: {t.Detail}")));
     }
 
+    /// <summary>Waits for a mail in the outbox (mails follow the status update that announces them).</summary>
+    public async Task<Cordon.Local.Connectors.OutboxMail> MailAsync(Func<Cordon.Local.Connectors.OutboxMail, bool> match, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        do
+        {
+            if (Host.Outbox.List().FirstOrDefault(match) is { } mail)
+            {
+                return mail;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException("no such mail in the outbox: " + string.Join(", ", Host.Outbox.List().Select(m => $"{m.Category} to {string.Join("/", m.To)}")));
+    }
+
     /// <summary>The approval link mailed to <paramref name="approver"/> for a gate, newest first.</summary>
     public async Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 20)
     {

@@ -55,6 +55,44 @@ public sealed class RerunIdempotencyTests
     }
 
     [Fact]
+    public async Task The_approval_request_step_run_again_after_a_failed_mail_asks_only_those_not_yet_asked()
+    {
+        var (_, evidence, outbox) = Connectors();
+        var flaky = new FailingOnceFor("dana.deputy@cordon-customer.example", outbox);
+        var tokens = new Cordon.Approvals.ApprovalTokens(Options.Create(new Cordon.Approvals.ApprovalOptions { SigningKey = Convert.ToBase64String(new byte[32]) }), TimeProvider.System);
+        var activity = new Cordon.Approvals.SendApprovalRequests(flaky, tokens, evidence, TimeProvider.System, Options.Create(new Cordon.Approvals.ApprovalOptions()));
+        var summary = new Cordon.Approvals.ApprovalSummary("ravi.k@vendor.example", "Ravi K.", "fabrikam-bpo", "Fabrikam", "fab-pune-1", "Pune 1", "critical", 94, ["bribery"], "contained", ["Northwind"], 10);
+        var request = new Cordon.Approvals.ApprovalRequest("inc-0123456789ab-1", "confirm-1", "confirm", "securityLead",
+            ["sam.lead@cordon-customer.example", "dana.deputy@cordon-customer.example"], DateTime.UtcNow.AddHours(1), false, summary);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => activity.RunAsync(ActivityContexts.For("SendApprovalRequests"), request));
+        await activity.RunAsync(ActivityContexts.For("SendApprovalRequests"), request); // the step's retry
+        await activity.RunAsync(ActivityContexts.For("SendApprovalRequests"), request); // a crash after it: run once more
+
+        var mails = outbox.List().Where(m => m.Category == "approval-request").ToList();
+        Assert.Single(mails, m => m.To.Contains("sam.lead@cordon-customer.example"));
+        Assert.Single(mails, m => m.To.Contains("dana.deputy@cordon-customer.example"));
+        Assert.True((await evidence.VerifyAsync(request.IncidentId, default)).Ok);
+    }
+
+    /// <summary>The mail service refuses the first message to one recipient (a transient outage), then recovers.</summary>
+    sealed class FailingOnceFor(string recipient, IEmailSender inner) : IEmailSender
+    {
+        bool failed;
+
+        public Task<string> SendAsync(EmailMessage message, CancellationToken cancellationToken)
+        {
+            if (!failed && message.To.Contains(recipient))
+            {
+                failed = true;
+                throw new HttpRequestException("mail service unavailable (503)");
+            }
+
+            return inner.SendAsync(message, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Evidence_preserved_again_after_containment_changed_the_directory_keeps_the_first_capture()
     {
         var (directory, evidence, _) = Connectors();

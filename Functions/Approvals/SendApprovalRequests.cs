@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Cordon.Connectors;
 using Cordon.Notification;
 using Microsoft.Azure.Functions.Worker;
@@ -6,8 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Cordon.Approvals;
 
-/// <summary>Mails each approver of a gate step a personal, signed link.</summary>
-public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens tokens, IOptions<ApprovalOptions> options)
+/// <summary>
+/// Mails each approver of a gate step a personal, signed link. Who was asked, when, is kept write-once
+/// with the evidence; a re-run of the step (a later mail failed, or a crash) asks only those not yet asked.
+/// </summary>
+public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens tokens, IEvidenceStore evidence, TimeProvider time, IOptions<ApprovalOptions> options)
     : TaskActivity<ApprovalRequest, int>
 {
     [Function(nameof(SendApprovalRequests))]
@@ -17,6 +21,13 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
     {
         foreach (string approver in request.Approvers)
         {
+            string approverHash = ApproverIdentity.Hash(approver);
+            string record = $"approval-request-{request.GateId}-{approverHash[..16]}.json";
+            if (await evidence.GetAsync(request.IncidentId, record, CancellationToken.None) is not null)
+            {
+                continue; // asked by an earlier run of this step
+            }
+
             string token = tokens.Create(new ApprovalClaims(request.IncidentId, request.GateId, ApproverIdentity.Hash(approver), new DateTimeOffset(request.ExpiresAt, TimeSpan.Zero)));
             string link = $"{options.Value.BaseUrl.TrimEnd('/')}/api/approvals/{token}";
             ApprovalSummary s = request.Summary;
@@ -35,9 +46,12 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 ],
                 [new MailAction("Review and decide", link)],
                 "This link is personal and signed; do not forward it. It stops working when the gate closes or at the time above.");
-            await email.SendAsync(new EmailMessage([approver], title, html, text, "approval-request",
+            string messageId = await email.SendAsync(new EmailMessage([approver], title, html, text, "approval-request",
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);
+            var asked = new { request.GateId, request.Gate, request.Role, approverHash, messageId, sentAt = time.GetUtcNow(), linkExpiresAt = request.ExpiresAt };
+            EvidenceItem item = await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, World.Json), "application/json", CancellationToken.None);
+            await evidence.AppendCustodyAsync(request.IncidentId, "cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}", item.Name, item.Sha256, CancellationToken.None);
         }
 
         return request.Approvers.Count;
