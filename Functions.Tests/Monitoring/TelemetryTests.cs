@@ -44,6 +44,10 @@ public sealed class TelemetryTests
         // The SDK ends the orchestration's span when the orchestration completes: close it as a false positive.
         Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync(SecurityLead, "confirm"), Decisions.Reject)).Status);
         await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+        using (var completion = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await host.Host.Client.WaitForInstanceCompletionAsync(id, completion.Token); // "closed" is announced after the Closed stage
+        }
 
         List<Activity> trace = await SpansAsync(spans, id, all => all.Any(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current));
 
@@ -125,7 +129,7 @@ public sealed class TelemetryTests
     /// <summary>The spans of the incident's trace, once <paramref name="complete"/> holds (spans end asynchronously).</summary>
     static async Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             List<Activity> trace;
