@@ -263,12 +263,7 @@ public sealed class IncidentWorkflowTests
               "offboardingParallelism": 3
             }
             """;
-        string worldPath = TestHost.EditedWorld(world =>
-        {
-            var site = world["vendors"]![0]!["sites"]![0]!;
-            Assert.Equal("fab-pune-1", (string?)site["id"]);
-            site["generatedAgents"] = 1997; // + 3 named agents = 2,000
-        });
+        string worldPath = TestHost.EditedWorld(world => TestHost.Site(world, "fab-pune-1")["generatedAgents"] = 1997); // + 3 named agents = 2,000
 
         await using TestHost host = await TestHost.StartAsync(policy, worldPath, directoryLatency: TimeSpan.FromMilliseconds(10));
         host.Host.Directory.EnforceThrottling = false; // Graph's budget is the benchmark's subject; here it is the bound

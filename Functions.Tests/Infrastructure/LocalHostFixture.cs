@@ -69,6 +69,10 @@ public sealed class TestHost : IAsyncDisposable
     public static System.Text.Json.Nodes.JsonNode Client(System.Text.Json.Nodes.JsonNode world, string id) =>
         world["clients"]!.AsArray().Single(c => (string?)c!["id"] == id)!;
 
+    /// <summary>The sample world's site with this id, for <see cref="EditedWorld"/>.</summary>
+    public static System.Text.Json.Nodes.JsonNode Site(System.Text.Json.Nodes.JsonNode world, string id) =>
+        world["vendors"]!.AsArray().SelectMany(v => v!["sites"]!.AsArray()).Single(s => (string?)s!["id"] == id)!;
+
     public async Task<(int Status, string IncidentId, string Outcome)> SendAsync(string alertJson)
     {
         using var content = new StringContent(alertJson, System.Text.Encoding.UTF8, "application/json");

@@ -19,8 +19,7 @@ public sealed class AtLeastOnceDeliveryTests(Xunit.Abstractions.ITestOutputHelpe
     public async Task Five_hundred_shuffled_and_repeated_deliveries_for_100_subjects_open_exactly_100_incidents_and_lose_no_alert()
     {
         string dataDir = Directory.CreateTempSubdirectory("cordon-delivery-").FullName;
-        string world = Path.Combine(dataDir, "world.json");
-        await File.WriteAllTextAsync(world, WorldWithAgents(Subjects));
+        string world = TestHost.EditedWorld(w => TestHost.Site(w, "fab-pune-1")["generatedAgents"] = Subjects);
         await using TestHost host = await TestHost.StartAsync(world: world, dataDir: dataDir);
 
         // 300 distinct alerts (3 per subject) plus 200 re-deliveries of random ones, shuffled.
@@ -74,13 +73,5 @@ public sealed class AtLeastOnceDeliveryTests(Xunit.Abstractions.ITestOutputHelpe
         alert["alertId"] = alertId;
         alert["subject"]!["userPrincipalName"] = upn;
         return alert.ToJsonString();
-    }
-
-    static string WorldWithAgents(int agents)
-    {
-        JsonNode world = JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")))!;
-        JsonObject site = world["vendors"]!.AsArray().SelectMany(v => v!["sites"]!.AsArray()).Single(s => (string?)s!["id"] == "fab-pune-1")!.AsObject();
-        site["generatedAgents"] = agents;
-        return world.ToJsonString();
     }
 }

@@ -133,21 +133,15 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
         string dataDir = Directory.CreateTempSubdirectory("cordon-crash-").FullName;
         string policy = Path.Combine(dataDir, "policy.json");
         File.WriteAllText(policy, Policy);
-        string world = Path.Combine(dataDir, "world.json");
-        File.WriteAllText(world, WorldWithLargeSite());
+        string world = TestHost.EditedWorld(w =>
+        {
+            JsonNode site = TestHost.Site(w, Site);
+            site["generatedAgents"] = SiteAgents - site["agents"]!.AsArray().Count;
+        });
         // A fresh task hub per test: incidents of one test never run in another's host.
         return new LocalHostProcess(dataDir,
             ["--store", "azurite", azurite.ConnectionString, "--task-hub", hub.Replace("-", "", StringComparison.Ordinal), "--message-visibility-seconds", "15",
              "--policy", policy, "--world", world]);
-    }
-
-    /// <summary>The sample world with the subject's site grown to 1,000 agents.</summary>
-    static string WorldWithLargeSite()
-    {
-        JsonNode world = JsonNode.Parse(File.ReadAllText(Repo.Path("samples/world.json")))!;
-        JsonObject site = world["vendors"]!.AsArray().SelectMany(v => v!["sites"]!.AsArray()).Single(s => (string?)s!["id"] == Site)!.AsObject();
-        site["generatedAgents"] = SiteAgents - site["agents"]!.AsArray().Count;
-        return world.ToJsonString();
     }
 
     static IEnumerable<string> SiteAgentNames()

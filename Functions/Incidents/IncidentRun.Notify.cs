@@ -69,22 +69,20 @@ internal sealed partial class IncidentRun
     /// </summary>
     void ComputeDeadlines()
     {
-        DateTime? confirmedOrNull = confirmedAt ?? (status.Stage == Stages.AwaitingNotificationApproval ? Now : null);
-        DateTime confirmed = confirmedOrNull ?? default;
         DateTime detected = input.Alert.DetectedAt.UtcDateTime;
         deadlines.Clear();
         foreach (AffectedClient client in Plan.Clients)
         {
-            if (client.ContractNoticeHours > 0 && confirmedOrNull is not null)
+            if (client.ContractNoticeHours > 0 && confirmedAt is { } confirmed)
             {
                 deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, "confirmed"));
             }
 
             foreach (string jurisdiction in client.Jurisdictions)
             {
-                if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock) && (clock.From == ClockStart.Detected || confirmedOrNull is not null))
+                if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock) && (clock.From == ClockStart.Detected || confirmedAt is not null))
                 {
-                    DateTime start = clock.From == ClockStart.Detected ? detected : confirmed;
+                    DateTime start = clock.From == ClockStart.Detected ? detected : confirmedAt!.Value;
                     deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From == ClockStart.Detected ? "detected" : "confirmed"));
                 }
             }
