@@ -37,5 +37,5 @@ public static class AccessActions
 /// <summary>One refused event of a batch: its position and every reason.</summary>
 public sealed record EventRejection(int Index, IReadOnlyList<string> Errors);
 
-/// <summary>The answer to a telemetry batch: 202 {accepted, duplicates, rejected}.</summary>
-public sealed record TelemetryReceipt(int Accepted, int Duplicates, IReadOnlyList<EventRejection> Rejected);
+/// <summary>The answer to a telemetry batch: 202 {accepted, duplicates, rejected, alerts}; alerts: what the monitor raised from it.</summary>
+public sealed record TelemetryReceipt(int Accepted, int Duplicates, IReadOnlyList<EventRejection> Rejected, IReadOnlyList<RaisedAlert>? Alerts = null);

@@ -44,6 +44,24 @@ public sealed class AgentState
 
     public DateTimeOffset? LastBurstAt { get; set; }
 
+    /// <summary>Views with no ticket yet, judged when a ticket arrives within the grace period or when it has passed.</summary>
+    public List<RecentView> Provisional { get; set; } = [];
+
+    /// <summary>The long memory: one record per local day of the site, oldest first, kept for the policy's history days.</summary>
+    public List<DayRecord> Days { get; set; } = [];
+
+    /// <summary>Distinct customers without business need over the last 7 and 30 local days (as of <see cref="ExposureDate"/>).</summary>
+    public int Exposure7 { get; set; }
+
+    public int Exposure30 { get; set; }
+
+    public string? ExposureDate { get; set; }
+
+    /// <summary>The learned working hours (bit h: local hour h), computed once a day; null until there is enough history.</summary>
+    public int? LearnedHours { get; set; }
+
+    public string? LearnedHoursDate { get; set; }
+
     /// <summary>Fingerprints of the latest event ids, oldest first.</summary>
     public List<string> SeenEventIds { get; set; } = [];
 
@@ -98,6 +116,30 @@ public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt);
 
 public sealed record RecentView(string CustomerId, DateTimeOffset At);
 
+/// <summary>One local day of an agent: customers viewed without business need, views, active hours.</summary>
+public sealed class DayRecord
+{
+    /// <summary>Customers remembered per day; beyond it only the count grows (a month stays inside one table entity).</summary>
+    public const int CustomerLimit = 200;
+
+    /// <summary>The local date (yyyy-MM-dd in the site's zone).</summary>
+    public string Date { get; set; } = "";
+
+    /// <summary>Distinct customers viewed without business need that day.</summary>
+    public int Unjustified { get; set; }
+
+    /// <summary>Fingerprints of those customers (at most <see cref="CustomerLimit"/>).</summary>
+    public List<string> Customers { get; set; } = [];
+
+    public int Views { get; set; }
+
+    /// <summary>Local hours with data access: bit h set for the hour from h:00.</summary>
+    public int Hours { get; set; }
+
+    /// <summary>Views with a ticket id that did not exist or was another customer's.</summary>
+    public int Mismatches { get; set; }
+}
+
 /// <summary>One hour of an agent's activity.</summary>
 public sealed class HourBucket
 {
@@ -115,8 +157,14 @@ public sealed class HourBucket
     public List<string> Flagged { get; set; } = [];
 }
 
-/// <summary>The site's peer group: each agent's typical record views per active hour.</summary>
+/// <summary>The peer group (site and role): each agent's typical views per active hour, 7-day exposure and working hours.</summary>
 public sealed class PeerGroup
 {
     public Dictionary<string, double> TypicalViews { get; set; } = [];
+
+    /// <summary>Each agent's distinct customers without business need over the last 7 local days.</summary>
+    public Dictionary<string, int> Exposure7 { get; set; } = [];
+
+    /// <summary>Each agent's learned working hours (bit h: the local hour from h:00).</summary>
+    public Dictionary<string, int> UsualHours { get; set; } = [];
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Cordon.Alerts;
+using Cordon.Connectors;
 using Cordon.Policy;
 
 namespace Cordon.Behaviour;
@@ -16,6 +17,10 @@ public static class RiskReasons
     public const string ScreenCapture = "screen-capture";
     public const string OffShift = "off-shift";
     public const string Burst = "burst-across-customers";
+    public const string TicketMismatch = "ticket-mismatch";
+
+    /// <summary>Not a decaying reason: the long memory's verdict, added to the alert when it holds.</summary>
+    public const string Cumulative = "cumulative-no-business-need";
 
     /// <summary>The RiskAlert indicator kind each reason is reported as.</summary>
     public static string IndicatorKind(string reason) => reason switch
@@ -27,8 +32,20 @@ public static class RiskReasons
     };
 }
 
-/// <summary>What scoring a batch of one agent's events did.</summary>
-public sealed record ScoreOutcome(int Accepted, int Duplicates, RiskAlert? Alert, double? TypicalViews);
+/// <summary>
+/// What scoring a batch of one agent's events did, and what the agent's peer group should learn from it: its
+/// typical views per active hour (when an hour rolled), its 7-day exposure and its working hours (once learned).
+/// </summary>
+public sealed record ScoreOutcome(int Accepted, int Duplicates, RiskAlert? Alert, double? TypicalViews, int Exposure7 = 0, int? UsualHours = null);
+
+/// <summary>
+/// What the world and the site know about the agent being scored: its role, the site's time zone, and the
+/// site's tickets named by the batch's reviews (ticket fingerprint → customer fingerprint).
+/// </summary>
+public sealed record AgentContext(string Role, TimeZoneInfo Zone, IReadOnlyDictionary<string, string> SiteTickets)
+{
+    public static readonly AgentContext Default = new(AgentRoles.Agent, TimeZoneInfo.Utc, new Dictionary<string, string>());
+}
 
 /// <summary>
 /// Explainable scoring of one agent's access events. Every point has a named reason; the score
@@ -44,8 +61,10 @@ public static class RiskScorer
     const int RecentViewLimit = 1000;
     const int TicketLimit = 500;
 
-    public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy)
+    public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy, AgentContext? context = null)
     {
+        AgentContext ctx = context ?? AgentContext.Default;
+        var site = new SiteView(peers, state.UserPrincipalName, policy);
         var seen = new HashSet<string>(state.SeenEventIds, StringComparer.Ordinal);
         int accepted = 0, duplicates = 0;
         bool rolled = false;
@@ -73,14 +92,15 @@ public static class RiskScorer
             DateTimeOffset now = state.LastAt is { } last && e.OccurredAt < last ? last : e.OccurredAt;
             Decay(state, now, policy);
             rolled |= Roll(state, Hour(e.OccurredAt), policy);
-            Observe(state, e, peers, policy);
-            alert = Evaluate(state, now, policy) ?? alert;
+            Settle(state, now, policy, ctx);
+            Observe(state, e, peers, policy, ctx, site);
+            alert = Evaluate(state, now, site, policy) ?? alert;
         }
 
         if (alert is not null && state.StreamOpen)
         {
             // One alert per batch, explained by everything the batch showed, not just the event that crossed.
-            alert = BuildAlert(state, state.LastAt!.Value);
+            alert = BuildAlert(state, state.LastAt!.Value, site, policy);
         }
 
         if (state.SeenEventIds.Count > AgentState.SeenIdLimit)
@@ -89,7 +109,7 @@ public static class RiskScorer
         }
 
         double? typical = rolled && state.Baseline.Count >= policy.MinBaselineHours ? Median(state.Baseline.Select(b => (double)b.Views).ToList()) : null;
-        return new ScoreOutcome(accepted, duplicates, alert, typical);
+        return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
     }
 
     /// <summary>The alert id of an agent's n-th stream (and its m-th update): deterministic, so a retried batch re-sends the same alert and intake dedupes it.</summary>
@@ -104,7 +124,7 @@ public static class RiskScorer
     /// State keeps 64-bit fingerprints, not the ids: bounded size whatever the producer's id lengths,
     /// and no customer identifiers at rest in the monitor's store (only equality is ever needed).
     /// </summary>
-    static string Fingerprint(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 8));
+    public static string Fingerprint(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 8));
 
     static DateTimeOffset Hour(DateTimeOffset t)
     {
@@ -129,12 +149,6 @@ public static class RiskScorer
                         s.UnjustifiedCustomers.Clear();
                     }
                 }
-            }
-
-            if (s.StreamOpen && s.Score < policy.CloseBelow)
-            {
-                s.StreamOpen = false;
-                s.StreamSeverity = null;
             }
         }
 
@@ -165,7 +179,7 @@ public static class RiskScorer
         return true;
     }
 
-    static void Observe(AgentState s, AccessEvent e, PeerGroup peers, MonitoringPolicy policy)
+    static void Observe(AgentState s, AccessEvent e, PeerGroup peers, MonitoringPolicy policy, AgentContext ctx, SiteView site)
     {
         s.RememberClient(e.ClientId);
         // An event from an hour already closed still has a business need or not, but is no evidence about this hour's volume.
@@ -173,32 +187,39 @@ public static class RiskScorer
         switch (e.Action)
         {
             case AccessActions.TicketAssigned:
-                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(Fingerprint(e.CustomerId!), null);
+                string assigned = Fingerprint(e.CustomerId!);
+                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(assigned, null);
+                // The call opened the record first: views of this customer within the grace period were work, after all.
+                s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
                 break;
             case AccessActions.TicketClosed:
                 s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(Fingerprint(e.CustomerId!), e.OccurredAt);
                 break;
             case AccessActions.Search:
                 hour.Searches += e.Count;
-                OffShift(s, e, policy);
+                Active(s, e, ctx, policy, 0);
+                OffShift(s, e, policy, ctx, site);
                 OwnVolume(s, hour, "searches", hour.Searches, b => b.Searches, e.OccurredAt, policy);
                 break;
             case AccessActions.ViewRecord:
                 hour.Views += e.Count;
-                OffShift(s, e, policy);
-                BusinessNeed(s, e, policy);
+                Active(s, e, ctx, policy, e.Count);
+                OffShift(s, e, policy, ctx, site);
+                BusinessNeed(s, e, policy, ctx);
                 Burst(s, e, policy);
                 OwnVolume(s, hour, "record views", hour.Views, b => b.Views, e.OccurredAt, policy);
                 PeerVolume(s, hour, peers, e.OccurredAt, policy);
                 break;
             case AccessActions.Export:
                 hour.Exports++;
-                OffShift(s, e, policy);
+                Active(s, e, ctx, policy, 0);
+                OffShift(s, e, policy, ctx, site);
                 Add(s, RiskReasons.Export, policy.Weights.Export, 1, e.OccurredAt,
                     c => $"{c} export{(c == 1 ? "" : "s")} from the support tool (last: {e.Count} records of client {e.ClientId})");
                 break;
             case AccessActions.ScreenCapture:
-                OffShift(s, e, policy);
+                Active(s, e, ctx, policy, 0);
+                OffShift(s, e, policy, ctx, site);
                 Add(s, RiskReasons.ScreenCapture, policy.Weights.ScreenCapture, 1, e.OccurredAt,
                     c => $"{c} screen capture{(c == 1 ? "" : "s")} of customer data");
                 break;
@@ -207,15 +228,193 @@ public static class RiskScorer
         ForgetOldTickets(s, e.OccurredAt, policy);
     }
 
-    static void BusinessNeed(AgentState s, AccessEvent e, MonitoringPolicy policy)
+    static TimeSpan Grace(MonitoringPolicy policy) => TimeSpan.FromMinutes(policy.TicketGraceMinutes);
+
+    /// <summary>
+    /// Business need: an open ticket of the agent for the customer (or one closed within the follow-up grace);
+    /// a review (a view carrying a ticket id of the site's ticket for that customer) by a role allowed to review;
+    /// else the view is provisional until a ticket arrives within the grace period.
+    /// </summary>
+    static void BusinessNeed(AgentState s, AccessEvent e, MonitoringPolicy policy, AgentContext ctx)
     {
         string customer = Fingerprint(e.CustomerId!);
-        bool need = s.Tickets.Values.Any(t => t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt));
-        if (!need && s.AddUnjustifiedCustomer(customer))
+        if (s.Tickets.Values.Any(t => t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt)))
         {
-            Add(s, RiskReasons.NoBusinessNeed, policy.Weights.NoBusinessNeed, 1, e.OccurredAt,
-                _ => $"viewed records of {s.UnjustifiedCustomers.Count} customer{(s.UnjustifiedCustomers.Count == 1 ? "" : "s")} with no open ticket for them");
+            return;
         }
+
+        if (e.TicketId is { } ticketId)
+        {
+            string ticket = Fingerprint(ticketId);
+            string? owner = s.Tickets.TryGetValue(ticket, out Ticket? own) ? own.CustomerId : ctx.SiteTickets.GetValueOrDefault(ticket);
+            if (owner != customer)
+            {
+                Day(s, e.OccurredAt, ctx, policy).Mismatches++;
+                Add(s, RiskReasons.TicketMismatch, policy.Weights.TicketMismatch, 1, e.OccurredAt,
+                    c => $"{c} view{(c == 1 ? "" : "s")} citing a ticket that {(owner is null ? "does not exist" : "belongs to another customer")} (last: client {e.ClientId})");
+                Unjustified(s, customer, e.OccurredAt, policy, ctx);
+                return;
+            }
+
+            if (policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal))
+            {
+                return; // a QA, team-lead or escalation review of a real ticket of that customer
+            }
+        }
+
+        if (!s.Provisional.Any(v => v.CustomerId == customer))
+        {
+            s.Provisional.Add(new RecentView(customer, e.OccurredAt));
+        }
+    }
+
+    /// <summary>Views whose grace period has passed with no ticket for their customer are now without business need.</summary>
+    static void Settle(AgentState s, DateTimeOffset now, MonitoringPolicy policy, AgentContext ctx)
+    {
+        if (s.Provisional.Count == 0)
+        {
+            return;
+        }
+
+        TimeSpan grace = Grace(policy);
+        foreach (RecentView v in s.Provisional.Where(v => v.At + grace < now).ToList())
+        {
+            s.Provisional.Remove(v);
+            Unjustified(s, v.CustomerId, v.At, policy, ctx);
+        }
+    }
+
+    static void Unjustified(AgentState s, string customer, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
+    {
+        DayRecord day = Day(s, at, ctx, policy);
+        if (!day.Customers.Contains(customer))
+        {
+            day.Unjustified++;
+            if (day.Customers.Count < DayRecord.CustomerLimit)
+            {
+                day.Customers.Add(customer);
+            }
+
+            Expose(s, ctx, policy);
+        }
+
+        if (s.AddUnjustifiedCustomer(customer))
+        {
+            Add(s, RiskReasons.NoBusinessNeed, policy.Weights.NoBusinessNeed, 1, at,
+                _ => $"viewed records of {s.UnjustifiedCustomers.Count} customer{(s.UnjustifiedCustomers.Count == 1 ? "" : "s")} with no ticket for them (none arrived within {policy.TicketGraceMinutes:0.#} min)");
+        }
+    }
+
+    /// <summary>The agent's local day for <paramref name="at"/>, created (and days past the history dropped) as needed.</summary>
+    static DayRecord Day(AgentState s, DateTimeOffset at, AgentContext ctx, MonitoringPolicy policy)
+    {
+        string date = LocalDate(at, ctx);
+        for (int i = s.Days.Count - 1; i >= 0; i--)
+        {
+            int order = string.CompareOrdinal(s.Days[i].Date, date);
+            if (order == 0)
+            {
+                return s.Days[i];
+            }
+
+            if (order < 0)
+            {
+                var inserted = new DayRecord { Date = date };
+                s.Days.Insert(i + 1, inserted);
+                Forget(s, ctx, policy);
+                return inserted;
+            }
+        }
+
+        var first = new DayRecord { Date = date };
+        s.Days.Insert(0, first);
+        Forget(s, ctx, policy);
+        return first;
+    }
+
+    static void Forget(AgentState s, AgentContext ctx, MonitoringPolicy policy)
+    {
+        string cutoff = Today(s, ctx).AddDays(-policy.HistoryDays).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        s.Days.RemoveAll(d => string.CompareOrdinal(d.Date, cutoff) <= 0);
+    }
+
+    static string LocalDate(DateTimeOffset at, AgentContext ctx) => TimeZoneInfo.ConvertTime(at, ctx.Zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    static DateTime Today(AgentState s, AgentContext ctx) => TimeZoneInfo.ConvertTime(s.LastAt ?? DateTimeOffset.UnixEpoch, ctx.Zone).Date;
+
+    /// <summary>Counts the day's views and marks its local hour active.</summary>
+    static void Active(AgentState s, AccessEvent e, AgentContext ctx, MonitoringPolicy policy, int views)
+    {
+        DayRecord day = Day(s, e.OccurredAt, ctx, policy);
+        day.Views += views;
+        day.Hours |= 1 << TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone).Hour;
+        string today = Today(s, ctx).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        if (s.ExposureDate != today)
+        {
+            // A new day: the windows move, and yesterday joins the learned working hours.
+            Expose(s, ctx, policy);
+            s.LearnedHoursDate = null;
+        }
+    }
+
+    /// <summary>Distinct customers without business need over the last 7 and 30 local days.</summary>
+    static void Expose(AgentState s, AgentContext ctx, MonitoringPolicy policy)
+    {
+        DateTime today = Today(s, ctx);
+        s.ExposureDate = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        s.Exposure7 = Distinct(s, today.AddDays(-6));
+        s.Exposure30 = Distinct(s, today.AddDays(-29));
+    }
+
+    static int Distinct(AgentState s, DateTime from)
+    {
+        string since = from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var customers = new HashSet<string>(StringComparer.Ordinal);
+        int beyondLimit = 0;
+        foreach (DayRecord d in s.Days)
+        {
+            if (string.CompareOrdinal(d.Date, since) >= 0)
+            {
+                customers.UnionWith(d.Customers);
+                beyondLimit += d.Unjustified - d.Customers.Count;
+            }
+        }
+
+        return customers.Count + beyondLimit;
+    }
+
+    /// <summary>
+    /// The agent's own working hours, learned from its past days (not today): a local hour is usual when it or a
+    /// neighbouring hour was active on a share of the active days. Null until the agent has enough history.
+    /// </summary>
+    static int? OwnHours(AgentState s, MonitoringPolicy policy)
+    {
+        string today = s.Days.Count > 0 ? s.Days[^1].Date : "";
+        if (s.LearnedHoursDate == today)
+        {
+            return s.LearnedHours;
+        }
+
+        var past = s.Days.Where(d => d.Date != today && d.Hours != 0).ToList();
+        int? mask = null;
+        if (past.Count >= policy.MinHistoryDays)
+        {
+            int m = 0;
+            for (int h = 0; h < 24; h++)
+            {
+                int near = (1 << h) | (1 << ((h + 1) % 24)) | (1 << ((h + 23) % 24));
+                if (past.Count(d => (d.Hours & near) != 0) >= policy.UsualHourShare * past.Count)
+                {
+                    m |= 1 << h;
+                }
+            }
+
+            mask = m;
+        }
+
+        s.LearnedHours = mask;
+        s.LearnedHoursDate = today;
+        return mask;
     }
 
     static void Burst(AgentState s, AccessEvent e, MonitoringPolicy policy)
@@ -236,9 +435,20 @@ public static class RiskScorer
         }
     }
 
-    static void OffShift(AgentState s, AccessEvent e, MonitoringPolicy policy)
+    static void OffShift(AgentState s, AccessEvent e, MonitoringPolicy policy, AgentContext ctx, SiteView site)
     {
-        if (policy.ShiftHours.Contains(e.OccurredAt) || policy.Weights.OffShift <= 0)
+        if (policy.Weights.OffShift <= 0)
+        {
+            return;
+        }
+
+        DateTimeOffset local = TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone);
+        int? own = OwnHours(s, policy);
+        string whose = own is null ? site.Hours is null ? "the site's default hours" : "the site's usual hours" : "the agent's own usual hours";
+        bool usual = own is { } mine ? (mine & (1 << local.Hour)) != 0
+            : site.Hours is { } siteHours ? (siteHours & (1 << local.Hour)) != 0
+            : policy.ShiftHours.Contains(local.TimeOfDay);
+        if (usual)
         {
             return;
         }
@@ -253,7 +463,7 @@ public static class RiskScorer
         }
 
         Add(s, RiskReasons.OffShift, first ? policy.Weights.OffShift : 0, 1, e.OccurredAt,
-            c => $"{c} data access{(c == 1 ? "" : "es")} outside shift hours {policy.ShiftHours.Start:hh\\:mm}–{policy.ShiftHours.End:hh\\:mm} UTC");
+            c => $"{c} data access{(c == 1 ? "" : "es")} outside {whose} (last at {local:HH\\:mm} local time, {ctx.Zone.Id})");
     }
 
     static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy)
@@ -348,40 +558,141 @@ public static class RiskScorer
         s.Score += points;
     }
 
-    static RiskAlert? Evaluate(AgentState s, DateTimeOffset now, MonitoringPolicy policy)
+    enum Level { None, Moderate, Strong }
+
+    /// <summary>
+    /// What the evidence supports. Strong (contains on its own): the 30-day count of customers without business
+    /// need at the policy's floor, or such customers corroborated by an export, a screen capture or a burst.
+    /// Moderate (an incident at the confirmation gate): the long memory above its floor and above the peer group or
+    /// the agent's own history, or the short-term score with customer evidence. Volume and off-shift alone: nothing.
+    /// </summary>
+    static (Level Level, string Why) Judge(AgentState s, SiteView site, MonitoringPolicy p)
     {
-        string severity = Severities.FromScore(Math.Min(100, s.Score));
-        if (!s.StreamOpen && s.Score >= policy.AlertThreshold)
+        int episode = s.UnjustifiedCustomers.Count;
+        string? corroboration = new[] { RiskReasons.Export, RiskReasons.ScreenCapture, RiskReasons.Burst }.FirstOrDefault(s.Reasons.ContainsKey);
+        if (s.Exposure30 >= p.ContainAtUnjustifiedCustomers)
         {
-            s.Stream++;
-            s.StreamOpen = true;
-            s.StreamUpdates = 0;
-            s.StreamSeverity = severity;
-            return BuildAlert(s, now);
+            return (Level.Strong, $"strong evidence: {s.Exposure30} customers without business need in 30 days (policy floor {p.ContainAtUnjustifiedCustomers})");
         }
 
-        if (s.StreamOpen && s.StreamSeverity is not null && Severities.Rank(severity) > Severities.Rank(s.StreamSeverity))
+        if (episode >= p.CorroborationMinCustomers && corroboration is not null)
         {
-            // Same stream, higher severity: a new alert id, so intake merges it into the open incident.
-            s.StreamUpdates++;
-            s.StreamSeverity = severity;
-            return BuildAlert(s, now);
+            return (Level.Strong, $"strong evidence: {episode} customers without business need corroborated by {corroboration}");
+        }
+
+        if (Cumulative(s, site, p) is { } cumulative)
+        {
+            return (Level.Moderate, cumulative);
+        }
+
+        if (s.Score >= p.AlertThreshold && (episode >= p.AlertMinCustomers || s.Reasons.ContainsKey(RiskReasons.ScreenCapture) || s.Reasons.ContainsKey(RiskReasons.TicketMismatch)))
+        {
+            return (Level.Moderate, $"score {Math.Min(100, s.Score):0} with {episode} customer{(episode == 1 ? "" : "s")} without business need");
+        }
+
+        return (Level.None, "");
+    }
+
+    /// <summary>The slow harvest: exposure over 7 or 30 days above its floor and unusual for the peer group or the agent's own history.</summary>
+    static string? Cumulative(AgentState s, SiteView site, MonitoringPolicy p)
+    {
+        foreach (var (days, exposure, floor) in new[] { (7, s.Exposure7, p.HarvestAlertFloor), (30, s.Exposure30, p.SlowHarvestAlertFloor) })
+        {
+            if (exposure < floor)
+            {
+                continue;
+            }
+
+            double scale = days / 7.0;
+            string? peers = site.Exposure is { } e ? $"peer median {e.Median * scale:0.#} over {e.Count} agents" : null;
+            bool abovePeers = site.Exposure is not { } pe || exposure > (pe.Median * scale) + (p.PeerZ * pe.Spread * Math.Sqrt(scale));
+            var ownDays = s.Days.Take(Math.Max(0, s.Days.Count - days)).Select(d => (double)d.Unjustified).ToList();
+            bool haveOwn = ownDays.Count >= 7;
+            (double ownMedian, double ownSpread) = haveOwn ? MedianAndSpread(ownDays) : (0, 1);
+            bool aboveOwn = !haveOwn || exposure > (ownMedian * days) + (p.VolumeZ * ownSpread * Math.Sqrt(days));
+            // Unusual against either reference the agent has (peers of its site and role, its own past); with neither, the floor alone.
+            bool unusual = (site.Exposure is null && !haveOwn) || (site.Exposure is not null && abovePeers) || (haveOwn && aboveOwn);
+            if (unusual)
+            {
+                return $"{exposure} customers without business need in {days} days (floor {floor}" +
+                    (peers is null ? "" : $"; {peers}") + (haveOwn ? $"; own typical {ownMedian:0.#} a day" : "; no own history yet") + ")";
+            }
         }
 
         return null;
     }
 
-    static RiskAlert BuildAlert(AgentState s, DateTimeOffset now)
+    static (double Median, double Spread) MedianAndSpread(List<double> values)
     {
-        double score = Math.Round(Math.Min(100, s.Score), 1);
-        var indicators = s.Reasons
+        double median = Median(values);
+        double mad = Median(values.Select(v => Math.Abs(v - median)).ToList());
+        return (median, Math.Max(1, 1.4826 * mad));
+    }
+
+    static RiskAlert? Evaluate(AgentState s, DateTimeOffset now, SiteView site, MonitoringPolicy policy)
+    {
+        (Level level, _) = Judge(s, site, policy);
+        if (level == Level.None)
+        {
+            if (s.StreamOpen && s.Score < policy.CloseBelow)
+            {
+                s.StreamOpen = false;
+                s.StreamSeverity = null;
+            }
+
+            return null;
+        }
+
+        string severity = level == Level.Strong ? policy.StrongSeverity : policy.ModerateSeverity;
+        if (!s.StreamOpen)
+        {
+            s.Stream++;
+            s.StreamOpen = true;
+            s.StreamUpdates = 0;
+            s.StreamSeverity = severity;
+            return BuildAlert(s, now, site, policy);
+        }
+
+        if (s.StreamSeverity is not null && Severities.Rank(severity) > Severities.Rank(s.StreamSeverity))
+        {
+            // Same stream, stronger evidence: a new alert id, so intake merges it into the open incident.
+            s.StreamUpdates++;
+            s.StreamSeverity = severity;
+            return BuildAlert(s, now, site, policy);
+        }
+
+        return null;
+    }
+
+    /// <summary>The alert's score sits inside its severity's band, so a producer reading either sees the same verdict.</summary>
+    static double Banded(double score, string severity) => severity switch
+    {
+        Severities.Critical => Math.Clamp(score, 90, 100),
+        Severities.High => Math.Clamp(score, 70, 89.9),
+        Severities.Medium => Math.Clamp(score, 40, 69.9),
+        _ => Math.Clamp(score, 0, 39.9),
+    };
+
+    static RiskAlert BuildAlert(AgentState s, DateTimeOffset now, SiteView site, MonitoringPolicy policy)
+    {
+        (Level level, string why) = Judge(s, site, policy);
+        string severity = s.StreamSeverity ?? (level == Level.Strong ? policy.StrongSeverity : policy.ModerateSeverity);
+        double score = Math.Round(Banded(Math.Min(100, s.Score), severity), 1);
+        var indicators = new List<Indicator>();
+        if (s.Exposure30 > 0)
+        {
+            string verdict = level == Level.Strong ? why : $"{why}; asks first (no strong evidence: contains at {policy.ContainAtUnjustifiedCustomers} customers in 30 days or with corroboration)";
+            indicators.Add(new Indicator("mass-record-access",
+                $"{RiskReasons.Cumulative}: {s.Exposure7} customers without business need in 7 days, {s.Exposure30} in 30 days; {verdict}", s.Exposure30, now));
+        }
+
+        indicators.AddRange(s.Reasons
             .OrderByDescending(r => r.Value.Points)
-            .Select(r => new Indicator(RiskReasons.IndicatorKind(r.Key), $"{r.Key}: {r.Value.Detail}", r.Value.Count, r.Value.LastAt))
-            .ToList();
+            .Select(r => new Indicator(RiskReasons.IndicatorKind(r.Key), $"{r.Key}: {r.Value.Detail}", r.Value.Count, r.Value.LastAt)));
         return new RiskAlert(
             "1.0", AlertId(s.UserPrincipalName, s.Stream, s.StreamUpdates), Source, now,
             new AlertSubject(s.UserPrincipalName, s.VendorId, s.SiteId),
-            score, Severities.FromScore(score), indicators, [.. s.ClientIds], s.UnjustifiedCustomers.Count, []);
+            score, severity, indicators, [.. s.ClientIds], Math.Max(s.Exposure30, s.UnjustifiedCustomers.Count), []);
     }
 
     static void ForgetOldTickets(AgentState s, DateTimeOffset now, MonitoringPolicy policy)
@@ -399,6 +710,39 @@ public static class RiskScorer
                 s.Tickets.Remove(id);
             }
         }
+    }
+
+    /// <summary>What the peer group says, computed once per batch: the site's usual hours and the peers' 7-day exposure.</summary>
+    sealed class SiteView
+    {
+        public SiteView(PeerGroup peers, string self, MonitoringPolicy policy)
+        {
+            var hours = peers.UsualHours.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList();
+            if (hours.Count >= policy.MinPeers)
+            {
+                int mask = 0;
+                for (int h = 0; h < 24; h++)
+                {
+                    if (hours.Count(m => (m & (1 << h)) != 0) >= policy.SiteHourShare * hours.Count)
+                    {
+                        mask |= 1 << h;
+                    }
+                }
+
+                Hours = mask;
+            }
+
+            var exposure = peers.Exposure7.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => (double)p.Value).ToList();
+            if (exposure.Count >= policy.MinPeers)
+            {
+                (double median, double spread) = MedianAndSpread(exposure);
+                Exposure = (median, spread, exposure.Count);
+            }
+        }
+
+        public int? Hours { get; }
+
+        public (double Median, double Spread, int Count)? Exposure { get; }
     }
 
     static string Minutes(TimeSpan span) => $"{span.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min";

@@ -8,7 +8,7 @@ namespace Cordon.Behaviour;
 
 /// <summary>
 /// POST /api/telemetry: a JSON array of AccessEvent v1 (≤ 5,000 events, ≤ 4 MB) → 202
-/// {accepted, duplicates, rejected:[{index, errors}]}; bad events are reported and the rest kept.
+/// {accepted, duplicates, rejected:[{index, errors}], alerts:[{alertId, subject, detectedAt, severity, riskScore, affectedRecords}]}; bad events are reported and the rest kept.
 /// A batch that cannot be read, or has no valid event, is refused with 400 problem+json.
 /// </summary>
 public sealed class SubmitTelemetry(TelemetryIntake intake)
@@ -41,7 +41,7 @@ public sealed class SubmitTelemetry(TelemetryIntake intake)
             return Problems.BadRequest("Telemetry refused", parsed.Rejected.SelectMany(r => r.Errors.Select(e => $"[{r.Index}] {e}")).ToList());
         }
 
-        var (accepted, duplicates) = await intake.SubmitAsync(client, parsed.Events, request.HttpContext.RequestAborted);
-        return new ObjectResult(new TelemetryReceipt(accepted, duplicates, parsed.Rejected)) { StatusCode = StatusCodes.Status202Accepted };
+        TelemetryResult result = await intake.SubmitWithAlertsAsync(client, parsed.Events, request.HttpContext.RequestAborted);
+        return new ObjectResult(new TelemetryReceipt(result.Accepted, result.Duplicates, parsed.Rejected, result.Alerts)) { StatusCode = StatusCodes.Status202Accepted };
     }
 }

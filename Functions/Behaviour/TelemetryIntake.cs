@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Cordon.Alerts;
+using Cordon.Connectors;
 using Cordon.Policy;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -12,34 +14,61 @@ namespace Cordon.Behaviour;
 /// each agent's state is updated with optimistic concurrency (dedupe by eventId, score, explain),
 /// and a score crossing the policy threshold becomes a RiskAlert through <see cref="AlertIntake"/>,
 /// the same intake external alerts take, so dedupe and merge into an open incident apply.
+/// The world gives each agent its role and its site's time zone; the site's tickets are indexed so a
+/// review (a view carrying someone else's ticket id) can be checked against the ticket's customer.
 /// </summary>
-public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alerts, IOptions<ResponsePolicyOptions> policy, ILogger<TelemetryIntake> logger)
+public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alerts, IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world, ILogger<TelemetryIntake> logger)
 {
     public const string AgentKind = "agent";
     public const string PeersKind = "peers";
+    public const string TicketsKind = "tickets";
+
+    /// <summary>How far back a review may reach for the ticket it cites.</summary>
+    public const int ReviewLookbackDays = 30;
+
+    /// <summary>Ticket documents are split by the first hex digit of the ticket's fingerprint: 16 per site and day.</summary>
+    const int TicketShards = 16;
+
+    /// <summary>Ticket documents of days before yesterday no longer change: read once per process.</summary>
+    readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> closedTicketDays = new(StringComparer.Ordinal);
 
     public async Task<(int Accepted, int Duplicates)> SubmitAsync(DurableTaskClient client, IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
+        TelemetryResult result = await SubmitWithAlertsAsync(client, events, cancellationToken);
+        return (result.Accepted, result.Duplicates);
+    }
+
+    public async Task<TelemetryResult> SubmitWithAlertsAsync(DurableTaskClient client, IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
+    {
         MonitoringPolicy monitoring = policy.Value.Policy.Monitoring;
+        World w = world.Value.World;
         var peers = new ConcurrentDictionary<string, Lazy<Task<PeerGroup>>>(StringComparer.Ordinal);
-        var typical = new ConcurrentDictionary<string, ConcurrentDictionary<string, double>>(StringComparer.Ordinal);
+        var learned = new ConcurrentDictionary<string, ConcurrentDictionary<string, ScoreOutcome>>(StringComparer.Ordinal);
+        var raised = new ConcurrentBag<RaisedAlert>();
         int accepted = 0, duplicates = 0;
+
+        IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
 
         var byAgent = events.GroupBy(e => e.Agent.UserPrincipalName.Trim().ToLowerInvariant()).ToList();
         await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             string agent = batch.Key;
-            string site = batch.Last().Agent.SiteId.Trim().ToLowerInvariant();
-            PeerGroup group = await peers.GetOrAdd(site, s => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(s, ct))).Value;
+            string siteId = batch.Last().Agent.SiteId.Trim();
+            var found = w.FindSite(siteId);
+            string role = w.FindAgent(batch.Last().Agent.UserPrincipalName)?.Role ?? AgentRoles.Agent;
+            var context = new AgentContext(role, found?.Site.Zone ?? TimeZoneInfo.Utc, siteTickets);
+            // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
+            string group = $"{siteId.ToLowerInvariant()}|{role}";
+            PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
             ScoreOutcome outcome = await store.UpdateAsync<AgentState, ScoreOutcome>(AgentKind, agent, async current =>
             {
                 AgentState state = current ?? new AgentState();
-                ScoreOutcome o = RiskScorer.Apply(state, batch, group, monitoring);
+                ScoreOutcome o = RiskScorer.Apply(state, batch, peerGroup, monitoring, context);
                 if (o.Alert is { } alert)
                 {
                     // Before the write: if the write then loses its race, the recomputed alert has the same id and intake calls it a duplicate.
                     IntakeResult result = await alerts.SubmitAsync(client, alert, ct);
-                    logger.LogInformation("Monitor alert {AlertId} for {Agent} (score {Score}): {Outcome} {IncidentId}", alert.AlertId, agent, alert.RiskScore, result.Outcome, result.IncidentId);
+                    logger.LogInformation("Monitor alert {AlertId} for {Agent} ({Severity}, score {Score}): {Outcome} {IncidentId}", alert.AlertId, agent, alert.Severity, alert.RiskScore, result.Outcome, result.IncidentId);
                 }
 
                 return (o.Accepted > 0 ? state : null, o);
@@ -47,30 +76,152 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
             Interlocked.Add(ref accepted, outcome.Accepted);
             Interlocked.Add(ref duplicates, outcome.Duplicates);
-            if (outcome.TypicalViews is { } views)
+            if (outcome.Alert is { } a)
             {
-                typical.GetOrAdd(site, _ => new(StringComparer.Ordinal))[agent] = views;
+                raised.Add(new RaisedAlert(a.AlertId, a.Subject.UserPrincipalName, a.DetectedAt, a.Severity, a.RiskScore, a.AffectedRecords));
+            }
+
+            if (outcome.Accepted > 0)
+            {
+                learned.GetOrAdd(group, _ => new(StringComparer.Ordinal))[agent] = outcome;
             }
         });
 
-        // One peer-group write per site and batch: agents rolling into a new hour together would otherwise all race for it.
-        foreach (var (site, agents) in typical)
+        // One peer-group write per group and batch, and only when something it holds changed.
+        foreach (var (group, agents) in learned)
         {
-            await store.UpdateAsync<PeerGroup, bool>(PeersKind, site, current =>
+            PeerGroup before = await peers[group].Value;
+            if (!agents.Any(a => Changes(before, a.Key, a.Value)))
             {
-                PeerGroup group = current ?? new PeerGroup();
-                foreach (var (agent, views) in agents)
+                continue;
+            }
+
+            await store.UpdateAsync<PeerGroup, bool>(PeersKind, group, current =>
+            {
+                PeerGroup g = current ?? new PeerGroup();
+                foreach (var (agent, o) in agents)
                 {
-                    group.TypicalViews[agent] = views;
+                    if (o.TypicalViews is { } views)
+                    {
+                        g.TypicalViews[agent] = views;
+                    }
+
+                    g.Exposure7[agent] = o.Exposure7;
+                    if (o.UsualHours is { } hours)
+                    {
+                        g.UsualHours[agent] = hours;
+                    }
                 }
 
-                return Task.FromResult<(PeerGroup?, bool)>((group, true));
+                return Task.FromResult<(PeerGroup?, bool)>((g, true));
             }, cancellationToken);
         }
 
-        return (accepted, duplicates);
+        return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
 
-    async Task<PeerGroup> LoadPeersAsync(string site, CancellationToken cancellationToken) =>
-        await store.GetAsync<PeerGroup>(PeersKind, site, cancellationToken) ?? new PeerGroup();
+    static bool Changes(PeerGroup g, string agent, ScoreOutcome o) =>
+        o.TypicalViews is not null ||
+        g.Exposure7.GetValueOrDefault(agent) != o.Exposure7 || !g.Exposure7.ContainsKey(agent) ||
+        (o.UsualHours is { } h && g.UsualHours.GetValueOrDefault(agent, -1) != h);
+
+    async Task<PeerGroup> LoadPeersAsync(string group, CancellationToken cancellationToken) =>
+        await store.GetAsync<PeerGroup>(PeersKind, group, cancellationToken) ?? new PeerGroup();
+
+    /// <summary>
+    /// Records the batch's assigned tickets in the site's ticket index (one document per site, UTC day and shard)
+    /// and returns what the batch's reviews need: ticket fingerprint → customer fingerprint, for every ticket a
+    /// view names, found in this batch or in the last <see cref="ReviewLookbackDays"/> days.
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, string>> IndexTicketsAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
+    {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        var writes = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (AccessEvent e in events)
+        {
+            if (e.Action == AccessActions.TicketAssigned && e.TicketId is { } t && e.CustomerId is { } c)
+            {
+                string ticket = RiskScorer.Fingerprint(t);
+                string customer = RiskScorer.Fingerprint(c);
+                known[ticket] = customer;
+                string key = TicketKey(e.Agent.SiteId, e.OccurredAt.UtcDateTime.Date, ticket);
+                (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = customer;
+            }
+        }
+
+        foreach (var (key, tickets) in writes)
+        {
+            await store.UpdateAsync<SiteTickets, bool>(TicketsKind, key, current =>
+            {
+                SiteTickets doc = current ?? new SiteTickets();
+                int before = doc.Tickets.Count;
+                foreach (var (ticket, customer) in tickets)
+                {
+                    doc.Tickets[ticket] = customer;
+                }
+
+                // A redelivered batch adds nothing: nothing to write.
+                return Task.FromResult<(SiteTickets?, bool)>((doc.Tickets.Count > before || current is null ? doc : null, true));
+            }, cancellationToken);
+        }
+
+        var reviews = events.Where(e => e.Action == AccessActions.ViewRecord && e.TicketId is not null)
+            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.Fingerprint(e.TicketId!)))
+            .Where(r => !known.ContainsKey(r.Ticket))
+            .Distinct()
+            .ToList();
+        if (reviews.Count == 0)
+        {
+            return known;
+        }
+
+        DateTime newest = events.Max(e => e.OccurredAt.UtcDateTime.Date);
+        var read = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var (site, day, ticket) in reviews)
+        {
+            for (int back = 0; back <= ReviewLookbackDays && !known.ContainsKey(ticket); back++)
+            {
+                DateTime d = day.AddDays(-back);
+                string key = TicketKey(site, d, ticket);
+                if (!read.TryGetValue(key, out var tickets))
+                {
+                    bool closed = d < newest.AddDays(-1);
+                    tickets = closed && closedTicketDays.TryGetValue(key, out var cached) ? cached
+                        : (await store.GetAsync<SiteTickets>(TicketsKind, key, cancellationToken))?.Tickets ?? new Dictionary<string, string>();
+                    if (closed)
+                    {
+                        if (closedTicketDays.Count > 50_000)
+                        {
+                            closedTicketDays.Clear(); // bounded memory: re-read on demand
+                        }
+
+                        closedTicketDays.TryAdd(key, tickets);
+                    }
+
+                    read[key] = tickets;
+                }
+
+                if (tickets.TryGetValue(ticket, out string? customer))
+                {
+                    known[ticket] = customer;
+                }
+            }
+        }
+
+        return known;
+    }
+
+    static string TicketKey(string site, DateTime utcDay, string ticketFingerprint) =>
+        $"{site.Trim().ToLowerInvariant()}|{utcDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}|{int.Parse(ticketFingerprint[..1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % TicketShards:x}";
 }
+
+/// <summary>A site's tickets assigned on one UTC day (one shard): ticket fingerprint → customer fingerprint.</summary>
+public sealed class SiteTickets
+{
+    public Dictionary<string, string> Tickets { get; set; } = [];
+}
+
+/// <summary>An alert the monitor raised while taking a batch: the producer sees what its telemetry caused.</summary>
+public sealed record RaisedAlert(string AlertId, string Subject, DateTimeOffset DetectedAt, string Severity, double RiskScore, long AffectedRecords);
+
+public sealed record TelemetryResult(int Accepted, int Duplicates, IReadOnlyList<RaisedAlert> Alerts);

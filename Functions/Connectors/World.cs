@@ -29,7 +29,9 @@ public sealed record World
     {
         try
         {
-            return JsonSerializer.Deserialize<World>(json, Json) ?? throw new InvalidDataException($"world {origin} is empty");
+            World world = JsonSerializer.Deserialize<World>(json, Json) ?? throw new InvalidDataException($"world {origin} is empty");
+            world.ValidateClocksAndRoles(origin);
+            return world;
         }
         catch (JsonException ex)
         {
@@ -60,6 +62,29 @@ public sealed record World
     public Agent? FindAgent(string userPrincipalName) =>
         Vendors.SelectMany(v => v.Sites).SelectMany(s => s.Agents)
             .FirstOrDefault(a => string.Equals(a.UserPrincipalName, userPrincipalName, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A site's time zone must be a known IANA zone and an agent's role one of <see cref="AgentRoles.All"/>.</summary>
+    void ValidateClocksAndRoles(string origin)
+    {
+        var errors = new List<string>();
+        foreach (Site s in Vendors.SelectMany(v => v.Sites))
+        {
+            if (s.TimeZone is { } zone && !Site.TryFindZone(zone, out _))
+            {
+                errors.Add($"site {s.Id}: timeZone \"{zone}\" is not a known IANA time zone (e.g. Asia/Kolkata)");
+            }
+
+            foreach (Agent a in s.Agents.Where(a => !AgentRoles.All.Contains(a.Role)))
+            {
+                errors.Add($"agent {a.UserPrincipalName}: role \"{a.Role}\" is not one of {string.Join(", ", AgentRoles.All)}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidDataException($"world {origin}: {string.Join("; ", errors)}");
+        }
+    }
 
     public IReadOnlyList<string> ApproversFor(string role) =>
         Approvers.TryGetValue(role, out var list) ? list : [];
@@ -112,6 +137,25 @@ public sealed record Site
 
     public IReadOnlyList<Agent> Agents { get; init; } = [];
 
+    /// <summary>IANA time zone of the site (e.g. Asia/Kolkata): the monitor judges working hours in it. None: UTC.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>The site's zone (UTC when it declares none or an unknown one; the world refuses unknown zones on load).</summary>
+    public TimeZoneInfo Zone => TimeZone is { } z && TryFindZone(z, out TimeZoneInfo? zone) ? zone : TimeZoneInfo.Utc;
+
+    internal static bool TryFindZone(string id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TimeZoneInfo? zone)
+    {
+        // IANA ids only: a Windows id or an empty name is a configuration mistake, not a zone.
+        zone = null;
+        if (string.IsNullOrWhiteSpace(id) || !TimeZoneInfo.TryFindSystemTimeZoneById(id, out TimeZoneInfo? found) || !found.HasIanaId)
+        {
+            return false;
+        }
+
+        zone = found;
+        return true;
+    }
+
     /// <summary>Generated agents on top of the listed ones (large simulated sites for benchmarks).</summary>
     public int GeneratedAgents { get; init; }
 
@@ -145,4 +189,19 @@ public sealed record Agent
     public IReadOnlyList<string> Licences { get; init; } = [];
 
     public IReadOnlyList<string> AppRoles { get; init; } = [];
+
+    /// <summary>What the agent does on the floor (<see cref="AgentRoles"/>): reviewers may open others' tickets.</summary>
+    public string Role { get; init; } = AgentRoles.Agent;
+}
+
+/// <summary>Roles of agents on a support floor.</summary>
+public static class AgentRoles
+{
+    public const string Agent = "agent";
+    public const string TeamLead = "team-lead";
+    public const string Qa = "qa";
+    public const string Escalation = "escalation";
+    public const string Other = "other";
+
+    public static readonly IReadOnlyList<string> All = [Agent, TeamLead, Qa, Escalation, Other];
 }

@@ -1,3 +1,6 @@
+using Cordon.Alerts;
+using Cordon.Connectors;
+
 namespace Cordon.Policy;
 
 /// <summary>
@@ -15,8 +18,57 @@ public sealed record MonitoringPolicy
 
     public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(2);
 
-    /// <summary>The site's shift hours (UTC time of day; an end before the start wraps past midnight).</summary>
+    /// <summary>
+    /// The usual working hours of a site with no learned pattern yet, in the site's local time (its world
+    /// <c>timeZone</c>, UTC when it declares none; an end before the start wraps past midnight). Once agents
+    /// have history, off-shift means outside the agent's own learned hours (a new agent: the site's).
+    /// </summary>
     public ShiftHours ShiftHours { get; init; } = new();
+
+    /// <summary>
+    /// Calls open the record before the ticket reaches the agent: a view with no ticket stays provisional this
+    /// long and is justified when a ticket for that customer arrives in time; only views still unjustified count.
+    /// </summary>
+    public double TicketGraceMinutes { get; init; } = 10;
+
+    /// <summary>World roles whose views carrying another agent's ticket id (of that customer) are reviews, not harvesting.</summary>
+    public IReadOnlyList<string> ReviewerRoles { get; init; } = ["qa", "team-lead", "escalation"];
+
+    /// <summary>Local days of per-agent history kept (customers without business need, views, active hours).</summary>
+    public int HistoryDays { get; init; } = 35;
+
+    /// <summary>Distinct customers viewed without business need over 7 days that raise an alert (when also above the peer group and own history).</summary>
+    public int HarvestAlertFloor { get; init; } = 12;
+
+    /// <summary>The same over 30 days: a slower harvest.</summary>
+    public int SlowHarvestAlertFloor { get; init; } = 24;
+
+    /// <summary>
+    /// Distinct customers without business need over 30 days from which a monitor alert is strong enough to
+    /// contain on its own (severity <see cref="StrongSeverity"/>); below it, only corroboration makes an alert strong.
+    /// </summary>
+    public int ContainAtUnjustifiedCustomers { get; init; } = 30;
+
+    /// <summary>Customers without business need in the live episode that, with an export, a screen capture or a burst, corroborate each other.</summary>
+    public int CorroborationMinCustomers { get; init; } = 5;
+
+    /// <summary>A short-term score opens an alert only with this many customers without business need in the episode (or a capture or a ticket mismatch): volume and off-shift alone never do.</summary>
+    public int AlertMinCustomers { get; init; } = 3;
+
+    /// <summary>Severity of an alert with strong evidence (at or above the response policy's autoContainAtOrAbove, it contains).</summary>
+    public string StrongSeverity { get; init; } = Severities.Critical;
+
+    /// <summary>Severity of every other monitor alert: an incident at the confirmation gate, access untouched.</summary>
+    public string ModerateSeverity { get; init; } = Severities.Medium;
+
+    /// <summary>A local hour is one of the agent's own working hours when it (or a neighbour) was active on this share of its active days.</summary>
+    public double UsualHourShare { get; init; } = 0.2;
+
+    /// <summary>Active days an agent needs before its own hours are used; before that, the site's (its peers').</summary>
+    public int MinHistoryDays { get; init; } = 3;
+
+    /// <summary>A local hour is one of the site's working hours when this share of the peer group works it.</summary>
+    public double SiteHourShare { get; init; } = 0.05;
 
     /// <summary>How far back the agent's own hourly baseline reaches.</summary>
     public TimeSpan BaselineWindow { get; init; } = TimeSpan.FromDays(7);
@@ -110,22 +162,75 @@ public sealed record MonitoringPolicy
             errors.Add(p + "burstWindow must be positive");
         }
 
+        if (TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes))
+        {
+            errors.Add(p + "ticketGraceMinutes must be 0..1440");
+        }
+
+        foreach (string role in ReviewerRoles ?? [])
+        {
+            if (!AgentRoles.All.Contains(role))
+            {
+                errors.Add($"{p}reviewerRoles: \"{role}\" is not one of {string.Join(", ", AgentRoles.All)}");
+            }
+        }
+
+        if (HistoryDays is < 30 or > 400)
+        {
+            errors.Add(p + "historyDays must be 30..400 (the slow harvest is judged over 30 days)");
+        }
+
+        foreach (var (name, value) in new[]
+        {
+            ("harvestAlertFloor", HarvestAlertFloor), ("slowHarvestAlertFloor", SlowHarvestAlertFloor), ("containAtUnjustifiedCustomers", ContainAtUnjustifiedCustomers),
+            ("corroborationMinCustomers", CorroborationMinCustomers), ("alertMinCustomers", AlertMinCustomers), ("minHistoryDays", MinHistoryDays),
+        })
+        {
+            if (value < 1)
+            {
+                errors.Add($"{p}{name} must be at least 1");
+            }
+        }
+
+        if (!Severities.IsKnown(StrongSeverity))
+        {
+            errors.Add(p + "strongSeverity must be low, medium, high or critical");
+        }
+
+        if (!Severities.IsKnown(ModerateSeverity))
+        {
+            errors.Add(p + "moderateSeverity must be low, medium, high or critical");
+        }
+        else if (Severities.IsKnown(StrongSeverity) && Severities.Rank(ModerateSeverity) > Severities.Rank(StrongSeverity))
+        {
+            errors.Add(p + "moderateSeverity must not be above strongSeverity");
+        }
+
+        if (UsualHourShare is <= 0 or > 1 || double.IsNaN(UsualHourShare))
+        {
+            errors.Add(p + "usualHourShare must be above 0 and at most 1");
+        }
+
+        if (SiteHourShare is <= 0 or > 1 || double.IsNaN(SiteHourShare))
+        {
+            errors.Add(p + "siteHourShare must be above 0 and at most 1");
+        }
+
         Weights.Validate(p + "weights", errors);
     }
 }
 
-/// <summary>Shift hours in UTC; activity outside them counts as off-shift.</summary>
+/// <summary>Hours of the day (local time of the site); the fallback pattern of a site with no learned hours.</summary>
 public sealed record ShiftHours
 {
     public TimeSpan Start { get; init; } = TimeSpan.FromHours(6);
 
     public TimeSpan End { get; init; } = TimeSpan.FromHours(22);
 
-    public bool Contains(DateTimeOffset at)
-    {
-        TimeSpan t = at.UtcDateTime.TimeOfDay;
-        return Start < End ? t >= Start && t < End : t >= Start || t < End;
-    }
+    public bool Contains(DateTimeOffset at) => Contains(at.UtcDateTime.TimeOfDay);
+
+    public bool Contains(TimeSpan timeOfDay) =>
+        Start < End ? timeOfDay >= Start && timeOfDay < End : timeOfDay >= Start || timeOfDay < End;
 
     internal void Validate(string path, List<string> errors)
     {
@@ -167,12 +272,15 @@ public sealed record MonitoringWeights
 
     public double Burst { get; init; } = 20;
 
+    /// <summary>Per view carrying a ticket id that does not exist or belongs to another customer.</summary>
+    public double TicketMismatch { get; init; } = 15;
+
     internal void Validate(string path, List<string> errors)
     {
         foreach (var (name, value) in new[]
         {
             ("noBusinessNeed", NoBusinessNeed), ("ownVolume", OwnVolume), ("peerVolume", PeerVolume), ("export", Export),
-            ("screenCapture", ScreenCapture), ("offShift", OffShift), ("burst", Burst),
+            ("screenCapture", ScreenCapture), ("offShift", OffShift), ("burst", Burst), ("ticketMismatch", TicketMismatch),
         })
         {
             if (value < 0 || value > 1000 || double.IsNaN(value))
