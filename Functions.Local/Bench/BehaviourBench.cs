@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,18 @@ public static class BehaviourBench
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Two clients, like the sample site the simulator was tuned on; the default policy.</summary>
+    /// <summary>The reviewers and desks every bench site has besides its plain agents (declared with their roles in the world).</summary>
+    static readonly (string Name, string Role)[] RoleAgents =
+    [
+        ("qa1", AgentRoles.Qa), ("qa2", AgentRoles.Qa),
+        ("esc1", AgentRoles.Escalation), ("esc2", AgentRoles.Escalation), ("esc3", AgentRoles.Escalation),
+        ("lead1", AgentRoles.TeamLead), ("lead2", AgentRoles.TeamLead), ("lead3", AgentRoles.TeamLead),
+    ];
+
+    /// <summary>Agents simulated per seed: the declared role agents and the plain ones.</summary>
+    public static int SiteAgents(BehaviourSizes sizes) => RoleAgents.Length + sizes.Agents;
+
+    /// <summary>Two clients; a site in India (IST) with reviewers and an escalation desk declared by role; the default policy.</summary>
     static string WorldJson(int agents) => JsonSerializer.Serialize(new
     {
         clients = new[] { "bench-bank", "bench-pay" }.Select(id => new
@@ -35,7 +47,15 @@ public static class BehaviourBench
             new
             {
                 id = VendorId, name = "Bench BPO", contacts = new[] { "vendor-management@bench-bpo.example" },
-                sites = new[] { new { id = SiteId, name = "Bench behaviour site", clientIds = new[] { "bench-bank", "bench-pay" }, generatedAgents = agents } },
+                sites = new[]
+                {
+                    new
+                    {
+                        id = SiteId, name = "Bench behaviour site", timeZone = "Asia/Kolkata", clientIds = new[] { "bench-bank", "bench-pay" },
+                        agents = RoleAgents.Select(a => new { userPrincipalName = $"{a.Name}.{SiteId}@vendor.example", displayName = a.Name, groups = new[] { "support-agents" }, role = a.Role }),
+                        generatedAgents = agents,
+                    },
+                },
             },
         },
         approvers = new Dictionary<string, string[]>
@@ -82,12 +102,27 @@ public static class BehaviourBench
             // Simulated time ends before now, as in the simulate command: the monitor scores on event time.
             DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-sizes.Hours).Date, TimeSpan.Zero);
             World world = World.Load(worldPath);
-            SiteSimulation sim = SiteSimulation.Generate(world, SiteId, sizes.Agents, sizes.Hours, sizes.Insiders, seed, start);
+            SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start);
             var wall = Stopwatch.StartNew();
             SimulationReport r = await SimulationRun.RunAsync(http, sim, BehaviourSizes.BatchSize, progress: null, ct);
+            var insiders = sim.Agents.Where(a => a.Insider).Select(a =>
+            {
+                string u = a.UserPrincipalName;
+                bool caught = r.Caught.Contains(u);
+                DateTimeOffset? detected = r.FirstAlertAt.TryGetValue(u, out DateTimeOffset d) ? d : null;
+                DateTimeOffset? contained = r.ContainedAt.TryGetValue(u, out DateTimeOffset c) ? c : null;
+                int total = sim.Harvests.TryGetValue(u, out var views) ? views.Count : 0;
+                return new InsiderFigures(a.Rate, caught, r.DetectionDelay.TryGetValue(u, out TimeSpan delay) ? delay.TotalHours : null,
+                    detected is { } at ? SimulationRun.Harvested(sim, u, at) : total,
+                    contained is not null, contained is { } cat ? SimulationRun.Harvested(sim, u, cat) : total, total);
+            }).ToList();
             return new BehaviourSeedFigures(seed, r.Events, r.Accepted, r.Insiders.Count, r.Caught.Count, r.FalsePositives.Count, r.Precision, r.Recall,
                 r.Caught.Select(u => r.DetectionDelay.TryGetValue(u, out TimeSpan d) ? d.TotalMinutes : double.NaN).ToList(),
-                r.EventsPerSecondIntoState, r.Posting.TotalSeconds, wall.Elapsed.TotalSeconds);
+                r.EventsPerSecondIntoState, r.Posting.TotalSeconds, wall.Elapsed.TotalSeconds)
+            {
+                Details = new BehaviourDetails(sim.Agents.Count - insiders.Count, sim.Hours, insiders,
+                    r.FalsePositives.Select(u => sim.Agents.First(a => a.UserPrincipalName == u).Persona.ToString()).ToList(), r.InnocentsContained.Count),
+            };
         }
         finally
         {
@@ -101,4 +136,66 @@ public static class BehaviourBench
             }
         }
     }
+
+    static string F(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    static string Verdict(bool met) => met ? " ✅" : " ❌";
+
+    /// <summary>The behaviour-monitoring rows of the bench table: per harvest rate, innocents, and throughput; one cell per store, spread over seeds.</summary>
+    public static IReadOnlyList<BenchReport.Row> Rows(IReadOnlyList<BehaviourFigures> stores)
+    {
+        var rows = new List<BenchReport.Row>();
+        BehaviourFigures first = stores[0];
+        if (first.Seeds.Any(s => s.Details is null))
+        {
+            return rows;
+        }
+
+        string seeds = $"seed{(first.Seeds.Count > 1 ? "s" : "")} {string.Join(" / ", first.Seeds.Select(x => x.Seed))}";
+        int agents = first.Seeds[0].Details!.Innocents + first.Seeds[0].Details!.Insiders.Count;
+        double days = first.Seeds[0].Details!.Hours / 24;
+        string site = $"{agents} agents in IST over {F(days, "0.#")} simulated days, {seeds}";
+        foreach (int rate in first.Seeds.SelectMany(s => s.Details!.Insiders).Select(i => i.Rate).Distinct().Order())
+        {
+            rows.Add(new BenchReport.Row(
+                $"Behaviour: insiders harvesting {rate} customers per shift ({site}): recall · detection delay (p50 / max) · customers harvested before detection · before containment (p50 / max)",
+                "recall 1.0; ≤ 50 before containment",
+                stores.Select(f =>
+                {
+                    var all = f.Seeds.SelectMany(s => s.Details!.Insiders).Where(i => i.Rate == rate).ToList();
+                    int caught = all.Count(i => i.Caught);
+                    Percentiles delay = Percentiles.Of(all.Where(i => i.DelayHours is not null).Select(i => i.DelayHours!.Value));
+                    Percentiles before = Percentiles.Of(all.Select(i => (double)i.HarvestedBeforeDetection));
+                    Percentiles beforeContainment = Percentiles.Of(all.Select(i => (double)i.HarvestedBeforeContainment));
+                    string perSeed = string.Join(" / ", f.Seeds.Select(s => string.Join(",", s.Details!.Insiders.Where(i => i.Rate == rate).Select(i => i.Contained ? i.HarvestedBeforeContainment.ToString(CultureInfo.InvariantCulture) : "not contained"))));
+                    return $"{F((double)caught / Math.Max(1, all.Count), "0.00")} ({caught}/{all.Count}) · {F(delay.P50, "0.0")} / {F(delay.Max, "0.0")} h · {F(before.P50, "0")} / {F(before.Max, "0")} · " +
+                        $"{F(beforeContainment.P50, "0")} / {F(beforeContainment.Max, "0")} ({all.Count(i => i.Contained)}/{all.Count} contained; per seed {perSeed})" +
+                        Verdict(caught == all.Count && all.All(i => i.Contained && i.HarvestedBeforeContainment <= 50));
+                }).ToList()));
+        }
+
+        rows.Add(new BenchReport.Row(
+            $"Behaviour: innocent agents flagged (an incident at the confirmation gate) and contained, per 100 agent-weeks ({site}; QA leads, escalation desk, team leads, night shift, new hires, triple-volume days)",
+            "≤ 1 flagged per 100 agent-weeks; 0 contained",
+            stores.Select(f =>
+            {
+                double agentWeeks = f.Seeds.Sum(s => s.Details!.Innocents * s.Details.Hours / (24 * 7));
+                int flagged = f.Seeds.Sum(s => s.Details!.InnocentsFlagged.Count);
+                int contained = f.Seeds.Sum(s => s.Details!.InnocentsContained);
+                string who = string.Join(" / ", f.Seeds.Select(s => s.Details!.InnocentsFlagged.Count == 0 ? "0" : $"{s.Details.InnocentsFlagged.Count} ({string.Join(", ", s.Details.InnocentsFlagged)})"));
+                return $"{F(100 * flagged / agentWeeks, "0.00")} flagged ({flagged} in {F(agentWeeks, "0")} agent-weeks; per seed {who}) · {contained} contained" +
+                    Verdict(100 * flagged / agentWeeks <= 1 && contained == 0);
+            }).ToList()));
+        rows.Add(new BenchReport.Row(
+            $"Behaviour: events per second into the per-agent state (mean; per seed; {seeds})", "≥ 20,000 /s (memory)",
+            stores.Select(f => $"{F(f.MeanEventsPerSecond, "N0")} /s ({string.Join(" / ", f.Seeds.Select(x => F(x.EventsPerSecond, "N0")))}; {F(f.Seeds.Average(x => x.Events), "N0")} events per seed)" +
+                (ReferenceEquals(f, first) ? Verdict(f.Seeds.All(x => x.EventsPerSecond >= 20_000)) : "")).ToList()));
+        return rows;
+    }
 }
+
+/// <summary>One planted insider: its rate, whether and when it was caught, and how many customers it had harvested by then.</summary>
+public sealed record InsiderFigures(int Rate, bool Caught, double? DelayHours, int HarvestedBeforeDetection, bool Contained, int HarvestedBeforeContainment, int HarvestedTotal);
+
+/// <summary>What the behaviour scenario measures beyond the seed's totals.</summary>
+public sealed record BehaviourDetails(int Innocents, double Hours, IReadOnlyList<InsiderFigures> Insiders, IReadOnlyList<string> InnocentsFlagged, int InnocentsContained);

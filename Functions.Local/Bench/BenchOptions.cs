@@ -5,15 +5,19 @@ namespace Cordon.Local.Bench;
 /// <summary>How big each scenario is: the full bench, or the short CI smoke run (<c>--quick</c>).</summary>
 public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyList<int> Bursts, IReadOnlyList<int> OffboardingAgents, BehaviourSizes Behaviour)
 {
-    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(200, 24, 2, [1, 2, 3]));
+    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(100, 168, 8, [1, 2, 3]));
 
-    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(60, 16, 2, [1]));
+    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(40, 72, 4, [1]));
 
     /// <summary>Distinct subjects needed: every alert of the latency scenarios is for a new agent.</summary>
     public int SubjectPool => 1 + SingleAlerts + OverheadAlerts + Bursts.Sum(); // 1: the warm-up alert
 }
 
-/// <summary>The behaviour monitor scenario: a simulated site of <paramref name="Agents"/> with bribed insiders, one fresh host per seed.</summary>
+/// <summary>
+/// The behaviour monitor scenario: a simulated site of <paramref name="Agents"/> plain agents (plus the declared QA leads,
+/// escalation desk and team leads) over <paramref name="Hours"/>, with <paramref name="Insiders"/> bribed insiders at
+/// 10, 15, 25 and 60 customers per shift in turn; one fresh host per seed.
+/// </summary>
 public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IReadOnlyList<int> Seeds)
 {
     /// <summary>The simulate command's default; batches also end every 10 simulated minutes.</summary>

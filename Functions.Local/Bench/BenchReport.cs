@@ -65,7 +65,11 @@ public sealed record BehaviourSeedFigures(
     IReadOnlyList<double> DetectionDelayMinutes,
     double EventsPerSecond,
     double PostingSeconds,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>Per insider and per innocent (the behaviour scenario's own rows, <see cref="BehaviourBench.Rows"/>).</summary>
+    public BehaviourDetails? Details { get; init; }
+}
 
 public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IReadOnlyList<BehaviourSeedFigures> Seeds)
 {
@@ -141,21 +145,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         rows.Add(new Row($"CPU time per incident (burst of {N(Stores[0].Bursts[^1].Alerts)}, alert → waiting for confirmation)", "—",
             Stores.Select(s => $"{F(Largest(s).CpuMsPerIncident, "0.0")} ms").ToList()));
 
-        BehaviourFigures b = Stores[0].Behaviour;
-        string site = $"{N(b.Agents)} agents with {b.Insiders} insiders over {F(b.Hours, "0.#")} simulated h";
-        string seeds = $"seed{(b.Seeds.Count > 1 ? "s" : "")} {string.Join(" / ", b.Seeds.Select(x => x.Seed))}";
-        string PerSeed(BehaviourFigures f, Func<BehaviourSeedFigures, string> cell) => string.Join(" / ", f.Seeds.Select(cell));
-        rows.Add(new Row($"Behaviour monitoring: recall, {site} (mean; {seeds})", "every insider caught (both of 2)",
-            Stores.Select(s => $"{F(s.Behaviour.MeanRecall, "0.00")} ({PerSeed(s.Behaviour, x => F(x.Recall, "0.00"))})" +
-                Verdict(s.Behaviour.Seeds.All(x => x.Caught == x.Insiders))).ToList()));
-        rows.Add(new Row($"Behaviour monitoring: precision (mean; {seeds}) · innocent agents flagged", "≤ 1 innocent agent flagged per seed",
-            Stores.Select(s => $"{F(s.Behaviour.MeanPrecision, "0.00")} ({PerSeed(s.Behaviour, x => F(x.Precision, "0.00"))}) · {PerSeed(s.Behaviour, x => N(x.FalsePositives))} innocent" +
-                Verdict(s.Behaviour.Seeds.All(x => x.FalsePositives <= 1))).ToList()));
-        rows.Add(new Row($"Behaviour monitoring: detection delay, first view without business need → incident listed (upper bound; p50 / max; each insider, {seeds})", "—",
-            Stores.Select(s => $"{F(s.Behaviour.DetectionDelayMinutes.P50, "0")} / {F(s.Behaviour.DetectionDelayMinutes.Max, "0")} simulated min " +
-                $"({PerSeed(s.Behaviour, x => x.DetectionDelayMinutes.Count == 0 ? "none caught" : string.Join(", ", x.DetectionDelayMinutes.Select(d => F(d, "0"))))})").ToList()));
-        rows.Add(new Row($"Behaviour monitoring: events per second sustained into the per-agent state (mean; {seeds})", "—",
-            Stores.Select(s => $"{F(s.Behaviour.MeanEventsPerSecond, "N0")} /s ({PerSeed(s.Behaviour, x => F(x.EventsPerSecond, "N0"))}; {F(s.Behaviour.Seeds.Average(x => x.Events), "N0")} events per seed)").ToList()));
+        rows.AddRange(BehaviourBench.Rows(Stores.Select(s => s.Behaviour).ToList()));
         return rows;
     }
 

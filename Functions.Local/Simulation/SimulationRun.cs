@@ -2,16 +2,28 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cordon.Alerts;
 using Cordon.Behaviour;
 
 namespace Cordon.Local.Simulation;
 
-/// <summary>What a simulation found: the insiders caught and missed, innocent agents flagged, and why.</summary>
+/// <summary>What a simulation found: the insiders caught and missed, innocent agents flagged and contained, and why.</summary>
 public sealed record SimulationReport(
     int Agents, int Events, int Accepted, int Duplicates, int Rejected,
     IReadOnlyList<string> Insiders, IReadOnlyList<string> Caught, IReadOnlyList<string> Missed, IReadOnlyList<string> FalsePositives,
     IReadOnlyDictionary<string, TimeSpan> DetectionDelay, IReadOnlyDictionary<string, string> Explanations, TimeSpan Elapsed, TimeSpan Posting = default)
 {
+    /// <summary>Each flagged agent's first monitor alert, on the simulated clock (its detectedAt: the event that raised it).</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> FirstAlertAt { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>
+    /// Agents whose incident contained them (containedAt set), with the simulated moment of the decision: the detectedAt of
+    /// the first alert at or above the auto-contain severity (containment follows it within seconds of wall time).
+    /// </summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> ContainedAt { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    public IReadOnlyList<string> InnocentsContained => FalsePositives.Where(ContainedAt.ContainsKey).ToList();
+
     public double Precision => Caught.Count + FalsePositives.Count == 0 ? 1 : (double)Caught.Count / (Caught.Count + FalsePositives.Count);
 
     public double Recall => Insiders.Count == 0 ? 1 : (double)Caught.Count / Insiders.Count;
@@ -29,16 +41,22 @@ public sealed record SimulationReport(
 /// </summary>
 public static class SimulationRun
 {
-    /// <summary>The most simulated time one batch covers: the resolution of the detection delay.</summary>
-    public static readonly TimeSpan BatchSpan = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// The most simulated time one batch covers: an hour of a site's telemetry, as a producer forwarding it would. The
+    /// detection delay does not depend on it: it is measured at the alert's own detectedAt, named in the telemetry receipt.
+    /// </summary>
+    public static readonly TimeSpan BatchSpan = TimeSpan.FromHours(1);
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
-    public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken)
+    /// <param name="containAtOrAbove">The response policy's auto-contain severity: the first alert at or above it is when containment was decided.</param>
+    public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High)
     {
         var agents = sim.Agents.ToDictionary(a => a.UserPrincipalName, StringComparer.OrdinalIgnoreCase);
         var incidentsBefore = await FlaggedAsync(http, agents, cancellationToken);
         var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        var firstAlert = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        var firstStrong = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
         int accepted = 0, duplicates = 0, rejected = 0;
         var watch = Stopwatch.StartNew();
         var posting = new Stopwatch();
@@ -56,28 +74,76 @@ public static class SimulationRun
             accepted += receipt.Accepted;
             duplicates += receipt.Duplicates;
             rejected += receipt.Rejected.Count;
-
-            // Detection time on the simulated clock: the end of the batch that raised the incident.
-            foreach (var (subject, _) in await FlaggedAsync(http, agents, cancellationToken))
+            foreach (RaisedAlert a in receipt.Alerts ?? [])
             {
-                if (!incidentsBefore.ContainsKey(subject) && firstSeen.TryAdd(subject, batch[^1].OccurredAt))
+                firstAlert.TryAdd(a.Subject, a.DetectedAt);
+                if (Severities.Rank(a.Severity) >= Severities.Rank(containAtOrAbove))
                 {
-                    progress?.WriteLine($"  {batch[^1].OccurredAt:yyyy-MM-dd HH:mm} incident for {subject}{(agents[subject].Insider ? " (insider)" : "")}");
+                    firstStrong.TryAdd(a.Subject, a.DetectedAt);
+                }
+            }
+
+            if (receipt.Alerts is { Count: > 0 } || progress is not null)
+            {
+                // Detection time on the simulated clock: the end of the batch that raised the incident.
+                foreach (var (subject, _) in await FlaggedAsync(http, agents, cancellationToken))
+                {
+                    if (!incidentsBefore.ContainsKey(subject) && firstSeen.TryAdd(subject, batch[^1].OccurredAt))
+                    {
+                        progress?.WriteLine($"  {batch[^1].OccurredAt:yyyy-MM-dd HH:mm} incident for {subject}{(agents[subject].Insider ? " (insider)" : "")}");
+                    }
                 }
             }
         }
 
         watch.Stop();
         var flagged = (await FlaggedAsync(http, agents, cancellationToken)).Where(f => !incidentsBefore.ContainsKey(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.OrdinalIgnoreCase);
+        var contained = await ContainedAsync(http, flagged, firstStrong, cancellationToken);
         var insiders = sim.Agents.Where(a => a.Insider).Select(a => a.UserPrincipalName).ToList();
         var caught = insiders.Where(flagged.ContainsKey).ToList();
-        var delays = caught.Where(u => firstSeen.ContainsKey(u) && sim.FirstIllegitimateAt.ContainsKey(u))
-            .ToDictionary(u => u, u => firstSeen[u] - sim.FirstIllegitimateAt[u], StringComparer.OrdinalIgnoreCase);
+        // Detection: the first alert's own time when the receipt named it, else the end of the batch after which the incident was listed.
+        var delays = caught.Where(u => (firstAlert.ContainsKey(u) || firstSeen.ContainsKey(u)) && sim.FirstIllegitimateAt.ContainsKey(u))
+            .ToDictionary(u => u, u => (firstAlert.TryGetValue(u, out DateTimeOffset at) ? at : firstSeen[u]) - sim.FirstIllegitimateAt[u], StringComparer.OrdinalIgnoreCase);
         return new SimulationReport(
             sim.Agents.Count, sim.Events.Count, accepted, duplicates, rejected, insiders, caught,
             insiders.Where(u => !flagged.ContainsKey(u)).ToList(),
             flagged.Keys.Where(u => !agents[u].Insider).ToList(),
-            delays, await ExplanationsAsync(http, flagged, cancellationToken), watch.Elapsed, posting.Elapsed);
+            delays, await ExplanationsAsync(http, flagged, cancellationToken), watch.Elapsed, posting.Elapsed)
+        {
+            FirstAlertAt = firstAlert.Where(a => flagged.ContainsKey(a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.OrdinalIgnoreCase),
+            ContainedAt = contained,
+        };
+    }
+
+    /// <summary>
+    /// Agents whose incident reports containedAt. Containment runs a moment after the alert: waits (briefly) for every
+    /// incident that had an alert at the auto-contain severity to report it, then reads the rest once.
+    /// </summary>
+    static async Task<Dictionary<string, DateTimeOffset>> ContainedAsync(HttpClient http, Dictionary<string, string> flagged, Dictionary<string, DateTimeOffset> strong, CancellationToken cancellationToken)
+    {
+        var contained = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents", cancellationToken) ?? [];
+            foreach (JsonElement row in rows)
+            {
+                string subject = row.GetProperty("subject").GetString() ?? "";
+                if (flagged.TryGetValue(subject, out string? id) && id == row.GetProperty("incidentId").GetString() &&
+                    row.TryGetProperty("containedAt", out JsonElement c) && c.ValueKind == JsonValueKind.String)
+                {
+                    // Decided by the first strong alert; contained without one (a policy that contains every alert): at the first alert.
+                    contained[subject] = strong.TryGetValue(subject, out DateTimeOffset at) ? at : DateTimeOffset.MinValue;
+                }
+            }
+
+            if (strong.Keys.Where(flagged.ContainsKey).All(contained.ContainsKey) || DateTime.UtcNow > deadline)
+            {
+                return contained;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -106,11 +172,13 @@ public static class SimulationRun
 
     public static void Print(SimulationReport r, SiteSimulation sim, TextWriter output)
     {
-        output.WriteLine($"site {sim.SiteId}: {r.Agents} agents ({sim.Agents.Count(a => a.Role == AgentRole.TeamLead)} team leads), {r.Insiders.Count} insiders, {r.Events} events");
+        output.WriteLine($"site {sim.SiteId}: {r.Agents} agents over {sim.Hours:0.#} h ({string.Join(", ", sim.Agents.Where(a => !a.Insider).GroupBy(a => a.Persona).Select(g => $"{g.Count()} {g.Key}"))}), {r.Insiders.Count} insiders, {r.Events} events");
         output.WriteLine($"telemetry: {r.Accepted} accepted, {r.Duplicates} duplicates, {r.Rejected} rejected in {r.Elapsed.TotalSeconds:0.0} s ({r.EventsPerSecond:0} events/s)");
         foreach (string u in r.Caught)
         {
-            output.WriteLine($"  caught   {u}{(r.DetectionDelay.TryGetValue(u, out TimeSpan d) ? $" (≤ {d.TotalMinutes:0} simulated min after the first view without business need)" : "")}");
+            SimulatedAgent a = sim.Agents.First(x => x.UserPrincipalName == u);
+            output.WriteLine($"  caught   {u} ({a.Rate}/shift){(r.DetectionDelay.TryGetValue(u, out TimeSpan d) ? $", {d.TotalHours:0.#} simulated h after the first view without business need" : "")}" +
+                (r.ContainedAt.TryGetValue(u, out DateTimeOffset c) ? $", contained after {Harvested(sim, u, c)} customers" : ", not contained (waits for confirmation)"));
         }
 
         foreach (string u in r.Missed)
@@ -120,7 +188,7 @@ public static class SimulationRun
 
         foreach (string u in r.FalsePositives)
         {
-            output.WriteLine($"  innocent {u} ({sim.Agents.First(a => a.UserPrincipalName == u).Role})");
+            output.WriteLine($"  innocent {u} ({sim.Agents.First(a => a.UserPrincipalName == u).Persona}){(r.ContainedAt.ContainsKey(u) ? " CONTAINED" : ", at the confirmation gate")}");
         }
 
         foreach (var (u, why) in r.Explanations)
@@ -130,6 +198,10 @@ public static class SimulationRun
 
         output.WriteLine($"precision {r.Precision:0.00}  recall {r.Recall:0.00}");
     }
+
+    /// <summary>Customers the insider had viewed without business need up to <paramref name="at"/> (simulated time).</summary>
+    public static int Harvested(SiteSimulation sim, string insider, DateTimeOffset at) =>
+        sim.Harvests.TryGetValue(insider, out List<DateTimeOffset>? views) ? views.Count(v => v <= at) : 0;
 
     /// <summary>Simulated agents with an incident: subject → incident id.</summary>
     static async Task<Dictionary<string, string>> FlaggedAsync(HttpClient http, Dictionary<string, SimulatedAgent> agents, CancellationToken cancellationToken)

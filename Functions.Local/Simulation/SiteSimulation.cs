@@ -3,27 +3,40 @@ using Cordon.Connectors;
 
 namespace Cordon.Local.Simulation;
 
-public enum AgentRole { Agent, TeamLead }
-
-/// <summary>A simulated agent: who, which shift, and whether the simulation made them a bribed insider.</summary>
-public sealed record SimulatedAgent(string UserPrincipalName, AgentRole Role, int ShiftStartHour, bool Insider);
+/// <summary>What a simulated agent does on the floor; several are innocents that look odd to naive rules.</summary>
+public enum Persona { Agent, TeamLead, Qa, Escalation, NightShift, NewHire, TripleDay, Insider }
 
 /// <summary>
-/// A day (or more) of support-tool telemetry for one site of the world: agents on two 8-hour shifts
-/// working tickets (assigned → search → record views → closed, the odd stray view and follow-up),
-/// team leads with broad access (escalations all shift, a daily export, overtime), agents staying
-/// late, and K bribed insiders who at some point harvest customer records they have no ticket for
-/// (some on shift with screen captures, some logging in at night and exporting).
+/// A simulated agent: who, its world role, what it does, its shift (local start hour in the site's zone), and for a bribed
+/// insider the customers it harvests per shift without business need.
+/// </summary>
+public sealed record SimulatedAgent(string UserPrincipalName, string Role, Persona Persona, int ShiftStartHour, int Rate)
+{
+    public bool Insider => Persona == Persona.Insider;
+}
+
+/// <summary>
+/// Days of support-tool telemetry for one site of the world, in the site's time zone: agents on morning, evening and night
+/// shifts working tickets (assigned → search → record views → closed, the odd stray view and follow-up), and the innocents a
+/// naive rule flags: team leads (escalations, a daily export, overtime), QA leads reviewing ~80 closed tickets of others a
+/// day (views carrying the ticket id), an escalation desk whose calls open the record a minute before the ticket reaches it,
+/// a night shift, a new hire who starts mid-run with no history, agents with one day of triple volume. Bribed insiders work
+/// their tickets like everyone and, from the second day on, view a fixed number of customers per shift with no ticket,
+/// spread over the shift (the slow harvest: no export, no screen capture the tool can see).
 /// </summary>
 public sealed class SiteSimulation
 {
+    public static readonly IReadOnlyList<int> DefaultRates = [10, 15, 25, 60];
+
     const int ShiftHours = 8;
 
     readonly Random rng;
     readonly List<AccessEvent> events = [];
-    readonly Dictionary<string, DateTimeOffset> firstIllegitimate = new(StringComparer.OrdinalIgnoreCase);
+    readonly Dictionary<string, List<DateTimeOffset>> harvests = new(StringComparer.OrdinalIgnoreCase);
+    readonly List<(string Ticket, string Client, string Customer, DateTimeOffset ClosedAt)> closedTickets = [];
     readonly string vendorId;
     readonly Site site;
+    readonly TimeZoneInfo zone;
     readonly DateTimeOffset start;
     readonly DateTimeOffset end;
     readonly int seed;
@@ -33,6 +46,7 @@ public sealed class SiteSimulation
     {
         this.vendorId = vendorId;
         this.site = site;
+        zone = site.Zone;
         this.start = start;
         end = start.AddHours(hours);
         this.seed = seed;
@@ -44,12 +58,18 @@ public sealed class SiteSimulation
     /// <summary>Every event, in time order.</summary>
     public IReadOnlyList<AccessEvent> Events => events;
 
+    /// <summary>Each insider's views without business need, in time order (one customer each).</summary>
+    public IReadOnlyDictionary<string, List<DateTimeOffset>> Harvests => harvests;
+
     /// <summary>Each insider's first view without business need (detection delay starts here).</summary>
-    public IReadOnlyDictionary<string, DateTimeOffset> FirstIllegitimateAt => firstIllegitimate;
+    public IReadOnlyDictionary<string, DateTimeOffset> FirstIllegitimateAt =>
+        harvests.Where(h => h.Value.Count > 0).ToDictionary(h => h.Key, h => h.Value[0], StringComparer.OrdinalIgnoreCase);
 
     public string SiteId => site.Id;
 
-    public static SiteSimulation Generate(World world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start)
+    public double Hours => (end - start).TotalHours;
+
+    public static SiteSimulation Generate(World world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start, IReadOnlyList<int>? rates = null)
     {
         if (agents < 1 || hours <= 0 || insiders < 0)
         {
@@ -77,88 +97,148 @@ public sealed class SiteSimulation
             throw new ArgumentException($"site {chosen.Site.Id} serves no client (clientIds is empty)");
         }
 
+        rates ??= DefaultRates;
+        if (rates.Count == 0 || rates.Any(r => r < 1))
+        {
+            throw new ArgumentException("--rates needs at least one whole number of customers per shift, each at least 1");
+        }
+
         var sim = new SiteSimulation(chosen.Vendor.Id, chosen.Site, start, hours, seed);
-        sim.Run(chosen.Site.AllAgents().Take(agents).ToList(), Math.Min(insiders, agents));
+        sim.Run(chosen.Site.AllAgents().Take(agents).ToList(), Math.Min(insiders, agents), rates);
         return sim;
     }
 
-    void Run(List<Agent> people, int insiders)
+    void Run(List<Agent> people, int insiders, IReadOnlyList<int> rates)
     {
-        int leads = Math.Min(people.Count - insiders, Math.Max(2, people.Count / 40));
-        var order = Enumerable.Range(0, people.Count).OrderBy(_ => rng.Next()).ToList();
-        var leadSet = order.Take(leads).ToHashSet();
-        var insiderSet = order.Skip(leads).Take(insiders).ToHashSet();
-        var list = new List<SimulatedAgent>();
+        // The world's roles come first; among plain agents the simulation picks insiders and the odd-looking innocents.
+        var plain = Enumerable.Range(0, people.Count).Where(i => people[i].Role == AgentRoles.Agent).OrderBy(_ => rng.Next()).ToList();
+        var persona = new Persona[people.Count];
         for (int i = 0; i < people.Count; i++)
         {
-            var agent = new SimulatedAgent(people[i].UserPrincipalName, leadSet.Contains(i) ? AgentRole.TeamLead : AgentRole.Agent,
-                rng.Next(2) == 0 ? 6 : 14, insiderSet.Contains(i));
-            list.Add(agent);
-            Work(agent, i);
+            persona[i] = people[i].Role switch
+            {
+                AgentRoles.TeamLead => Persona.TeamLead,
+                AgentRoles.Qa => Persona.Qa,
+                AgentRoles.Escalation => Persona.Escalation,
+                _ => Persona.Agent,
+            };
+        }
+
+        int n = plain.Count;
+        int next = 0;
+        void Assign(Persona p, int count)
+        {
+            for (int k = 0; k < count && next < n; k++)
+            {
+                persona[plain[next++]] = p;
+            }
+        }
+
+        Assign(Persona.Insider, insiders);
+        if (!people.Any(p => p.Role == AgentRoles.TeamLead))
+        {
+            Assign(Persona.TeamLead, Math.Max(2, n / 40)); // a world without declared leads still has leads on the floor
+        }
+
+        Assign(Persona.NightShift, Math.Max(1, n * 15 / 100));
+        Assign(Persona.NewHire, Math.Max(1, n / 50));
+        Assign(Persona.TripleDay, Math.Max(1, n / 20));
+
+        var list = new List<SimulatedAgent>();
+        int insider = 0;
+        for (int i = 0; i < people.Count; i++)
+        {
+            Persona p = persona[i];
+            int shift = p switch
+            {
+                Persona.NightShift => 22,
+                Persona.Qa => 9,
+                _ => rng.Next(2) == 0 ? 7 : 14,
+            };
+            list.Add(new SimulatedAgent(people[i].UserPrincipalName, people[i].Role, p, shift, p == Persona.Insider ? rates[insider++ % rates.Count] : 0));
         }
 
         Agents = list;
+        // Reviewers last: they review the tickets everyone else closed.
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i].Persona != Persona.Qa)
+            {
+                Work(list[i], i);
+            }
+        }
+
+        closedTickets.Sort((a, b) => a.ClosedAt.CompareTo(b.ClosedAt));
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i].Persona == Persona.Qa)
+            {
+                Review(list[i], i);
+            }
+        }
+
         events.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
+        foreach (List<DateTimeOffset> h in harvests.Values)
+        {
+            h.Sort();
+        }
+    }
+
+    /// <summary>The local days the run touches (from the day before, for a night shift that started then).</summary>
+    IEnumerable<(int Index, DateTimeOffset ShiftStart)> Shifts(SimulatedAgent agent)
+    {
+        DateTime first = TimeZoneInfo.ConvertTime(start, zone).Date.AddDays(-1);
+        DateTime last = TimeZoneInfo.ConvertTime(end, zone).Date;
+        int index = 0;
+        for (DateTime day = first; day <= last; day = day.AddDays(1), index++)
+        {
+            DateTime local = day.AddHours(agent.ShiftStartHour);
+            yield return (index, new DateTimeOffset(local, zone.GetUtcOffset(local)));
+        }
     }
 
     void Work(SimulatedAgent agent, int index)
     {
-        double ticketsPerHour = agent.Role == AgentRole.TeamLead ? 9 : 3 + (rng.NextDouble() * 3);
-        for (DateTimeOffset day = Midnight(start); day < end; day = day.AddDays(1))
+        double ticketsPerHour = agent.Persona is Persona.TeamLead or Persona.Escalation ? 6 + rng.Next(4) : 3 + (rng.NextDouble() * 3);
+        int days = (int)Math.Ceiling(Hours / 24) + 1;
+        int hireDay = 2 + rng.Next(Math.Max(1, days / 2)); // the new hire's first day
+        int tripleDay = 1 + rng.Next(Math.Max(1, days - 1));
+        foreach (var (day, shiftStart) in Shifts(agent))
         {
-            DateTimeOffset shiftStart = day.AddHours(agent.ShiftStartHour);
+            if (agent.Persona == Persona.NewHire && day < hireDay)
+            {
+                continue;
+            }
+
+            double rate = agent.Persona == Persona.TripleDay && day == tripleDay ? ticketsPerHour * 3 : ticketsPerHour;
             DateTimeOffset shiftEnd = shiftStart.AddHours(ShiftHours);
             // Overtime: team leads often stay, agents sometimes do.
-            double overtime = rng.NextDouble() < (agent.Role == AgentRole.TeamLead ? 0.3 : 0.1) ? 15 + rng.Next(30) : 0;
+            double overtime = rng.NextDouble() < (agent.Persona == Persona.TeamLead ? 0.3 : 0.1) ? 15 + rng.Next(30) : 0;
             DateTimeOffset t = shiftStart.AddMinutes(rng.Next(10));
             Emit(agent, index, t, AccessActions.Login, Client());
             t = t.AddMinutes(1 + rng.Next(4));
             while (t < shiftEnd.AddMinutes(overtime))
             {
-                t = agent.Role == AgentRole.TeamLead ? Escalation(agent, index, t) : Ticket(agent, index, t);
-                t = t.AddMinutes(Math.Max(0.3, (60 / ticketsPerHour) - 8 + (rng.NextDouble() * 4)));
+                t = agent.Persona switch
+                {
+                    Persona.TeamLead => Escalation(agent, index, t, recordFirst: false),
+                    Persona.Escalation => Escalation(agent, index, t, recordFirst: true),
+                    _ => Ticket(agent, index, t),
+                };
+                t = t.AddMinutes(Math.Max(0.3, (60 / rate) - 8 + (rng.NextDouble() * 4)));
             }
 
-            if (agent.Role == AgentRole.TeamLead)
+            if (agent.Persona == Persona.TeamLead)
             {
                 Emit(agent, index, shiftEnd.AddMinutes(-20 - rng.Next(20)), AccessActions.Export, Client(), count: 100 + rng.Next(400));
             }
 
             Emit(agent, index, t, AccessActions.Logout, Client());
-        }
-
-        if (agent.Insider)
-        {
-            DateTimeOffset at = HarvestTime(agent);
-            Harvest(agent, index, at, onShift: InShift(agent, at));
-        }
-    }
-
-    /// <summary>
-    /// When the insider harvests: after 40 % of the simulated time (the monitor has a baseline by then)
-    /// and at least an hour before the end; on shift seven times in ten, otherwise at a quiet hour.
-    /// </summary>
-    DateTimeOffset HarvestTime(SimulatedAgent agent)
-    {
-        DateTimeOffset earliest = start + ((end - start) * 0.4);
-        DateTimeOffset latest = end.AddHours(-1) > earliest ? end.AddHours(-1) : earliest;
-        bool onShift = rng.NextDouble() < 0.7;
-        for (int attempt = 0; attempt < 500; attempt++)
-        {
-            DateTimeOffset at = earliest + ((latest - earliest) * rng.NextDouble());
-            if (InShift(agent, at) == onShift && (!onShift || InShift(agent, at.AddMinutes(-60)) && InShift(agent, at.AddMinutes(60))))
+            if (agent.Insider && day >= 2)
             {
-                return at;
+                Harvest(agent, index, shiftStart, shiftEnd);
             }
         }
-
-        return earliest;
-    }
-
-    static bool InShift(SimulatedAgent agent, DateTimeOffset at)
-    {
-        double hour = at.UtcDateTime.TimeOfDay.TotalHours;
-        return hour >= agent.ShiftStartHour && hour < agent.ShiftStartHour + ShiftHours;
     }
 
     DateTimeOffset Ticket(SimulatedAgent agent, int index, DateTimeOffset t)
@@ -185,6 +265,11 @@ public sealed class SiteSimulation
 
         DateTimeOffset closed = at.AddMinutes(1 + rng.Next(6));
         Emit(agent, index, closed, AccessActions.TicketClosed, client, customer: customer, ticket: ticket);
+        if (t >= start)
+        {
+            closedTickets.Add((ticket, client, customer, closed)); // reviewable: its assignment is in the telemetry
+        }
+
         if (rng.NextDouble() < 0.05)
         {
             Emit(agent, index, closed.AddMinutes(5 + rng.Next(35)), AccessActions.ViewRecord, client, customer: customer, record: $"{customer}/r0");
@@ -193,14 +278,23 @@ public sealed class SiteSimulation
         return closed;
     }
 
-    /// <summary>A team lead's escalation: broad access, many views, all with a ticket.</summary>
-    DateTimeOffset Escalation(SimulatedAgent agent, int index, DateTimeOffset t)
+    /// <summary>
+    /// An escalation: broad access, many views, all for the ticket's customer. At the escalation desk the call
+    /// comes first: the record is open a minute or so before the ticket reaches the agent.
+    /// </summary>
+    DateTimeOffset Escalation(SimulatedAgent agent, int index, DateTimeOffset t, bool recordFirst)
     {
         string client = Client();
         string customer = Customer(client);
         string ticket = $"E{index}-{sequence}";
-        Emit(agent, index, t, AccessActions.TicketAssigned, client, customer: customer, ticket: ticket);
         DateTimeOffset at = t;
+        if (recordFirst)
+        {
+            Emit(agent, index, at, AccessActions.ViewRecord, client, customer: customer, record: $"{customer}/r0");
+            at = at.AddSeconds(40 + rng.Next(80));
+        }
+
+        Emit(agent, index, at, AccessActions.TicketAssigned, client, customer: customer, ticket: ticket);
         int views = 3 + rng.Next(4);
         for (int v = 0; v < views; v++)
         {
@@ -210,58 +304,97 @@ public sealed class SiteSimulation
 
         DateTimeOffset closed = at.AddMinutes(1 + rng.Next(3));
         Emit(agent, index, closed, AccessActions.TicketClosed, client, customer: customer, ticket: ticket);
+        if (t >= start)
+        {
+            closedTickets.Add((ticket, client, customer, closed)); // reviewable: its assignment is in the telemetry
+        }
+
         return closed;
     }
 
-    /// <summary>The bribed insider's harvest: customers with no ticket, on shift with screen captures or off shift with an export.</summary>
-    void Harvest(SimulatedAgent agent, int index, DateTimeOffset t, bool onShift)
+    /// <summary>A QA lead's day: about 80 closed tickets of others reviewed, each view carrying the ticket id.</summary>
+    void Review(SimulatedAgent agent, int index)
     {
-        bool atNight = !onShift;
-        if (atNight)
+        foreach (var (_, shiftStart) in Shifts(agent))
         {
-            Emit(agent, index, t, AccessActions.Login, Client());
-        }
-
-        int customers = 14 + rng.Next(17);
-        int captures = 2 + rng.Next(4);
-        double spacing = (20 + rng.Next(21)) * 60.0 / customers;
-        for (int c = 0; c < customers; c++)
-        {
-            t = t.AddSeconds(spacing * (0.5 + rng.NextDouble()));
-            string client = Client();
-            string customer = Customer(client);
-            Emit(agent, index, t, AccessActions.Search, client);
-            Emit(agent, index, t.AddSeconds(5), AccessActions.ViewRecord, client, customer: customer, record: $"{customer}/r0");
-            firstIllegitimate.TryAdd(agent.UserPrincipalName, t.AddSeconds(5));
-            if (c % Math.Max(1, customers / captures) == 0)
+            DateTimeOffset shiftEnd = shiftStart.AddHours(ShiftHours);
+            Emit(agent, index, shiftStart.AddMinutes(rng.Next(10)), AccessActions.Login, Client());
+            int reviews = 70 + rng.Next(21);
+            for (int r = 0; r < reviews; r++)
             {
-                Emit(agent, index, t.AddSeconds(8), AccessActions.ScreenCapture, client, customer: customer, record: $"{customer}/r0");
-            }
-        }
+                DateTimeOffset t = shiftStart.AddMinutes(15 + ((ShiftHours * 60 - 30) * (r + rng.NextDouble()) / reviews));
+                // A ticket closed in the last week, before this moment.
+                int upper = UpperBound(t);
+                int lower = UpperBound(t.AddDays(-7));
+                if (upper <= lower)
+                {
+                    continue;
+                }
 
-        if (atNight)
-        {
-            Emit(agent, index, t.AddMinutes(2), AccessActions.Export, Client(), count: 50 + rng.Next(200));
-            Emit(agent, index, t.AddMinutes(3), AccessActions.Logout, Client());
+                var (ticket, client, customer, _) = closedTickets[lower + rng.Next(upper - lower)];
+                for (int v = 0, views = 1 + rng.Next(3); v < views; v++)
+                {
+                    Emit(agent, index, t.AddSeconds(v * (20 + rng.Next(40))), AccessActions.ViewRecord, client, customer: customer, ticket: ticket, record: $"{customer}/r{rng.Next(20)}");
+                }
+            }
+
+            Emit(agent, index, shiftEnd.AddMinutes(rng.Next(10)), AccessActions.Logout, Client());
         }
     }
 
-    static DateTimeOffset Midnight(DateTimeOffset t) => new(t.UtcDateTime.Date, TimeSpan.Zero);
+    /// <summary>Index of the first closed ticket at or after <paramref name="t"/>.</summary>
+    int UpperBound(DateTimeOffset t)
+    {
+        int lo = 0, hi = closedTickets.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (closedTickets[mid].ClosedAt < t)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    /// <summary>The slow harvest: <see cref="SimulatedAgent.Rate"/> customers with no ticket, at random moments of the shift.</summary>
+    void Harvest(SimulatedAgent agent, int index, DateTimeOffset shiftStart, DateTimeOffset shiftEnd)
+    {
+        double span = (shiftEnd - shiftStart).TotalMinutes - 30;
+        foreach (double minute in Enumerable.Range(0, agent.Rate).Select(_ => 15 + (rng.NextDouble() * span)).Order())
+        {
+            DateTimeOffset t = shiftStart.AddMinutes(minute);
+            string client = Client();
+            string customer = Customer(client);
+            Emit(agent, index, t, AccessActions.Search, client);
+            if (Emit(agent, index, t.AddSeconds(5), AccessActions.ViewRecord, client, customer: customer, record: $"{customer}/r0"))
+            {
+                (harvests.TryGetValue(agent.UserPrincipalName, out var list) ? list : harvests[agent.UserPrincipalName] = []).Add(t.AddSeconds(5));
+            }
+        }
+    }
 
     string Client() => site.ClientIds[rng.Next(site.ClientIds.Count)];
 
-    string Customer(string client) => $"{client}-c{rng.Next(1_000_000):D6}";
+    string Customer(string client) => $"{client}-c{rng.Next(10_000_000):D7}";
 
-    void Emit(SimulatedAgent agent, int index, DateTimeOffset at, string action, string client,
+    /// <summary>Adds the event when it falls inside the simulated time; true when it did.</summary>
+    bool Emit(SimulatedAgent agent, int index, DateTimeOffset at, string action, string client,
         string? customer = null, string? ticket = null, string? record = null, int count = 1)
     {
         sequence++;
         if (at < start || at >= end)
         {
-            return;
+            return false;
         }
 
-        events.Add(new AccessEvent("1.0", $"s{seed}-{index}-{sequence}", at, new AgentRef(agent.UserPrincipalName, vendorId, site.Id),
+        events.Add(new AccessEvent("1.0", $"s{seed}-{index}-{sequence}", at.ToUniversalTime(), new AgentRef(agent.UserPrincipalName, vendorId, site.Id),
             client, action, record, customer, ticket, count));
+        return true;
     }
 }

@@ -6,8 +6,11 @@ namespace Cordon.Behaviour;
 /// </summary>
 public sealed class AgentState
 {
-    /// <summary>Event ids remembered for dedupe; older ones are forgotten first.</summary>
+    /// <summary>Event ids remembered for dedupe at most; older hours are forgotten first.</summary>
     public const int SeenIdLimit = 5000;
+
+    /// <summary>Characters of one remembered event id (a 48-bit fingerprint in hex).</summary>
+    public const int SeenIdChars = 12;
 
     const int ClientLimit = 64;
     const int CustomerLimit = 1000;
@@ -62,8 +65,10 @@ public sealed class AgentState
 
     public string? LearnedHoursDate { get; set; }
 
-    /// <summary>Fingerprints of the latest event ids, oldest first.</summary>
-    public List<string> SeenEventIds { get; set; } = [];
+    /// <summary>Fingerprints of the event ids seen within the dedupe window, per hour of event time, oldest first.</summary>
+    public List<SeenHour> Seen { get; set; } = [];
+
+    public int SeenCount => Seen.Sum(h => h.Ids.Length / SeenIdChars);
 
     /// <summary>The agent's alert streams: the number of the latest, whether it is open, its updates and severity.</summary>
     public int Stream { get; set; }
@@ -110,6 +115,14 @@ public sealed class ReasonTally
     public DateTimeOffset LastAt { get; set; }
 
     public string Detail { get; set; } = "";
+}
+
+/// <summary>The event ids (fingerprints of <see cref="AgentState.SeenIdChars"/> characters, concatenated) of one hour of event time.</summary>
+public sealed class SeenHour
+{
+    public DateTimeOffset Hour { get; set; }
+
+    public string Ids { get; set; } = "";
 }
 
 public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt);

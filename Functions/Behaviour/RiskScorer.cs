@@ -65,13 +65,22 @@ public static class RiskScorer
     {
         AgentContext ctx = context ?? AgentContext.Default;
         var site = new SiteView(peers, state.UserPrincipalName, policy);
-        var seen = new HashSet<string>(state.SeenEventIds, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (SeenHour h in state.Seen)
+        {
+            for (int i = 0; i + AgentState.SeenIdChars <= h.Ids.Length; i += AgentState.SeenIdChars)
+            {
+                seen.Add(h.Ids.Substring(i, AgentState.SeenIdChars));
+            }
+        }
+
+        var added = new SortedDictionary<DateTimeOffset, StringBuilder>();
         int accepted = 0, duplicates = 0;
         bool rolled = false;
         RiskAlert? alert = null;
         foreach (AccessEvent e in events.OrderBy(e => e.OccurredAt))
         {
-            string id = Fingerprint(e.EventId);
+            string id = Fingerprint(e.EventId)[..AgentState.SeenIdChars];
             if (!seen.Add(id))
             {
                 duplicates++;
@@ -79,7 +88,8 @@ public static class RiskScorer
             }
 
             accepted++;
-            state.SeenEventIds.Add(id);
+            DateTimeOffset idHour = Hour(e.OccurredAt);
+            (added.TryGetValue(idHour, out StringBuilder? ids) ? ids : added[idHour] = new StringBuilder()).Append(id);
             if (state.UserPrincipalName.Length == 0)
             {
                 state.UserPrincipalName = e.Agent.UserPrincipalName;
@@ -103,13 +113,53 @@ public static class RiskScorer
             alert = BuildAlert(state, state.LastAt!.Value, site, policy);
         }
 
-        if (state.SeenEventIds.Count > AgentState.SeenIdLimit)
-        {
-            state.SeenEventIds.RemoveRange(0, state.SeenEventIds.Count - AgentState.SeenIdLimit);
-        }
+        Remember(state, added, policy);
 
         double? typical = rolled && state.Baseline.Count >= policy.MinBaselineHours ? Median(state.Baseline.Select(b => (double)b.Views).ToList()) : null;
         return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
+    }
+
+    /// <summary>
+    /// Keeps the ids seen within the dedupe window of event time (and at most <see cref="AgentState.SeenIdLimit"/>):
+    /// a resent batch is recognised, and the state stays small however long the agent works.
+    /// </summary>
+    static void Remember(AgentState state, SortedDictionary<DateTimeOffset, StringBuilder> added, MonitoringPolicy policy)
+    {
+        foreach (var (hour, ids) in added)
+        {
+            int at = state.Seen.FindIndex(h => h.Hour >= hour);
+            if (at >= 0 && state.Seen[at].Hour == hour)
+            {
+                state.Seen[at].Ids += ids.ToString();
+            }
+            else
+            {
+                state.Seen.Insert(at < 0 ? state.Seen.Count : at, new SeenHour { Hour = hour, Ids = ids.ToString() });
+            }
+        }
+
+        if (state.LastAt is { } clock)
+        {
+            state.Seen.RemoveAll(h => h.Hour < clock - policy.DedupeWindow);
+        }
+
+        int count = state.SeenCount;
+        while (count > AgentState.SeenIdLimit && state.Seen.Count > 0)
+        {
+            SeenHour oldest = state.Seen[0];
+            int excess = count - AgentState.SeenIdLimit;
+            int ids = oldest.Ids.Length / AgentState.SeenIdChars;
+            if (excess >= ids)
+            {
+                state.Seen.RemoveAt(0);
+                count -= ids;
+            }
+            else
+            {
+                oldest.Ids = oldest.Ids[(excess * AgentState.SeenIdChars)..];
+                count -= excess;
+            }
+        }
     }
 
     /// <summary>The alert id of an agent's n-th stream (and its m-th update): deterministic, so a retried batch re-sends the same alert and intake dedupes it.</summary>

@@ -96,6 +96,12 @@ public sealed record MonitoringPolicy
 
     public TimeSpan BurstWindow { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Event ids are remembered this long (event time, at most 5,000 per agent): a batch resent within it changes nothing.
+    /// An event older than the agent's clock by more than this cannot be recognised as a resend.
+    /// </summary>
+    public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromHours(24);
+
     public MonitoringWeights Weights { get; init; } = new();
 
     internal void Validate(List<string> errors)
@@ -160,6 +166,11 @@ public sealed record MonitoringPolicy
         if (BurstWindow <= TimeSpan.Zero)
         {
             errors.Add(p + "burstWindow must be positive");
+        }
+
+        if (DedupeWindow < TimeSpan.FromMinutes(10))
+        {
+            errors.Add(p + "dedupeWindow must be at least 10 minutes");
         }
 
         if (TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes))
