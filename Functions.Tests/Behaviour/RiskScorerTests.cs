@@ -77,6 +77,8 @@ public sealed class RiskScorerTests
     {
         var insider = new Agent();
         insider.Do(AccessActions.ViewRecord, Nine, "c1").Do(AccessActions.ViewRecord, Nine.AddMinutes(4), "c2").Do(AccessActions.ViewRecord, Nine.AddMinutes(8), "c3").Score();
+        Assert.Empty(insider.Reasons); // provisional: a ticket may still reach the agent within the grace period
+        insider.Do(AccessActions.Logout, Nine.AddMinutes(30)).Score();
 
         Assert.Equal([RiskReasons.NoBusinessNeed], insider.Reasons);
         Assert.Equal(3, insider.State.Reasons[RiskReasons.NoBusinessNeed].Count);
@@ -222,59 +224,58 @@ public sealed class RiskScorerTests
             agent.Do(AccessActions.ViewRecord, Nine.AddMinutes(c), $"c{c}");
         }
 
-        agent.Score();
+        agent.Do(AccessActions.Login, Nine.AddMinutes(20)).Score(); // the grace period has passed: all eight count
         double before = agent.State.Score;
         Assert.InRange(before, 7.5 * Policy.Weights.NoBusinessNeed, 8 * Policy.Weights.NoBusinessNeed);
 
-        agent.Do(AccessActions.Login, Nine.AddMinutes(7) + Policy.DecayHalfLife).Score();
+        agent.Do(AccessActions.Login, Nine.AddMinutes(20) + Policy.DecayHalfLife).Score();
         Assert.Equal(before / 2, agent.State.Score, 3);
 
-        agent.Do(AccessActions.Login, Nine.AddMinutes(7) + (Policy.DecayHalfLife * 10)).Score();
+        agent.Do(AccessActions.Login, Nine.AddMinutes(20) + (Policy.DecayHalfLife * 10)).Score();
         Assert.Empty(agent.Reasons);
         Assert.Empty(agent.State.UnjustifiedCustomers);
     }
 
     [Fact]
-    public void Crossing_the_threshold_raises_one_explained_alert_per_stream()
+    public void A_moderate_signal_asks_first_and_corroboration_updates_the_stream_to_contain()
     {
         var agent = new Agent("ravi.k@vendor.example");
-        agent.Ticket(Nine, "known");
+        // Twelve customers without a ticket over four hours: no burst, no single unusual hour, only the count adds up.
         for (int c = 0; c < 12; c++)
         {
-            agent.Do(AccessActions.ViewRecord, Nine.AddMinutes(10 + c), $"nw-{c}");
+            agent.Ticket(Nine.AddMinutes(c * 20), $"work-{c}").Do(AccessActions.ViewRecord, Nine.AddMinutes((c * 20) + 5), $"nw-{c}");
         }
 
-        agent.Do(AccessActions.ScreenCapture, Nine.AddMinutes(22), "nw-11");
-        RiskAlert alert = agent.Score().Alert!;
+        RiskAlert alert = agent.Do(AccessActions.Logout, Nine.AddHours(5)).Score().Alert!;
 
         Assert.Equal(RiskScorer.Source, alert.Source);
         Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 1, 0), alert.AlertId);
         Assert.Equal(new AlertSubject("ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1"), alert.Subject);
-        Assert.InRange(alert.RiskScore, Policy.AlertThreshold, 69.9);
-        Assert.Equal(Severities.Medium, alert.Severity);
+        Assert.Equal(Severities.Medium, alert.Severity); // an incident at the confirmation gate: access untouched
+        Assert.InRange(alert.RiskScore, 40, 69.9);
         Assert.Equal(12, alert.AffectedRecords);
         Assert.Equal(["northwind-bank"], alert.ClientIds);
-        Assert.Collection(alert.Indicators,
-            i => Assert.Equal(("mass-record-access", 12, "no-business-need: viewed records of 12 customers with no open ticket for them"), (i.Kind, i.Count, i.Detail)),
-            i => Assert.Equal(("screen-capture", 1), (i.Kind, i.Count)));
+        Assert.StartsWith("cumulative-no-business-need: 12 customers without business need in 7 days, 12 in 30 days", alert.Indicators[0].Detail, StringComparison.Ordinal);
+        Assert.Contains("asks first", alert.Indicators[0].Detail, StringComparison.Ordinal);
 
         // Ordinary work while the stream is open and the severity holds: no new alert.
-        Assert.Null(agent.Ticket(Nine.AddMinutes(23), "ok").Score().Alert);
+        Assert.Null(agent.Ticket(Nine.AddHours(5).AddMinutes(5), "ok").Score().Alert);
 
-        // Higher severity: an update of the same stream (merged into the open incident).
-        RiskAlert update = agent.Do(AccessActions.Export, Nine.AddMinutes(25), count: 900).Do(AccessActions.ScreenCapture, Nine.AddMinutes(25), "nw-3").Score().Alert!;
+        // An export on top of the customers without business need: corroborated, an update of the same stream that contains.
+        RiskAlert update = agent.Do(AccessActions.ViewRecord, Nine.AddHours(5).AddMinutes(10), "nw-12").Do(AccessActions.Export, Nine.AddHours(5).AddMinutes(30), count: 900).Score().Alert!;
         Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 1, 1), update.AlertId);
-        Assert.Equal(Severities.High, update.Severity);
+        Assert.Equal(Severities.Critical, update.Severity);
+        Assert.Contains("corroborated by export", update.Indicators[0].Detail, StringComparison.Ordinal);
         Assert.Contains(update.Indicators, i => i.Kind == "data-exfiltration" && i.Detail.StartsWith("export: 1 export", StringComparison.Ordinal));
 
-        // Quiet for a day: the stream ends; the next crossing opens stream 2.
-        DateTimeOffset nextDay = Nine.AddDays(1);
-        for (int c = 0; c < 14; c++)
+        // Quiet for ten days: the 7-day window empties and the stream ends; the next harvest opens stream 2.
+        DateTimeOffset later = Nine.AddDays(10);
+        for (int c = 0; c < 12; c++)
         {
-            agent.Do(AccessActions.ViewRecord, nextDay.AddMinutes(c), $"day2-{c}");
+            agent.Do(AccessActions.ViewRecord, later.AddMinutes(c * 20), $"later-{c}");
         }
 
-        Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 2, 0), agent.Score().Alert!.AlertId);
+        Assert.Equal(RiskScorer.AlertId("ravi.k@vendor.example", 2, 0), agent.Do(AccessActions.Logout, later.AddHours(5)).Score().Alert!.AlertId);
     }
 
     [Fact]
@@ -297,7 +298,9 @@ public sealed class RiskScorerTests
     [Fact]
     public void The_sample_policy_spells_out_the_monitoring_defaults()
     {
-        Assert.Equal(ResponsePolicy.Default.Monitoring, ResponsePolicy.Load(Repo.Path("samples/policy.json")).Monitoring);
+        // Compared as JSON: the policy holds lists, which records compare by reference.
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(ResponsePolicy.Default.Monitoring, ResponsePolicy.Json),
+            System.Text.Json.JsonSerializer.Serialize(ResponsePolicy.Load(Repo.Path("samples/policy.json")).Monitoring, ResponsePolicy.Json));
     }
 
     [Fact]

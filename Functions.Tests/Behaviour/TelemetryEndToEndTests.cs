@@ -31,7 +31,8 @@ public sealed class TelemetryEndToEndTests
         var (status, body) = await PostAsync(host, Harvest);
 
         Assert.Equal(202, status);
-        Assert.Equal(20, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(21, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(Severities.Critical, Assert.Single(body.GetProperty("alerts").EnumerateArray()).GetProperty("severity").GetString());
         Assert.Equal(0, body.GetProperty("duplicates").GetInt32());
         Assert.Empty(body.GetProperty("rejected").EnumerateArray());
         IncidentRow row = Assert.Single(await IncidentsAsync(host));
@@ -46,14 +47,14 @@ public sealed class TelemetryEndToEndTests
         await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
         var mails = await host.Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox");
         string text = mails!.Single(m => m.GetProperty("to")[0].GetString() == "sam.lead@cordon-customer.example").GetProperty("text").GetString()!;
-        Assert.Contains("no-business-need: viewed records of 13 customers with no open ticket for them", text, StringComparison.Ordinal);
+        Assert.Contains("no-business-need: viewed records of 13 customers with no ticket for them", text, StringComparison.Ordinal);
         Assert.Contains("screen-capture: 2 screen captures", text, StringComparison.Ordinal);
         Assert.Contains("burst-across-customers", text, StringComparison.Ordinal);
 
         var (again, receipt) = await PostAsync(host, Harvest);
 
         Assert.Equal(202, again);
-        Assert.Equal((0, 20), (receipt.GetProperty("accepted").GetInt32(), receipt.GetProperty("duplicates").GetInt32()));
+        Assert.Equal((0, 21), (receipt.GetProperty("accepted").GetInt32(), receipt.GetProperty("duplicates").GetInt32()));
         Assert.Single(await IncidentsAsync(host));
         Assert.Single((await host.IncidentAsync(row.IncidentId)).AlertIds);
     }

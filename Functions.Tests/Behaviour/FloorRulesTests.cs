@@ -1,0 +1,208 @@
+using Cordon.Alerts;
+using Cordon.Behaviour;
+using Cordon.Connectors;
+using Cordon.Policy;
+
+namespace Cordon.Tests.Behaviour;
+
+/// <summary>
+/// The support-floor rules, each alone on a fake clock (event time), beside the innocent pattern it must not flag:
+/// a review with a valid ticket id, a record opened before its ticket, a night shift in IST, a new hire.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class FloorRulesTests
+{
+    static readonly TimeZoneInfo Ist = TimeZoneInfo.FindSystemTimeZoneById("Asia/Kolkata");
+
+    /// <summary>Monday 2 November 2026, 09:00 IST.</summary>
+    static readonly DateTimeOffset NineIst = new(2026, 11, 2, 9, 0, 0, TimeSpan.FromHours(5.5));
+
+    static readonly MonitoringPolicy Policy = ResponsePolicy.Default.Monitoring;
+
+    sealed class Floor(string role = AgentRoles.Agent, IReadOnlyDictionary<string, string>? siteTickets = null, PeerGroup? peers = null)
+    {
+        int sequence;
+        readonly List<AccessEvent> pending = [];
+
+        public AgentState State { get; } = new();
+
+        public Floor Do(string action, DateTimeOffset at, string? customer = null, string? ticket = null)
+        {
+            pending.Add(new AccessEvent("1.0", $"e{++sequence}", at, new AgentRef("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
+                "northwind-bank", action, null, customer, ticket));
+            return this;
+        }
+
+        public Floor Ticket(DateTimeOffset at, string customer) =>
+            Do(AccessActions.TicketAssigned, at, customer, "T-" + customer).Do(AccessActions.ViewRecord, at.AddMinutes(1), customer)
+                .Do(AccessActions.TicketClosed, at.AddMinutes(3), customer, "T-" + customer);
+
+        /// <summary>A shift of ordinary ticket work: one ticket every 20 minutes for eight hours.</summary>
+        public Floor Shift(DateTimeOffset start, string tag)
+        {
+            for (int t = 0; t < 24; t++)
+            {
+                Ticket(start.AddMinutes(t * 20), $"{tag}-{t}");
+            }
+
+            return this;
+        }
+
+        public ScoreOutcome Score()
+        {
+            ScoreOutcome o = RiskScorer.Apply(State, pending.ToList(), peers ?? new PeerGroup(), Policy,
+                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()));
+            pending.Clear();
+            return o;
+        }
+    }
+
+    static string Fp(string value) => RiskScorer.Fingerprint(value);
+
+    [Fact]
+    public void A_review_citing_the_customers_ticket_is_justified_for_QA_and_a_wrong_or_unknown_ticket_is_a_mismatch()
+    {
+        var tickets = new Dictionary<string, string> { [Fp("NW-1")] = Fp("c1"), [Fp("NW-2")] = Fp("c2") };
+        var qa = new Floor(AgentRoles.Qa, tickets);
+        qa.Do(AccessActions.ViewRecord, NineIst, "c1", "NW-1").Do(AccessActions.ViewRecord, NineIst.AddMinutes(2), "c2", "NW-2")
+            .Do(AccessActions.Logout, NineIst.AddHours(1)).Score();
+
+        Assert.Empty(qa.State.Reasons);
+        Assert.Equal(0, qa.State.Exposure7);
+
+        // Beside it: the same review by a plain agent is not business need; a ticket of another customer, or none at all, is a mismatch.
+        var agent = new Floor(AgentRoles.Agent, tickets);
+        agent.Do(AccessActions.ViewRecord, NineIst, "c1", "NW-1").Do(AccessActions.Logout, NineIst.AddHours(1)).Score();
+        Assert.Equal([RiskReasons.NoBusinessNeed], agent.State.Reasons.Keys);
+
+        var snoop = new Floor(AgentRoles.Qa, tickets);
+        snoop.Do(AccessActions.ViewRecord, NineIst, "c9", "NW-1").Do(AccessActions.ViewRecord, NineIst.AddMinutes(1), "c8", "NW-404").Score();
+        Assert.Equal(2, snoop.State.Reasons[RiskReasons.TicketMismatch].Count);
+        Assert.Equal(2, snoop.State.Exposure7);
+        Assert.Contains("does not exist", snoop.State.Reasons[RiskReasons.TicketMismatch].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_record_opened_a_minute_before_its_ticket_is_work_and_one_whose_ticket_never_comes_counts_after_the_grace()
+    {
+        var desk = new Floor(AgentRoles.Escalation);
+        desk.Do(AccessActions.ViewRecord, NineIst, "caller").Do(AccessActions.TicketAssigned, NineIst.AddMinutes(1), "caller", "E-1")
+            .Do(AccessActions.Logout, NineIst.AddHours(1)).Score();
+
+        Assert.Empty(desk.State.Reasons);
+        Assert.Empty(desk.State.Provisional);
+
+        // Beside it: a ticket that arrives after the grace period does not justify the earlier view.
+        var late = new Floor();
+        late.Do(AccessActions.ViewRecord, NineIst, "caller").Do(AccessActions.TicketAssigned, NineIst.AddMinutes(Policy.TicketGraceMinutes + 5), "caller", "E-1").Score();
+        Assert.Equal(1, late.State.Exposure7);
+    }
+
+    [Fact]
+    public void A_night_shift_in_IST_learns_its_own_hours_and_a_day_agent_at_3_am_is_off_shift()
+    {
+        var night = new Floor();
+        var day = new Floor();
+        for (int d = 0; d < 5; d++)
+        {
+            night.Shift(new DateTimeOffset(NineIst.Date.AddDays(d).AddHours(22), TimeSpan.FromHours(5.5)), $"n{d}").Score();
+            day.Shift(NineIst.AddDays(d), $"d{d}").Score();
+        }
+
+        DateTimeOffset threeAm = new(NineIst.Date.AddDays(6).AddHours(3), TimeSpan.FromHours(5.5));
+        night.Ticket(threeAm, "n-late").Score();
+        day.Ticket(threeAm, "d-late").Score();
+
+        Assert.DoesNotContain(RiskReasons.OffShift, night.State.Reasons.Keys);
+        Assert.Contains(RiskReasons.OffShift, day.State.Reasons.Keys);
+        Assert.Contains("the agent's own usual hours", day.State.Reasons[RiskReasons.OffShift].Detail, StringComparison.Ordinal);
+        Assert.Contains("03:00 local time, Asia/Kolkata", day.State.Reasons[RiskReasons.OffShift].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_morning_shift_in_IST_is_not_off_shift_although_it_starts_before_06_00_UTC()
+    {
+        var agent = new Floor();
+        agent.Shift(new DateTimeOffset(2026, 11, 2, 7, 30, 0, TimeSpan.FromHours(5.5)), "m").Score(); // 02:00 UTC
+
+        Assert.Empty(agent.State.Reasons);
+    }
+
+    [Fact]
+    public void A_new_hire_is_judged_by_the_sites_usual_hours_and_a_site_that_never_works_at_night_flags_it()
+    {
+        // The site's peers: most on days, a few on nights (bit h: the local hour from h:00).
+        int days = Enumerable.Range(8, 9).Sum(h => 1 << h);
+        int nights = new[] { 22, 23, 0, 1, 2, 3, 4, 5 }.Sum(h => 1 << h);
+        var mixed = new PeerGroup { UsualHours = Enumerable.Range(0, 10).ToDictionary(i => $"p{i}@x.example", i < 8 ? days : nights) };
+        var dayOnly = new PeerGroup { UsualHours = Enumerable.Range(0, 10).ToDictionary(i => $"p{i}@x.example", _ => days) };
+        DateTimeOffset elevenPm = new(2026, 11, 2, 23, 0, 0, TimeSpan.FromHours(5.5));
+
+        var hire = new Floor(peers: mixed);
+        hire.Ticket(elevenPm, "first").Score();
+        Assert.Empty(hire.State.Reasons);
+
+        var hireAtDaySite = new Floor(peers: dayOnly);
+        hireAtDaySite.Ticket(elevenPm, "first").Score();
+        Assert.Contains("the site's usual hours", hireAtDaySite.State.Reasons[RiskReasons.OffShift].Detail, StringComparison.Ordinal);
+        Assert.Null(hireAtDaySite.Score().Alert); // off-shift alone never alerts
+    }
+
+    [Fact]
+    public void Ten_customers_a_shift_alert_within_three_shifts_and_contain_at_the_floor_while_a_stray_a_day_never_alerts()
+    {
+        var insider = new Floor();
+        var strays = new Floor();
+        var alerts = new List<(int Shift, RiskAlert Alert)>();
+        for (int d = 0; d < 30; d++)
+        {
+            DateTimeOffset shift = NineIst.AddDays(d);
+            insider.Shift(shift, $"i{d}");
+            strays.Shift(shift, $"s{d}").Do(AccessActions.ViewRecord, shift.AddHours(3).AddMinutes(7), $"stray-{d}").Score();
+            if (d < 5)
+            {
+                for (int c = 0; c < 10; c++)
+                {
+                    insider.Do(AccessActions.ViewRecord, shift.AddMinutes(10 + (c * 45)), $"h{d}-{c}");
+                }
+            }
+
+            if (insider.Score().Alert is { } alert)
+            {
+                alerts.Add((d + 1, alert));
+            }
+
+            Assert.Null(strays.Score().Alert);
+        }
+
+        (int firstShift, RiskAlert first) = alerts[0];
+        Assert.InRange(firstShift, 1, 3);
+        Assert.Equal(Severities.Medium, first.Severity);
+        (int containShift, RiskAlert contain) = alerts.First(a => a.Alert.Severity == Severities.Critical);
+        Assert.Equal(3, containShift);
+        Assert.InRange(contain.AffectedRecords, Policy.ContainAtUnjustifiedCustomers, 31);
+        Assert.Equal(30, strays.State.Exposure30);
+    }
+
+    [Fact]
+    public void Three_times_the_usual_volume_with_tickets_and_off_shift_never_alert()
+    {
+        var busy = new Floor();
+        for (int d = 0; d < 7; d++)
+        {
+            busy.Shift(NineIst.AddDays(d), $"d{d}").Score();
+        }
+
+        // A day of triple volume running into the night.
+        DateTimeOffset heavy = NineIst.AddDays(7);
+        for (int t = 0; t < 24 * 3 * 2; t++)
+        {
+            busy.Ticket(heavy.AddMinutes(t * 6.5), $"heavy-{t}");
+        }
+
+        Assert.Null(busy.Score().Alert);
+        Assert.Contains(RiskReasons.OwnVolume, busy.State.Reasons.Keys);
+        Assert.Contains(RiskReasons.OffShift, busy.State.Reasons.Keys);
+        Assert.True(busy.State.Score >= Policy.AlertThreshold, $"score {busy.State.Score}");
+    }
+}
