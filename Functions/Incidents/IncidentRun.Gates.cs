@@ -25,6 +25,7 @@ internal sealed partial class IncidentRun
         var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
         var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
         bool escalate = false;
+        string gateSeverity = status.Severity;
 
         for (int step = 0; step < gatePolicy.Chain.Count; step++)
         {
@@ -89,10 +90,10 @@ internal sealed partial class IncidentRun
 
                 if (wake.Kind == WakeKind.Merge)
                 {
-                    string before = status.Severity;
-                    await HandleMergeAsync(wake.Alert!);
-                    if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(before))
+                    // The alert is taken (any waiter may have taken it); the gate reacts to the severity it left.
+                    if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(gateSeverity))
                     {
+                        gateSeverity = status.Severity;
                         // A higher severity shortens the wait: half of what is left of this step.
                         DateTime shorter = Now + (stepEnds - Now) / 2;
                         if (shorter < stepEnds)
@@ -101,6 +102,13 @@ internal sealed partial class IncidentRun
                             openGate = openGate! with { ExpiresAt = stepEnds };
                             Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
                         }
+                    }
+
+                    if (containment is null && SeverityCallsForContainment)
+                    {
+                        string stage = status.Stage;
+                        await ContainAsync();
+                        SetStage(stage);
                     }
 
                     continue;
@@ -177,7 +185,7 @@ internal sealed partial class IncidentRun
     {
         try
         {
-            await context.CallActivityAsync(nameof(SendDecisionReceipt), request, Retry());
+            await CallAsync(nameof(SendDecisionReceipt), request);
         }
         catch (TaskFailedException ex)
         {
