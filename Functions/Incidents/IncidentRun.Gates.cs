@@ -73,6 +73,27 @@ internal sealed partial class IncidentRun
 
             while (true)
             {
+                // Alerts taken since the last look (here, while mailing, or by a step running alongside).
+                if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(gateSeverity))
+                {
+                    gateSeverity = status.Severity;
+                    // A higher severity shortens the wait: half of what is left of this step.
+                    DateTime shorter = Now + (stepEnds - Now) / 2;
+                    if (shorter < stepEnds)
+                    {
+                        stepEnds = shorter;
+                        openGate = openGate! with { ExpiresAt = stepEnds };
+                        Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
+                    }
+                }
+
+                if (containment is null && SeverityCallsForContainment)
+                {
+                    string stage = status.Stage;
+                    await ContainAsync();
+                    SetStage(stage);
+                }
+
                 DateTime? nextReminder = reminders?.Where(r => r > Now).DefaultIfEmpty().Min();
                 DateTime wakeAt = nextReminder is { } r0 && r0 != default && r0 < stepEnds ? r0 : stepEnds;
                 Wake wake = await NextAsync(wakeAt);
@@ -90,28 +111,7 @@ internal sealed partial class IncidentRun
 
                 if (wake.Kind == WakeKind.Merge)
                 {
-                    // The alert is taken (any waiter may have taken it); the gate reacts to the severity it left.
-                    if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(gateSeverity))
-                    {
-                        gateSeverity = status.Severity;
-                        // A higher severity shortens the wait: half of what is left of this step.
-                        DateTime shorter = Now + (stepEnds - Now) / 2;
-                        if (shorter < stepEnds)
-                        {
-                            stepEnds = shorter;
-                            openGate = openGate! with { ExpiresAt = stepEnds };
-                            Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
-                        }
-                    }
-
-                    if (containment is null && SeverityCallsForContainment)
-                    {
-                        string stage = status.Stage;
-                        await ContainAsync();
-                        SetStage(stage);
-                    }
-
-                    continue;
+                    continue; // taken (by whichever waiter saw it); the loop's top reacts to the severity it left
                 }
 
                 if (wake.Kind == WakeKind.Operator)
