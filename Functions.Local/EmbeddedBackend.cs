@@ -51,9 +51,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 PartitionCount = 1,
                 // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
                 UseAppLease = false,
-                // Orchestration messages a stopped or crashed host had taken come back after 30 s (episodes are
-                // short). Activity messages come back after --message-visibility-seconds (default 300): the sidecar
-                // does not renew them, and a throttled offboarding batch may wait 150 s for the Graph budget.
+                // Messages a stopped or crashed host had taken come back after --message-visibility-seconds
+                // (default 30, orchestration messages at most 30): the sidecar does not renew them, so no step may
+                // run longer, and none does: no activity waits inside itself for a throttle or a retry (the
+                // incident waits those out on durable timers).
                 ControlQueueVisibilityTimeout = settings.MessageVisibility < TimeSpan.FromSeconds(30) ? settings.MessageVisibility : TimeSpan.FromSeconds(30),
                 WorkItemQueueVisibilityTimeout = settings.MessageVisibility,
             });

@@ -30,9 +30,10 @@ public sealed record LocalSettings
     /// <summary>
     /// How long a queue message taken by a host that then crashed stays invisible (Azure Storage store).
     /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
-    /// longest step, since the embedded sidecar does not renew it.
+    /// longest step, since the embedded sidecar does not renew it. Steps are short (throttling and retries
+    /// are waited out on durable timers), so 30 s: a crash costs seconds, not minutes.
     /// </summary>
-    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MessageVisibility { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Public base URL for approval links; defaults to the first URL served.</summary>
     public string? BaseUrl { get; init; }
     public bool Quiet { get; init; }

@@ -80,6 +80,9 @@ public sealed class SimulatedDirectory : IAccessControl
 
     int bulkCallsInFlight;
 
+    /// <summary>Bulk requests refused for want of write budget (answered like a 429 with Retry-After).</summary>
+    public int Throttled { get; private set; }
+
     public SimulatedAccount? Find(string upn)
     {
         lock (gate)
@@ -151,13 +154,18 @@ public sealed class SimulatedDirectory : IAccessControl
         }
     }
 
+    /// <summary>
+    /// Like Graph's $batch fan-out: two writes per account (revokeSignInSessions + PATCH accountEnabled), 20 per
+    /// request. A request the write budget has no room for is not sent: like a 429, the accounts left come back
+    /// as <see cref="BulkRevocationResult.Pending"/> with the Retry-After, and nothing here waits.
+    /// </summary>
     public async Task<BulkRevocationResult> RevokeAccountsAsync(IReadOnlyList<string> userPrincipalNames, CancellationToken cancellationToken)
     {
-        // Two writes per account ($batch items: revokeSignInSessions + PATCH accountEnabled), 20 items per request.
-        int items = userPrincipalNames.Count * 2;
-        int requests = (items + 19) / 20;
+        const int AccountsPerRequest = 10;
         var failed = new List<string>();
-        int revoked = 0;
+        var pending = new List<string>();
+        TimeSpan? retryAfter = null;
+        int revoked = 0, requests = 0;
         lock (gate)
         {
             PeakConcurrentBulkCalls = Math.Max(PeakConcurrentBulkCalls, ++bulkCallsInFlight);
@@ -165,9 +173,33 @@ public sealed class SimulatedDirectory : IAccessControl
 
         try
         {
-            for (int r = 0; r < requests; r++)
+            for (int start = 0; start < userPrincipalNames.Count; start += AccountsPerRequest)
             {
-                await CallAsync(writes: Math.Min(20, items - (r * 20)), cancellationToken);
+                var slice = userPrincipalNames.Skip(start).Take(AccountsPerRequest).ToList();
+                if (retryAfter is null)
+                {
+                    requests++;
+                    retryAfter = await CallAsync(writes: slice.Count * 2, cancellationToken, waitForBudget: false);
+                }
+
+                if (retryAfter is not null)
+                {
+                    pending.AddRange(slice); // throttled: this request and the rest go back
+                    continue;
+                }
+
+                foreach (string upn in slice)
+                {
+                    if (Find(upn) is null)
+                    {
+                        failed.Add(upn);
+                        continue;
+                    }
+
+                    Mutate(upn, a => a with { SessionsRevokedAt = time.GetUtcNow() }, "revoke-sessions", persist: false);
+                    Mutate(upn, a => a.AccountEnabled ? a with { AccountEnabled = false } : null, "disable", persist: false);
+                    revoked++;
+                }
             }
         }
         finally
@@ -178,21 +210,8 @@ public sealed class SimulatedDirectory : IAccessControl
             }
         }
 
-        foreach (string upn in userPrincipalNames)
-        {
-            if (Find(upn) is null)
-            {
-                failed.Add(upn);
-                continue;
-            }
-
-            Mutate(upn, a => a with { SessionsRevokedAt = time.GetUtcNow() }, "revoke-sessions", persist: false);
-            Mutate(upn, a => a.AccountEnabled ? a with { AccountEnabled = false } : null, "disable", persist: false);
-            revoked++;
-        }
-
         Persist();
-        return new BulkRevocationResult(userPrincipalNames.Count, revoked, requests, failed);
+        return new BulkRevocationResult(userPrincipalNames.Count, revoked, requests, failed, pending.Count > 0 ? pending : null, retryAfter);
     }
 
     /// <summary>A fresh write budget, as if the window had passed (benchmark scenarios run back to back).</summary>
@@ -204,8 +223,12 @@ public sealed class SimulatedDirectory : IAccessControl
         }
     }
 
-    /// <summary>Simulated round trip: latency, and Graph's write budget (a 429 + Retry-After becomes a wait).</summary>
-    async Task CallAsync(int writes, CancellationToken ct)
+    /// <summary>
+    /// Simulated round trip: latency, and Graph's write budget. A single write over budget waits its turn (a
+    /// 429 + Retry-After honoured by a short retry); a bulk request does not (<paramref name="waitForBudget"/>
+    /// false): it is refused like a 429 and the Retry-After is returned, with no write spent.
+    /// </summary>
+    async Task<TimeSpan?> CallAsync(int writes, CancellationToken ct, bool waitForBudget = true)
     {
         TimeSpan latency = Latency;
         if (latency > TimeSpan.Zero)
@@ -227,9 +250,14 @@ public sealed class SimulatedDirectory : IAccessControl
 
                 if (recentWrites.Count + writes > WritesPerWindow)
                 {
-                    // Wait until enough of the window has passed for these writes to fit.
+                    // When enough of the window has passed for these writes to fit.
                     DateTimeOffset freeAt = recentWrites.ElementAt(recentWrites.Count + writes - WritesPerWindow - 1) + Window;
                     wait = freeAt - now;
+                    if (!waitForBudget)
+                    {
+                        Throttled++;
+                        return wait;
+                    }
                 }
 
                 DateTimeOffset at = now + (wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
@@ -244,6 +272,8 @@ public sealed class SimulatedDirectory : IAccessControl
         {
             await Task.Delay(wait, time, ct);
         }
+
+        return null;
     }
 
     void Mutate(string upn, Func<SimulatedAccount, SimulatedAccount?> change, string effect, bool persist = true)

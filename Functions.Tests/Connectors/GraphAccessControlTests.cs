@@ -326,7 +326,7 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Items_throttled_inside_a_200_batch_are_retried_alone_after_their_Retry_After()
+    public async Task Items_throttled_inside_a_200_batch_come_back_pending_with_their_Retry_After_and_nothing_waits()
     {
         List<string> upns = Agents(10);
         string revoke2 = "/users/" + Uri.EscapeDataString(upns[1]) + "/revokeSignInSessions";
@@ -336,39 +336,44 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
             : attempt == 1 && item.Url == disable7 ? Reply.Throttled("1")
             : attempt == 1 && item.Url == disable4 ? Reply.Throttled(null)
             : null;
+        GraphAccessControl adapter = Adapter();
 
-        BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
+        BulkRevocationResult first = await adapter.RevokeAccountsAsync(upns, default);
 
-        Assert.Equal(10, result.Revoked);
-        Assert.Empty(result.Failed);
-        Assert.Equal(2, result.Requests);
-        Assert.Equal(2, server.Requests.Count);
-        Assert.Equal(200, server.Requests[0].Status);
-        Assert.Equal(20, server.Requests[0].BatchItems.Count);
-        // Only the three throttled items go again, with their original ids, after the longest Retry-After.
-        Assert.Equal([revoke2, disable4, disable7], server.Requests[1].BatchItems.Select(i => i.Url));
-        Assert.Equal(["3", "8", "14"], server.Requests[1].BatchItems.Select(i => i.Id));
-        Assert.Equal([TimeSpan.FromSeconds(2)], clock.Delays);
+        // The adapter waits for nothing: the throttled accounts come back with the longest Retry-After.
+        Assert.Empty(clock.Delays);
+        Assert.Equal(7, first.Revoked);
+        Assert.Empty(first.Failed);
+        Assert.Equal([upns[1], upns[3], upns[6]], first.Pending);
+        Assert.Equal(TimeSpan.FromSeconds(2), first.RetryAfter);
+        Assert.Equal(1, first.Requests);
+
+        // The caller (the incident, on a durable timer) sends what was left.
+        BulkRevocationResult second = await adapter.RevokeAccountsAsync(first.Pending!, default);
+        AssertResult(second, accounts: 3, revoked: 3, requests: 1);
+        Assert.Null(second.Pending);
+        Assert.Equal(6, server.Requests[1].BatchItems.Count);
+        Assert.Empty(clock.Delays);
         Assert.All(upns, u => Assert.False(server.Directory.Users[u].AccountEnabled));
-        Assert.All(upns, u => Assert.Equal(1, server.Directory.Users[u].SessionRevocations));
     }
 
     [Fact]
-    public async Task Items_throttled_without_Retry_After_back_off_exponentially()
+    public async Task Items_throttled_without_Retry_After_come_back_pending_without_a_wait_of_their_own()
     {
         List<string> upns = Agents(2);
         string revoke1 = "/users/" + Uri.EscapeDataString(upns[0]) + "/revokeSignInSessions";
-        server.ItemIntercept = (item, attempt) => attempt <= 3 && item.Url == revoke1 ? Reply.Throttled(null) : null;
+        server.ItemIntercept = (item, attempt) => attempt <= 1 && item.Url == revoke1 ? Reply.Throttled(null) : null;
 
-        BulkRevocationResult result = await Adapter(o => o.MaxRetries = 5).RevokeAccountsAsync(upns, default);
+        BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
 
-        AssertResult(result, accounts: 2, revoked: 2, requests: 4);
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], clock.Delays);
-        Assert.Equal([4, 1, 1, 1], server.Requests.Select(r => r.BatchItems.Count));
+        Assert.Equal(1, result.Revoked);
+        Assert.Equal([upns[0]], result.Pending);
+        Assert.Null(result.RetryAfter); // the caller backs off exponentially
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]
-    public async Task Accounts_that_do_not_exist_or_stay_throttled_are_reported_failed_and_the_rest_revoked()
+    public async Task Accounts_that_do_not_exist_are_reported_failed_and_throttled_ones_pending()
     {
         List<string> upns = Agents(4);
         upns.Insert(2, "ghost@vendor.example");
@@ -379,57 +384,68 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
 
         Assert.Equal(5, result.Accounts);
         Assert.Equal(3, result.Revoked);
-        Assert.Equal(["ghost@vendor.example", upns[4]], result.Failed);
-        Assert.Equal(3, result.Requests);
-        // The 404s are not retried; the throttled item is tried 1 + MaxRetries times.
-        Assert.Equal(2, server.Requests.SelectMany(r => r.BatchItems).Count(i => i.Url.Contains("ghost", StringComparison.Ordinal)));
-        Assert.Equal(3, server.Requests.SelectMany(r => r.BatchItems).Count(i => i.Url == disable4));
+        Assert.Equal(["ghost@vendor.example"], result.Failed);
+        Assert.Equal([upns[4]], result.Pending);
+        Assert.Equal(TimeSpan.FromSeconds(1), result.RetryAfter);
+        Assert.Equal(1, result.Requests);
+        Assert.Single(server.Requests.SelectMany(r => r.BatchItems), i => i.Url.Contains("ghost", StringComparison.Ordinal) && i.Method == "PATCH");
     }
 
     [Fact]
-    public async Task A_batch_throttled_as_a_whole_is_resent_after_its_Retry_After()
+    public async Task A_batch_throttled_as_a_whole_hands_every_account_back_with_its_Retry_After()
     {
         List<string> upns = Agents(3);
         int batches = 0;
         server.Intercept = r => r.Path == "/v1.0/$batch" && Interlocked.Increment(ref batches) == 1 ? Reply.Throttled("3") : null;
+        GraphAccessControl adapter = Adapter();
 
-        BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
+        BulkRevocationResult first = await adapter.RevokeAccountsAsync(upns, default);
+        BulkRevocationResult second = await adapter.RevokeAccountsAsync(first.Pending!, default);
 
-        AssertResult(result, accounts: 3, revoked: 3, requests: 2);
+        Assert.Equal(0, first.Revoked);
+        Assert.Equal(upns, first.Pending);
+        Assert.Equal(TimeSpan.FromSeconds(3), first.RetryAfter);
+        AssertResult(second, accounts: 3, revoked: 3, requests: 1);
         Assert.Equal([429, 200], server.Requests.Select(r => r.Status));
         Assert.Equal(server.Requests[0].Body, server.Requests[1].Body);
-        Assert.Equal([TimeSpan.FromSeconds(3)], clock.Delays);
+        Assert.Empty(clock.Delays);
         Assert.All(upns, u => Assert.False(server.Directory.Users[u].AccountEnabled));
     }
 
     [Fact]
-    public async Task A_batch_that_stays_unavailable_fails_the_call_after_MaxRetries()
+    public async Task A_batch_answering_503_hands_every_account_back_without_waiting()
     {
         server.Intercept = r => r.Path == "/v1.0/$batch" ? new Reply(503, Error("serviceNotAvailable", "down")) : null;
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Adapter(o => o.MaxRetries = 2).RevokeAccountsAsync(Agents(1), default));
+        BulkRevocationResult result = await Adapter(o => o.MaxRetries = 2).RevokeAccountsAsync(Agents(1), default);
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ex.StatusCode);
-        Assert.Equal(3, server.Requests.Count);
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], clock.Delays);
+        Assert.Equal(Agents(1), result.Pending);
+        Assert.Null(result.RetryAfter);
+        Assert.Single(server.Requests);
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]
-    public async Task A_throttle_limit_percentage_at_or_above_the_threshold_slows_the_next_batch()
+    public async Task A_throttle_limit_percentage_at_or_above_the_threshold_hands_the_rest_back_with_the_slow_down_pause()
     {
         List<string> upns = Agents(25); // 50 requests → 3 batches
         int batches = 0;
         server.ResponseHeaders = r => r.Path == "/v1.0/$batch" && Interlocked.Increment(ref batches) == 1
             ? new Dictionary<string, string> { ["x-ms-throttle-limit-percentage"] = "0.9" }
             : [];
+        GraphAccessControl adapter = Adapter();
 
-        BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
+        BulkRevocationResult first = await adapter.RevokeAccountsAsync(upns, default);
+        BulkRevocationResult second = await adapter.RevokeAccountsAsync(first.Pending!, default);
 
-        Assert.Equal(25, result.Revoked);
-        Assert.Equal(3, result.Requests);
-        // 90 % of the budget: 1 s pause at 80 %, growing linearly to 2 s at 100 % → 1.5 s, once.
-        // … between the first and the second batch.
-        Assert.Equal([(TimeSpan.FromSeconds(1.5), 1)], clock.Waits);
+        Assert.Equal(10, first.Revoked);
+        Assert.Equal(1, first.Requests);
+        // 90 % of the budget: 1 s pause at 80 %, growing linearly to 2 s at 100 % → 1.5 s, after the first batch.
+        Assert.Equal(TimeSpan.FromSeconds(1.5), first.RetryAfter);
+        Assert.Equal(upns.Skip(10), first.Pending);
+        Assert.Equal(15, second.Revoked);
+        Assert.Equal(2, second.Requests);
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]
@@ -444,20 +460,23 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
         BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
 
         Assert.Equal(15, result.Revoked);
+        Assert.Null(result.Pending);
         Assert.Empty(clock.Delays);
     }
 
     [Fact]
-    public async Task A_throttle_limit_percentage_on_a_batch_item_also_slows_the_next_batch()
+    public async Task A_throttle_limit_percentage_on_a_batch_item_also_hands_the_rest_back()
     {
         List<string> upns = Agents(11); // 22 requests → 2 batches
         server.ItemIntercept = (item, _) => item.Id == "5"
             ? new Reply(204, null, new Dictionary<string, string> { ["x-ms-throttle-limit-percentage"] = "1.0" })
             : null;
 
-        await Adapter().RevokeAccountsAsync(upns, default);
+        BulkRevocationResult result = await Adapter().RevokeAccountsAsync(upns, default);
 
-        Assert.Equal([TimeSpan.FromSeconds(2)], clock.Delays);
+        Assert.Equal(TimeSpan.FromSeconds(2), result.RetryAfter);
+        Assert.Equal(upns.Skip(10), result.Pending);
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]

@@ -128,7 +128,34 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
         Assert.Single(closed.Timeline, t => t.Step == "access restored");
     }
 
-    LocalHostProcess Start(string hub)
+    [Fact]
+    public async Task Killed_at_the_confirm_gate_a_decision_right_after_the_restart_takes_effect_within_60_seconds()
+    {
+        // The default message visibility (30 s): nothing passed, the host's own default is under test.
+        using LocalHostProcess host = Start("crash-resume", visibilitySeconds: null);
+        await host.StartAsync();
+        var (id, _) = await host.SendAsync(Sample());
+        // Killed the moment the approval mail is out: the step that sent it may not be recorded yet, and its
+        // message stays invisible for the visibility timeout before the restarted host runs it again.
+        string confirm = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+        host.Kill();
+
+        await host.StartAsync();
+        var restarted = System.Diagnostics.Stopwatch.StartNew();
+        await host.DecideAsync(confirm, Decisions.Reject);
+        IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 90);
+        TimeSpan resumedIn = restarted.Elapsed;
+        output.WriteLine($"decision took effect {resumedIn.TotalSeconds:0.0} s after the restart");
+
+        Assert.Equal(Outcomes.FalsePositive, closed.Outcome);
+        Assert.True(resumedIn < TimeSpan.FromSeconds(60), $"the incident moved on {resumedIn.TotalSeconds:0.0} s after the restart");
+        DirectoryState directory = host.DirectoryNow();
+        Assert.True(directory.Enabled(Ravi));
+        Assert.Equal(1, directory.Effect($"disable:{Ravi}"));
+        Assert.Equal(1, directory.Effect($"enable:{Ravi}"));
+    }
+
+    LocalHostProcess Start(string hub, int? visibilitySeconds = 15)
     {
         string dataDir = Directory.CreateTempSubdirectory("cordon-crash-").FullName;
         string policy = Path.Combine(dataDir, "policy.json");
@@ -139,9 +166,13 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
             site["generatedAgents"] = SiteAgents - site["agents"]!.AsArray().Count;
         });
         // A fresh task hub per test: incidents of one test never run in another's host.
-        return new LocalHostProcess(dataDir,
-            ["--store", "azurite", azurite.ConnectionString, "--task-hub", hub.Replace("-", "", StringComparison.Ordinal), "--message-visibility-seconds", "15",
-             "--policy", policy, "--world", world]);
+        List<string> arguments = ["--store", "azurite", azurite.ConnectionString, "--task-hub", hub.Replace("-", "", StringComparison.Ordinal), "--policy", policy, "--world", world];
+        if (visibilitySeconds is { } seconds)
+        {
+            arguments.AddRange(["--message-visibility-seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        return new LocalHostProcess(dataDir, arguments);
     }
 
     static IEnumerable<string> SiteAgentNames()

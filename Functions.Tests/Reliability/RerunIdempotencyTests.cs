@@ -38,6 +38,37 @@ public sealed class RerunIdempotencyTests
     }
 
     [Fact]
+    public async Task A_throttled_site_batch_hands_back_what_is_left_at_once_and_each_round_revokes_once()
+    {
+        var (directory, evidence, _) = Connectors();
+        var activity = new RevokeSiteBatch(directory, evidence, Options.Create(new WorldOptions { World = SampleWorld }));
+        for (int i = 0; i < SimulatedDirectory.WritesPerWindow - 20; i++)
+        {
+            await directory.RevokeSessionsAsync("liza.r@vendor.example", default); // another site spends the budget
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var batch = new SiteBatch("inc-0123456789ab-1", "fab-pune-1", 0, 20);
+        BulkRevocationResult first = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
+        BulkRevocationResult again = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the activity waited {clock.Elapsed}"); // no 150 s wait inside
+        Assert.Equal(10, first.Revoked); // 20 writes left in the window: one $batch of 10 accounts
+        Assert.Equal(10, first.Pending!.Count);
+        Assert.InRange(first.RetryAfter!.Value, TimeSpan.FromSeconds(100), SimulatedDirectory.Window);
+        Assert.Equal(first.Pending, again.Pending); // answered from its record
+
+        directory.ResetWriteBudget(); // the window passed (the incident waited on a durable timer)
+        BulkRevocationResult next = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch with { Round = 1, Accounts = first.Pending });
+        Assert.Equal(10, next.Revoked);
+        Assert.Null(next.Pending);
+        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.AllAgents().Take(20))
+        {
+            Assert.Equal(1, directory.EffectCount($"disable:{agent.UserPrincipalName}"));
+        }
+    }
+
+    [Fact]
     public async Task The_vendor_notice_step_run_twice_mails_the_vendor_once()
     {
         var (directory, evidence, outbox) = Connectors();

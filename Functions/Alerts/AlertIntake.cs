@@ -42,19 +42,28 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         span?.SetTag(CordonTelemetry.AlertSourceTag, alert.Source);
         using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alert.AlertId, ["AlertSource"] = alert.Source });
         string key = IncidentRun.AlertKey(alert);
+        string digest = AlertDigest.Of(key);
         string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var incidents = await ListAsync(client, prefix, cancellationToken);
-            if (incidents.FirstOrDefault(i => i.AlertIds.Contains(key)) is { } seen)
+            if (incidents.FirstOrDefault(i => i.AlertIds.Contains(key) || i.Digests.Contains(digest)) is { } seen)
             {
                 return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
             }
 
-            if (incidents.FirstOrDefault(i => i.IsOpen) is { } open)
+            // An incident whose outcome is final (closing) takes no alert: the alert opens the next incident.
+            if (incidents.FirstOrDefault(i => i.IsOpen && !i.Closing) is { } open)
             {
                 await client.RaiseEventAsync(open.Id, IncidentEvents.AlertMerged, alert, cancellationToken);
-                return Result(open.Id, IntakeOutcomes.Merged, alert);
+                if (await TakenAsync(client, open.Id, key, digest, cancellationToken))
+                {
+                    return Result(open.Id, IntakeOutcomes.Merged, alert);
+                }
+
+                // The incident closed (or began closing) without taking it: place it again, in a new incident.
+                logger.LogInformation("Incident {IncidentId} closed without alert {AlertId}; placing it again", open.Id, alert.AlertId);
+                continue;
             }
 
             int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
@@ -90,7 +99,56 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         (ex is Grpc.Core.RpcException rpc && rpc.StatusCode == Grpc.Core.StatusCode.AlreadyExists) ||
         (ex is InvalidOperationException && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase));
 
-    sealed record Known(string Id, int Sequence, bool IsOpen, HashSet<string> AlertIds);
+    /// <summary>How long intake waits for an incident to show that it took a merged alert.</summary>
+    public TimeSpan MergeConfirmation { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A "merged" answer is only given for an alert the incident took: an incident can stop taking alerts
+    /// (its outcome final) or complete between intake's look and the event's arrival, and an event for a
+    /// completed orchestration is dropped. So intake watches the incident until its status lists the alert
+    /// (taken), or it is closing or completed without it (not taken: placed again). An incident still open
+    /// and not closing when the wait ends has the event queued and takes it before it can close.
+    /// </summary>
+    async Task<bool> TakenAsync(DurableTaskClient client, string id, string key, string digest, CancellationToken cancellationToken)
+    {
+        DateTime until = time.GetUtcNow().UtcDateTime + MergeConfirmation;
+        int delayMs = 10;
+        while (true)
+        {
+            OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+            if (m is null)
+            {
+                return false;
+            }
+
+            IncidentStatus? status = m.SerializedCustomStatus is null ? null : m.ReadCustomStatusAs<IncidentStatus>();
+            if (status is not null && (status.AlertIds.Contains(key) || status.AlertDigests.Contains(digest)))
+            {
+                return true;
+            }
+
+            if (m.RuntimeStatus is not (OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended))
+            {
+                return m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys } && keys.Contains(key);
+            }
+
+            if (status?.ClosingAt is not null)
+            {
+                return false;
+            }
+
+            if (time.GetUtcNow().UtcDateTime >= until)
+            {
+                logger.LogWarning("Incident {IncidentId} has not shown alert {AlertKey} within {Wait}; it is open and queued there", id, key, MergeConfirmation);
+                return true;
+            }
+
+            await Task.Delay(delayMs, cancellationToken);
+            delayMs = Math.Min(delayMs * 2, 200);
+        }
+    }
+
+    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests);
 
     static async Task<List<Known>> ListAsync(DurableTaskClient client, string prefix, CancellationToken cancellationToken)
     {
@@ -104,18 +162,28 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             }
 
             var ids = new HashSet<string>(StringComparer.Ordinal);
+            var digests = new HashSet<string>(StringComparer.Ordinal);
+            bool closing = false;
             if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
             {
                 ids.Add(IncidentRun.AlertKey(input.Alert));
             }
 
+            // The status lists the newest alerts (bounded); a closed incident's output lists every alert it took.
             if (m.SerializedCustomStatus is not null && m.ReadCustomStatusAs<IncidentStatus>() is { } status)
             {
                 ids.UnionWith(status.AlertIds);
+                digests.UnionWith(status.AlertDigests);
+                closing = status.ClosingAt is not null;
+            }
+
+            if (m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys })
+            {
+                ids.UnionWith(keys);
             }
 
             bool open = m.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
-            list.Add(new Known(m.InstanceId, seq, open, ids));
+            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests));
         }
 
         return list;

@@ -9,8 +9,13 @@ public sealed record AccessSnapshot(
     IReadOnlyList<string> Licences,
     IReadOnlyList<string> AppRoleAssignments);
 
-/// <summary>Outcome of revoking many accounts (vendor-site offboarding).</summary>
-public sealed record BulkRevocationResult(int Accounts, int Revoked, int Requests, IReadOnlyList<string> Failed);
+/// <summary>
+/// Outcome of revoking many accounts (vendor-site offboarding). Pending: accounts left because the directory
+/// throttled, to be sent again after <see cref="RetryAfter"/>; the adapter never waits that out itself, so the
+/// caller can wait on a durable timer.
+/// </summary>
+public sealed record BulkRevocationResult(int Accounts, int Revoked, int Requests, IReadOnlyList<string> Failed,
+    IReadOnlyList<string>? Pending = null, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// The identity port: Microsoft Graph (Entra ID) in Azure, the simulated directory locally.
@@ -32,6 +37,9 @@ public interface IAccessControl
 
     Task RemoveAppRoleAssignmentsAsync(string userPrincipalName, IReadOnlyCollection<string> assignments, CancellationToken cancellationToken);
 
-    /// <summary>Revokes sessions and disables each account, batched and throttling-aware.</summary>
+    /// <summary>
+    /// Revokes sessions and disables each account, batched and throttling-aware: when the directory throttles,
+    /// it returns at once with the accounts left in <see cref="BulkRevocationResult.Pending"/> and how long to wait.
+    /// </summary>
     Task<BulkRevocationResult> RevokeAccountsAsync(IReadOnlyList<string> userPrincipalNames, CancellationToken cancellationToken);
 }

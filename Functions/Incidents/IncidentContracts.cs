@@ -69,7 +69,8 @@ public sealed record ApprovalDecision(
 /// <summary>The incident's answer to one decision, so the approval page can say what happened.</summary>
 public sealed record DecisionReceipt(string DecisionId, bool Accepted, string Message);
 
-public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null);
+/// <summary>Step: for a retry, the one waiting step to resume (its <see cref="StepFailure.Step"/>); none resumes every waiting step.</summary>
+public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? Step = null);
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 
@@ -84,11 +85,22 @@ public sealed record ExposureWindow(string Resource, DateTime EndsBy, string Rea
 
 public sealed record StepFailure(string Step, string Error, DateTime At);
 
+/// <summary>One alert of an incident as the operator view and the API list it (the full list is in the evidence and the report).</summary>
+public sealed record AlertSummary(
+    string AlertId, string Source, DateTimeOffset DetectedAt, string Severity, double RiskScore, long AffectedRecords, IReadOnlyList<string> Indicators)
+{
+    const int IndicatorsKept = 8;
+
+    public static AlertSummary Of(RiskAlert a) => new(a.AlertId, a.Source, a.DetectedAt, a.Severity, a.RiskScore, a.AffectedRecords,
+        a.Indicators.Select(i => i.Count is null ? i.Kind : $"{i.Kind} ×{i.Count}").Distinct().Take(IndicatorsKept).ToList());
+}
+
 public sealed record IncidentMetrics(double? SecondsToContain, double? SecondsToDecide, double? SecondsToNotify);
 
 /// <summary>
-/// The incident as operators see it: the orchestration's custom status. Kept small (well under the
-/// 16 KB custom-status limit): the timeline keeps its newest entries, per-agent detail never lands here.
+/// The incident as operators see it: the orchestration's custom status. Bounded whatever arrives (under
+/// the 16 KB custom-status limit, see <see cref="StatusBudget"/>): the timeline, the alerts and the alert
+/// keys keep their newest entries beside their totals; full lists go to the evidence and the report.
 /// </summary>
 public sealed record IncidentStatus
 {
@@ -104,12 +116,23 @@ public sealed record IncidentStatus
     public DateTime? ContainedAt { get; init; }
     public DateTime? ExposureEndsBy { get; init; }
     public IReadOnlyList<ExposureWindow> Exposure { get; init; } = [];
+    /// <summary>Keys (source/alertId) of the newest alerts; <see cref="AlertCount"/> counts them all.</summary>
     public IReadOnlyList<string> AlertIds { get; init; } = [];
+    public int AlertCount { get; init; }
+    /// <summary>The newest alerts, newest last.</summary>
+    public IReadOnlyList<AlertSummary> Alerts { get; init; } = [];
+    /// <summary>Short digests (<see cref="AlertDigest"/>) of the newest alerts taken, for intake's duplicate and merge checks.</summary>
+    public IReadOnlyList<string> AlertDigests { get; init; } = [];
+    /// <summary>Set when the incident stops taking alerts (its outcome is final): intake opens a new incident instead.</summary>
+    public DateTime? ClosingAt { get; init; }
     public IReadOnlyList<PendingApproval> PendingApprovals { get; init; } = [];
     public IReadOnlyList<Deadline> Deadlines { get; init; } = [];
     public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
     public IReadOnlyList<DecisionReceipt> Receipts { get; init; } = [];
+    /// <summary>The first of <see cref="WaitingSteps"/> (kept for readers of one waiting step).</summary>
     public StepFailure? WaitingForOperator { get; init; }
+    /// <summary>Every failed step waiting for an operator; parallel steps each wait on their own.</summary>
+    public IReadOnlyList<StepFailure> WaitingSteps { get; init; } = [];
     public IncidentMetrics Metrics { get; init; } = new(null, null, null);
     public ContainmentSummary? Containment { get; init; }
     public string? ReportName { get; init; }
@@ -117,5 +140,18 @@ public sealed record IncidentStatus
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);
 
-/// <summary>The orchestration's output when it closes.</summary>
-public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt);
+/// <summary>
+/// The orchestration's output when it closes. AlertKeys: every alert the incident took (source/alertId),
+/// which intake reads to tell a duplicate from an alert that arrived after the incident stopped taking alerts.
+/// </summary>
+public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt, IReadOnlyList<string>? AlertKeys = null);
+
+/// <summary>A short, stable digest of an alert key (source/alertId) for the bounded status: 72 bits, base64url.</summary>
+public static class AlertDigest
+{
+    public static string Of(string alertKey)
+    {
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(alertKey));
+        return Convert.ToBase64String(hash, 0, 9).Replace('+', '-').Replace('/', '_');
+    }
+}

@@ -41,8 +41,7 @@ internal sealed partial class IncidentRun
         {
             while (next < batches && inFlight.Count < Policy.OffboardingParallelism)
             {
-                var batch = new SiteBatch(IncidentId, status.SiteId, next++, batchSize);
-                inFlight.Add(StepAsync(nameof(RevokeSiteBatch), () => context.CallActivityAsync<BulkRevocationResult>(nameof(RevokeSiteBatch), batch, Retry())));
+                inFlight.Add(RevokeBatchAsync(next++, batchSize));
             }
 
             Task<BulkRevocationResult> done = await Task.WhenAny(inFlight);
@@ -54,6 +53,7 @@ internal sealed partial class IncidentRun
         }
 
         Record("site offboarded", $"{revoked} of {Plan.SiteAgentCount} accounts at site {status.SiteId} revoked in {batches} batches ({requests} directory requests)" +
+            (throttleWaits > 0 ? $"; waited out the directory's throttling {throttleWaits} times" : "") +
             (failed.Count > 0 ? $"; {failed.Count} failed" : ""));
         if (failed.Count > 0)
         {
@@ -65,12 +65,56 @@ internal sealed partial class IncidentRun
         Record("vendor notified", $"vendor credentials revoked; notice {messageId} sent to {string.Join(", ", Plan.VendorContacts)}");
     }
 
+    int throttleWaits;
+
+    /// <summary>Rounds of one batch the directory may throttle before the accounts left count as failed.</summary>
+    const int MaxThrottledRounds = 60;
+
+    /// <summary>
+    /// One batch of the site, in rounds: a round the directory throttles answers with the accounts it left and
+    /// the directory's Retry-After, which the incident waits out on a durable timer (no activity waits inside
+    /// itself, so a crash costs seconds) before the next round takes the accounts left. A batch that fails
+    /// after its retries waits for an operator on its own, named by its index.
+    /// </summary>
+    async Task<BulkRevocationResult> RevokeBatchAsync(int index, int size)
+    {
+        int accounts = 0, revoked = 0, requests = 0;
+        var failed = new List<string>();
+        IReadOnlyList<string>? left = null;
+        for (int round = 0; ; round++)
+        {
+            var batch = new SiteBatch(IncidentId, status.SiteId, index, size, round, left);
+            BulkRevocationResult r = await StepAsync($"{nameof(RevokeSiteBatch)} {index}",
+                () => context.CallActivityAsync<BulkRevocationResult>(nameof(RevokeSiteBatch), batch, Retry()));
+            accounts = round == 0 ? r.Accounts : accounts;
+            revoked += r.Revoked;
+            requests += r.Requests;
+            failed.AddRange(r.Failed);
+            if (r.Pending is not { Count: > 0 } pending)
+            {
+                return new BulkRevocationResult(accounts, revoked, requests, failed);
+            }
+
+            if (round + 1 >= MaxThrottledRounds)
+            {
+                failed.AddRange(pending); // still throttled after every round: named as failed, operators are told
+                return new BulkRevocationResult(accounts, revoked, requests, failed);
+            }
+
+            left = pending;
+            throttleWaits++;
+            // The directory's Retry-After, else an exponential back-off (1 s, 2 s, 4 s … at most a minute).
+            TimeSpan wait = r.RetryAfter is { } after && after > TimeSpan.Zero ? after : TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, round)));
+            await TakingAlertsAsync(context.CreateTimer(Now + wait, CancellationToken.None));
+        }
+    }
+
     async Task WriteReportAsync()
     {
-        var report = new IncidentReport(IncidentId, input.Alert, status, timeline.ToList());
+        var report = new IncidentReport(IncidentId, input.Alert, status, timeline.ToList(), alertSummaries.ToList());
         try
         {
-            string name = await context.CallActivityAsync<string>(nameof(WriteIncidentReport), report, Retry());
+            string name = await CallAsync<string>(nameof(WriteIncidentReport), report);
             status = status with { ReportName = name };
             Record("report stored", $"{name} (JSON and HTML) stored with the evidence");
         }

@@ -35,7 +35,7 @@ internal sealed partial class IncidentRun
     {
         try
         {
-            await context.CallActivityAsync<string>(nameof(PublishIncidentEvent), notice, Retry());
+            await CallAsync<string>(nameof(PublishIncidentEvent), notice);
         }
         catch (TaskFailedException ex)
         {

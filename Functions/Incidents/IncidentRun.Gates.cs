@@ -25,6 +25,7 @@ internal sealed partial class IncidentRun
         var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
         var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
         bool escalate = false;
+        string gateSeverity = status.Severity;
 
         for (int step = 0; step < gatePolicy.Chain.Count; step++)
         {
@@ -72,6 +73,27 @@ internal sealed partial class IncidentRun
 
             while (true)
             {
+                // Alerts taken since the last look (here, while mailing, or by a step running alongside).
+                if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(gateSeverity))
+                {
+                    gateSeverity = status.Severity;
+                    // A higher severity shortens the wait: half of what is left of this step.
+                    DateTime shorter = Now + (stepEnds - Now) / 2;
+                    if (shorter < stepEnds)
+                    {
+                        stepEnds = shorter;
+                        openGate = openGate! with { ExpiresAt = stepEnds };
+                        Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
+                    }
+                }
+
+                if (containment is null && SeverityCallsForContainment)
+                {
+                    string stage = status.Stage;
+                    await ContainAsync();
+                    SetStage(stage);
+                }
+
                 DateTime? nextReminder = reminders?.Where(r => r > Now).DefaultIfEmpty().Min();
                 DateTime wakeAt = nextReminder is { } r0 && r0 != default && r0 < stepEnds ? r0 : stepEnds;
                 Wake wake = await NextAsync(wakeAt);
@@ -89,21 +111,7 @@ internal sealed partial class IncidentRun
 
                 if (wake.Kind == WakeKind.Merge)
                 {
-                    string before = status.Severity;
-                    await HandleMergeAsync(wake.Alert!);
-                    if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(before))
-                    {
-                        // A higher severity shortens the wait: half of what is left of this step.
-                        DateTime shorter = Now + (stepEnds - Now) / 2;
-                        if (shorter < stepEnds)
-                        {
-                            stepEnds = shorter;
-                            openGate = openGate! with { ExpiresAt = stepEnds };
-                            Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
-                        }
-                    }
-
-                    continue;
+                    continue; // taken (by whichever waiter saw it); the loop's top reacts to the severity it left
                 }
 
                 if (wake.Kind == WakeKind.Operator)
@@ -177,7 +185,7 @@ internal sealed partial class IncidentRun
     {
         try
         {
-            await context.CallActivityAsync(nameof(SendDecisionReceipt), request, Retry());
+            await CallAsync(nameof(SendDecisionReceipt), request);
         }
         catch (TaskFailedException ex)
         {

@@ -19,6 +19,11 @@ internal sealed partial class IncidentRun
 {
     const int TimelineKept = 40;
     const int ReceiptsKept = 12;
+    const int AlertsKept = 10;
+    const int AlertIdsKept = 20;
+    const int AlertDigestsKept = 256;
+    /// <summary>Evidence of merged alerts is preserved on this many parallel lanes (a flood neither queues nor fans out without bound).</summary>
+    const int PreserveLanes = 4;
 
     readonly TaskOrchestrationContext context;
     readonly IncidentInput input;
@@ -26,6 +31,14 @@ internal sealed partial class IncidentRun
     readonly List<TimelineEntry> timeline = [];
     readonly List<DecisionReceipt> receipts = [];
     readonly HashSet<string> alertIds = new(StringComparer.Ordinal);
+    readonly List<string> alertKeys = [];
+    readonly List<string> alertDigests = [];
+    readonly List<AlertSummary> alertSummaries = [];
+    readonly List<int> timelineSizes = [];
+    readonly List<int> alertSizes = [];
+    readonly List<int> keySizes = [];
+    readonly HashSet<string> handedOn = new(StringComparer.Ordinal);
+    readonly Task[] preserveLanes = [Task.CompletedTask, Task.CompletedTask, Task.CompletedTask, Task.CompletedTask];
     readonly List<Deadline> deadlines = [];
 
     ResponsePlan? plan;
@@ -35,6 +48,8 @@ internal sealed partial class IncidentRun
     DateTime? confirmedAt;
     bool escalateToVendor;
     int gateCounter;
+    int containingAlerts;
+    DateTime? closingAt;
 
     Task<ApprovalDecision>? pendingDecision;
     Task<RiskAlert>? pendingMerge;
@@ -48,6 +63,7 @@ internal sealed partial class IncidentRun
         logger = context.CreateReplaySafeLogger<RespondToIncident>();
         RiskAlert a = input.Alert;
         alertIds.Add(AlertKey(a));
+        KeepAlert(a);
         status = new IncidentStatus
         {
             Severity = a.Severity,
@@ -74,12 +90,16 @@ internal sealed partial class IncidentRun
         Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
         // In parallel with triage: announcing must not delay containment.
         announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
+        _ = ArmMerges(); // from the first moment: an alert merged at any stage is taken
         try
         {
             await RunWorkflowAsync();
+            StopTakingAlerts();
+            await MergedEvidencePreservedAsync();
         }
         catch (IncidentClosedByOperator closed)
         {
+            StopTakingAlerts();
             status = status with { Outcome = closed.Outcome };
             Record("closed by operator", closed.Message);
         }
@@ -89,8 +109,34 @@ internal sealed partial class IncidentRun
         await WriteReportAsync();
         Publish();
         await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
+        TakeDeliveredAlerts(); // delivered while closing: recorded as handed on, intake places them in a new incident
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
-        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now);
+        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, alertKeys.ToList());
+    }
+
+    /// <summary>
+    /// From here on the incident takes no alert: its outcome is final. The status says so, and intake opens a
+    /// new incident for an alert of this subject (one already raised here is recorded as handed on, and intake,
+    /// which confirms every merge, places it anew).
+    /// </summary>
+    void StopTakingAlerts()
+    {
+        if (closingAt is null)
+        {
+            closingAt = Now;
+            Publish();
+        }
+    }
+
+    /// <summary>Every merged alert's evidence is in before the report (alerts still arriving meanwhile are taken too).</summary>
+    async Task MergedEvidencePreservedAsync()
+    {
+        while (preserveLanes.Any(t => !t.IsCompleted))
+        {
+            await TakingAlertsAsync(Task.WhenAll(preserveLanes));
+        }
+
+        await Task.WhenAll(preserveLanes); // surfaces an operator's close from a lane
     }
 
     async Task RunWorkflowAsync()
@@ -103,6 +149,7 @@ internal sealed partial class IncidentRun
 
         if (Plan.RecordOnly)
         {
+            StopTakingAlerts(); // a later alert of this subject is triaged in an incident of its own
             await PreserveAsync(input.Alert, "alert (record only)");
             status = status with { Outcome = Outcomes.Unreviewed };
             return;
@@ -111,36 +158,69 @@ internal sealed partial class IncidentRun
         ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
         Task preserve = PreserveAsync(input.Alert, "initial alert");
-        if (Plan.AutoContain)
+        preserveLanes[0] = preserve; // merged alerts' evidence queues behind the initial alert's on this lane
+        if (Plan.AutoContain || SeverityCallsForContainment)
         {
             await ContainAsync();
         }
 
-        await preserve;
+        await TakingAlertsAsync(preserve);
 
-        SetStage(Stages.AwaitingConfirmation);
-        GateResult confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
-        status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
-        if (confirm.Outcome != GateOutcome.Expired)
+        GateResult confirm;
+        while (true)
         {
-            await AnnounceAsync(LifecycleEvents.Decided, confirm.Outcome == GateOutcome.Approved ? Outcomes.ConfirmedInsider : Outcomes.FalsePositive,
-                $"confirm gate {(confirm.Outcome == GateOutcome.Approved ? "approved" : "rejected")} by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
-        }
-
-        if (confirm.Outcome == GateOutcome.Rejected)
-        {
-            if (containment is not null)
+            if (containment is null && SeverityCallsForContainment)
             {
-                await StepAsync(nameof(RestoreAccess), () => context.CallActivityAsync<RestoreResult>(nameof(RestoreAccess), containment, Retry()));
-                Record("access restored", DescribeRestore(containment));
+                await ContainAsync(); // an alert merged before the gate raised the severity
             }
 
+            SetStage(Stages.AwaitingConfirmation);
+            confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
+            status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
+            int containingAtDecision = containingAlerts;
+            if (confirm.Outcome != GateOutcome.Expired)
+            {
+                await AnnounceAsync(LifecycleEvents.Decided, confirm.Outcome == GateOutcome.Approved ? Outcomes.ConfirmedInsider : Outcomes.FalsePositive,
+                    $"confirm gate {(confirm.Outcome == GateOutcome.Approved ? "approved" : "rejected")} by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
+            }
+
+            if (confirm.Outcome != GateOutcome.Rejected)
+            {
+                break;
+            }
+
+            // A rejection undoes containment, unless an alert that calls for containment arrives after the
+            // decision: then the restore stops (or, caught mid-restore, containment is applied again at once)
+            // and the incident goes back to the confirm gate, so the approvers decide with that alert in view.
+            if (containment is not null && containingAlerts == containingAtDecision)
+            {
+                ContainmentRecord restoring = containment;
+                await StepAsync(nameof(RestoreAccess), () => context.CallActivityAsync<RestoreResult>(nameof(RestoreAccess), restoring, Retry()));
+                Record("access restored", DescribeRestore(restoring));
+                if (containingAlerts != containingAtDecision)
+                {
+                    Record("restore overtaken", "an alert that calls for containment arrived during the restore; containing again and asking for confirmation again");
+                    containment = null;
+                    await ContainAsync();
+                    continue;
+                }
+
+                containment = null;
+            }
+            else if (containingAlerts != containingAtDecision)
+            {
+                Record("restore stopped", "an alert that calls for containment arrived after the rejection; the subject stays contained and the confirm gate opens again");
+                continue;
+            }
+
+            StopTakingAlerts();
             status = status with { Outcome = Outcomes.FalsePositive };
             return;
         }
 
         if (confirm.Outcome == GateOutcome.Expired)
         {
+            StopTakingAlerts(); // the outcome is final: a new alert opens a new incident, which can contain
             status = status with { Outcome = Outcomes.Unreviewed };
             Record("unreviewed", containment is null
                 ? "nobody decided by the end of the escalation chain; no containment was applied"
@@ -214,26 +294,64 @@ internal sealed partial class IncidentRun
         Record("evidence preserved", $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
     }
 
-    async Task HandleMergeAsync(RiskAlert alert)
+    bool SeverityCallsForContainment => Severities.Rank(status.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove);
+
+    /// <summary>
+    /// Takes a merged alert, at whatever stage: recorded, severity and score raised, its evidence queued for
+    /// preservation. False for an alert already taken (a duplicate delivery: one effect) and for one that
+    /// arrives once the incident has stopped taking alerts (recorded as handed on; intake places it anew).
+    /// Containment, when the alert calls for it, is the stage's to apply (<see cref="SeverityCallsForContainment"/>).
+    /// </summary>
+    bool TakeAlert(RiskAlert alert)
     {
-        if (!alertIds.Add(AlertKey(alert)))
+        string key = AlertKey(alert);
+        if (alertIds.Contains(key))
         {
-            return; // a duplicate delivery of an alert already merged: one effect
+            return false;
         }
 
+        if (closingAt is not null)
+        {
+            if (handedOn.Add(key))
+            {
+                Record("alert handed on", $"alert {alert.AlertId} from {alert.Source} arrived after the outcome was final; intake opens a new incident for it");
+            }
+
+            return false;
+        }
+
+        alertIds.Add(key);
+        KeepAlert(alert);
         string before = status.Severity;
         string severity = Severities.Max(before, alert.Severity);
-        status = status with { Severity = severity, RiskScore = Math.Max(status.RiskScore, alert.RiskScore), AlertIds = alertIds.ToList() };
-        Record("alert merged", $"alert {alert.AlertId} from {alert.Source}: {alert.Severity}, score {alert.RiskScore}" +
-            (severity != before ? $"; severity raised {before} → {severity}" : ""));
-        await PreserveAsync(alert, $"merged alert {alert.AlertId}");
-
-        if (containment is null && Severities.Rank(severity) >= Severities.Rank(Policy.AutoContainAtOrAbove))
+        status = status with { Severity = severity, RiskScore = Math.Max(status.RiskScore, alert.RiskScore) };
+        if (Severities.Rank(alert.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove))
         {
-            string stage = status.Stage;
-            await ContainAsync();
-            SetStage(stage);
+            containingAlerts++;
         }
+
+        Record("alert merged", $"alert {alert.AlertId} from {alert.Source} at {status.Stage}: {alert.Severity}, score {alert.RiskScore}" +
+            (severity != before ? $"; severity raised {before} → {severity}" : ""));
+        int lane = (alertKeys.Count - 1) % PreserveLanes;
+        preserveLanes[lane] = PreserveAfterAsync(preserveLanes[lane], alert);
+        return true;
+    }
+
+    void KeepAlert(RiskAlert alert)
+    {
+        string key = AlertKey(alert);
+        AlertSummary summary = AlertSummary.Of(alert);
+        alertKeys.Add(key);
+        alertDigests.Add(AlertDigest.Of(key));
+        alertSummaries.Add(summary);
+        keySizes.Add(StatusBudget.Size(key));
+        alertSizes.Add(StatusBudget.Size(summary));
+    }
+
+    async Task PreserveAfterAsync(Task previous, RiskAlert alert)
+    {
+        await previous;
+        await PreserveAsync(alert, $"merged alert {alert.AlertId}");
     }
 
     TaskOptions Retry()
@@ -251,7 +369,9 @@ internal sealed partial class IncidentRun
 
     void Record(string step, string detail)
     {
-        timeline.Add(new TimelineEntry(Now, step, detail));
+        var entry = new TimelineEntry(Now, step, detail);
+        timeline.Add(entry);
+        timelineSizes.Add(StatusBudget.Size(entry));
         Publish();
     }
 
@@ -266,25 +386,67 @@ internal sealed partial class IncidentRun
         Publish();
     }
 
+    /// <summary>
+    /// Publishes the status, bounded whatever arrives: the newest timeline entries, alerts and alert keys beside
+    /// their totals, trimmed further while the estimate exceeds <see cref="StatusBudget.Bytes"/> (the full lists
+    /// are in the evidence and the report).
+    /// </summary>
     void Publish()
     {
+        int timelineKept = TimelineKept, alertsKept = AlertsKept, idsKept = AlertIdsKept, digestsKept = AlertDigestsKept;
         status = status with
         {
             UpdatedAt = Now,
-            AlertIds = alertIds.ToList(),
-            Timeline = timeline.Count > TimelineKept ? timeline[^TimelineKept..] : timeline.ToList(),
+            AlertCount = alertKeys.Count,
+            ClosingAt = closingAt,
             Receipts = receipts.ToList(),
             Deadlines = deadlines.ToList(),
             PendingApprovals = openGate is null ? [] : [openGate],
+            WaitingSteps = waiting.ToList(),
+            WaitingForOperator = waiting.Count > 0 ? waiting[0] : null,
+            Timeline = [], Alerts = [], AlertIds = [], AlertDigests = [],
+        };
+
+        // The fixed part once, the lists from sizes kept per entry: cheap enough for every update of a replay.
+        int fixedPart = StatusBudget.Estimate(status);
+        while (fixedPart + NewestSize(timelineSizes, timelineKept) + NewestSize(alertSizes, alertsKept) + NewestSize(keySizes, idsKept)
+               + (Math.Min(digestsKept, alertDigests.Count) * StatusBudget.DigestSize) > StatusBudget.Bytes
+               && (timelineKept > 5 || alertsKept > 1 || idsKept > 1 || digestsKept > 16))
+        {
+            timelineKept = Math.Max(5, timelineKept / 2);
+            alertsKept = Math.Max(1, alertsKept / 2);
+            idsKept = Math.Max(1, idsKept / 2);
+            digestsKept = Math.Max(16, digestsKept / 2);
+        }
+
+        status = status with
+        {
+            Timeline = Newest(timeline, timelineKept),
+            Alerts = Newest(alertSummaries, alertsKept),
+            AlertIds = Newest(alertKeys, idsKept),
+            AlertDigests = Newest(alertDigests, digestsKept),
         };
         context.SetCustomStatus(status);
     }
+
+    static int NewestSize(List<int> sizes, int kept)
+    {
+        int n = 0;
+        for (int i = Math.Max(0, sizes.Count - kept); i < sizes.Count; i++)
+        {
+            n += sizes[i];
+        }
+
+        return n;
+    }
+
+    static List<T> Newest<T>(List<T> all, int kept) => all.Count > kept ? all[^kept..] : all.ToList();
 
     async Task TellOperatorsAsync(string subject, string detail)
     {
         try
         {
-            await context.CallActivityAsync(nameof(NotifyOperators), new OperatorNotice(IncidentId, subject, detail, plan?.Operators ?? []), Retry());
+            await CallAsync(nameof(NotifyOperators), new OperatorNotice(IncidentId, subject, detail, plan?.Operators ?? []));
         }
         catch (TaskFailedException ex)
         {

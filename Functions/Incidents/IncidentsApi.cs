@@ -17,7 +17,8 @@ public sealed record IncidentDetail(
     string Subject, string VendorId, string SiteId, DateTime OpenedAt, DateTime UpdatedAt,
     DateTime? ContainedAt, DateTime? ExposureEndsBy, IReadOnlyList<ExposureWindow> Exposure,
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
-    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName);
+    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
+    int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null);
 
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
@@ -68,7 +69,7 @@ public sealed class IncidentsApi
 
             IFormCollection form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
             string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-            action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"));
+            action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"), Field("step"));
         }
         else
         {
@@ -102,6 +103,11 @@ public sealed class IncidentsApi
         if (action?.Operator is { Length: > MaxOperatorLength })
         {
             errors.Add($"operator must be at most {MaxOperatorLength} characters");
+        }
+
+        if (action?.Step is { Length: > MaxOperatorLength })
+        {
+            errors.Add($"step must be at most {MaxOperatorLength} characters: the name of a waiting step");
         }
 
         if (action?.Reason is { Length: > MaxReasonLength })
@@ -199,7 +205,7 @@ public static class IncidentQueries
         IncidentStatus s = StatusOf(m);
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
-            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName);
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps);
     }
 
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
@@ -212,7 +218,7 @@ public static class IncidentQueries
             {
                 Subject = input.Alert.Subject.UserPrincipalName, VendorId = input.Alert.Subject.VendorId, SiteId = input.Alert.Subject.SiteId,
                 Severity = input.Alert.Severity, RiskScore = input.Alert.RiskScore, OpenedAt = input.ReceivedAt, UpdatedAt = input.ReceivedAt,
-                AlertIds = [IncidentRun.AlertKey(input.Alert)],
+                AlertIds = [IncidentRun.AlertKey(input.Alert)], AlertCount = 1, Alerts = [AlertSummary.Of(input.Alert)],
             };
         }
 

@@ -9,7 +9,8 @@ using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 
-public sealed record IncidentReport(string IncidentId, RiskAlert Alert, IncidentStatus Status, IReadOnlyList<TimelineEntry> Timeline);
+/// <summary>The closing report. Alerts: every alert the incident took (the status keeps only the newest).</summary>
+public sealed record IncidentReport(string IncidentId, RiskAlert Alert, IncidentStatus Status, IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<AlertSummary>? Alerts = null);
 
 /// <summary>Stores the closing report (JSON for systems, HTML for people) beside the evidence.</summary>
 public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<IncidentReport, string>

@@ -2,7 +2,11 @@ namespace Cordon.Offboarding;
 
 public sealed record ConfirmedInsider(string IncidentId, string SiteId, string UserPrincipalName, DateTime ConfirmedAt, TimeSpan Window);
 
-public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size);
+/// <summary>
+/// One slice of a site to revoke. Round 0 takes the slice from the world; a later round (after the directory
+/// throttled the one before) takes only <see cref="Accounts"/>, the accounts that round left.
+/// </summary>
+public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size, int Round = 0, IReadOnlyList<string>? Accounts = null);
 
 public sealed record VendorNotice(string IncidentId, string VendorId, string VendorName, string SiteId, string SiteName, IReadOnlyList<string> Contacts, int AccountsRevoked);
 

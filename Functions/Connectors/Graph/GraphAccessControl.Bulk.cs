@@ -11,12 +11,13 @@ public sealed partial class GraphAccessControl
     /// Vendor-site fan-out: for every account a <c>revokeSignInSessions</c> POST and a PATCH
     /// <c>accountEnabled=false</c>, sent as JSON <c>$batch</c> requests of at most 20 items, one batch at a
     /// time. Graph throttles each item on its own: a batch can answer 200 while items inside answer 429
-    /// with their own Retry-After. Only those items are sent again (first in the next batch) after the
-    /// longest Retry-After among them, or an exponential back-off when they carry none. A 429/503/504 for
-    /// the whole batch is retried the same way. When a response reports
-    /// <c>x-ms-throttle-limit-percentage</c> at or above <see cref="GraphOptions.SlowDownAtPercent"/>, the next
-    /// batch waits first. An account counts as revoked when both its writes succeeded; one that does not
-    /// exist (404) or whose writes kept failing is listed in <see cref="BulkRevocationResult.Failed"/>.
+    /// with their own Retry-After. Nothing here waits: when items are throttled (or the whole batch answers
+    /// 429/503/504), the call returns at once with the accounts left in <see cref="BulkRevocationResult.Pending"/>
+    /// and the longest Retry-After among them (none when they carry none: the caller backs off exponentially);
+    /// the caller waits that out on a durable timer and sends them again. The same when a response reports
+    /// <c>x-ms-throttle-limit-percentage</c> at or above <see cref="GraphOptions.SlowDownAtPercent"/>: the rest is
+    /// handed back with the slow-down pause. An account counts as revoked when both its writes succeeded; one
+    /// that does not exist (404) or whose writes kept failing is listed in <see cref="BulkRevocationResult.Failed"/>.
     /// </summary>
     public async Task<BulkRevocationResult> RevokeAccountsAsync(IReadOnlyList<string> userPrincipalNames, CancellationToken cancellationToken)
     {
@@ -44,7 +45,7 @@ public sealed partial class GraphAccessControl
 
             BatchAnswer answer = await SendBatchAsync(batch, counter, cancellationToken);
             var again = new List<BatchStep>();
-            TimeSpan wait = TimeSpan.Zero;
+            TimeSpan? wait = null; // the longest Retry-After among the throttled items; none when none carried one
             foreach (BatchStep step in batch)
             {
                 ItemAnswer item = answer.Items.TryGetValue(step.Id, out ItemAnswer? a) ? a : ItemAnswer.Missing;
@@ -56,8 +57,11 @@ public sealed partial class GraphAccessControl
                 if ((GraphThrottling.IsTransient(item.Status) || item.Status == 0) && ++step.Attempts <= settings.MaxRetries)
                 {
                     again.Add(step);
-                    TimeSpan stepWait = GraphThrottling.Cap(settings, item.RetryAfter ?? GraphThrottling.Backoff(settings, step.Attempts));
-                    wait = stepWait > wait ? stepWait : wait;
+                    if (item.RetryAfter is { } after && (wait is null || GraphThrottling.Cap(settings, after) > wait))
+                    {
+                        wait = GraphThrottling.Cap(settings, after);
+                    }
+
                     continue;
                 }
 
@@ -73,30 +77,38 @@ public sealed partial class GraphAccessControl
                 pending.AddFirst(again[i]);
             }
 
+            // No waiting in here (the caller waits on a durable timer): what is left goes back with the wait.
             if (again.Count > 0)
             {
-                logger.LogInformation("Graph $batch: {Count} items throttled; retrying them in {Wait}", again.Count, wait);
-                await Task.Delay(wait, time, cancellationToken);
+                logger.LogInformation("Graph $batch: {Count} items throttled; handing {Left} requests back to retry after {Wait}", again.Count, pending.Count, wait);
+                return Result(accounts, failed, pending, counter, wait);
             }
-            else if (pending.Count > 0 && answer.ThrottlePercent is double percent && percent >= settings.SlowDownAtPercent)
+
+            if (pending.Count > 0 && answer.ThrottlePercent is double percent && percent >= settings.SlowDownAtPercent)
             {
                 TimeSpan pause = GraphThrottling.SlowDown(settings, percent);
-                logger.LogInformation("Graph reports {Percent}% of the throttling budget used; pausing {Pause} before the next batch", percent, pause);
-                await Task.Delay(pause, time, cancellationToken);
+                logger.LogInformation("Graph reports {Percent}% of the throttling budget used; handing {Left} requests back to send after {Pause}", percent, pending.Count, pause);
+                return Result(accounts, failed, pending, counter, pause);
             }
         }
 
-        int revoked = accounts.Count(a => !failed.ContainsKey(a));
-        return new BulkRevocationResult(accounts.Count, revoked, counter.Requests, accounts.Where(failed.ContainsKey).ToList());
+        return Result(accounts, failed, pending, counter, null);
+    }
+
+    static BulkRevocationResult Result(List<string> accounts, Dictionary<string, string> failed, LinkedList<BatchStep> pending, RequestCounter counter, TimeSpan? retryAfter)
+    {
+        var left = new HashSet<string>(pending.Select(p => p.UserPrincipalName).Where(u => !failed.ContainsKey(u)), StringComparer.OrdinalIgnoreCase);
+        int revoked = accounts.Count(a => !failed.ContainsKey(a) && !left.Contains(a));
+        return new BulkRevocationResult(accounts.Count, revoked, counter.Requests, accounts.Where(failed.ContainsKey).ToList(),
+            left.Count > 0 ? accounts.Where(left.Contains).ToList() : null, left.Count > 0 ? retryAfter : null);
     }
 
     static readonly JsonElement DisableBody = JsonSerializer.SerializeToElement(new Dictionary<string, bool> { ["accountEnabled"] = false });
 
-    /// <summary>Sends one $batch, retrying the whole request on 429/502/503/504 (each send counts as a request).</summary>
+    /// <summary>Sends one $batch; a 429/502/503/504 for the whole request answers every item as throttled (never waited out here).</summary>
     async Task<BatchAnswer> SendBatchAsync(List<BatchStep> batch, RequestCounter counter, CancellationToken cancellationToken)
     {
         byte[] body = BatchBody(batch);
-        for (int attempt = 1; ; attempt++)
         {
             counter.Requests++;
             using HttpResponseMessage response = await PostBatchAsync(body, cancellationToken);
@@ -108,15 +120,15 @@ public sealed partial class GraphAccessControl
 
             int status = (int)response.StatusCode;
             string text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!GraphThrottling.IsTransient(status) || attempt > settings.MaxRetries)
+            if (!GraphThrottling.IsTransient(status))
             {
                 throw new HttpRequestException($"Graph $batch of {batch.Count} requests answered {status}: {Truncate(text)}", null, response.StatusCode);
             }
 
-            TimeSpan wait = GraphThrottling.Cap(settings, GraphThrottling.RetryAfter(response.Headers.RetryAfter, time.GetUtcNow())
-                ?? GraphThrottling.Backoff(settings, attempt));
-            logger.LogWarning("Graph $batch answered {Status}; retry {Attempt}/{Max} in {Wait}", status, attempt, settings.MaxRetries, wait);
-            await Task.Delay(wait, time, cancellationToken);
+            // The whole batch throttled: every item answers as throttled, with the response's Retry-After.
+            TimeSpan? retryAfter = GraphThrottling.RetryAfter(response.Headers.RetryAfter, time.GetUtcNow());
+            logger.LogWarning("Graph $batch answered {Status}; its {Count} requests go back with Retry-After {Wait}", status, batch.Count, retryAfter);
+            return new BatchAnswer(batch.ToDictionary(b => b.Id, _ => new ItemAnswer(status, retryAfter, $"whole $batch answered {status}"), StringComparer.Ordinal), percent);
         }
     }
 

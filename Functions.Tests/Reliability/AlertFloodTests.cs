@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cordon.Approvals;
+using Cordon.Connectors;
+using Cordon.Evidence;
+using Cordon.Incidents;
+using Cordon.Local;
+using Cordon.Tests.Incidents;
+
+namespace Cordon.Tests.Reliability;
+
+/// <summary>
+/// A flood of alerts for one subject on the Azure Storage provider (Azurite), where the custom status lives in
+/// one table property: the status stays bounded, so the incident stays live, decidable and fully visible.
+/// </summary>
+[Collection(nameof(AzuriteCollection))]
+public sealed class AlertFloodTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    static readonly int Alerts = int.TryParse(Environment.GetEnvironmentVariable("CORDON_FLOOD_ALERTS"), out int n) ? n : 1000;
+
+    [Fact]
+    public async Task A_1000_alert_flood_for_one_subject_keeps_the_incident_live_decidable_and_visible()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("cordon-flood-").FullName;
+        // The durable store on Azurite (the subject here); evidence in a folder, which keeps a flood's custody
+        // log cheap to append to.
+        await using TestHost host = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "flood",
+            configure: s => s.AddSingleton<IEvidenceStore>(new FolderEvidenceStore(Path.Combine(dataDir, "evidence"), TimeProvider.System)));
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
+
+        // Long alert ids (128 characters, the most the contract allows) make the worst case for the status.
+        string sample = File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"));
+        var sent = Stopwatch.StartNew();
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<(string Incident, string Outcome)>();
+        await Parallel.ForEachAsync(Enumerable.Range(1, Alerts - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            JsonNode alert = JsonNode.Parse(sample)!;
+            alert["alertId"] = $"flood-{i:D6}-".PadRight(128, 'x');
+            alert["severity"] = "high";
+            alert["riskScore"] = 80;
+            var (status, incident, outcome) = await host.SendAsync(alert.ToJsonString());
+            Assert.Equal(202, status);
+            outcomes.Add((incident, outcome));
+        });
+        output.WriteLine($"{Alerts - 1} alerts accepted in {sent.Elapsed.TotalSeconds:0.0} s");
+        var first = await host.Host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        string summary = string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Key.Incident}/{g.Key.Outcome}: {g.Count()}"));
+        output.WriteLine($"outcomes: {summary}; {id} is {first!.RuntimeStatus}: {first.FailureDetails?.ErrorMessage}");
+        Assert.True(outcomes.All(o => o == (id, "merged")), $"outcomes: {summary}; {id} is {first.RuntimeStatus}: {first.FailureDetails?.ErrorMessage}");
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.AlertCount == Alerts, seconds: 300);
+        output.WriteLine($"all {Alerts} alerts on the incident after {sent.Elapsed.TotalSeconds:0.0} s");
+        var instance = await host.Host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(instance!.SerializedCustomStatus!);
+        output.WriteLine($"custom status: {bytes} bytes");
+        Assert.InRange(bytes, 1, 16 * 1024);
+        Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
+        Assert.InRange(d.Alerts!.Count, 1, 10);
+        Assert.InRange(d.AlertIds.Count, 1, 20);
+        Assert.All(d.Alerts!, a => Assert.StartsWith("flood-", a.AlertId, StringComparison.Ordinal));
+        Assert.NotEmpty(d.Timeline);
+
+        // Decidable: the approver's decision moves it on.
+        Assert.Contains((await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Approve)).Status, new[] { 200, 202 });
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval, seconds: 120);
+
+        // Fully visible: every alert is in the evidence and, once closed, in the report.
+        var close = await host.Http.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "olga.ops", reason = "flood test done" });
+        Assert.Equal(202, (int)close.StatusCode);
+        IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed && d.ReportName is not null, seconds: 300);
+        Assert.Equal(Alerts, closed.AlertCount);
+        string evidence = Path.Combine(dataDir, "evidence", id, "items");
+        Assert.Equal(Alerts, Directory.GetFiles(evidence, "alert-*").Length);
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(evidence, WriteIncidentReport.JsonName)));
+        Assert.Equal(Alerts, report.RootElement.GetProperty("alerts").GetArrayLength());
+        output.WriteLine($"closed with its report after {sent.Elapsed.TotalSeconds:0.0} s");
+    }
+}
