@@ -25,7 +25,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         var typical = new ConcurrentDictionary<string, ConcurrentDictionary<string, double>>(StringComparer.Ordinal);
         int accepted = 0, duplicates = 0;
 
-        var byAgent = events.GroupBy(e => e.Agent.UserPrincipalName.Trim().ToLowerInvariant()).ToList();
+        var byAgent = events.GroupBy(e => SubjectIdentity.Canonical(e.Agent.UserPrincipalName)).ToList();
         await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             string agent = batch.Key;

@@ -59,7 +59,7 @@ public sealed record World
 
     public Agent? FindAgent(string userPrincipalName) =>
         Vendors.SelectMany(v => v.Sites).SelectMany(s => s.Agents)
-            .FirstOrDefault(a => string.Equals(a.UserPrincipalName, userPrincipalName, StringComparison.OrdinalIgnoreCase));
+            .FirstOrDefault(a => Cordon.Alerts.SubjectIdentity.Same(a.UserPrincipalName, userPrincipalName));
 
     public IReadOnlyList<string> ApproversFor(string role) =>
         Approvers.TryGetValue(role, out var list) ? list : [];

@@ -1,4 +1,5 @@
 using Cordon.Alerts;
+using Cordon.Connectors;
 using Cordon.Policy;
 
 namespace Cordon.Incidents;
@@ -113,9 +114,12 @@ public sealed record IncidentStatus
     public IncidentMetrics Metrics { get; init; } = new(null, null, null);
     public ContainmentSummary? Containment { get; init; }
     public string? ReportName { get; init; }
+
+    /// <summary>The evidence custody chain's head at close: a record outside the store to verify the evidence against.</summary>
+    public CustodyHead? EvidenceHead { get; init; }
 }
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);
 
-/// <summary>The orchestration's output when it closes.</summary>
-public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt);
+/// <summary>The orchestration's output when it closes; EvidenceHead as in <see cref="IncidentStatus.EvidenceHead"/>.</summary>
+public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt, CustodyHead? EvidenceHead = null);

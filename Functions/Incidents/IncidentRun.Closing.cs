@@ -70,9 +70,10 @@ internal sealed partial class IncidentRun
         var report = new IncidentReport(IncidentId, input.Alert, status, timeline.ToList());
         try
         {
-            string name = await context.CallActivityAsync<string>(nameof(WriteIncidentReport), report, Retry());
-            status = status with { ReportName = name };
-            Record("report stored", $"{name} (JSON and HTML) stored with the evidence");
+            StoredReport stored = StoredReport.Read(await context.CallActivityAsync<System.Text.Json.JsonElement>(nameof(WriteIncidentReport), report, Retry()));
+            status = status with { ReportName = stored.Name, EvidenceHead = stored.EvidenceHead };
+            Record("report stored", $"{stored.Name} (JSON and HTML) stored with the evidence" +
+                (stored.EvidenceHead is { } head ? $"; evidence custody chain head {head}" : ""));
         }
         catch (TaskFailedException ex)
         {

@@ -90,7 +90,7 @@ internal sealed partial class IncidentRun
         Publish();
         await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
-        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now);
+        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, status.EvidenceHead);
     }
 
     async Task RunWorkflowAsync()

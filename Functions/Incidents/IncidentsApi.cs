@@ -17,13 +17,15 @@ public sealed record IncidentDetail(
     string Subject, string VendorId, string SiteId, DateTime OpenedAt, DateTime UpdatedAt,
     DateTime? ContainedAt, DateTime? ExposureEndsBy, IReadOnlyList<ExposureWindow> Exposure,
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
-    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName);
+    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
+    Cordon.Connectors.CustodyHead? EvidenceHead = null);
 
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
 {
     const int MaxOperatorLength = 100;
     const int MaxReasonLength = 1000;
+    const int MaxActionBytes = 16 * 1024;
 
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
@@ -66,18 +68,36 @@ public sealed class IncidentsApi
                 return Refuse(StatusCodes.Status403Forbidden, "Action refused", ["the form was not posted from this dashboard"]);
             }
 
-            IFormCollection form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var (form, unreadable) = await Problems.ReadFormAsync(request, request.HttpContext.RequestAborted);
+            if (form is null)
+            {
+                return Refuse(StatusCodes.Status400BadRequest, "Action refused", [unreadable!]);
+            }
+
             string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
             action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"));
         }
+        else if (!request.HasJsonContentType())
+        {
+            // A JSON API: other media types (text/plain is what a cross-site page may send without asking) are refused.
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "Action refused",
+                $"send the action as application/json (got {(string.IsNullOrEmpty(request.ContentType) ? "no content type" : Truncate(request.ContentType))}), or post the dashboard's form", []);
+        }
         else
         {
+            byte[]? body = await Problems.ReadBodyAsync(request, MaxActionBytes, request.HttpContext.RequestAborted);
+            if (body is null)
+            {
+                return Problems.BadRequest("Action refused", [$"the action is larger than {MaxActionBytes / 1024} KB"]);
+            }
+
             try
             {
-                action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+                action = System.Text.Json.JsonSerializer.Deserialize<OperatorAction>(body, System.Text.Json.JsonSerializerOptions.Web);
             }
-            catch (System.Text.Json.JsonException ex)
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
             {
+                // InvalidOperationException: text that cannot be a string (an escaped lone surrogate).
                 return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
             }
         }
@@ -199,7 +219,7 @@ public static class IncidentQueries
         IncidentStatus s = StatusOf(m);
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
-            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName);
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, s.EvidenceHead);
     }
 
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
