@@ -61,6 +61,15 @@ public static class EvidenceChain
                 : $"{item} differs from the head recorded in {recorded.Source}: the custody log was rewritten");
         }
 
+        // Items recorded after the head (the report itself) must be there, exactly as the record says.
+        foreach (var (name, sha) in recorded.MayFollow ?? new Dictionary<string, string>())
+        {
+            if (!manifest.Any(m => m.Name == name && m.Sha256 == sha))
+            {
+                return new(false, manifest.Count, custody.Count, name, $"item {name} as recorded in {recorded.Source} is not in the evidence set: it was removed or replaced");
+            }
+        }
+
         foreach (CustodyEntry later in custody.Skip(at + 1))
         {
             if (recorded.MayFollow is null || later.ItemSha256 is null ||
