@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -114,7 +113,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
     [MemberData(nameof(Stores))]
     public async Task A_closed_incident_records_its_evidence_head_outside_the_store_and_verify_catches_a_cut_log_against_it(string kind)
     {
-        var sender = new RecordingSender();
+        var sender = new IncidentEventTests.RecordingSender();
         StoreKind store = kind == "blob" ? StoreKind.Azurite : StoreKind.Memory;
         string id, dataDir;
         string taskHub = "tamper" + Guid.NewGuid().ToString("n")[..8];
@@ -274,19 +273,6 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
             await Container.DeleteBlobAsync($"{incident}/manifest/{item}.json");
             await Container.DeleteBlobAsync(BlobEvidenceStore.ItemPath(incident, item));
             return item;
-        }
-    }
-
-    sealed class RecordingSender : ServiceBusSender
-    {
-        public ConcurrentQueue<ServiceBusMessage> Sent { get; } = new();
-
-        public override string EntityPath => "incident-events";
-
-        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
-        {
-            Sent.Enqueue(message);
-            return Task.CompletedTask;
         }
     }
 }
