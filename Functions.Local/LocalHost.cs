@@ -69,6 +69,9 @@ public sealed class LocalHost : IAsyncDisposable
             ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
         };
         builder.Configuration.AddInMemoryCollection(config);
+        // Loopback host names only (any port): a DNS-rebound name would let a web page read /api/outbox, which
+        // holds live approval links. ASP.NET's host filtering answers any other Host with 400.
+        builder.Configuration["AllowedHosts"] = "localhost;*.localhost;127.0.0.1;[::1]";
 
         EmbeddedBackend backend = await EmbeddedBackend.StartAsync(settings);
         IServiceCollection services = builder.Services;
@@ -114,6 +117,7 @@ public sealed class LocalHost : IAsyncDisposable
 
         WebApplication app = builder.Build();
         app.Use(LoopbackOnly);
+        app.Use(SameSiteOnly);
         MapRoutes(app);
         try
         {
@@ -135,7 +139,7 @@ public sealed class LocalHost : IAsyncDisposable
         app.MapGet("/api/incidents", Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/incidents/{id}", Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapPost("/api/incidents/{id}/actions", Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));
-        app.MapGet("/api/incidents/{id}/evidence", Handle<EvidenceManifestApi>((ctx, f, _) => f.Get(ctx.Request, Route(ctx, "id"))));
+        app.MapGet("/api/incidents/{id}/evidence", Handle<EvidenceManifestApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/dashboard", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
         app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
@@ -165,6 +169,43 @@ public sealed class LocalHost : IAsyncDisposable
         {
             ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
             return ctx.Response.WriteAsync("The local host answers loopback callers only.");
+        }
+
+        return next();
+    }
+
+    /// <summary>
+    /// Another web site's page can make the browser post to this host (a "simple" request: no preflight,
+    /// e.g. a no-cors text/plain POST to /api/alerts). Browsers label such requests with Origin and
+    /// Sec-Fetch-Site; a state-changing request from another site is refused, and the JSON APIs accept
+    /// JSON only. Same-origin posts (the approval page, the dashboard) and non-browser clients pass.
+    /// </summary>
+    static Task SameSiteOnly(HttpContext ctx, Func<Task> next)
+    {
+        HttpRequest request = ctx.Request;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+        {
+            return next();
+        }
+
+        string? site = request.Headers["Sec-Fetch-Site"].FirstOrDefault();
+        string? origin = request.Headers.Origin.FirstOrDefault();
+        bool crossSite = site is not null
+            ? site is not ("same-origin" or "none")
+            : origin is not null && !(Uri.TryCreate(origin, UriKind.Absolute, out Uri? o) && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+        if (crossSite)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return ctx.Response.WriteAsync($"The local host refuses requests from other sites ({site ?? origin}).");
+        }
+
+        if (request.Path.StartsWithSegments("/api/alerts") || request.Path.StartsWithSegments("/api/telemetry"))
+        {
+            if (!request.HasJsonContentType())
+            {
+                ctx.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                return ctx.Response.WriteAsync("Send application/json: this API accepts JSON only.");
+            }
         }
 
         return next();

@@ -21,7 +21,7 @@ try
         "incidents" => await IncidentsAsync(url),
         "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
         "simulate" => await SimulateAsync(args, settings, url),
-        "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings),
+        "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings, args, url),
         "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
         _ => Usage(),
     };
@@ -172,16 +172,52 @@ static async Task<int> IncidentAsync(string id, string url)
     return 0;
 }
 
-static async Task<int> VerifyAsync(string incidentId, LocalSettings settings)
+static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, string[] args, string url)
 {
     var store = settings.EvidenceStore(TimeProvider.System);
+    Cordon.Connectors.RecordedHead? recorded = await RecordedHeadAsync(incidentId, args, url);
     // The spinner is for people; a script reading the verdict gets the verdict line only.
     var result = AnsiConsole.Profile.Capabilities.Interactive
         ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
-            _ => store.VerifyAsync(incidentId, CancellationToken.None))
-        : await store.VerifyAsync(incidentId, CancellationToken.None);
+            _ => store.VerifyAsync(incidentId, recorded, CancellationToken.None))
+        : await store.VerifyAsync(incidentId, recorded, CancellationToken.None);
     Console.WriteLine(result.Ok ? $"OK: {result.Detail}" : $"FAILED: {result.Detail}");
+    if (recorded is null && result.Head is { } head)
+    {
+        Console.WriteLine($"custody head {head} (compare with the head the incident recorded at close: --head, --report FILE or --from-host)");
+    }
+
     return result.Ok ? 0 : 1;
+}
+
+// The chain head recorded outside the store: given by hand (from the closing event), read from a copy of the
+// incident report, or from the incident's status on the running host.
+static async Task<Cordon.Connectors.RecordedHead?> RecordedHeadAsync(string incidentId, string[] args, string url)
+{
+    string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    if (Option("--head") is { } text)
+    {
+        return Cordon.Connectors.CustodyHead.TryParse(text, out var head)
+            ? new Cordon.Connectors.RecordedHead(head!, "--head")
+            : throw new ArgumentException($"--head must be SEQUENCE:SHA256 (as in the incident's closing event), not '{text}'");
+    }
+
+    if (Option("--report") is { } file)
+    {
+        return Cordon.Incidents.WriteIncidentReport.HeadOf(await File.ReadAllBytesAsync(file), $"the report {file}")
+            ?? throw new ArgumentException($"{file} records no evidence head (a report written before heads were recorded?)");
+    }
+
+    if (args.Contains("--from-host"))
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        JsonElement d = await http.GetFromJsonAsync<JsonElement>($"/api/incidents/{Uri.EscapeDataString(incidentId)}");
+        return d.TryGetProperty("evidenceHead", out JsonElement h) && h.ValueKind == JsonValueKind.Object
+            ? new Cordon.Connectors.RecordedHead(h.Deserialize<Cordon.Connectors.CustodyHead>(Cordon.Connectors.World.Json)!, $"incident {incidentId} on {url}")
+            : throw new ArgumentException($"incident {incidentId} on {url} has recorded no evidence head yet (it records one when it closes)");
+    }
+
+    return null;
 }
 
 static async Task<int> SimulateAsync(string[] args, LocalSettings settings, string url)
@@ -205,8 +241,8 @@ static int Usage()
           send FOLDER [--url URL]  post every *.json alert and follow each until contained or waiting on a human
           incidents [--url URL]    list incidents
           incident ID [--url URL]  show an incident's timeline
-          evidence verify ID [--store azurite [CONN]]
-                                   recompute every evidence hash and the custody chain
+          evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
+                                   recompute every evidence hash and the custody chain, against the head the incident recorded at close
           bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]
                                    measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cordon.Alerts;
 using Cordon.Connectors;
 
 namespace Cordon.Local.Connectors;
@@ -23,7 +24,8 @@ public sealed class SimulatedDirectory : IAccessControl
     public const int WritesPerWindow = 3000;
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(150);
 
-    readonly Dictionary<string, SimulatedAccount> accounts = new(StringComparer.OrdinalIgnoreCase);
+    // Keyed by the canonical identity (NFKC + case folding): every spelling of an account reaches that account, under its exact name.
+    readonly Dictionary<string, SimulatedAccount> accounts = new(StringComparer.Ordinal);
     readonly Lock gate = new();
     readonly string? statePath;
     readonly TimeProvider time;
@@ -40,14 +42,14 @@ public sealed class SimulatedDirectory : IAccessControl
         {
             foreach (string svc in v.ServiceAccounts)
             {
-                accounts[svc] = new SimulatedAccount(svc, true, [], [], [], null);
+                accounts[SubjectIdentity.Canonical(svc)] = new SimulatedAccount(svc, true, [], [], [], null);
             }
 
             foreach (Site s in v.Sites)
             {
                 foreach (Agent a in s.AllAgents())
                 {
-                    accounts[a.UserPrincipalName] = new SimulatedAccount(a.UserPrincipalName, true, [.. a.Groups], [.. a.Licences], [.. a.AppRoles], null);
+                    accounts[SubjectIdentity.Canonical(a.UserPrincipalName)] = new SimulatedAccount(a.UserPrincipalName, true, [.. a.Groups], [.. a.Licences], [.. a.AppRoles], null);
                 }
             }
         }
@@ -57,7 +59,7 @@ public sealed class SimulatedDirectory : IAccessControl
             var saved = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), World.Json)!;
             foreach (SimulatedAccount a in saved.Accounts)
             {
-                accounts[a.UserPrincipalName] = a;
+                accounts[SubjectIdentity.Canonical(a.UserPrincipalName)] = a;
             }
 
             foreach (var (k, n) in saved.Effects)
@@ -87,7 +89,7 @@ public sealed class SimulatedDirectory : IAccessControl
     {
         lock (gate)
         {
-            return accounts.TryGetValue(upn, out var a) ? a with { Groups = [.. a.Groups], Licences = [.. a.Licences], AppRoles = [.. a.AppRoles] } : null;
+            return accounts.TryGetValue(SubjectIdentity.Canonical(upn), out var a) ? a with { Groups = [.. a.Groups], Licences = [.. a.Licences], AppRoles = [.. a.AppRoles] } : null;
         }
     }
 
@@ -280,7 +282,8 @@ public sealed class SimulatedDirectory : IAccessControl
     {
         lock (gate)
         {
-            if (!accounts.TryGetValue(upn, out SimulatedAccount? a))
+            string key = SubjectIdentity.Canonical(upn);
+            if (!accounts.TryGetValue(key, out SimulatedAccount? a))
             {
                 return;
             }
@@ -291,9 +294,10 @@ public sealed class SimulatedDirectory : IAccessControl
                 return; // already in the wanted state: idempotent, no effect
             }
 
-            accounts[upn] = changed;
-            string key = $"{effect}:{upn}";
-            effects[key] = effects.TryGetValue(key, out int n) ? n + 1 : 1;
+            accounts[key] = changed;
+            // Counted under the account's exact name, whichever spelling asked for the change.
+            string counted = $"{effect}:{a.UserPrincipalName}";
+            effects[counted] = effects.TryGetValue(counted, out int n) ? n + 1 : 1;
         }
 
         if (persist)

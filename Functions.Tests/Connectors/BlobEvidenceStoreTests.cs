@@ -37,7 +37,8 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
 
         EvidenceVerification ok = await store.VerifyAsync(Incident, default);
         Assert.True(ok.Ok, ok.Detail);
-        Assert.Equal((3, 3), (ok.ItemsChecked, ok.CustodyEntriesChecked));
+        // Each item: the store's own "stored" entry with its hash, and the activity's "collected" entry.
+        Assert.Equal((3, 6), (ok.ItemsChecked, ok.CustodyEntriesChecked));
         IReadOnlyList<BlobManifestEntry> manifest = await store.ManifestAsync(Incident, default);
         Assert.Equal(Cordon.Evidence.EvidenceChain.Sha256(Encoding.UTF8.GetBytes("{\"upn\":\"ravi\"}")), manifest.Single(m => m.Name == "directory-x.json").Sha256);
         // Azurite has no version-level immutability: the manifest says so rather than claiming a hold.

@@ -90,7 +90,7 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
         const string groupQuery = "?$select=id,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled&$top=999";
         Assert.Equal(
         [
-            $"GET {JoPath}?$select=id,accountEnabled,assignedLicenses",
+            $"GET {JoPath}?$select=id,userPrincipalName,accountEnabled,assignedLicenses",
             $"GET {JoPath}/memberOf/graph.group{groupQuery}",
             $"GET {JoPath}/memberOf/graph.group{groupQuery}&$skiptoken=2",
             $"GET {JoPath}/memberOf/graph.group{groupQuery}&$skiptoken=4",
@@ -101,13 +101,28 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lookalike_spelling_of_an_account_is_addressed_as_that_account_never_as_another()
+    {
+        server.Directory.AddUser("kim@vendor.example", "u-kim");
+        const string kelvin = "\u212Aim@vendor.example"; // KELVIN SIGN, not K
+
+        AccessSnapshot snapshot = await Adapter().GetAccessAsync(kelvin, default);
+        await Adapter().SetAccountEnabledAsync(kelvin, false, default);
+
+        Assert.True(snapshot.Exists);
+        Assert.Equal("kim@vendor.example", snapshot.UserPrincipalName);
+        Assert.False(server.Directory.Users["kim@vendor.example"].AccountEnabled);
+        Assert.All(server.Lines(), l => Assert.Contains("/users/kim%40vendor.example", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GetAccess_of_an_unknown_account_reports_it_missing_after_one_request()
     {
         AccessSnapshot snapshot = await Adapter().GetAccessAsync("ghost@vendor.example", default);
 
         Assert.False(snapshot.Exists);
         Assert.Empty(snapshot.Groups);
-        Assert.Equal(["GET /v1.0/users/ghost%40vendor.example?$select=id,accountEnabled,assignedLicenses"], server.Lines());
+        Assert.Equal(["GET /v1.0/users/ghost%40vendor.example?$select=id,userPrincipalName,accountEnabled,assignedLicenses"], server.Lines());
     }
 
     [Fact]

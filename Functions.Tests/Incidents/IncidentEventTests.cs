@@ -14,7 +14,7 @@ namespace Cordon.Tests.Incidents;
 public sealed class IncidentEventTests
 {
     /// <summary>A sender standing in for the topic: records what the SDK would have sent.</summary>
-    sealed class RecordingSender : ServiceBusSender
+    internal sealed class RecordingSender : ServiceBusSender
     {
         public ConcurrentQueue<ServiceBusMessage> Sent { get; } = new();
 

@@ -54,6 +54,78 @@ public sealed partial class AccessTests
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
     }
 
+    [Theory]
+    [InlineData("evil.example", 400)]
+    [InlineData("evil.example:7071", 400)]
+    [InlineData("127.0.0.1.nip.io", 400)]
+    [InlineData("localhost:7071", 200)]
+    [InlineData("127.0.0.1:5000", 200)]
+    [InlineData("[::1]:7071", 200)]
+    [InlineData("cordon.localhost", 200)]
+    public async Task The_local_host_answers_loopback_host_names_only_so_a_rebound_name_cannot_read_the_outbox(string hostName, int expected)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/outbox");
+        request.Headers.Host = hostName;
+
+        HttpResponseMessage response = await host.Http.SendAsync(request);
+
+        Assert.Equal(expected, (int)response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example", "cross-site", 403)]
+    [InlineData("null", null, 403)]
+    [InlineData("https://evil.example", null, 403)]
+    [InlineData(null, null, 415)] // a browser that sends neither header still cannot send JSON without a preflight
+    public async Task A_simple_cross_site_post_to_the_alert_api_contains_nobody(string? origin, string? fetchSite, int expected)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/alerts")
+        {
+            Content = new StringContent(File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json")), System.Text.Encoding.UTF8, "text/plain"),
+        };
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        if (fetchSite is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        }
+
+        HttpResponseMessage response = await host.Http.SendAsync(request);
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        Assert.Empty((await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents"))!);
+        Assert.True(host.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task The_approval_page_still_posts_its_decision_from_its_own_origin_but_not_from_another()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        string link = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+        HttpResponseMessage Post(string origin, string site)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(link).PathAndQuery)
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["decision"] = "reject" }),
+            };
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Sec-Fetch-Site", site);
+            return host.Http.Send(request);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, Post("https://evil.example", "cross-site").StatusCode);
+        Assert.Empty((await host.IncidentAsync(id)).PendingApprovals[0].Votes);
+        Assert.Equal(HttpStatusCode.OK, Post(host.Host.BaseAddress.GetLeftPart(UriPartial.Authority), "same-origin").StatusCode);
+        await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+    }
+
     [Fact]
     public async Task No_page_api_answer_mail_or_evidence_file_contains_a_signing_key()
     {

@@ -191,6 +191,114 @@ public sealed class HostileInputTests
         Assert.DoesNotContain(d.Timeline, t => t.Step is "decision" or "decision refused");
     }
 
+    // JSON lets a string hold an escaped lone surrogate, which is not text: reading it throws unless guarded.
+    const string LoneSurrogate = "\\ud800";
+
+    [Fact]
+    public async Task An_alert_with_an_escaped_lone_surrogate_is_refused_with_400_naming_the_field()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string sample = File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"));
+
+        await AssertRefusedAsync(host, new StringContent(sample.Replace("Ravi K.", "Ravi " + LoneSurrogate, StringComparison.Ordinal), Encoding.UTF8), "subject.displayName is not valid Unicode text");
+        await AssertRefusedAsync(host, new StringContent(sample.Replace("\"northwind-bank\"", "\"" + LoneSurrogate + "\"", StringComparison.Ordinal), Encoding.UTF8), "clientIds[0] is not valid Unicode text");
+        await AssertRefusedAsync(host, new StringContent(sample.Replace("ravi.k@", "ravi" + LoneSurrogate + "@", StringComparison.Ordinal), Encoding.UTF8), "subject.userPrincipalName");
+        Assert.Empty((await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents"))!);
+    }
+
+    static string HarvestWithOneBadEvent()
+    {
+        var events = JsonNode.Parse(File.ReadAllText(Repo.Path("samples/telemetry/harvest.json")))!.AsArray();
+        string bad = events[3]!.ToJsonString().Replace("\"customerId\":\"", "\"customerId\":\"" + LoneSurrogate, StringComparison.Ordinal);
+        Assert.Contains(LoneSurrogate, bad, StringComparison.Ordinal);
+        return "[" + string.Join(",", events.Select((e, i) => i == 3 ? bad : e!.ToJsonString())) + "]";
+    }
+
+    [Fact]
+    public async Task A_telemetry_batch_with_one_unreadable_event_keeps_the_good_events_over_http()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+
+        using var content = new StringContent(HarvestWithOneBadEvent(), Encoding.UTF8, "application/json");
+        HttpResponseMessage response = await host.Http.PostAsync("/api/telemetry", content);
+
+        Assert.Equal(202, (int)response.StatusCode);
+        var receipt = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(19, receipt.GetProperty("accepted").GetInt32());
+        var rejected = Assert.Single(receipt.GetProperty("rejected").EnumerateArray());
+        Assert.Equal(3, rejected.GetProperty("index").GetInt32());
+        Assert.Contains("customerId is not valid Unicode text", rejected.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_telemetry_message_with_one_unreadable_event_completes_and_its_good_events_are_kept()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var handler = host.Host.Services.GetRequiredService<Cordon.Behaviour.TelemetryMessageHandler>();
+        var settlement = new RecordingSettlement();
+        var message = Azure.Messaging.ServiceBus.ServiceBusModelFactory.ServiceBusReceivedMessage(
+            BinaryData.FromString(HarvestWithOneBadEvent()), messageId: Guid.NewGuid().ToString(), deliveryCount: 1);
+
+        Assert.Equal(Settlement.Completed, await handler.HandleAsync(message, settlement, host.Host.Client, default));
+        Assert.Equal(["complete"], settlement.Calls);
+
+        // The 19 good events were scored: sent again, they are duplicates.
+        using var content = new StringContent(File.ReadAllText(Repo.Path("samples/telemetry/harvest.json")), Encoding.UTF8, "application/json");
+        var receipt = await (await host.Http.PostAsync("/api/telemetry", content)).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal((1, 19), (receipt.GetProperty("accepted").GetInt32(), receipt.GetProperty("duplicates").GetInt32()));
+    }
+
+    [Fact]
+    public async Task An_operator_action_sent_as_text_plain_gets_415_and_changes_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+
+        using var content = new StringContent("""{"action":"close","operator":"op","reason":"test"}""", Encoding.UTF8, "text/plain");
+        HttpResponseMessage response = await host.Http.PostAsync($"/api/incidents/{id}/actions", content);
+        using var surrogate = new StringContent("{\"action\":\"close\",\"operator\":\"" + LoneSurrogate + "\",\"reason\":\"test\"}", Encoding.UTF8, "application/json");
+        HttpResponseMessage unreadable = await host.Http.PostAsync($"/api/incidents/{id}/actions", surrogate);
+
+        Assert.Equal(415, (int)response.StatusCode);
+        Assert.Contains("application/json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(400, (int)unreadable.StatusCode);
+        Assert.DoesNotContain((await host.IncidentAsync(id)).Timeline, t => t.Step.Contains("operator", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_form_with_more_than_1024_fields_gets_400_with_the_reason_on_the_dashboard_and_the_approval_page()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        string link = await host.ApprovalLinkAsync(SamLead, "confirm");
+        var fields = Enumerable.Range(0, 1100).Select(i => new KeyValuePair<string, string>($"f{i}", "x"))
+            .Append(new("decision", "approve")).Append(new("action", "close")).Append(new("operator", "op")).Append(new("reason", "r")).ToList();
+
+        HttpResponseMessage action = await host.Http.PostAsync($"/api/incidents/{id}/actions", new FormUrlEncodedContent(fields));
+        HttpResponseMessage decision = await host.Http.PostAsync(new Uri(link).PathAndQuery, new FormUrlEncodedContent(fields));
+
+        Assert.Equal(400, (int)action.StatusCode);
+        Assert.Contains("1024", await action.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(400, (int)decision.StatusCode);
+        Assert.Contains("1024", await decision.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        IncidentDetail d = await host.IncidentAsync(id);
+        Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
+        Assert.Empty(d.PendingApprovals[0].Votes);
+    }
+
+    sealed class RecordingSettlement : IMessageSettlement
+    {
+        public List<string> Calls { get; } = [];
+
+        public Task CompleteAsync(CancellationToken cancellationToken) { Calls.Add("complete"); return Task.CompletedTask; }
+
+        public Task DeadLetterAsync(string reason, string description, CancellationToken cancellationToken) { Calls.Add($"dead-letter:{reason}"); return Task.CompletedTask; }
+
+        public Task AbandonAsync(CancellationToken cancellationToken) { Calls.Add("abandon"); return Task.CompletedTask; }
+    }
+
     static async Task AssertRefusedAsync(TestHost host, HttpContent content, string reason)
     {
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");

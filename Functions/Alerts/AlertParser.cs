@@ -85,7 +85,7 @@ public static class AlertParser
         RequiredString(root, "id", "", errors, 256);
         RequiredString(root, "source", "", errors, 1024);
         if (root.TryGetProperty("datacontenttype", out JsonElement ct) &&
-            (ct.ValueKind != JsonValueKind.String || !ct.GetString()!.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)))
+            (!TryGetText(ct, out string? contentType) || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)))
         {
             errors.Add("datacontenttype must be application/json");
         }
@@ -199,6 +199,10 @@ public static class AlertParser
         if (upn is not null && !LooksLikeUpn(upn))
         {
             errors.Add($"{p}userPrincipalName must look like user@domain");
+        }
+        else if (upn is not null && SubjectIdentity.Problem(upn) is { } problem)
+        {
+            errors.Add($"{p}userPrincipalName {problem}");
         }
 
         string? vendor = RequiredString(s, "vendorId", p, errors, 128);
@@ -345,17 +349,21 @@ public static class AlertParser
         foreach (JsonElement item in arr.EnumerateArray())
         {
             string p = $"{prefix}{name}[{i++}]";
-            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+            if (item.ValueKind == JsonValueKind.String && !TryGetText(item, out _))
+            {
+                errors.Add($"{p} {InvalidText}");
+            }
+            else if (!TryGetText(item, out string? value) || string.IsNullOrWhiteSpace(value))
             {
                 errors.Add($"{p} must be a non-empty string");
             }
-            else if (item.GetString()!.Length > maxLength)
+            else if (value.Length > maxLength)
             {
                 errors.Add($"{p} must be at most {maxLength} characters");
             }
-            else if (!list.Contains(item.GetString()!))
+            else if (!list.Contains(value))
             {
-                list.Add(item.GetString()!);
+                list.Add(value);
             }
         }
 
@@ -392,7 +400,12 @@ public static class AlertParser
             return null;
         }
 
-        string value = el.GetString()!;
+        if (!TryGetText(el, out string? value))
+        {
+            errors.Add($"{prefix}{name} {InvalidText}");
+            return null;
+        }
+
         if (string.IsNullOrWhiteSpace(value))
         {
             errors.Add($"{prefix}{name} must not be empty");
@@ -406,6 +419,31 @@ public static class AlertParser
         }
 
         return value;
+    }
+
+    const string InvalidText = "is not valid Unicode text (an escaped lone surrogate such as \\ud800, or invalid UTF-8)";
+
+    /// <summary>
+    /// The string value, or false when it cannot be text: JSON allows an escaped lone surrogate
+    /// ("\ud800"), which <see cref="JsonElement.GetString"/> refuses by throwing.
+    /// </summary>
+    internal static bool TryGetText(JsonElement el, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        if (el.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
+        {
+            value = el.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     internal static bool TryParseRfc3339(string text, out DateTimeOffset value)

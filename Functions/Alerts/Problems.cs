@@ -24,6 +24,26 @@ public static class Problems
         return result;
     }
 
+    /// <summary>
+    /// Reads a posted form, or says why it cannot be read: more fields than ASP.NET's limit (1,024), a key
+    /// or value over its length limit, or a malformed body — a client's mistake, never a server error.
+    /// </summary>
+    public static async Task<(IFormCollection? Form, string? Error)> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await request.ReadFormAsync(cancellationToken), null);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, $"the form cannot be read: {ex.Message}");
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested) // e.g. a body over the server's size limit
+        {
+            return (null, $"the form cannot be read: {ex.Message}");
+        }
+    }
+
     /// <summary>Reads the body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
     public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ public static class Decisions
 public static class ApproverIdentity
 {
     public static string Hash(string email) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cordon-approver:" + email.Trim().ToLowerInvariant())))[..24];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cordon-approver:" + Cordon.Alerts.SubjectIdentity.Canonical(email))))[..24];
 }
 
 /// <summary>What an approver sees about the incident (in the e-mail and on the confirmation page).</summary>

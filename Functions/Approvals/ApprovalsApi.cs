@@ -84,7 +84,12 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         string? decision = null, comment = null;
         if (request.HasFormContentType)
         {
-            IFormCollection form = await request.ReadFormAsync(ct);
+            var (form, unreadable) = await Cordon.Alerts.Problems.ReadFormAsync(request, ct);
+            if (form is null)
+            {
+                return Message(StatusCodes.Status400BadRequest, "Decision not understood", $"The form could not be read ({unreadable}); nothing was changed.", "refused");
+            }
+
             decision = form["decision"].ToString();
             comment = form["comment"].ToString();
         }

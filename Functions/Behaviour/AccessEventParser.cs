@@ -171,6 +171,10 @@ public static class AccessEventParser
         {
             errors.Add("agent.userPrincipalName must look like user@domain");
         }
+        else if (upn is not null && SubjectIdentity.Problem(upn) is { } problem)
+        {
+            errors.Add($"agent.userPrincipalName {problem}");
+        }
 
         string? vendor = Required(a, "vendorId", "agent.", errors, 128);
         string? site = Required(a, "siteId", "agent.", errors, 128);

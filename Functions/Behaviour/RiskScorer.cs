@@ -165,7 +165,7 @@ public static class RiskScorer
     /// <summary>The alert id of an agent's n-th stream (and its m-th update): deterministic, so a retried batch re-sends the same alert and intake dedupes it.</summary>
     public static string AlertId(string userPrincipalName, int stream, int update)
     {
-        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(userPrincipalName.Trim().ToLowerInvariant())))[..12];
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SubjectIdentity.Canonical(userPrincipalName))))[..12];
         string id = $"mon-{hash}-{stream.ToString(CultureInfo.InvariantCulture)}";
         return update == 0 ? id : $"{id}-u{update.ToString(CultureInfo.InvariantCulture)}";
     }
@@ -546,7 +546,7 @@ public static class RiskScorer
             return;
         }
 
-        var values = peers.TypicalViews.Where(p => !string.Equals(p.Key, s.UserPrincipalName, StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList();
+        var values = peers.TypicalViews.Where(p => p.Key != SubjectIdentity.Canonical(s.UserPrincipalName)).Select(p => p.Value).ToList();
         if (values.Count < policy.MinPeers)
         {
             return;

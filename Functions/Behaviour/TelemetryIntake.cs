@@ -49,7 +49,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
 
-        var byAgent = events.GroupBy(e => e.Agent.UserPrincipalName.Trim().ToLowerInvariant()).ToList();
+        var byAgent = events.GroupBy(e => SubjectIdentity.Canonical(e.Agent.UserPrincipalName)).ToList();
         await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             string agent = batch.Key;

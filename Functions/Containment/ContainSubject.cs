@@ -26,21 +26,23 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         CancellationToken ct = CancellationToken.None;
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         ContainmentPlan plan = await LoadOrTakePlanAsync(request, ct);
+        // Every change goes to the account the directory resolved the subject to, under its exact name.
+        string account = plan.Account ?? request.UserPrincipalName;
 
         // Sessions first: it is the call that starts Entra's clock on already-issued tokens.
         var sessionKills = request.Clients.Where(c => !string.IsNullOrEmpty(c.SessionKillUrl))
-            .Select(c => sessionKiller.KillAsync(c, request.IncidentId, request.UserPrincipalName, ct)).ToList();
-        await access.RevokeSessionsAsync(request.UserPrincipalName, ct);
-        await access.SetAccountEnabledAsync(request.UserPrincipalName, false, ct);
+            .Select(c => sessionKiller.KillAsync(c, request.IncidentId, account, ct)).ToList();
+        await access.RevokeSessionsAsync(account, ct);
+        await access.SetAccountEnabledAsync(account, false, ct);
         if (plan.GroupsToRemove.Count > 0)
         {
-            await access.RemoveGroupMembershipsAsync(request.UserPrincipalName, plan.GroupsToRemove, ct);
+            await access.RemoveGroupMembershipsAsync(account, plan.GroupsToRemove, ct);
         }
 
         SessionKill[] kills = await Task.WhenAll(sessionKills);
         DateTime containedAt = time.GetUtcNow().UtcDateTime;
-        logger.LogInformation("Contained {Subject} for {IncidentId}: {Groups} groups removed", request.UserPrincipalName, request.IncidentId, plan.GroupsToRemove.Count);
-        var record = new ContainmentRecord(request.IncidentId, request.UserPrincipalName, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
+        logger.LogInformation("Contained {Subject} for {IncidentId}: {Groups} groups removed", account, request.IncidentId, plan.GroupsToRemove.Count);
+        var record = new ContainmentRecord(request.IncidentId, account, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
         if (request.ReceivedAt is { } receivedAt)
         {
             // Recorded here, not in the orchestrator (which replays): the same numbers the incident shows.
@@ -68,9 +70,9 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         var groups = request.PrivilegedGroups.Count == 0
             ? snapshot.Groups.ToList()
             : snapshot.Groups.Where(g => request.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)).ToList();
-        var plan = new ContainmentPlan(snapshot.AccountEnabled, groups);
-        await evidence.PutAsync(request.IncidentId, PlanItem, JsonSerializer.SerializeToUtf8Bytes(plan), "application/json", ct);
-        await evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, null, ct);
+        var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName);
+        EvidenceItem item = await evidence.PutAsync(request.IncidentId, PlanItem, JsonSerializer.SerializeToUtf8Bytes(plan), "application/json", ct);
+        await evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, item.Sha256, ct);
         return plan;
     }
 }

@@ -32,4 +32,5 @@ public sealed record RevocationRecord(IReadOnlyList<string> RemovedGroups, IRead
 public sealed record TrainingRequest(string IncidentId, string VendorId, string SiteId, IReadOnlyList<string> VendorContacts);
 
 /// <summary>The snapshot taken before containment touches anything; written once, so a retry reuses it.</summary>
-internal sealed record ContainmentPlan(bool WasEnabled, IReadOnlyList<string> GroupsToRemove);
+/// <summary>Account: the directory's exact account the subject resolved to (absent in plans taken before it was recorded).</summary>
+internal sealed record ContainmentPlan(bool WasEnabled, IReadOnlyList<string> GroupsToRemove, string? Account = null);

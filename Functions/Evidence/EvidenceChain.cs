@@ -31,8 +31,59 @@ public static class EvidenceChain
         return new CustodyEntry(seq, at, actor, action, item, itemSha256, prev, EntryHash(prev, seq, at, actor, action, item, itemSha256));
     }
 
-    /// <summary>Checks every item against the manifest, then the custody chain; names the first thing that does not match.</summary>
+    /// <summary>
+    /// Checks every item against the manifest, then the custody chain, that every item's hash is in the
+    /// chain, and — when a head recorded outside the store is given — that the chain ends where it says;
+    /// names the first thing that does not match.
+    /// </summary>
     public static async Task<EvidenceVerification> VerifyAsync(
+        IReadOnlyList<ManifestLine> manifest, IReadOnlyList<CustodyEntry> custody, Func<string, Task<byte[]?>> read, RecordedHead? recorded = null)
+    {
+        EvidenceVerification result = await VerifyStoreAsync(manifest, custody, read);
+        CustodyHead? head = custody.Count == 0 ? null : new CustodyHead(custody[^1].Sequence, custody[^1].Hash);
+        if (result.Ok && recorded is not null)
+        {
+            result = AgainstRecorded(manifest, custody, recorded) ?? result with { Detail = $"{result.Detail}; the chain matches the head recorded in {recorded.Source}" };
+        }
+
+        return result with { Head = head };
+    }
+
+    static EvidenceVerification? AgainstRecorded(IReadOnlyList<ManifestLine> manifest, IReadOnlyList<CustodyEntry> custody, RecordedHead recorded)
+    {
+        CustodyHead h = recorded.Head;
+        int at = custody.ToList().FindIndex(e => e.Sequence == h.Sequence);
+        if (at < 0 || custody[at].Hash != h.Hash)
+        {
+            string item = $"custody entry {h.Sequence}";
+            return new(false, manifest.Count, custody.Count, item, at < 0
+                ? $"{item}, the head recorded in {recorded.Source}, is missing: the custody log was cut short ({custody.Count} entries left)"
+                : $"{item} differs from the head recorded in {recorded.Source}: the custody log was rewritten");
+        }
+
+        // Items recorded after the head (the report itself) must be there, exactly as the record says.
+        foreach (var (name, sha) in recorded.MayFollow ?? new Dictionary<string, string>())
+        {
+            if (!manifest.Any(m => m.Name == name && m.Sha256 == sha))
+            {
+                return new(false, manifest.Count, custody.Count, name, $"item {name} as recorded in {recorded.Source} is not in the evidence set: it was removed or replaced");
+            }
+        }
+
+        foreach (CustodyEntry later in custody.Skip(at + 1))
+        {
+            if (recorded.MayFollow is null || later.ItemSha256 is null ||
+                !recorded.MayFollow.TryGetValue(later.Item, out string? sha) || sha != later.ItemSha256)
+            {
+                return new(false, manifest.Count, custody.Count, later.Item,
+                    $"custody entry {later.Sequence} ({later.Action} {later.Item}) was added after the head recorded in {recorded.Source}");
+            }
+        }
+
+        return null;
+    }
+
+    static async Task<EvidenceVerification> VerifyStoreAsync(
         IReadOnlyList<ManifestLine> manifest, IReadOnlyList<CustodyEntry> custody, Func<string, Task<byte[]?>> read)
     {
         foreach (ManifestLine line in manifest)
@@ -82,6 +133,15 @@ public static class EvidenceChain
 
             prev = e.Hash;
             expected++;
+        }
+
+        // Every item's hash must be on the chain: an item with only a manifest line was planted, or rewritten
+        // together with its line.
+        var chained = custody.Where(e => e.ItemSha256 is not null).Select(e => (e.Item, e.ItemSha256!)).ToHashSet();
+        if (manifest.FirstOrDefault(m => !chained.Contains((m.Name, m.Sha256))) is { } unchained)
+        {
+            return new(false, manifest.Count, custody.Count, unchained.Name,
+                $"item {unchained.Name} has no entry with its hash in the custody chain: it was planted or rewritten outside Cordon");
         }
 
         return new(true, manifest.Count, custody.Count, null, $"{manifest.Count} items and {custody.Count} custody entries verified");

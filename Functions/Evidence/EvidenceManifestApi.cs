@@ -4,17 +4,22 @@ using Cordon.Incidents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Cordon.Evidence;
 
 public sealed record EvidenceManifest(string IncidentId, IReadOnlyList<EvidenceItem> Items, EvidenceVerification Verification);
 
-/// <summary>GET /api/incidents/{id}/evidence: the evidence manifest (items and hashes) and a fresh check of hashes and custody chain.</summary>
+/// <summary>
+/// GET /api/incidents/{id}/evidence: the evidence manifest (items and hashes) and a fresh check of hashes
+/// and custody chain — against the chain head the incident recorded when it closed, once it has.
+/// </summary>
 public sealed class EvidenceManifestApi(IEvidenceStore evidence)
 {
     [Function("GetEvidenceManifest")]
     public async Task<IActionResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}/evidence")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
         string id)
     {
         if (!IncidentIds.LooksValid(id))
@@ -29,6 +34,21 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence)
             return Problems.NotFound("No evidence", $"No evidence has been preserved for incident {id}.");
         }
 
-        return new OkObjectResult(new EvidenceManifest(id, items, await evidence.VerifyAsync(id, ct)));
+        RecordedHead? recorded = await RecordedHeadAsync(client, id, ct);
+        return new OkObjectResult(new EvidenceManifest(id, items, await evidence.VerifyAsync(id, recorded, ct)));
+    }
+
+    /// <summary>The head a closed incident recorded in its output (or status), if any.</summary>
+    public static async Task<RecordedHead?> RecordedHeadAsync(DurableTaskClient client, string id, CancellationToken ct)
+    {
+        OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
+        if (m is null)
+        {
+            return null;
+        }
+
+        CustodyHead? head = (m.SerializedOutput is not null ? m.ReadOutputAs<IncidentResult>()?.EvidenceHead : null)
+            ?? (m.SerializedCustomStatus is not null ? m.ReadCustomStatusAs<IncidentStatus>()?.EvidenceHead : null);
+        return head is null ? null : new RecordedHead(head, $"the closed incident {id}");
     }
 }

@@ -26,9 +26,13 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         var manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
         if (manifest.FirstOrDefault(m => m.Name == name) is { } existing)
         {
-            return existing.Sha256 == sha
-                ? new EvidenceItem(name, sha, existing.Length, existing.ContentType, existing.StoredAt, true)
-                : throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+            if (existing.Sha256 != sha)
+            {
+                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+            }
+
+            await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+            return new EvidenceItem(name, sha, existing.Length, existing.ContentType, existing.StoredAt, true);
         }
 
         string path = ItemPath(incidentId, name);
@@ -37,6 +41,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         File.SetAttributes(path, FileAttributes.ReadOnly);
         var line = new ManifestLine(name, sha, content.Length, contentType, time.GetUtcNow());
         await AppendLineAsync(Path.Combine(dir, Manifest), line, cancellationToken);
+        await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
         return new EvidenceItem(name, sha, content.Length, contentType, line.StoredAt, true);
     }
 
@@ -52,8 +57,18 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
 
     public async Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
     {
-        string path = Path.Combine(Dir(incidentId), Custody);
         await using var _ = await LockAsync(incidentId, cancellationToken);
+        return await AppendCustodyLockedAsync(incidentId, actor, action, item, itemSha256, cancellationToken);
+    }
+
+    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken)).LastOrDefault() is { } last
+            ? new CustodyHead(last.Sequence, last.Hash)
+            : null;
+
+    async Task<CustodyEntry> AppendCustodyLockedAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(Dir(incidentId), Custody);
         var entries = await ReadLinesAsync<CustodyEntry>(path, cancellationToken);
         if (entries.FirstOrDefault(e => e.Action == action && e.Item == item) is { } done)
         {
@@ -65,7 +80,9 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         return entry;
     }
 
-    public async Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken)
+    public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => VerifyAsync(incidentId, null, cancellationToken);
+
+    public async Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken cancellationToken)
     {
         string dir = Dir(incidentId);
         if (!Directory.Exists(dir))
@@ -75,7 +92,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
 
         var manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
         var custody = await ReadLinesAsync<CustodyEntry>(Path.Combine(dir, Custody), cancellationToken);
-        return await EvidenceChain.VerifyAsync(manifest, custody, name => GetAsync(incidentId, name, cancellationToken));
+        return await EvidenceChain.VerifyAsync(manifest, custody, name => GetAsync(incidentId, name, cancellationToken), recorded);
     }
 
     public string ItemPath(string incidentId, string name) => Path.Combine(Dir(incidentId), "items", Safe(name));

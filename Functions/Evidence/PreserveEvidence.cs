@@ -24,7 +24,8 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
     public override async Task<EvidenceSummary> RunAsync(TaskActivityContext context, PreserveRequest request)
     {
         CancellationToken ct = CancellationToken.None;
-        string key = Safe(request.Alert.Source + "-" + request.Alert.AlertId);
+        // Unique per alert: a readable prefix and a hash of the exact source and id.
+        string key = EvidenceNames.ForAlert(request.Alert.Source, request.Alert.AlertId);
         var names = new List<string>();
 
         async Task Put(string name, Func<Task<object>> content, string action)
@@ -45,6 +46,4 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         await Put($"directory-{key}.json", async () => await access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, ct), "collected directory record of the subject");
         return new EvidenceSummary(names.Count, names);
     }
-
-    static string Safe(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').Take(120).ToArray());
 }

@@ -1,4 +1,5 @@
 using Cordon.Alerts;
+using Cordon.Connectors;
 using Cordon.Policy;
 
 namespace Cordon.Incidents;
@@ -136,6 +137,9 @@ public sealed record IncidentStatus
     public IncidentMetrics Metrics { get; init; } = new(null, null, null);
     public ContainmentSummary? Containment { get; init; }
     public string? ReportName { get; init; }
+
+    /// <summary>The evidence custody chain's head at close: a record outside the store to verify the evidence against.</summary>
+    public CustodyHead? EvidenceHead { get; init; }
 }
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);
@@ -143,8 +147,9 @@ public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<stri
 /// <summary>
 /// The orchestration's output when it closes. AlertKeys: every alert the incident took (source/alertId),
 /// which intake reads to tell a duplicate from an alert that arrived after the incident stopped taking alerts.
+/// EvidenceHead as in <see cref="IncidentStatus.EvidenceHead"/>.
 /// </summary>
-public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt, IReadOnlyList<string>? AlertKeys = null);
+public sealed record IncidentResult(string IncidentId, string Outcome, DateTime ClosedAt, IReadOnlyList<string>? AlertKeys = null, CustodyHead? EvidenceHead = null);
 
 /// <summary>A short, stable digest of an alert key (source/alertId) for the bounded status: 72 bits, base64url.</summary>
 public static class AlertDigest

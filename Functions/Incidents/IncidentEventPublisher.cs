@@ -19,10 +19,13 @@ public static class LifecycleEvents
     public const string TypePrefix = "com.cordon.incident.";
 }
 
-/// <summary>The data of one lifecycle event (the CloudEvent's <c>data</c>).</summary>
+/// <summary>
+/// The data of one lifecycle event (the CloudEvent's <c>data</c>). EvidenceHead: on the closing event,
+/// the evidence custody chain's head — kept by every subscriber, outside the evidence store.
+/// </summary>
 public sealed record IncidentEventNotice(
     string IncidentId, string Event, string Stage, string? Outcome, string Severity,
-    string Subject, string VendorId, string SiteId, DateTime At, string Detail);
+    string Subject, string VendorId, string SiteId, DateTime At, string Detail, CustodyHead? EvidenceHead = null);
 
 /// <summary>
 /// Publishes lifecycle events as structured CloudEvents to a Service Bus topic, so SIEM or ticketing

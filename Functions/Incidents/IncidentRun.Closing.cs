@@ -114,9 +114,10 @@ internal sealed partial class IncidentRun
         var report = new IncidentReport(IncidentId, input.Alert, status, timeline.ToList(), alertSummaries.ToList());
         try
         {
-            string name = await CallAsync<string>(nameof(WriteIncidentReport), report);
-            status = status with { ReportName = name };
-            Record("report stored", $"{name} (JSON and HTML) stored with the evidence");
+            StoredReport stored = StoredReport.Read(await CallAsync<System.Text.Json.JsonElement>(nameof(WriteIncidentReport), report));
+            status = status with { ReportName = stored.Name, EvidenceHead = stored.EvidenceHead };
+            Record("report stored", $"{stored.Name} (JSON and HTML) stored with the evidence" +
+                (stored.EvidenceHead is { } head ? $"; evidence custody chain head {head}" : ""));
         }
         catch (TaskFailedException ex)
         {

@@ -21,7 +21,7 @@ internal sealed partial class IncidentRun
         }
 
         var notice = new IncidentEventNotice(IncidentId, lifecycleEvent, status.Stage, outcome ?? status.Outcome, status.Severity,
-            status.Subject, status.VendorId, status.SiteId, Now, detail);
+            status.Subject, status.VendorId, status.SiteId, Now, detail, status.EvidenceHead);
         return lifecycleEvent == LifecycleEvents.Opened ? SendEventAsync(notice) : SendAfterOpenedAsync(notice);
     }
 

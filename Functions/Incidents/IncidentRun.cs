@@ -111,7 +111,7 @@ internal sealed partial class IncidentRun
         await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         TakeDeliveredAlerts(); // delivered while closing: recorded as handed on, intake places them in a new incident
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
-        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, alertKeys.ToList());
+        return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, alertKeys.ToList(), status.EvidenceHead);
     }
 
     /// <summary>

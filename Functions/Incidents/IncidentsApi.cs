@@ -18,13 +18,15 @@ public sealed record IncidentDetail(
     DateTime? ContainedAt, DateTime? ExposureEndsBy, IReadOnlyList<ExposureWindow> Exposure,
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
     IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
-    int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null);
+    int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
+    Cordon.Connectors.CustodyHead? EvidenceHead = null);
 
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
 {
     const int MaxOperatorLength = 100;
     const int MaxReasonLength = 1000;
+    const int MaxActionBytes = 16 * 1024;
 
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
@@ -67,18 +69,36 @@ public sealed class IncidentsApi
                 return Refuse(StatusCodes.Status403Forbidden, "Action refused", ["the form was not posted from this dashboard"]);
             }
 
-            IFormCollection form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var (form, unreadable) = await Problems.ReadFormAsync(request, request.HttpContext.RequestAborted);
+            if (form is null)
+            {
+                return Refuse(StatusCodes.Status400BadRequest, "Action refused", [unreadable!]);
+            }
+
             string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
             action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"), Field("step"));
         }
+        else if (!request.HasJsonContentType())
+        {
+            // A JSON API: other media types (text/plain is what a cross-site page may send without asking) are refused.
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "Action refused",
+                $"send the action as application/json (got {(string.IsNullOrEmpty(request.ContentType) ? "no content type" : Truncate(request.ContentType))}), or post the dashboard's form", []);
+        }
         else
         {
+            byte[]? body = await Problems.ReadBodyAsync(request, MaxActionBytes, request.HttpContext.RequestAborted);
+            if (body is null)
+            {
+                return Problems.BadRequest("Action refused", [$"the action is larger than {MaxActionBytes / 1024} KB"]);
+            }
+
             try
             {
-                action = await request.ReadFromJsonAsync<OperatorAction>(request.HttpContext.RequestAborted);
+                action = System.Text.Json.JsonSerializer.Deserialize<OperatorAction>(body, System.Text.Json.JsonSerializerOptions.Web);
             }
-            catch (System.Text.Json.JsonException ex)
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
             {
+                // InvalidOperationException: text that cannot be a string (an escaped lone surrogate).
                 return Problems.BadRequest("Action refused", [$"body is not a valid action: {ex.Message}"]);
             }
         }
@@ -205,7 +225,7 @@ public static class IncidentQueries
         IncidentStatus s = StatusOf(m);
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
-            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps);
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps, s.EvidenceHead);
     }
 
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>

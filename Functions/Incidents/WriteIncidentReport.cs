@@ -9,26 +9,59 @@ using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 
-/// <summary>The closing report. Alerts: every alert the incident took (the status keeps only the newest).</summary>
-public sealed record IncidentReport(string IncidentId, RiskAlert Alert, IncidentStatus Status, IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<AlertSummary>? Alerts = null);
+/// <summary>
+/// The closing report. Alerts: every alert the incident took (the status keeps only the newest).
+/// EvidenceHead: the custody chain's head once every other item (the HTML report too) was stored.
+/// </summary>
+public sealed record IncidentReport(string IncidentId, RiskAlert Alert, IncidentStatus Status, IReadOnlyList<TimelineEntry> Timeline,
+    IReadOnlyList<AlertSummary>? Alerts = null, CustodyHead? EvidenceHead = null);
 
-/// <summary>Stores the closing report (JSON for systems, HTML for people) beside the evidence.</summary>
-public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<IncidentReport, string>
+/// <summary>The stored report's name and the custody chain's head after it: the head the incident records at close.</summary>
+public sealed record StoredReport(string Name, CustodyHead? EvidenceHead)
+{
+    /// <summary>Reads the activity's result; incidents that ran the step before it returned a head have its name only.</summary>
+    public static StoredReport Read(System.Text.Json.JsonElement result) => result.ValueKind == System.Text.Json.JsonValueKind.String
+        ? new StoredReport(result.GetString()!, null)
+        : result.Deserialize<StoredReport>(World.Json)!;
+}
+
+/// <summary>
+/// Stores the closing report (JSON for systems, HTML for people) beside the evidence. The JSON report
+/// records the custody head before itself, and the activity returns the head after it, which the
+/// incident keeps in its status and output and announces in its closing event: records outside the
+/// store that the whole evidence set is verified against.
+/// </summary>
+public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<IncidentReport, StoredReport>
 {
     public const string JsonName = "incident-report.json";
     public const string HtmlName = "incident-report.html";
 
     [Function(nameof(WriteIncidentReport))]
-    public Task<string> Run([ActivityTrigger] IncidentReport report) => RunAsync(ActivityContexts.For(nameof(WriteIncidentReport)), report);
+    public Task<StoredReport> Run([ActivityTrigger] IncidentReport report) => RunAsync(ActivityContexts.For(nameof(WriteIncidentReport)), report);
 
-    public override async Task<string> RunAsync(TaskActivityContext context, IncidentReport report)
+    public override async Task<StoredReport> RunAsync(TaskActivityContext context, IncidentReport report)
     {
         CancellationToken ct = CancellationToken.None;
-        EvidenceItem json = await evidence.PutAsync(report.IncidentId, JsonName, JsonSerializer.SerializeToUtf8Bytes(report, World.Json), "application/json", ct);
-        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored incident report", json.Name, json.Sha256, ct);
         EvidenceItem html = await evidence.PutAsync(report.IncidentId, HtmlName, Encoding.UTF8.GetBytes(Html(report)), "text/html", ct);
         await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored readable incident report", html.Name, html.Sha256, ct);
-        return JsonName;
+        // A rerun keeps the report as first written: the head it records has moved on since.
+        byte[] bytes = await evidence.GetAsync(report.IncidentId, JsonName, ct)
+            ?? JsonSerializer.SerializeToUtf8Bytes(report with { EvidenceHead = await evidence.HeadAsync(report.IncidentId, ct) }, World.Json);
+        EvidenceItem json = await evidence.PutAsync(report.IncidentId, JsonName, bytes, "application/json", ct);
+        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored incident report", json.Name, json.Sha256, ct);
+        return new StoredReport(JsonName, await evidence.HeadAsync(report.IncidentId, ct));
+    }
+
+    /// <summary>
+    /// The head a report file records, to verify an evidence set against a copy of its report kept
+    /// elsewhere: after that head only the report's own entries, with the copy's hash, may follow.
+    /// </summary>
+    public static RecordedHead? HeadOf(byte[] reportJson, string source)
+    {
+        IncidentReport? report = JsonSerializer.Deserialize<IncidentReport>(reportJson, World.Json);
+        return report?.EvidenceHead is { } head
+            ? new RecordedHead(head, source, new Dictionary<string, string> { [JsonName] = Cordon.Evidence.EvidenceChain.Sha256(reportJson) })
+            : null;
     }
 
     static string Html(IncidentReport r)

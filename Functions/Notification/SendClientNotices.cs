@@ -71,7 +71,7 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
     /// <summary>Delivers through one channel unless its proof is already stored, then stores the proof.</summary>
     async Task<NoticeProof> OnceAsync(string incidentId, string clientId, string channel, Func<Task<NoticeProof>> deliver)
     {
-        string name = $"notice-proof-{new string(clientId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray())}-{channel}.json";
+        string name = $"notice-proof-{Cordon.Evidence.EvidenceNames.Part(clientId)}-{channel}.json";
         if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is { } stored)
         {
             return JsonSerializer.Deserialize<NoticeProof>(stored, World.Json)!;

@@ -69,6 +69,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         }
 
         await HoldAsync(manifest, cancellationToken);
+        await AppendCustodyAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
         return new EvidenceItem(name, sha, entry.Length, entry.ContentType, entry.StoredAt, entry.Immutability == BlobManifestEntry.LegalHold);
     }
 
@@ -120,7 +121,12 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         throw new InvalidOperationException($"custody log of {incidentId}: gave up after {MaxAppendAttempts} concurrent-append conflicts");
     }
 
-    public async Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken)
+    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await CustodyAsync(incidentId, cancellationToken)).LastOrDefault() is { } last ? new CustodyHead(last.Sequence, last.Hash) : null;
+
+    public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => VerifyAsync(incidentId, null, cancellationToken);
+
+    public async Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken cancellationToken)
     {
         if (!await AnyAsync(Prefix(incidentId), cancellationToken))
         {
@@ -142,7 +148,8 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         EvidenceVerification result = await EvidenceChain.VerifyAsync(
             manifest.Select(m => new ManifestLine(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt)).ToList(),
             custody,
-            name => GetAsync(incidentId, name, cancellationToken));
+            name => GetAsync(incidentId, name, cancellationToken),
+            recorded);
         int unprotected = manifest.Count(m => m.Immutability != BlobManifestEntry.LegalHold);
         return result.Ok && unprotected > 0
             ? result with { Detail = $"{result.Detail}; immutability not enforced by this account for {unprotected} of {manifest.Count} items ({manifest.First(m => m.Immutability != BlobManifestEntry.LegalHold).Immutability})" }

@@ -1,3 +1,4 @@
+using Cordon.Alerts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
@@ -27,31 +28,34 @@ public sealed partial class GraphAccessControl(
     public async Task<AccessSnapshot> GetAccessAsync(string userPrincipalName, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         User? user;
         try
         {
             user = await RunAsync(ct => graph.Users[userPrincipalName].GetAsync(r =>
-                r.QueryParameters.Select = ["id", "accountEnabled", "assignedLicenses"], ct), "read account", userPrincipalName, cancellationToken);
+                r.QueryParameters.Select = ["id", "userPrincipalName", "accountEnabled", "assignedLicenses"], ct), "read account", userPrincipalName, cancellationToken);
         }
         catch (ODataError ex) when (ex.ResponseStatusCode == 404)
         {
             return new AccessSnapshot(userPrincipalName, false, false, [], [], []);
         }
 
-        if (user is null)
+        if (user is null || (user.UserPrincipalName is { } exact && !SubjectIdentity.Same(exact, userPrincipalName)))
         {
+            // Never another account than the one asked for, whatever the directory matched on.
             return new AccessSnapshot(userPrincipalName, false, false, [], [], []);
         }
 
         List<string> groups = await ReadGroupsAsync(userPrincipalName, cancellationToken);
         List<string> assignments = await ReadAppRoleAssignmentsAsync(userPrincipalName, cancellationToken);
         var licences = (user.AssignedLicenses ?? []).Where(l => l.SkuId is not null).Select(l => l.SkuId!.Value.ToString()).ToList();
-        return new AccessSnapshot(userPrincipalName, true, user.AccountEnabled ?? false, groups, licences, assignments);
+        return new AccessSnapshot(user.UserPrincipalName ?? userPrincipalName, true, user.AccountEnabled ?? false, groups, licences, assignments);
     }
 
     public async Task RevokeSessionsAsync(string userPrincipalName, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         try
         {
             await RunAsync(ct => graph.Users[userPrincipalName].RevokeSignInSessions.PostAsRevokeSignInSessionsPostResponseAsync(cancellationToken: ct),
@@ -66,6 +70,7 @@ public sealed partial class GraphAccessControl(
     public async Task SetAccountEnabledAsync(string userPrincipalName, bool enabled, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         try
         {
             await RunAsync(ct => graph.Users[userPrincipalName].PatchAsync(new User { AccountEnabled = enabled }, cancellationToken: ct),
@@ -80,6 +85,7 @@ public sealed partial class GraphAccessControl(
     public async Task RemoveGroupMembershipsAsync(string userPrincipalName, IReadOnlyCollection<string> groups, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         if (groups.Count == 0)
         {
             return;
@@ -110,6 +116,7 @@ public sealed partial class GraphAccessControl(
     public async Task AddGroupMembershipsAsync(string userPrincipalName, IReadOnlyCollection<string> groups, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         if (groups.Count == 0)
         {
             return;
@@ -134,6 +141,7 @@ public sealed partial class GraphAccessControl(
     public async Task RemoveLicencesAsync(string userPrincipalName, IReadOnlyCollection<string> licences, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         List<Guid> skus = licences.Select(ParseSku).Distinct().ToList();
         if (skus.Count == 0)
         {
@@ -167,6 +175,7 @@ public sealed partial class GraphAccessControl(
     public async Task RemoveAppRoleAssignmentsAsync(string userPrincipalName, IReadOnlyCollection<string> assignments, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userPrincipalName);
+        userPrincipalName = Address(userPrincipalName);
         foreach (string assignment in assignments.Distinct(StringComparer.Ordinal))
         {
             try
@@ -327,6 +336,12 @@ public sealed partial class GraphAccessControl(
     static Guid ParseSku(string licence) => Guid.TryParse(licence, out Guid sku)
         ? sku
         : throw new ArgumentException($"licence '{licence}' is not a Graph skuId (GUID)", nameof(licence));
+
+    /// <summary>
+    /// How an account is addressed: its canonical identity (NFKC + case folding). Entra UPNs are matched
+    /// case-insensitively, so every spelling of an account (e.g. a Kelvin sign for K) reaches that account.
+    /// </summary>
+    static string Address(string userPrincipalName) => SubjectIdentity.Canonical(userPrincipalName);
 
     static InvalidOperationException NotFound(string userPrincipalName, Exception? inner) =>
         new($"account {userPrincipalName} does not exist in the directory", inner);
