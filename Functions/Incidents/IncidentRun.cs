@@ -95,13 +95,21 @@ internal sealed partial class IncidentRun
         {
             await RunWorkflowAsync();
             StopTakingAlerts();
-            await MergedEvidencePreservedAsync();
         }
         catch (IncidentClosedByOperator closed)
         {
             StopTakingAlerts();
             status = status with { Outcome = closed.Outcome };
             Record("closed by operator", closed.Message);
+        }
+
+        try
+        {
+            await MergedEvidencePreservedAsync();
+        }
+        catch (IncidentClosedByOperator)
+        {
+            // A merged alert's evidence step was waiting for an operator, who closed the incident instead.
         }
 
         // Closed is published with the report's name: operators never see a closed incident without its report.
