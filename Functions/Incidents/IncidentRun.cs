@@ -69,11 +69,18 @@ internal sealed partial class IncidentRun
 
     public static string AlertKey(RiskAlert alert) => $"{alert.Source}/{alert.AlertId}";
 
+    /// <summary>Triaged at intake: the plan came in the input (incidents started before that call TriageAlert).</summary>
+    bool TriagedAtIntake => input.Plan is not null;
+
     public async Task<IncidentResult> ExecuteAsync()
     {
         Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
-        // In parallel with triage: announcing must not delay containment.
-        announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
+        if (!TriagedAtIntake)
+        {
+            // In parallel with triage: announcing must not delay containment.
+            AnnounceOpened();
+        }
+
         try
         {
             await RunWorkflowAsync();
@@ -95,14 +102,23 @@ internal sealed partial class IncidentRun
 
     async Task RunWorkflowAsync()
     {
-        SetStage(Stages.Triage);
-        plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
+        if (TriagedAtIntake)
+        {
+            plan = input.Plan;
+        }
+        else
+        {
+            SetStage(Stages.Triage);
+            plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
+        }
+
         Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");
 
         if (Plan.RecordOnly)
         {
+            AnnounceOpened();
             await PreserveAsync(input.Alert, "alert (record only)");
             status = status with { Outcome = Outcomes.Unreviewed };
             return;
@@ -110,13 +126,29 @@ internal sealed partial class IncidentRun
 
         ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
-        Task preserve = PreserveAsync(input.Alert, "initial alert");
-        if (Plan.AutoContain)
+        if (TriagedAtIntake)
         {
-            await ContainAsync();
-        }
+            // Containment first: the first episode schedules ContainSubject and nothing else, so in a burst every
+            // containment is queued ahead of any incident's evidence, mail and events, which follow it in parallel.
+            Task announced = Task.CompletedTask;
+            if (Plan.AutoContain)
+            {
+                announced = await ContainAsync(announceInBackground: true);
+            }
 
-        await preserve;
+            AnnounceOpened();
+            await Task.WhenAll(PreserveAsync(input.Alert, "initial alert"), announced);
+        }
+        else
+        {
+            Task preserve = PreserveAsync(input.Alert, "initial alert");
+            if (Plan.AutoContain)
+            {
+                await ContainAsync();
+            }
+
+            await preserve;
+        }
 
         SetStage(Stages.AwaitingConfirmation);
         GateResult confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
@@ -171,11 +203,16 @@ internal sealed partial class IncidentRun
         status = status with { Outcome = Outcomes.ConfirmedInsider };
     }
 
-    async Task ContainAsync()
+    /// <summary>
+    /// Contains the subject. With <paramref name="announceInBackground"/> the "contained" event is returned unawaited,
+    /// for the caller to await beside the follow-up work; otherwise it is awaited here.
+    /// </summary>
+    async Task<Task> ContainAsync(bool announceInBackground = false)
     {
         SetStage(Stages.Containment);
         var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients, input.ReceivedAt, Policy.Exposure);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
+        AnnounceOpened(); // an incident triaged at intake announces "opened" once contained: events come after containment
         status = status with
         {
             ContainedAt = containment.ContainedAt,
@@ -192,7 +229,13 @@ internal sealed partial class IncidentRun
 
         Record("contained", $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
-        await AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        Task announced = AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        if (!announceInBackground)
+        {
+            await announced;
+        }
+
+        return announced;
     }
 
     void ComputeExposure()
