@@ -5,13 +5,34 @@ namespace Cordon.Local.Bench;
 /// <summary>How big each scenario is: the full bench, or the short CI smoke run (<c>--quick</c>).</summary>
 public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyList<int> Bursts, IReadOnlyList<int> OffboardingAgents, BehaviourSizes Behaviour)
 {
-    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(200, 24, 2, [1, 2, 3]));
+    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(200, 24, 2, [1, 2, 3]))
+    {
+        BurstRuns = 5, List = new ListSizes(10_000, 1_000, 1_000, 50), CrashRepeats = 3,
+    };
 
-    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(60, 16, 2, [1]));
+    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(60, 16, 2, [1]))
+    {
+        BurstRuns = 2, List = new ListSizes(200, 50, 50, 10), CrashRepeats = 1,
+    };
+
+    /// <summary>Each burst size runs this many times, each on a fresh host: one run is noise on a shared machine.</summary>
+    public int BurstRuns { get; init; } = 1;
+
+    public ListSizes List { get; init; } = new(0, 0, 0, 0);
+
+    /// <summary>Kill-and-restart cycles of the crash-resume scenario (Azure Storage only).</summary>
+    public int CrashRepeats { get; init; } = 1;
 
     /// <summary>Distinct subjects needed: every alert of the latency scenarios is for a new agent.</summary>
-    public int SubjectPool => 1 + SingleAlerts + OverheadAlerts + Bursts.Sum(); // 1: the warm-up alert
+    public int SubjectPool => 2 + SingleAlerts + OverheadAlerts + Bursts.Sum() + List.Closed + List.Open + CrashRepeats; // warm-up, after-burst alert
 }
+
+/// <summary>
+/// The list scenario: closed (record-only) and open (contained, waiting for confirmation) incidents in one store, then
+/// <see cref="Requests"/> timed GETs of each page kind. Azure Storage seeds <see cref="AzuriteClosed"/> closed ones (Azurite
+/// takes seconds per hundred incidents).
+/// </summary>
+public sealed record ListSizes(int Closed, int AzuriteClosed, int Open, int Requests);
 
 /// <summary>The behaviour monitor scenario: a simulated site of <paramref name="Agents"/> with bribed insiders, one fresh host per seed.</summary>
 public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IReadOnlyList<int> Seeds)
@@ -30,19 +51,25 @@ public sealed record BenchOptions
     /// <summary>Simulated Graph latency per request for the overhead and offboarding scenarios.</summary>
     public TimeSpan GraphLatency { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The Markdown table; the raw figures go beside it with a .json extension.</summary>
-    public string OutPath { get; init; } = "docs/benchmarks.md";
+    /// <summary>
+    /// The Markdown table; the raw figures go beside it with a .json extension. The full bench writes docs/benchmarks.md
+    /// unless told otherwise; --quick writes only where --out says, never into docs/.
+    /// </summary>
+    public string? OutPath { get; init; } = DocsPath;
+
+    public const string DocsPath = "docs/benchmarks.md";
 
     /// <summary>Where node_modules/.bin/azurite is looked for (the repository root when run with dotnet run).</summary>
     public string RepositoryRoot { get; init; } = ".";
 
     public BenchSizes Sizes => Quick ? BenchSizes.Quick : BenchSizes.Full;
 
-    public string JsonPath => Path.ChangeExtension(OutPath, ".json");
+    public string? JsonPath => OutPath is null ? null : Path.ChangeExtension(OutPath, ".json");
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var o = new BenchOptions();
+        bool outGiven = false;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -72,11 +99,27 @@ public sealed record BenchOptions
                 case "--out":
                     string path = Next();
                     o = o with { OutPath = path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) ? path : throw new ArgumentException($"--out must name a .md file (got {path})") };
+                    outGiven = true;
                     break;
                 default: throw new ArgumentException($"bench does not know the option {a}");
             }
         }
 
+        if (o.Quick)
+        {
+            if (!outGiven)
+            {
+                o = o with { OutPath = null };
+            }
+            else if (InDocs(o.OutPath!))
+            {
+                throw new ArgumentException($"bench --quick never writes into docs/ (got --out {o.OutPath}): the published figures come from the full bench");
+            }
+        }
+
         return o;
     }
+
+    static bool InDocs(string path) =>
+        Path.GetFullPath(path).Replace('\\', '/').Contains("/docs/", StringComparison.Ordinal) || path.Replace('\\', '/').StartsWith("docs/", StringComparison.Ordinal);
 }

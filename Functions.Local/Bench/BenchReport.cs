@@ -31,7 +31,49 @@ public sealed record ContainmentFigures(
     double WallSeconds,
     double AlertsPerSecond,
     double CpuMsPerIncident,
-    double PeakWorkingSetMb);
+    double PeakWorkingSetMb)
+{
+    /// <summary>Incidents of a burst contained (the figures are over these); all of them unless it timed out.</summary>
+    public int Contained { get; init; }
+
+    /// <summary>Why the run ended without every incident idle (a timeout), or null.</summary>
+    public string? TimedOut { get; init; }
+
+    /// <summary>A burst's extra alert, sent right after it: ms from its 202 to its containment (behind the backlog).</summary>
+    public double NextAlertMs { get; init; } = double.NaN;
+}
+
+/// <summary>One burst size run several times, each on a fresh host: the p95 of each run, their median and spread.</summary>
+public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> Runs)
+{
+    public IReadOnlyList<double> P95s => Runs.Select(r => r.MsFrom202.P95).ToList();
+
+    public double MedianP95 => Median(P95s);
+
+    public double MedianP50 => Median(Runs.Select(r => r.MsFrom202.P50));
+
+    public Percentiles NextAlertMs => Percentiles.Of(Runs.Select(r => r.NextAlertMs).Where(v => !double.IsNaN(v)));
+
+    public double MedianCpuMsPerIncident => Median(Runs.Select(r => r.CpuMsPerIncident));
+
+    public double MedianAlertsPerSecond => Median(Runs.Select(r => r.AlertsPerSecond));
+
+    public double MaxPeakWorkingSetMb => Runs.Max(r => r.PeakWorkingSetMb);
+
+    public int TimedOutRuns => Runs.Count(r => r.TimedOut is not null);
+
+    static double Median(IEnumerable<double> values)
+    {
+        double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
+    }
+}
+
+/// <summary>GET /api/incidents with <paramref name="Closed"/> closed and <paramref name="Open"/> open incidents in the store.</summary>
+public sealed record ListFigures(int Closed, int Open, int PageSize, Percentiles FirstPageMs, Percentiles ClosedPageMs, double SeedSeconds);
+
+/// <summary>Kill at the confirmation gate, restart, decide: seconds per cycle; Failure says why a cycle did not finish.</summary>
+public sealed record CrashFigures(int Repeats, Percentiles RestartSeconds, Percentiles DecisionToEffectSeconds, Percentiles KillToEffectSeconds, string? Failure);
 
 /// <summary>End-to-end containment ÷ the simulated Graph latency on its critical path.</summary>
 public sealed record OverheadFigures(int Alerts, double GraphLatencyMs, double CriticalPathCalls, Percentiles MsFrom202, Percentiles Ratio);
@@ -81,11 +123,19 @@ public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IR
 public sealed record StoreFigures(
     string Store,
     ContainmentFigures Single,
-    IReadOnlyList<ContainmentFigures> Bursts,
+    IReadOnlyList<BurstFigures> Bursts,
     OverheadFigures Overhead,
     IReadOnlyList<OffboardingFigures> Offboarding,
     bool RanAlongsideLargestOffboarding,
-    BehaviourFigures Behaviour);
+    BehaviourFigures Behaviour)
+{
+    public ListFigures? List { get; init; }
+
+    /// <summary>Azure Storage only: the in-memory store does not survive a restart.</summary>
+    public CrashFigures? Crash { get; init; }
+
+    public bool IsMemory => Store == "memory";
+}
 
 public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart);
 
@@ -107,22 +157,40 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
 
         rows.Add(new Row("Time to contain, single alert (p50 / p95 / p99, from 202)", "p95 ≤ 250 ms",
             Stores.Select(s => Latency(s.Single.MsFrom202) + Verdict(s.Single.MsFrom202.P95 <= 250)).ToList()));
+        string Ms(double v) => F(v, "N0") + " ms";
         for (int i = 0; i < Stores[0].Bursts.Count; i++)
         {
             int n = Stores[0].Bursts[i].Alerts;
             bool largest = i == Stores[0].Bursts.Count - 1;
-            rows.Add(new Row($"Time to contain, burst of {N(n)} (p50 / p95 / p99, from 202)", largest ? "p95 ≤ 2 s (burst of 1,000)" : "—",
-                Stores.Select(s => Latency(s.Bursts[i].MsFrom202) + (largest ? Verdict(s.Bursts[i].MsFrom202.P95 <= 2000) : "")).ToList()));
+            int runs = Stores[0].Bursts[i].Runs.Count;
+            rows.Add(new Row($"Time to contain, burst of {N(n)} from 202: p95, median of {runs} runs (min–max; each run) · p50 median",
+                largest ? $"p95 ≤ 2 s in every run (memory) · ≤ 30 s (azurite)" : "—",
+                Stores.Select(s =>
+                {
+                    BurstFigures b = s.Bursts[i];
+                    string cell = $"{Ms(b.MedianP95)} ({F(b.P95s.Min(), "N0")}–{F(b.P95s.Max(), "N0")}; {string.Join(" / ", b.P95s.Select(v => F(v, "N0")))}) · p50 {Ms(b.MedianP50)}";
+                    if (b.TimedOutRuns > 0)
+                    {
+                        cell += $"; {b.TimedOutRuns} run(s) {string.Join("; ", b.Runs.Where(r => r.TimedOut is not null).Select(r => r.TimedOut))}";
+                    }
+
+                    return cell + (largest ? Verdict(b.TimedOutRuns == 0 && b.P95s.All(v => v <= (s.IsMemory ? 2000 : 30_000))) : "");
+                }).ToList()));
         }
 
-        ContainmentFigures Largest(StoreFigures s) => s.Bursts[^1];
-        rows.Add(new Row($"Alerts per second sustained (burst of {N(Stores[0].Bursts[^1].Alerts)}, first send → last contained)", "—",
-            Stores.Select(s => $"{F(Largest(s).AlertsPerSecond, "0")} /s").ToList()));
+        BurstFigures Largest(StoreFigures s) => s.Bursts[^1];
+        ContainmentFigures LargestRun(StoreFigures s) => s.Bursts[^1].Runs[0];
+        int largestN = Stores[0].Bursts[^1].Alerts;
+        rows.Add(new Row($"Time to contain, one alert sent right after the burst of {N(largestN)} (behind its backlog; p50 / max over runs)", "≤ 5 s (azurite)",
+            Stores.Select(s => $"{Ms(Largest(s).NextAlertMs.P50)} / {Ms(Largest(s).NextAlertMs.Max)}" +
+                (s.IsMemory ? "" : Verdict(Largest(s).NextAlertMs.Count > 0 && Largest(s).NextAlertMs.Max <= 5000))).ToList()));
+        rows.Add(new Row($"Alerts per second sustained (burst of {N(largestN)}, first send → last contained; median of runs)", "—",
+            Stores.Select(s => $"{F(Largest(s).MedianAlertsPerSecond, "0")} /s").ToList()));
         rows.Add(new Row("Residual exposure window per incident (exposureEndsBy − containedAt, p50 / p95)", "— (set by policy)",
-            Stores.Select(s => $"{F(Largest(s).ExposureWindowMinutes.P50, "0.#")} / {F(Largest(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(Largest(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(Largest(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
-        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3",
+            Stores.Select(s => $"{F(LargestRun(s).ExposureWindowMinutes.P50, "0.#")} / {F(LargestRun(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(LargestRun(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(LargestRun(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
+        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3 (memory) · ≤ 1.5 (azurite)",
             Stores.Select(s => $"{F(s.Overhead.Ratio.P50, "0.00")} / {F(s.Overhead.Ratio.P95, "0.00")} ({F(s.Overhead.MsFrom202.P50, "0")} ms for {F(s.Overhead.CriticalPathCalls, "0")} calls)" +
-                Verdict(s.Overhead.Ratio.P50 <= 1.3)).ToList()));
+                Verdict(s.Overhead.Ratio.P50 <= (s.IsMemory ? 1.3 : 1.5))).ToList()));
         for (int i = 0; i < Stores[0].Offboarding.Count; i++)
         {
             int n = Stores[0].Offboarding[i].Agents;
@@ -136,10 +204,26 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
                 }).ToList()));
         }
 
-        rows.Add(new Row($"Peak working set with {N(Stores[0].Bursts[^1].Alerts)} open incidents (whole process)", "≤ 300 MB",
-            Stores.Select(s => $"{F(Largest(s).PeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).PeakWorkingSetMb <= 300)).ToList()));
-        rows.Add(new Row($"CPU time per incident (burst of {N(Stores[0].Bursts[^1].Alerts)}, alert → waiting for confirmation)", "—",
-            Stores.Select(s => $"{F(Largest(s).CpuMsPerIncident, "0.0")} ms").ToList()));
+        rows.Add(new Row($"Peak working set with {N(largestN)} open incidents (whole process; highest of runs)", "≤ 300 MB",
+            Stores.Select(s => $"{F(Largest(s).MaxPeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).MaxPeakWorkingSetMb <= 300)).ToList()));
+        rows.Add(new Row($"CPU time per incident (burst of {N(largestN)}, alert → waiting for confirmation; median of runs)", "≤ 25 ms (azurite)",
+            Stores.Select(s => $"{F(Largest(s).MedianCpuMsPerIncident, "0.0")} ms" + (s.IsMemory ? "" : Verdict(Largest(s).MedianCpuMsPerIncident <= 25))).ToList()));
+        if (Stores.Any(s => s.List is not null))
+        {
+            rows.Add(new Row("Incident list (GET /api/incidents, page of 100): first page (open by urgency) · closed page (newest first), p50 / p95", "p95 ≤ 200 ms at 10,000 closed + 1,000 open",
+                Stores.Select(s => s.List is not { } l ? "—"
+                    : $"{N(l.Closed)} closed + {N(l.Open)} open: {F(l.FirstPageMs.P50, "0")} / {F(l.FirstPageMs.P95, "0")} ms · {F(l.ClosedPageMs.P50, "0")} / {F(l.ClosedPageMs.P95, "0")} ms" +
+                        (l.Closed >= 10_000 ? Verdict(l.FirstPageMs.P95 <= 200 && l.ClosedPageMs.P95 <= 200) : "")).ToList()));
+        }
+
+        if (Stores.Any(s => s.Crash is not null))
+        {
+            rows.Add(new Row("Crash at the confirmation gate: kill → new host answering · decision → effect · kill → effect (p50 / max)", "seconds, not minutes",
+                Stores.Select(s => s.Crash is not { } c ? "— (the in-memory store does not survive a restart)"
+                    : $"{F(c.RestartSeconds.P50, "0.0")} / {F(c.RestartSeconds.Max, "0.0")} s · {F(c.DecisionToEffectSeconds.P50, "0.0")} / {F(c.DecisionToEffectSeconds.Max, "0.0")} s · " +
+                      $"{F(c.KillToEffectSeconds.P50, "0.0")} / {F(c.KillToEffectSeconds.Max, "0.0")} s ({c.KillToEffectSeconds.Count} of {c.Repeats})" +
+                      (c.Failure is null ? "" : $"; failed: {c.Failure}")).ToList()));
+        }
 
         BehaviourFigures b = Stores[0].Behaviour;
         string site = $"{N(b.Agents)} agents with {b.Insiders} insiders over {F(b.Hours, "0.#")} simulated h";
