@@ -315,11 +315,16 @@ public static class IncidentQueries
             s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName);
     }
 
+    /// <summary>Reads a status serialized by either host's converter (camelCase or not).</summary>
+    static readonly System.Text.Json.JsonSerializerOptions StatusJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
     public static IncidentStatus StatusOf(OrchestrationMetadata m)
     {
-        IncidentStatus? s = m.SerializedCustomStatus is null ? null : m.ReadCustomStatusAs<IncidentStatus>();
-        if (s is null && m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
+        IncidentStatus? s = m.SerializedCustomStatus is null ? null
+            : m.DataConverter is not null ? m.ReadCustomStatusAs<IncidentStatus>()
+            : System.Text.Json.JsonSerializer.Deserialize<IncidentStatus>(m.SerializedCustomStatus, StatusJson); // a list row, fetched without inputs
+        if (s is null && m.SerializedInput is not null && m.DataConverter is not null && m.ReadInputAs<IncidentInput>() is { } input)
         {
             s = new IncidentStatus
             {
