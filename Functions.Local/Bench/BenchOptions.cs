@@ -41,7 +41,7 @@ public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IRea
     public const int BatchSize = 1000;
 }
 
-/// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]</c>.</summary>
+/// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out docs/benchmarks.md]</c>.</summary>
 public sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -62,7 +62,19 @@ public sealed record BenchOptions
     /// <summary>Where node_modules/.bin/azurite is looked for (the repository root when run with dotnet run).</summary>
     public string RepositoryRoot { get; init; } = ".";
 
-    public BenchSizes Sizes => Quick ? BenchSizes.Quick : BenchSizes.Full;
+    /// <summary>--bursts 200,1000 and --burst-runs 3: other burst sizes or run counts than the chosen size's.</summary>
+    public IReadOnlyList<int>? Bursts { get; init; }
+
+    public int? BurstRuns { get; init; }
+
+    public BenchSizes Sizes
+    {
+        get
+        {
+            BenchSizes s = Quick ? BenchSizes.Quick : BenchSizes.Full;
+            return s with { Bursts = Bursts ?? s.Bursts, BurstRuns = BurstRuns ?? s.BurstRuns };
+        }
+    }
 
     public string? JsonPath => OutPath is null ? null : Path.ChangeExtension(OutPath, ".json");
 
@@ -94,6 +106,24 @@ public sealed record BenchOptions
                         GraphLatency = int.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= 10_000
                             ? TimeSpan.FromMilliseconds(v)
                             : throw new ArgumentException($"--graph-latency-ms must be a whole number of milliseconds, 1..10000 (got {ms})"),
+                    };
+                    break;
+                case "--bursts":
+                    string bursts = Next();
+                    o = o with
+                    {
+                        Bursts = bursts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 and <= 5000 ? n
+                                : throw new ArgumentException($"--bursts takes burst sizes 1..5000, comma-separated (got {b})")).ToList() is { Count: > 0 } l ? l
+                            : throw new ArgumentException("--bursts needs at least one size"),
+                    };
+                    break;
+                case "--burst-runs":
+                    string runs = Next();
+                    o = o with
+                    {
+                        BurstRuns = int.TryParse(runs, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r is > 0 and <= 20 ? r
+                            : throw new ArgumentException($"--burst-runs must be 1..20 (got {runs})"),
                     };
                     break;
                 case "--out":
