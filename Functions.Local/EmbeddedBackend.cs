@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
+using DurableTask.Core.Query;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -48,7 +49,11 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
-                PartitionCount = 1,
+                PartitionCount = settings.Partitions,
+                // The sidecar naps 500 ms whenever the provider's work-item limit is reached (its defaults: 100
+                // orchestrations, 10 activities per core): in a burst that limit, not the work, paced containment.
+                MaxConcurrentTaskOrchestrationWorkItems = WorkItemsInFlight / 4,
+                MaxConcurrentTaskActivityWorkItems = WorkItemsInFlight / 4,
                 // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
                 UseAppLease = false,
                 // Messages a stopped or crashed host had taken come back after --message-visibility-seconds
@@ -102,11 +107,33 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     /// ran at ~64 episodes/s (32 per nap); the bench measured 1,024. The sidecar reads the limits through
     /// IOrchestrationService, so re-implementing the interface is enough.
     /// </summary>
-    sealed class InMemoryStore(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService
+    sealed class InMemoryStore(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService, IOrchestrationServiceQueryClient
     {
         public new int MaxConcurrentTaskOrchestrationWorkItems => WorkItemsInFlight;
 
         public new int MaxConcurrentTaskActivityWorkItems => WorkItemsInFlight;
+
+        /// <summary>
+        /// The in-memory query returns every instance's input and output whatever the query asks; list pages ask for
+        /// none, and would otherwise carry each incident's alert and plan across gRPC. The stored states are shared
+        /// objects, so the answer holds copies.
+        /// </summary>
+        public new async Task<OrchestrationQueryResult> GetOrchestrationWithQueryAsync(OrchestrationQuery query, CancellationToken cancellationToken)
+        {
+            OrchestrationQueryResult result = await base.GetOrchestrationWithQueryAsync(query, cancellationToken);
+            if (query.FetchInputsAndOutputs)
+            {
+                return result;
+            }
+
+            var states = result.OrchestrationState.Select(s => new OrchestrationState
+            {
+                OrchestrationInstance = s.OrchestrationInstance, Name = s.Name, Version = s.Version, ScheduledStartTime = s.ScheduledStartTime,
+                CreatedTime = s.CreatedTime, LastUpdatedTime = s.LastUpdatedTime, CompletedTime = s.CompletedTime,
+                OrchestrationStatus = s.OrchestrationStatus, Status = s.Status,
+            }).ToList();
+            return new OrchestrationQueryResult(states, result.ContinuationToken);
+        }
     }
 
     static int FreeLoopbackPort()

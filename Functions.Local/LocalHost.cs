@@ -67,6 +67,7 @@ public sealed class LocalHost : IAsyncDisposable
             ["Cordon:Behaviour:Store"] = settings.Store == StoreKind.Azurite ? "table" : "memory",
             ["Cordon:Behaviour:TableConnection"] = settings.Store == StoreKind.Azurite ? settings.StorageConnectionString : null,
             ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
+            ["Cordon:Retention:ClosedIncidentHistory"] = settings.HistoryRetention?.ToString("c", System.Globalization.CultureInfo.InvariantCulture) ?? builder.Configuration["Cordon:Retention:ClosedIncidentHistory"],
         };
         builder.Configuration.AddInMemoryCollection(config);
         // Loopback host names only (any port): a DNS-rebound name would let a web page read /api/outbox, which
@@ -104,6 +105,7 @@ public sealed class LocalHost : IAsyncDisposable
             b.Configure(o => o.Concurrency.MaximumConcurrentActivityWorkItems = Environment.ProcessorCount * 16);
         });
         services.AddDurableTaskClient(b => b.UseGrpc(backend.Address));
+        services.AddHostedService<ClosedIncidentPurgeService>();
         if (settings.ServiceBusConnection is not null)
         {
             string connection = settings.ServiceBusConnection;

@@ -28,6 +28,13 @@ public sealed record LocalSettings
     public TimeSpan DirectoryLatency { get; init; } = TimeSpan.Zero;
     public int MaxQueuePollingMs { get; init; } = 100;
     /// <summary>
+    /// Control-queue partitions of a new task hub on the Azure Storage store (--partitions; fixed when the hub is
+    /// created). Each partition is polled and dispatched on its own.
+    /// </summary>
+    public int Partitions { get; init; } = 1;
+    /// <summary>How long closed incidents' orchestration history is kept before the purge (--history-retention-hours).</summary>
+    public TimeSpan? HistoryRetention { get; init; }
+    /// <summary>
     /// How long a queue message taken by a host that then crashed stays invisible (Azure Storage store).
     /// It bounds how long a restarted host waits for the crashed host's in-flight steps; it must exceed the
     /// longest step, since the embedded sidecar does not renew it. Steps are short (throttling and retries
@@ -95,6 +102,22 @@ public sealed record LocalSettings
                 case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
+                case "--partitions":
+                    string partitions = Next();
+                    s = s with
+                    {
+                        Partitions = int.TryParse(partitions, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pc) && pc is >= 1 and <= 16
+                            ? pc : throw new ArgumentException($"--partitions must be 1..16 (got {partitions})"),
+                    };
+                    break;
+                case "--history-retention-hours":
+                    string hours = Next();
+                    s = s with
+                    {
+                        HistoryRetention = double.TryParse(hours, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double h) && h >= 0
+                            ? TimeSpan.FromHours(h) : throw new ArgumentException($"--history-retention-hours must be a number of hours ≥ 0 (got {hours})"),
+                    };
+                    break;
                 case "--quiet": s = s with { Quiet = true }; break;
                 case "--task-hub": s = s with { TaskHub = Next() }; break;
                 case "--telemetry":

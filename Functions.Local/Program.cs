@@ -243,7 +243,7 @@ static int Usage()
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
                                    recompute every evidence hash and the custody chain, against the head the incident recorded at close
-          bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]
+          bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out file.md]
                                    measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
                                    post simulated support-tool telemetry, print precision/recall of the incidents raised

@@ -125,5 +125,17 @@ public static class CordonServiceCollectionExtensions
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)
         .AddCordonTelemetry(configuration)
-        .AddCordonIncidentEvents(configuration);
+        .AddCordonIncidentEvents(configuration)
+        .AddCordonRetention(configuration);
+
+    /// <summary>Cordon:Retention: when closed incidents' orchestration history is purged (<see cref="ClosedIncidentPurge"/>).</summary>
+    public static IServiceCollection AddCordonRetention(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section))
+            .Validate(o => o.ClosedIncidentHistory >= TimeSpan.Zero, "Cordon:Retention:ClosedIncidentHistory must not be negative")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ClosedIncidentPurge>();
+        return services;
+    }
 }

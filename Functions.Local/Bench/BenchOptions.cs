@@ -5,13 +5,34 @@ namespace Cordon.Local.Bench;
 /// <summary>How big each scenario is: the full bench, or the short CI smoke run (<c>--quick</c>).</summary>
 public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyList<int> Bursts, IReadOnlyList<int> OffboardingAgents, BehaviourSizes Behaviour)
 {
-    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(100, 168, 8, [1, 2, 3]));
+    public static readonly BenchSizes Full = new(20, 20, [100, 1000], [100, 1000, 5000], new BehaviourSizes(100, 168, 8, [1, 2, 3]))
+    {
+        BurstRuns = 5, List = new ListSizes(10_000, 1_000, 1_000, 50), CrashRepeats = 3,
+    };
 
-    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(40, 72, 4, [1]));
+    public static readonly BenchSizes Quick = new(5, 5, [10, 25], [20, 60, 100], new BehaviourSizes(40, 72, 4, [1]))
+    {
+        BurstRuns = 2, List = new ListSizes(200, 50, 50, 10), CrashRepeats = 1,
+    };
+
+    /// <summary>Each burst size runs this many times, each on a fresh host: one run is noise on a shared machine.</summary>
+    public int BurstRuns { get; init; } = 1;
+
+    public ListSizes List { get; init; } = new(0, 0, 0, 0);
+
+    /// <summary>Kill-and-restart cycles of the crash-resume scenario (Azure Storage only).</summary>
+    public int CrashRepeats { get; init; } = 1;
 
     /// <summary>Distinct subjects needed: every alert of the latency scenarios is for a new agent.</summary>
-    public int SubjectPool => 1 + SingleAlerts + OverheadAlerts + Bursts.Sum(); // 1: the warm-up alert
+    public int SubjectPool => 2 + SingleAlerts + OverheadAlerts + Bursts.Sum() + List.Closed + List.Open + CrashRepeats; // warm-up, after-burst alert
 }
+
+/// <summary>
+/// The list scenario: closed (record-only) and open (contained, waiting for confirmation) incidents in one store, then
+/// <see cref="Requests"/> timed GETs of each page kind. Azure Storage seeds <see cref="AzuriteClosed"/> closed ones (Azurite
+/// takes seconds per hundred incidents).
+/// </summary>
+public sealed record ListSizes(int Closed, int AzuriteClosed, int Open, int Requests);
 
 /// <summary>
 /// The behaviour monitor scenario: a simulated site of <paramref name="Agents"/> plain agents (plus the declared QA leads,
@@ -24,7 +45,7 @@ public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IRea
     public const int BatchSize = 1000;
 }
 
-/// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--out docs/benchmarks.md]</c>.</summary>
+/// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out docs/benchmarks.md]</c>.</summary>
 public sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -34,19 +55,37 @@ public sealed record BenchOptions
     /// <summary>Simulated Graph latency per request for the overhead and offboarding scenarios.</summary>
     public TimeSpan GraphLatency { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The Markdown table; the raw figures go beside it with a .json extension.</summary>
-    public string OutPath { get; init; } = "docs/benchmarks.md";
+    /// <summary>
+    /// The Markdown table; the raw figures go beside it with a .json extension. The full bench writes docs/benchmarks.md
+    /// unless told otherwise; --quick writes only where --out says, never into docs/.
+    /// </summary>
+    public string? OutPath { get; init; } = DocsPath;
+
+    public const string DocsPath = "docs/benchmarks.md";
 
     /// <summary>Where node_modules/.bin/azurite is looked for (the repository root when run with dotnet run).</summary>
     public string RepositoryRoot { get; init; } = ".";
 
-    public BenchSizes Sizes => Quick ? BenchSizes.Quick : BenchSizes.Full;
+    /// <summary>--bursts 200,1000 and --burst-runs 3: other burst sizes or run counts than the chosen size's.</summary>
+    public IReadOnlyList<int>? Bursts { get; init; }
 
-    public string JsonPath => Path.ChangeExtension(OutPath, ".json");
+    public int? BurstRuns { get; init; }
+
+    public BenchSizes Sizes
+    {
+        get
+        {
+            BenchSizes s = Quick ? BenchSizes.Quick : BenchSizes.Full;
+            return s with { Bursts = Bursts ?? s.Bursts, BurstRuns = BurstRuns ?? s.BurstRuns };
+        }
+    }
+
+    public string? JsonPath => OutPath is null ? null : Path.ChangeExtension(OutPath, ".json");
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var o = new BenchOptions();
+        bool outGiven = false;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -73,14 +112,48 @@ public sealed record BenchOptions
                             : throw new ArgumentException($"--graph-latency-ms must be a whole number of milliseconds, 1..10000 (got {ms})"),
                     };
                     break;
+                case "--bursts":
+                    string bursts = Next();
+                    o = o with
+                    {
+                        Bursts = bursts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 and <= 5000 ? n
+                                : throw new ArgumentException($"--bursts takes burst sizes 1..5000, comma-separated (got {b})")).ToList() is { Count: > 0 } l ? l
+                            : throw new ArgumentException("--bursts needs at least one size"),
+                    };
+                    break;
+                case "--burst-runs":
+                    string runs = Next();
+                    o = o with
+                    {
+                        BurstRuns = int.TryParse(runs, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r is > 0 and <= 20 ? r
+                            : throw new ArgumentException($"--burst-runs must be 1..20 (got {runs})"),
+                    };
+                    break;
                 case "--out":
                     string path = Next();
                     o = o with { OutPath = path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) ? path : throw new ArgumentException($"--out must name a .md file (got {path})") };
+                    outGiven = true;
                     break;
                 default: throw new ArgumentException($"bench does not know the option {a}");
             }
         }
 
+        if (o.Quick)
+        {
+            if (!outGiven)
+            {
+                o = o with { OutPath = null };
+            }
+            else if (InDocs(o.OutPath!))
+            {
+                throw new ArgumentException($"bench --quick never writes into docs/ (got --out {o.OutPath}): the published figures come from the full bench");
+            }
+        }
+
         return o;
     }
+
+    static bool InDocs(string path) =>
+        Path.GetFullPath(path).Replace('\\', '/').Contains("/docs/", StringComparison.Ordinal) || path.Replace('\\', '/').StartsWith("docs/", StringComparison.Ordinal);
 }

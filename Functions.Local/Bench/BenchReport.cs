@@ -31,7 +31,49 @@ public sealed record ContainmentFigures(
     double WallSeconds,
     double AlertsPerSecond,
     double CpuMsPerIncident,
-    double PeakWorkingSetMb);
+    double PeakWorkingSetMb)
+{
+    /// <summary>Incidents of a burst contained (the figures are over these); all of them unless it timed out.</summary>
+    public int Contained { get; init; }
+
+    /// <summary>Why the run ended without every incident idle (a timeout), or null.</summary>
+    public string? TimedOut { get; init; }
+
+    /// <summary>A burst's extra alert, sent right after it: ms from its 202 to its containment (behind the backlog).</summary>
+    public double NextAlertMs { get; init; } = double.NaN;
+}
+
+/// <summary>One burst size run several times, each on a fresh host: the p95 of each run, their median and spread.</summary>
+public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> Runs)
+{
+    public IReadOnlyList<double> P95s => Runs.Select(r => r.MsFrom202.P95).ToList();
+
+    public double MedianP95 => Median(P95s);
+
+    public double MedianP50 => Median(Runs.Select(r => r.MsFrom202.P50));
+
+    public Percentiles NextAlertMs => Percentiles.Of(Runs.Select(r => r.NextAlertMs).Where(v => !double.IsNaN(v)));
+
+    public double MedianCpuMsPerIncident => Median(Runs.Select(r => r.CpuMsPerIncident));
+
+    public double MedianAlertsPerSecond => Median(Runs.Select(r => r.AlertsPerSecond));
+
+    public double MaxPeakWorkingSetMb => Runs.Max(r => r.PeakWorkingSetMb);
+
+    public int TimedOutRuns => Runs.Count(r => r.TimedOut is not null);
+
+    static double Median(IEnumerable<double> values)
+    {
+        double[] v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
+    }
+}
+
+/// <summary>GET /api/incidents with <paramref name="Closed"/> closed and <paramref name="Open"/> open incidents in the store.</summary>
+public sealed record ListFigures(int Closed, int Open, int PageSize, Percentiles FirstPageMs, Percentiles ClosedPageMs, double SeedSeconds);
+
+/// <summary>Kill at the confirmation gate, restart, decide: seconds per cycle; Failure says why a cycle did not finish.</summary>
+public sealed record CrashFigures(int Repeats, Percentiles RestartSeconds, Percentiles DecisionToEffectSeconds, Percentiles KillToEffectSeconds, string? Failure);
 
 /// <summary>End-to-end containment ÷ the simulated Graph latency on its critical path.</summary>
 public sealed record OverheadFigures(int Alerts, double GraphLatencyMs, double CriticalPathCalls, Percentiles MsFrom202, Percentiles Ratio);
@@ -85,11 +127,19 @@ public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IR
 public sealed record StoreFigures(
     string Store,
     ContainmentFigures Single,
-    IReadOnlyList<ContainmentFigures> Bursts,
+    IReadOnlyList<BurstFigures> Bursts,
     OverheadFigures Overhead,
     IReadOnlyList<OffboardingFigures> Offboarding,
     bool RanAlongsideLargestOffboarding,
-    BehaviourFigures Behaviour);
+    BehaviourFigures Behaviour)
+{
+    public ListFigures? List { get; init; }
+
+    /// <summary>Azure Storage only: the in-memory store does not survive a restart.</summary>
+    public CrashFigures? Crash { get; init; }
+
+    public bool IsMemory => Store == "memory";
+}
 
 public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart);
 
@@ -111,22 +161,40 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
 
         rows.Add(new Row("Time to contain, single alert (p50 / p95 / p99, from 202)", "p95 ≤ 250 ms",
             Stores.Select(s => Latency(s.Single.MsFrom202) + Verdict(s.Single.MsFrom202.P95 <= 250)).ToList()));
+        string Ms(double v) => F(v, "N0") + " ms";
         for (int i = 0; i < Stores[0].Bursts.Count; i++)
         {
             int n = Stores[0].Bursts[i].Alerts;
             bool largest = i == Stores[0].Bursts.Count - 1;
-            rows.Add(new Row($"Time to contain, burst of {N(n)} (p50 / p95 / p99, from 202)", largest ? "p95 ≤ 2 s (burst of 1,000)" : "—",
-                Stores.Select(s => Latency(s.Bursts[i].MsFrom202) + (largest ? Verdict(s.Bursts[i].MsFrom202.P95 <= 2000) : "")).ToList()));
+            int runs = Stores[0].Bursts[i].Runs.Count;
+            rows.Add(new Row($"Time to contain, burst of {N(n)} from 202: p95, median of {runs} runs (min–max; each run) · p50 median",
+                largest ? $"p95 ≤ 2 s in every run (memory) · ≤ 30 s (azurite)" : "—",
+                Stores.Select(s =>
+                {
+                    BurstFigures b = s.Bursts[i];
+                    string cell = $"{Ms(b.MedianP95)} ({F(b.P95s.Min(), "N0")}–{F(b.P95s.Max(), "N0")}; {string.Join(" / ", b.P95s.Select(v => F(v, "N0")))}) · p50 {Ms(b.MedianP50)}";
+                    if (b.TimedOutRuns > 0)
+                    {
+                        cell += $"; {b.TimedOutRuns} run(s) {string.Join("; ", b.Runs.Where(r => r.TimedOut is not null).Select(r => r.TimedOut))}";
+                    }
+
+                    return cell + (largest ? Verdict(b.TimedOutRuns == 0 && b.P95s.All(v => v <= (s.IsMemory ? 2000 : 30_000))) : "");
+                }).ToList()));
         }
 
-        ContainmentFigures Largest(StoreFigures s) => s.Bursts[^1];
-        rows.Add(new Row($"Alerts per second sustained (burst of {N(Stores[0].Bursts[^1].Alerts)}, first send → last contained)", "—",
-            Stores.Select(s => $"{F(Largest(s).AlertsPerSecond, "0")} /s").ToList()));
+        BurstFigures Largest(StoreFigures s) => s.Bursts[^1];
+        ContainmentFigures LargestRun(StoreFigures s) => s.Bursts[^1].Runs[0];
+        int largestN = Stores[0].Bursts[^1].Alerts;
+        rows.Add(new Row($"Time to contain, one alert sent right after the burst of {N(largestN)} (behind its backlog; p50 / max over runs)", "≤ 5 s (azurite)",
+            Stores.Select(s => $"{Ms(Largest(s).NextAlertMs.P50)} / {Ms(Largest(s).NextAlertMs.Max)}" +
+                (s.IsMemory ? "" : Verdict(Largest(s).NextAlertMs.Count > 0 && Largest(s).NextAlertMs.Max <= 5000))).ToList()));
+        rows.Add(new Row($"Alerts per second sustained (burst of {N(largestN)}, first send → last contained; median of runs)", "—",
+            Stores.Select(s => $"{F(Largest(s).MedianAlertsPerSecond, "0")} /s").ToList()));
         rows.Add(new Row("Residual exposure window per incident (exposureEndsBy − containedAt, p50 / p95)", "— (set by policy)",
-            Stores.Select(s => $"{F(Largest(s).ExposureWindowMinutes.P50, "0.#")} / {F(Largest(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(Largest(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(Largest(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
-        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3",
+            Stores.Select(s => $"{F(LargestRun(s).ExposureWindowMinutes.P50, "0.#")} / {F(LargestRun(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(LargestRun(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(LargestRun(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
+        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3 (memory) · ≤ 1.5 (azurite)",
             Stores.Select(s => $"{F(s.Overhead.Ratio.P50, "0.00")} / {F(s.Overhead.Ratio.P95, "0.00")} ({F(s.Overhead.MsFrom202.P50, "0")} ms for {F(s.Overhead.CriticalPathCalls, "0")} calls)" +
-                Verdict(s.Overhead.Ratio.P50 <= 1.3)).ToList()));
+                Verdict(s.Overhead.Ratio.P50 <= (s.IsMemory ? 1.3 : 1.5))).ToList()));
         for (int i = 0; i < Stores[0].Offboarding.Count; i++)
         {
             int n = Stores[0].Offboarding[i].Agents;
@@ -140,10 +208,26 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
                 }).ToList()));
         }
 
-        rows.Add(new Row($"Peak working set with {N(Stores[0].Bursts[^1].Alerts)} open incidents (whole process)", "≤ 300 MB",
-            Stores.Select(s => $"{F(Largest(s).PeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).PeakWorkingSetMb <= 300)).ToList()));
-        rows.Add(new Row($"CPU time per incident (burst of {N(Stores[0].Bursts[^1].Alerts)}, alert → waiting for confirmation)", "—",
-            Stores.Select(s => $"{F(Largest(s).CpuMsPerIncident, "0.0")} ms").ToList()));
+        rows.Add(new Row($"Peak working set with {N(largestN)} open incidents (whole process; highest of runs)", "≤ 300 MB",
+            Stores.Select(s => $"{F(Largest(s).MaxPeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).MaxPeakWorkingSetMb <= 300)).ToList()));
+        rows.Add(new Row($"CPU time per incident (burst of {N(largestN)}, alert → waiting for confirmation; median of runs)", "≤ 25 ms (azurite)",
+            Stores.Select(s => $"{F(Largest(s).MedianCpuMsPerIncident, "0.0")} ms" + (s.IsMemory ? "" : Verdict(Largest(s).MedianCpuMsPerIncident <= 25))).ToList()));
+        if (Stores.Any(s => s.List is not null))
+        {
+            rows.Add(new Row("Incident list (GET /api/incidents, page of 100): first page (open by urgency) · closed page (newest first), p50 / p95", "p95 ≤ 200 ms at 10,000 closed + 1,000 open",
+                Stores.Select(s => s.List is not { } l ? "—"
+                    : $"{N(l.Closed)} closed + {N(l.Open)} open: {F(l.FirstPageMs.P50, "0")} / {F(l.FirstPageMs.P95, "0")} ms · {F(l.ClosedPageMs.P50, "0")} / {F(l.ClosedPageMs.P95, "0")} ms" +
+                        (l.Closed >= 10_000 ? Verdict(l.FirstPageMs.P95 <= 200 && l.ClosedPageMs.P95 <= 200) : "")).ToList()));
+        }
+
+        if (Stores.Any(s => s.Crash is not null))
+        {
+            rows.Add(new Row("Crash at the confirmation gate: kill → new host answering · decision → effect · kill → effect (p50 / max)", "seconds, not minutes",
+                Stores.Select(s => s.Crash is not { } c ? "— (the in-memory store does not survive a restart)"
+                    : $"{F(c.RestartSeconds.P50, "0.0")} / {F(c.RestartSeconds.Max, "0.0")} s · {F(c.DecisionToEffectSeconds.P50, "0.0")} / {F(c.DecisionToEffectSeconds.Max, "0.0")} s · " +
+                      $"{F(c.KillToEffectSeconds.P50, "0.0")} / {F(c.KillToEffectSeconds.Max, "0.0")} s ({c.KillToEffectSeconds.Count} of {c.Repeats})" +
+                      (c.Failure is null ? "" : $"; failed: {c.Failure}")).ToList()));
+        }
 
         rows.AddRange(BehaviourBench.Rows(Stores.Select(s => s.Behaviour).ToList()));
         return rows;
@@ -154,7 +238,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         var md = new StringBuilder();
         md.AppendLine("# Cordon benchmarks");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Generated by `dotnet run -c Release --project Functions.Local -- bench{(Quick ? " --quick" : "")}` on {RanAt:yyyy-MM-dd HH:mm} UTC in {TotalSeconds / 60:0.0} min. Figures are from one run on the machine below; targets are for the in-memory store on this 2-core machine.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Generated by `dotnet run -c Release --project Functions.Local -- bench{(Quick ? " --quick" : "")}` on {RanAt:yyyy-MM-dd HH:mm} UTC in {TotalSeconds / 60:0.0} min. Bursts run {Stores[0].Bursts[0].Runs.Count} times each on fresh hosts (median and spread of p95); the other figures are from one run. Targets are for this 2-core machine.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"| Measure | Target | {string.Join(" | ", Stores.Select(s => s.Store + (s.RanAlongsideLargestOffboarding ? " †" : "")))} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"|---|---|{string.Concat(Stores.Select(_ => "---|"))}");
@@ -185,6 +269,12 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               minus the moment the bench received the 202. Every alert is `critical` (auto-contain) for a distinct agent. The
               single-alert and burst scenarios run with no simulated directory latency and the Graph budget off, so they measure
               Cordon itself; a burst of 1,000 containments needs 3,000 directory writes, which is Graph's whole 150 s budget.
+              Each burst size runs several times, each on a fresh host (and, on Azure Storage, a fresh Azurite): the row gives
+              the median of the runs' p95, their range and each run's p95. The open incidents are listed (`status=open`,
+              following the `Link` header) once a second until every one waits for confirmation; after 10 minutes the run is
+              reported as timed out with what was contained, and the bench goes on.
+            * **One alert right after the burst**: sent as soon as the burst's last 202 arrived, for another agent; its time to
+              contain is what a new critical alert waits behind a backlog of follow-up work (evidence, mail, events, gates).
             * **Alerts per second sustained**: alerts of the largest burst ÷ (last `containedAt` − first send).
             * **Residual exposure window**: `exposureEndsBy − containedAt` per incident; it is set by the policy's resource classes
               (the default policy: CAE 15 min, Entra access tokens 90 min), so it is the same for every incident. The client-system
@@ -215,6 +305,14 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               `detectedAt`, so this is an upper bound at the 10-minute batch resolution, not the alert's own time.
               **Events per second**: events accepted ÷ time spent in `POST /api/telemetry` (which answers once every event is
               scored into the per-agent state); the incident polling between batches is left out.
+            * **Incident list**: a fresh host seeded over HTTP with record-only alerts (low severity: evidence, report, closed)
+              and critical ones (contained, waiting for confirmation), then timed sequential GETs of `/api/incidents` (first
+              page: the open incidents by urgency) and `/api/incidents?status=closed` (first page of closed ones, newest
+              first), pages of 100. Azure Storage seeds fewer closed incidents (Azurite writes a few hundred incidents a minute).
+            * **Crash at the confirmation gate** (Azure Storage): the local host as a child process on a private Azurite; once
+              an incident is contained and its gate mailed, the process tree is killed, a new host started on the same task
+              hub, and an operator decision posted as soon as it answers; the figures are kill → answering, decision → the
+              incident's `operator decision` entry, and kill → that entry.
             * **Peak working set / CPU per incident**: `Process.WorkingSet64` sampled every 50 ms and `TotalProcessorTime` over the
               largest burst, until every incident of it waits for confirmation (contained, evidence kept, approval mailed). It is the
               whole bench process: host, sidecar, in-memory store and the bench's own HTTP client and polling (Azurite's node
@@ -224,33 +322,45 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         md.AppendLine("## What limits the figures (profiled on this machine)");
         md.AppendLine();
         md.AppendLine("""
-            * **The in-memory sidecar's dispatch (fixed).** `InMemoryOrchestrationService` allows one orchestration and one activity
-              work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before it fetches again. On 2 cores a burst
-              of 25 alerts took 15–21 s to contain (every timeline step landed on a 0.5 s tick), and a throttled Graph batch held one
-              of the two activity slots. `EmbeddedBackend` now lets 1,024 work items through (the worker's own limits still bound
-              what runs): the burst of 25 fell to about 0.1–0.5 s, and the burst of 1,000 from p95 45 s (at 32 in flight, still ~64
-              episodes/s) to 2.3–16 s depending on the machine's load.
-            * **The burst of 1,000 (target p95 ≤ 2 s: within reach, not reliably met).** p95 was 2.3 s with the load average near
-              10 before OpenTelemetry tracing was wired in (every request, orchestration and activity now records spans, exporter or
-              not), 3–5 s after it, and 6–16 s with the load near 20. Containment needs three orchestration episodes (start → `TriageAlert` → `ContainSubject`); each
-              crosses gRPC between the sidecar and the worker with the full history and replays the orchestration, and the episodes of
-              1,000 incidents, with their evidence, approval mail and gate, share one FIFO queue, so containment waits behind
-              follow-up work. The CPU per incident row (alert → waiting for confirmation, bench polling included) times 1,000 is what
-              the burst costs on 2 cores. The remaining levers change the workflow or the backend, not a setting: triage at intake
-              (one episode fewer), containment ahead of evidence and mail, or a backend without the gRPC hop. Not done.
-            * **The machine.** Load average 10–25 while these runs were made (other builds on the same 2 cores): the bench gets a
-              fraction of the CPU, and latency figures vary two- to threefold from run to run. Single-alert figures and the overhead
+            * **Containment first (workflow).** A new incident is triaged at intake (the plan is pure policy over the alert and
+              the world, computed where the alert is accepted and carried in the orchestration input), so its first episode
+              schedules `ContainSubject` and nothing else; the "opened" event, the evidence, the gate's mail and the
+              "contained" event follow containment. Containment was three episodes (start → `TriageAlert` → `ContainSubject`)
+              with the evidence and the "opened" event queued beside it; it is now two (start → `ContainSubject` completed),
+              and in a burst every incident's containment is queued before any follow-up work the containments cause.
+              Incidents started before this carry no plan and still call `TriageAlert`, so their histories replay.
+            * **The burst of 1,000 in memory (target p95 ≤ 2 s in every run).** What is left per incident is the episodes
+              (each crosses gRPC between the sidecar and the worker with the full history and replays the orchestration) and
+              the follow-up work of every incident, on 2 cores shared with the bench's own client. The CPU per incident row ×
+              1,000 is what the burst costs; with the machine loaded by other builds the p95 scales with the load average.
+            * **The in-memory sidecar's dispatch (fixed earlier).** `InMemoryOrchestrationService` allows one orchestration and
+              one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
+              `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
+            * **Azure Storage (Azurite).** Every episode and activity passes through storage queues (polled up to every
+              `MaxQueuePollingInterval`, 100 ms here) and table writes (history, instance status) in Azurite's single node
+              process, whose CPU competes with the host's on the same 2 cores. The provider's own work-item limits (100
+              orchestrations, 10 activities per core by default) made the sidecar nap 500 ms whenever they were reached;
+              `EmbeddedBackend` raises both to 256. One control-queue partition by default (`--partitions` for a new hub);
+              Azure's host.json keeps 4 partitions and polls at most every second (`maxQueuePollingInterval`), so an idle
+              app picks up an alert within a second rather than the provider's default 30 s.
+            * **Crash-resume.** A killed host's dequeued messages stay invisible for the control-queue visibility timeout (30 s
+              locally) and its partition lease must lapse before the new host owns the partition: these, not Cordon's work,
+              set the time from the kill to the decision taking effect.
+            * **Incident list.** Each page reads every open incident (no inputs, custom status only) to order them by urgency,
+              and walks the closed ones back in creation-time windows sized so that each is read whole (the store's query
+              returns rows in no order). With 1,000 open incidents the first page is the cost of reading their statuses; a
+              closed page reads a few windows of at most 4 × the rows it still needs. Purging closed incidents' history
+              after the retention keeps the store from growing without bound.
+            * **The machine.** Other builds share the 2 cores (the load average at start is in the Machine section): latency
+              figures vary two- to threefold from run to run, hence several burst runs. Single-alert figures and the overhead
               ratio are the stable ones.
             * **Overhead ratio.** In memory the engine adds a few milliseconds to 4 × the Graph latency. On Azurite every step passes
-              through storage queues (polled up to every `MaxQueuePollingInterval`, 100 ms here) and table writes, roughly doubling it.
+              through storage queues and table writes, roughly doubling it.
             * **Offboarding.** Bounded by Graph's budget: Cordon spends the first 3,000 writes in about 2 s, then waits for the window;
               the 5,000-agent site ends within a second or two of the 450 s floor. Below the budget, ratios to the latency floor
               include one orchestration episode per batch of 20 agents.
-            * **Working set.** Server GC (the Web SDK's default) held 310–322 MB with 1,000 open incidents; `Functions.Local` now uses
-              workstation GC (262–269 MB in the same runs; its throughput cost was within this machine's noise). The in-memory store
-              keeps every incident's history and custom status (timeline capped at 40 entries) in the process.
-            * **Azurite.** One partition, Azurite's single node process and table/queue round trips: bursts run at a few alerts per
-              second. The Azure Storage provider keeps its default concurrency (Durable Functions' defaults).
+            * **Working set.** `Functions.Local` uses workstation GC (server GC held 310–322 MB with 1,000 open incidents, workstation
+              262–269 MB). The in-memory store keeps every incident's history and custom status in the process.
             """);
         return md.ToString();
     }

@@ -19,7 +19,11 @@ public static class Benchmark
     {
         BenchOptions options = BenchOptions.Parse(args);
         BenchReport report = await RunAsync(options, AnsiConsole.Console, CancellationToken.None);
-        await report.WriteAsync(options.OutPath, options.JsonPath);
+        if (options.OutPath is not null)
+        {
+            await report.WriteAsync(options.OutPath, options.JsonPath!);
+        }
+
         var table = new Table().AddColumn("Measure").AddColumn("Target");
         foreach (StoreFigures s in report.Stores)
         {
@@ -32,7 +36,9 @@ public static class Benchmark
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.WriteLine($"written: {options.OutPath}, {options.JsonPath} ({report.TotalSeconds / 60:0.0} min)");
+        AnsiConsole.WriteLine(options.OutPath is null
+            ? $"not written (--quick writes a report only with --out) ({report.TotalSeconds / 60:0.0} min)"
+            : $"written: {options.OutPath}, {options.JsonPath} ({report.TotalSeconds / 60:0.0} min)");
         return 0;
     }
 
@@ -41,7 +47,7 @@ public static class Benchmark
         var total = Stopwatch.StartNew();
         MachineFacts machine = Machine();
         BenchSizes sizes = options.Sizes;
-        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<ContainmentFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding, BehaviourFigures Behaviour)>();
+        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<BurstFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding, BehaviourFigures Behaviour, ListFigures List, CrashFigures? Crash)>();
         int largestSite = sizes.OffboardingAgents[^1];
         string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -55,7 +61,10 @@ public static class Benchmark
                     ProgressTask Task(string what, double max) => ctx.AddTask($"{name}: {what}", autoStart: false, maxValue: max);
                     ProgressTask start = Task("start host", 1);
                     ProgressTask single = Task($"{N(sizes.SingleAlerts)} single alerts", sizes.SingleAlerts);
-                    var bursts = sizes.Bursts.Select(n => Task($"burst of {N(n)}", n)).ToList();
+                    var bursts = sizes.Bursts.Select(n => Enumerable.Range(1, sizes.BurstRuns).Select(r => Task($"burst of {N(n)}, run {r} of {sizes.BurstRuns}", n)).ToList()).ToList();
+                    int listClosed = store == StoreKind.Azurite ? sizes.List.AzuriteClosed : sizes.List.Closed;
+                    ProgressTask listing = Task($"list at {N(listClosed)} closed + {N(sizes.List.Open)} open incidents", listClosed + sizes.List.Open);
+                    ProgressTask? crash = store == StoreKind.Azurite ? Task($"crash at the confirmation gate, {sizes.CrashRepeats}×", sizes.CrashRepeats) : null;
                     ProgressTask overhead = Task($"{N(sizes.OverheadAlerts)} alerts at {options.GraphLatency.TotalMilliseconds:0} ms Graph latency", sizes.OverheadAlerts);
                     var offboardings = sizes.OffboardingAgents.SkipLast(1).Select(n => Task($"offboard {N(n)} agents", (n + 19) / 20 * 2)).ToList();
                     var behaviour = sizes.Behaviour.Seeds.Select(seed => Task($"behaviour: {N(sizes.Behaviour.Agents)} agents, {sizes.Behaviour.Hours:0.#} h, seed {seed}", 1)).ToList();
@@ -69,13 +78,24 @@ public static class Benchmark
                     ContainmentFigures singleFigures = (await bench.SequentialAsync(sizes.SingleAlerts, TimeSpan.Zero, v => single.Value = v, ct)).Figures;
                     single.StopTask();
 
-                    var burstFigures = new List<ContainmentFigures>();
+                    // Every burst run on a fresh host (and Azurite): no run inherits another's open incidents or queues.
+                    var burstFigures = new List<BurstFigures>();
+                    TimeSpan burstTimeout = options.Quick ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(10);
                     for (int i = 0; i < sizes.Bursts.Count; i++)
                     {
-                        ProgressTask t = bursts[i];
-                        t.StartTask();
-                        burstFigures.Add(await bench.BurstAsync(sizes.Bursts[i], v => t.Value = v, ct));
-                        t.StopTask();
+                        var runs = new List<ContainmentFigures>();
+                        foreach (ProgressTask t in bursts[i])
+                        {
+                            t.StartTask();
+                            await using (StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot))
+                            {
+                                runs.Add(await fresh.BurstAsync(sizes.Bursts[i], burstTimeout, v => t.Value = v, ct));
+                            }
+
+                            t.StopTask();
+                        }
+
+                        burstFigures.Add(new BurstFigures(sizes.Bursts[i], runs));
                     }
 
                     overhead.StartTask();
@@ -92,8 +112,26 @@ public static class Benchmark
                         t.StopTask();
                     }
 
+                    listing.StartTask();
+                    ListFigures listFigures;
+                    await using (StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot))
+                    {
+                        listFigures = await fresh.ListAsync(listClosed, sizes.List.Open, sizes.List.Requests, v => listing.Value = v, ct);
+                    }
+
+                    listing.Value = listing.MaxValue;
+                    listing.StopTask();
+
+                    CrashFigures? crashFigures = null;
+                    if (crash is not null)
+                    {
+                        crash.StartTask();
+                        crashFigures = await CrashResumeBench.RunAsync(sizes, options.RepositoryRoot, v => crash.Value = v, ct);
+                        crash.StopTask();
+                    }
+
                     BehaviourFigures behaviourFigures = await BehaviourAsync(store, sizes.Behaviour, behaviour, options.RepositoryRoot, ct);
-                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures, behaviourFigures);
+                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures, behaviourFigures, listFigures, crashFigures);
                 }
 
                 // The first store (memory, which the targets are for) runs alone. Then the largest offboarding starts
@@ -141,7 +179,7 @@ public static class Benchmark
             });
 
         var stores = options.Stores.Select((s, i) => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding,
-            RanAlongsideLargestOffboarding: i > 0, perStore[s].Behaviour)).ToList();
+            RanAlongsideLargestOffboarding: i > 0, perStore[s].Behaviour) { List = perStore[s].List, Crash = perStore[s].Crash }).ToList();
         return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds);
     }
 

@@ -38,12 +38,13 @@ public sealed class PrivateAzurite : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         }) ?? throw new InvalidOperationException($"could not start {bin}");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // node takes seconds to start; on a machine loaded by parallel builds, tens of seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (!(Listening(blob) && Listening(queue) && Listening(table)))
         {
             if (DateTime.UtcNow > deadline || process.HasExited)
             {
-                string why = process.HasExited ? await process.StandardError.ReadToEndAsync() : "not listening after 30 s";
+                string why = process.HasExited ? await process.StandardError.ReadToEndAsync() : "not listening after 90 s";
                 process.Dispose();
                 throw new InvalidOperationException($"Azurite did not start: {why}");
             }

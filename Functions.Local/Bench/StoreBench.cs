@@ -18,7 +18,7 @@ namespace Cordon.Local.Bench;
 public sealed partial class StoreBench : IAsyncDisposable
 {
     const string VendorId = "bench-bpo";
-    const string BurstSite = "bench-burst";
+    internal const string BurstSite = "bench-burst";
     const string ClientId = "bench-client";
     const int AgentsPerBatch = 20;
     const int BatchesInFlight = 4;
@@ -84,12 +84,14 @@ public sealed partial class StoreBench : IAsyncDisposable
     }
 
     /// <summary>
-    /// The default policy, except: the offboarding trigger fires on the first confirmed insider, and the
-    /// gates ask one role (an operator decision answers them quickly).
+    /// The default policy, except: the offboarding trigger fires on the first confirmed insider, the
+    /// gates ask one role (an operator decision answers them quickly), and low alerts are only recorded
+    /// (the list scenario's closed incidents).
     /// </summary>
-    const string PolicyJson = """
+    internal const string PolicyJson = """
         {
           "autoContainAtOrAbove": "high",
+          "recordOnlyBelow": "medium",
           "confirm": { "chain": ["securityLead"], "stepTimeout": "01:00:00" },
           "notify": { "chain": ["legal"], "stepTimeout": "02:00:00" },
           "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "01:00:00", "quorum": 2 },
@@ -101,9 +103,9 @@ public sealed partial class StoreBench : IAsyncDisposable
 
     static string SiteOf(int agents) => $"bench-off-{agents}";
 
-    static string Agent(string site, int n) => $"agent{n:D5}.{site}@vendor.example";
+    internal static string Agent(string site, int n) => $"agent{n:D5}.{site}@vendor.example";
 
-    static string WorldJson(string baseUrl, BenchSizes sizes)
+    internal static string WorldJson(string baseUrl, BenchSizes sizes)
     {
         var sites = new List<object>
         {
@@ -132,9 +134,11 @@ public sealed partial class StoreBench : IAsyncDisposable
         return JsonSerializer.Serialize(world, Json);
     }
 
-    string AlertJson(string userPrincipalName, string siteId, bool withClient)
+    string AlertJson(string userPrincipalName, string siteId, bool withClient, bool low = false) =>
+        AlertJson(Interlocked.Increment(ref alertsSent), userPrincipalName, siteId, withClient, low);
+
+    internal static string AlertJson(int n, string userPrincipalName, string siteId, bool withClient, bool low = false)
     {
-        int n = Interlocked.Increment(ref alertsSent);
         var alert = new
         {
             schemaVersion = "1.0",
@@ -142,8 +146,8 @@ public sealed partial class StoreBench : IAsyncDisposable
             source = "custom",
             detectedAt = DateTimeOffset.UtcNow,
             subject = new { userPrincipalName, vendorId = VendorId, siteId },
-            riskScore = 95,
-            severity = "critical",
+            riskScore = low ? 10 : 95,
+            severity = low ? "low" : "critical",
             indicators = new[] { new { kind = "data-exfiltration", detail = "bench: customer records sent to a personal address" } },
             clientIds = withClient ? new[] { ClientId } : [],
             affectedRecords = 100,
@@ -237,12 +241,17 @@ public sealed partial class StoreBench : IAsyncDisposable
         return (Figures(details, accepted, watch.Elapsed.TotalSeconds, latency, meter), details, ms);
     }
 
-    /// <summary>Alerts for distinct subjects all at once; then the incident list is polled until every one is idle.</summary>
-    public async Task<ContainmentFigures> BurstAsync(int alerts, Action<int> progress, CancellationToken ct)
+    /// <summary>
+    /// Alerts for distinct subjects all at once, then one more alert right behind them (time to contain behind the
+    /// backlog); the open incidents are listed until every one is idle. After <paramref name="timeout"/> the run is
+    /// reported as timed out with the incidents contained so far.
+    /// </summary>
+    public async Task<ContainmentFigures> BurstAsync(int alerts, TimeSpan timeout, Action<int> progress, CancellationToken ct)
     {
         Simulate(TimeSpan.Zero, throttling: false);
         var subjects = Enumerable.Range(0, alerts).Select(_ => NextSubject()).ToList();
         var bodies = subjects.Select(s => AlertJson(s, BurstSite, withClient: true)).ToList();
+        string nextBody = AlertJson(NextSubject(), BurstSite, withClient: true);
         var accepted = new ConcurrentDictionary<string, DateTime>(StringComparer.Ordinal);
         GC.Collect();
         using var meter = ProcessMeter.Start();
@@ -252,11 +261,13 @@ public sealed partial class StoreBench : IAsyncDisposable
             var (id, at) = await SendAsync(body, c);
             accepted[id] = at;
         });
+        var (nextId, nextAt) = await SendAsync(nextBody, ct);
 
-        var deadline = DateTime.UtcNow.AddMinutes(10);
+        var deadline = DateTime.UtcNow + timeout;
+        string? timedOut = null;
         while (true)
         {
-            var rows = (await http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents", Json, ct))!.Where(r => accepted.ContainsKey(r.IncidentId)).ToList();
+            var rows = (await ListAllAsync("/api/incidents?status=open&pageSize=500", ct)).Where(r => accepted.ContainsKey(r.IncidentId)).ToList();
             progress(rows.Count(r => r.ContainedAt is not null));
             if (rows.Count == alerts && rows.All(r => r.ContainedAt is not null && r.Stage == Stages.AwaitingConfirmation && r.PendingApprovals > 0))
             {
@@ -265,10 +276,11 @@ public sealed partial class StoreBench : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{Name}: after 10 minutes {rows.Count(r => r.ContainedAt is not null)} of {alerts} burst incidents were contained");
+                timedOut = $"timed out after {timeout.TotalMinutes:0} min: {rows.Count(r => r.ContainedAt is not null)} of {alerts} contained";
+                break;
             }
 
-            // Listing every incident is itself work for the host: poll each second; the figures come from containedAt.
+            // Listing the open incidents is itself work for the host: poll each second; the figures come from containedAt.
             await Task.Delay(1000, ct);
         }
 
@@ -276,10 +288,112 @@ public sealed partial class StoreBench : IAsyncDisposable
         double wall = (DateTime.UtcNow - firstSend).TotalSeconds;
         var details = new ConcurrentBag<IncidentDetail>();
         await Parallel.ForEachAsync(accepted.Keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, c) => details.Add(await DetailAsync(id, c)));
-        var ordered = details.ToList();
-        ContainmentFigures f = Figures(ordered, ordered.Select(d => accepted[d.IncidentId]).ToList(), wall, TimeSpan.Zero, meter);
-        double lastContained = (ordered.Max(d => d.ContainedAt!.Value) - firstSend).TotalSeconds;
-        return f with { AlertsPerSecond = alerts / lastContained };
+        var contained = details.Where(d => d.ContainedAt is not null && d.ExposureEndsBy is not null).ToList();
+        ContainmentFigures f = Figures(contained, contained.Select(d => accepted[d.IncidentId]).ToList(), wall, TimeSpan.Zero, meter) with { Alerts = alerts };
+        double lastContained = contained.Count == 0 ? double.NaN : (contained.Max(d => d.ContainedAt!.Value) - firstSend).TotalSeconds;
+        IncidentDetail next = await DetailAsync(nextId, ct);
+        if (next.ContainedAt is null && timedOut is null)
+        {
+            next = await WaitAsync(nextId, d => d.ContainedAt is not null, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(50), ct);
+        }
+
+        return f with
+        {
+            AlertsPerSecond = contained.Count / lastContained,
+            Contained = contained.Count,
+            TimedOut = timedOut,
+            NextAlertMs = next.ContainedAt is { } c ? (c - nextAt).TotalMilliseconds : double.NaN,
+        };
+    }
+
+    /// <summary>Every row of a listing, following the answer's Link rel="next" from page to page.</summary>
+    async Task<List<IncidentRow>> ListAllAsync(string first, CancellationToken ct)
+    {
+        var rows = new List<IncidentRow>();
+        string? url = first;
+        while (url is not null)
+        {
+            using HttpResponseMessage r = await http.GetAsync(url, ct);
+            r.EnsureSuccessStatusCode();
+            rows.AddRange((await r.Content.ReadFromJsonAsync<List<IncidentRow>>(Json, ct))!);
+            url = NextLink(r);
+        }
+
+        return rows;
+    }
+
+    static string? NextLink(HttpResponseMessage r) =>
+        r.Headers.TryGetValues("Link", out var links)
+            ? links.Select(l => NextLinkPattern().Match(l)).FirstOrDefault(m => m.Success)?.Groups["url"].Value
+            : null;
+
+    [GeneratedRegex("<(?<url>[^>]+)>;\\s*rel=\"next\"")]
+    private static partial Regex NextLinkPattern();
+
+    /// <summary>
+    /// <paramref name="closed"/> record-only incidents (closed after their evidence and report) and <paramref name="open"/>
+    /// contained ones waiting for confirmation, then timed GETs: the first page of the list (open incidents by urgency),
+    /// and the first page of the closed ones (newest first).
+    /// </summary>
+    public async Task<ListFigures> ListAsync(int closed, int open, int requests, Action<int> progress, CancellationToken ct)
+    {
+        Simulate(TimeSpan.Zero, throttling: false);
+        var seed = Stopwatch.StartNew();
+        var bodies = Enumerable.Range(0, closed).Select(_ => AlertJson(NextSubject(), BurstSite, withClient: true, low: true))
+            .Concat(Enumerable.Range(0, open).Select(_ => AlertJson(NextSubject(), BurstSite, withClient: true))).ToList();
+        int sent = 0;
+        await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (body, c) =>
+        {
+            await SendAsync(body, c);
+            progress(Interlocked.Increment(ref sent) / 2);
+        });
+
+        var deadline = DateTime.UtcNow.AddMinutes(20);
+        int closedNow = 0, openIdle = 0;
+        while (true)
+        {
+            closedNow = await CountAsync([Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed], _ => true, ct);
+            openIdle = await CountAsync([Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running], m => m.SerializedCustomStatus?.Contains("\"gate opened\"", StringComparison.Ordinal) == true, ct);
+            progress((closedNow + openIdle) / 2 + bodies.Count / 2);
+            if ((closedNow >= closed && openIdle >= open) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(1000, ct);
+        }
+
+        double seedSeconds = seed.Elapsed.TotalSeconds;
+        async Task<List<double>> TimeAsync(string url)
+        {
+            var ms = new List<double>();
+            for (int i = 0; i < requests; i++)
+            {
+                var w = Stopwatch.StartNew();
+                using HttpResponseMessage r = await http.GetAsync(url, ct);
+                await r.Content.ReadAsByteArrayAsync(ct);
+                r.EnsureSuccessStatusCode();
+                ms.Add(w.Elapsed.TotalMilliseconds);
+            }
+
+            return ms;
+        }
+
+        List<double> first = await TimeAsync("/api/incidents");
+        List<double> closedPage = await TimeAsync("/api/incidents?status=closed");
+        return new ListFigures(closedNow, openIdle, IncidentListQuery.DefaultPageSize, Percentiles.Of(first), Percentiles.Of(closedPage), seedSeconds);
+    }
+
+    async Task<int> CountAsync(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus[] statuses, Func<Microsoft.DurableTask.Client.OrchestrationMetadata, bool> where, CancellationToken ct)
+    {
+        int n = 0;
+        var q = new Microsoft.DurableTask.Client.OrchestrationQuery(Statuses: statuses, InstanceIdPrefix: IncidentIds.Prefix, PageSize: 1000);
+        await foreach (var m in host.Client.GetAllInstancesAsync(q).WithCancellation(ct))
+        {
+            n += where(m) ? 1 : 0;
+        }
+
+        return n;
     }
 
     static ContainmentFigures Figures(IReadOnlyList<IncidentDetail> details, IReadOnlyList<DateTime> accepted, double wallSeconds, TimeSpan latency, ProcessMeter meter)

@@ -9,6 +9,16 @@ namespace Cordon.Tests.Bench;
 public sealed class BenchSmokeTests
 {
     [Fact]
+    [Trait("Category", "Unit")]
+    public void Quick_bench_writes_a_report_only_when_asked_and_never_into_docs()
+    {
+        Assert.Null(BenchOptions.Parse(["--quick"]).OutPath);
+        Assert.Equal("out/quick.md", BenchOptions.Parse(["--quick", "--out", "out/quick.md"]).OutPath);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--quick", "--out", "docs/benchmarks.md"]));
+        Assert.Equal(BenchOptions.DocsPath, BenchOptions.Parse([]).OutPath);
+    }
+
+    [Fact]
     public async Task Quick_bench_on_the_memory_store_writes_a_table_with_every_row_offboards_every_agent_and_scores_every_simulated_event()
     {
         string dir = Directory.CreateTempSubdirectory("cordon-bench-test-").FullName;
@@ -20,17 +30,17 @@ public sealed class BenchSmokeTests
         });
 
         BenchReport report = await Benchmark.RunAsync(options, console, CancellationToken.None);
-        await report.WriteAsync(options.OutPath, options.JsonPath);
+        await report.WriteAsync(options.OutPath!, options.JsonPath!);
 
         string[] measures =
         [
-            "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Alerts per second sustained",
-            "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
-            "Peak working set", "CPU time per incident",
+            "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Time to contain, one alert sent right after the burst of 25",
+            "Alerts per second sustained", "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
+            "Peak working set", "CPU time per incident", "Incident list (GET /api/incidents",
             "Behaviour monitoring: recall, 60 agents with 2 insiders over 16 simulated h (mean; seed 1)", "Behaviour monitoring: precision",
             "Behaviour monitoring: detection delay", "Behaviour monitoring: events per second",
         ];
-        var rows = File.ReadAllLines(options.OutPath).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        var rows = File.ReadAllLines(options.OutPath!).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
         Assert.Equal("| Measure | Target | memory |", rows[0]);
         var body = rows.Skip(1).ToList();
         Assert.Equal(measures.Length, body.Count);
@@ -43,10 +53,20 @@ public sealed class BenchSmokeTests
             Assert.DoesNotContain("n/a", cells[2], StringComparison.Ordinal);
         }
 
-        using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(options.JsonPath));
+        using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(options.JsonPath!));
         JsonElement memory = Assert.Single(json.RootElement.GetProperty("stores").EnumerateArray());
         Assert.Equal("memory", memory.GetProperty("store").GetString());
-        Assert.Equal(25, memory.GetProperty("bursts")[1].GetProperty("msFrom202").GetProperty("count").GetInt32());
+        JsonElement burst = memory.GetProperty("bursts")[1];
+        Assert.Equal(2, burst.GetProperty("runs").GetArrayLength());
+        Assert.All(burst.GetProperty("runs").EnumerateArray(), r =>
+        {
+            Assert.Equal(25, r.GetProperty("msFrom202").GetProperty("count").GetInt32());
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("timedOut").ValueKind);
+            Assert.True(r.GetProperty("nextAlertMs").GetDouble() > 0);
+        });
+        JsonElement list = memory.GetProperty("list");
+        Assert.Equal(200, list.GetProperty("closed").GetInt32());
+        Assert.Equal(50 + 1, list.GetProperty("open").GetInt32()); // the host's warm-up incident waits for confirmation too
         Assert.All(memory.GetProperty("offboarding").EnumerateArray(), o =>
             Assert.Equal(o.GetProperty("agents").GetInt32(), o.GetProperty("revoked").GetInt32()));
         JsonElement behaviour = memory.GetProperty("behaviour");

@@ -4,6 +4,9 @@ using Cordon.Monitoring;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Cordon.Connectors;
+using Cordon.Policy;
 
 namespace Cordon.Alerts;
 
@@ -20,8 +23,11 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// The one way an alert enters Cordon, whatever carried it (HTTP, Service Bus, the monitor):
 /// a re-sent alert is a duplicate and starts nothing; an alert for a subject with an open incident
 /// is merged into it; otherwise a new incident starts. Safe under concurrent and repeated delivery.
+/// A new incident is triaged here (pure policy over the alert and the world) and starts with its plan,
+/// so its first orchestration episode schedules containment.
 /// </summary>
-public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger)
+public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
+    IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world)
 {
     const int MaxAttempts = 8;
 
@@ -71,7 +77,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
-                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime);
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, TriageAlert.Plan(alert, policy.Value.Policy, world.Value.World));
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 return Result(id, IntakeOutcomes.Started, alert);

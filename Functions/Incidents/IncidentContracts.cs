@@ -32,7 +32,11 @@ public static class IncidentEvents
     public const string OperatorAction = "OperatorAction";
 }
 
-public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt);
+/// <summary>
+/// What an incident starts with. <paramref name="Plan"/> is triage done at intake (so the first episode contains);
+/// incidents started before it was carried have none and are triaged by the <see cref="TriageAlert"/> activity.
+/// </summary>
+public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null);
 
 /// <summary>Triage's output: the policy snapshot and everything the workflow needs to know about the world.</summary>
 public sealed record ResponsePlan(

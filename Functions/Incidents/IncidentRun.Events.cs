@@ -6,6 +6,17 @@ internal sealed partial class IncidentRun
 {
     readonly bool announceEvents;
     Task announcedOpened = Task.CompletedTask;
+    bool openedAnnounced;
+
+    /// <summary>Announces "opened" once: at the start for incidents triaged by the activity, after containment otherwise.</summary>
+    void AnnounceOpened()
+    {
+        if (!openedAnnounced)
+        {
+            openedAnnounced = true;
+            announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
+        }
+    }
 
     /// <summary>
     /// Announces a lifecycle event (<see cref="PublishIncidentEvent"/>) with the incident as it is now.

@@ -85,12 +85,19 @@ internal sealed partial class IncidentRun
 
     public static string AlertKey(RiskAlert alert) => $"{alert.Source}/{alert.AlertId}";
 
+    /// <summary>Triaged at intake: the plan came in the input (incidents started before that call TriageAlert).</summary>
+    bool TriagedAtIntake => input.Plan is not null;
+
     public async Task<IncidentResult> ExecuteAsync()
     {
         Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
-        // In parallel with triage: announcing must not delay containment.
-        announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
         _ = ArmMerges(); // from the first moment: an alert merged at any stage is taken
+        if (!TriagedAtIntake)
+        {
+            // In parallel with triage: announcing must not delay containment.
+            AnnounceOpened();
+        }
+
         try
         {
             await RunWorkflowAsync();
@@ -149,8 +156,16 @@ internal sealed partial class IncidentRun
 
     async Task RunWorkflowAsync()
     {
-        SetStage(Stages.Triage);
-        plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
+        if (TriagedAtIntake)
+        {
+            plan = input.Plan;
+        }
+        else
+        {
+            SetStage(Stages.Triage);
+            plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
+        }
+
         Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");
@@ -158,6 +173,7 @@ internal sealed partial class IncidentRun
         if (Plan.RecordOnly)
         {
             StopTakingAlerts(); // a later alert of this subject is triaged in an incident of its own
+            AnnounceOpened();
             await PreserveAsync(input.Alert, "alert (record only)");
             status = status with { Outcome = Outcomes.Unreviewed };
             return;
@@ -165,14 +181,33 @@ internal sealed partial class IncidentRun
 
         ComputeDeadlines(); // clocks that run from detection (CERT-In 6 h) are ticking already: show them now
         SetStage(Stages.Containment);
-        Task preserve = PreserveAsync(input.Alert, "initial alert");
-        preserveLanes[0] = preserve; // merged alerts' evidence queues behind the initial alert's on this lane
-        if (Plan.AutoContain || SeverityCallsForContainment)
+        bool contain = Plan.AutoContain || SeverityCallsForContainment;
+        if (TriagedAtIntake)
         {
-            await ContainAsync();
-        }
+            // Containment first: the first episode schedules ContainSubject and nothing else, so in a burst every
+            // containment is queued ahead of any incident's evidence, mail and events, which follow it in parallel.
+            Task announced = Task.CompletedTask;
+            if (contain)
+            {
+                announced = await ContainAsync(announceInBackground: true);
+            }
 
-        await TakingAlertsAsync(preserve);
+            AnnounceOpened();
+            Task preserve = PreserveAsync(input.Alert, "initial alert");
+            preserveLanes[0] = Task.WhenAll(preserveLanes[0], preserve); // merged alerts' evidence queues behind it on this lane
+            await TakingAlertsAsync(Task.WhenAll(preserve, announced));
+        }
+        else
+        {
+            Task preserve = PreserveAsync(input.Alert, "initial alert");
+            preserveLanes[0] = Task.WhenAll(preserveLanes[0], preserve);
+            if (contain)
+            {
+                await ContainAsync();
+            }
+
+            await TakingAlertsAsync(preserve);
+        }
 
         GateResult confirm;
         while (true)
@@ -259,11 +294,16 @@ internal sealed partial class IncidentRun
         status = status with { Outcome = Outcomes.ConfirmedInsider };
     }
 
-    async Task ContainAsync()
+    /// <summary>
+    /// Contains the subject. With <paramref name="announceInBackground"/> the "contained" event is returned unawaited,
+    /// for the caller to await beside the follow-up work; otherwise it is awaited here.
+    /// </summary>
+    async Task<Task> ContainAsync(bool announceInBackground = false)
     {
         SetStage(Stages.Containment);
         var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients, input.ReceivedAt, Policy.Exposure);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
+        AnnounceOpened(); // an incident triaged at intake announces "opened" once contained: events come after containment
         status = status with
         {
             ContainedAt = containment.ContainedAt,
@@ -280,7 +320,13 @@ internal sealed partial class IncidentRun
 
         Record("contained", $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
-        await AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        Task announced = AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        if (!announceInBackground)
+        {
+            await announced;
+        }
+
+        return announced;
     }
 
     void ComputeExposure()

@@ -10,7 +10,8 @@ namespace Cordon.Incidents;
 public sealed record IncidentRow(
     string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
     DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
-    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null);
+    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null,
+    bool GateEscalated = false, DateTime? GateExpiresAt = null);
 
 public sealed record IncidentDetail(
     string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
@@ -28,11 +29,25 @@ public sealed class IncidentsApi
     const int MaxReasonLength = 1000;
     const int MaxActionBytes = 16 * 1024;
 
+    /// <summary>
+    /// One page of incidents (<see cref="IncidentListQuery"/>): a JSON array of rows; when there are more, the answer's
+    /// <c>Link: &lt;…&amp;continuation=…&gt;; rel="next"</c> header names the next page.
+    /// </summary>
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request,
-        [DurableClient] DurableTaskClient client) =>
-        new OkObjectResult(await IncidentQueries.ListAsync(client, request.HttpContext.RequestAborted));
+        [DurableClient] DurableTaskClient client)
+    {
+        var (query, errors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("List refused", errors);
+        }
+
+        IncidentPage page = await IncidentQueries.PageAsync(client, query, request.HttpContext.RequestAborted);
+        IncidentQueries.LinkNext(request, query, page);
+        return new OkObjectResult(page.Rows);
+    }
 
     [Function("GetIncident")]
     public async Task<IActionResult> Get(
@@ -194,19 +209,117 @@ public sealed class IncidentsApi
 /// <summary>Reads incidents from the orchestration store (their custom status is the operator view).</summary>
 public static class IncidentQueries
 {
+    static readonly OrchestrationRuntimeStatus[] OpenStatuses =
+        [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended];
+
+    static readonly OrchestrationRuntimeStatus[] ClosedStatuses =
+        [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+
+    /// <summary>Every incident, page after page, in list order. Reads the whole store: for tools and tests, not for pages.</summary>
     public static async Task<IReadOnlyList<IncidentRow>> ListAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
         var rows = new List<IncidentRow>();
-        var query = new OrchestrationQuery { InstanceIdPrefix = IncidentIds.Prefix, FetchInputsAndOutputs = true, PageSize = 500 };
-        await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        IncidentListQuery query = IncidentListQuery.FirstPage with { PageSize = IncidentListQuery.MaxPageSize };
+        do
         {
-            IncidentStatus s = StatusOf(m);
-            rows.Add(new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
-                s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
-                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy));
+            IncidentPage page = await PageAsync(client, query, cancellationToken);
+            rows.AddRange(page.Rows);
+            query = query with { Continuation = page.Next };
+        }
+        while (query.Continuation is not null);
+
+        return rows;
+    }
+
+    /// <summary>
+    /// One page: the open incidents (read whole, without inputs, and ordered by <see cref="IncidentUrgency"/>), then the
+    /// closed ones newest first (<see cref="ClosedPager"/>). Status and creation-time filters go into the store's query.
+    /// </summary>
+    public static async Task<IncidentPage> PageAsync(DurableTaskClient client, IncidentListQuery query, CancellationToken cancellationToken)
+    {
+        ListCursor cursor = query.Continuation is { } c ? ListCursor.TryParse(c) ?? ListCursor.OpenStart
+            : query.Status == IncidentListStatus.Closed ? ListCursor.ClosedStart(ClosedStartTime(query)) : ListCursor.OpenStart;
+        var rows = new List<IncidentRow>();
+        if (!cursor.Closed)
+        {
+            var open = new List<IncidentRow>();
+            var q = new OrchestrationQuery
+            {
+                InstanceIdPrefix = IncidentIds.Prefix, Statuses = OpenStatuses, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo,
+                FetchInputsAndOutputs = false, PageSize = 1000,
+            };
+            await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(q).WithCancellation(cancellationToken))
+            {
+                open.Add(RowOf(m));
+            }
+
+            rows.AddRange(IncidentUrgency.Order(open).Skip(cursor.Offset).Take(query.PageSize));
+            if (cursor.Offset + rows.Count < open.Count)
+            {
+                return new IncidentPage(rows, (cursor with { Offset = cursor.Offset + rows.Count }).Encode());
+            }
+
+            if (query.Status == IncidentListStatus.Open)
+            {
+                return new IncidentPage(rows, null);
+            }
+
+            cursor = ListCursor.ClosedStart(ClosedStartTime(query));
+            if (rows.Count == query.PageSize)
+            {
+                return new IncidentPage(rows, cursor.Encode());
+            }
         }
 
-        return rows.OrderByDescending(r => r.OpenedAt).ToList();
+        async Task<(IReadOnlyList<ListedIncident>, bool)> ReadClosedAsync(DateTime from, DateTime to, int max)
+        {
+            var found = new List<ListedIncident>();
+            var q = new OrchestrationQuery
+            {
+                InstanceIdPrefix = IncidentIds.Prefix, Statuses = ClosedStatuses, CreatedFrom = from, CreatedTo = to,
+                FetchInputsAndOutputs = false, PageSize = Math.Min(max + 1, 1000),
+            };
+            await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(q).WithCancellation(cancellationToken))
+            {
+                found.Add(new ListedIncident(RowOf(m), m.CreatedAt.UtcDateTime));
+                if (found.Count > max)
+                {
+                    return (found, true);
+                }
+            }
+
+            return (found, false);
+        }
+
+        var (closed, next) = await ClosedPager.PageAsync(ReadClosedAsync, cursor, query.CreatedFrom ?? ClosedPager.Floor, query.PageSize - rows.Count);
+        rows.AddRange(closed);
+        return new IncidentPage(rows, next?.Encode());
+    }
+
+    /// <summary>Closed incidents are walked back from the createdTo filter, else from a little after now.</summary>
+    static DateTime ClosedStartTime(IncidentListQuery query) => query.CreatedTo ?? DateTime.UtcNow.AddMinutes(1);
+
+    /// <summary>Names the next page in the answer: <c>Link: &lt;/api/incidents?…&gt;; rel="next"</c>.</summary>
+    public static void LinkNext(HttpRequest request, IncidentListQuery query, IncidentPage page)
+    {
+        if (page.Next is not null)
+        {
+            string path = request.Path.Value ?? "";
+            string? key = request.Query["code"].FirstOrDefault();
+            string next = path + query.NextQueryString(page.Next) + (key is null ? "" : "&code=" + Uri.EscapeDataString(key));
+            request.HttpContext.Response.Headers.Append("Link", $"<{next}>; rel=\"next\"");
+        }
+    }
+
+    static IncidentRow RowOf(OrchestrationMetadata m)
+    {
+        IncidentStatus s = StatusOf(m);
+        PendingApproval? gate = s.PendingApprovals.Count > 0 ? s.PendingApprovals[0] : null;
+        bool escalated = gate is not null && s.Timeline.Any(t => t.Step == "escalated" && t.At >= (gate.OpenedAt ?? DateTime.MinValue));
+        return new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
+            s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
+            s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy,
+            escalated, gate?.ExpiresAt);
     }
 
     public static async Task<IncidentDetail?> GetAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
@@ -228,11 +341,16 @@ public static class IncidentQueries
             s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps, s.EvidenceHead);
     }
 
+    /// <summary>Reads a status serialized by either host's converter (camelCase or not).</summary>
+    static readonly System.Text.Json.JsonSerializerOptions StatusJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
     public static IncidentStatus StatusOf(OrchestrationMetadata m)
     {
-        IncidentStatus? s = m.SerializedCustomStatus is null ? null : m.ReadCustomStatusAs<IncidentStatus>();
-        if (s is null && m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
+        IncidentStatus? s = m.SerializedCustomStatus is null ? null
+            : m.DataConverter is not null ? m.ReadCustomStatusAs<IncidentStatus>()
+            : System.Text.Json.JsonSerializer.Deserialize<IncidentStatus>(m.SerializedCustomStatus, StatusJson); // a list row, fetched without inputs
+        if (s is null && m.SerializedInput is not null && m.DataConverter is not null && m.ReadInputAs<IncidentInput>() is { } input)
         {
             s = new IncidentStatus
             {

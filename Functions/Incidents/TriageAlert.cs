@@ -10,17 +10,20 @@ namespace Cordon.Incidents;
 /// <summary>
 /// Turns the alert and the response policy into a plan, and resolves from the world everything the
 /// workflow will need (approvers, clients, vendor, site), so the orchestration itself does no I/O.
+/// New incidents are triaged at intake (<see cref="Plan"/>, carried in <see cref="IncidentInput.Plan"/>), so their
+/// first episode goes straight to containment; the activity stays for incidents started without a plan.
 /// </summary>
 public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world) : TaskActivity<IncidentInput, ResponsePlan>
 {
     [Function(nameof(TriageAlert))]
     public Task<ResponsePlan> Run([ActivityTrigger] IncidentInput input) => RunAsync(ActivityContexts.For(nameof(TriageAlert)), input);
 
-    public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input)
+    public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input) =>
+        Task.FromResult(Plan(input.Alert, policy.Value.Policy, world.Value.World));
+
+    /// <summary>The plan for an alert: pure policy over the alert and the world.</summary>
+    public static ResponsePlan Plan(RiskAlert alert, ResponsePolicy p, World w)
     {
-        ResponsePolicy p = policy.Value.Policy;
-        World w = world.Value.World;
-        RiskAlert alert = input.Alert;
         int rank = Severities.Rank(alert.Severity);
 
         var site = w.FindSite(alert.Subject.SiteId);
@@ -33,7 +36,7 @@ public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions
             .ToList();
 
         var approvers = w.Approvers.ToDictionary(kv => kv.Key, kv => kv.Value);
-        return Task.FromResult(new ResponsePlan(
+        return new ResponsePlan(
             p,
             AutoContain: rank >= Severities.Rank(p.AutoContainAtOrAbove),
             RecordOnly: rank < Severities.Rank(p.RecordOnlyBelow),
@@ -43,6 +46,6 @@ public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions
             site?.Vendor.Name ?? alert.Subject.VendorId,
             site?.Vendor.Contacts ?? [],
             site?.Site.Name ?? alert.Subject.SiteId,
-            site?.Site.AgentCount ?? 0));
+            site?.Site.AgentCount ?? 0);
     }
 }

@@ -21,12 +21,17 @@ public sealed class Dashboard(TimeProvider time)
     {
         string? key = Key(request);
         var (filter, errors) = DashboardFilter.Parse(name => request.Query[name].FirstOrDefault());
+        // One page of the list, as /api/incidents pages it (status, created-time filters, continuation; Link header).
+        var (query, pageErrors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
+        errors = [.. errors, .. pageErrors];
         if (errors.Count > 0)
         {
             return Html(request, StatusCodes.Status400BadRequest, DashboardPages.Refused("Filter not understood", errors, key));
         }
 
-        IReadOnlyList<IncidentRow> rows = await IncidentQueries.ListAsync(client, request.HttpContext.RequestAborted);
+        IncidentPage page = await IncidentQueries.PageAsync(client, query, request.HttpContext.RequestAborted);
+        IncidentQueries.LinkNext(request, query, page);
+        IReadOnlyList<IncidentRow> rows = page.Rows;
         string nonce = Nonce();
         return Html(request, StatusCodes.Status200OK, DashboardPages.List(rows, filter, time.GetUtcNow().UtcDateTime, key, nonce), nonce);
     }

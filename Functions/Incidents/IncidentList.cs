@@ -1,0 +1,261 @@
+using System.Globalization;
+using System.Text;
+using Cordon.Alerts;
+using Microsoft.DurableTask.Client;
+
+namespace Cordon.Incidents;
+
+public enum IncidentListStatus { All, Open, Closed }
+
+/// <summary>
+/// GET /api/incidents?status=open|closed|all&amp;createdFrom=…&amp;createdTo=…&amp;pageSize=…&amp;continuation=…: one page of
+/// the list, open incidents first by urgency, then closed ones newest first. Filters go into the Durable client
+/// query; the continuation is opaque (the next page's link is in the answer's Link header).
+/// </summary>
+public sealed record IncidentListQuery(IncidentListStatus Status, DateTime? CreatedFrom, DateTime? CreatedTo, int PageSize, string? Continuation)
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 500;
+
+    public static readonly IncidentListQuery FirstPage = new(IncidentListStatus.All, null, null, DefaultPageSize, null);
+
+    /// <summary>Reads the query string; each bad parameter is named, and nothing is listed.</summary>
+    public static (IncidentListQuery Query, IReadOnlyList<string> Errors) Parse(Func<string, string?> query)
+    {
+        var errors = new List<string>();
+        IncidentListStatus status = IncidentListStatus.All;
+        switch (Blank(query("status")))
+        {
+            case null or "all": break;
+            case "open": status = IncidentListStatus.Open; break;
+            case "closed": status = IncidentListStatus.Closed; break;
+            case string v: errors.Add($"status must be open, closed or all (got \"{Cut(v)}\")"); break;
+        }
+
+        DateTime? Time(string name)
+        {
+            string? v = Blank(query(name));
+            if (v is null)
+            {
+                return null;
+            }
+
+            if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset t))
+            {
+                return t.UtcDateTime;
+            }
+
+            errors.Add($"{name} must be an RFC 3339 time, e.g. 2026-11-30T08:00:00Z (got \"{Cut(v)}\")");
+            return null;
+        }
+
+        DateTime? from = Time("createdFrom"), to = Time("createdTo");
+        if (from > to)
+        {
+            errors.Add("createdFrom must not be after createdTo");
+        }
+
+        int pageSize = DefaultPageSize;
+        if (Blank(query("pageSize")) is { } ps &&
+            !(int.TryParse(ps, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) && pageSize is >= 1 and <= MaxPageSize))
+        {
+            errors.Add($"pageSize must be a whole number from 1 to {MaxPageSize} (got \"{Cut(ps)}\")");
+            pageSize = DefaultPageSize;
+        }
+
+        string? continuation = Blank(query("continuation"));
+        if (continuation is not null && ListCursor.TryParse(continuation) is null)
+        {
+            errors.Add("continuation is not one this list handed out (take it from the Link header of the previous page)");
+            continuation = null;
+        }
+
+        return (new IncidentListQuery(status, from, to, pageSize, continuation), errors);
+    }
+
+    /// <summary>The query string of the page after this one.</summary>
+    public string NextQueryString(string continuation)
+    {
+        var q = new List<string>();
+        if (Status != IncidentListStatus.All)
+        {
+            q.Add("status=" + Status.ToString().ToLowerInvariant());
+        }
+
+        if (CreatedFrom is { } f)
+        {
+            q.Add("createdFrom=" + Uri.EscapeDataString(f.ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        if (CreatedTo is { } t)
+        {
+            q.Add("createdTo=" + Uri.EscapeDataString(t.ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        if (PageSize != DefaultPageSize)
+        {
+            q.Add("pageSize=" + PageSize.ToString(CultureInfo.InvariantCulture));
+        }
+
+        q.Add("continuation=" + Uri.EscapeDataString(continuation));
+        return "?" + string.Join("&", q);
+    }
+
+    static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    static string Cut(string s) => s.Length > 40 ? s[..40] + "…" : s;
+}
+
+/// <summary>One page of the list and the continuation of the next (null on the last page).</summary>
+public sealed record IncidentPage(IReadOnlyList<IncidentRow> Rows, string? Next);
+
+/// <summary>
+/// Where the next page starts: an offset into the open incidents (ordered by urgency on every request), or, among
+/// the closed ones, a creation time walked back from (<see cref="LastId"/>: the last row returned at exactly that
+/// time; null: none was, every row at that time is still to come; empty: all were) and the time window that last fitted.
+/// </summary>
+public sealed record ListCursor(bool Closed, int Offset, DateTime Before, string? LastId, TimeSpan Window)
+{
+    public static ListCursor OpenStart => new(false, 0, default, null, default);
+
+    public static ListCursor ClosedStart(DateTime before) => new(true, 0, before, null, ClosedPager.FirstWindow);
+
+    public string Encode()
+    {
+        string raw = Closed
+            ? string.Create(CultureInfo.InvariantCulture, $"c|{Before.Ticks}|{Window.Ticks}|{LastId ?? "*"}")
+            : string.Create(CultureInfo.InvariantCulture, $"o|{Offset}");
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(raw)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    public static ListCursor? TryParse(string token)
+    {
+        if (token.Length > 200)
+        {
+            return null;
+        }
+
+        string b64 = token.Replace('-', '+').Replace('_', '/');
+        b64 = b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=');
+        byte[] bytes = new byte[b64.Length];
+        if (!Convert.TryFromBase64String(b64, bytes, out int n))
+        {
+            return null;
+        }
+
+        string[] p = Encoding.UTF8.GetString(bytes, 0, n).Split('|');
+        var inv = CultureInfo.InvariantCulture;
+        return p switch
+        {
+            ["o", var o] when int.TryParse(o, NumberStyles.None, inv, out int offset) => new ListCursor(false, offset, default, null, default),
+            ["c", var b, var w, var id] when long.TryParse(b, NumberStyles.None, inv, out long before) && before <= DateTime.MaxValue.Ticks &&
+                long.TryParse(w, NumberStyles.None, inv, out long window) && window > 0 && (id is "*" or "" || IncidentIds.LooksValid(id)) =>
+                new ListCursor(true, 0, new DateTime(before, DateTimeKind.Utc), id == "*" ? null : id, TimeSpan.FromTicks(window)),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>A row with the store's creation time, which the time filters and the closed order use.</summary>
+public sealed record ListedIncident(IncidentRow Row, DateTime CreatedAt);
+
+/// <summary>The order operators work in (pure): who needs them first.</summary>
+public static class IncidentUrgency
+{
+    /// <summary>0 waiting for an operator, 1 a deadline running, 2 a gate past escalation, 3 the rest.</summary>
+    public static int Rank(IncidentRow r) => r.WaitingForOperator ? 0 : r.NextDeadline is not null ? 1 : r.GateEscalated ? 2 : 3;
+
+    /// <summary>
+    /// Open incidents: waiting for an operator (longest waiting first), then deadlines overdue or nearest, then gates
+    /// past escalation (the step ending first), then the rest (most severe, then newest).
+    /// </summary>
+    public static IReadOnlyList<IncidentRow> Order(IEnumerable<IncidentRow> open) => open
+        .OrderBy(Rank)
+        .ThenBy(r => Rank(r) switch { 0 => r.UpdatedAt, 1 => r.NextDeadline!.Value, 2 => r.GateExpiresAt ?? DateTime.MaxValue, _ => DateTime.MinValue })
+        .ThenByDescending(r => Severities.Rank(r.Severity))
+        .ThenByDescending(r => r.OpenedAt)
+        .ThenBy(r => r.IncidentId, StringComparer.Ordinal)
+        .ToList();
+}
+
+/// <summary>
+/// Closed incidents newest first, though the store returns a query's rows in no particular order: the pager walks
+/// back in creation-time windows small enough to read whole and sort. A window holding more than one read takes
+/// shrinks eightfold; one with too few grows eightfold; the window that fitted goes into the continuation.
+/// </summary>
+public static class ClosedPager
+{
+    public static readonly TimeSpan FirstWindow = TimeSpan.FromMinutes(1);
+    static readonly TimeSpan MinWindow = TimeSpan.FromMilliseconds(1);
+    static readonly TimeSpan MaxWindow = TimeSpan.FromDays(3650);
+    const int MaxReads = 40;
+
+    /// <summary>No incident is older than this (the creation-time floor when no createdFrom is given).</summary>
+    public static readonly DateTime Floor = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>
+    /// Up to <paramref name="wanted"/> rows from <paramref name="start"/> back to <paramref name="floor"/>, and the cursor
+    /// after them (null when the floor is reached). <paramref name="read"/>(from, to, max) returns the closed incidents
+    /// created in [from, to], and whether there were more than max.
+    /// </summary>
+    public static async Task<(List<IncidentRow> Rows, ListCursor? Next)> PageAsync(
+        Func<DateTime, DateTime, int, Task<(IReadOnlyList<ListedIncident> Rows, bool More)>> read, ListCursor start, DateTime floor, int wanted)
+    {
+        var page = new List<IncidentRow>();
+        DateTime to = start.Before;
+        string? lastId = start.LastId;
+        TimeSpan w = start.Window;
+        for (int reads = 0; reads < MaxReads; reads++)
+        {
+            if (to <= floor && lastId == "")
+            {
+                return (page, null);
+            }
+
+            DateTime from = to - floor < w ? floor : to - w;
+            int max = Math.Max(4 * (wanted - page.Count), 64);
+            var (rows, more) = await read(from, to, w <= MinWindow ? int.MaxValue - 1 : max);
+            if (more && w > MinWindow)
+            {
+                w = w / 8 < MinWindow ? MinWindow : w / 8;
+                continue;
+            }
+
+            string? after = lastId;
+            DateTime top = to;
+            var fresh = rows
+                .Where(r => r.CreatedAt < top || (r.CreatedAt == top && (after is null || string.CompareOrdinal(r.Row.IncidentId, after) < 0)))
+                .Where(r => r.CreatedAt >= from)
+                .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Row.IncidentId, StringComparer.Ordinal)
+                .ToList();
+            int take = Math.Min(wanted - page.Count, fresh.Count);
+            page.AddRange(fresh.Take(take).Select(r => r.Row));
+            if (take < fresh.Count)
+            {
+                // The page is full inside this window: the next one starts just after its last row.
+                ListedIncident last = fresh[take - 1];
+                return (page, new ListCursor(true, 0, last.CreatedAt, last.Row.IncidentId, w));
+            }
+
+            // The window is used up (its lower edge included): walk on below it.
+            to = from;
+            lastId = "";
+            if (from <= floor)
+            {
+                return (page, null);
+            }
+
+            if (fresh.Count < max / 4)
+            {
+                w = w * 8 > MaxWindow ? MaxWindow : w * 8;
+            }
+
+            if (page.Count >= wanted)
+            {
+                return (page, new ListCursor(true, 0, to, lastId, w));
+            }
+        }
+
+        return (page, new ListCursor(true, 0, to, lastId, w));
+    }
+}
