@@ -134,7 +134,7 @@ public sealed class FloorRulesTests
         // The site's peers: most on days, a few on nights (bit h: the local hour from h:00).
         int days = Enumerable.Range(8, 9).Sum(h => 1 << h);
         int nights = new[] { 22, 23, 0, 1, 2, 3, 4, 5 }.Sum(h => 1 << h);
-        var mixed = new PeerGroup { UsualHours = Enumerable.Range(0, 10).ToDictionary(i => $"p{i}@x.example", i < 8 ? days : nights) };
+        var mixed = new PeerGroup { UsualHours = Enumerable.Range(0, 10).ToDictionary(i => $"p{i}@x.example", i => i < 8 ? days : nights) };
         var dayOnly = new PeerGroup { UsualHours = Enumerable.Range(0, 10).ToDictionary(i => $"p{i}@x.example", _ => days) };
         DateTimeOffset elevenPm = new(2026, 11, 2, 23, 0, 0, TimeSpan.FromHours(5.5));
 
