@@ -10,7 +10,8 @@ namespace Cordon.Incidents;
 public sealed record IncidentRow(
     string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
     DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
-    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null);
+    DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null,
+    IReadOnlyList<PendingApproval>? Approvals = null, Deadline? NearestDeadline = null);
 
 public sealed record IncidentDetail(
     string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
@@ -168,19 +169,22 @@ public sealed class IncidentsApi
 /// <summary>Reads incidents from the orchestration store (their custom status is the operator view).</summary>
 public static class IncidentQueries
 {
-    public static async Task<IReadOnlyList<IncidentRow>> ListAsync(DurableTaskClient client, CancellationToken cancellationToken)
+    /// <summary>Every incident, most urgent first (<see cref="IncidentUrgency"/>), judged at <paramref name="now"/> (default: the clock).</summary>
+    public static async Task<IReadOnlyList<IncidentRow>> ListAsync(DurableTaskClient client, CancellationToken cancellationToken, DateTime? now = null)
     {
         var rows = new List<IncidentRow>();
         var query = new OrchestrationQuery { InstanceIdPrefix = IncidentIds.Prefix, FetchInputsAndOutputs = true, PageSize = 500 };
         await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
             IncidentStatus s = StatusOf(m);
+            Deadline? nearest = s.Stage == Stages.Closed ? null : s.Deadlines.Where(d => d.MetAt is null).OrderBy(d => d.DueAt).FirstOrDefault();
             rows.Add(new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
                 s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
-                s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy));
+                nearest?.DueAt, m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy,
+                s.PendingApprovals.Select(p => p with { Proposal = null }).ToList(), nearest));
         }
 
-        return rows.OrderByDescending(r => r.OpenedAt).ToList();
+        return IncidentUrgency.Order(rows, now ?? DateTime.UtcNow);
     }
 
     public static async Task<IncidentDetail?> GetAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
