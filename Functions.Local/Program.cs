@@ -16,7 +16,7 @@ try
     var (settings, positional) = LocalSettings.Parse(args);
     command = positional.Count > 0 ? positional[0] : "serve";
     string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
-    positional.RemoveAll(p => p == url);
+    positional.RemoveAll(p => p == url || p == "--url");
     bool keepTime = positional.Remove("--keep-time");
     if (command is "serve" or "send" or "incidents" or "incident" or "evidence" && positional.FirstOrDefault(p => p.StartsWith("--", StringComparison.Ordinal)) is { } unknown)
     {
@@ -215,12 +215,15 @@ static async Task<int> IncidentsAsync(string url)
 {
     using var http = new HttpClient { BaseAddress = new Uri(url) };
     var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
-    var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in");
+    var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in", "Nearest deadline");
     foreach (JsonElement r in rows)
     {
         string S(string n) => r.TryGetProperty(n, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "—";
+        string deadline = r.TryGetProperty("nearestDeadline", out JsonElement d) && d.ValueKind == JsonValueKind.Object
+            ? $"{d.GetProperty("name")} {Cordon.Notification.MailLayout.Time(d.GetProperty("dueAt").GetDateTime())}" : "—";
         table.AddRow(Markup.Escape(S("incidentId")), Markup.Escape(S("subject")), Markup.Escape(S("siteId")), Markup.Escape(S("severity")),
-            Markup.Escape(S("stage")), Markup.Escape(S("outcome")), r.TryGetProperty("secondsToContain", out var s) && s.ValueKind == JsonValueKind.Number ? $"{s.GetDouble():0.00} s" : "—");
+            Markup.Escape(Cordon.Monitoring.StageLabels.Of(S("stage"))), Markup.Escape(Cordon.Monitoring.StageLabels.Outcome(r.TryGetProperty("outcome", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null)),
+            r.TryGetProperty("secondsToContain", out var s) && s.ValueKind == JsonValueKind.Number ? $"{s.GetDouble():0.00} s" : "—", Markup.Escape(deadline));
     }
 
     AnsiConsole.Write(table);

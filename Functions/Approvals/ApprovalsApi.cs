@@ -52,7 +52,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
          .Append("</table>");
         if (gate.Proposal?.NoticeText is { } notice)
         {
-            b.Append("<h2>The notice as it will be sent</h2><pre class=\"notice\">").Append(E(notice.TrimEnd())).Append("</pre>");
+            b.Append("<h2>The notice as it will be sent</h2><p class=\"note\">As the first client above reads it; each client's copy carries its own name and deadlines.</p><pre class=\"notice\">").Append(E(notice.TrimEnd())).Append("</pre>");
         }
 
         b.Append("<h2>What each choice does</h2><ul>")

@@ -19,7 +19,9 @@ internal sealed partial class IncidentRun
 
         string why = triggered
             ? $"{confirmedAtSite} confirmed insiders at site {status.SiteId} within {Policy.OffboardingTrigger.Window.TotalDays:0} days"
-            : "an approver escalated to vendor offboarding";
+            : escalatedBy is { } by
+                ? $"{by.Approver} proposed it when confirming the incident" + (string.IsNullOrWhiteSpace(by.Comment) ? "" : $": “{by.Comment}”")
+                : "an approver escalated to vendor offboarding";
         Record("vendor offboarding proposed", why);
         SetStage(Stages.AwaitingVendorApproval);
         GateResult gate = await RunGateAsync("vendorOffboarding", Policy.VendorOffboarding, reminders: null,

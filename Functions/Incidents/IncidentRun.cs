@@ -34,6 +34,8 @@ internal sealed partial class IncidentRun
     PendingApproval? openGate;
     DateTime? confirmedAt;
     bool escalateToVendor;
+    /// <summary>Who proposed vendor offboarding when confirming, and their comment: the vendor gate tells its approvers why.</summary>
+    Vote? escalatedBy;
     int gateCounter;
 
     Task<ApprovalDecision>? pendingDecision;
@@ -152,6 +154,7 @@ internal sealed partial class IncidentRun
 
         confirmedAt = Now;
         escalateToVendor |= confirm.Escalate;
+        escalatedBy ??= confirm.Votes.FirstOrDefault(v => v.Decision == Approvals.Decisions.Escalate);
         Record("confirmed", $"insider confirmed by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
         if (containment is null)
         {

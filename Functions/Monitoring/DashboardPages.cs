@@ -138,7 +138,7 @@ public static class DashboardPages
         {
             b.Append("<tr data-incident-id=\"").Append(E(r.IncidentId)).Append("\" data-tier=\"").Append(IncidentUrgency.Tier(r, now)).Append("\">")
              .Append("<th scope=\"row\" data-col=\"incident\"><a href=\"").Append(E(IncidentPath(r.IncidentId, key))).Append("\">").Append(E(r.IncidentId)).Append("</a></th>")
-             .Append(Cell("subject", $"{E(r.Subject)}<br><span class=\"muted small\">{E(r.VendorId)} / {E(r.SiteId)}</span>"))
+             .Append(Cell("subject", $"{Wrap(r.Subject)}<br><span class=\"muted small\">{E(r.VendorId)} / {E(r.SiteId)}</span>"))
              .Append(Cell("severity", $"<span class=\"sev sev-{E(r.Severity)}\">{E(r.Severity)}</span>"))
              .Append(Cell("stage", $"<span title=\"{E(StageLabels.Describe(r.Stage))}\">{E(StageLabels.Of(r.Stage))}</span>" +
                 (r.Outcome is null ? "" : $"<br><span class=\"muted small\">{E(StageLabels.Outcome(r.Outcome))}</span>") +
@@ -174,7 +174,7 @@ public static class DashboardPages
             string who = g.Approvers.Count <= 2 ? string.Join(", ", g.Approvers) : $"{g.Approvers[0]} and {g.Approvers.Count - 1} more";
             b.Append("<strong>").Append(E(g.Role ?? StageLabels.Gate(g.Gate))).Append("</strong>")
              .Append(g.Escalations > 0 ? " <span class=\"badge warn\">escalated</span>" : "")
-             .Append("<br><span class=\"small\">").Append(E(who)).Append("</span><br><span class=\"muted small\">since ")
+             .Append("<br><span class=\"small\">").Append(Wrap(who)).Append("</span><br><span class=\"muted small\">since ")
              .Append(E(Duration(now - (g.OpenedAt ?? r.OpenedAt)))).Append(", decide in ").Append(E(Duration(g.ExpiresAt - now)))
              .Append(g.Quorum > 1 ? $", {g.Votes.Count} of {g.Quorum} votes" : "").Append("</span>");
         }
@@ -476,7 +476,7 @@ public static class DashboardPages
         .Append("main{max-width:96rem;margin:1rem auto;padding:0 1rem}.small{font-size:.82rem}.next{font-size:1.05rem;background:#fff;border-left:4px solid #1d4ed8;padding:.5rem .8rem}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
         .Append("table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;margin:.4rem 0}th,td{text-align:left;padding:.4rem .45rem;border-bottom:1px solid #e5e7eb;vertical-align:top}")
         .Append("thead th{background:#f9fafb;font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#374151}caption{text-align:left;padding:.3rem 0;color:#4b5563;caption-side:top}")
-        .Append("table.list td,table.list th{overflow-wrap:anywhere}#needs-you{padding:.4rem .9rem;border-radius:6px;margin:.4rem 0 .8rem;background:#fff}#needs-you.needs{border-left:5px solid #b91c1c;background:#fef2f2}#needs-you.calm{border-left:5px solid #15803d}#needs-you h2{margin:.3rem 0}#needs-you ul{margin:.2rem 0 .4rem;padding-left:1.2rem}")
+        .Append("table.list td{overflow-wrap:break-word}table.list thead th{white-space:nowrap}[data-col=severity]{white-space:nowrap}#needs-you{padding:.4rem .9rem;border-radius:6px;margin:.4rem 0 .8rem;background:#fff}#needs-you.needs{border-left:5px solid #b91c1c;background:#fef2f2}#needs-you.calm{border-left:5px solid #15803d}#needs-you h2{margin:.3rem 0}#needs-you ul{margin:.2rem 0 .4rem;padding-left:1.2rem}")
         .Append(".nw,[data-col=incident],[data-col=age],[data-col=contain],[data-col=exposure]{white-space:nowrap;overflow-wrap:normal}.facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
         .Append(".filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-end;background:#fff;border:1px solid #e5e7eb;padding:.6rem .8rem;border-radius:6px}")
         .Append("label{display:block;font-size:.8rem;color:#374151;margin-bottom:.15rem}input,select{font:inherit;padding:.3rem}button{font:inherit;font-weight:600;padding:.4rem .9rem;border:0;border-radius:5px;background:#1d4ed8;color:#fff;cursor:pointer}")
@@ -507,4 +507,7 @@ public static class DashboardPages
         """;
 
     static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+
+    /// <summary>Encoded, with a line-break opportunity after each @ so an address wraps between its parts.</summary>
+    static string Wrap(string? s) => E(s).Replace("@", "@<wbr>", StringComparison.Ordinal);
 }

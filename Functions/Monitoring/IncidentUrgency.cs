@@ -76,7 +76,9 @@ public static class IncidentUrgency
         r.NearestDeadline is { } d ? $"{d.Name} deadline ({d.Client})" : "a deadline";
 
     static string WaitsOn(IncidentRow r) =>
-        r.Approvals is { Count: > 0 } a ? $"; the notice waits on {a[0].Role ?? string.Join(", ", a[0].Approvers)}" : "";
+        r.Approvals is { Count: > 0 } a
+            ? $"; {(a[0].Gate == "notify" ? "the notice" : "the " + StageLabels.Gate(a[0].Gate))} waits on {a[0].Role ?? string.Join(", ", a[0].Approvers)}"
+            : "";
 }
 
 /// <summary>Short names for stages and gates, so a row fits a laptop screen.</summary>
