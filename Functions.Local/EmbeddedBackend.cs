@@ -43,8 +43,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     {
         var workerStopping = new System.Runtime.CompilerServices.StrongBox<bool>();
         // When the worker disconnects at shutdown, the sidecar logs each work item it could no longer hand over: noise.
-        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Warning)
-            .AddFilter((_, _, _) => !workerStopping.Value));
+        LogLevel minimum = settings.Quiet ? LogLevel.Error : LogLevel.Warning;
+        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimum)
+            .AddFilter((_, _, level) => level >= minimum && !workerStopping.Value));
         IOrchestrationService service;
         if (settings.Store == StoreKind.Azurite)
         {

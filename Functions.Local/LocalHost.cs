@@ -60,7 +60,7 @@ public sealed class LocalHost : IAsyncDisposable
         // Durable Task libraries log each with a stack trace: shutdown noise, not failures (a step that did not
         // complete is re-run by the store), so those categories go quiet from then on.
         var stopping = new StrongBox<bool>();
-        builder.Logging.AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !stopping.Value);
+        builder.Logging.AddFilter("Microsoft.DurableTask", level => level >= (settings.Quiet ? LogLevel.Error : LogLevel.Warning) && !stopping.Value);
         if (settings.Quiet)
         {
             // Quiet hosts (tests, bench) hear about failures from their callers: a start-up failure is thrown to the

@@ -56,7 +56,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
         ILocator cell = page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='exposure']");
         await Assertions.Expect(cell).ToHaveTextAsync(new Regex(@"^(\d+ h )?(\d+ min )?\d+ s left$"));
 
-        await page.GetByRole(AriaRole.Link, new() { Name = scenario.Contained }).ClickAsync();
+        await page.Locator("#incidents").GetByRole(AriaRole.Link, new() { Name = scenario.Contained }).ClickAsync();
 
         ILocator countdown = page.Locator("#exposure .countdown");
         await Assertions.Expect(countdown).ToBeVisibleAsync();
