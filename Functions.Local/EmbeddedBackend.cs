@@ -23,6 +23,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     readonly WebApplication sidecar;
     readonly ILoggerFactory loggerFactory;
+    System.Runtime.CompilerServices.StrongBox<bool> workerStopping = new();
+
+    /// <summary>The host's worker is stopping: from now on the sidecar's complaints about lost work items are expected.</summary>
+    public void WorkerStopping() => workerStopping.Value = true;
 
     EmbeddedBackend(WebApplication sidecar, string address, IOrchestrationService service, ILoggerFactory loggerFactory)
     {
@@ -38,7 +42,11 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings)
     {
-        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Warning));
+        var workerStopping = new System.Runtime.CompilerServices.StrongBox<bool>();
+        // When the worker disconnects at shutdown, the sidecar logs each work item it could no longer hand over: noise.
+        LogLevel minimum = settings.Quiet ? LogLevel.Error : LogLevel.Warning;
+        ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimum)
+            .AddFilter((_, _, level) => level >= minimum && !workerStopping.Value));
         IOrchestrationService service;
         if (settings.Store == StoreKind.Azurite)
         {
@@ -87,7 +95,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         WebApplication app = builder.Build();
         app.MapGrpcService<TaskHubGrpcServer>();
         await app.StartAsync();
-        return new EmbeddedBackend(app, address, service, loggerFactory);
+        return new EmbeddedBackend(app, address, service, loggerFactory) { workerStopping = workerStopping };
     }
 
     public async ValueTask DisposeAsync()

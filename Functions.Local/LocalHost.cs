@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Cordon.Alerts;
 using Cordon.Approvals;
@@ -55,6 +56,19 @@ public sealed class LocalHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning);
+        // Once the host stops, the worker's in-flight steps find their channel and services disposed and the
+        // Durable Task libraries log each with a stack trace: shutdown noise, not failures (a step that did not
+        // complete is re-run by the store), so those categories go quiet from then on.
+        var stopping = new StrongBox<bool>();
+        builder.Logging.AddFilter("Microsoft.DurableTask", level => level >= (settings.Quiet ? LogLevel.Error : LogLevel.Warning) && !stopping.Value);
+        if (settings.Quiet)
+        {
+            // Quiet hosts (tests, bench) hear about failures from their callers: a start-up failure is thrown to the
+            // one who started the host, and a connector's last failed attempt fails its step, which the incident
+            // records and shows. Logging each again with its stack trace only buries real problems.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None).AddFilter("Polly", LogLevel.None);
+        }
+
         builder.WebHost.UseUrls(settings.Urls);
 
         var config = new Dictionary<string, string?>
@@ -118,6 +132,11 @@ public sealed class LocalHost : IAsyncDisposable
         configure?.Invoke(services);
 
         WebApplication app = builder.Build();
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            stopping.Value = true;
+            backend.WorkerStopping();
+        });
         app.Use(LoopbackOnly);
         app.Use(SameSiteOnly);
         MapRoutes(app);

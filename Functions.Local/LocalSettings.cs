@@ -17,6 +17,8 @@ public sealed record LocalSettings
     public string Urls { get; init; } = "http://127.0.0.1:7071";
     public StoreKind Store { get; init; } = StoreKind.Memory;
     public string StorageConnectionString { get; init; } = AzuriteDevelopment;
+    /// <summary>Whether a storage connection string was given; without one, --store azurite starts a private Azurite.</summary>
+    public bool StorageConnectionGiven { get; init; }
     public string WorldPath { get; init; } = "samples/world.json";
     public string? PolicyPath { get; init; }
     public string DataDir { get; init; } = ".cordon";
@@ -88,19 +90,19 @@ public sealed record LocalSettings
                     };
                     if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Contains('=', StringComparison.Ordinal))
                     {
-                        s = s with { StorageConnectionString = Next() };
+                        s = s with { StorageConnectionString = Next(), StorageConnectionGiven = true };
                     }
 
                     break;
-                case "--storage": s = s with { StorageConnectionString = Next() }; break;
+                case "--storage": s = s with { StorageConnectionString = Next(), StorageConnectionGiven = true }; break;
                 case "--world": s = s with { WorldPath = Next() }; break;
                 case "--policy": s = s with { PolicyPath = Next() }; break;
                 case "--data-dir": s = s with { DataDir = Next() }; break;
                 case "--service-bus": s = s with { ServiceBusConnection = Next() }; break;
                 case "--queue": s = s with { ServiceBusQueue = Next() }; break;
                 case "--telemetry-queue": s = s with { TelemetryQueue = Next() }; break;
-                case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
-                case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) }; break;
+                case "--directory-latency-ms": s = s with { DirectoryLatency = TimeSpan.FromMilliseconds(Whole(a, Next())) }; break;
+                case "--message-visibility-seconds": s = s with { MessageVisibility = TimeSpan.FromSeconds(Whole(a, Next())) }; break;
                 case "--base-url": s = s with { BaseUrl = Next() }; break;
                 case "--partitions":
                     string partitions = Next();
@@ -130,4 +132,10 @@ public sealed record LocalSettings
 
         return (s, positional);
     }
+
+    /// <summary>A non-negative whole number, or an error naming the option and the value.</summary>
+    static int Whole(string option, string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new ArgumentException($"{option} must be a whole number of 0 or more (got \"{value}\")");
 }

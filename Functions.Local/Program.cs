@@ -1,72 +1,149 @@
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using Cordon.Evidence;
 using Cordon.Local;
+using Cordon.Local.Bench;
 using Cordon.Local.Simulation;
 using Spectre.Console;
 
 // Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
 // outbox and the dashboard on http://127.0.0.1:7071 with the embedded Durable Task backend.
-var (settings, positional) = LocalSettings.Parse(args);
-string command = positional.Count > 0 ? positional[0] : "serve";
-string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
-positional.RemoveAll(p => p == url);
-
+const string UsageLine = "usage: cordon [serve|send|incidents|incident|evidence verify|simulate|bench] [options]   (cordon help: every command and option)";
+string command = "serve";
 try
 {
+    var (settings, positional) = LocalSettings.Parse(args);
+    command = positional.Count > 0 ? positional[0] : "serve";
+    string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
+    positional.RemoveAll(p => p == url || p == "--url");
+    bool keepTime = positional.Remove("--keep-time");
+    if (command is "serve" or "send" or "incidents" or "incident" or "evidence" && positional.FirstOrDefault(p => p.StartsWith("--", StringComparison.Ordinal)) is { } unknown)
+    {
+        return Refuse($"unknown option {unknown}");
+    }
+
     return command switch
     {
         "serve" => await ServeAsync(settings),
-        "send" when positional.Count > 1 => await SendAsync(positional[1], url),
+        "send" when positional.Count > 1 => await SendAsync(positional[1], url, keepTime),
+        "send" => Refuse("send needs an alert FILE or FOLDER, e.g. cordon send samples/alerts/critical-bribery.json"),
         "incidents" => await IncidentsAsync(url),
         "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
+        "incident" => Refuse("incident needs an incident ID (cordon incidents lists them)"),
         "simulate" => await SimulateAsync(args, settings, url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings, args, url),
+        "evidence" => Refuse("evidence needs: verify ID"),
         "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
-        _ => Usage(),
+        "help" or "--help" or "-h" => Usage(0),
+        _ => Refuse(command.StartsWith('-') ? $"unknown option {command}" : $"unknown command {command}"),
     };
 }
+catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || ex.HttpRequestError == HttpRequestError.ConnectionError)
+{
+    Console.Error.WriteLine($"error: no Cordon host answers ({ex.Message}). Start it in another terminal with ./cordon (or dotnet run --project Functions.Local), or point --url at a running one.");
+    return 3;
+}
 catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException
-    or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
+    or DirectoryNotFoundException or JsonException or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
 {
     Console.Error.WriteLine($"error: {ex.Message}");
+    if (ex is ArgumentException)
+    {
+        Console.Error.WriteLine(UsageLine);
+    }
+
+    return 2;
+}
+
+// A mistake on the command line: named, with the usage line, never a stack trace.
+static int Refuse(string problem)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    Console.Error.WriteLine(UsageLine);
     return 2;
 }
 
 static async Task<int> ServeAsync(LocalSettings settings)
 {
+    using PrivateAzurite? azurite = settings.Store == StoreKind.Azurite && !settings.StorageConnectionGiven ? await StartPrivateAzuriteAsync(settings) : null;
+    if (azurite is not null)
+    {
+        settings = settings with { StorageConnectionString = azurite.ConnectionString };
+    }
+
     await using LocalHost host = await LocalHost.StartAsync(settings);
-    Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}, data: {Path.GetFullPath(settings.DataDir)})");
+    Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}{(azurite is null ? "" : ", a private Azurite")}, data: {Path.GetFullPath(settings.DataDir)})");
     Console.WriteLine($"  dashboard {host.BaseAddress}  ·  outbox {host.BaseAddress}outbox  ·  API {host.BaseAddress}api/incidents");
-    Console.WriteLine("  send an alert: dotnet run --project Functions.Local -- send samples/alerts/critical-bribery.json");
+    Console.WriteLine("  send an alert (another terminal): ./cordon send samples/alerts/critical-bribery.json   ·   stop: Ctrl+C");
     await host.App.WaitForShutdownAsync();
     return 0;
 }
 
-static async Task<int> SendAsync(string path, string url)
+// --store azurite without a connection string: Azurite from this repository's node_modules (installed with
+// npm ci when missing) on free loopback ports, telemetry off, its data under the data directory; stopped on exit.
+static async Task<PrivateAzurite> StartPrivateAzuriteAsync(LocalSettings settings)
+{
+    string root = RepositoryRoot();
+    if (!File.Exists(Path.Combine(root, "node_modules/.bin/azurite")))
+    {
+        Console.WriteLine("Installing Azurite (npm ci, once)…");
+        using var npm = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("npm", "ci --no-audit --no-fund") { WorkingDirectory = root })
+            ?? throw new InvalidOperationException("could not run npm");
+        await npm.WaitForExitAsync();
+        if (npm.ExitCode != 0)
+        {
+            throw new ArgumentException($"npm ci failed in {root} (exit {npm.ExitCode}); install Node.js/npm or pass a connection string: --store azurite \"UseDevelopmentStorage=true\"");
+        }
+    }
+
+    PrivateAzurite azurite = await PrivateAzurite.StartAsync(root, Path.Combine(settings.DataDir, "azurite"));
+    Console.WriteLine($"Started a private Azurite (data in {Path.GetFullPath(Path.Combine(settings.DataDir, "azurite"))}); it stops with the host.");
+    return azurite;
+}
+
+// The repository holding package.json (for node_modules): up from the working directory, else from this program.
+static string RepositoryRoot()
+{
+    foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "package.json")) && File.Exists(Path.Combine(d.FullName, "Workflows.sln")))
+            {
+                return d.FullName;
+            }
+        }
+    }
+
+    throw new ArgumentException("the Cordon repository (package.json beside Workflows.sln) was not found above the working directory");
+}
+
+static async Task<int> SendAsync(string path, string url, bool keepTime)
 {
     if (Directory.Exists(path))
     {
-        return await SendFolderAsync(path, url);
+        return await SendFolderAsync(path, url, keepTime);
     }
 
     using var http = new HttpClient { BaseAddress = new Uri(url) };
-    var (status, body) = await PostAlertAsync(http, path);
+    var (status, body) = await PostAlertAsync(http, path, keepTime);
     Console.WriteLine(status);
     Console.WriteLine(body);
     return status.StartsWith('2') ? 0 : 1;
 }
 
-static async Task<(string Status, string Body)> PostAlertAsync(HttpClient http, string file)
+static async Task<(string Status, string Body)> PostAlertAsync(HttpClient http, string file, bool keepTime)
 {
-    using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file));
+    byte[] bytes = await File.ReadAllBytesAsync(file);
+    using var content = new ByteArrayContent(keepTime ? bytes : AlertStamp.Fresh(bytes, DateTimeOffset.UtcNow));
     content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
     HttpResponseMessage response = await http.PostAsync("/api/alerts", content);
     return ($"{(int)response.StatusCode} {response.ReasonPhrase}", await response.Content.ReadAsStringAsync());
 }
 
 // Sends every alert of a folder and follows each incident until it is contained or waits on a human.
-static async Task<int> SendFolderAsync(string folder, string url)
+static async Task<int> SendFolderAsync(string folder, string url, bool keepTime)
 {
     string[] files = Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal).ToArray();
     if (files.Length == 0)
@@ -83,7 +160,7 @@ static async Task<int> SendFolderAsync(string folder, string url)
             foreach (string file in files)
             {
                 ProgressTask task = tasks[file];
-                var (status, body) = await PostAlertAsync(http, file);
+                var (status, body) = await PostAlertAsync(http, file, keepTime);
                 task.Increment(1);
                 if (!status.StartsWith('2'))
                 {
@@ -138,12 +215,15 @@ static async Task<int> IncidentsAsync(string url)
 {
     using var http = new HttpClient { BaseAddress = new Uri(url) };
     var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
-    var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in");
+    var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in", "Nearest deadline");
     foreach (JsonElement r in rows)
     {
         string S(string n) => r.TryGetProperty(n, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "—";
+        string deadline = r.TryGetProperty("nearestDeadline", out JsonElement d) && d.ValueKind == JsonValueKind.Object
+            ? $"{d.GetProperty("name")} {Cordon.Notification.MailLayout.Time(d.GetProperty("dueAt").GetDateTime())}" : "—";
         table.AddRow(Markup.Escape(S("incidentId")), Markup.Escape(S("subject")), Markup.Escape(S("siteId")), Markup.Escape(S("severity")),
-            Markup.Escape(S("stage")), Markup.Escape(S("outcome")), r.TryGetProperty("secondsToContain", out var s) && s.ValueKind == JsonValueKind.Number ? $"{s.GetDouble():0.00} s" : "—");
+            Markup.Escape(Cordon.Monitoring.StageLabels.Of(S("stage"))), Markup.Escape(Cordon.Monitoring.StageLabels.Outcome(r.TryGetProperty("outcome", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null)),
+            r.TryGetProperty("secondsToContain", out var s) && s.ValueKind == JsonValueKind.Number ? $"{s.GetDouble():0.00} s" : "—", Markup.Escape(deadline));
     }
 
     AnsiConsole.Write(table);
@@ -227,29 +307,32 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
     SiteSimulation sim = SiteSimulation.Generate(Cordon.Connectors.World.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
     using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);
     SimulationRun.Print(report, sim, Console.Out);
     return 0;
 }
 
-static int Usage()
+static int Usage(int exitCode)
 {
     Console.Error.WriteLine("""
-        usage: dotnet run --project Functions.Local -- [command] [options]
-          (no command)             serve the API, approval pages, outbox and dashboard
-          send FILE [--url URL]    post an alert file and print the outcome
-          send FOLDER [--url URL]  post every *.json alert and follow each until contained or waiting on a human
-          incidents [--url URL]    list incidents
+        usage: cordon [command] [options]        (./cordon runs the built Functions.Local; dotnet run --project Functions.Local -- works too)
+          (no command) | serve     serve the API, approval pages, outbox and dashboard
+          send FILE|FOLDER [--url URL] [--keep-time]
+                                   post an alert file (or every *.json of a folder, following each until it is contained or waits
+                                   on a human); detectedAt and indicator times are moved to now unless --keep-time
+          incidents [--url URL]    list incidents, most urgent first
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
                                    recompute every evidence hash and the custody chain, against the head the incident recorded at close
           bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out file.md]
                                    measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
-                                   post simulated support-tool telemetry, print precision/recall of the incidents raised
-        options: --urls URL  --store memory|azurite [CONN]  --world PATH  --policy PATH  --data-dir PATH
-                 --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL  --directory-latency-ms N  --telemetry console|none
-                 --task-hub NAME  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
+                                   feed simulated support-tool telemetry into the running host, print precision/recall of the incidents raised
+        options: --urls URL  --store memory|azurite [CONN] (azurite without CONN: a private Azurite from node_modules)  --world PATH
+                 --policy PATH  --data-dir PATH  --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL
+                 --directory-latency-ms N  --telemetry console|none  --task-hub NAME
+                 --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
         """);
-    return 2;
+    return exitCode;
 }

@@ -12,17 +12,20 @@ public sealed class PrivateAzurite : IDisposable
 {
     readonly Process process;
     readonly string location;
+    readonly bool temporary;
 
-    PrivateAzurite(Process process, string location, string connectionString)
+    PrivateAzurite(Process process, string location, bool temporary, string connectionString)
     {
         this.process = process;
         this.location = location;
+        this.temporary = temporary;
         ConnectionString = connectionString;
     }
 
     public string ConnectionString { get; }
 
-    public static async Task<PrivateAzurite> StartAsync(string repositoryRoot)
+    /// <summary>Starts Azurite on free loopback ports, its telemetry off, in <paramref name="keepIn"/> (kept) or a temporary folder (deleted on dispose).</summary>
+    public static async Task<PrivateAzurite> StartAsync(string repositoryRoot, string? keepIn = null)
     {
         string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin/azurite"));
         if (!File.Exists(bin))
@@ -31,9 +34,9 @@ public sealed class PrivateAzurite : IDisposable
         }
 
         int blob = FreePort(), queue = FreePort(), table = FreePort();
-        string location = Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName;
+        string location = keepIn is null ? Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName : Directory.CreateDirectory(keepIn).FullName;
         var process = Process.Start(new ProcessStartInfo(bin,
-            $"--silent --skipApiVersionCheck --loose --location \"{location}\" --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
+            $"--silent --skipApiVersionCheck --disableTelemetry --loose --location \"{location}\" --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -54,7 +57,7 @@ public sealed class PrivateAzurite : IDisposable
 
         string connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
             $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
-        return new PrivateAzurite(process, location, connection);
+        return new PrivateAzurite(process, location, keepIn is null, connection);
     }
 
     public void Dispose()
@@ -66,6 +69,11 @@ public sealed class PrivateAzurite : IDisposable
         }
 
         process.Dispose();
+        if (!temporary)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(location, recursive: true);

@@ -1,3 +1,4 @@
+using Cordon.Monitoring;
 using System.Net;
 using Cordon.Incidents;
 
@@ -10,7 +11,9 @@ public sealed class IncidentListRulesTests
     static readonly DateTime T0 = new(2026, 11, 30, 8, 0, 0, DateTimeKind.Utc);
 
     static IncidentRow Row(string id, DateTime opened, string severity = "high", bool waiting = false, DateTime? deadline = null, bool escalated = false, DateTime? gateEnds = null) =>
-        new(id, "s@x", "v", "site", severity, Stages.AwaitingConfirmation, null, opened, opened, null, null, gateEnds is null ? 0 : 1, deadline, "Running", waiting, null, escalated, gateEnds);
+        new(id, "s@x", "v", "site", severity, Stages.AwaitingConfirmation, null, opened, opened, null, null, gateEnds is null ? 0 : 1, deadline, "Running", waiting, null,
+            gateEnds is { } ends ? [new PendingApproval("confirm-1", "confirm", ["lead@x"], ends, 1, [], opened, "securityLead", escalated ? 1 : 0)] : [],
+            deadline is { } d ? new Deadline("CERT-In", "client", d, null, "detected") : null);
 
     [Fact]
     public void Bad_list_parameters_are_each_named()
@@ -56,7 +59,7 @@ public sealed class IncidentListRulesTests
             Row("deadline-overdue", T0, deadline: T0.AddHours(-1)),
         ];
 
-        var order = IncidentUrgency.Order(rows).Select(r => r.IncidentId).ToList();
+        var order = IncidentUrgency.Order(rows, T0).Select(r => r.IncidentId).ToList();
 
         Assert.Equal(["waiting", "deadline-overdue", "deadline-later", "escalated", "rest-critical", "rest-old"], order);
     }

@@ -1,3 +1,5 @@
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Cordon.Tests;
@@ -48,6 +50,20 @@ public sealed class BrowserFixture : IAsyncLifetime
         page.Response += (_, r) => { if (r.Status >= 400) { lock (problems) { problems.Add($"HTTP {r.Status}: {r.Request.Method} {r.Url}"); } } };
         return (page, problems);
     }
+
+    /// <summary>axe-core's serious and critical violations on the page as it is now, one line each (empty: none).</summary>
+    public static async Task<IReadOnlyList<string>> SeriousAccessibilityViolationsAsync(IPage page)
+    {
+        AxeResult result = await page.RunAxe();
+        return result.Violations
+            .Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}")
+            .ToList();
+    }
+
+    /// <summary>Whether the page scrolls sideways at its current viewport.</summary>
+    public static Task<bool> ScrollsSidewaysAsync(IPage page) =>
+        page.EvaluateAsync<bool>("() => document.scrollingElement.scrollWidth > document.scrollingElement.clientWidth");
 
     public async Task DisposeAsync()
     {

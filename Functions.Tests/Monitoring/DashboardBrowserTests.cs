@@ -56,7 +56,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
         ILocator cell = page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='exposure']");
         await Assertions.Expect(cell).ToHaveTextAsync(new Regex(@"^(\d+ h )?(\d+ min )?\d+ s left$"));
 
-        await page.GetByRole(AriaRole.Link, new() { Name = scenario.Contained }).ClickAsync();
+        await page.Locator("#incidents").GetByRole(AriaRole.Link, new() { Name = scenario.Contained }).ClickAsync();
 
         ILocator countdown = page.Locator("#exposure .countdown");
         await Assertions.Expect(countdown).ToBeVisibleAsync();
@@ -93,8 +93,45 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
         Assert.False(host.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
 
         // The page's own refresh picks up the new stage.
-        await Assertions.Expect(page.Locator("#overview [data-col='stage']")).ToHaveTextAsync(Stages.AwaitingConfirmation, new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("#overview [data-col='stage']")).ToContainTextAsync(Stages.AwaitingConfirmation, new() { Timeout = 20_000 });
         await Assertions.Expect(page.Locator("form[data-action='retry']")).ToHaveCountAsync(0);
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public async Task At_1366_by_768_the_list_puts_the_incident_waiting_for_an_operator_first_needs_no_sideways_scroll_and_every_page_passes_axe()
+    {
+        var (page, problems) = await browser.OpenAsync();
+        await using var _ = new PageCloser(page);
+        await page.SetViewportSizeAsync(1366, 768);
+        await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
+
+        // Urgency first: the failed containment waits for an operator, the false positive is closed.
+        ILocator rows = page.Locator("#incidents tbody tr[data-incident-id]");
+        string?[] order = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => rows.Nth(i).GetAttributeAsync("data-incident-id")));
+        Assert.Equal(new[] { scenario.Failed, scenario.Contained, scenario.FalsePositive }, order.Select(o => o ?? ""));
+        await Assertions.Expect(page.Locator("#needs-you")).ToContainTextAsync(scenario.Failed);
+        await Assertions.Expect(page.Locator("#needs-you")).Not.ToContainTextAsync(scenario.FalsePositive);
+        await Assertions.Expect(page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='stage']")).ToHaveTextAsync("Confirm?");
+        await Assertions.Expect(page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='approvals']")).ToContainTextAsync("sam.lead@cordon-customer.example");
+        await Assertions.Expect(page.Locator($"tr[data-incident-id='{scenario.Contained}'] [data-col='approvals']")).ToContainTextAsync("since");
+        Assert.False(await BrowserFixture.ScrollsSidewaysAsync(page), "the incidents list scrolls sideways at 1366×768");
+        Assert.Empty(await BrowserFixture.SeriousAccessibilityViolationsAsync(page));
+
+        // The incident page opens with what happens next, who it waits on and by when.
+        await page.GotoAsync(new Uri(scenario.Host.Host.BaseAddress, $"/api/dashboard/incidents/{scenario.Contained}").ToString());
+        await Assertions.Expect(page.Locator("#next")).ToContainTextAsync("confirm the incident");
+        await Assertions.Expect(page.Locator("#next")).ToContainTextAsync("securityLead: sam.lead@cordon-customer.example");
+        await Assertions.Expect(page.Locator("#next")).ToContainTextAsync(" UTC");
+        Assert.False(await BrowserFixture.ScrollsSidewaysAsync(page), "the incident page scrolls sideways at 1366×768");
+        Assert.Empty(await BrowserFixture.SeriousAccessibilityViolationsAsync(page));
+
+        await page.GotoAsync(new Uri(scenario.Host.Host.BaseAddress, $"/api/dashboard/incidents/{scenario.Failed}").ToString());
+        await Assertions.Expect(page.Locator("#next")).ToContainTextAsync("an operator");
+        Assert.Empty(await BrowserFixture.SeriousAccessibilityViolationsAsync(page));
+
+        await page.GotoAsync(new Uri(scenario.Host.Host.BaseAddress, "/outbox").ToString());
+        Assert.Empty(await BrowserFixture.SeriousAccessibilityViolationsAsync(page));
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 

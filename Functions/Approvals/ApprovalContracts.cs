@@ -46,7 +46,26 @@ public sealed record ApprovalRequest(
     IReadOnlyList<string> Approvers,
     DateTime ExpiresAt,
     bool IsEscalation,
-    ApprovalSummary Summary);
+    ApprovalSummary Summary,
+    GateProposal? Proposal = null,
+    DateTime? DecideBy = null);
+
+/// <summary>
+/// What approving a gate will do, built by the orchestration from the same data the next step uses, so the
+/// approver sees exactly what is sent or revoked. Notice gate: recipients, the notice text, the deadlines.
+/// Vendor gate: the site, how many accounts are revoked, and why offboarding is proposed.
+/// </summary>
+public sealed record GateProposal(
+    IReadOnlyList<NoticeRecipient>? Recipients = null,
+    string? NoticeText = null,
+    IReadOnlyList<Incidents.Deadline>? Deadlines = null,
+    SiteOffboardingProposal? Offboarding = null);
+
+/// <summary>One client the notice goes to: its security contacts by mail and, when it has one, its webhook (host only).</summary>
+public sealed record NoticeRecipient(string ClientId, string ClientName, IReadOnlyList<string> Emails, string? WebhookHost);
+
+public sealed record SiteOffboardingProposal(
+    string VendorName, string SiteId, string SiteName, int AccountsToRevoke, int ConfirmedInsiders, string Why, IReadOnlyList<string> VendorContacts);
 
 /// <summary>What the approver is told after a decision was recorded.</summary>
 public sealed record DecisionReceiptRequest(

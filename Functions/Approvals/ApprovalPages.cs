@@ -21,6 +21,7 @@ public static class ApprovalPages
             .Append("th{width:32%;color:#4b5563;font-weight:600}.choices{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1rem}")
             .Append("button{font-size:1rem;padding:.6rem 1.1rem;border-radius:6px;border:0;cursor:pointer;font-weight:600}")
             .Append(".approve{background:#15803d;color:#fff}.reject{background:#b91c1c;color:#fff}.escalate{background:#7c2d12;color:#fff}")
+            .Append("tr.sub th{padding-left:1.4rem;font-weight:500}pre.notice{white-space:pre-wrap;font:inherit;font-size:.92rem;background:#f9fafb;border-left:4px solid #94a3b8;padding:.6rem .9rem}h2{font-size:1.1rem}")
             .Append("textarea{width:100%;min-height:4rem;font:inherit}.note{color:#4b5563;font-size:.9rem}.ok{color:#15803d}.refused{color:#b91c1c}")
             .Append("</style></head><body><header>CORDON · INSIDER-RISK RESPONSE</header><main>")
             .Append("<h1>").Append(E(title)).Append("</h1>").Append(bodyHtml).Append("</main></body></html>")

@@ -42,10 +42,20 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
          .Append(Row("Vendor / site", $"{s.VendorId} / {s.SiteId}"))
          .Append(Row("Severity", $"{s.Severity} (score {s.RiskScore.ToString("0", CultureInfo.InvariantCulture)})"))
          .Append(Row("Indicators", input is null ? "—" : string.Join("; ", input.Alert.Indicators.Select(i => i.Count is null ? $"{i.Kind}: {i.Detail}" : $"{i.Kind} ×{i.Count}: {i.Detail}"))))
-         .Append(Row("Already done", s.Containment is null ? "No containment yet." : $"Sessions revoked, account disabled, {s.Containment.RemovedGroups.Count} group memberships removed at {s.ContainedAt:u}."))
-         .Append(Row("Decide by", gate.ExpiresAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)))
-         .Append(gate.Quorum > 1 ? Row("Approvals", $"{gate.Votes.Count(v => v.Decision != Decisions.Reject)} of {gate.Quorum} distinct approvers so far") : "")
-         .Append("</table><h2>What each choice does</h2><ul>")
+         .Append(Row("Already done", s.Containment is null ? "No containment yet." : $"Sessions revoked, account disabled, {s.Containment.RemovedGroups.Count} group memberships removed at {(s.ContainedAt is { } c ? Notification.MailLayout.Time(c) : "—")}."));
+        foreach (var (label, value) in ApprovalFacts.Proposal(gate.Proposal).Concat(ApprovalFacts.Timing(gate.ExpiresAt, claims!.ExpiresAt.UtcDateTime)))
+        {
+            b.Append(Row(label.Trim(), value, indent: label.StartsWith(' ')));
+        }
+
+        b.Append(gate.Quorum > 1 ? Row("Approvals", $"{gate.Votes.Count(v => v.Decision != Decisions.Reject)} of {gate.Quorum} distinct approvers so far") : "")
+         .Append("</table>");
+        if (gate.Proposal?.NoticeText is { } notice)
+        {
+            b.Append("<h2>The notice as it will be sent</h2><p class=\"note\">As the first client above reads it; each client's copy carries its own name and deadlines.</p><pre class=\"notice\">").Append(E(notice.TrimEnd())).Append("</pre>");
+        }
+
+        b.Append("<h2>What each choice does</h2><ul>")
          .Append("<li><strong>Approve</strong>: ").Append(E(ApproveMeans(gate.Gate))).Append("</li>")
          .Append("<li><strong>Reject</strong>: ").Append(E(RejectMeans(gate.Gate))).Append("</li>");
         if (gate.Gate == "confirm")
@@ -177,7 +187,8 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         return (claims, null, m);
     }
 
-    static string Row(string label, string value) => $"<tr><th scope=\"row\">{E(label)}</th><td>{E(value)}</td></tr>";
+    static string Row(string label, string value, bool indent = false) =>
+        $"<tr{(indent ? " class=\"sub\"" : "")}><th scope=\"row\">{E(label)}</th><td>{E(value)}</td></tr>";
 
     static string GateIntro(string gate) => gate switch
     {

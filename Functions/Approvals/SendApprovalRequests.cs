@@ -42,10 +42,12 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                     ("Severity", $"{s.Severity} (score {s.RiskScore:0})"),
                     ("Indicators", string.Join("; ", s.Indicators)),
                     ("Already done", s.ContainmentDone),
-                    ("Decide by", $"{request.ExpiresAt:yyyy-MM-dd HH:mm} UTC"),
+                    .. ApprovalFacts.Proposal(request.Proposal),
+                    .. ApprovalFacts.Timing(request.DecideBy ?? request.ExpiresAt, request.ExpiresAt),
                 ],
                 [new MailAction("Review and decide", link)],
-                "This link is personal and signed; do not forward it. It stops working when the gate closes or at the time above.");
+                "This link is personal and signed; do not forward it. It stops working when the gate closes or at the time above.",
+                request.Proposal?.NoticeText is { } notice ? ("The notice as it will be sent", notice) : null);
             string messageId = await email.SendAsync(new EmailMessage([approver], title, html, text, "approval-request",
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);

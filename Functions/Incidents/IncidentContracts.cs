@@ -79,8 +79,13 @@ public sealed record OperatorAction(string Action, string Operator, string Reaso
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 
-/// <summary>OpenedAt: when the gate's first step opened (escalations keep it), for the gate-latency metric.</summary>
-public sealed record PendingApproval(string GateId, string Gate, IReadOnlyList<string> Approvers, DateTime ExpiresAt, int Quorum, IReadOnlyList<Vote> Votes, DateTime? OpenedAt = null);
+/// <summary>
+/// OpenedAt: when the gate's first step opened (escalations keep it), for the gate-latency metric.
+/// Role and Escalations: who is asked now and how many steps of the chain have timed out; Proposal: what
+/// approving the gate does (the notice and its recipients, the site to offboard), shown to approvers.
+/// </summary>
+public sealed record PendingApproval(string GateId, string Gate, IReadOnlyList<string> Approvers, DateTime ExpiresAt, int Quorum, IReadOnlyList<Vote> Votes, DateTime? OpenedAt = null,
+    string? Role = null, int Escalations = 0, Approvals.GateProposal? Proposal = null);
 
 public sealed record Vote(string Approver, string Decision, DateTime At, string? Comment);
 

@@ -159,25 +159,6 @@ public sealed record ListCursor(bool Closed, int Offset, DateTime Before, string
 /// <summary>A row with the store's creation time, which the time filters and the closed order use.</summary>
 public sealed record ListedIncident(IncidentRow Row, DateTime CreatedAt);
 
-/// <summary>The order operators work in (pure): who needs them first.</summary>
-public static class IncidentUrgency
-{
-    /// <summary>0 waiting for an operator, 1 a deadline running, 2 a gate past escalation, 3 the rest.</summary>
-    public static int Rank(IncidentRow r) => r.WaitingForOperator ? 0 : r.NextDeadline is not null ? 1 : r.GateEscalated ? 2 : 3;
-
-    /// <summary>
-    /// Open incidents: waiting for an operator (longest waiting first), then deadlines overdue or nearest, then gates
-    /// past escalation (the step ending first), then the rest (most severe, then newest).
-    /// </summary>
-    public static IReadOnlyList<IncidentRow> Order(IEnumerable<IncidentRow> open) => open
-        .OrderBy(Rank)
-        .ThenBy(r => Rank(r) switch { 0 => r.UpdatedAt, 1 => r.NextDeadline!.Value, 2 => r.GateExpiresAt ?? DateTime.MaxValue, _ => DateTime.MinValue })
-        .ThenByDescending(r => Severities.Rank(r.Severity))
-        .ThenByDescending(r => r.OpenedAt)
-        .ThenBy(r => r.IncidentId, StringComparer.Ordinal)
-        .ToList();
-}
-
 /// <summary>
 /// Closed incidents newest first, though the store returns a query's rows in no particular order: the pager walks
 /// back in creation-time windows small enough to read whole and sort. A window holding more than one read takes

@@ -17,11 +17,16 @@ internal sealed partial class IncidentRun
             return;
         }
 
-        Record("vendor offboarding proposed", triggered
+        string why = triggered
             ? $"{confirmedAtSite} confirmed insiders at site {status.SiteId} within {Policy.OffboardingTrigger.Window.TotalDays:0} days"
-            : "an approver escalated to vendor offboarding");
+            : escalatedBy is { } by
+                ? $"{by.Approver} proposed it when confirming the incident" + (string.IsNullOrWhiteSpace(by.Comment) ? "" : $": “{by.Comment}”")
+                : "an approver escalated to vendor offboarding";
+        Record("vendor offboarding proposed", why);
         SetStage(Stages.AwaitingVendorApproval);
-        GateResult gate = await RunGateAsync("vendorOffboarding", Policy.VendorOffboarding, reminders: null);
+        GateResult gate = await RunGateAsync("vendorOffboarding", Policy.VendorOffboarding, reminders: null,
+            Approvals.GateProposals.Offboarding(Plan.VendorName, status.SiteId, Plan.SiteName, Plan.SiteAgentCount, confirmedAtSite,
+                triggered ? $"{why} (policy threshold {Policy.OffboardingTrigger.ConfirmedInsiders})" : why, Plan.VendorContacts));
         if (gate.Outcome != GateOutcome.Approved)
         {
             Record("vendor kept", gate.Outcome == GateOutcome.Rejected ? "offboarding rejected" : "offboarding not approved by the end of the chain");

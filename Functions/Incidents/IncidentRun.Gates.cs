@@ -17,7 +17,7 @@ internal sealed partial class IncidentRun
     /// count, the subject never decides their own incident, a quorum needs distinct people, and every
     /// refused attempt is answered and changes nothing.
     /// </summary>
-    async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders)
+    async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders, GateProposal? proposal = null)
     {
         string gateId = $"{gate}-{++gateCounter}";
         DateTime openedAt = Now;
@@ -56,7 +56,7 @@ internal sealed partial class IncidentRun
             DateTime linkExpiry = gatePolicy.EarlierLinksStayValid
                 ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
                 : stepEnds;
-            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList(), openedAt);
+            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList(), openedAt, role, step, proposal);
             Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
             if (asked.Count == 0)
@@ -66,7 +66,7 @@ internal sealed partial class IncidentRun
             else
             {
                 await StepAsync(nameof(SendApprovalRequests), () => context.CallActivityAsync<int>(nameof(SendApprovalRequests),
-                    new ApprovalRequest(IncidentId, gateId, gate, role, asked, linkExpiry, step > 0, Summary()), Retry()));
+                    new ApprovalRequest(IncidentId, gateId, gate, role, asked, linkExpiry, step > 0, Summary(), proposal, stepEnds), Retry()));
                 Record(step == 0 ? "gate opened" : "escalated",
                     $"{gate}: asked {role} ({string.Join(", ", asked)}) until {stepEnds:u}" + (gatePolicy.Quorum > 1 ? $"; {gatePolicy.Quorum} distinct approvers needed" : ""));
             }
@@ -198,7 +198,7 @@ internal sealed partial class IncidentRun
         status.Severity, status.RiskScore,
         input.Alert.Indicators.Select(i => i.Count is null ? $"{i.Kind}: {i.Detail}" : $"{i.Kind} ×{i.Count}: {i.Detail}").ToList(),
         status.Containment is null ? "No containment yet: the account is still active." :
-            $"Sessions revoked, account disabled, {status.Containment.RemovedGroups.Count} group memberships removed at {status.ContainedAt:u}.",
+            $"Sessions revoked, account disabled, {status.Containment.RemovedGroups.Count} group memberships removed at {(status.ContainedAt is { } c ? Notification.MailLayout.Time(c) : "—")}.",
         Plan.Clients.Select(c => c.Name).ToList(),
         input.Alert.AffectedRecords);
 }

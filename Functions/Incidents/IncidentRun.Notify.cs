@@ -25,7 +25,10 @@ internal sealed partial class IncidentRun
             .Distinct()
             .OrderBy(t => t)
             .ToList();
-        GateResult gate = await RunGateAsync("notify", Policy.Notify, reminders);
+        // Legal approves the very notice the next step sends: same clients, text and deadlines.
+        var preview = new NoticeRequest(IncidentId, status.Subject, status.VendorId, status.SiteId, Plan.Clients, input.Alert.AffectedRecords,
+            status.Severity, confirmedAt ?? Now, deadlines.ToList());
+        GateResult gate = await RunGateAsync("notify", Policy.Notify, reminders, Approvals.GateProposals.Notice(preview));
         if (gate.Outcome != GateOutcome.Approved)
         {
             Record("notice not sent", gate.Outcome == GateOutcome.Rejected

@@ -47,6 +47,8 @@ internal sealed partial class IncidentRun
     PendingApproval? openGate;
     DateTime? confirmedAt;
     bool escalateToVendor;
+    /// <summary>Who proposed vendor offboarding when confirming, and their comment: the vendor gate tells its approvers why.</summary>
+    Vote? escalatedBy;
     int gateCounter;
     int containingAlerts;
     DateTime? closingAt;
@@ -275,6 +277,7 @@ internal sealed partial class IncidentRun
 
         confirmedAt = Now;
         escalateToVendor |= confirm.Escalate;
+        escalatedBy ??= confirm.Votes.FirstOrDefault(v => v.Decision == Approvals.Decisions.Escalate);
         Record("confirmed", $"insider confirmed by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
         if (containment is null)
         {

@@ -11,7 +11,7 @@ public sealed record IncidentRow(
     string IncidentId, string Subject, string VendorId, string SiteId, string Severity, string Stage, string? Outcome,
     DateTime OpenedAt, DateTime UpdatedAt, DateTime? ContainedAt, double? SecondsToContain, int PendingApprovals,
     DateTime? NextDeadline, string RuntimeStatus, bool WaitingForOperator, DateTime? ExposureEndsBy = null,
-    bool GateEscalated = false, DateTime? GateExpiresAt = null);
+    IReadOnlyList<PendingApproval>? Approvals = null, Deadline? NearestDeadline = null);
 
 public sealed record IncidentDetail(
     string IncidentId, string RuntimeStatus, string Stage, string? Outcome, string Severity, double RiskScore,
@@ -253,7 +253,7 @@ public static class IncidentQueries
                 open.Add(RowOf(m));
             }
 
-            rows.AddRange(IncidentUrgency.Order(open).Skip(cursor.Offset).Take(query.PageSize));
+            rows.AddRange(IncidentUrgency.Order(open, DateTime.UtcNow).Skip(cursor.Offset).Take(query.PageSize));
             if (cursor.Offset + rows.Count < open.Count)
             {
                 return new IncidentPage(rows, (cursor with { Offset = cursor.Offset + rows.Count }).Encode());
@@ -314,12 +314,11 @@ public static class IncidentQueries
     static IncidentRow RowOf(OrchestrationMetadata m)
     {
         IncidentStatus s = StatusOf(m);
-        PendingApproval? gate = s.PendingApprovals.Count > 0 ? s.PendingApprovals[0] : null;
-        bool escalated = gate is not null && s.Timeline.Any(t => t.Step == "escalated" && t.At >= (gate.OpenedAt ?? DateTime.MinValue));
+        Deadline? nearest = s.Stage == Stages.Closed ? null : s.Deadlines.Where(d => d.MetAt is null).OrderBy(d => d.DueAt).FirstOrDefault();
         return new IncidentRow(m.InstanceId, s.Subject, s.VendorId, s.SiteId, s.Severity, s.Stage, s.Outcome,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.Metrics.SecondsToContain, s.PendingApprovals.Count,
-            s.Deadlines.Where(d => d.MetAt is null).Select(d => (DateTime?)d.DueAt).Min(), m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy,
-            escalated, gate?.ExpiresAt);
+            nearest?.DueAt, m.RuntimeStatus.ToString(), s.WaitingForOperator is not null, s.ExposureEndsBy,
+            s.PendingApprovals.Select(p => p with { Proposal = null }).ToList(), nearest);
     }
 
     public static async Task<IncidentDetail?> GetAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)

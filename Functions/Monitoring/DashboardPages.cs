@@ -75,6 +75,10 @@ public static class DashboardPages
     static string WithKey(string path, string? key) =>
         string.IsNullOrEmpty(key) ? path : path + (path.Contains('?') ? '&' : '?') + "code=" + Uri.EscapeDataString(key);
 
+    /// <summary>How to start an incident, for the empty dashboard.</summary>
+    public const string SendHint = "./cordon send samples/alerts/critical-bribery.json";
+
+    /// <summary>The incidents list, in the order given (most urgent first: <see cref="IncidentUrgency"/>), under a "needs you" strip.</summary>
     public static string List(IReadOnlyList<IncidentRow> all, DashboardFilter filter, DateTime now, string? key, string nonce)
     {
         List<IncidentRow> rows = all.Where(filter.Matches).ToList();
@@ -85,10 +89,32 @@ public static class DashboardPages
          .Append(Count(all.Sum(r => r.PendingApprovals), "pending approvals")).Append(" · ")
          .Append(Count(all.Count(r => r.Stage == Stages.Closed), "closed")).Append("</p></section>");
 
+        var urgent = all.Select(r => (Row: r, Why: IncidentUrgency.NeedsYou(r, now))).Where(x => x.Why is not null).ToList();
+        b.Append("<section id=\"needs-you\" data-live aria-labelledby=\"h-needs\" class=\"").Append(urgent.Count > 0 ? "needs" : "calm").Append("\"><h2 id=\"h-needs\">");
+        if (urgent.Count == 0)
+        {
+            b.Append("Nothing needs you right now</h2><p class=\"muted\">No step is waiting for an operator, no deadline is overdue or due within ")
+             .Append((int)IncidentUrgency.NearDeadline.TotalHours).Append(" h, no gate has escalated.</p>");
+        }
+        else
+        {
+            b.Append("Needs you (").Append(urgent.Count).Append(")</h2><ul>");
+            foreach (var (r, why) in urgent)
+            {
+                b.Append("<li><a href=\"").Append(E(IncidentPath(r.IncidentId, key))).Append("\">").Append(E(r.IncidentId)).Append("</a> ")
+                 .Append(E(r.Subject)).Append(" <span class=\"sev sev-").Append(E(r.Severity)).Append("\">").Append(E(r.Severity)).Append("</span>: ")
+                 .Append(E(why)).Append("</li>");
+            }
+
+            b.Append("</ul>");
+        }
+
+        b.Append("</section>");
+
         b.Append("<form class=\"filters\" method=\"get\" role=\"search\" aria-label=\"Filter incidents\">");
-        Select(b, "stage", "Stage", DashboardFilter.AllStages, filter.Stage);
-        Select(b, "outcome", "Outcome", DashboardFilter.AllOutcomes, filter.Outcome);
-        Select(b, "severity", "Severity", Severities.All, filter.Severity);
+        Select(b, "stage", "Stage", DashboardFilter.AllStages, filter.Stage, StageLabels.Of);
+        Select(b, "outcome", "Outcome", DashboardFilter.AllOutcomes, filter.Outcome, StageLabels.Outcome);
+        Select(b, "severity", "Severity", Severities.All, filter.Severity, v => v);
         b.Append("<div><label for=\"q\">Search</label><input id=\"q\" name=\"q\" type=\"search\" placeholder=\"incident, subject, vendor, site\" value=\"")
          .Append(E(filter.Text)).Append("\"></div>");
         if (!string.IsNullOrEmpty(key))
@@ -98,34 +124,62 @@ public static class DashboardPages
 
         b.Append("<div class=\"buttons\"><button type=\"submit\">Filter</button> <a href=\"").Append(E(WithKey(ListPath, key))).Append("\">Clear</a></div></form>");
 
-        b.Append("<div class=\"scroll\"><table id=\"incidents\" data-live><caption>").Append(rows.Count).Append(" of ").Append(all.Count).Append(" incidents, newest first</caption><thead><tr>")
-         .Append("<th scope=\"col\">Incident</th><th scope=\"col\">Subject</th><th scope=\"col\">Vendor / site</th><th scope=\"col\">Severity</th>")
-         .Append("<th scope=\"col\">Stage</th><th scope=\"col\">Outcome</th><th scope=\"col\">Age</th><th scope=\"col\">Time to contain</th><th scope=\"col\">Exposure window</th>")
-         .Append("<th scope=\"col\">Pending approvals</th><th scope=\"col\">Nearest deadline</th></tr></thead><tbody>");
+        b.Append("<table id=\"incidents\" class=\"list\" data-live><caption>").Append(rows.Count).Append(" of ").Append(all.Count).Append(" incidents, most urgent first</caption><thead><tr>")
+         .Append("<th scope=\"col\">Incident</th><th scope=\"col\">Subject · site</th><th scope=\"col\">Severity</th><th scope=\"col\">Stage</th>")
+         .Append("<th scope=\"col\">Waits on</th><th scope=\"col\">Nearest deadline</th><th scope=\"col\">Exposure window</th><th scope=\"col\">Contained in</th><th scope=\"col\">Age</th></tr></thead><tbody>");
         if (rows.Count == 0)
         {
-            b.Append("<tr><td colspan=\"11\">").Append(all.Count == 0 ? "No incidents yet." : "No incident matches these filters.").Append("</td></tr>");
+            b.Append("<tr><td colspan=\"9\">").Append(all.Count == 0
+                ? $"No incidents yet. Send a sample alert with <code>{E(SendHint)}</code>, or POST a RiskAlert (JSON) to <code>/api/alerts</code>."
+                : "No incident matches these filters.").Append("</td></tr>");
         }
 
         foreach (IncidentRow r in rows)
         {
-            b.Append("<tr data-incident-id=\"").Append(E(r.IncidentId)).Append("\">")
+            b.Append("<tr data-incident-id=\"").Append(E(r.IncidentId)).Append("\" data-tier=\"").Append(IncidentUrgency.Tier(r, now)).Append("\">")
              .Append("<th scope=\"row\" data-col=\"incident\"><a href=\"").Append(E(IncidentPath(r.IncidentId, key))).Append("\">").Append(E(r.IncidentId)).Append("</a></th>")
-             .Append(Cell("subject", E(r.Subject)))
-             .Append(Cell("site", $"<span class=\"nw\">{E(r.VendorId)}</span> / <span class=\"nw\">{E(r.SiteId)}</span>"))
+             .Append(Cell("subject", $"{Wrap(r.Subject)}<br><span class=\"muted small\">{E(r.VendorId)} / {E(r.SiteId)}</span>"))
              .Append(Cell("severity", $"<span class=\"sev sev-{E(r.Severity)}\">{E(r.Severity)}</span>"))
-             .Append(Cell("stage", E(r.Stage) + (r.WaitingForOperator ? " <span class=\"badge warn\">waiting for an operator</span>" : "")))
-             .Append(Cell("outcome", E(r.Outcome ?? "open")))
-             .Append(Cell("age", E(Duration(now - r.OpenedAt))))
-             .Append(Cell("contain", r.SecondsToContain is { } s ? E(Seconds(s)) : "—"))
+             .Append(Cell("stage", $"<span title=\"{E(StageLabels.Describe(r.Stage))}\">{E(StageLabels.Of(r.Stage))}</span>" +
+                (r.Outcome is null ? "" : $"<br><span class=\"muted small\">{E(StageLabels.Outcome(r.Outcome))}</span>") +
+                (r.WaitingForOperator ? " <span class=\"badge warn\">waiting for an operator</span>" : "")))
+             .Append(Cell("approvals", WaitsOn(r, now)))
+             .Append(Cell("deadline", r.NextDeadline is { } d ? Deadline(r.NearestDeadline, d, now) : "—"))
              .Append(r.Outcome == Outcomes.FalsePositive ? Cell("exposure", "access restored") : r.ExposureEndsBy is { } ends ? $"<td data-col=\"exposure\" data-ends=\"{Iso(ends)}\" data-short>{E(Countdown(ends, now, brief: true))}</td>" : Cell("exposure", "—"))
-             .Append(Cell("approvals", r.PendingApprovals.ToString(CultureInfo.InvariantCulture)))
-             .Append(Cell("deadline", r.NextDeadline is { } d ? Deadline(d, now) : "—"))
+             .Append(Cell("contain", r.SecondsToContain is { } s ? E(Seconds(s)) : "—"))
+             .Append(Cell("age", E(Duration(now - r.OpenedAt))))
              .Append("</tr>");
         }
 
-        b.Append("</tbody></table></div>");
+        b.Append("</tbody></table>");
         return Shell("Incidents", b.ToString(), nonce);
+    }
+
+    /// <summary>Who the incident waits on and since when: the approvers of its open gate, or an operator.</summary>
+    static string WaitsOn(IncidentRow r, DateTime now)
+    {
+        if (r.WaitingForOperator)
+        {
+            return "<strong>an operator</strong>";
+        }
+
+        if (r.Approvals is not { Count: > 0 } gates)
+        {
+            return r.PendingApprovals > 0 ? $"{r.PendingApprovals} approval(s)" : "—";
+        }
+
+        var b = new StringBuilder();
+        foreach (PendingApproval g in gates)
+        {
+            string who = g.Approvers.Count <= 2 ? string.Join(", ", g.Approvers) : $"{g.Approvers[0]} and {g.Approvers.Count - 1} more";
+            b.Append("<strong>").Append(E(g.Role ?? StageLabels.Gate(g.Gate))).Append("</strong>")
+             .Append(g.Escalations > 0 ? " <span class=\"badge warn\">escalated</span>" : "")
+             .Append("<br><span class=\"small\">").Append(Wrap(who)).Append("</span><br><span class=\"muted small\">since ")
+             .Append(E(Duration(now - (g.OpenedAt ?? r.OpenedAt)))).Append(", decide in ").Append(E(Duration(g.ExpiresAt - now)))
+             .Append(g.Quorum > 1 ? $", {g.Votes.Count} of {g.Quorum} votes" : "").Append("</span>");
+        }
+
+        return b.ToString();
     }
 
     public static string Incident(string id, string runtimeStatus, IncidentStatus s, DateTime now, string? key, string? done, string nonce)
@@ -134,6 +188,11 @@ public static class DashboardPages
         var b = new StringBuilder();
         b.Append("<p><a href=\"").Append(E(WithKey(ListPath, key))).Append("\">← All incidents</a></p>")
          .Append("<h1>Incident ").Append(E(id)).Append("</h1>");
+        NextStep next = NextStep.Of(s, running);
+        b.Append("<p id=\"next\" data-live class=\"next\"><strong>Next:</strong> ").Append(E(next.What))
+         .Append(" · <strong>waits on</strong> ").Append(E(next.WaitsOn))
+         .Append(next.By is { } by ? $" · <strong>by</strong> {ShortTime(by)} ({(by < now ? "overdue by " : "in ")}{E(Duration(by < now ? now - by : by - now))})" : "")
+         .Append("</p>");
         if (done is not null)
         {
             b.Append("<p class=\"notice ok\" role=\"status\">").Append(E(DoneMessage(done))).Append("</p>");
@@ -143,7 +202,7 @@ public static class DashboardPages
          .Append(Fact("Subject", E(s.Subject)))
          .Append(Fact("Vendor / site", E($"{s.VendorId} / {s.SiteId}")))
          .Append(Fact("Severity", $"<span class=\"sev sev-{E(s.Severity)}\">{E(s.Severity)}</span> (score {s.RiskScore.ToString("0", CultureInfo.InvariantCulture)})"))
-         .Append(Fact("Stage", E(s.Stage), "stage"))
+         .Append(Fact("Stage", $"{E(StageLabels.Describe(s.Stage))} <span class=\"muted small\">({E(s.Stage)})</span>", "stage"))
          .Append(Fact("Outcome", E(s.Outcome ?? "open"), "outcome"))
          .Append(Fact("Orchestration", E(runtimeStatus)))
          .Append(Fact("Opened", $"{Time(s.OpenedAt)} ({E(Duration(now - s.OpenedAt))} ago)"))
@@ -348,8 +407,14 @@ public static class DashboardPages
         _ => $"<span class=\"badge\">open</span> due in {E(Duration(d.DueAt - now))}",
     };
 
-    static string Deadline(DateTime due, DateTime now) =>
-        due < now ? $"{Time(due)} <span class=\"badge bad\">overdue</span>" : $"{Time(due)} <span class=\"muted\">(in {E(Duration(due - now))})</span>";
+    static string Deadline(Deadline? d, DateTime due, DateTime now) =>
+        (d is null ? "" : $"<strong>{E(d.Name)}</strong> <span class=\"small\">{E(d.Client)}</span><br>") +
+        (due < now
+            ? $"<span class=\"badge bad\">overdue {E(Duration(now - due))}</span>"
+            : $"in {E(Duration(due - now))}") +
+        $"<br><span class=\"muted small\">{ShortTime(due)}</span>";
+
+    static string ShortTime(DateTime t) => $"<time datetime=\"{Iso(t)}\">{E(Notification.MailLayout.Time(t))}</time>";
 
     /// <summary>The same wording the page script keeps ticking.</summary>
     public static string Countdown(DateTime endsBy, DateTime now, bool brief = false)
@@ -392,12 +457,12 @@ public static class DashboardPages
     static string Fact(string label, string html, string? col = null) =>
         $"<tr><th scope=\"row\">{E(label)}</th><td{(col is null ? "" : $" data-col=\"{col}\"")}>{html}</td></tr>";
 
-    static void Select(StringBuilder b, string name, string label, IReadOnlyList<string> values, string? selected)
+    static void Select(StringBuilder b, string name, string label, IReadOnlyList<string> values, string? selected, Func<string, string> text)
     {
         b.Append("<div><label for=\"").Append(name).Append("\">").Append(label).Append("</label><select id=\"").Append(name).Append("\" name=\"").Append(name).Append("\"><option value=\"\">any</option>");
         foreach (string v in values)
         {
-            b.Append("<option value=\"").Append(E(v)).Append('"').Append(v == selected ? " selected" : "").Append('>').Append(E(v)).Append("</option>");
+            b.Append("<option value=\"").Append(E(v)).Append('"').Append(v == selected ? " selected" : "").Append('>').Append(E(text(v))).Append("</option>");
         }
 
         b.Append("</select></div>");
@@ -408,10 +473,11 @@ public static class DashboardPages
         .Append("<meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>").Append(E(title)).Append(" · Cordon</title><style>")
         .Append("body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;background:#f3f4f6;color:#111827;margin:0;font-size:15px}")
         .Append("header{background:#1e293b;color:#fff;padding:.75rem 1.5rem;font-size:.85rem;letter-spacing:.08em}")
-        .Append("main{max-width:96rem;margin:1rem auto;padding:0 1rem}.scroll{overflow-x:auto}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
+        .Append("main{max-width:96rem;margin:1rem auto;padding:0 1rem}.small{font-size:.82rem}.next{font-size:1.05rem;background:#fff;border-left:4px solid #1d4ed8;padding:.5rem .8rem}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .2rem}")
         .Append("table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;margin:.4rem 0}th,td{text-align:left;padding:.4rem .45rem;border-bottom:1px solid #e5e7eb;vertical-align:top}")
         .Append("thead th{background:#f9fafb;font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#374151}caption{text-align:left;padding:.3rem 0;color:#4b5563;caption-side:top}")
-        .Append(".nw,[data-col=incident],[data-col=age],[data-col=contain],[data-col=exposure]{white-space:nowrap}.facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
+        .Append("table.list td{overflow-wrap:break-word}table.list thead th{white-space:nowrap}[data-col=severity]{white-space:nowrap}#needs-you{padding:.4rem .9rem;border-radius:6px;margin:.4rem 0 .8rem;background:#fff}#needs-you.needs{border-left:5px solid #b91c1c;background:#fef2f2}#needs-you.calm{border-left:5px solid #15803d}#needs-you h2{margin:.3rem 0}#needs-you ul{margin:.2rem 0 .4rem;padding-left:1.2rem}")
+        .Append(".nw,[data-col=incident],[data-col=age],[data-col=contain],[data-col=exposure]{white-space:nowrap;overflow-wrap:normal}.facts th{width:14rem;color:#374151}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}")
         .Append(".filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-end;background:#fff;border:1px solid #e5e7eb;padding:.6rem .8rem;border-radius:6px}")
         .Append("label{display:block;font-size:.8rem;color:#374151;margin-bottom:.15rem}input,select{font:inherit;padding:.3rem}button{font:inherit;font-weight:600;padding:.4rem .9rem;border:0;border-radius:5px;background:#1d4ed8;color:#fff;cursor:pointer}")
         .Append("button.danger{background:#b91c1c}a{color:#1d4ed8}.muted{color:#4b5563}.summary{margin:.2rem 0 .8rem}.badge{display:inline-block;padding:.05rem .4rem;border-radius:4px;font-size:.8rem;background:#e5e7eb}")
@@ -441,4 +507,7 @@ public static class DashboardPages
         """;
 
     static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+
+    /// <summary>Encoded, with a line-break opportunity after each @ so an address wraps between its parts.</summary>
+    static string Wrap(string? s) => E(s).Replace("@", "@<wbr>", StringComparison.Ordinal);
 }

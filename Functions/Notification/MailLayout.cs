@@ -12,7 +12,8 @@ public sealed record MailAction(string Label, string Url);
 /// </summary>
 public static class MailLayout
 {
-    public static (string Html, string Text) Render(string title, string intro, IReadOnlyList<(string Label, string Value)> facts, IReadOnlyList<MailAction> actions, string footer)
+    public static (string Html, string Text) Render(string title, string intro, IReadOnlyList<(string Label, string Value)> facts, IReadOnlyList<MailAction> actions, string footer,
+        (string Label, string Text)? quote = null)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
@@ -35,6 +36,13 @@ public static class MailLayout
             html.Append("</table>");
         }
 
+        if (quote is { } q)
+        {
+            html.Append("<h2 style=\"font-size:15px;margin:0 0 6px\">").Append(E(q.Label)).Append("</h2>")
+                .Append("<pre style=\"white-space:pre-wrap;font-family:inherit;font-size:13px;background:#f9fafb;border-left:4px solid #94a3b8;padding:8px 12px;margin:0 0 16px\">")
+                .Append(E(q.Text)).Append("</pre>");
+        }
+
         foreach (MailAction action in actions)
         {
             html.Append("<p style=\"margin:8px 0\"><a clicktracking=off href=\"").Append(E(action.Url))
@@ -52,6 +60,11 @@ public static class MailLayout
             text.Append(label).Append(": ").AppendLine(value);
         }
 
+        if (quote is { } qt)
+        {
+            text.AppendLine().AppendLine(qt.Label + ":").AppendLine(string.Join(Environment.NewLine, qt.Text.TrimEnd().Split('\n').Select(l => "> " + l.TrimEnd('\r'))));
+        }
+
         if (actions.Count > 0)
         {
             text.AppendLine();
@@ -64,6 +77,12 @@ public static class MailLayout
         text.AppendLine().AppendLine(footer);
         return (html.ToString(), text.ToString());
     }
+
+    /// <summary>
+    /// The one way Cordon writes a moment for people, in mails and on the approval pages alike: minutes and
+    /// the zone spelled out, so a mail and the page it links to never disagree.
+    /// </summary>
+    public static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
     static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -28,18 +28,7 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
         foreach (AffectedClient client in request.Clients)
         {
             var due = request.Deadlines.Where(d => d.Client == client.Id).OrderBy(d => d.DueAt).ToList();
-            string title = $"Security incident notice — {client.Name}";
-            var (html, text) = MailLayout.Render(title,
-                $"An agent of one of your outsourced support sites was confirmed as an insider on {request.ConfirmedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC. " +
-                "The agent's access has been revoked and evidence preserved under legal hold.",
-                [
-                    ("Incident", request.IncidentId),
-                    ("Site", request.SiteId),
-                    ("Severity", request.Severity),
-                    ("Records possibly affected", request.AffectedRecords.ToString(CultureInfo.InvariantCulture)),
-                    .. due.Select(d => ($"{d.Name} deadline", d.DueAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))),
-                ],
-                [], "Reply to this message to reach the incident's response team.");
+            var (title, html, text) = ClientNoticeText.Render(request, client);
             if (client.SecurityContacts.Count > 0)
             {
                 proofs.Add(await OnceAsync(request.IncidentId, client.Id, "email", async () =>
