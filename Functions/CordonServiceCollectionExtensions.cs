@@ -1,6 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
+using Cordon.Configuration;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Monitoring;
@@ -21,42 +22,6 @@ public static class CordonServiceCollectionExtensions
         services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<AlertMessageHandler>();
-        return services;
-    }
-
-    /// <summary>
-    /// The response policy: Cordon:PolicyFile (a path) or Cordon:Policy (inline JSON), else the defaults.
-    /// An invalid policy stops start-up with a message naming the bad fields.
-    /// </summary>
-    public static IServiceCollection AddCordonPolicy(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<ResponsePolicyOptions>()
-            .Configure(o =>
-            {
-                string? file = configuration["Cordon:PolicyFile"];
-                string? inline = configuration["Cordon:Policy"];
-                o.Policy = !string.IsNullOrWhiteSpace(file) ? ResponsePolicy.Load(file)
-                    : !string.IsNullOrWhiteSpace(inline) ? ResponsePolicy.Parse(inline, "Cordon:Policy")
-                    : ResponsePolicy.Default;
-            })
-            .ValidateOnStart();
-        return services;
-    }
-
-    /// <summary>The world: Cordon:WorldFile (a path) or Cordon:World (inline JSON).</summary>
-    public static IServiceCollection AddCordonWorld(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<WorldOptions>()
-            .Configure(o =>
-            {
-                string? file = configuration["Cordon:WorldFile"];
-                string? inline = configuration["Cordon:World"];
-                o.WorldFile = file;
-                o.World = !string.IsNullOrWhiteSpace(file) ? World.Load(file)
-                    : !string.IsNullOrWhiteSpace(inline) ? World.Parse(inline, "Cordon:World")
-                    : new World();
-            })
-            .ValidateOnStart();
         return services;
     }
 
@@ -99,6 +64,11 @@ public static class CordonServiceCollectionExtensions
             .Validate(o => o.Store != "table" || !string.IsNullOrWhiteSpace(o.TableConnection) || o.TableServiceUri is not null,
                 "Cordon:Behaviour:Store is table but neither Cordon:Behaviour:TableConnection nor Cordon:Behaviour:TableServiceUri is set")
             .ValidateOnStart();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{BehaviourOptions.Section}:TableServiceUri"]))
+        {
+            services.TryAddCordonAzureCredential(configuration);
+        }
+
         services.AddSingleton<BehaviourStateStore>(sp =>
         {
             BehaviourOptions o = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BehaviourOptions>>().Value;
@@ -109,7 +79,7 @@ public static class CordonServiceCollectionExtensions
 
             var tables = !string.IsNullOrWhiteSpace(o.TableConnection)
                 ? new Azure.Data.Tables.TableServiceClient(o.TableConnection)
-                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetService<Azure.Core.TokenCredential>() ?? new Azure.Identity.DefaultAzureCredential());
+                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetRequiredService<Azure.Core.TokenCredential>());
             return new TableBehaviourStateStore(tables.GetTableClient(o.TableName));
         });
         services.AddSingleton<TelemetryIntake>();
@@ -120,10 +90,10 @@ public static class CordonServiceCollectionExtensions
     /// <summary>Everything the workflow needs except the connectors (each host adds its own).</summary>
     public static IServiceCollection AddCordonWorkflow(this IServiceCollection services, IConfiguration configuration) => services
         .AddCordonAlerts()
-        .AddCordonPolicy(configuration)
-        .AddCordonWorld(configuration)
+        .AddCordonConfiguration(configuration)
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)
         .AddCordonTelemetry(configuration)
-        .AddCordonIncidentEvents(configuration);
+        .AddCordonIncidentEvents(configuration)
+        .AddHostedService<AdapterReport>();
 }

@@ -44,7 +44,9 @@ public sealed record ResponsePlan(
     string VendorName,
     IReadOnlyList<string> VendorContacts,
     string SiteName,
-    int SiteAgentCount);
+    int SiteAgentCount,
+    string? ConfigurationVersion = null,
+    string? RosterNote = null);
 
 public sealed record AffectedClient(
     string Id,
@@ -113,6 +115,8 @@ public sealed record IncidentStatus
     public IncidentMetrics Metrics { get; init; } = new(null, null, null);
     public ContainmentSummary? Containment { get; init; }
     public string? ReportName { get; init; }
+    /// <summary>The world and policy versions triage planned with (<see cref="Configuration.ConfigurationSnapshot.Version"/>).</summary>
+    public string? ConfigurationVersion { get; init; }
 }
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);

@@ -17,7 +17,8 @@ public sealed record IncidentDetail(
     string Subject, string VendorId, string SiteId, DateTime OpenedAt, DateTime UpdatedAt,
     DateTime? ContainedAt, DateTime? ExposureEndsBy, IReadOnlyList<ExposureWindow> Exposure,
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
-    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName);
+    IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
+    string? ConfigurationVersion = null);
 
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
@@ -199,7 +200,7 @@ public static class IncidentQueries
         IncidentStatus s = StatusOf(m);
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
-            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName);
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, s.ConfigurationVersion);
     }
 
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>

@@ -1,9 +1,9 @@
 using Cordon.Alerts;
+using Cordon.Configuration;
 using Cordon.Connectors;
 using Cordon.Policy;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Incidents;
 
@@ -11,15 +11,17 @@ namespace Cordon.Incidents;
 /// Turns the alert and the response policy into a plan, and resolves from the world everything the
 /// workflow will need (approvers, clients, vendor, site), so the orchestration itself does no I/O.
 /// </summary>
-public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world) : TaskActivity<IncidentInput, ResponsePlan>
+public sealed class TriageAlert(LiveConfiguration configuration) : TaskActivity<IncidentInput, ResponsePlan>
 {
     [Function(nameof(TriageAlert))]
     public Task<ResponsePlan> Run([ActivityTrigger] IncidentInput input) => RunAsync(ActivityContexts.For(nameof(TriageAlert)), input);
 
     public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input)
     {
-        ResponsePolicy p = policy.Value.Policy;
-        World w = world.Value.World;
+        // One snapshot: world and policy of the same moment, and their versions recorded on the incident.
+        ConfigurationSnapshot snapshot = configuration.Current;
+        ResponsePolicy p = snapshot.Policy;
+        World w = snapshot.World;
         RiskAlert alert = input.Alert;
         int rank = Severities.Rank(alert.Severity);
 
@@ -43,6 +45,7 @@ public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions
             site?.Vendor.Name ?? alert.Subject.VendorId,
             site?.Vendor.Contacts ?? [],
             site?.Site.Name ?? alert.Subject.SiteId,
-            site?.Site.AgentCount ?? 0));
+            site?.Site.AgentCount ?? 0,
+            snapshot.Version));
     }
 }
