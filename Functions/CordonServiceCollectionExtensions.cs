@@ -10,6 +10,7 @@ using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Cordon;
 
@@ -38,7 +39,8 @@ public static class CordonServiceCollectionExtensions
     /// <summary>Client webhooks (session kill, notices): signed, idempotent, with retries honouring Retry-After.</summary>
     public static IServiceCollection AddCordonWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookKeysValidator>());
         services.AddHttpClient(SignedWebhook.ClientName).AddStandardResilienceHandler(o =>
         {
             o.Retry.MaxRetryAttempts = 4;
@@ -96,4 +98,14 @@ public static class CordonServiceCollectionExtensions
         .AddCordonTelemetry(configuration)
         .AddCordonIncidentEvents(configuration)
         .AddHostedService<AdapterReport>();
+
+    /// <summary>An empty, non-base64 or short (&lt; 32 bytes) webhook key stops start-up, naming the setting.</summary>
+    sealed class WebhookKeysValidator : IValidateOptions<WebhookOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+        {
+            IReadOnlyList<string> problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
 }
