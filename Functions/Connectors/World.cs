@@ -140,11 +140,6 @@ public sealed record World
                     errors.Add($"{sp}.generatedAgents must not be negative");
                 }
 
-                if (site.DirectoryGroupId is { } group && !Guid.TryParse(group, out _))
-                {
-                    errors.Add($"{sp}.directoryGroupId '{group}' is not an Entra group object id (a GUID)");
-                }
-
                 for (int a = 0; a < site.Agents.Count; a++)
                 {
                     if (!IsAddress(site.Agents[a].UserPrincipalName))
@@ -243,12 +238,6 @@ public sealed record Site
     public IReadOnlyList<string> ClientIds { get; init; } = [];
 
     public IReadOnlyList<Agent> Agents { get; init; } = [];
-
-    /// <summary>
-    /// The site's Entra group (object id): its members, read from Microsoft Graph into the roster, are the
-    /// site's agents for offboarding and counts, beside the agents listed here.
-    /// </summary>
-    public string? DirectoryGroupId { get; init; }
 
     /// <summary>Generated agents on top of the listed ones (large simulated sites for benchmarks).</summary>
     public int GeneratedAgents { get; init; }

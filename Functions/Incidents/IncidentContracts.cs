@@ -45,8 +45,7 @@ public sealed record ResponsePlan(
     IReadOnlyList<string> VendorContacts,
     string SiteName,
     int SiteAgentCount,
-    string? ConfigurationVersion = null,
-    string? RosterNote = null);
+    string? ConfigurationVersion = null);
 
 public sealed record AffectedClient(
     string Id,

@@ -98,11 +98,6 @@ internal sealed partial class IncidentRun
         SetStage(Stages.Triage);
         plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
         status = status with { ConfigurationVersion = Plan.ConfigurationVersion };
-        if (Plan.RosterNote is { } rosterNote)
-        {
-            Record("not on the site roster", rosterNote);
-        }
-
         Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");
