@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Cordon.Local;
@@ -111,6 +112,11 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddTransient<ApprovalsApi>();
         services.AddTransient<Dashboard>();
         services.AddTransient<EvidenceManifestApi>();
+        services.AddTransient<HealthApi>();
+        services.AddHealthChecks()
+            .AddCheck("storage", new LocalStorageHealthCheck(settings), timeout: TimeSpan.FromSeconds(10))
+            .AddCheck("directory", () => HealthCheckResult.Healthy("simulated directory"))
+            .AddCheck("mail", () => HealthCheckResult.Healthy("local outbox"));
         services.AddMvcCore();
         services.AddDurableTaskWorker(b =>
         {
@@ -166,6 +172,11 @@ public sealed class LocalHost : IAsyncDisposable
         app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
         app.MapPost("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
+        app.MapGet("/api/health", async ctx =>
+        {
+            IActionResult result = await ctx.RequestServices.GetRequiredService<HealthApi>().Get(ctx.Request);
+            await result.ExecuteResultAsync(new ActionContext(ctx, ctx.GetRouteData(), new ActionDescriptor()));
+        });
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));
         app.MapGet("/outbox", (Outbox outbox) => Results.Content(OutboxPage.Render(outbox.List()), "text/html; charset=utf-8"));
         app.MapPost("/sim/clients/{clientId}/session-kill", (string clientId, HttpRequest request, SimulatedClientSystems clients) => clients.KillAsync(clientId, request));

@@ -1,6 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
+using Cordon.Configuration;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Monitoring;
@@ -9,6 +10,7 @@ using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Cordon;
 
@@ -21,42 +23,6 @@ public static class CordonServiceCollectionExtensions
         services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<AlertMessageHandler>();
-        return services;
-    }
-
-    /// <summary>
-    /// The response policy: Cordon:PolicyFile (a path) or Cordon:Policy (inline JSON), else the defaults.
-    /// An invalid policy stops start-up with a message naming the bad fields.
-    /// </summary>
-    public static IServiceCollection AddCordonPolicy(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<ResponsePolicyOptions>()
-            .Configure(o =>
-            {
-                string? file = configuration["Cordon:PolicyFile"];
-                string? inline = configuration["Cordon:Policy"];
-                o.Policy = !string.IsNullOrWhiteSpace(file) ? ResponsePolicy.Load(file)
-                    : !string.IsNullOrWhiteSpace(inline) ? ResponsePolicy.Parse(inline, "Cordon:Policy")
-                    : ResponsePolicy.Default;
-            })
-            .ValidateOnStart();
-        return services;
-    }
-
-    /// <summary>The world: Cordon:WorldFile (a path) or Cordon:World (inline JSON).</summary>
-    public static IServiceCollection AddCordonWorld(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<WorldOptions>()
-            .Configure(o =>
-            {
-                string? file = configuration["Cordon:WorldFile"];
-                string? inline = configuration["Cordon:World"];
-                o.WorldFile = file;
-                o.World = !string.IsNullOrWhiteSpace(file) ? World.Load(file)
-                    : !string.IsNullOrWhiteSpace(inline) ? World.Parse(inline, "Cordon:World")
-                    : new World();
-            })
-            .ValidateOnStart();
         return services;
     }
 
@@ -73,7 +39,8 @@ public static class CordonServiceCollectionExtensions
     /// <summary>Client webhooks (session kill, notices): signed, idempotent, with retries honouring Retry-After.</summary>
     public static IServiceCollection AddCordonWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookKeysValidator>());
         services.AddHttpClient(SignedWebhook.ClientName).AddStandardResilienceHandler(o =>
         {
             o.Retry.MaxRetryAttempts = 4;
@@ -99,6 +66,11 @@ public static class CordonServiceCollectionExtensions
             .Validate(o => o.Store != "table" || !string.IsNullOrWhiteSpace(o.TableConnection) || o.TableServiceUri is not null,
                 "Cordon:Behaviour:Store is table but neither Cordon:Behaviour:TableConnection nor Cordon:Behaviour:TableServiceUri is set")
             .ValidateOnStart();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{BehaviourOptions.Section}:TableServiceUri"]))
+        {
+            services.TryAddCordonAzureCredential(configuration);
+        }
+
         services.AddSingleton<BehaviourStateStore>(sp =>
         {
             BehaviourOptions o = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BehaviourOptions>>().Value;
@@ -109,7 +81,7 @@ public static class CordonServiceCollectionExtensions
 
             var tables = !string.IsNullOrWhiteSpace(o.TableConnection)
                 ? new Azure.Data.Tables.TableServiceClient(o.TableConnection)
-                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetService<Azure.Core.TokenCredential>() ?? new Azure.Identity.DefaultAzureCredential());
+                : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetRequiredService<Azure.Core.TokenCredential>());
             return new TableBehaviourStateStore(tables.GetTableClient(o.TableName));
         });
         services.AddSingleton<TelemetryIntake>();
@@ -120,13 +92,13 @@ public static class CordonServiceCollectionExtensions
     /// <summary>Everything the workflow needs except the connectors (each host adds its own).</summary>
     public static IServiceCollection AddCordonWorkflow(this IServiceCollection services, IConfiguration configuration) => services
         .AddCordonAlerts()
-        .AddCordonPolicy(configuration)
-        .AddCordonWorld(configuration)
+        .AddCordonConfiguration(configuration)
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)
         .AddCordonTelemetry(configuration)
         .AddCordonIncidentEvents(configuration)
-        .AddCordonRetention(configuration);
+        .AddCordonRetention(configuration)
+        .AddHostedService<AdapterReport>();
 
     /// <summary>Cordon:Retention: when closed incidents' orchestration history is purged (<see cref="ClosedIncidentPurge"/>).</summary>
     public static IServiceCollection AddCordonRetention(this IServiceCollection services, IConfiguration configuration)
@@ -137,5 +109,15 @@ public static class CordonServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ClosedIncidentPurge>();
         return services;
+    }
+
+    /// <summary>An empty, non-base64 or short (&lt; 32 bytes) webhook key stops start-up, naming the setting.</summary>
+    sealed class WebhookKeysValidator : IValidateOptions<WebhookOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+        {
+            IReadOnlyList<string> problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
     }
 }

@@ -57,6 +57,16 @@ param logRetentionInDays int = 90
 ])
 param evidenceStorageSku string = 'Standard_ZRS'
 
+@description('Object id of the person or pipeline running azd (azd sets AZURE_PRINCIPAL_ID): it may upload the configuration and set the signing keys from the postprovision hook. Empty: no such roles.')
+param principalId string = ''
+
+@description('Type of principalId: User for a person, ServicePrincipal for a pipeline.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -79,7 +89,9 @@ var names = {
 var deploymentContainerName = 'app-package'
 var evidenceContainerName = 'evidence'
 var incidentEventsTopicName = 'incident-events'
+var configContainerName = 'config'
 var approvalSigningKeySecretName = 'approval-signing-key'
+var webhookSigningKeySecretName = 'webhook-signing-key'
 var sendGridApiKeySecretName = 'sendgrid-api-key'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -119,6 +131,7 @@ module functionStorage 'modules/storage-functions.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    configContainerName: configContainerName
   }
 }
 
@@ -171,8 +184,22 @@ module roles 'modules/roles.bicep' = {
   }
 }
 
+// The deployer (not the app) uploads the configuration and creates the signing keys in the postprovision hook.
+module deployerRoles 'modules/deployer-roles.bicep' = if (!empty(principalId)) {
+  name: 'deployer-role-assignments'
+  scope: rg
+  params: {
+    principalId: principalId
+    principalType: principalType
+    functionStorageAccountName: functionStorage.outputs.name
+    configContainerName: configContainerName
+    keyVaultName: keyVault.outputs.name
+  }
+}
+
 // Versionless secret URIs: the app picks up a rotated secret without a redeploy.
 var signingKeyReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${approvalSigningKeySecretName})'
+var webhookKeyReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${webhookSigningKeySecretName})'
 var sendGridKeyReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/${sendGridApiKeySecretName})'
 
 module functionApp 'modules/functionapp.bicep' = {
@@ -203,11 +230,11 @@ module functionApp 'modules/functionapp.bicep' = {
       ServiceBusConnection__clientId: identity.outputs.clientId
       Cordon__Approvals__SigningKey: signingKeyReference
       Cordon__Approvals__BaseUrl: 'https://${names.functionApp}.azurewebsites.net'
-      Cordon__Email__Provider: 'SendGrid'
+      Cordon__Webhooks__SigningKey: webhookKeyReference
       Cordon__Email__SendGridApiKey: sendGridKeyReference
       Cordon__Email__From: emailFrom
-      Cordon__Directory__Provider: 'Graph'
-      Cordon__Evidence__Provider: 'Blob'
+      // World and policy: blobs of this container, re-read when their ETag changes (postprovision uploads config/).
+      Cordon__Configuration__ContainerUri: '${functionStorage.outputs.blobEndpoint}${configContainerName}'
       Cordon__Evidence__BlobServiceUri: evidenceStorage.outputs.blobEndpoint
       Cordon__Evidence__Container: evidenceContainerName
       Cordon__Events__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
@@ -227,6 +254,7 @@ output AZURE_FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHos
 output AZURE_FUNCTION_STORAGE_ACCOUNT string = functionStorage.outputs.name
 output AZURE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.name
 output AZURE_SERVICE_BUS_FQDN string = serviceBus.outputs.fullyQualifiedNamespace
+output AZURE_CONFIG_CONTAINER_URL string = '${functionStorage.outputs.blobEndpoint}${configContainerName}'
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
 output AZURE_EVIDENCE_STORAGE_ACCOUNT string = evidenceStorage.outputs.name

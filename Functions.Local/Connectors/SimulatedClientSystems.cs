@@ -21,7 +21,7 @@ public sealed class SimulatedClientSystems(IOptions<WebhookOptions> options, Tim
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer);
         byte[] body = buffer.ToArray();
-        bool valid = SignedWebhook.Verify(body, options.Value.SigningKey, request.Headers["X-Cordon-Signature"]);
+        bool valid = SignedWebhook.Verify(body, options.Value, request.Headers[SignedWebhook.SignatureHeader]);
         string key = request.Headers["Idempotency-Key"].ToString();
         calls.GetOrAdd(clientId, _ => new()).Enqueue(new SessionKillCall(key, System.Text.Encoding.UTF8.GetString(body), valid, time.GetUtcNow()));
         return valid ? Results.Ok(new { killed = true, idempotencyKey = key }) : Results.Unauthorized();

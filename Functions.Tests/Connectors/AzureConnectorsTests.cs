@@ -6,6 +6,7 @@ using Cordon.Connectors.Tables;
 using Cordon.Incidents;
 using Cordon.Offboarding;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Connectors;
@@ -16,6 +17,7 @@ public sealed class AzureConnectorsTests
     static readonly Dictionary<string, string?> Deployed = new()
     {
         ["Cordon:Approvals:SigningKey"] = Convert.ToBase64String(new byte[32]),
+        ["Cordon:Webhooks:SigningKey"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray()),
         ["Cordon:Email:SendGridApiKey"] = "SG.test-key",
         ["Cordon:Email:From"] = "cordon@cordon-customer.example",
         ["Cordon:Evidence:BlobServiceUri"] = "https://stevtest.blob.core.windows.net/",
@@ -77,5 +79,48 @@ public sealed class AzureConnectorsTests
         }
 
         Assert.Contains(expected, Assert.Single(errors), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "Cordon:Webhooks:SigningKey is not set")]
+    [InlineData("", "Cordon:Webhooks:SigningKey is not set")]
+    [InlineData("c2hvcnQta2V5", "Cordon:Webhooks:SigningKey is 9 bytes; at least 32")]
+    [InlineData("not base64!", "Cordon:Webhooks:SigningKey is not base64")]
+    public async Task Start_up_is_refused_on_a_missing_or_short_webhook_key_naming_the_setting(string? key, string expected)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Deployed) { ["Cordon:Webhooks:SigningKey"] = key });
+        builder.Services.AddCordonWorkflow(builder.Configuration).AddCordonAzureConnectors(builder.Configuration);
+        using IHost host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Graph_tenant_and_client_settings_reach_the_one_credential_every_adapter_shares()
+    {
+        await using ServiceProvider services = Build(new Dictionary<string, string?>(Deployed)
+        {
+            ["Cordon:Graph:TenantId"] = "11111111-2222-3333-4444-555555555555",
+            ["Cordon:Graph:ManagedIdentityClientId"] = "66666666-7777-8888-9999-000000000000",
+        });
+
+        var options = services.GetRequiredService<Azure.Identity.DefaultAzureCredentialOptions>();
+        Assert.Equal("11111111-2222-3333-4444-555555555555", options.TenantId);
+        Assert.Equal("66666666-7777-8888-9999-000000000000", options.ManagedIdentityClientId);
+        Assert.IsType<Azure.Identity.DefaultAzureCredential>(services.GetRequiredService<Azure.Core.TokenCredential>());
+        // Registered once: the events registration (which runs first) and Graph's share it.
+        var descriptors = Registrations(Deployed).Where(d => d.ServiceType == typeof(Azure.Core.TokenCredential)).ToList();
+        Assert.Single(descriptors);
+    }
+
+    static List<ServiceDescriptor> Registrations(Dictionary<string, string?> settings)
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddCordonWorkflow(configuration).AddCordonAzureConnectors(configuration);
+        return [.. services];
     }
 }

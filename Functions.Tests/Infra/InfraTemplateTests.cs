@@ -39,11 +39,10 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         "ServiceBusConnection__clientId",
         "Cordon__Approvals__SigningKey",
         "Cordon__Approvals__BaseUrl",
-        "Cordon__Email__Provider",
+        "Cordon__Webhooks__SigningKey",
         "Cordon__Email__SendGridApiKey",
         "Cordon__Email__From",
-        "Cordon__Directory__Provider",
-        "Cordon__Evidence__Provider",
+        "Cordon__Configuration__ContainerUri",
         "Cordon__Evidence__BlobServiceUri",
         "Cordon__Evidence__Container",
         "Cordon__Events__FullyQualifiedNamespace",
@@ -125,7 +124,7 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
     [Fact]
     public void ManagedIdentityHasExactlyTheListedRoles()
     {
-        var assignments = _bicep.OfType("Microsoft.Authorization/roleAssignments");
+        var assignments = _bicep.OfType("Microsoft.Authorization/roleAssignments").Where(a => a.Deployment != DeployerRoles);
         var seen = new List<string>();
 
         foreach (var assignment in assignments)
@@ -180,6 +179,42 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         Assert.Equal("incident-events", _bicep.ResolveAppSetting("Cordon__Events__Topic"));
     }
 
+    const string DeployerRoles = "deployer-role-assignments";
+
+    [Fact]
+    public void ConfigurationLivesInItsOwnContainerTheAppReadsAndOnlyTheDeployerWrites()
+    {
+        var container = Assert.Single(_bicep.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"),
+            c => Str(c.Json, "name").Contains("configContainerName", StringComparison.Ordinal));
+        Assert.Equal("function-storage", container.Deployment);
+        Assert.Equal("config", _bicep.RootVariable("configContainerName"));
+        Assert.Contains("variables('configContainerName')", _bicep.AppSetting("Cordon__Configuration__ContainerUri"), StringComparison.Ordinal);
+
+        // The deployer's two roles are scoped to the config container and the vault, for whoever runs azd.
+        var deployer = _bicep.OfType("Microsoft.Authorization/roleAssignments").Where(a => a.Deployment == DeployerRoles).ToList();
+        Assert.Equal(2, deployer.Count);
+        Assert.Contains(deployer, a => Str(a.Json, "scope").Contains("blobServices/containers", StringComparison.Ordinal)
+            && Str(a.Json.GetProperty("properties"), "roleDefinitionId").Contains("ba92f5b4-2d11-453d-a403-e96b0029c9fe", StringComparison.Ordinal));
+        Assert.Contains(deployer, a => Str(a.Json, "scope").Contains("Microsoft.KeyVault/vaults", StringComparison.Ordinal)
+            && Str(a.Json.GetProperty("properties"), "roleDefinitionId").Contains("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", StringComparison.Ordinal));
+        string parameters = File.ReadAllText(Path.Combine(_bicep.RepoRoot, "infra", "main.parameters.json"));
+        Assert.Contains("${AZURE_PRINCIPAL_ID", parameters, StringComparison.Ordinal);
+
+        // azd runs the hook that uploads config/ and creates missing signing keys.
+        string azure = File.ReadAllText(Path.Combine(_bicep.RepoRoot, "azure.yaml"));
+        Assert.Contains("postprovision:", azure, StringComparison.Ordinal);
+        Assert.Contains("scripts/postprovision.sh", azure, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_bicep.RepoRoot, "config", "world.json")));
+        Assert.True(File.Exists(Path.Combine(_bicep.RepoRoot, "config", "policy.json")));
+    }
+
+    [Fact]
+    public void PlatformHealthCheckProbesTheHealthEndpoint()
+    {
+        var siteConfig = _bicep.FunctionSite.Json.GetProperty("properties").GetProperty("siteConfig");
+        Assert.Equal("/api/health", Str(siteConfig, "healthCheckPath"));
+    }
+
     [Fact]
     public void KeyVaultUsesRbacAndTheTemplateCreatesNoSecrets()
     {
@@ -193,6 +228,9 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         Assert.Empty(_bicep.OfType("Microsoft.KeyVault/vaults/secrets"));
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})'", _bicep.AppSetting("Cordon__Approvals__SigningKey"), StringComparison.Ordinal);
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})'", _bicep.AppSetting("Cordon__Email__SendGridApiKey"), StringComparison.Ordinal);
+        Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})'", _bicep.AppSetting("Cordon__Webhooks__SigningKey"), StringComparison.Ordinal);
+        Assert.Contains("variables('webhookSigningKeySecretName')", _bicep.AppSetting("Cordon__Webhooks__SigningKey"), StringComparison.Ordinal);
+        Assert.Equal("webhook-signing-key", _bicep.RootVariable("webhookSigningKeySecretName"));
         Assert.Equal("approval-signing-key", _bicep.RootVariable("approvalSigningKeySecretName"));
         Assert.Equal("sendgrid-api-key", _bicep.RootVariable("sendGridApiKeySecretName"));
     }
@@ -231,9 +269,8 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
 
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.Equal("managedidentity", settings["ServiceBusConnection__credential"]);
-        Assert.Equal("SendGrid", settings["Cordon__Email__Provider"]);
-        Assert.Equal("Graph", settings["Cordon__Directory__Provider"]);
-        Assert.Equal("Blob", settings["Cordon__Evidence__Provider"]);
+        // No setting nothing reads (the adapters are chosen by the host, not by a "Provider" switch).
+        Assert.DoesNotContain(settings.Keys, k => k.EndsWith("__Provider", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -34,7 +34,8 @@ public sealed class FunctionsMetadataTests
             .ToList();
 
         // Approvers have no console login: their link is the credential (signed, approver-bound, expiring).
-        Assert.Equal(["DecideApproval", "ShowApproval"], levels.Where(l => l.Level == "Anonymous").Select(l => l.Name).Order());
+        // The health probe is anonymous and shows no secret.
+        Assert.Equal(["DecideApproval", "Health", "ShowApproval"], levels.Where(l => l.Level == "Anonymous").Select(l => l.Name).Order());
         // Intake, incidents, operator actions, evidence and dashboard: a function (or admin) key in Azure.
         Assert.All(levels.Where(l => l.Level != "Anonymous"), l => Assert.Contains(l.Level, new[] { "Function", "Admin" }));
         Assert.Contains(levels, l => l.Name == "SubmitAlert" && l.Level == "Function");
@@ -57,7 +58,7 @@ public sealed class FunctionsMetadataTests
 
         Assert.Equal(
             new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions",
-                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence", "POST telemetry" }.Order(),
+                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence", "POST telemetry", "GET health" }.Order(),
             http);
     }
 }

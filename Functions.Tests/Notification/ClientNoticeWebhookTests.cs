@@ -49,3 +49,31 @@ public sealed class ClientNoticeWebhookTests
         }
     }
 }
+
+[Trait("Category", "Unit")]
+public sealed class WebhookKeyRotationTests
+{
+    static readonly byte[] Body = "{\"incidentId\":\"inc-1\"}"u8.ToArray();
+    static readonly string OldKey = Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray());
+    static readonly string NewKey = Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray());
+
+    [Fact]
+    public void During_a_rotation_deliveries_carry_both_signatures_and_receivers_on_either_key_accept_them()
+    {
+        var rotating = new WebhookOptions { SigningKey = NewKey, PreviousSigningKey = OldKey };
+        string header = SignedWebhook.Signatures(Body, rotating);
+
+        Assert.True(SignedWebhook.Verify(Body, new WebhookOptions { SigningKey = OldKey }, header)); // receiver not yet moved
+        Assert.True(SignedWebhook.Verify(Body, new WebhookOptions { SigningKey = NewKey }, header)); // receiver already moved
+        Assert.False(SignedWebhook.Verify("{}"u8.ToArray(), new WebhookOptions { SigningKey = NewKey }, header));
+    }
+
+    [Fact]
+    public void A_verifier_accepts_the_previous_key_until_it_is_removed()
+    {
+        string signedWithOld = SignedWebhook.Signatures(Body, new WebhookOptions { SigningKey = OldKey });
+
+        Assert.True(SignedWebhook.Verify(Body, new WebhookOptions { SigningKey = NewKey, PreviousSigningKey = OldKey }, signedWithOld));
+        Assert.False(SignedWebhook.Verify(Body, new WebhookOptions { SigningKey = NewKey }, signedWithOld));
+    }
+}

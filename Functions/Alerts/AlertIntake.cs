@@ -27,7 +27,7 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// so its first orchestration episode schedules containment.
 /// </summary>
 public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
-    IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world)
+    Cordon.Configuration.LiveConfiguration configuration)
 {
     const int MaxAttempts = 8;
 
@@ -77,7 +77,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
-                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, TriageAlert.Plan(alert, policy.Value.Policy, world.Value.World));
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, TriageAlert.Plan(alert, configuration.Current));
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 return Result(id, IntakeOutcomes.Started, alert);

@@ -41,6 +41,133 @@ public sealed record World
 
     public static World Load(string path) => Parse(File.ReadAllText(path), path);
 
+    /// <summary>Reads a world and refuses it naming every bad field (<see cref="Validate"/>).</summary>
+    public static World ParseValid(string json, string origin)
+    {
+        World world = Parse(json, origin);
+        IReadOnlyList<string> errors = world.Validate();
+        return errors.Count == 0 ? world : throw new InvalidDataException($"world {origin} is not valid: {string.Join("; ", errors)}");
+    }
+
+    /// <summary>Problems that would make the workflow ask nobody, or the wrong people: every one is named.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        static bool IsAddress(string? a) => !string.IsNullOrWhiteSpace(a) && a.IndexOf('@', StringComparison.Ordinal) > 0 && !a.Any(char.IsWhiteSpace);
+        static bool IsUrl(string? u) => u is null || u.StartsWith('/') ||
+            (Uri.TryCreate(u, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp));
+        void Addresses(string path, IReadOnlyList<string>? list)
+        {
+            for (int i = 0; i < (list?.Count ?? 0); i++)
+            {
+                if (!IsAddress(list![i]))
+                {
+                    errors.Add($"{path}[{i}] '{list[i]}' is not an e-mail address");
+                }
+            }
+        }
+
+        var clientIds = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Clients.Count; i++)
+        {
+            Client c = Clients[i];
+            string p = $"clients[{i}]";
+            if (string.IsNullOrWhiteSpace(c.Id))
+            {
+                errors.Add($"{p}.id is required");
+            }
+            else if (!clientIds.Add(c.Id))
+            {
+                errors.Add($"{p}.id '{c.Id}' is listed twice");
+            }
+
+            Addresses($"{p}.securityContacts", c.SecurityContacts);
+            if (c.ContractNoticeHours < 0)
+            {
+                errors.Add($"{p}.contractNoticeHours must not be negative");
+            }
+
+            if (c.SessionLifetimeMinutes <= 0)
+            {
+                errors.Add($"{p}.sessionLifetimeMinutes must be positive");
+            }
+
+            if (!IsUrl(c.NoticeWebhookUrl))
+            {
+                errors.Add($"{p}.noticeWebhookUrl '{c.NoticeWebhookUrl}' is not an http(s) URL");
+            }
+
+            if (!IsUrl(c.SessionKillUrl))
+            {
+                errors.Add($"{p}.sessionKillUrl '{c.SessionKillUrl}' is not an http(s) URL");
+            }
+        }
+
+        var vendorIds = new HashSet<string>(StringComparer.Ordinal);
+        var siteIds = new HashSet<string>(StringComparer.Ordinal);
+        for (int v = 0; v < Vendors.Count; v++)
+        {
+            Vendor vendor = Vendors[v];
+            string p = $"vendors[{v}]";
+            if (string.IsNullOrWhiteSpace(vendor.Id))
+            {
+                errors.Add($"{p}.id is required");
+            }
+            else if (!vendorIds.Add(vendor.Id))
+            {
+                errors.Add($"{p}.id '{vendor.Id}' is listed twice");
+            }
+
+            Addresses($"{p}.contacts", vendor.Contacts);
+            for (int s = 0; s < vendor.Sites.Count; s++)
+            {
+                Site site = vendor.Sites[s];
+                string sp = $"{p}.sites[{s}]";
+                if (string.IsNullOrWhiteSpace(site.Id))
+                {
+                    errors.Add($"{sp}.id is required");
+                }
+                else if (!siteIds.Add(site.Id))
+                {
+                    errors.Add($"{sp}.id '{site.Id}' is listed twice");
+                }
+
+                foreach (string id in site.ClientIds.Where(id => !clientIds.Contains(id)))
+                {
+                    errors.Add($"{sp}.clientIds names '{id}', which is not a client");
+                }
+
+                if (site.GeneratedAgents < 0)
+                {
+                    errors.Add($"{sp}.generatedAgents must not be negative");
+                }
+
+                for (int a = 0; a < site.Agents.Count; a++)
+                {
+                    if (!IsAddress(site.Agents[a].UserPrincipalName))
+                    {
+                        errors.Add($"{sp}.agents[{a}].userPrincipalName '{site.Agents[a].UserPrincipalName}' is not a user principal name");
+                    }
+                }
+            }
+        }
+
+        foreach ((string role, IReadOnlyList<string> list) in Approvers)
+        {
+            if (list is null || list.Count == 0)
+            {
+                errors.Add($"approvers.{role} names nobody");
+            }
+            else
+            {
+                Addresses($"approvers.{role}", list);
+            }
+        }
+
+        Addresses("operators", Operators);
+        return errors;
+    }
+
     public Client? FindClient(string id) => Clients.FirstOrDefault(c => c.Id == id);
 
     public (Vendor Vendor, Site Site)? FindSite(string siteId)

@@ -49,7 +49,8 @@ public sealed record ResponsePlan(
     string VendorName,
     IReadOnlyList<string> VendorContacts,
     string SiteName,
-    int SiteAgentCount);
+    int SiteAgentCount,
+    string? ConfigurationVersion = null);
 
 public sealed record AffectedClient(
     string Id,
@@ -149,6 +150,8 @@ public sealed record IncidentStatus
 
     /// <summary>The evidence custody chain's head at close: a record outside the store to verify the evidence against.</summary>
     public CustodyHead? EvidenceHead { get; init; }
+    /// <summary>The world and policy versions triage planned with (<see cref="Configuration.ConfigurationSnapshot.Version"/>).</summary>
+    public string? ConfigurationVersion { get; init; }
 }
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);

@@ -31,7 +31,7 @@ public static class IncidentEventsServiceCollectionExtensions
         {
             if (string.IsNullOrWhiteSpace(configured.ConnectionString))
             {
-                services.TryAddCordonAzureCredential();
+                services.TryAddCordonAzureCredential(configuration);
             }
 
             services.TryAddSingleton(sp =>

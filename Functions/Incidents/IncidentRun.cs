@@ -168,6 +168,7 @@ internal sealed partial class IncidentRun
             plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
         }
 
+        status = status with { ConfigurationVersion = Plan.ConfigurationVersion };
         Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");

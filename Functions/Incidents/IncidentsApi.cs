@@ -20,7 +20,7 @@ public sealed record IncidentDetail(
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
     IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
     int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
-    Cordon.Connectors.CustodyHead? EvidenceHead = null);
+    Cordon.Connectors.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null);
 
 /// <summary>The incidents API for operators: list, detail and operator actions.</summary>
 public sealed class IncidentsApi
@@ -337,7 +337,8 @@ public static class IncidentQueries
         IncidentStatus s = StatusOf(m);
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
-            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps, s.EvidenceHead);
+            s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps, s.EvidenceHead,
+            s.ConfigurationVersion);
     }
 
     /// <summary>Reads a status serialized by either host's converter (camelCase or not).</summary>

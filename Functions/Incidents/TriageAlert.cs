@@ -1,9 +1,9 @@
 using Cordon.Alerts;
+using Cordon.Configuration;
 using Cordon.Connectors;
 using Cordon.Policy;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Incidents;
 
@@ -13,16 +13,20 @@ namespace Cordon.Incidents;
 /// New incidents are triaged at intake (<see cref="Plan"/>, carried in <see cref="IncidentInput.Plan"/>), so their
 /// first episode goes straight to containment; the activity stays for incidents started without a plan.
 /// </summary>
-public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world) : TaskActivity<IncidentInput, ResponsePlan>
+public sealed class TriageAlert(LiveConfiguration configuration) : TaskActivity<IncidentInput, ResponsePlan>
 {
     [Function(nameof(TriageAlert))]
     public Task<ResponsePlan> Run([ActivityTrigger] IncidentInput input) => RunAsync(ActivityContexts.For(nameof(TriageAlert)), input);
 
     public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input) =>
-        Task.FromResult(Plan(input.Alert, policy.Value.Policy, world.Value.World));
+        Task.FromResult(Plan(input.Alert, configuration.Current));
+
+    /// <summary>The plan from one snapshot: world and policy of the same moment, and their versions recorded on the incident.</summary>
+    public static ResponsePlan Plan(RiskAlert alert, ConfigurationSnapshot snapshot) =>
+        Plan(alert, snapshot.Policy, snapshot.World, snapshot.Version);
 
     /// <summary>The plan for an alert: pure policy over the alert and the world.</summary>
-    public static ResponsePlan Plan(RiskAlert alert, ResponsePolicy p, World w)
+    public static ResponsePlan Plan(RiskAlert alert, ResponsePolicy p, World w, string? version = null)
     {
         int rank = Severities.Rank(alert.Severity);
 
@@ -46,6 +50,7 @@ public sealed class TriageAlert(IOptions<ResponsePolicyOptions> policy, IOptions
             site?.Vendor.Name ?? alert.Subject.VendorId,
             site?.Vendor.Contacts ?? [],
             site?.Site.Name ?? alert.Subject.SiteId,
-            site?.Site.AgentCount ?? 0);
+            site?.Site.AgentCount ?? 0,
+            version));
     }
 }

@@ -102,6 +102,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
+      // The platform probes it and takes an instance that keeps answering 503 out of rotation.
+      healthCheckPath: '/api/health'
       ftpsState: 'Disabled'
       appSettings: [for setting in items(allSettings): {
         name: setting.key

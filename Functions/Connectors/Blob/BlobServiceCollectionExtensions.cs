@@ -26,7 +26,7 @@ public static class BlobServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BlobEvidenceOptions>, Validator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddCordonAzureCredential();
+        services.TryAddCordonAzureCredential(configuration);
 
         services.RemoveAll<IEvidenceStore>();
         services.TryAddSingleton(sp =>

@@ -1,5 +1,4 @@
 using Azure.Core;
-using Azure.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,9 +11,8 @@ public static class GraphServiceCollectionExtensions
 {
     /// <summary>
     /// Access control on Microsoft Graph: binds <see cref="GraphOptions"/> from <c>Cordon:Graph</c>,
-    /// registers a <see cref="TokenCredential"/> (unless the host registered one: DefaultAzureCredential,
-    /// which picks the managed identity in Azure — user-assigned through <c>ManagedIdentityClientId</c> or
-    /// AZURE_CLIENT_ID), the <see cref="GraphServiceClient"/> and <see cref="IAccessControl"/> →
+    /// the shared <see cref="TokenCredential"/> (see <see cref="AzureConnectors.TryAddCordonAzureCredential"/>:
+    /// <c>TenantId</c> and <c>ManagedIdentityClientId</c> of this section configure it), the <see cref="GraphServiceClient"/> and <see cref="IAccessControl"/> →
     /// <see cref="GraphAccessControl"/>, replacing any local access-control adapter.
     /// </summary>
     public static IServiceCollection AddCordonGraph(this IServiceCollection services, IConfiguration configuration)
@@ -28,22 +26,7 @@ public static class GraphServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GraphOptions>, GraphOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<TokenCredential>(sp =>
-        {
-            GraphOptions o = sp.GetRequiredService<IOptions<GraphOptions>>().Value;
-            var credentialOptions = new DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = string.IsNullOrWhiteSpace(o.ManagedIdentityClientId)
-                    ? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID")
-                    : o.ManagedIdentityClientId,
-            };
-            if (!string.IsNullOrWhiteSpace(o.TenantId))
-            {
-                credentialOptions.TenantId = o.TenantId;
-            }
-
-            return new DefaultAzureCredential(credentialOptions);
-        });
+        services.TryAddCordonAzureCredential(configuration);
         services.TryAddSingleton(sp => GraphClients.Create(
             sp.GetRequiredService<TokenCredential>(), sp.GetRequiredService<IOptions<GraphOptions>>().Value));
 

@@ -33,7 +33,7 @@ public static class TableServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TableSiteRegisterOptions>, Validator>());
-        services.TryAddCordonAzureCredential();
+        services.TryAddCordonAzureCredential(configuration);
 
         services.RemoveAll<ISiteRegister>();
         services.TryAddSingleton(sp =>

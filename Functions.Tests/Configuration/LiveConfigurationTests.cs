@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cordon.Configuration;
+using Cordon.Incidents;
+using Cordon.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cordon.Tests.Configuration;
+
+/// <summary>The world and the policy are re-read while the host runs; a broken version is refused and the last good one stays.</summary>
+public sealed class LiveConfigurationTests
+{
+    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(150);
+
+    static Task<TestHost> StartAsync(string world) =>
+        TestHost.StartAsync(world: world, configure: s => s.Configure<ConfigurationOptions>(o => o.PollInterval = Poll));
+
+    static async Task<(int Status, HealthReportBody Body)> HealthAsync(TestHost host)
+    {
+        using HttpResponseMessage response = await host.Http.GetAsync(new Uri("/api/health", UriKind.Relative));
+        HealthReportBody body = (await response.Content.ReadFromJsonAsync<HealthReportBody>(Cordon.Connectors.World.Json))!;
+        return ((int)response.StatusCode, body);
+    }
+
+    static async Task<(int Status, HealthReportBody Body)> WaitForHealthAsync(TestHost host, Func<(int Status, HealthReportBody Body), bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var health = await HealthAsync(host);
+            if (until(health) || DateTime.UtcNow > deadline)
+            {
+                return health;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    static async Task WriteAsync(string path, JsonNode json) => await File.WriteAllTextAsync(path, json.ToJsonString());
+
+    [Fact]
+    public async Task Changed_world_and_policy_take_effect_without_a_restart_and_the_incident_records_their_version()
+    {
+        string worldPath = TestHost.EditedWorld(_ => { });
+        await using TestHost host = await StartAsync(worldPath);
+        var (status, before) = await HealthAsync(host);
+        Assert.Equal(200, status);
+        Assert.Equal("healthy", before.Status);
+
+        JsonNode world = JsonNode.Parse(await File.ReadAllTextAsync(worldPath), null, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+        world["approvers"]!["securityLead"] = new JsonArray("new.lead@cordon-customer.example");
+        await WriteAsync(worldPath, world);
+        string policyPath = Path.Combine(host.DataDir, "policy.json");
+        JsonNode policy = JsonNode.Parse(TestHost.FastPolicy)!;
+        policy["autoContainAtOrAbove"] = "critical";
+        await WriteAsync(policyPath, policy);
+
+        var (_, after) = await WaitForHealthAsync(host, h => h.Body.ConfigurationVersion != before.ConfigurationVersion && !h.Body.ConfigurationVersion.Contains(VersionOf(before, "policy"), StringComparison.Ordinal));
+        Assert.Equal("healthy", after.Status);
+        Assert.NotEqual(VersionOf(before, "world"), VersionOf(after, "world"));
+        Assert.NotEqual(VersionOf(before, "policy"), VersionOf(after, "policy"));
+
+        // A new incident plans with the new world: the new security lead is asked, and the version is on the incident.
+        var (_, id, _) = await host.SendSampleAsync();
+        IncidentDetail d = await host.WaitForAsync(id, d => d.PendingApprovals.Count == 1);
+        Assert.Contains("new.lead@cordon-customer.example", d.PendingApprovals[0].Approvers);
+        Assert.Equal(after.ConfigurationVersion, d.ConfigurationVersion);
+    }
+
+    [Fact]
+    public async Task Broken_world_is_refused_naming_every_bad_field_the_last_good_stays_health_degrades_and_operators_are_mailed()
+    {
+        string worldPath = TestHost.EditedWorld(_ => { });
+        await using TestHost host = await StartAsync(worldPath);
+        var (_, before) = await HealthAsync(host);
+        var (_, running, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(running, d => d.PendingApprovals.Count == 1);
+
+        JsonNode world = JsonNode.Parse(await File.ReadAllTextAsync(worldPath), null, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+        TestHost.Site(world, "fab-pune-1")["clientIds"] = new JsonArray("no-such-client");
+        world["approvers"]!["ciso"] = new JsonArray("not-an-address");
+        await WriteAsync(worldPath, world);
+
+        var (status, health) = await WaitForHealthAsync(host, h => h.Status == 503);
+        Assert.Equal(503, status);
+        Assert.Equal("degraded", health.Status);
+        string reason = health.Checks["configuration"].Description;
+        Assert.Contains("vendors[0].sites[0].clientIds names 'no-such-client'", reason, StringComparison.Ordinal);
+        Assert.Contains("approvers.ciso[0] 'not-an-address'", reason, StringComparison.Ordinal);
+        Assert.Equal(before.ConfigurationVersion, health.ConfigurationVersion); // the last good version stays in force
+
+        Cordon.Local.Connectors.OutboxMail mail = await WaitForMailAsync(host, "Configuration refused: world");
+        Assert.Equal(["soc-oncall@cordon-customer.example"], mail.To);
+        Assert.Contains("no-such-client", mail.Text, StringComparison.Ordinal);
+
+        // Nothing running is disturbed, and a new alert is still handled with the last good world.
+        var (_, id, _) = await host.SendSampleAsync("medium-off-hours.json");
+        IncidentDetail d = await host.WaitForAsync(id, d => d.PendingApprovals.Count == 1);
+        Assert.Equal(before.ConfigurationVersion, d.ConfigurationVersion);
+        IncidentDetail still = (await host.Http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{running}"))!;
+        Assert.Equal(Stages.AwaitingConfirmation, still.Stage);
+
+        // One mail per refused version, not one per poll.
+        await Task.Delay(Poll * 4);
+        Assert.Single(host.Host.Outbox.List(), m => m.Subject.Contains("Configuration refused", StringComparison.Ordinal));
+
+        // Fixed: healthy again.
+        TestHost.Site(world, "fab-pune-1")["clientIds"] = new JsonArray("northwind-bank");
+        world["approvers"]!["ciso"] = new JsonArray("chris.ciso@cordon-customer.example");
+        await WriteAsync(worldPath, world);
+        var (fixedStatus, _) = await WaitForHealthAsync(host, h => h.Status == 200);
+        Assert.Equal(200, fixedStatus);
+    }
+
+    [Fact]
+    public async Task Broken_policy_is_refused_and_the_last_good_policy_stays_in_force()
+    {
+        await using TestHost host = await StartAsync(TestHost.EditedWorld(_ => { }));
+        var (_, before) = await HealthAsync(host);
+
+        await File.WriteAllTextAsync(Path.Combine(host.DataDir, "policy.json"), """{ "autoContainAtOrAbove": "sometimes", "offboardingBatchSize": 0 }""");
+
+        var (status, health) = await WaitForHealthAsync(host, h => h.Status == 503);
+        Assert.Equal(503, status);
+        string reason = health.Checks["configuration"].Description;
+        Assert.Contains("autoContainAtOrAbove", reason, StringComparison.Ordinal);
+        Assert.Contains("offboardingBatchSize", reason, StringComparison.Ordinal);
+        Assert.Equal(before.ConfigurationVersion, health.ConfigurationVersion);
+        await WaitForMailAsync(host, "Configuration refused: policy");
+
+        // The last good policy still auto-contains a critical alert.
+        var (_, id, _) = await host.SendSampleAsync();
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
+        Assert.Equal(before.ConfigurationVersion, d.ConfigurationVersion);
+    }
+
+    [Fact]
+    public async Task Invalid_world_at_start_stops_start_up_naming_the_field()
+    {
+        string worldPath = TestHost.EditedWorld(w => w["operators"] = new JsonArray("oncall"));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(worldPath));
+        Assert.Contains("operators[0] 'oncall' is not an e-mail address", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    static string VersionOf(HealthReportBody body, string document) =>
+        body.ConfigurationVersion.Split("; ").Single(p => p.StartsWith(document + " ", StringComparison.Ordinal));
+
+    static async Task<Cordon.Local.Connectors.OutboxMail> WaitForMailAsync(TestHost host, string subject)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            if (host.Host.Outbox.List().FirstOrDefault(m => m.Subject.Contains(subject, StringComparison.Ordinal)) is { } mail)
+            {
+                return mail;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no mail '{subject}' in the outbox");
+            await Task.Delay(100);
+        }
+    }
+}

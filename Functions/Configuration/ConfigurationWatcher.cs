@@ -1,0 +1,98 @@
+using Cordon.Connectors;
+using Cordon.Notification;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Configuration;
+
+/// <summary>
+/// Looks for a new version of the world and the policy every <see cref="ConfigurationOptions.PollInterval"/>
+/// (a conditional read, cheap when nothing changed). A valid version replaces the current one; an invalid one
+/// is refused: every bad field is logged, the operators get one mail per refused version, /api/health reports
+/// degraded, and the last good version stays in force.
+/// </summary>
+public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<ConfigurationOptions> options, IEmailSender email, ILogger<ConfigurationWatcher> logger)
+    : BackgroundService
+{
+    readonly Dictionary<string, string?> versions = new()
+    {
+        [LiveConfiguration.WorldDocument] = live.Current.WorldVersion,
+        [LiveConfiguration.PolicyDocument] = live.Current.PolicyVersion,
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        logger.LogInformation("Configuration {Version} from {World} and {Policy}; checked for changes every {Interval}",
+            live.Current.Version, live.World.Origin, live.Policy.Origin, options.Value.PollInterval);
+        using var timer = new PeriodicTimer(options.Value.PollInterval, live.Time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await PollAsync(stoppingToken);
+        }
+    }
+
+    /// <summary>One look at both documents; a failed read (storage unreachable) is logged and tried again next time.</summary>
+    public async Task PollAsync(CancellationToken cancellationToken)
+    {
+        await PollAsync(LiveConfiguration.WorldDocument, live.World, cancellationToken);
+        await PollAsync(LiveConfiguration.PolicyDocument, live.Policy, cancellationToken);
+    }
+
+    async Task PollAsync(string document, ConfigurationDocument source, CancellationToken cancellationToken)
+    {
+        DocumentRead? read;
+        try
+        {
+            read = await source.ReadIfChangedAsync(versions[document], cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not read the {Document} from {Origin}; the current version stays in force", document, source.Origin);
+            return;
+        }
+
+        if (read is null)
+        {
+            return;
+        }
+
+        versions[document] = read.Version;
+        ConfigurationProblem? problem = live.Apply(document, read);
+        if (problem is null)
+        {
+            logger.LogInformation("Configuration changed: {Document} {Version} from {Origin} is now in force ({Current})",
+                document, read.Version, source.Origin, live.Current.Version);
+            return;
+        }
+
+        logger.LogError("Configuration refused: {Document} {Version} from {Origin} is not valid, the last good version stays in force ({Current}): {Errors}",
+            document, read.Version, source.Origin, live.Current.Version, string.Join("; ", problem.Errors));
+        await TellOperatorsAsync(problem, cancellationToken);
+    }
+
+    async Task TellOperatorsAsync(ConfigurationProblem problem, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> operators = live.Current.World.Operators;
+        if (operators.Count == 0)
+        {
+            return;
+        }
+
+        string detail = $"A new version of the {problem.Document} ({problem.Version}, {problem.Origin}) was refused. " +
+            $"The last good configuration stays in force ({live.Current.Version}); running incidents are not affected. Problems: " +
+            string.Join("; ", problem.Errors);
+        var (html, text) = MailLayout.Render($"Configuration refused: {problem.Document}", detail,
+            [("Document", problem.Origin), ("Refused version", problem.Version), ("In force", live.Current.Version)], [],
+            "Sent by Cordon to the operators on duty.");
+        try
+        {
+            await email.SendAsync(new EmailMessage(operators, $"[Cordon] Configuration refused: {problem.Document} {problem.Version}", html, text,
+                "operator-alert", new Dictionary<string, string> { ["kind"] = "configuration-refused", ["document"] = problem.Document }), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Could not mail the operators about the refused {Document}", problem.Document);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Azure.Core;
+using Cordon.Connectors;
+using Cordon.Incidents;
+using Cordon.Offboarding;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cordon.Monitoring;
+
+/// <summary>Logs at start which adapter serves each port, so a misconfigured deployment shows in the first lines of its log.</summary>
+public sealed class AdapterReport(IServiceProvider services, ILogger<AdapterReport> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        void Report(string port, object? adapter) =>
+            logger.LogInformation("Port {Port} served by {Adapter}", port, adapter?.GetType().Name ?? "nothing registered");
+        Report("access control", services.GetService<IAccessControl>());
+        Report("e-mail", services.GetService<IEmailSender>());
+        Report("evidence store", services.GetService<IEvidenceStore>());
+        Report("site register", services.GetService<ISiteRegister>());
+        logger.LogInformation("Port {Port} served by {Adapter}", "incident events",
+            services.GetService<Azure.Messaging.ServiceBus.ServiceBusSender>() is { } sender ? $"Service Bus topic {sender.EntityPath}" : "the log");
+        if (services.GetService<TokenCredential>() is { } credential)
+        {
+            logger.LogInformation("Azure identity: {Credential}", credential.GetType().Name);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
