@@ -74,6 +74,8 @@ public sealed class LocalHost : IAsyncDisposable
         IServiceCollection services = builder.Services;
         services.AddCordonWorkflow(builder.Configuration);
         services.AddCordonBehaviour(builder.Configuration);
+        // This host stands in for App Service Authentication (LocalSignIn): its principal header can be believed.
+        services.Configure<Cordon.Operators.OperatorSignInOptions>(o => o.TrustPrincipalHeader = true);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
         // Relative webhook URLs in the world ("/sim/clients/{id}/session-kill") reach this host's simulated client systems.
@@ -114,7 +116,9 @@ public sealed class LocalHost : IAsyncDisposable
 
         WebApplication app = builder.Build();
         app.Use(LoopbackOnly);
+        app.Use(LocalSignIn.Principal);
         MapRoutes(app);
+        LocalSignIn.Map(app);
         try
         {
             await app.StartAsync();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cordon.Evidence;
 using Cordon.Local;
 using Cordon.Local.Simulation;
+using Cordon.Operators;
 using Spectre.Console;
 
 // Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
@@ -50,7 +51,7 @@ static async Task<int> SendAsync(string path, string url)
         return await SendFolderAsync(path, url);
     }
 
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var (status, body) = await PostAlertAsync(http, path);
     Console.WriteLine(status);
     Console.WriteLine(body);
@@ -74,7 +75,7 @@ static async Task<int> SendFolderAsync(string folder, string url)
         throw new FileNotFoundException($"no *.json alert in {folder}");
     }
 
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var results = new List<string[]>();
     await AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new SpinnerColumn(), new ElapsedTimeColumn())
         .StartAsync(async ctx =>
@@ -136,7 +137,7 @@ static string Text(JsonElement e, string name) => e.TryGetProperty(name, out Jso
 
 static async Task<int> IncidentsAsync(string url)
 {
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
     var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in");
     foreach (JsonElement r in rows)
@@ -152,7 +153,7 @@ static async Task<int> IncidentsAsync(string url)
 
 static async Task<int> IncidentAsync(string id, string url)
 {
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     HttpResponseMessage response = await http.GetAsync($"/api/incidents/{Uri.EscapeDataString(id)}");
     if (!response.IsSuccessStatusCode)
     {
@@ -190,7 +191,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
     SiteSimulation sim = SiteSimulation.Generate(Cordon.Connectors.World.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
-    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);
     SimulationRun.Print(report, sim, Console.Out);
     return 0;

@@ -4,6 +4,7 @@ using Cordon.Behaviour;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Monitoring;
+using Cordon.Operators;
 using Cordon.Incidents;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
@@ -125,5 +126,6 @@ public static class CordonServiceCollectionExtensions
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)
         .AddCordonTelemetry(configuration)
-        .AddCordonIncidentEvents(configuration);
+        .AddCordonIncidentEvents(configuration)
+        .AddCordonOperators(configuration);
 }

@@ -69,7 +69,11 @@ public sealed record ApprovalDecision(
 /// <summary>The incident's answer to one decision, so the approval page can say what happened.</summary>
 public sealed record DecisionReceipt(string DecisionId, bool Accepted, string Message);
 
-public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null);
+/// <summary>
+/// An operator's action. Operator: who acted, as the timeline shows it (the signed-in principal's name and
+/// sign-in name, never a form field); OperatorId: the person, so a quorum gate counts each one once.
+/// </summary>
+public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? OperatorId = null);
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 
