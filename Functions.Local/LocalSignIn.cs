@@ -130,7 +130,7 @@ public static class LocalSignIn
 
     static IResult Page(HttpContext ctx, int status, string body)
     {
-        ctx.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        ctx.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         ctx.Response.Headers.CacheControl = "no-store";
         string html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>Sign in · Cordon (local)</title><style>" +
             "body{font-family:system-ui,sans-serif;margin:0;background:#f3f4f6;color:#111827}header{background:#1e293b;color:#fff;padding:.8rem 1.5rem}" +
