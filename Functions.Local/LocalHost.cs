@@ -145,6 +145,7 @@ public sealed class LocalHost : IAsyncDisposable
         app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
         app.MapPost("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
+        app.MapGet("/api/openapi.json", () => Results.Content(OpenApiDocument.Json, "application/json; charset=utf-8"));
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));
         app.MapGet("/outbox", (Outbox outbox) => Results.Content(OutboxPage.Render(outbox.List()), "text/html; charset=utf-8"));
         app.MapPost("/sim/clients/{clientId}/session-kill", (string clientId, HttpRequest request, SimulatedClientSystems clients) => clients.KillAsync(clientId, request));
