@@ -93,6 +93,8 @@ public sealed class LocalHost : IAsyncDisposable
         IServiceCollection services = builder.Services;
         services.AddCordonWorkflow(builder.Configuration);
         services.AddCordonBehaviour(builder.Configuration);
+        // This host stands in for App Service Authentication (LocalSignIn): its principal header can be believed.
+        services.Configure<Cordon.Operators.OperatorSignInOptions>(o => o.TrustPrincipalHeader = true);
         services.AddOptions<ApprovalOptions>().PostConfigure<IServer>((o, server) =>
             o.BaseUrl = settings.BaseUrl ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Urls.Split(';')[0]);
         // Relative webhook URLs in the world ("/sim/clients/{id}/session-kill") reach this host's simulated client systems.
@@ -145,7 +147,9 @@ public sealed class LocalHost : IAsyncDisposable
         });
         app.Use(LoopbackOnly);
         app.Use(SameSiteOnly);
+        app.Use(LocalSignIn.Principal);
         MapRoutes(app);
+        LocalSignIn.Map(app);
         try
         {
             await app.StartAsync();
@@ -177,6 +181,7 @@ public sealed class LocalHost : IAsyncDisposable
             IActionResult result = await ctx.RequestServices.GetRequiredService<HealthApi>().Get(ctx.Request);
             await result.ExecuteResultAsync(new ActionContext(ctx, ctx.GetRouteData(), new ActionDescriptor()));
         });
+        app.MapGet("/api/openapi.json", () => Results.Content(OpenApiDocument.Json, "application/json; charset=utf-8"));
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));
         app.MapGet("/outbox", (Outbox outbox) => Results.Content(OutboxPage.Render(outbox.List()), "text/html; charset=utf-8"));
         app.MapPost("/sim/clients/{clientId}/session-kill", (string clientId, HttpRequest request, SimulatedClientSystems clients) => clients.KillAsync(clientId, request));

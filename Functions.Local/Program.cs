@@ -5,6 +5,7 @@ using Cordon.Evidence;
 using Cordon.Local;
 using Cordon.Local.Bench;
 using Cordon.Local.Simulation;
+using Cordon.Operators;
 using Spectre.Console;
 
 // Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
@@ -126,7 +127,7 @@ static async Task<int> SendAsync(string path, string url, bool keepTime)
         return await SendFolderAsync(path, url, keepTime);
     }
 
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var (status, body) = await PostAlertAsync(http, path, keepTime);
     Console.WriteLine(status);
     Console.WriteLine(body);
@@ -151,7 +152,7 @@ static async Task<int> SendFolderAsync(string folder, string url, bool keepTime)
         throw new FileNotFoundException($"no *.json alert in {folder}");
     }
 
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var results = new List<string[]>();
     await AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new SpinnerColumn(), new ElapsedTimeColumn())
         .StartAsync(async ctx =>
@@ -213,7 +214,7 @@ static string Text(JsonElement e, string name) => e.TryGetProperty(name, out Jso
 
 static async Task<int> IncidentsAsync(string url)
 {
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
     var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in", "Nearest deadline");
     foreach (JsonElement r in rows)
@@ -232,7 +233,7 @@ static async Task<int> IncidentsAsync(string url)
 
 static async Task<int> IncidentAsync(string id, string url)
 {
-    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     HttpResponseMessage response = await http.GetAsync($"/api/incidents/{Uri.EscapeDataString(id)}");
     if (!response.IsSuccessStatusCode)
     {
@@ -306,7 +307,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
     SiteSimulation sim = SiteSimulation.Generate(Cordon.Connectors.World.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
-    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);
     SimulationRun.Print(report, sim, Console.Out);

@@ -5,6 +5,7 @@ using Cordon.Configuration;
 using Cordon.Connectors;
 using Cordon.Containment;
 using Cordon.Monitoring;
+using Cordon.Operators;
 using Cordon.Incidents;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
@@ -98,7 +99,8 @@ public static class CordonServiceCollectionExtensions
         .AddCordonTelemetry(configuration)
         .AddCordonIncidentEvents(configuration)
         .AddCordonRetention(configuration)
-        .AddHostedService<AdapterReport>();
+        .AddHostedService<AdapterReport>()
+        .AddCordonOperators(configuration);
 
     /// <summary>Cordon:Retention: when closed incidents' orchestration history is purged (<see cref="ClosedIncidentPurge"/>).</summary>
     public static IServiceCollection AddCordonRetention(this IServiceCollection services, IConfiguration configuration)

@@ -21,6 +21,14 @@ param location string
 @description('Sender address of Cordon e-mails (approval requests, notices); must be a verified SendGrid sender or belong to an authenticated domain.')
 param emailFrom string
 
+@minLength(1)
+@description('Application (client) id of Cordon\'s Entra ID app registration for operator sign-in; created by the azd preprovision hook (infra/hooks/operators-app.sh) from infra/auth/app-roles.json.')
+param operatorsClientId string
+
+@minLength(3)
+@description('Operators\' mailbox: log alerts (deadline missed, operator wait, dead-lettered alerts, containment failures).')
+param operatorsEmail string
+
 @description('Resource group name; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
@@ -90,6 +98,15 @@ var deploymentContainerName = 'app-package'
 var evidenceContainerName = 'evidence'
 var incidentEventsTopicName = 'incident-events'
 var configContainerName = 'config'
+// Reachable without a user sign-in (App Service Authentication excludedPaths); everything else, the
+// dashboard and /api/incidents/* among it, needs an Entra ID sign-in.
+var anonymousPaths = [
+  '/api/alerts'
+  '/api/telemetry'
+  '/api/approvals/*'
+  '/api/health'
+  '/api/openapi.json'
+]
 var approvalSigningKeySecretName = 'approval-signing-key'
 var webhookSigningKeySecretName = 'webhook-signing-key'
 var sendGridApiKeySecretName = 'sendgrid-api-key'
@@ -222,6 +239,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    operatorsClientId: operatorsClientId
+    anonymousPaths: anonymousPaths
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
     appSettings: {
@@ -246,6 +265,18 @@ module functionApp 'modules/functionapp.bicep' = {
   }
 }
 
+module portal 'modules/portal.bicep' = {
+  name: 'portal'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    operatorsEmail: operatorsEmail
+    nameSuffix: resourceToken
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
@@ -264,3 +295,4 @@ output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output AZURE_PORTAL_WORKBOOK_ID string = portal.outputs.workbookId

@@ -97,7 +97,7 @@ public static class BehaviourBench
                         sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<BlobEvidenceStore>()));
                 }
             });
-            using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) }.SignedInAs("bench", Cordon.Operators.OperatorRoles.Reader);
 
             // Simulated time ends before now, as in the simulate command: the monitor scores on event time.
             DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-sizes.Hours).Date, TimeSpan.Zero);

@@ -38,7 +38,7 @@ public sealed partial class StoreBench : IAsyncDisposable
         this.host = host;
         this.dataDir = dataDir;
         this.azurite = azurite;
-        http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) }.SignedInAs("bench", Cordon.Operators.OperatorRoles.Operator);
     }
 
     public StoreKind Store { get; }
@@ -460,13 +460,23 @@ public sealed partial class StoreBench : IAsyncDisposable
     [GeneratedRegex(@"^(?<revoked>\d+) of \d+ accounts .* \((?<requests>\d+) directory requests\)")]
     private static partial Regex OffboardedDetail();
 
+    /// <summary>The vendor gate needs two distinct people: two signed-in bench operators approve, one after the other.</summary>
     async Task DecideAsync(string id, CancellationToken ct)
     {
-        using HttpResponseMessage r = await http.PostAsJsonAsync($"/api/incidents/{id}/actions",
-            new OperatorAction("decide", "bench", "benchmark: answered at once", "approve"), Json, ct);
-        if ((int)r.StatusCode != 202)
+        foreach (string who in new[] { "bench-operator-1", "bench-operator-2" })
         {
-            throw new InvalidOperationException($"{Name}: operator decision on {id} refused with {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct)}");
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/incidents/{id}/actions")
+            {
+                Content = JsonContent.Create(new OperatorActionRequest("decide", "benchmark: answered at once", "approve"), options: Json),
+            };
+            request.Headers.Remove(Cordon.Operators.OperatorPrincipal.Header);
+            request.Headers.Add(Cordon.Operators.OperatorPrincipal.Header,
+                Cordon.Operators.OperatorPrincipal.Encode(who, $"{who}@bench.example", [Cordon.Operators.OperatorRoles.Operator], "local"));
+            using HttpResponseMessage r = await http.SendAsync(request, ct);
+            if ((int)r.StatusCode != 202)
+            {
+                throw new InvalidOperationException($"{Name}: operator decision on {id} refused with {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct)}");
+            }
         }
     }
 

@@ -39,6 +39,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// Signs the browser in to a local host as an operator, the way its development sign-in page does
+    /// (a cookie the host turns into X-MS-CLIENT-PRINCIPAL).
+    /// </summary>
+    public Task SignInAsync(Uri host, string name = TestHost.OperatorName, string role = Cordon.Operators.OperatorRoles.Operator, string? username = TestHost.OperatorUsername) =>
+        Browser.AddCookiesAsync([new Cookie
+        {
+            Name = Cordon.Local.LocalSignIn.Cookie,
+            Value = Uri.EscapeDataString(Cordon.Operators.OperatorPrincipal.Encode(name, username, [role], "local")),
+            Url = host.GetLeftPart(UriPartial.Authority),
+        }]);
+
     /// <summary>A new tab that records console errors, uncaught page errors and failed or refused requests.</summary>
     public async Task<(IPage Page, List<string> Problems)> OpenAsync()
     {

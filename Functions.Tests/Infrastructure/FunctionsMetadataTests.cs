@@ -23,23 +23,25 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void Only_the_approval_pages_are_anonymous_every_other_http_function_needs_a_key()
+    public void Intake_needs_a_key_operator_functions_sit_behind_sign_in_and_approval_pages_are_open()
     {
         string path = Directory.GetFiles(Repo.Path("Functions/bin"), "functions.metadata", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).First();
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
         var levels = doc.RootElement.EnumerateArray()
             .SelectMany(f => f.GetProperty("bindings").EnumerateArray().Where(b => b.GetProperty("type").GetString() == "httpTrigger")
-                .Select(b => (Name: f.GetProperty("name").GetString()!, Level: b.GetProperty("authLevel").GetString()!)))
+                .Select(b => (Name: f.GetProperty("name").GetString()!, Level: b.GetProperty("authLevel").GetString()!, Route: b.GetProperty("route").GetString()!)))
             .ToList();
 
-        // Approvers have no console login: their link is the credential (signed, approver-bound, expiring).
-        // The health probe is anonymous and shows no secret.
-        Assert.Equal(["DecideApproval", "Health", "ShowApproval"], levels.Where(l => l.Level == "Anonymous").Select(l => l.Name).Order());
-        // Intake, incidents, operator actions, evidence and dashboard: a function (or admin) key in Azure.
-        Assert.All(levels.Where(l => l.Level != "Anonymous"), l => Assert.Contains(l.Level, new[] { "Function", "Admin" }));
-        Assert.Contains(levels, l => l.Name == "SubmitAlert" && l.Level == "Function");
-        Assert.Contains(levels, l => l.Name == "IncidentAction" && l.Level == "Function");
+        // Alert producers hold a function key (or use Service Bus): no user signs in for intake.
+        Assert.Equal(["SubmitAlert", "SubmitTelemetry"], levels.Where(l => l.Level == "Function").Select(l => l.Name).Order());
+        // Every other route is anonymous to the Functions host: approval links (the link is the credential), the
+        // published contract, and the operator routes, which App Service Authentication guards (InfraTemplateTests)
+        // and which check the signed-in principal themselves (OperatorSignInTests).
+        Assert.All(levels.Where(l => l.Level != "Function"), l => Assert.Equal("Anonymous", l.Level));
+        Assert.All(levels.Where(l => l.Level == "Anonymous"), l => Assert.True(
+            l.Route.StartsWith("approvals/", StringComparison.Ordinal) || l.Route.StartsWith("incidents", StringComparison.Ordinal) ||
+            l.Route.StartsWith("dashboard", StringComparison.Ordinal) || l.Route is "openapi.json" or "health", $"{l.Name} ({l.Route}) is anonymous"));
     }
 
     [Fact]
@@ -58,7 +60,7 @@ public sealed class FunctionsMetadataTests
 
         Assert.Equal(
             new[] { "GET approvals/{token}", "GET incidents", "GET incidents/{id}", "POST alerts", "POST approvals/{token}", "POST incidents/{id}/actions",
-                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence", "POST telemetry", "GET health" }.Order(),
+                "GET dashboard", "GET dashboard/incidents/{id}", "GET incidents/{id}/evidence", "POST telemetry", "GET health", "GET openapi.json" }.Order(),
             http);
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Cordon.Incidents;
 using Cordon.Local;
+using Cordon.Operators;
 
 namespace Cordon.Tests;
 
@@ -24,8 +25,13 @@ public sealed class TestHost : IAsyncDisposable
     {
         Host = host;
         DataDir = dataDir;
-        Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }.SignedInAs(OperatorName, OperatorRoles.Operator, OperatorUsername);
     }
+
+    /// <summary>Who the tests' client is signed in as (the local host stands in for App Service Authentication).</summary>
+    public const string OperatorName = "Olga Ops";
+
+    public const string OperatorUsername = "olga.ops@cordon-customer.example";
 
     public LocalHost Host { get; }
 

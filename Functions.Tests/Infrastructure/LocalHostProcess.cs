@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Cordon.Incidents;
+using Cordon.Local;
 
 namespace Cordon.Tests;
 
@@ -24,7 +25,8 @@ public sealed class LocalHostProcess : IDisposable
         DataDir = dataDir;
         Arguments = arguments;
         Port = FreePort();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) }
+            .SignedInAs(TestHost.OperatorName, Cordon.Operators.OperatorRoles.Operator, TestHost.OperatorUsername);
     }
 
     public string DataDir { get; }

@@ -11,6 +11,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
     [Fact]
     public async Task Dashboard_with_incidents_renders_and_refreshes_without_console_errors_or_failed_requests()
     {
+        await browser.SignInAsync(scenario.Host.Host.BaseAddress);
         var (page, problems) = await browser.OpenAsync();
         await using var _ = new PageCloser(page);
 
@@ -34,6 +35,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
     [Fact]
     public async Task Filters_work_without_script_from_the_form()
     {
+        await browser.SignInAsync(scenario.Host.Host.BaseAddress);
         var (page, problems) = await browser.OpenAsync();
         await using var _ = new PageCloser(page);
         await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
@@ -50,6 +52,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
     [Fact]
     public async Task Exposure_window_counts_down_on_the_dashboard_and_the_incident_page_while_it_is_open()
     {
+        await browser.SignInAsync(scenario.Host.Host.BaseAddress);
         var (page, problems) = await browser.OpenAsync();
         await using var _ = new PageCloser(page);
         await page.GotoAsync(scenario.Host.Host.BaseAddress.ToString());
@@ -75,13 +78,14 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
         await using TestHost host = await DashboardScenario.StartFaultyHostAsync(faults);
         var (_, id, _) = await host.SendSampleAsync();
         await host.WaitForAsync(id, d => d.WaitingForOperator is not null);
+        await browser.SignInAsync(host.Host.BaseAddress);
         var (page, problems) = await browser.OpenAsync();
         await using var _ = new PageCloser(page);
         await page.GotoAsync(new Uri(host.Host.BaseAddress, $"/api/dashboard/incidents/{id}").ToString());
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("step ContainSubject failed");
 
         faults.Failing = false; // the directory is back
-        await page.GetByLabel("Your name").First.FillAsync("olga.ops");
+        await Assertions.Expect(page.Locator("#signed-in")).ToContainTextAsync($"Signed in as {TestHost.OperatorName} ({TestHost.OperatorUsername})");
         await page.Locator("#retry-reason").FillAsync("directory back up");
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry step" }).ClickAsync();
 
@@ -89,7 +93,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Retry requested");
         IncidentDetail resumed = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
         Assert.Null(resumed.WaitingForOperator);
-        Assert.Contains(resumed.Timeline, t => t.Step == "operator" && t.Detail.Contains("olga.ops", StringComparison.Ordinal) && t.Detail.Contains("directory back up", StringComparison.Ordinal));
+        Assert.Contains(resumed.Timeline, t => t.Step == "operator" && t.Detail.Contains($"{TestHost.OperatorName} ({TestHost.OperatorUsername})", StringComparison.Ordinal) && t.Detail.Contains("directory back up", StringComparison.Ordinal));
         Assert.False(host.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
 
         // The page's own refresh picks up the new stage.

@@ -1,6 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Connectors;
 using Cordon.Incidents;
+using Cordon.Operators;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -14,14 +15,20 @@ public sealed record EvidenceManifest(string IncidentId, IReadOnlyList<EvidenceI
 /// GET /api/incidents/{id}/evidence: the evidence manifest (items and hashes) and a fresh check of hashes
 /// and custody chain — against the chain head the incident recorded when it closed, once it has.
 /// </summary>
-public sealed class EvidenceManifestApi(IEvidenceStore evidence)
+public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn signIn)
 {
     [Function("GetEvidenceManifest")]
     public async Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}/evidence")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}/evidence")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
+        SignInCheck who = signIn.Check(request, OperatorRight.View);
+        if (!who.Allowed)
+        {
+            return IncidentsApi.Refused(who);
+        }
+
         if (!IncidentIds.LooksValid(id))
         {
             return Problems.NotFound("Unknown incident", $"There is no incident {(id.Length > 64 ? id[..64] + "…" : id)}.");

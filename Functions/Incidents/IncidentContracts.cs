@@ -75,8 +75,12 @@ public sealed record ApprovalDecision(
 /// <summary>The incident's answer to one decision, so the approval page can say what happened.</summary>
 public sealed record DecisionReceipt(string DecisionId, bool Accepted, string Message);
 
-/// <summary>Step: for a retry, the one waiting step to resume (its <see cref="StepFailure.Step"/>); none resumes every waiting step.</summary>
-public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? Step = null);
+/// <summary>
+/// An operator's action. Operator: who acted, as the timeline shows it (the signed-in principal's name and
+/// sign-in name, never a form field); OperatorId: the person, so a quorum gate counts each one once.
+/// Step: for a retry, the one waiting step to resume (its <see cref="StepFailure.Step"/>); none resumes every waiting step.
+/// </summary>
+public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? Step = null, string? OperatorId = null);
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 

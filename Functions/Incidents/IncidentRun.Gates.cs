@@ -125,10 +125,30 @@ internal sealed partial class IncidentRun
 
                     if (action.Action == OperatorActions.Decide && action.Decision is Decisions.Approve or Decisions.Reject)
                     {
-                        var vote = new Vote($"operator:{action.Operator}", action.Decision, Now, action.Reason);
+                        // An operator's decision is one vote of one person: a quorum still needs distinct people,
+                        // whether they answer by link or from the dashboard, and the subject never decides.
+                        string voter = ApproverIdentity.Hash(action.OperatorId ?? action.Operator);
+                        string? refused = voter == subjectHash ? "the subject of an incident can never decide it"
+                            : votes.ContainsKey(voter) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
+                            : null;
+                        if (refused is not null)
+                        {
+                            Record("operator action refused", $"{gate}: {refused}");
+                            continue;
+                        }
+
+                        votes[voter] = new Vote($"operator:{action.Operator}", action.Decision, Now, action.Reason);
+                        int approvedBy = votes.Values.Count(v => v.Decision is Decisions.Approve or Decisions.Escalate);
+                        if (action.Decision == Decisions.Approve && approvedBy < gatePolicy.Quorum)
+                        {
+                            openGate = openGate! with { Votes = votes.Values.ToList() };
+                            Record("operator vote", $"{gate}: {action.Operator} approved; {gatePolicy.Quorum - approvedBy} more distinct approver(s) needed. {action.Reason}".TrimEnd());
+                            continue;
+                        }
+
                         Record("operator decision", $"{gate}: {action.Operator} decided {action.Decision}. {action.Reason}".TrimEnd());
                         openGate = null;
-                        return new GateResult(action.Decision == Decisions.Approve ? GateOutcome.Approved : GateOutcome.Rejected, [.. votes.Values, vote], escalate);
+                        return new GateResult(action.Decision == Decisions.Approve ? GateOutcome.Approved : GateOutcome.Rejected, votes.Values.ToList(), escalate);
                     }
 
                     Record("operator action refused", $"{action.Action}: not applicable while waiting at gate {gate}");

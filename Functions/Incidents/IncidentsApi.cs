@@ -1,5 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Monitoring;
+using Cordon.Operators;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -22,11 +23,18 @@ public sealed record IncidentDetail(
     int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
     Cordon.Connectors.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null);
 
-/// <summary>The incidents API for operators: list, detail and operator actions.</summary>
-public sealed class IncidentsApi
+/// <summary>The body of POST /api/incidents/{id}/actions. Who acts is the signed-in operator, never a field.</summary>
+public sealed record OperatorActionRequest(string? Action, string? Reason, string? Decision = null, string? Step = null);
+
+/// <summary>
+/// The incidents API for operators: list, detail and operator actions. Behind App Service Authentication
+/// in Azure (Entra ID sign-in, app roles Cordon.Reader to view and Cordon.Operator to act); the local host
+/// stands in for it.
+/// </summary>
+public sealed class IncidentsApi(OperatorSignIn signIn)
 {
-    const int MaxOperatorLength = 100;
     const int MaxReasonLength = 1000;
+    const int MaxStepLength = 100;
     const int MaxActionBytes = 16 * 1024;
 
     /// <summary>
@@ -35,9 +43,15 @@ public sealed class IncidentsApi
     /// </summary>
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents")] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
+        SignInCheck who = signIn.Check(request, OperatorRight.View);
+        if (!who.Allowed)
+        {
+            return Refused(who);
+        }
+
         var (query, errors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
         if (errors.Count > 0)
         {
@@ -51,21 +65,28 @@ public sealed class IncidentsApi
 
     [Function("GetIncident")]
     public async Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
+        SignInCheck who = signIn.Check(request, OperatorRight.View);
+        if (!who.Allowed)
+        {
+            return Refused(who);
+        }
+
         IncidentDetail? detail = await IncidentQueries.GetAsync(client, id, request.HttpContext.RequestAborted);
         return detail is null ? Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.") : new OkObjectResult(detail);
     }
 
     /// <summary>
-    /// POST /api/incidents/{id}/actions {action: retry|decide|close, operator, reason, decision?}. The
-    /// dashboard's forms post the same fields form-encoded and are redirected back to the incident page.
+    /// POST /api/incidents/{id}/actions {action: retry|decide|close, reason, decision?}. The dashboard's forms
+    /// post the same fields form-encoded and are redirected back to the incident page. The operator is the
+    /// signed-in principal: no principal 401, a reader 403.
     /// </summary>
     [Function("IncidentAction")]
     public async Task<IActionResult> Act(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/actions")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/actions")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
@@ -75,7 +96,13 @@ public sealed class IncidentsApi
             ? Dashboard.Html(request, status, DashboardPages.ActionRefused(id, key, errors))
             : Problems.Create(status, title, string.Join("; ", errors), status == StatusCodes.Status400BadRequest ? errors : []);
 
-        OperatorAction? action;
+        SignInCheck who = signIn.Check(request, OperatorRight.Act);
+        if (!who.Allowed)
+        {
+            return Refuse(who.Status, who.Status == StatusCodes.Status401Unauthorized ? "Not signed in" : "Not allowed", [who.Refusal!]);
+        }
+
+        OperatorActionRequest? body;
         if (fromForm)
         {
             // A form post carries no custom header, so another site could forge one: accept only our own pages.
@@ -91,7 +118,7 @@ public sealed class IncidentsApi
             }
 
             string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-            action = new OperatorAction(Field("action")!, Field("operator")!, Field("reason")!, Field("decision"), Field("step"));
+            body = new OperatorActionRequest(Field("action"), Field("reason"), Field("decision"), Field("step"));
         }
         else if (!request.HasJsonContentType())
         {
@@ -101,15 +128,15 @@ public sealed class IncidentsApi
         }
         else
         {
-            byte[]? body = await Problems.ReadBodyAsync(request, MaxActionBytes, request.HttpContext.RequestAborted);
-            if (body is null)
+            byte[]? bytes = await Problems.ReadBodyAsync(request, MaxActionBytes, request.HttpContext.RequestAborted);
+            if (bytes is null)
             {
                 return Problems.BadRequest("Action refused", [$"the action is larger than {MaxActionBytes / 1024} KB"]);
             }
 
             try
             {
-                action = System.Text.Json.JsonSerializer.Deserialize<OperatorAction>(body, System.Text.Json.JsonSerializerOptions.Web);
+                body = System.Text.Json.JsonSerializer.Deserialize<OperatorActionRequest>(bytes, System.Text.Json.JsonSerializerOptions.Web);
             }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
             {
@@ -119,38 +146,28 @@ public sealed class IncidentsApi
         }
 
         var errors = new List<string>();
-        if (action is null || !OperatorActions.IsValid(action.Action))
+        if (body is null || !OperatorActions.IsValid(body.Action))
         {
             errors.Add("action must be retry, decide or close");
         }
 
-        if (string.IsNullOrWhiteSpace(action?.Operator))
-        {
-            errors.Add("operator is required: who is acting");
-        }
-
-        if (string.IsNullOrWhiteSpace(action?.Reason))
+        if (string.IsNullOrWhiteSpace(body?.Reason))
         {
             errors.Add("reason is required: it goes on the incident timeline");
         }
 
         // Both go into the incident's status, which has a size limit.
-        if (action?.Operator is { Length: > MaxOperatorLength })
+        if (body?.Step is { Length: > MaxStepLength })
         {
-            errors.Add($"operator must be at most {MaxOperatorLength} characters");
+            errors.Add($"step must be at most {MaxStepLength} characters: the name of a waiting step");
         }
 
-        if (action?.Step is { Length: > MaxOperatorLength })
-        {
-            errors.Add($"step must be at most {MaxOperatorLength} characters: the name of a waiting step");
-        }
-
-        if (action?.Reason is { Length: > MaxReasonLength })
+        if (body?.Reason is { Length: > MaxReasonLength })
         {
             errors.Add($"reason must be at most {MaxReasonLength} characters");
         }
 
-        if (action?.Action == OperatorActions.Decide && action.Decision is not ("approve" or "reject"))
+        if (body?.Action == OperatorActions.Decide && body.Decision is not ("approve" or "reject"))
         {
             errors.Add("decision must be approve or reject for action decide");
         }
@@ -171,21 +188,27 @@ public sealed class IncidentsApi
             return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
         }
 
+        OperatorPrincipal operatorPrincipal = who.Principal!;
+        var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity);
         await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
         if (fromForm)
         {
-            request.HttpContext.Response.Headers.Location = DashboardPages.IncidentPath(id, key, action!.Action);
+            request.HttpContext.Response.Headers.Location = DashboardPages.IncidentPath(id, key, action.Action);
             return new StatusCodeResult(StatusCodes.Status303SeeOther);
         }
 
-        return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action!.Action });
+        return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action.Action, @operator = action.Operator });
     }
+
+    /// <summary>401 (nobody signed in) or 403 (signed in without the role), as problem+json.</summary>
+    public static ObjectResult Refused(SignInCheck who) =>
+        Problems.Create(who.Status, who.Status == StatusCodes.Status401Unauthorized ? "Not signed in" : "Not allowed", who.Refusal!, []);
 
     /// <summary>
     /// Browsers mark a form post with Sec-Fetch-Site (and Origin): only this site's own pages may post.
     /// Non-browser clients send neither and are let through (the function key still applies in Azure).
     /// </summary>
-    static bool SameOrigin(HttpRequest request)
+    public static bool SameOrigin(HttpRequest request)
     {
         if (request.Headers["Sec-Fetch-Site"].FirstOrDefault() is { } site)
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Cordon.Incidents;
+using Cordon.Operators;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -9,16 +10,22 @@ namespace Cordon.Monitoring;
 
 /// <summary>
 /// The operators' dashboard: the incidents list and one page per incident, rendered on the server
-/// from the same status the incidents API returns. Function key in Azure (/api/dashboard?code=…);
-/// the local host also serves the list at /.
+/// from the same status the incidents API returns. Behind App Service Authentication in Azure
+/// (/api/dashboard: Entra ID sign-in, Cordon.Reader or Cordon.Operator); the local host also serves the list at /.
 /// </summary>
-public sealed class Dashboard(TimeProvider time)
+public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
 {
     [Function("Dashboard")]
     public async Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dashboard")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard")] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
+        SignInCheck who = signIn.Check(request, OperatorRight.View);
+        if (!who.Allowed)
+        {
+            return Html(request, who.Status, DashboardPages.SignInNeeded(who.Refusal!, ReturnPath(request)));
+        }
+
         string? key = Key(request);
         var (filter, errors) = DashboardFilter.Parse(name => request.Query[name].FirstOrDefault());
         // One page of the list, as /api/incidents pages it (status, created-time filters, continuation; Link header).
@@ -33,15 +40,21 @@ public sealed class Dashboard(TimeProvider time)
         IncidentQueries.LinkNext(request, query, page);
         IReadOnlyList<IncidentRow> rows = page.Rows;
         string nonce = Nonce();
-        return Html(request, StatusCodes.Status200OK, DashboardPages.List(rows, filter, time.GetUtcNow().UtcDateTime, key, nonce), nonce);
+        return Html(request, StatusCodes.Status200OK, DashboardPages.List(rows, filter, time.GetUtcNow().UtcDateTime, key, nonce, who.Principal), nonce);
     }
 
     [Function("DashboardIncident")]
     public async Task<IActionResult> Incident(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dashboard/incidents/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/incidents/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
+        SignInCheck who = signIn.Check(request, OperatorRight.View);
+        if (!who.Allowed)
+        {
+            return Html(request, who.Status, DashboardPages.SignInNeeded(who.Refusal!, ReturnPath(request)));
+        }
+
         string? key = Key(request);
         OrchestrationMetadata? m = IncidentIds.LooksValid(id)
             ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted)
@@ -55,8 +68,11 @@ public sealed class Dashboard(TimeProvider time)
         string? done = request.Query["done"].FirstOrDefault() is { } d && OperatorActions.IsValid(d) ? d : null;
         string nonce = Nonce();
         return Html(request, StatusCodes.Status200OK,
-            DashboardPages.Incident(m.InstanceId, m.RuntimeStatus.ToString(), IncidentQueries.StatusOf(m), time.GetUtcNow().UtcDateTime, key, done, nonce), nonce);
+            DashboardPages.Incident(m.InstanceId, m.RuntimeStatus.ToString(), IncidentQueries.StatusOf(m), time.GetUtcNow().UtcDateTime, key, done, nonce, who.Principal), nonce);
     }
+
+    /// <summary>Where sign-in should come back to: this page (a local path only).</summary>
+    static string ReturnPath(HttpRequest request) => request.Path.Value + request.QueryString.Value;
 
     /// <summary>The function key the page was opened with (Azure), carried into its links and forms.</summary>
     static string? Key(HttpRequest request) => request.Query["code"].FirstOrDefault();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Cordon.Alerts;
 using Cordon.Incidents;
+using Cordon.Operators;
 
 namespace Cordon.Monitoring;
 
@@ -79,10 +80,11 @@ public static class DashboardPages
     public const string SendHint = "./cordon send samples/alerts/critical-bribery.json";
 
     /// <summary>The incidents list, in the order given (most urgent first: <see cref="IncidentUrgency"/>), under a "needs you" strip.</summary>
-    public static string List(IReadOnlyList<IncidentRow> all, DashboardFilter filter, DateTime now, string? key, string nonce)
+    public static string List(IReadOnlyList<IncidentRow> all, DashboardFilter filter, DateTime now, string? key, string nonce, OperatorPrincipal? who = null)
     {
         List<IncidentRow> rows = all.Where(filter.Matches).ToList();
         var b = new StringBuilder();
+        SignedIn(b, who);
         b.Append("<h1>Incidents</h1><section id=\"summary\" data-live aria-label=\"Summary\"><p class=\"summary\">")
          .Append(Count(all.Count(r => r.Stage != Stages.Closed), "open")).Append(" · ")
          .Append(Count(all.Count(r => r.WaitingForOperator), "waiting for an operator")).Append(" · ")
@@ -182,10 +184,11 @@ public static class DashboardPages
         return b.ToString();
     }
 
-    public static string Incident(string id, string runtimeStatus, IncidentStatus s, DateTime now, string? key, string? done, string nonce)
+    public static string Incident(string id, string runtimeStatus, IncidentStatus s, DateTime now, string? key, string? done, string nonce, OperatorPrincipal? who = null)
     {
         bool running = runtimeStatus is "Running" or "Pending" or "Suspended";
         var b = new StringBuilder();
+        SignedIn(b, who);
         b.Append("<p><a href=\"").Append(E(WithKey(ListPath, key))).Append("\">← All incidents</a></p>")
          .Append("<h1>Incident ").Append(E(id)).Append("</h1>");
         NextStep next = NextStep.Of(s, running);
@@ -336,9 +339,13 @@ public static class DashboardPages
         {
             b.Append("<p>The incident is ").Append(E(runtimeStatus.ToLowerInvariant())).Append(": no action can change it.</p>");
         }
+        else if (who is { CanAct: false })
+        {
+            b.Append("<p id=\"view-only\">You can view this incident; acting on it needs the app role ").Append(E(OperatorRoles.Operator)).Append(".</p>");
+        }
         else
         {
-            b.Append("<p class=\"muted\">Every action goes on the timeline with your name and reason.</p>");
+            b.Append("<p class=\"muted\">Every action goes on the timeline with your name (").Append(E(who?.Display)).Append(") and reason.</p>");
             if (s.WaitingForOperator is { } failed)
             {
                 ActionForm(b, id, key, "retry", $"Retry the failed step ({failed.Step})", "Retry step", null);
@@ -369,6 +376,27 @@ public static class DashboardPages
         return Shell("Action refused", b.ToString(), nonce: null);
     }
 
+    /// <summary>Who is signed in, with a way out (the platform's sign-out; the local host serves the same path).</summary>
+    static void SignedIn(StringBuilder b, OperatorPrincipal? who)
+    {
+        if (who is null)
+        {
+            return;
+        }
+
+        b.Append("<p class=\"signed-in muted\" id=\"signed-in\">Signed in as <strong>").Append(E(who.Display)).Append("</strong> · ").Append(E(who.Role))
+         .Append(" · <a href=\"/.auth/logout?post_logout_redirect_uri=").Append(E(Uri.EscapeDataString(ListPath))).Append("\">Sign out</a></p>");
+    }
+
+    /// <summary>401/403: nobody signed in, or signed in without a Cordon role; sign-in comes back to <paramref name="returnPath"/>.</summary>
+    public static string SignInNeeded(string reason, string returnPath)
+    {
+        string back = returnPath.StartsWith('/') && !returnPath.StartsWith("//", StringComparison.Ordinal) ? returnPath : ListPath;
+        var b = new StringBuilder("<h1>Sign in</h1><p class=\"notice warn\" role=\"alert\">").Append(E(reason)).Append("</p>")
+            .Append("<p><a id=\"sign-in\" href=\"/.auth/login/aad?post_login_redirect_uri=").Append(E(Uri.EscapeDataString(back))).Append("\">Sign in</a></p>");
+        return Shell("Sign in", b.ToString(), nonce: null);
+    }
+
     public static string Refused(string title, IReadOnlyList<string> errors, string? key)
     {
         var b = new StringBuilder("<h1>").Append(E(title)).Append("</h1><ul>");
@@ -385,7 +413,6 @@ public static class DashboardPages
     {
         b.Append("<form method=\"post\" class=\"action\" data-action=\"").Append(action).Append("\" action=\"").Append(E(ActionPath(id, key))).Append("\"><fieldset><legend>")
          .Append(E(legend)).Append("</legend><input type=\"hidden\" name=\"action\" value=\"").Append(action).Append("\">")
-         .Append("<div><label for=\"").Append(action).Append("-operator\">Your name</label><input id=\"").Append(action).Append("-operator\" name=\"operator\" type=\"text\" required maxlength=\"100\" autocomplete=\"name\"></div>")
          .Append(extra)
          .Append("<div><label for=\"").Append(action).Append("-reason\">Reason</label><input id=\"").Append(action).Append("-reason\" name=\"reason\" type=\"text\" required maxlength=\"1000\"></div>")
          .Append("<div class=\"buttons\"><button type=\"submit\"").Append(action == OperatorActions.Close ? " class=\"danger\"" : "").Append('>').Append(E(button)).Append("</button></div></fieldset></form>");

@@ -41,6 +41,12 @@ param logAnalyticsWorkspaceId string
 @description('Application settings specific to Cordon (merged over the platform settings).')
 param appSettings object
 
+@description('Application (client) id of Cordon\'s Entra ID app registration (operators sign in to it; app roles Cordon.Operator and Cordon.Reader).')
+param operatorsClientId string
+
+@description('Paths reachable without a user sign-in: alert and telemetry intake (function key / Service Bus), approval links (the link is the credential), health and the published contract.')
+param anonymousPaths array
+
 @description('Maximum number of instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -128,6 +134,55 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       runtime: {
         name: 'dotnet-isolated'
         version: '10.0'
+      }
+    }
+  }
+}
+
+// App Service Authentication (Easy Auth) with Entra ID: the dashboard and /api/incidents/* need a signed-in
+// user; the app reads the principal from X-MS-CLIENT-PRINCIPAL (the platform strips any a client sends) and
+// checks the app roles itself. No client secret: browser sign-in uses the ID token (implicit grant of ID
+// tokens on the registration), API callers send a bearer token for the registration.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+      runtimeVersion: '~1'
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      // A trailing /* excludes every path below (approval tokens are path segments).
+      excludedPaths: anonymousPaths
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: operatorsClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${operatorsClientId}'
+            operatorsClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+      preserveUrlFragmentsForLogins: false
+    }
+    httpSettings: {
+      requireHttps: true
+      forwardProxy: {
+        convention: 'NoProxy'
       }
     }
   }

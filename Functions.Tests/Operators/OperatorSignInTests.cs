@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cordon.Approvals;
+using Cordon.Incidents;
+using Cordon.Local;
+using Cordon.Operators;
+using Microsoft.AspNetCore.Http;
+
+namespace Cordon.Tests.Operators;
+
+/// <summary>
+/// Operators are the signed-in principal (App Service Authentication's X-MS-CLIENT-PRINCIPAL; locally the
+/// host stands in for it): a reader views, an operator acts, nobody else gets in, and the timeline names
+/// the person who acted, never a form field.
+/// </summary>
+public sealed class OperatorSignInTests
+{
+    const string Subject = "ravi.k@vendor.example";
+
+    /// <summary>A client of the host with no principal, or with the given one.</summary>
+    static HttpClient Client(TestHost host, string? name = null, string role = OperatorRoles.Operator, string? username = null)
+    {
+        var http = new HttpClient { BaseAddress = host.Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        return name is null ? http : http.SignedInAs(name, role, username);
+    }
+
+    static Task<HttpResponseMessage> ActAsync(HttpClient http, string id, string action, string reason, string? decision = null) =>
+        http.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action, reason, decision });
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void The_principal_is_read_as_the_platform_writes_it_name_sign_in_name_and_app_roles()
+    {
+        // Shaped like App Service Authentication's header for an Entra ID user with two app roles.
+        string json = """
+            {"auth_typ":"aad","name_typ":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+             "role_typ":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+             "claims":[{"typ":"aud","val":"7c1f0e9a"},{"typ":"name","val":"Olga Ops"},{"typ":"preferred_username","val":"olga.ops@contoso.example"},
+                       {"typ":"http://schemas.microsoft.com/identity/claims/objectidentifier","val":"0d9c7b2e-1111-2222-3333-444455556666"},
+                       {"typ":"roles","val":"Cordon.Reader"},{"typ":"roles","val":"Cordon.Operator"}]}
+            """;
+
+        OperatorPrincipal who = OperatorPrincipal.Parse(Convert.ToBase64String(Encoding.UTF8.GetBytes(json)))!;
+
+        Assert.Equal("Olga Ops", who.Name);
+        Assert.Equal("olga.ops@contoso.example", who.PreferredUsername);
+        Assert.Equal("0d9c7b2e-1111-2222-3333-444455556666", who.ObjectId);
+        Assert.True(who.CanAct);
+        Assert.Equal("Olga Ops (olga.ops@contoso.example)", who.Display);
+        Assert.Equal("olga.ops@contoso.example", who.Identity);
+
+        OperatorPrincipal reader = OperatorPrincipal.Parse(OperatorPrincipal.Encode("Rita Reader", "rita@contoso.example", [OperatorRoles.Reader]))!;
+        Assert.True(reader.CanView);
+        Assert.False(reader.CanAct);
+    }
+
+    [Theory]
+    [Trait("Category", "Unit")]
+    [InlineData("")]
+    [InlineData("not base64 at all!")]
+    [InlineData("bm90IGpzb24=")] // "not json"
+    [InlineData("eyJjbGFpbXMiOjF9")] // {"claims":1}
+    [InlineData("eyJjbGFpbXMiOlt7InR5cCI6InJvbGVzIiwidmFsIjoiQ29yZG9uLk9wZXJhdG9yIn1dfQ==")] // a role but nobody named
+    public void A_header_that_is_not_a_principal_names_nobody(string header) => Assert.Null(OperatorPrincipal.Parse(header));
+
+    [Fact]
+    public async Task Without_a_signed_in_principal_incidents_dashboard_evidence_and_actions_answer_401_and_change_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        using HttpClient anonymous = Client(host);
+
+        foreach (string path in new[] { "/api/incidents", $"/api/incidents/{id}", $"/api/incidents/{id}/evidence" })
+        {
+            HttpResponseMessage r = await anonymous.GetAsync(path);
+            Assert.True(r.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {(int)r.StatusCode}");
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("sign in", await r.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        foreach (string page in new[] { "/", "/api/dashboard", $"/api/dashboard/incidents/{id}" })
+        {
+            HttpResponseMessage r = await anonymous.GetAsync(page);
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+            string html = await r.Content.ReadAsStringAsync();
+            Assert.Contains("/.auth/login/aad?post_login_redirect_uri=", html, StringComparison.Ordinal);
+            Assert.DoesNotContain(Subject, html, StringComparison.Ordinal);
+        }
+
+        HttpResponseMessage act = await ActAsync(anonymous, id, "close", "no one signed in");
+        Assert.Equal(HttpStatusCode.Unauthorized, act.StatusCode);
+        // An "operator" field in the body names nobody: it is not a sign-in.
+        HttpResponseMessage named = await anonymous.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "olga.ops", reason = "trust me" });
+        Assert.Equal(HttpStatusCode.Unauthorized, named.StatusCode);
+
+        await Task.Delay(300);
+        IncidentDetail after = await host.IncidentAsync(id);
+        Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
+        Assert.DoesNotContain(after.Timeline, t => t.Step.StartsWith("operator", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reader_may_view_but_acting_is_403_and_a_principal_without_a_cordon_role_gets_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        using HttpClient reader = Client(host, "Rita Reader", OperatorRoles.Reader, "rita.reader@cordon-customer.example");
+        using HttpClient outsider = Client(host, "Otto Outsider", "Some.Other.Role", "otto@cordon-customer.example");
+
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/incidents/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/incidents")).StatusCode);
+        HttpResponseMessage page = await reader.GetAsync($"/api/dashboard/incidents/{id}");
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Signed in as <strong>Rita Reader (rita.reader@cordon-customer.example)</strong> · Cordon.Reader", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-action=", html, StringComparison.Ordinal); // no action forms for a reader
+        Assert.Contains("acting on it needs the app role Cordon.Operator", html, StringComparison.Ordinal);
+
+        HttpResponseMessage act = await ActAsync(reader, id, "close", "readers cannot close");
+        Assert.Equal(HttpStatusCode.Forbidden, act.StatusCode);
+        Assert.Contains("Rita Reader (rita.reader@cordon-customer.example) may view incidents but not act", await act.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await outsider.GetAsync($"/api/incidents/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await outsider.GetAsync("/api/dashboard")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ActAsync(outsider, id, "close", "not mine")).StatusCode);
+
+        await Task.Delay(300);
+        IncidentDetail after = await host.IncidentAsync(id);
+        Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
+        Assert.DoesNotContain(after.Timeline, t => t.Step.StartsWith("operator", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_signed_in_operators_name_and_sign_in_name_go_on_the_timeline_whatever_the_body_says()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        using HttpClient olga = Client(host, "Olga Ops", OperatorRoles.Operator, "olga.ops@cordon-customer.example");
+
+        HttpResponseMessage r = await olga.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "mallory", reason = "duplicate of a handled case" });
+
+        Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        Assert.Equal("Olga Ops (olga.ops@cordon-customer.example)", (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("operator").GetString());
+        IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+        string all = string.Join(" | ", closed.Timeline.Select(t => $"{t.Step}: {t.Detail}"));
+        Assert.Contains("Olga Ops (olga.ops@cordon-customer.example)", all, StringComparison.Ordinal);
+        Assert.Contains("duplicate of a handled case", all, StringComparison.Ordinal);
+        Assert.DoesNotContain("mallory", all, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task One_operator_cannot_complete_a_two_approver_vendor_offboarding_alone()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        // Approval links stay login-free: approvers answer with no principal at all.
+        using HttpClient approver = Client(host);
+        string confirm = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+        Assert.Equal(HttpStatusCode.OK, (await approver.PostAsync(confirm, Form(Decisions.Escalate))).StatusCode);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
+        string notify = await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify");
+        Assert.Equal(HttpStatusCode.OK, (await approver.PostAsync(notify, Form(Decisions.Approve))).StatusCode);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count == 1);
+        using HttpClient olga = Client(host, "Olga Ops", OperatorRoles.Operator, "olga.ops@cordon-customer.example");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(olga, id, "decide", "vendor confirmed the breach", Decisions.Approve)).StatusCode);
+        IncidentDetail oneVote = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "operator vote"));
+        Assert.Equal(Stages.AwaitingVendorApproval, oneVote.Stage);
+        Vote vote = Assert.Single(Assert.Single(oneVote.PendingApprovals).Votes);
+        Assert.Equal("operator:Olga Ops (olga.ops@cordon-customer.example)", vote.Approver);
+        Assert.Contains(oneVote.Timeline, t => t.Step == "operator vote" && t.Detail.Contains("1 more distinct approver(s) needed", StringComparison.Ordinal));
+
+        // The same person again — by a second action, or signed in under another display name — is still one vote.
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(olga, id, "decide", "approving again", Decisions.Approve)).StatusCode);
+        using HttpClient olgaAgain = Client(host, "O. Ops (laptop)", OperatorRoles.Operator, "OLGA.OPS@cordon-customer.example");
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(olgaAgain, id, "decide", "and once more", Decisions.Approve)).StatusCode);
+        IncidentDetail stillOne = await host.WaitForAsync(id, d => d.Timeline.Count(t => t.Step == "operator action refused") == 2);
+        Assert.Equal(Stages.AwaitingVendorApproval, stillOne.Stage);
+        Assert.Contains(stillOne.Timeline, t => t.Step == "operator action refused" && t.Detail.Contains("already decided at this gate", StringComparison.Ordinal));
+        Assert.Single(Assert.Single(stillOne.PendingApprovals).Votes);
+        Assert.True(host.Host.Directory.Find("agent00040.fab-pune-1@vendor.example")!.AccountEnabled, "one person revoked the site's accounts");
+
+        // A second, distinct person completes the quorum.
+        using HttpClient omar = Client(host, "Omar Ops", OperatorRoles.Operator, "omar.ops@cordon-customer.example");
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(omar, id, "decide", "second pair of eyes", Decisions.Approve)).StatusCode);
+        IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 60);
+        Assert.Equal(Outcomes.ConfirmedInsider, closed.Outcome);
+        Assert.Contains(closed.Timeline, t => t.Step == "operator decision" && t.Detail.StartsWith("vendorOffboarding: Omar Ops (omar.ops@cordon-customer.example) decided approve", StringComparison.Ordinal));
+        Assert.False(host.Host.Directory.Find("agent00040.fab-pune-1@vendor.example")!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task The_subject_signed_in_as_an_operator_cannot_vote_on_their_own_incident()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        using HttpClient ravi = Client(host, "Ravi K", OperatorRoles.Operator, Subject);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(ravi, id, "decide", "it was not me", Decisions.Reject)).StatusCode);
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "operator action refused"));
+        Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
+        Assert.Contains(d.Timeline, t => t.Step == "operator action refused" && t.Detail.Contains("subject of an incident can never decide it", StringComparison.Ordinal));
+        Assert.False(host.Host.Directory.Find(Subject)!.AccountEnabled);
+    }
+
+    [Theory]
+    [Trait("Category", "Unit")]
+    [InlineData("192.0.2.10", false)]
+    [InlineData("2001:db8::7", false)]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("::1", true)]
+    public async Task The_local_host_believes_a_principal_header_only_from_this_machine(string caller, bool believed)
+    {
+        string forged = OperatorPrincipal.Encode("Mallory", "mallory@attacker.example", [OperatorRoles.Operator]);
+        var ctx = new DefaultHttpContext();
+        ctx.Connection.RemoteIpAddress = IPAddress.Parse(caller);
+        ctx.Request.Headers[OperatorPrincipal.Header] = forged;
+        string? seen = null;
+
+        await LocalSignIn.Principal(ctx, () => { seen = ctx.Request.Headers[OperatorPrincipal.Header].FirstOrDefault(); return Task.CompletedTask; });
+
+        Assert.Equal(believed ? forged : null, seen);
+    }
+
+    [Theory]
+    [Trait("Category", "Unit")]
+    [InlineData("192.0.2.10", false)]
+    [InlineData("127.0.0.1", true)]
+    public async Task The_development_sign_in_cookie_becomes_the_principal_only_on_this_machine(string caller, bool believed)
+    {
+        string principal = OperatorPrincipal.Encode("Olga Ops", null, [OperatorRoles.Reader], "local");
+        var ctx = new DefaultHttpContext();
+        ctx.Connection.RemoteIpAddress = IPAddress.Parse(caller);
+        ctx.Request.Headers.Cookie = $"{LocalSignIn.Cookie}={Uri.EscapeDataString(principal)}";
+        string? seen = null;
+
+        await LocalSignIn.Principal(ctx, () => { seen = ctx.Request.Headers[OperatorPrincipal.Header].FirstOrDefault(); return Task.CompletedTask; });
+
+        Assert.Equal(believed ? principal : null, seen);
+    }
+
+    [Fact]
+    public async Task The_development_sign_in_form_names_each_bad_field_and_refuses_a_post_from_another_site()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        using HttpClient anonymous = Client(host);
+
+        HttpResponseMessage bad = await anonymous.PostAsync("/.auth/login/aad", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["name"] = " ", ["role"] = "Cordon.Admin", ["post_login_redirect_uri"] = "https://attacker.example/",
+        }));
+        string page = await bad.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("name is required", page, StringComparison.Ordinal);
+        Assert.Contains("role must be Cordon.Operator or Cordon.Reader", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("attacker.example", page, StringComparison.Ordinal);
+        Assert.False(bad.Headers.Contains("Set-Cookie"));
+
+        using var crossSite = new HttpRequestMessage(HttpMethod.Post, "/.auth/login/aad")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["name"] = "Mallory", ["role"] = OperatorRoles.Operator }),
+        };
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        HttpResponseMessage refused = await anonymous.SendAsync(crossSite);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.False(refused.Headers.Contains("Set-Cookie"));
+    }
+
+    static FormUrlEncodedContent Form(string decision) => new(new Dictionary<string, string> { ["decision"] = decision, ["comment"] = "" });
+}
