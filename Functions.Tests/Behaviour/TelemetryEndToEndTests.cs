@@ -70,7 +70,7 @@ public sealed class TelemetryEndToEndTests
         var (status, body) = await PostAsync(host, batch.ToJsonString());
 
         Assert.Equal(202, status);
-        Assert.Equal(18, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(19, body.GetProperty("accepted").GetInt32());
         var rejected = body.GetProperty("rejected").EnumerateArray().Select(r => (r.GetProperty("index").GetInt32(), r.GetProperty("errors")[0].GetString())).ToList();
         Assert.Equal([(3, "occurredAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z"), (5, "agent.siteId is required")], rejected);
     }
