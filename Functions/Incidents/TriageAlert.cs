@@ -51,6 +51,6 @@ public sealed class TriageAlert(LiveConfiguration configuration) : TaskActivity<
             site?.Vendor.Contacts ?? [],
             site?.Site.Name ?? alert.Subject.SiteId,
             site?.Site.AgentCount ?? 0,
-            version));
+            version);
     }
 }
