@@ -1,6 +1,6 @@
 namespace Cordon.Alerts;
 
-/// <summary>RiskAlert v1, the contract alert producers send (DESIGN.md "Contracts").</summary>
+/// <summary>RiskAlert v1, the contract alert producers send (docs/schemas/risk-alert.v1.schema.json).</summary>
 public sealed record RiskAlert(
     string SchemaVersion,
     string AlertId,

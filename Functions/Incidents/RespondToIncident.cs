@@ -4,7 +4,7 @@ using Microsoft.DurableTask;
 namespace Cordon.Incidents;
 
 /// <summary>
-/// The incident workflow (DESIGN.md "The incident workflow"), one durable orchestration per incident.
+/// The incident workflow (docs/architecture.md, "The incident workflow"), one durable orchestration per incident.
 /// The name is the version: a change that alters the sequence of durable calls ships as a new
 /// orchestrator name while this one stays registered until its incidents close. This is v1, without
 /// lifecycle events; new incidents start on <see cref="IncidentWorkflow.Current"/>.

@@ -253,7 +253,7 @@ public enum ClockStart
     Detected,
 }
 
-/// <summary>A regulatory notification deadline (DESIGN.md "Regulatory clocks").</summary>
+/// <summary>A regulatory notification deadline (docs/architecture.md, "Field facts").</summary>
 public sealed record RegulatoryClock
 {
     public string Description { get; init; } = "";

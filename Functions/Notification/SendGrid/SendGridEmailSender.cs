@@ -16,7 +16,7 @@ namespace Cordon.Notification.SendGrid;
 /// <item>HTML and text bodies, the message's custom args (incidentId, gateId, kind, …) and categories
 /// (the message's plus <c>cordon</c>).</item>
 /// <item>Click, open, subscription and Google Analytics tracking off: approval links must reach the
-/// approver unrewritten (DESIGN.md, SendGrid facts). Sandbox mode per <see cref="SendGridOptions.SandboxMode"/>.</item>
+/// approver unrewritten (docs/architecture.md, "Field facts"). Sandbox mode per <see cref="SendGridOptions.SandboxMode"/>.</item>
 /// <item>429, 5xx and transport failures are retried up to <see cref="SendGridOptions.MaxAttempts"/>, waiting
 /// Retry-After (or X-RateLimit-Reset) when given, else exponential back-off, on the injected
 /// <see cref="TimeProvider"/>. Other 4xx throw <see cref="InvalidOperationException"/> with SendGrid's error text.</item>
