@@ -19,6 +19,21 @@ try
     string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
     positional.RemoveAll(p => p == url || p == "--url");
     bool keepTime = positional.Remove("--keep-time");
+    if (command == "evidence")
+    {
+        // evidence verify's own options (read from args by VerifyAsync): --head SEQ:HASH, --report FILE, --from-host.
+        foreach (string option in new[] { "--head", "--report" })
+        {
+            int at = positional.IndexOf(option);
+            if (at >= 0)
+            {
+                positional.RemoveRange(at, Math.Min(2, positional.Count - at));
+            }
+        }
+
+        positional.Remove("--from-host");
+    }
+
     if (command is "serve" or "send" or "incidents" or "incident" or "evidence" && positional.FirstOrDefault(p => p.StartsWith("--", StringComparison.Ordinal)) is { } unknown)
     {
         return Refuse($"unknown option {unknown}");

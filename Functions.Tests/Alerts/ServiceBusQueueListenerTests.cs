@@ -1,3 +1,4 @@
+using Cordon.Configuration;
 using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
 using Cordon.Incidents;
@@ -89,7 +90,8 @@ public sealed class ServiceBusQueueListenerTests
     [Fact]
     public async Task Alert_is_abandoned_for_redelivery_when_the_engine_is_unavailable()
     {
-        var collection = new ServiceCollection().AddLogging().AddCordonAlerts();
+        var collection = new ServiceCollection().AddLogging().AddCordonAlerts()
+            .AddCordonConfiguration(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         collection.AddDurableTaskClient(b => b.UseGrpc("http://127.0.0.1:9"));
         await using ServiceProvider services = collection.BuildServiceProvider();
         var receiver = new RecordingReceiver();

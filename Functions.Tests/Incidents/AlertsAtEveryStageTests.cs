@@ -41,7 +41,8 @@ public sealed class AlertsAtEveryStageTests
         Assert.Equal(202, status);
         Assert.Equal((id, "merged"), (placedIn, outcome));
         IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1
-            && d.Timeline.Any(t => t.Step is "restore stopped" or "restore overtaken"), seconds: 60);
+            && d.Timeline.Any(t => t.Step is "restore stopped" or "restore overtaken")
+            && d.Timeline.Any(t => t.Step == "evidence preserved" && t.Detail.Contains("purview-7f3a92", StringComparison.Ordinal)), seconds: 60);
         Assert.Contains("purview-irm/purview-7f3a92", d.AlertIds);
         Assert.Equal(2, d.AlertCount);
         Assert.Null(d.Outcome);

@@ -105,6 +105,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture browser, Dashbo
     [Fact]
     public async Task At_1366_by_768_the_list_puts_the_incident_waiting_for_an_operator_first_needs_no_sideways_scroll_and_every_page_passes_axe()
     {
+        await browser.SignInAsync(scenario.Host.Host.BaseAddress);
         var (page, problems) = await browser.OpenAsync();
         await using var _ = new PageCloser(page);
         await page.SetViewportSizeAsync(1366, 768);
