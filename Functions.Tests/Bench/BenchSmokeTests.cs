@@ -37,13 +37,14 @@ public sealed class BenchSmokeTests
             "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Time to contain, one alert sent right after the burst of 25",
             "Alerts per second sustained", "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
             "Peak working set", "CPU time per incident", "Incident list (GET /api/incidents",
-            "Behaviour monitoring: recall, 60 agents with 2 insiders over 16 simulated h (mean; seed 1)", "Behaviour monitoring: precision",
-            "Behaviour monitoring: detection delay", "Behaviour monitoring: events per second",
+            "Behaviour: insiders harvesting 10 customers per shift", "Behaviour: insiders harvesting 15 customers per shift",
+            "Behaviour: insiders harvesting 25 customers per shift", "Behaviour: insiders harvesting 60 customers per shift",
+            "Behaviour: innocent agents flagged", "Behaviour: events per second",
         ];
         var rows = File.ReadAllLines(options.OutPath!).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
         Assert.Equal("| Measure | Target | memory |", rows[0]);
         var body = rows.Skip(1).ToList();
-        Assert.Equal(measures.Length, body.Count);
+        Assert.True(measures.Length == body.Count, "rows written:\n" + string.Join("\n", body.Select(r => r.Split('|')[1])));
         foreach (string measure in measures)
         {
             string row = Assert.Single(body, r => r.StartsWith("| " + measure, StringComparison.Ordinal));
@@ -72,7 +73,7 @@ public sealed class BenchSmokeTests
         JsonElement behaviour = memory.GetProperty("behaviour");
         JsonElement seed = Assert.Single(behaviour.GetProperty("seeds").EnumerateArray());
         Assert.Equal(1, seed.GetProperty("seed").GetInt32());
-        Assert.Equal(2, seed.GetProperty("insiders").GetInt32());
+        Assert.Equal(4, seed.GetProperty("insiders").GetInt32()); // one per harvest rate: 10, 15, 25 and 60 customers a shift
         Assert.True(seed.GetProperty("events").GetInt32() > 0);
         Assert.Equal(seed.GetProperty("events").GetInt32(), seed.GetProperty("accepted").GetInt32());
         Assert.Equal(seed.GetProperty("recall").GetDouble(), behaviour.GetProperty("meanRecall").GetDouble());
