@@ -50,6 +50,7 @@ try
         "simulate" => await SimulateAsync(args, settings, url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings, args, url),
         "evidence" => Refuse("evidence needs: verify ID"),
+        "bench" when positional.Count > 1 && positional[1] == "behaviour" => await BehaviourBench.RunCommandAsync(positional.Skip(2).ToList()),
         "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
         "help" or "--help" or "-h" => Usage(0),
         _ => Refuse(command.StartsWith('-') ? $"unknown option {command}" : $"unknown command {command}"),
@@ -341,6 +342,8 @@ static int Usage(int exitCode)
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
                                    recompute every evidence hash and the custody chain, against the head the incident recorded at close
+          bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--out file.md]
+                                   the behaviour monitor scenario alone: detection per seed and events/s into the state
           bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out file.md]
                                    measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]

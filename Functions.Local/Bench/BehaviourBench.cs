@@ -137,6 +137,82 @@ public static class BehaviourBench
         }
     }
 
+    /// <summary>
+    /// <c>bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--out file.md]</c>: the behaviour
+    /// scenario alone, one fresh host per seed, printing each seed's detection figures and its events per second into the state
+    /// (with the machine's load average, which the throughput depends on and the detection figures do not).
+    /// </summary>
+    public static async Task<int> RunCommandAsync(IReadOnlyList<string> args)
+    {
+        var stores = new List<StoreKind> { StoreKind.Memory };
+        BehaviourSizes sizes = BenchSizes.Full.Behaviour;
+        string? outPath = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
+            int Whole(string v, int max) => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 && n <= max ? n
+                : throw new ArgumentException($"{a} takes whole numbers 1..{max} (got {v})");
+            switch (a)
+            {
+                case "--stores":
+                    stores = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s switch
+                    {
+                        "memory" => StoreKind.Memory,
+                        "azurite" => StoreKind.Azurite,
+                        _ => throw new ArgumentException($"--stores takes memory and/or azurite, comma-separated (got {s})"),
+                    }).Distinct()];
+                    break;
+                case "--seeds": sizes = sizes with { Seeds = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Whole(v, 1000))] }; break;
+                case "--agents": sizes = sizes with { Agents = Whole(Next(), 10_000) }; break;
+                case "--hours": sizes = sizes with { Hours = Whole(Next(), 24 * 60) }; break;
+                case "--out": outPath = Next(); break;
+                default: throw new ArgumentException($"bench behaviour does not know the option {a}");
+            }
+        }
+
+        if (stores.Count == 0 || sizes.Seeds.Count == 0)
+        {
+            throw new ArgumentException("bench behaviour needs at least one store and one seed");
+        }
+
+        var figures = new List<BehaviourFigures>();
+        foreach (StoreKind store in stores)
+        {
+            using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(".") : null;
+            var seeds = new List<BehaviourSeedFigures>();
+            foreach (int seed in sizes.Seeds)
+            {
+                string loadBefore = LoadAverage();
+                BehaviourSeedFigures f = await RunSeedAsync(store, azurite, sizes, seed, CancellationToken.None);
+                seeds.Add(f);
+                var d = f.Details!;
+                Console.WriteLine($"{store} seed {seed}: {f.Events:N0} events ({f.Accepted:N0} accepted) in {f.PostingSeconds:0.0} s posting, {f.WallSeconds:0.0} s wall: " +
+                    $"{f.EventsPerSecond:N0} events/s; load average {loadBefore} → {LoadAverage()}");
+                Console.WriteLine($"  recall {f.Caught}/{f.Insiders}; innocents flagged {d.InnocentsFlagged.Count} ({string.Join(", ", d.InnocentsFlagged)}), contained {d.InnocentsContained}");
+                foreach (InsiderFigures i in d.Insiders)
+                {
+                    Console.WriteLine($"  insider at {i.Rate}/shift: caught {i.Caught}, delay {(i.DelayHours is { } h ? h.ToString("0.00", CultureInfo.InvariantCulture) + " h" : "n/a")}, " +
+                        $"harvested before detection {i.HarvestedBeforeDetection}, contained {i.Contained} after {i.HarvestedBeforeContainment} (of {i.HarvestedTotal})");
+                }
+            }
+
+            figures.Add(new BehaviourFigures(sizes.Agents, sizes.Hours, sizes.Insiders, seeds));
+        }
+
+        if (outPath is not null)
+        {
+            var lines = new List<string> { $"| Measure | Target | {string.Join(" | ", stores.Select(s => s.ToString().ToLowerInvariant()))} |", $"|---|---|{string.Concat(stores.Select(_ => "---|"))}" };
+            lines.AddRange(Rows(figures).Select(r => $"| {r.Measure} | {r.Target} | {string.Join(" | ", r.Cells)} |"));
+            await File.WriteAllLinesAsync(outPath, lines);
+            Console.WriteLine($"rows written to {outPath}");
+        }
+
+        return 0;
+    }
+
+    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
     static string F(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
 
     static string Verdict(bool met) => met ? " ✅" : " ❌";
