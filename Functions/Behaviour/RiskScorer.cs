@@ -65,12 +65,13 @@ public static class RiskScorer
     {
         AgentContext ctx = context ?? AgentContext.Default;
         var site = new SiteView(peers, state.UserPrincipalName, policy);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Remembered ids as numbers: the batch's dedupe costs no string per remembered id.
+        var seen = new HashSet<ulong>(state.Seen.Sum(h => h.Ids.Length) / AgentState.SeenIdChars);
         foreach (SeenHour h in state.Seen)
         {
             for (int i = 0; i + AgentState.SeenIdChars <= h.Ids.Length; i += AgentState.SeenIdChars)
             {
-                seen.Add(h.Ids.Substring(i, AgentState.SeenIdChars));
+                seen.Add(SeenKey(h.Ids.AsSpan(i, AgentState.SeenIdChars)));
             }
         }
 
@@ -81,7 +82,7 @@ public static class RiskScorer
         foreach (AccessEvent e in events.OrderBy(e => e.OccurredAt))
         {
             string id = Fingerprint(e.EventId)[..AgentState.SeenIdChars];
-            if (!seen.Add(id))
+            if (!seen.Add(SeenKey(id)))
             {
                 duplicates++;
                 continue;
@@ -101,7 +102,12 @@ public static class RiskScorer
             // A late event is scored at the clock's current time: the score never runs backwards.
             DateTimeOffset now = state.LastAt is { } last && e.OccurredAt < last ? last : e.OccurredAt;
             Decay(state, now, policy);
-            rolled |= Roll(state, Hour(e.OccurredAt), policy);
+            if (Roll(state, Hour(e.OccurredAt), policy))
+            {
+                rolled = true;
+                site.BaselineChanged();
+            }
+
             Settle(state, now, policy, ctx);
             Observe(state, e, peers, policy, ctx, site);
             alert = Evaluate(state, now, site, policy) ?? alert;
@@ -118,6 +124,10 @@ public static class RiskScorer
         double? typical = rolled && state.Baseline.Count >= policy.MinBaselineHours ? Median(state.Baseline.Select(b => (double)b.Views).ToList()) : null;
         return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
     }
+
+    /// <summary>A remembered id (12 hex characters, 48 bits) as a number; an id that is not hex (never written so) keeps a hash of its own.</summary>
+    static ulong SeenKey(ReadOnlySpan<char> id) =>
+        ulong.TryParse(id, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v) ? v : (1UL << 63) | (uint)string.GetHashCode(id, StringComparison.Ordinal);
 
     /// <summary>
     /// Keeps the ids seen within the dedupe window of event time (and at most <see cref="AgentState.SeenIdLimit"/>):
@@ -174,7 +184,37 @@ public static class RiskScorer
     /// State keeps 64-bit fingerprints, not the ids: bounded size whatever the producer's id lengths,
     /// and no customer identifiers at rest in the monitor's store (only equality is ever needed).
     /// </summary>
-    public static string Fingerprint(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 8));
+    public static string Fingerprint(string value)
+    {
+        // Hashed on the stack (ids are short): one string allocated per fingerprint, nothing else.
+        int max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        Span<byte> bytes = max <= 512 ? stackalloc byte[512] : new byte[max];
+        int length = Encoding.UTF8.GetBytes(value, bytes);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes[..length], hash);
+        return Convert.ToHexStringLower(hash[..8]);
+    }
+
+    /// <summary>Customers and tickets recur (a ticket's views, its assignment and closing): their fingerprints are remembered, within a bound.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> KnownFingerprints = new(StringComparer.Ordinal);
+
+    /// <summary><see cref="Fingerprint"/> of a customer or ticket id, computed once per process while the cache holds it.</summary>
+    public static string RecurringFingerprint(string value)
+    {
+        if (KnownFingerprints.TryGetValue(value, out string? known))
+        {
+            return known;
+        }
+
+        if (KnownFingerprints.Count >= 100_000)
+        {
+            KnownFingerprints.Clear();
+        }
+
+        string f = Fingerprint(value);
+        KnownFingerprints.TryAdd(value, f);
+        return f;
+    }
 
     static DateTimeOffset Hour(DateTimeOffset t)
     {
@@ -188,16 +228,22 @@ public static class RiskScorer
         {
             double factor = Math.Pow(0.5, (now - last) / policy.DecayHalfLife);
             s.Score *= factor;
-            foreach (var (name, tally) in s.Reasons.ToList())
+            List<string>? forgotten = null;
+            foreach (var (name, tally) in s.Reasons)
             {
                 tally.Points *= factor;
                 if (tally.Points < Negligible)
                 {
-                    s.Reasons.Remove(name);
-                    if (name == RiskReasons.NoBusinessNeed)
-                    {
-                        s.UnjustifiedCustomers.Clear();
-                    }
+                    (forgotten ??= []).Add(name);
+                }
+            }
+
+            foreach (string name in forgotten ?? [])
+            {
+                s.Reasons.Remove(name);
+                if (name == RiskReasons.NoBusinessNeed)
+                {
+                    s.UnjustifiedCustomers.Clear();
                 }
             }
         }
@@ -231,34 +277,35 @@ public static class RiskScorer
 
     static void Observe(AgentState s, AccessEvent e, PeerGroup peers, MonitoringPolicy policy, AgentContext ctx, SiteView site)
     {
+        string? customer = e.CustomerId is null ? null : RecurringFingerprint(e.CustomerId);
         s.RememberClient(e.ClientId);
         // An event from an hour already closed still has a business need or not, but is no evidence about this hour's volume.
         HourBucket hour = e.OccurredAt >= s.Current!.Hour ? s.Current : new HourBucket { Hour = Hour(e.OccurredAt) };
         switch (e.Action)
         {
             case AccessActions.TicketAssigned:
-                string assigned = Fingerprint(e.CustomerId!);
-                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(assigned, null);
+                string assigned = customer!;
+                s.Tickets[RecurringFingerprint(e.TicketId!)] = new Ticket(assigned, null);
                 // The call opened the record first: views of this customer within the grace period were work, after all.
                 s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
                 break;
             case AccessActions.TicketClosed:
-                s.Tickets[Fingerprint(e.TicketId!)] = new Ticket(Fingerprint(e.CustomerId!), e.OccurredAt);
+                s.Tickets[RecurringFingerprint(e.TicketId!)] = new Ticket(customer!, e.OccurredAt);
                 break;
             case AccessActions.Search:
                 hour.Searches += e.Count;
                 Active(s, e, ctx, policy, 0);
                 OffShift(s, e, policy, ctx, site);
-                OwnVolume(s, hour, "searches", hour.Searches, b => b.Searches, e.OccurredAt, policy);
+                OwnVolume(s, hour, "searches", hour.Searches, b => b.Searches, e.OccurredAt, policy, site);
                 break;
             case AccessActions.ViewRecord:
                 hour.Views += e.Count;
                 Active(s, e, ctx, policy, e.Count);
                 OffShift(s, e, policy, ctx, site);
-                BusinessNeed(s, e, policy, ctx);
-                Burst(s, e, policy);
-                OwnVolume(s, hour, "record views", hour.Views, b => b.Views, e.OccurredAt, policy);
-                PeerVolume(s, hour, peers, e.OccurredAt, policy);
+                BusinessNeed(s, e, customer!, policy, ctx);
+                Burst(s, e, customer!, policy);
+                OwnVolume(s, hour, "record views", hour.Views, b => b.Views, e.OccurredAt, policy, site);
+                PeerVolume(s, hour, site, e.OccurredAt, policy);
                 break;
             case AccessActions.Export:
                 hour.Exports++;
@@ -285,9 +332,8 @@ public static class RiskScorer
     /// a review (a view carrying a ticket id of the site's ticket for that customer) by a role allowed to review;
     /// else the view is provisional until a ticket arrives within the grace period.
     /// </summary>
-    static void BusinessNeed(AgentState s, AccessEvent e, MonitoringPolicy policy, AgentContext ctx)
+    static void BusinessNeed(AgentState s, AccessEvent e, string customer, MonitoringPolicy policy, AgentContext ctx)
     {
-        string customer = Fingerprint(e.CustomerId!);
         if (s.Tickets.Values.Any(t => t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt)))
         {
             return;
@@ -295,7 +341,7 @@ public static class RiskScorer
 
         if (e.TicketId is { } ticketId)
         {
-            string ticket = Fingerprint(ticketId);
+            string ticket = RecurringFingerprint(ticketId);
             string? owner = s.Tickets.TryGetValue(ticket, out Ticket? own) ? own.CustomerId : ctx.SiteTickets.GetValueOrDefault(ticket);
             if (owner != customer)
             {
@@ -467,9 +513,9 @@ public static class RiskScorer
         return mask;
     }
 
-    static void Burst(AgentState s, AccessEvent e, MonitoringPolicy policy)
+    static void Burst(AgentState s, AccessEvent e, string customer, MonitoringPolicy policy)
     {
-        s.RecentViews.Add(new RecentView(Fingerprint(e.CustomerId!), e.OccurredAt));
+        s.RecentViews.Add(new RecentView(customer, e.OccurredAt));
         s.RecentViews.RemoveAll(v => v.At < e.OccurredAt - policy.BurstWindow);
         if (s.RecentViews.Count > RecentViewLimit)
         {
@@ -516,7 +562,7 @@ public static class RiskScorer
             c => $"{c} data access{(c == 1 ? "" : "es")} outside {whose} (last at {local:HH\\:mm} local time, {ctx.Zone.Id})");
     }
 
-    static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy)
+    static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy, SiteView site)
     {
         if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours)
         {
@@ -524,7 +570,7 @@ public static class RiskScorer
         }
 
         string flag = RiskReasons.OwnVolume + ":" + what;
-        (double median, double z) = RobustZ(count, s.Baseline.Select(b => (double)metric(b)).ToList());
+        (double median, double z) = site.OwnSpread(what, () => s.Baseline.Select(b => (double)metric(b)).ToList()).Z(count);
         string Detail(int c) => $"{count} {what} in the hour from {hour.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(flag))
         {
@@ -538,7 +584,7 @@ public static class RiskScorer
         }
     }
 
-    static void PeerVolume(AgentState s, HourBucket hour, PeerGroup peers, DateTimeOffset at, MonitoringPolicy policy)
+    static void PeerVolume(AgentState s, HourBucket hour, SiteView site, DateTimeOffset at, MonitoringPolicy policy)
     {
         int views = hour.Views;
         if (views < policy.MinHourlyVolume)
@@ -546,14 +592,15 @@ public static class RiskScorer
             return;
         }
 
-        var values = peers.TypicalViews.Where(p => p.Key != SubjectIdentity.Canonical(s.UserPrincipalName)).Select(p => p.Value).ToList();
-        if (values.Count < policy.MinPeers)
+        // The peers' typical views do not change within a batch: their median and spread are computed once.
+        Spread peerViews = site.PeerViews(s.UserPrincipalName);
+        if (peerViews.Count < policy.MinPeers)
         {
             return;
         }
 
-        (double median, double z) = RobustZ(views, values);
-        string Detail(int c) => $"{views} record views in the hour from {hour.Hour:HH\\:mm} UTC against a site peer median of {median:0.#} per hour over {values.Count} agents (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
+        (double median, double z) = peerViews.Z(views);
+        string Detail(int c) => $"{views} record views in the hour from {hour.Hour:HH\\:mm} UTC against a site peer median of {median:0.#} per hour over {peerViews.Count} agents (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(RiskReasons.PeerVolume))
         {
             Add(s, RiskReasons.PeerVolume, 0, 0, at, Detail);
@@ -566,13 +613,17 @@ public static class RiskScorer
     }
 
     /// <summary>Median-and-MAD z-score: one wild hour in the baseline does not hide the next one.</summary>
-    static (double Median, double Z) RobustZ(double x, List<double> values)
+    readonly record struct Spread(double Median, double Scale, int Count)
     {
-        double median = Median(values);
-        double mad = Median(values.Select(v => Math.Abs(v - median)).ToList());
-        // A floor on the spread: a very regular agent (MAD 0) is not flagged for one extra record.
-        double scale = Math.Max(1.4826 * mad, Math.Max(1, 0.1 * median));
-        return (median, (x - median) / scale);
+        public static Spread Of(List<double> values)
+        {
+            double median = RiskScorer.Median(values);
+            double mad = RiskScorer.Median(values.Select(v => Math.Abs(v - median)).ToList());
+            // A floor on the spread: a very regular agent (MAD 0) is not flagged for one extra record.
+            return new Spread(median, Math.Max(1.4826 * mad, Math.Max(1, 0.1 * median)), values.Count);
+        }
+
+        public (double Median, double Z) Z(double x) => (Median, (x - Median) / Scale);
     }
 
     static double Median(List<double> values)
@@ -762,37 +813,109 @@ public static class RiskScorer
         }
     }
 
-    /// <summary>What the peer group says, computed once per batch: the site's usual hours and the peers' 7-day exposure.</summary>
+    /// <summary>What the peer group says, each figure computed at most once per batch and only when needed: the site's usual hours, the peers' 7-day exposure and typical views, the agent's own baseline spread.</summary>
     sealed class SiteView
     {
         public SiteView(PeerGroup peers, string self, MonitoringPolicy policy)
         {
-            var hours = peers.UsualHours.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList();
-            if (hours.Count >= policy.MinPeers)
+            this.peers = peers;
+            this.self = self;
+            this.policy = policy;
+        }
+
+        readonly PeerGroup peers;
+        readonly string self;
+        readonly MonitoringPolicy policy;
+        readonly Dictionary<string, Spread> own = new(StringComparer.Ordinal);
+        Spread? peerViews;
+        (bool Done, int? Value) hours;
+        (bool Done, (double Median, double Spread, int Count)? Value) exposure;
+
+        /// <summary>The hours a share of the peers work; computed when first asked (most agents have learned hours of their own).</summary>
+        public int? Hours
+        {
+            get
             {
-                int mask = 0;
-                for (int h = 0; h < 24; h++)
+                if (!hours.Done)
                 {
-                    if (hours.Count(m => (m & (1 << h)) != 0) >= policy.SiteHourShare * hours.Count)
-                    {
-                        mask |= 1 << h;
-                    }
+                    hours = (true, SiteHours());
                 }
 
-                Hours = mask;
-            }
-
-            var exposure = peers.Exposure7.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => (double)p.Value).ToList();
-            if (exposure.Count >= policy.MinPeers)
-            {
-                (double median, double spread) = MedianAndSpread(exposure);
-                Exposure = (median, spread, exposure.Count);
+                return hours.Value;
             }
         }
 
-        public int? Hours { get; }
+        /// <summary>The peers' 7-day exposure; computed when first asked (only once the agent's own exposure reaches a floor).</summary>
+        public (double Median, double Spread, int Count)? Exposure
+        {
+            get
+            {
+                if (!exposure.Done)
+                {
+                    exposure = (true, PeerExposure());
+                }
 
-        public (double Median, double Spread, int Count)? Exposure { get; }
+                return exposure.Value;
+            }
+        }
+
+        int? SiteHours()
+        {
+            var usual = peers.UsualHours.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList();
+            if (usual.Count < policy.MinPeers)
+            {
+                return null;
+            }
+
+            int mask = 0;
+            for (int h = 0; h < 24; h++)
+            {
+                if (usual.Count(m => (m & (1 << h)) != 0) >= policy.SiteHourShare * usual.Count)
+                {
+                    mask |= 1 << h;
+                }
+            }
+
+            return mask;
+        }
+
+        (double Median, double Spread, int Count)? PeerExposure()
+        {
+            var values = peers.Exposure7.Where(p => !string.Equals(p.Key, self, StringComparison.OrdinalIgnoreCase)).Select(p => (double)p.Value).ToList();
+            if (values.Count < policy.MinPeers)
+            {
+                return null;
+            }
+
+            (double median, double spread) = MedianAndSpread(values);
+            return (median, spread, values.Count);
+        }
+
+        /// <summary>The peers' typical views per active hour without the agent's own: fixed for the batch.</summary>
+        public Spread PeerViews(string self)
+        {
+            if (peerViews is null)
+            {
+                string me = SubjectIdentity.Canonical(self);
+                peerViews = Spread.Of(peers.TypicalViews.Where(p => p.Key != me).Select(p => p.Value).ToList());
+            }
+
+            return peerViews.Value;
+        }
+
+        /// <summary>The agent's own baseline spread of one metric, kept until the baseline changes (an hour rolls).</summary>
+        public Spread OwnSpread(string metric, Func<List<double>> values)
+        {
+            if (!own.TryGetValue(metric, out Spread spread))
+            {
+                spread = Spread.Of(values());
+                own[metric] = spread;
+            }
+
+            return spread;
+        }
+
+        public void BaselineChanged() => own.Clear();
     }
 
     static string Minutes(TimeSpan span) => $"{span.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min";

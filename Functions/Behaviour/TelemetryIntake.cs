@@ -141,8 +141,8 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         {
             if (e.Action == AccessActions.TicketAssigned && e.TicketId is { } t && e.CustomerId is { } c)
             {
-                string ticket = RiskScorer.Fingerprint(t);
-                string customer = RiskScorer.Fingerprint(c);
+                string ticket = RiskScorer.RecurringFingerprint(t);
+                string customer = RiskScorer.RecurringFingerprint(c);
                 known[ticket] = customer;
                 string key = TicketKey(e.Agent.SiteId, e.OccurredAt.UtcDateTime.Date, ticket);
                 (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = customer;
@@ -166,7 +166,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
 
         var reviews = events.Where(e => e.Action == AccessActions.ViewRecord && e.TicketId is not null)
-            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.Fingerprint(e.TicketId!)))
+            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.RecurringFingerprint(e.TicketId!)))
             .Where(r => !known.ContainsKey(r.Ticket))
             .Distinct()
             .ToList();
