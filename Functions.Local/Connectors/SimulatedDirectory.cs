@@ -82,7 +82,7 @@ public sealed class SimulatedDirectory : IAccessControl
 
     int bulkCallsInFlight;
 
-    /// <summary>Bulk requests refused for want of write budget (answered like a 429 with Retry-After).</summary>
+    /// <summary>Requests refused for want of write budget (answered like a 429 with Retry-After).</summary>
     public int Throttled { get; private set; }
 
     public SimulatedAccount? Find(string upn)
@@ -226,9 +226,9 @@ public sealed class SimulatedDirectory : IAccessControl
     }
 
     /// <summary>
-    /// Simulated round trip: latency, and Graph's write budget. A single write over budget waits its turn (a
-    /// 429 + Retry-After honoured by a short retry); a bulk request does not (<paramref name="waitForBudget"/>
-    /// false): it is refused like a 429 and the Retry-After is returned, with no write spent.
+    /// Simulated round trip: latency, and Graph's write budget. A write over budget is refused like a 429 with no
+    /// write spent: a single write throws <see cref="DirectoryThrottledException"/> with the Retry-After, a bulk request
+    /// (<paramref name="waitForBudget"/> false) gets the Retry-After returned.
     /// </summary>
     async Task<TimeSpan?> CallAsync(int writes, CancellationToken ct, bool waitForBudget = true)
     {
@@ -238,7 +238,6 @@ public sealed class SimulatedDirectory : IAccessControl
             await Task.Delay(latency, time, ct);
         }
 
-        TimeSpan wait = TimeSpan.Zero;
         lock (gate)
         {
             Requests++;
@@ -254,25 +253,22 @@ public sealed class SimulatedDirectory : IAccessControl
                 {
                     // When enough of the window has passed for these writes to fit.
                     DateTimeOffset freeAt = recentWrites.ElementAt(recentWrites.Count + writes - WritesPerWindow - 1) + Window;
-                    wait = freeAt - now;
+                    TimeSpan wait = freeAt - now;
+                    Throttled++;
                     if (!waitForBudget)
                     {
-                        Throttled++;
                         return wait;
                     }
+
+                    // As Graph does: a 429 with Retry-After, no write spent; the incident waits it out on a durable timer.
+                    throw new DirectoryThrottledException($"directory write budget spent ({WritesPerWindow} writes per {Window.TotalSeconds:0} s)", wait);
                 }
 
-                DateTimeOffset at = now + (wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
                 for (int i = 0; i < writes; i++)
                 {
-                    recentWrites.Enqueue(at);
+                    recentWrites.Enqueue(now);
                 }
             }
-        }
-
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, ct);
         }
 
         return null;

@@ -249,46 +249,47 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_throttled_single_call_waits_for_Retry_After_then_succeeds()
+    public async Task A_throttled_single_call_hands_back_its_Retry_After_without_waiting()
     {
         FakeUser jo = SeedJo();
-        int calls = 0;
-        server.Intercept = r => r.Path.EndsWith("/revokeSignInSessions", StringComparison.Ordinal) && Interlocked.Increment(ref calls) == 1
-            ? Reply.Throttled("2")
-            : null;
+        server.Intercept = r => r.Path.EndsWith("/revokeSignInSessions", StringComparison.Ordinal) ? Reply.Throttled("2") : null;
 
-        await Adapter().RevokeSessionsAsync(Jo, default);
+        var thrown = await Assert.ThrowsAsync<DirectoryThrottledException>(() => Adapter().RevokeSessionsAsync(Jo, default));
 
-        Assert.Equal([$"POST {JoPath}/revokeSignInSessions", $"POST {JoPath}/revokeSignInSessions"], server.Lines());
-        Assert.Equal([429, 200], server.Requests.Select(r => r.Status));
-        Assert.Equal([TimeSpan.FromSeconds(2)], clock.Delays);
-        Assert.Equal(1, jo.SessionRevocations);
+        // One request, no wait inside the activity: the incident waits the Retry-After on a durable timer.
+        Assert.Equal([429], server.Requests.Select(r => r.Status));
+        Assert.Empty(clock.Delays);
+        Assert.Equal(TimeSpan.FromSeconds(2), thrown.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(2), DirectoryThrottledException.RetryAfterIn(thrown.Message));
+        Assert.Equal(0, jo.SessionRevocations);
     }
 
     [Fact]
-    public async Task A_Retry_After_given_as_an_HTTP_date_is_honoured_against_the_clock()
+    public async Task A_Retry_After_given_as_an_HTTP_date_is_handed_back_against_the_clock()
     {
         SeedJo();
-        int calls = 0;
         // The recording clock starts at 2025-06-02 09:00:00 UTC.
-        server.Intercept = r => r.Method == "PATCH" && Interlocked.Increment(ref calls) == 1 ? Reply.Throttled("Mon, 02 Jun 2025 09:00:05 GMT") : null;
+        server.Intercept = r => r.Method == "PATCH" ? Reply.Throttled("Mon, 02 Jun 2025 09:00:05 GMT") : null;
 
-        await Adapter().SetAccountEnabledAsync(Jo, false, default);
+        var thrown = await Assert.ThrowsAsync<DirectoryThrottledException>(() => Adapter().SetAccountEnabledAsync(Jo, false, default));
 
-        Assert.Equal([429, 204], server.Requests.Select(r => r.Status));
-        Assert.Equal([TimeSpan.FromSeconds(5)], clock.Delays);
+        Assert.Equal([429], server.Requests.Select(r => r.Status));
+        Assert.Equal(TimeSpan.FromSeconds(5), thrown.RetryAfter);
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]
-    public async Task A_503_without_Retry_After_backs_off_exponentially_and_gives_up_after_MaxRetries()
+    public async Task A_503_without_Retry_After_is_handed_back_with_no_wait_for_the_caller_to_back_off()
     {
         SeedJo();
         server.Intercept = r => r.Method == "PATCH" ? new Reply(503, Error("serviceNotAvailable", "try later")) : null;
 
-        await Assert.ThrowsAsync<Microsoft.Graph.Models.ODataErrors.ODataError>(() => Adapter(o => o.MaxRetries = 3).SetAccountEnabledAsync(Jo, false, default));
+        var thrown = await Assert.ThrowsAsync<DirectoryThrottledException>(() => Adapter().SetAccountEnabledAsync(Jo, false, default));
 
-        Assert.Equal(4, server.Requests.Count);
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], clock.Delays);
+        Assert.Single(server.Requests);
+        Assert.Null(thrown.RetryAfter);
+        Assert.Null(DirectoryThrottledException.RetryAfterIn(thrown.Message));
+        Assert.Empty(clock.Delays);
     }
 
     [Fact]

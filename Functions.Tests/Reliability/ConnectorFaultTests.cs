@@ -23,8 +23,8 @@ public sealed class ConnectorFaultTests
     const string Ravi = "ravi.k@vendor.example";
 
     [Theory]
-    [InlineData(Fault.Throttled, 6)] // (1 + 2 adapter retries honouring Retry-After) × 2 step attempts
-    [InlineData(Fault.TimedOut, 6)] // a timeout is retried like a transport failure
+    [InlineData(Fault.Throttled, StepRetries.MaxThrottledAttempts)] // each 429 handed back, its Retry-After waited on a durable timer
+    [InlineData(Fault.TimedOut, 2)] // the adapter does not retry inside the activity: 2 step attempts
     [InlineData(Fault.ServerError, 2)] // 500 is not transient for Graph: only the step is retried
     [InlineData(Fault.Malformed, 2)]
     public async Task Graph_faults_during_containment_end_in_a_visible_wait_for_an_operator_and_retry_resumes(Fault fault, int attempts)
@@ -59,6 +59,39 @@ public sealed class ConnectorFaultTests
         Assert.Equal(202, (int)retry.StatusCode);
         IncidentDetail resumed = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null, seconds: 60);
         Assert.Null(resumed.WaitingForOperator);
+        Assert.Contains(graph.Requests, r => r.Method == "PATCH" && r.Body.Contains("\"accountEnabled\":false", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_throttled_Graph_call_is_waited_out_on_a_durable_timer_and_containment_then_completes()
+    {
+        int revokes = 0;
+        await using var graph = await FakeService.StartAsync(async (ctx, fault) =>
+        {
+            if (ctx.Request.Path.Value!.EndsWith("/revokeSignInSessions", StringComparison.Ordinal) && Interlocked.Increment(ref revokes) == 1)
+            {
+                ctx.Response.Headers.RetryAfter = "2";
+                await ctx.Response.WriteAsJsonAsync(new { error = new { code = "TooManyRequests", message = "Too many requests" } });
+                return 429;
+            }
+
+            return await GraphAnswer(ctx, fault);
+        });
+        await using TestHost host = await TestHost.StartAsync(configure: s =>
+        {
+            s.AddSingleton<TokenCredential>(new FixedToken());
+            s.AddCordonGraph(Config(new() { ["Cordon:Graph:BaseUrl"] = graph.BaseUrl + "/v1.0" }));
+        });
+
+        var (_, id, _) = await host.SendSampleAsync();
+        IncidentDetail contained = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
+
+        // The 429 went back to the orchestration, which waited the 2 s of Retry-After and ran the step again.
+        var calls = graph.Requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/revokeSignInSessions", StringComparison.Ordinal)).ToList();
+        Assert.Equal([429, 200], calls.Select(r => r.Answered));
+        Assert.InRange(calls[1].At - calls[0].At, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
+        Assert.Null(contained.WaitingForOperator);
+        Assert.DoesNotContain(contained.Timeline, t => t.Step == "step failed");
         Assert.Contains(graph.Requests, r => r.Method == "PATCH" && r.Body.Contains("\"accountEnabled\":false", StringComparison.Ordinal));
     }
 
@@ -181,6 +214,8 @@ public sealed class ConnectorFaultTests
     /// <summary>A request as it arrived (recorded before it is answered, so a hung answer is counted too).</summary>
     public sealed record Recorded(string Method, string Path, string Body)
     {
+        public DateTimeOffset At { get; } = DateTimeOffset.UtcNow;
+
         public int Answered { get; set; }
     }
 

@@ -412,11 +412,24 @@ internal sealed partial class IncidentRun
         await PreserveAsync(alert, $"merged alert {alert.AlertId}");
     }
 
+    /// <summary>
+    /// The step's retries, on durable timers in the orchestration: a throttled directory call waits its Retry-After
+    /// (<see cref="StepRetries"/>), so no activity sleeps on a throttle while holding its message.
+    /// </summary>
     TaskOptions Retry()
     {
         StepRetryPolicy r = plan?.Policy.Retry ?? new StepRetryPolicy();
-        return TaskOptions.FromRetryPolicy(new Microsoft.DurableTask.RetryPolicy(
-            r.MaxAttempts, r.FirstRetry, r.BackoffCoefficient, r.MaxRetryInterval));
+        return TaskOptions.FromRetryHandler(async retry =>
+        {
+            TimeSpan? wait = StepRetries.NextWait(retry.LastFailure.ErrorType, retry.LastFailure.ErrorMessage, retry.LastAttemptNumber, r);
+            if (wait is not { } w)
+            {
+                return false;
+            }
+
+            await retry.OrchestrationContext.CreateTimer(w, CancellationToken.None);
+            return true;
+        });
     }
 
     void SetStage(string stage)

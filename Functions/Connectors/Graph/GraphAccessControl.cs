@@ -13,9 +13,9 @@ namespace Cordon.Connectors.Graph;
 /// The identity port on Microsoft Graph v1.0 (Entra ID). Every call is idempotent: removing a
 /// membership or assignment that is already gone, adding one that already exists, disabling a
 /// disabled account and revoking sessions twice all succeed, so an activity re-run after a crash is
-/// harmless. Throttled answers (429/503/504) are retried here, honouring <c>Retry-After</c> or backing
-/// off exponentially; the bulk fan-out also retries throttled items inside a $batch, which the SDK
-/// does not do. All waits go through the injected <see cref="TimeProvider"/>.
+/// harmless. Nothing here waits for a throttle: a throttled single call (429/503/504) fails with
+/// <see cref="DirectoryThrottledException"/> carrying <c>Retry-After</c>, and the bulk fan-out hands throttled
+/// items back as pending with theirs; the incident waits either out on a durable timer.
 /// </summary>
 public sealed partial class GraphAccessControl(
     GraphServiceClient graph,
@@ -280,31 +280,22 @@ public sealed partial class GraphAccessControl(
         return ids;
     }
 
-    /// <summary>One Graph call with Cordon's retry: 429/502/503/504 and transport failures, honouring Retry-After.</summary>
+    /// <summary>
+    /// One Graph call, never waited out here: a throttled answer (429/503/504) becomes <see cref="DirectoryThrottledException"/>
+    /// with the directory's Retry-After, and a transport failure fails the call, so the incident retries the step after a
+    /// durable timer (no activity holds its message while it sleeps).
+    /// </summary>
     async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, string what, string subject, CancellationToken cancellationToken)
     {
-        for (int attempt = 1; ; attempt++)
+        try
         {
-            TimeSpan wait;
-            try
-            {
-                return await call(cancellationToken);
-            }
-            catch (ApiException ex) when (GraphThrottling.IsTransient(ex.ResponseStatusCode) && attempt <= settings.MaxRetries)
-            {
-                wait = GraphThrottling.Cap(settings, RetryAfter(ex) ?? GraphThrottling.Backoff(settings, attempt));
-                logger.LogWarning("Graph {What} for {Subject} answered {Status}; retry {Attempt}/{Max} in {Wait}",
-                    what, subject, ex.ResponseStatusCode, attempt, settings.MaxRetries, wait);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException // TaskCanceled: the request timed out
-                && attempt <= settings.MaxRetries && !cancellationToken.IsCancellationRequested)
-            {
-                wait = GraphThrottling.Backoff(settings, attempt);
-                logger.LogWarning(ex, "Graph {What} for {Subject} failed in transit; retry {Attempt}/{Max} in {Wait}",
-                    what, subject, attempt, settings.MaxRetries, wait);
-            }
-
-            await Task.Delay(wait, time, cancellationToken);
+            return await call(cancellationToken);
+        }
+        catch (ApiException ex) when (GraphThrottling.IsTransient(ex.ResponseStatusCode))
+        {
+            TimeSpan? wait = RetryAfter(ex) is { } after ? GraphThrottling.Cap(settings, after) : null;
+            logger.LogWarning("Graph {What} for {Subject} answered {Status}; handed back to wait {Wait} on a durable timer", what, subject, ex.ResponseStatusCode, wait);
+            throw new DirectoryThrottledException($"Graph {what} for {subject} answered {ex.ResponseStatusCode}", wait, ex);
         }
     }
 

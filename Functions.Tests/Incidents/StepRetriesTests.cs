@@ -1,0 +1,45 @@
+using Cordon.Connectors;
+using Cordon.Incidents;
+using Cordon.Policy;
+
+namespace Cordon.Tests.Incidents;
+
+[Trait("Category", "Unit")]
+public sealed class StepRetriesTests
+{
+    static readonly StepRetryPolicy Policy = new() { MaxAttempts = 4, FirstRetry = TimeSpan.FromSeconds(2), BackoffCoefficient = 2, MaxRetryInterval = TimeSpan.FromSeconds(5) };
+
+    static readonly string Throttled = typeof(DirectoryThrottledException).FullName!;
+
+    [Fact]
+    public void A_throttled_step_waits_the_directory_Retry_After()
+    {
+        string message = new DirectoryThrottledException("Graph disable account for jo answered 429", TimeSpan.FromSeconds(7)).Message;
+
+        Assert.Equal(TimeSpan.FromSeconds(7), StepRetries.NextWait(Throttled, message, 1, Policy));
+    }
+
+    [Fact]
+    public void A_throttled_step_does_not_spend_the_policy_attempts_but_is_bounded()
+    {
+        string message = new DirectoryThrottledException("throttled", TimeSpan.FromSeconds(1)).Message;
+
+        Assert.Equal(TimeSpan.FromSeconds(1), StepRetries.NextWait(Throttled, message, Policy.MaxAttempts + 5, Policy));
+        Assert.Null(StepRetries.NextWait(Throttled, message, StepRetries.MaxThrottledAttempts, Policy));
+    }
+
+    [Fact]
+    public void A_throttled_step_without_Retry_After_backs_off_exponentially_up_to_a_minute()
+    {
+        string message = new DirectoryThrottledException("throttled", null).Message;
+
+        Assert.Equal([1, 2, 4, 8, 60], new[] { 1, 2, 3, 4, 20 }.Select(n => StepRetries.NextWait(Throttled, message, n, Policy)!.Value.TotalSeconds));
+    }
+
+    [Fact]
+    public void Any_other_failure_follows_the_policy_back_off_and_attempts()
+    {
+        Assert.Equal([2, 4, 5], new[] { 1, 2, 3 }.Select(n => StepRetries.NextWait("System.InvalidOperationException", "boom", n, Policy)!.Value.TotalSeconds));
+        Assert.Null(StepRetries.NextWait("System.InvalidOperationException", "boom", 4, Policy));
+    }
+}

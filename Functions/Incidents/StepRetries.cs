@@ -1,0 +1,43 @@
+using Cordon.Connectors;
+using Cordon.Policy;
+
+namespace Cordon.Incidents;
+
+/// <summary>
+/// When a failed activity step runs again, decided in the orchestration and waited out on a durable timer (never
+/// inside the activity). A throttled directory call waits the directory's Retry-After (exponential back-off when it
+/// gives none) and does not spend the step's attempts, up to <see cref="MaxThrottledAttempts"/>; any other failure
+/// follows the policy's retry (first wait, back-off coefficient, longest wait, attempts).
+/// </summary>
+public static class StepRetries
+{
+    /// <summary>Attempts a throttled step gets in all: a directory that throttles this long hands the step to an operator.</summary>
+    public const int MaxThrottledAttempts = 30;
+
+    static readonly TimeSpan LongestThrottleBackoff = TimeSpan.FromMinutes(1);
+
+    /// <summary>The wait before the next attempt, or null to give up (the step then waits for an operator).</summary>
+    /// <param name="errorType">The failure's exception type (full name), as the engine reports it.</param>
+    /// <param name="lastAttempt">Attempts made so far, 1 after the first failure.</param>
+    public static TimeSpan? NextWait(string? errorType, string? errorMessage, int lastAttempt, StepRetryPolicy policy)
+    {
+        if (errorType == typeof(DirectoryThrottledException).FullName)
+        {
+            if (lastAttempt >= MaxThrottledAttempts)
+            {
+                return null;
+            }
+
+            return DirectoryThrottledException.RetryAfterIn(errorMessage)
+                ?? TimeSpan.FromSeconds(Math.Min(LongestThrottleBackoff.TotalSeconds, Math.Pow(2, Math.Min(lastAttempt - 1, 16))));
+        }
+
+        if (lastAttempt >= policy.MaxAttempts)
+        {
+            return null;
+        }
+
+        double seconds = policy.FirstRetry.TotalSeconds * Math.Pow(policy.BackoffCoefficient, lastAttempt - 1);
+        return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxRetryInterval.TotalSeconds));
+    }
+}
