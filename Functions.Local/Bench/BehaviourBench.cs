@@ -76,11 +76,12 @@ public static class BehaviourBench
 
     public static async Task<BehaviourSeedFigures> RunSeedAsync(StoreKind store, PrivateAzurite? azurite, BehaviourSizes sizes, int seed, CancellationToken ct)
     {
-        if (Interlocked.Exchange(ref warmedUp, 1) == 0)
+        if (sizes.Agents >= 4 * WarmUp.Agents && Interlocked.Exchange(ref warmedUp, 1) == 0)
         {
             // A monitor runs for months: its throughput is the compiled code's, not the first minute's (tiered JIT
             // compiles the scorer's hot paths only after thousands of calls). One small unreported run, on a host of
-            // its own, warms the process before the first seed, so seed 1 is measured like the others.
+            // its own, warms the process before the first seed, so seed 1 is measured like the others (not for the
+            // small sites of the quick run, which the warm-up would only slow down).
             await RunSeedAsync(StoreKind.Memory, null, WarmUp, 0, ct);
         }
 
