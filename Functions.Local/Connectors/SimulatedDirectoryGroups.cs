@@ -22,7 +22,7 @@ public sealed class SimulatedDirectoryGroups(SimulatedDirectory directory, LiveC
     readonly Dictionary<string, (string Group, List<RosterMember> Added, List<string> Removed, HashSet<string> Target)> reads = new(StringComparer.Ordinal);
 
     /// <summary>Members per page (Graph's own pages vary; small pages make local syncs page too).</summary>
-    public int PageSize { get; init; } = 100;
+    public int PageSize { get; init; } = 20;
 
     /// <summary>Requests answered, for tests.</summary>
     public int Requests { get; private set; }
