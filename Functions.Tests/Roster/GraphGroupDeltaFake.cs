@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Cordon.Tests.Roster;
@@ -18,7 +19,7 @@ namespace Cordon.Tests.Roster;
 /// answering <c>members@delta</c> pages, and <c>POST /v1.0/directoryObjects/getByIds</c> resolving users. Kestrel on
 /// 127.0.0.1 and a free port; records every request; can answer a page 429 with Retry-After, or 410 for an expired link.
 /// </summary>
-public sealed class GraphGroupDeltaFake : IAsyncDisposable
+public sealed class GraphGroupDeltaFake
 {
     public const string Initial = "";
     readonly ConcurrentDictionary<string, (string[] Added, string[] Removed, string? Next, string? Delta)> pages = new();
@@ -183,7 +184,7 @@ public sealed class GraphGroupDeltaFake : IAsyncDisposable
     static Task Error(HttpContext context, int status, string code, string message) =>
         Json(context, status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
 
-    public async ValueTask DisposeAsync()
+    public async Task StopAsync()
     {
         if (app is not null)
         {

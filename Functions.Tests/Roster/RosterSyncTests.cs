@@ -34,7 +34,7 @@ public sealed class RosterSyncTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         clients.ForEach(c => c.Dispose());
-        await graph.DisposeAsync();
+        await graph.StopAsync();
     }
 
     internal static LiveConfiguration WorldNamingGroup(string? group = Group) => new(

@@ -34,7 +34,7 @@ public sealed class TableRosterStoreTests(AzuriteFixture azurite) : IClassFixtur
     public async Task DisposeAsync()
     {
         client?.Dispose();
-        await graph.DisposeAsync();
+        await graph.StopAsync();
     }
 
     /// <summary>A new store on the same tables: what a restarted Function App would open.</summary>
