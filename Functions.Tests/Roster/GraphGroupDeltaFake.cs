@@ -91,7 +91,7 @@ public sealed class GraphGroupDeltaFake
             return;
         }
 
-        if (request.Method == "GET" && request.Path == "/v1.0/groups/delta")
+        if (request.Method == "GET" && request.Path.Value is "/v1.0/groups/delta" or "/v1.0/groups/delta()") // the SDK calls the function as delta()
         {
             string token = request.Query["$skiptoken"].FirstOrDefault() ?? request.Query["$deltatoken"].FirstOrDefault() ?? Initial;
             if (token == Initial && (request.Query["$filter"].FirstOrDefault() is not { } filter || !filter.StartsWith("id eq '", StringComparison.Ordinal)

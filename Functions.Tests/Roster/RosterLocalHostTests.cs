@@ -13,6 +13,9 @@ public sealed class RosterLocalHostTests
 {
     const string Group = RosterSyncTests.Group;
 
+    /// <summary>An account of the directory (an agent of the Manila site), not in the Pune site's group.</summary>
+    const string Elsewhere = "liza.r@vendor.example";
+
     [Fact]
     public async Task An_alert_for_someone_not_in_the_sites_group_opens_an_incident_flagged_not_on_roster()
     {
@@ -32,18 +35,18 @@ public sealed class RosterLocalHostTests
         Assert.True(host.Host.Services.GetRequiredService<IGroupMembersDelta>() is SimulatedDirectoryGroups { Requests: > 1 });
 
         var (status, id, _) = await host.SendSampleAsync(edit: a => a
-            .Replace("ravi.k@vendor.example", "walk.in@vendor.example", StringComparison.Ordinal)
+            .Replace("ravi.k@vendor.example", Elsewhere, StringComparison.Ordinal)
             .Replace("purview-7f3a91", "purview-not-on-roster", StringComparison.Ordinal));
         Assert.Equal(202, status);
 
         IncidentDetail incident = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "not on roster"));
         Assert.False(incident.Roster!.OnRoster);
         Assert.Equal(Group, incident.Roster.GroupId);
-        Assert.Contains(incident.Timeline, t => t.Step == "not on roster" && t.Detail.Contains("walk.in@vendor.example", StringComparison.Ordinal));
+        Assert.Contains(incident.Timeline, t => t.Step == "not on roster" && t.Detail.Contains(Elsewhere, StringComparison.Ordinal));
         IncidentDetail contained = await host.WaitForAsync(id, d => d.ContainedAt is not null); // flagged, not refused
         Assert.NotNull(contained.ContainedAt);
 
-        string page = await host.Http.GetStringAsync($"/dashboard/incidents/{id}");
+        string page = await host.Http.GetStringAsync($"/api/dashboard/incidents/{id}");
         Assert.Contains("not on roster", page, StringComparison.Ordinal);
     }
 }

@@ -74,7 +74,7 @@ public sealed class RosterSyncTests : IAsyncLifetime
         Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example", "chloe.r@vendor.example"], await Upns(store));
         Assert.Equal(
             [
-                $"GET /v1.0/groups/delta?$filter=id eq '{Group}'&$select=members",
+                $"GET /v1.0/groups/delta()?$filter=id eq '{Group}'&$select=members",
                 "POST /v1.0/directoryObjects/getByIds",
                 "GET /v1.0/groups/delta?$skiptoken=page-2",
                 "POST /v1.0/directoryObjects/getByIds",
