@@ -105,6 +105,19 @@ public sealed class SiteRosterTests
 
     [Fact]
     [Trait("Category", "Unit")]
+    public async Task A_group_synced_with_no_user_members_is_not_believed_and_offboarding_keeps_the_world_list()
+    {
+        var configuration = RosterSyncTests.WorldNamingGroup();
+        var store = new MemoryRosterStore();
+        await store.SaveCheckpointAsync(new RosterCheckpoint(Site, RosterSyncTests.Group, null, "delta", 1, false, SyncedAt, Members: 0), default);
+        var roster = new SiteRoster(store, configuration);
+
+        Assert.Equal(31, await roster.CountAsync(Site, default));
+        Assert.Null(await roster.CheckAsync(Site, "listed.only@vendor.example", default));
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
     public void A_directory_group_id_that_is_not_a_GUID_is_refused_with_the_field_named()
     {
         string json = """{ "vendors": [ { "id": "v", "sites": [ { "id": "s-1", "directoryGroupId": "site-agents" } ] } ] }""";

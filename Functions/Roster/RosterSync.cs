@@ -107,6 +107,11 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
                 Members = (await store.ListAsync(siteId, cancellationToken)).Count,
             };
             await store.SaveCheckpointAsync(checkpoint, cancellationToken);
+            if (checkpoint.Members == 0)
+            {
+                logger.LogWarning("Site {SiteId}: directory group {GroupId} has no user members; the site's agents come from the world until it has (check directoryGroupId)", siteId, groupId);
+            }
+
             logger.LogInformation("Roster of site {SiteId} synced from group {GroupId}: {Pages} pages, {Added} added, {Removed} removed", siteId, groupId, pages, added, removed);
             return new RosterSyncResult(siteId, groupId, pages, added, removed, Completed: true);
         }

@@ -8,7 +8,7 @@ namespace Cordon.Roster;
 /// <summary>
 /// A site's accounts, as offboarding and counts see them: the roster synced from the site's directory group when
 /// the site names one and a sync of that group has finished; otherwise the agents the world lists (local use, tests,
-/// sites without a group).
+/// sites without a group). A synced group with no user members counts as no roster (and the sync warns).
 /// </summary>
 public sealed class SiteRoster(IRosterStore store, LiveConfiguration configuration)
 {
@@ -21,7 +21,8 @@ public sealed class SiteRoster(IRosterStore store, LiveConfiguration configurati
         }
 
         RosterCheckpoint? checkpoint = await store.GetCheckpointAsync(siteId, cancellationToken);
-        return checkpoint is { CompletedAt: not null } && checkpoint.GroupId == group ? checkpoint : null;
+        // An empty roster is not believed: a mistyped group id must not make offboarding revoke nobody.
+        return checkpoint is { CompletedAt: not null, Members: > 0 } && checkpoint.GroupId == group ? checkpoint : null;
     }
 
     /// <summary>How many accounts the site has.</summary>
