@@ -75,8 +75,8 @@ public sealed class SiteRosterTests
         RiskAlert stranger = Alert("listed.only@vendor.example");
         ResponsePlan plain = TriageAlert.Plan(stranger, configuration.Current);
 
-        ResponsePlan flagged = await roster.ApplyAsync(plain, stranger, default);
-        ResponsePlan member = await roster.ApplyAsync(plain, Alert("Agent00005.FAB-manila-1@vendor.example"), default);
+        ResponsePlan flagged = await TriageAlert.WithRosterAsync(plain, stranger, roster, default);
+        ResponsePlan member = await TriageAlert.WithRosterAsync(plain, Alert("Agent00005.FAB-manila-1@vendor.example"), roster, default);
 
         Assert.Equal(31, plain.SiteAgentCount); // the world's list
         Assert.Equal(new RosterCheck(RosterSyncTests.Group, false, SyncedAt, 3), flagged.Roster);
@@ -96,7 +96,7 @@ public sealed class SiteRosterTests
         foreach (var configuration in new[] { noGroup, otherGroup })
         {
             var roster = new SiteRoster(await SyncedRoster(), configuration);
-            ResponsePlan plan = await roster.ApplyAsync(TriageAlert.Plan(alert, configuration.Current), alert, default);
+            ResponsePlan plan = await TriageAlert.WithRosterAsync(TriageAlert.Plan(alert, configuration.Current), alert, roster, default);
             Assert.Null(plan.Roster);
             Assert.Equal(31, await roster.CountAsync(Site, default));
             Assert.Equal(20, (await roster.SliceAsync(Site, 0, 20, default)).Count);

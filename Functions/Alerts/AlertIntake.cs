@@ -80,7 +80,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 ResponsePlan plan = TriageAlert.Plan(alert, configuration.Current);
                 if (roster is not null)
                 {
-                    plan = await roster.ApplyAsync(plan, alert, cancellationToken); // site counts from the roster; a subject not on it is flagged
+                    plan = await TriageAlert.WithRosterAsync(plan, alert, roster, cancellationToken); // site counts from the roster; a subject not on it is flagged
                 }
 
                 var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan);

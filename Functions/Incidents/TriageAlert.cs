@@ -21,7 +21,17 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
     public override async Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input)
     {
         ResponsePlan plan = Plan(input.Alert, configuration.Current);
-        return roster is null ? plan : await roster.ApplyAsync(plan, input.Alert, CancellationToken.None);
+        return roster is null ? plan : await WithRosterAsync(plan, input.Alert, roster, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The plan with the site roster's word on it: the site's account count from the roster, and whether the subject
+    /// is on it. Unchanged when the site names no directory group or its roster is not synced yet.
+    /// </summary>
+    public static async Task<ResponsePlan> WithRosterAsync(ResponsePlan plan, RiskAlert alert, Cordon.Roster.SiteRoster roster, CancellationToken cancellationToken)
+    {
+        Cordon.Roster.RosterCheck? check = await roster.CheckAsync(alert.Subject.SiteId, alert.Subject.UserPrincipalName, cancellationToken);
+        return check is null ? plan : plan with { SiteAgentCount = check.Members, Roster = check };
     }
 
     /// <summary>The plan from one snapshot: world and policy of the same moment, and their versions recorded on the incident.</summary>

@@ -1,7 +1,5 @@
-using Cordon.Alerts;
 using Cordon.Configuration;
 using Cordon.Connectors;
-using Cordon.Incidents;
 
 namespace Cordon.Roster;
 
@@ -53,15 +51,5 @@ public sealed class SiteRoster(IRosterStore store, LiveConfiguration configurati
 
         bool on = await store.FindAsync(siteId, userPrincipalName, cancellationToken) is not null;
         return new RosterCheck(checkpoint.GroupId, on, checkpoint.CompletedAt!.Value, checkpoint.Members);
-    }
-
-    /// <summary>
-    /// The plan with the roster's word on it: the site's account count from the roster, and whether the subject
-    /// is on it. Unchanged when the site names no group or its roster is not synced yet.
-    /// </summary>
-    public async Task<ResponsePlan> ApplyAsync(ResponsePlan plan, RiskAlert alert, CancellationToken cancellationToken)
-    {
-        RosterCheck? check = await CheckAsync(alert.Subject.SiteId, alert.Subject.UserPrincipalName, cancellationToken);
-        return check is null ? plan : plan with { SiteAgentCount = check.Members, Roster = check };
     }
 }
