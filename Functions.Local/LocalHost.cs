@@ -81,6 +81,10 @@ public sealed class LocalHost : IAsyncDisposable
             // Behaviour state follows the store: Azure Table Storage on Azurite with --store azurite.
             ["Cordon:Behaviour:Store"] = settings.Store == StoreKind.Azurite ? "table" : "memory",
             ["Cordon:Behaviour:TableConnection"] = settings.Store == StoreKind.Azurite ? settings.StorageConnectionString : null,
+            // The roster follows the store too (memory by default); the simulated directory's groups sync every minute.
+            ["Cordon:Roster:Store"] = settings.Store == StoreKind.Azurite ? "table" : "memory",
+            ["Cordon:Roster:TableConnection"] = settings.Store == StoreKind.Azurite ? settings.StorageConnectionString : null,
+            ["Cordon:Roster:SyncInterval"] = builder.Configuration["Cordon:Roster:SyncInterval"] ?? "00:01:00",
             ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
             ["Cordon:Retention:ClosedIncidentHistory"] = settings.HistoryRetention?.ToString("c", System.Globalization.CultureInfo.InvariantCulture) ?? builder.Configuration["Cordon:Retention:ClosedIncidentHistory"],
         };
@@ -103,6 +107,7 @@ public sealed class LocalHost : IAsyncDisposable
         services.AddSingleton(sp => new SimulatedDirectory(sp.GetRequiredService<IOptions<WorldOptions>>().Value.World,
             Path.Combine(settings.DataDir, "directory.json"), sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency));
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<SimulatedDirectory>());
+        services.AddSingleton<Cordon.Roster.IGroupMembersDelta, SimulatedDirectoryGroups>(); // sites naming a group sync from the simulated directory
         services.AddSingleton(sp => new Outbox(Path.Combine(settings.DataDir, "outbox"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<Outbox>());
         services.AddSingleton<IEvidenceStore>(sp => settings.EvidenceStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -128,6 +133,7 @@ public sealed class LocalHost : IAsyncDisposable
         });
         services.AddDurableTaskClient(b => b.UseGrpc(backend.Address));
         services.AddHostedService<ClosedIncidentPurgeService>();
+        services.AddHostedService<RosterSyncService>();
         if (settings.ServiceBusConnection is not null)
         {
             string connection = settings.ServiceBusConnection;

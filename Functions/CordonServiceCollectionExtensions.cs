@@ -8,6 +8,7 @@ using Cordon.Monitoring;
 using Cordon.Operators;
 using Cordon.Incidents;
 using Cordon.Policy;
+using Cordon.Roster;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -99,6 +100,7 @@ public static class CordonServiceCollectionExtensions
         .AddCordonTelemetry(configuration)
         .AddCordonIncidentEvents(configuration)
         .AddCordonRetention(configuration)
+        .AddCordonRoster(configuration)
         .AddHostedService<AdapterReport>()
         .AddCordonOperators(configuration);
 

@@ -65,6 +65,9 @@ param logRetentionInDays int = 90
 ])
 param evidenceStorageSku string = 'Standard_ZRS'
 
+@description('How often each site that names an Entra group (directoryGroupId in the world) has its roster synced from Microsoft Graph (a .NET TimeSpan, hh:mm:ss). The timer ticks every 5 minutes; a sync cut short by throttling resumes at the next tick.')
+param rosterSyncInterval string = '00:15:00'
+
 @description('Object id of the person or pipeline running azd (azd sets AZURE_PRINCIPAL_ID): it may upload the configuration and set the signing keys from the postprovision hook. Empty: no such roles.')
 param principalId string = ''
 
@@ -261,6 +264,10 @@ module functionApp 'modules/functionapp.bicep' = {
       // Behaviour monitoring: per-agent state in the function storage account's tables (Storage Table Data Contributor).
       Cordon__Behaviour__Store: 'table'
       Cordon__Behaviour__TableServiceUri: functionStorage.outputs.tableEndpoint
+      // Site rosters synced from Entra groups (Graph delta): members and delta links in the same account's tables.
+      Cordon__Roster__Store: 'table'
+      Cordon__Roster__TableServiceUri: functionStorage.outputs.tableEndpoint
+      Cordon__Roster__SyncInterval: rosterSyncInterval
     }
   }
 }

@@ -49,6 +49,9 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         "Cordon__Events__Topic",
         "Cordon__Behaviour__Store",
         "Cordon__Behaviour__TableServiceUri",
+        "Cordon__Roster__Store",
+        "Cordon__Roster__TableServiceUri",
+        "Cordon__Roster__SyncInterval",
     ];
 
     private static readonly Regex GuidPattern = new(

@@ -27,7 +27,7 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// so its first orchestration episode schedules containment.
 /// </summary>
 public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
-    Cordon.Configuration.LiveConfiguration configuration)
+    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null)
 {
     const int MaxAttempts = 8;
 
@@ -77,7 +77,13 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
-                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, TriageAlert.Plan(alert, configuration.Current));
+                ResponsePlan plan = TriageAlert.Plan(alert, configuration.Current);
+                if (roster is not null)
+                {
+                    plan = await TriageAlert.WithRosterAsync(plan, alert, roster, cancellationToken); // site counts from the roster; a subject not on it is flagged
+                }
+
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan);
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 return Result(id, IntakeOutcomes.Started, alert);

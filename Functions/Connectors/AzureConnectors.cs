@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Cordon.Adapters.Graph;
 using Cordon.Connectors.Blob;
 using Cordon.Connectors.Graph;
 using Cordon.Connectors.Tables;
@@ -19,7 +20,8 @@ public static class AzureConnectors
     public static IServiceCollection AddCordonAzureConnectors(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCordonSendGrid(configuration).AddCordonGraph(configuration)
-            .AddCordonBlobEvidence(configuration).AddCordonTableSiteRegister(configuration);
+            .AddCordonBlobEvidence(configuration).AddCordonTableSiteRegister(configuration)
+            .AddCordonGraphGroupMembers(); // the roster's directory port (Cordon.Roster) on the same Graph client
         services.AddHealthChecks()
             .AddCheck<EvidenceStorageHealthCheck>("storage", timeout: ProbeTimeout)
             .AddCheck<DirectoryTokenHealthCheck>("directory", timeout: ProbeTimeout)

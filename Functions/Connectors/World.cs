@@ -137,6 +137,11 @@ public sealed record World
                     errors.Add($"{sp}.clientIds names '{id}', which is not a client");
                 }
 
+                if (site.DirectoryGroupId is { } group && !Guid.TryParseExact(group, "D", out _))
+                {
+                    errors.Add($"{sp}.directoryGroupId '{group}' is not a GUID: name the Entra group by its object id (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+                }
+
                 if (site.GeneratedAgents < 0)
                 {
                     errors.Add($"{sp}.generatedAgents must not be negative");
@@ -263,6 +268,12 @@ public sealed record Site
     public IReadOnlyList<string> ClientIds { get; init; } = [];
 
     public IReadOnlyList<Agent> Agents { get; init; } = [];
+
+    /// <summary>
+    /// Object id of the site's Entra ID group: its members, synced into the roster (<see cref="Roster.RosterSync"/>),
+    /// are the site's accounts for offboarding and counts. None: the agents listed here.
+    /// </summary>
+    public string? DirectoryGroupId { get; init; }
 
     /// <summary>IANA time zone of the site (e.g. Asia/Kolkata): the monitor judges working hours in it. None: UTC.</summary>
     public string? TimeZone { get; init; }

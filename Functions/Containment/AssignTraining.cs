@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Cordon.Containment;
 
 /// <summary>Assigns ethics and anti-bribery training to the site team through the vendor's contacts.</summary>
-public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> world) : TaskActivity<TrainingRequest, int>
+public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> world, Cordon.Roster.SiteRoster? roster = null) : TaskActivity<TrainingRequest, int>
 {
     [Function(nameof(AssignTraining))]
     public Task<int> Run([ActivityTrigger] TrainingRequest request) => RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
@@ -15,7 +15,7 @@ public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> wo
     public override async Task<int> RunAsync(TaskActivityContext context, TrainingRequest request)
     {
         var site = world.Value.World.FindSite(request.SiteId);
-        int agents = site?.Site.AgentCount ?? 0;
+        int agents = roster is not null ? await roster.CountAsync(request.SiteId, CancellationToken.None) : site?.Site.AgentCount ?? 0;
         if (request.VendorContacts.Count > 0)
         {
             string title = $"Mandatory ethics and anti-bribery training for site {site?.Site.Name ?? request.SiteId}";

@@ -50,7 +50,8 @@ public sealed record ResponsePlan(
     IReadOnlyList<string> VendorContacts,
     string SiteName,
     int SiteAgentCount,
-    string? ConfigurationVersion = null);
+    string? ConfigurationVersion = null,
+    Cordon.Roster.RosterCheck? Roster = null);
 
 public sealed record AffectedClient(
     string Id,
@@ -156,6 +157,8 @@ public sealed record IncidentStatus
     public CustodyHead? EvidenceHead { get; init; }
     /// <summary>The world and policy versions triage planned with (<see cref="Configuration.ConfigurationSnapshot.Version"/>).</summary>
     public string? ConfigurationVersion { get; init; }
+    /// <summary>The site roster's word on the subject when the site names a directory group (<see cref="Cordon.Roster.RosterCheck.OnRoster"/> false: flagged).</summary>
+    public Cordon.Roster.RosterCheck? Roster { get; init; }
 }
 
 public sealed record ContainmentSummary(bool AccountDisabled, IReadOnlyList<string> RemovedGroups, bool SessionsRevoked);

@@ -168,7 +168,13 @@ internal sealed partial class IncidentRun
             plan = await StepAsync(nameof(TriageAlert), () => context.CallActivityAsync<ResponsePlan>(nameof(TriageAlert), input, Retry()));
         }
 
-        status = status with { ConfigurationVersion = Plan.ConfigurationVersion };
+        status = status with { ConfigurationVersion = Plan.ConfigurationVersion, Roster = Plan.Roster };
+        if (Plan.Roster is { OnRoster: false } roster)
+        {
+            // Flagged, not refused: the alert may be right and the directory group behind (or the subject an impostor).
+            Record("not on roster", $"{input.Alert.Subject.UserPrincipalName} is not a member of site {input.Alert.Subject.SiteId}'s directory group {roster.GroupId} ({roster.Members} members, synced {roster.SyncedAt:yyyy-MM-dd HH:mm} UTC)");
+        }
+
         Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");

@@ -13,13 +13,26 @@ namespace Cordon.Incidents;
 /// New incidents are triaged at intake (<see cref="Plan"/>, carried in <see cref="IncidentInput.Plan"/>), so their
 /// first episode goes straight to containment; the activity stays for incidents started without a plan.
 /// </summary>
-public sealed class TriageAlert(LiveConfiguration configuration) : TaskActivity<IncidentInput, ResponsePlan>
+public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null) : TaskActivity<IncidentInput, ResponsePlan>
 {
     [Function(nameof(TriageAlert))]
     public Task<ResponsePlan> Run([ActivityTrigger] IncidentInput input) => RunAsync(ActivityContexts.For(nameof(TriageAlert)), input);
 
-    public override Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input) =>
-        Task.FromResult(Plan(input.Alert, configuration.Current));
+    public override async Task<ResponsePlan> RunAsync(TaskActivityContext context, IncidentInput input)
+    {
+        ResponsePlan plan = Plan(input.Alert, configuration.Current);
+        return roster is null ? plan : await WithRosterAsync(plan, input.Alert, roster, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The plan with the site roster's word on it: the site's account count from the roster, and whether the subject
+    /// is on it. Unchanged when the site names no directory group or its roster is not synced yet.
+    /// </summary>
+    public static async Task<ResponsePlan> WithRosterAsync(ResponsePlan plan, RiskAlert alert, Cordon.Roster.SiteRoster roster, CancellationToken cancellationToken)
+    {
+        Cordon.Roster.RosterCheck? check = await roster.CheckAsync(alert.Subject.SiteId, alert.Subject.UserPrincipalName, cancellationToken);
+        return check is null ? plan : plan with { SiteAgentCount = check.Members, Roster = check };
+    }
 
     /// <summary>The plan from one snapshot: world and policy of the same moment, and their versions recorded on the incident.</summary>
     public static ResponsePlan Plan(RiskAlert alert, ConfigurationSnapshot snapshot) =>

@@ -19,6 +19,8 @@ public sealed class AdapterReport(IServiceProvider services, ILogger<AdapterRepo
         Report("e-mail", services.GetService<IEmailSender>());
         Report("evidence store", services.GetService<IEvidenceStore>());
         Report("site register", services.GetService<ISiteRegister>());
+        Report("directory groups", services.GetService<Roster.IGroupMembersDelta>());
+        Report("roster", services.GetService<Roster.IRosterStore>());
         logger.LogInformation("Port {Port} served by {Adapter}", "incident events",
             services.GetService<Azure.Messaging.ServiceBus.ServiceBusSender>() is { } sender ? $"Service Bus topic {sender.EntityPath}" : "the log");
         if (services.GetService<TokenCredential>() is { } credential)

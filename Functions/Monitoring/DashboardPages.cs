@@ -202,7 +202,8 @@ public static class DashboardPages
         }
 
         b.Append("<div id=\"overview\" data-live><table class=\"facts\"><caption>Overview</caption>")
-         .Append(Fact("Subject", E(s.Subject)))
+         .Append(Fact("Subject", E(s.Subject) + (s.Roster is { OnRoster: false } roster
+             ? $" <span class=\"badge warn\">not on roster</span> <span class=\"muted small\">not a member of the site's directory group {E(roster.GroupId)}</span>" : "")))
          .Append(Fact("Vendor / site", E($"{s.VendorId} / {s.SiteId}")))
          .Append(Fact("Severity", $"<span class=\"sev sev-{E(s.Severity)}\">{E(s.Severity)}</span> (score {s.RiskScore.ToString("0", CultureInfo.InvariantCulture)})"))
          .Append(Fact("Stage", $"{E(StageLabels.Describe(s.Stage))} <span class=\"muted small\">({E(s.Stage)})</span>", "stage"))

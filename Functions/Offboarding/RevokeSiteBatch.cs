@@ -14,7 +14,7 @@ namespace Cordon.Offboarding;
 /// A throttled round does not wait for the directory's budget: it returns the accounts it left and the
 /// Retry-After, and the incident waits on a durable timer before the next round.
 /// </summary>
-public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore evidence, IOptions<WorldOptions> world) : TaskActivity<SiteBatch, BulkRevocationResult>
+public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore evidence, IOptions<WorldOptions> world, Cordon.Roster.SiteRoster? roster = null) : TaskActivity<SiteBatch, BulkRevocationResult>
 {
     [Function(nameof(RevokeSiteBatch))]
     public Task<BulkRevocationResult> Run([ActivityTrigger] SiteBatch batch) => RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
@@ -31,8 +31,11 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
             return JsonSerializer.Deserialize<BulkRevocationResult>(done, World.Json)!;
         }
 
+        // The site's accounts: its synced directory roster when it names a group, else the world's agents.
         IReadOnlyList<string> slice = batch.Round > 0 && batch.Accounts is not null
             ? batch.Accounts
+            : roster is not null
+            ? await roster.SliceAsync(batch.SiteId, batch.Index, batch.Size, CancellationToken.None)
             : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
                 .Site.AllAgents().Skip(batch.Index * batch.Size).Take(batch.Size).Select(a => a.UserPrincipalName).ToList();
         BulkRevocationResult result = await access.RevokeAccountsAsync(slice, CancellationToken.None);
