@@ -312,7 +312,7 @@ public static class Benchmark
     static async Task<BehaviourFigures?> BehaviourAsync(StoreKind store, BehaviourSizes sizes, IReadOnlyList<ProgressTask> tasks, string repositoryRoot, TimeSpan timeout,
         IDictionary<string, string> failures, CancellationToken ct)
     {
-        using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot) : null;
+        using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot, inMemory: BenchTuning.AzuriteInMemory) : null;
         var seeds = new List<BehaviourSeedFigures>();
         for (int i = 0; i < sizes.Seeds.Count; i++)
         {
