@@ -58,7 +58,7 @@ public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> 
 
     public double MedianAlertsPerSecond => Median(Runs.Select(r => r.AlertsPerSecond));
 
-    public double MaxPeakWorkingSetMb => Runs.Max(r => r.PeakWorkingSetMb);
+    public double MaxPeakWorkingSetMb => Runs.Count == 0 ? double.NaN : Runs.Max(r => r.PeakWorkingSetMb);
 
     public int TimedOutRuns => Runs.Count(r => r.TimedOut is not null);
 
@@ -397,21 +397,35 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
             * **The in-memory sidecar's dispatch (fixed earlier).** `InMemoryOrchestrationService` allows one orchestration and
               one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
-            * **Azure Storage (Azurite).** Every episode and activity passes through storage queues (polled up to every
-              `MaxQueuePollingInterval`, 100 ms here) and table writes (history, instance status) in Azurite's single node
-              process, whose CPU competes with the host's on the same 2 cores. The provider's own work-item limits (100
-              orchestrations, 10 activities per core by default) made the sidecar nap 500 ms whenever they were reached;
-              `EmbeddedBackend` raises both to 256. One control-queue partition by default (`--partitions` for a new hub);
-              Azure's host.json keeps 4 partitions and polls at most every second (`maxQueuePollingInterval`), so an idle
-              app picks up an alert within a second rather than the provider's default 30 s.
+            * **Azure Storage (Azurite).** Containment is one episode and one activity after the start message (the plan comes
+              with the alert), but every episode and activity passes through storage queues (polled up to every
+              `MaxQueuePollingInterval`, 100 ms locally) and table writes (history, instance status with the custom status)
+              in Azurite's single node process, whose CPU competes with the host's on the same 2 cores. In a burst the
+              queues are FIFO: while alerts are still being accepted, the follow-up episodes of the first incidents (events,
+              evidence, the gate's mail and timers: about six episodes and five activities each until the incident waits
+              for confirmation) queue beside the later incidents' start messages, so the p95 and the alert sent right after
+              the burst are set by the storage round trips of the whole backlog, and CPU per incident by the provider's
+              work per episode (history load and write, message send and delete) plus the bench's own polling. The
+              provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
+              whenever they were reached; `EmbeddedBackend` raises both to 256. On a loaded machine an episode can wait longer
+              than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
+              which the local sidecar cannot prevent (it does not renew message leases). The bench's private Azurites keep
+              their data in memory (`--inMemoryPersistence`, thrown away after the run anyway): the emulator's own disk writes
+              are not a cost Azure Storage puts on Cordon. Azure's host.json keeps 4 partitions and polls at most every
+              second (`maxQueuePollingInterval`), so an idle app picks up an alert within a second rather than the
+              provider's default 30 s. The open incidents are listed every 5 s on Azurite (every second in memory):
+              listing 1,000 open rows is itself a table scan competing with the burst.
             * **Crash-resume.** A killed host's dequeued messages stay invisible for the control-queue visibility timeout (30 s
               locally) and its partition lease must lapse before the new host owns the partition: these, not Cordon's work,
               set the time from the kill to the decision taking effect.
             * **Incident list.** Each page reads every open incident (no inputs, custom status only) to order them by urgency,
               and walks the closed ones back in creation-time windows sized so that each is read whole (the store's query
               returns rows in no order). With 1,000 open incidents the first page is the cost of reading their statuses; a
-              closed page reads a few windows of at most 4 × the rows it still needs. Purging closed incidents' history
-              after the retention keeps the store from growing without bound.
+              closed page reads a few windows of at most 4 × the rows it still needs, each with every row's custom status
+              (several KB) across gRPC, and in memory each read scans the whole store, so the closed page is the slower of
+              the two. Azure Storage seeds its closed incidents through the same HTTP intake and workflow as the alerts
+              (evidence, report, close), a few hundred a minute on Azurite, hence fewer there. Purging closed incidents'
+              history after the retention (30 days by default) keeps the store from growing without bound.
             * **The machine.** Other builds share the 2 cores (the load average at start is in the Machine section): latency
               figures vary two- to threefold from run to run, hence several burst runs. Single-alert figures and the overhead
               ratio are the stable ones.

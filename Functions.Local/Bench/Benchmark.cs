@@ -144,8 +144,9 @@ public static class Benchmark
                             {
                                 ProgressTask t = bursts[i][r];
                                 t.StartTask();
-                                // The run reports its own time-out with what it contained; the bound is for a host that does not start or stop.
-                                ContainmentFigures? f = await BoundedAsync($"burst of {N(sizes.Bursts[i])}, run {r + 1}", timeout + TimeSpan.FromMinutes(3), failures, async c =>
+                                // The run reports its own time-out (counted from its last send) with what it contained; this bound is
+                                // for a host that does not start, send or stop.
+                                ContainmentFigures? f = await BoundedAsync($"burst of {N(sizes.Bursts[i])}, run {r + 1}", timeout * 2, failures, async c =>
                                 {
                                     await using StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
                                     return await fresh.BurstAsync(sizes.Bursts[i], timeout, v => t.Value = v, c);
