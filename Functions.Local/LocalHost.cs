@@ -88,7 +88,9 @@ public sealed class LocalHost : IAsyncDisposable
             ["Cordon:Telemetry:Console"] = settings.TelemetryConsole ? "true" : builder.Configuration["Cordon:Telemetry:Console"],
             ["Cordon:Retention:ClosedIncidentHistory"] = settings.HistoryRetention?.ToString("c", System.Globalization.CultureInfo.InvariantCulture) ?? builder.Configuration["Cordon:Retention:ClosedIncidentHistory"],
         };
-        builder.Configuration.AddInMemoryCollection(config);
+        // A setting not given stays absent: a null value would bind as the type's default (a zero retention purged
+        // every closed incident a minute after start), not leave the option's own default.
+        builder.Configuration.AddInMemoryCollection(config.Where(kv => kv.Value is not null));
         // Loopback host names only (any port): a DNS-rebound name would let a web page read /api/outbox, which
         // holds live approval links. ASP.NET's host filtering answers any other Host with 400.
         builder.Configuration["AllowedHosts"] = "localhost;*.localhost;127.0.0.1;[::1]";

@@ -344,8 +344,9 @@ static int Usage(int exitCode)
                                    recompute every evidence hash and the custody chain, against the head the incident recorded at close
           bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--out file.md]
                                    the behaviour monitor scenario alone: detection per seed and events/s into the state
-          bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out file.md]
-                                   measure time to contain, overhead, offboarding, memory and behaviour detection (use -c Release)
+          bench [--quick] [--stores memory,azurite] [--scenarios single,burst,...] [--bursts 100,1000] [--burst-runs 5]
+                [--list-size 10000,1000] [--scenario-timeout-min 10] [--graph-latency-ms 50] [--out file.md]
+                                   measure time to contain, overhead, offboarding, list, crash-resume, behaviour (use -c Release; bench --help)
           simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
                                    feed simulated support-tool telemetry into the running host, print precision/recall of the incidents raised
         options: --urls URL  --store memory|azurite [CONN] (azurite without CONN: a private Azurite from node_modules)  --world PATH

@@ -45,9 +45,42 @@ public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IRea
     public const int BatchSize = 1000;
 }
 
-/// <summary><c>bench [--quick] [--stores memory,azurite] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--out docs/benchmarks.md]</c>.</summary>
+/// <summary>The bench's scenarios, in the order they run on each store.</summary>
+public enum BenchScenario { Single, Burst, Overhead, Offboard, List, Crash, Behaviour }
+
+/// <summary><c>bench [--quick] [--stores memory,azurite] [--scenarios ...] [--graph-latency-ms 50] [--bursts 100,1000] [--burst-runs 5] [--list-size 10000,1000] [--out docs/benchmarks.md]</c>.</summary>
 public sealed record BenchOptions
 {
+    /// <summary>What <c>bench --help</c> prints.</summary>
+    public const string Help = """
+        bench: the benchmark, every scenario on every store, report in docs/benchmarks.md (+ .json beside it)
+          --quick                    small sizes (CI smoke run); writes a report only with --out, never into docs/
+          --stores memory,azurite    stores to run, in this order (default: both; azurite starts private Azurites)
+          --scenarios LIST           comma-separated subset of: single, burst, overhead, offboard, list, crash, behaviour
+                                     (default: all; crash runs on azurite only)
+          --bursts 100,1000          burst sizes (1..5000 alerts each)
+          --burst-runs 5             runs of each burst size, each on a fresh host (1..20)
+          --list-size 10000,1000     closed,open incidents seeded for the list scenario (azurite seeds its closed ones
+                                     below the workflow; see docs/benchmarks.md)
+          --graph-latency-ms 50      simulated Graph latency for the overhead and offboarding scenarios
+          --scenario-timeout-min N   a scenario running longer is reported as timed out and the bench goes on
+                                     (default: 10 full, 4 quick; the largest offboarding gets its floor on top)
+          --out FILE.md              where the report goes (default docs/benchmarks.md; --quick: nowhere unless given)
+        Full two-store run: dotnet run -c Release --project Functions.Local -- bench
+        """;
+
+    public IReadOnlySet<BenchScenario> Scenarios { get; init; } = Enum.GetValues<BenchScenario>().ToHashSet();
+
+    public bool Runs(BenchScenario s) => Scenarios.Contains(s);
+
+    /// <summary>--list-size: closed and open incidents of the list scenario instead of the chosen size's.</summary>
+    public (int Closed, int Open)? ListSize { get; init; }
+
+    /// <summary>Each scenario's time bound (per burst run, per seed); null: the chosen size's default.</summary>
+    public TimeSpan? ScenarioTimeout { get; init; }
+
+    public TimeSpan Timeout => ScenarioTimeout ?? (Quick ? TimeSpan.FromMinutes(4) : TimeSpan.FromMinutes(10));
+
     public bool Quick { get; init; }
 
     public IReadOnlyList<StoreKind> Stores { get; init; } = [StoreKind.Memory, StoreKind.Azurite];
@@ -76,7 +109,7 @@ public sealed record BenchOptions
         get
         {
             BenchSizes s = Quick ? BenchSizes.Quick : BenchSizes.Full;
-            return s with { Bursts = Bursts ?? s.Bursts, BurstRuns = BurstRuns ?? s.BurstRuns };
+            return s with { Bursts = Bursts ?? s.Bursts, BurstRuns = BurstRuns ?? s.BurstRuns, List = ListSize is var (c, op) ? s.List with { Closed = c, AzuriteClosed = c, Open = op } : s.List };
         }
     }
 
@@ -128,6 +161,31 @@ public sealed record BenchOptions
                     {
                         BurstRuns = int.TryParse(runs, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r is > 0 and <= 20 ? r
                             : throw new ArgumentException($"--burst-runs must be 1..20 (got {runs})"),
+                    };
+                    break;
+                case "--scenarios":
+                    string names = Next();
+                    var chosen = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n =>
+                        Enum.TryParse(n, ignoreCase: true, out BenchScenario sc) && !int.TryParse(n, out _) ? sc
+                            : throw new ArgumentException($"--scenarios takes {string.Join(", ", Enum.GetNames<BenchScenario>().Select(x => x.ToLowerInvariant()))}, comma-separated (got {n})")).ToHashSet();
+                    o = o with { Scenarios = chosen.Count > 0 ? chosen : throw new ArgumentException("--scenarios needs at least one scenario") };
+                    break;
+                case "--list-size":
+                    string size = Next();
+                    int[] counts = size.Split(',', StringSplitOptions.TrimEntries).Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 0 and <= 50_000 ? n : -1).ToArray();
+                    o = o with
+                    {
+                        ListSize = counts is [>= 0 and var c, >= 0 and var op] && c + op > 0
+                            ? (c, op)
+                            : throw new ArgumentException($"--list-size takes closed,open incident counts, each 0..50000 (got {size})"),
+                    };
+                    break;
+                case "--scenario-timeout-min":
+                    string min = Next();
+                    o = o with
+                    {
+                        ScenarioTimeout = int.TryParse(min, NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m is > 0 and <= 240 ? TimeSpan.FromMinutes(m)
+                            : throw new ArgumentException($"--scenario-timeout-min must be 1..240 (got {min})"),
                     };
                     break;
                 case "--out":

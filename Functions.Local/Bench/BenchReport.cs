@@ -58,7 +58,7 @@ public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> 
 
     public double MedianAlertsPerSecond => Median(Runs.Select(r => r.AlertsPerSecond));
 
-    public double MaxPeakWorkingSetMb => Runs.Max(r => r.PeakWorkingSetMb);
+    public double MaxPeakWorkingSetMb => Runs.Count == 0 ? double.NaN : Runs.Max(r => r.PeakWorkingSetMb);
 
     public int TimedOutRuns => Runs.Count(r => r.TimedOut is not null);
 
@@ -124,15 +124,23 @@ public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IR
     public Percentiles DetectionDelayMinutes => Percentiles.Of(Seeds.SelectMany(s => s.DetectionDelayMinutes).Where(d => !double.IsNaN(d)));
 }
 
+/// <summary>One store's figures; a scenario not run, timed out or failed has none, and <see cref="Failures"/> says why.</summary>
 public sealed record StoreFigures(
     string Store,
-    ContainmentFigures Single,
+    ContainmentFigures? Single,
     IReadOnlyList<BurstFigures> Bursts,
-    OverheadFigures Overhead,
+    OverheadFigures? Overhead,
     IReadOnlyList<OffboardingFigures> Offboarding,
     bool RanAlongsideLargestOffboarding,
-    BehaviourFigures Behaviour)
+    BehaviourFigures? Behaviour)
 {
+    /// <summary>Scenario (or burst run, seed) → "timed out after …" / "failed: …".</summary>
+    public IReadOnlyDictionary<string, string> Failures { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What a cell shows for a scenario without figures: why, or "not run".</summary>
+    public string Missing(string scenarioPrefix) =>
+        Failures.Where(f => f.Key.StartsWith(scenarioPrefix, StringComparison.Ordinal)).Select(f => $"{f.Key}: {f.Value}").FirstOrDefault() is { } why ? "⏱ " + why : "not run";
+
     public ListFigures? List { get; init; }
 
     /// <summary>Azure Storage only: the in-memory store does not survive a restart.</summary>
@@ -145,6 +153,12 @@ public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, strin
 
 public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatencyMs, MachineFacts Machine, IReadOnlyList<StoreFigures> Stores, double TotalSeconds)
 {
+    /// <summary>The sizes the scenarios ran at.</summary>
+    public BenchSizes? Sizes { get; init; }
+
+    /// <summary>The scenarios chosen (all unless --scenarios said otherwise).</summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = [];
+
     /// <summary>One row of the table: a measure, its target, and one cell per store.</summary>
     public sealed record Row(string Measure, string Target, IReadOnlyList<string> Cells);
 
@@ -158,78 +172,125 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
     {
         var rows = new List<Row>();
         string Latency(Percentiles p) => $"{F(p.P50, "0")} / {F(p.P95, "0")} / {F(p.P99, "0")} ms";
-
-        rows.Add(new Row("Time to contain, single alert (p50 / p95 / p99, from 202)", "p95 ≤ 250 ms",
-            Stores.Select(s => Latency(s.Single.MsFrom202) + Verdict(s.Single.MsFrom202.P95 <= 250)).ToList()));
         string Ms(double v) => F(v, "N0") + " ms";
-        for (int i = 0; i < Stores[0].Bursts.Count; i++)
+        List<string> Cells(Func<StoreFigures, string> cell) => Stores.Select(cell).ToList();
+
+        if (Stores.Any(s => s.Single is not null || s.Failures.ContainsKey("single")))
         {
-            int n = Stores[0].Bursts[i].Alerts;
-            bool largest = i == Stores[0].Bursts.Count - 1;
-            int runs = Stores[0].Bursts[i].Runs.Count;
+            rows.Add(new Row("Time to contain, single alert (p50 / p95 / p99, from 202)", "p95 ≤ 250 ms",
+                Cells(s => s.Single is { } one ? Latency(one.MsFrom202) + Verdict(one.MsFrom202.P95 <= 250) : s.Missing("single"))));
+        }
+
+        var burstSizes = Stores.SelectMany(s => s.Bursts).Select(b => b.Alerts).Distinct().Order().ToList();
+        BurstFigures? Burst(StoreFigures s, int n) => s.Bursts.FirstOrDefault(b => b.Alerts == n && b.Runs.Count > 0);
+        string NoBurst(StoreFigures s, int n) => s.Missing($"burst of {N(n)}");
+        foreach (int n in burstSizes)
+        {
+            bool largest = n == burstSizes[^1];
+            int runs = Stores.SelectMany(s => s.Bursts).Where(b => b.Alerts == n).Max(b => b.Runs.Count);
             rows.Add(new Row($"Time to contain, burst of {N(n)} from 202: p95, median of {runs} runs (min–max; each run) · p50 median",
                 largest ? $"p95 ≤ 2 s in every run (memory) · ≤ 30 s (azurite)" : "—",
-                Stores.Select(s =>
+                Cells(s =>
                 {
-                    BurstFigures b = s.Bursts[i];
+                    if (Burst(s, n) is not { } b)
+                    {
+                        return NoBurst(s, n);
+                    }
+
                     string cell = $"{Ms(b.MedianP95)} ({F(b.P95s.Min(), "N0")}–{F(b.P95s.Max(), "N0")}; {string.Join(" / ", b.P95s.Select(v => F(v, "N0")))}) · p50 {Ms(b.MedianP50)}";
                     if (b.TimedOutRuns > 0)
                     {
                         cell += $"; {b.TimedOutRuns} run(s) {string.Join("; ", b.Runs.Where(r => r.TimedOut is not null).Select(r => r.TimedOut))}";
                     }
 
-                    return cell + (largest ? Verdict(b.TimedOutRuns == 0 && b.P95s.All(v => v <= (s.IsMemory ? 2000 : 30_000))) : "");
-                }).ToList()));
+                    int lost = s.Failures.Keys.Count(k => k.StartsWith($"burst of {N(n)}", StringComparison.Ordinal));
+                    if (lost > 0)
+                    {
+                        cell += $"; {lost} run(s) without figures ({NoBurst(s, n)})";
+                    }
+
+                    return cell + (largest ? Verdict(lost == 0 && b.TimedOutRuns == 0 && b.P95s.All(v => v <= (s.IsMemory ? 2000 : 30_000))) : "");
+                })));
         }
 
-        BurstFigures Largest(StoreFigures s) => s.Bursts[^1];
-        ContainmentFigures LargestRun(StoreFigures s) => s.Bursts[^1].Runs[0];
-        int largestN = Stores[0].Bursts[^1].Alerts;
-        rows.Add(new Row($"Time to contain, one alert sent right after the burst of {N(largestN)} (behind its backlog; p50 / max over runs)", "≤ 5 s (azurite)",
-            Stores.Select(s => $"{Ms(Largest(s).NextAlertMs.P50)} / {Ms(Largest(s).NextAlertMs.Max)}" +
-                (s.IsMemory ? "" : Verdict(Largest(s).NextAlertMs.Count > 0 && Largest(s).NextAlertMs.Max <= 5000))).ToList()));
-        rows.Add(new Row($"Alerts per second sustained (burst of {N(largestN)}, first send → last contained; median of runs)", "—",
-            Stores.Select(s => $"{F(Largest(s).MedianAlertsPerSecond, "0")} /s").ToList()));
-        rows.Add(new Row("Residual exposure window per incident (exposureEndsBy − containedAt, p50 / p95)", "— (set by policy)",
-            Stores.Select(s => $"{F(LargestRun(s).ExposureWindowMinutes.P50, "0.#")} / {F(LargestRun(s).ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(LargestRun(s).ClientSystemWindowSeconds.P50, "0.###")} / {F(LargestRun(s).ClientSystemWindowSeconds.P95, "0.###")} s").ToList()));
-        rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3 (memory) · ≤ 1.5 (azurite)",
-            Stores.Select(s => $"{F(s.Overhead.Ratio.P50, "0.00")} / {F(s.Overhead.Ratio.P95, "0.00")} ({F(s.Overhead.MsFrom202.P50, "0")} ms for {F(s.Overhead.CriticalPathCalls, "0")} calls)" +
-                Verdict(s.Overhead.Ratio.P50 <= (s.IsMemory ? 1.3 : 1.5))).ToList()));
-        for (int i = 0; i < Stores[0].Offboarding.Count; i++)
+        if (burstSizes.Count > 0)
         {
-            int n = Stores[0].Offboarding[i].Agents;
-            bool largest = i == Stores[0].Offboarding.Count - 1;
+            int largestN = burstSizes[^1];
+            string Largest(StoreFigures s, Func<BurstFigures, string> cell) => Burst(s, largestN) is { } b ? cell(b) : NoBurst(s, largestN);
+            rows.Add(new Row($"Time to contain, one alert sent right after the burst of {N(largestN)} (behind its backlog; p50 / max over runs)", "≤ 5 s (azurite)",
+                Cells(s => Largest(s, b => $"{Ms(b.NextAlertMs.P50)} / {Ms(b.NextAlertMs.Max)}" +
+                    (s.IsMemory ? "" : Verdict(b.NextAlertMs.Count > 0 && b.NextAlertMs.Max <= 5000))))));
+            rows.Add(new Row($"Alerts per second sustained (burst of {N(largestN)}, first send → last contained; median of runs)", "—",
+                Cells(s => Largest(s, b => $"{F(b.MedianAlertsPerSecond, "0")} /s"))));
+            rows.Add(new Row("Residual exposure window per incident (exposureEndsBy − containedAt, p50 / p95)", "— (set by policy)",
+                Cells(s => Largest(s, b => $"{F(b.Runs[0].ExposureWindowMinutes.P50, "0.#")} / {F(b.Runs[0].ExposureWindowMinutes.P95, "0.#")} min; client system closed {F(b.Runs[0].ClientSystemWindowSeconds.P50, "0.###")} / {F(b.Runs[0].ClientSystemWindowSeconds.P95, "0.###")} s"))));
+            rows.Add(new Row($"Peak working set with {N(largestN)} open incidents (whole process; highest of runs)", "≤ 300 MB",
+                Cells(s => Largest(s, b => $"{F(b.MaxPeakWorkingSetMb, "0")} MB" + Verdict(b.MaxPeakWorkingSetMb <= 300)))));
+            rows.Add(new Row($"CPU time per incident (burst of {N(largestN)}, alert → waiting for confirmation; median of runs)", "≤ 25 ms (azurite)",
+                Cells(s => Largest(s, b => $"{F(b.MedianCpuMsPerIncident, "0.0")} ms" + (s.IsMemory ? "" : Verdict(b.MedianCpuMsPerIncident <= 25))))));
+        }
+
+        if (Stores.Any(s => s.Overhead is not null || s.Failures.ContainsKey("overhead")))
+        {
+            rows.Add(new Row($"Orchestration overhead ratio at {F(GraphLatencyMs, "0")} ms per Graph call (p50 / p95)", "p50 ≤ 1.3 (memory) · ≤ 1.5 (azurite)",
+                Cells(s => s.Overhead is not { } o ? s.Missing("overhead")
+                    : $"{F(o.Ratio.P50, "0.00")} / {F(o.Ratio.P95, "0.00")} ({F(o.MsFrom202.P50, "0")} ms for {F(o.CriticalPathCalls, "0")} calls)" + Verdict(o.Ratio.P50 <= (s.IsMemory ? 1.3 : 1.5)))));
+        }
+
+        var sites = Stores.SelectMany(s => s.Offboarding).Select(o => o.Agents).Distinct().Order().ToList();
+        foreach (int n in sites)
+        {
+            bool largest = n == sites[^1];
             rows.Add(new Row($"Offboarding {N(n)} agents: wall · Graph requests ($batch of 20) · floor · ratio", largest ? "≤ 1.2 × floor (5,000 agents)" : "—",
-                Stores.Select(s =>
+                Cells(s =>
                 {
-                    OffboardingFigures o = s.Offboarding[i];
+                    if (s.Offboarding.FirstOrDefault(o => o.Agents == n) is not { } o)
+                    {
+                        return s.Missing($"offboard {N(n)}");
+                    }
+
                     string floor = o.ThrottlingFloorSeconds > 0 ? $"throttling floor {F(o.ThrottlingFloorSeconds, "0")} s" : $"latency floor {F(o.LatencyFloorSeconds, "0.0")} s";
                     return $"{F(o.WallSeconds, "0.0")} s · {N(o.GraphRequests)} req · {floor} · {F(o.RatioToFloor, "0.00")}×" + (largest ? Verdict(o.RatioToFloor <= 1.2) : "");
-                }).ToList()));
+                })));
         }
 
-        rows.Add(new Row($"Peak working set with {N(largestN)} open incidents (whole process; highest of runs)", "≤ 300 MB",
-            Stores.Select(s => $"{F(Largest(s).MaxPeakWorkingSetMb, "0")} MB" + Verdict(Largest(s).MaxPeakWorkingSetMb <= 300)).ToList()));
-        rows.Add(new Row($"CPU time per incident (burst of {N(largestN)}, alert → waiting for confirmation; median of runs)", "≤ 25 ms (azurite)",
-            Stores.Select(s => $"{F(Largest(s).MedianCpuMsPerIncident, "0.0")} ms" + (s.IsMemory ? "" : Verdict(Largest(s).MedianCpuMsPerIncident <= 25))).ToList()));
-        if (Stores.Any(s => s.List is not null))
+        if (Stores.Any(s => s.List is not null || s.Failures.ContainsKey("list")))
         {
             rows.Add(new Row("Incident list (GET /api/incidents, page of 100): first page (open by urgency) · closed page (newest first), p50 / p95", "p95 ≤ 200 ms at 10,000 closed + 1,000 open",
-                Stores.Select(s => s.List is not { } l ? "—"
-                    : $"{N(l.Closed)} closed + {N(l.Open)} open: {F(l.FirstPageMs.P50, "0")} / {F(l.FirstPageMs.P95, "0")} ms · {F(l.ClosedPageMs.P50, "0")} / {F(l.ClosedPageMs.P95, "0")} ms" +
-                        (l.Closed >= 10_000 ? Verdict(l.FirstPageMs.P95 <= 200 && l.ClosedPageMs.P95 <= 200) : "")).ToList()));
+                Cells(s => s.List is not { } l ? s.Missing("list")
+                    : $"{N(l.Closed)} closed + {N(l.Open)} open (seeded in {F(l.SeedSeconds, "0")} s): {F(l.FirstPageMs.P50, "0")} / {F(l.FirstPageMs.P95, "0")} ms · {F(l.ClosedPageMs.P50, "0")} / {F(l.ClosedPageMs.P95, "0")} ms" +
+                        (l.Closed >= 10_000 ? Verdict(l.FirstPageMs.P95 <= 200 && l.ClosedPageMs.P95 <= 200) : ""))));
         }
 
-        if (Stores.Any(s => s.Crash is not null))
+        if (Stores.Any(s => s.Crash is not null || s.Failures.ContainsKey("crash")))
         {
             rows.Add(new Row("Crash at the confirmation gate: kill → new host answering · decision → effect · kill → effect (p50 / max)", "seconds, not minutes",
-                Stores.Select(s => s.Crash is not { } c ? "— (the in-memory store does not survive a restart)"
+                Cells(s => s.Crash is not { } c ? (s.IsMemory ? "— (the in-memory store does not survive a restart)" : s.Missing("crash"))
                     : $"{F(c.RestartSeconds.P50, "0.0")} / {F(c.RestartSeconds.Max, "0.0")} s · {F(c.DecisionToEffectSeconds.P50, "0.0")} / {F(c.DecisionToEffectSeconds.Max, "0.0")} s · " +
                       $"{F(c.KillToEffectSeconds.P50, "0.0")} / {F(c.KillToEffectSeconds.Max, "0.0")} s ({c.KillToEffectSeconds.Count} of {c.Repeats})" +
-                      (c.Failure is null ? "" : $"; failed: {c.Failure}")).ToList()));
+                      (c.Failure is null ? "" : $"; failed: {c.Failure}"))));
         }
 
-        rows.AddRange(BehaviourBench.Rows(Stores.Select(s => s.Behaviour).ToList()));
+        // The behaviour rows have one cell per store that ran them; a store without figures says why.
+        var withBehaviour = Stores.Where(s => s.Behaviour is not null).ToList();
+        if (withBehaviour.Count > 0)
+        {
+            foreach (Row r in BehaviourBench.Rows(withBehaviour.Select(s => s.Behaviour!).ToList()))
+            {
+                rows.Add(r with { Cells = Stores.Select(s => s.Behaviour is null ? s.Missing("behaviour") : r.Cells[withBehaviour.IndexOf(s)]).ToList() });
+            }
+        }
+        else if (Stores.Any(s => s.Failures.Keys.Any(k => k.StartsWith("behaviour", StringComparison.Ordinal))))
+        {
+            rows.Add(new Row("Behaviour monitoring", "—", Cells(s => s.Missing("behaviour"))));
+        }
+
+        var other = Stores.SelectMany(s => s.Failures.Keys.Where(k => k is "start" or "stop host")).Distinct().ToList();
+        if (other.Count > 0)
+        {
+            rows.Add(new Row("Hosts that did not start or stop in time", "none", Cells(s => string.Join("; ", s.Failures.Where(f => other.Contains(f.Key)).Select(f => $"{f.Key}: {f.Value}")) is { Length: > 0 } t ? t : "none")));
+        }
+
         return rows;
     }
 
@@ -238,7 +299,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         var md = new StringBuilder();
         md.AppendLine("# Cordon benchmarks");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Generated by `dotnet run -c Release --project Functions.Local -- bench{(Quick ? " --quick" : "")}` on {RanAt:yyyy-MM-dd HH:mm} UTC in {TotalSeconds / 60:0.0} min. Bursts run {Stores[0].Bursts[0].Runs.Count} times each on fresh hosts (median and spread of p95); the other figures are from one run. Targets are for this 2-core machine.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Generated by `dotnet run -c Release --project Functions.Local -- bench{(Quick ? " --quick" : "")}` on {RanAt:yyyy-MM-dd HH:mm} UTC in {TotalSeconds / 60:0.0} min. Bursts run {Sizes?.BurstRuns ?? 1} times each on fresh hosts (median and spread of p95); the other figures are from one run. Targets are for this 2-core machine. Every scenario is time-bounded: one that ran out of time says so in its cell (⏱) and the bench went on.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"| Measure | Target | {string.Join(" | ", Stores.Select(s => s.Store + (s.RanAlongsideLargestOffboarding ? " †" : "")))} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"|---|---|{string.Concat(Stores.Select(_ => "---|"))}");
@@ -250,7 +311,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         if (Stores.Any(s => s.RanAlongsideLargestOffboarding))
         {
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"† measured while the {Stores[0].Offboarding[^1].Agents:N0}-agent offboardings ran in the background of the same process (their hosts count in this column's working set).");
+            md.AppendLine(CultureInfo.InvariantCulture, $"† measured while the {Sizes?.OffboardingAgents[^1] ?? 0:N0}-agent offboardings ran in the background of the same process (their hosts count in this column's working set).");
         }
 
         md.AppendLine();
@@ -336,21 +397,35 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
             * **The in-memory sidecar's dispatch (fixed earlier).** `InMemoryOrchestrationService` allows one orchestration and
               one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
-            * **Azure Storage (Azurite).** Every episode and activity passes through storage queues (polled up to every
-              `MaxQueuePollingInterval`, 100 ms here) and table writes (history, instance status) in Azurite's single node
-              process, whose CPU competes with the host's on the same 2 cores. The provider's own work-item limits (100
-              orchestrations, 10 activities per core by default) made the sidecar nap 500 ms whenever they were reached;
-              `EmbeddedBackend` raises both to 256. One control-queue partition by default (`--partitions` for a new hub);
-              Azure's host.json keeps 4 partitions and polls at most every second (`maxQueuePollingInterval`), so an idle
-              app picks up an alert within a second rather than the provider's default 30 s.
+            * **Azure Storage (Azurite).** Containment is one episode and one activity after the start message (the plan comes
+              with the alert), but every episode and activity passes through storage queues (polled up to every
+              `MaxQueuePollingInterval`, 100 ms locally) and table writes (history, instance status with the custom status)
+              in Azurite's single node process, whose CPU competes with the host's on the same 2 cores. In a burst the
+              queues are FIFO: while alerts are still being accepted, the follow-up episodes of the first incidents (events,
+              evidence, the gate's mail and timers: about six episodes and five activities each until the incident waits
+              for confirmation) queue beside the later incidents' start messages, so the p95 and the alert sent right after
+              the burst are set by the storage round trips of the whole backlog, and CPU per incident by the provider's
+              work per episode (history load and write, message send and delete) plus the bench's own polling. The
+              provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
+              whenever they were reached; `EmbeddedBackend` raises both to 256. On a loaded machine an episode can wait longer
+              than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
+              which the local sidecar cannot prevent (it does not renew message leases). Neither 4 partitions nor an
+              in-memory Azurite measured better on the loaded machine (`CORDON_BENCH_PARTITIONS=4`,
+              `CORDON_BENCH_AZURITE_MEMORY=1` to compare). Azure's host.json keeps 4 partitions and polls at most every
+              second (`maxQueuePollingInterval`), so an idle app picks up an alert within a second rather than the
+              provider's default 30 s. The open incidents are listed every 5 s on Azurite (every second in memory):
+              listing 1,000 open rows is itself a table scan competing with the burst.
             * **Crash-resume.** A killed host's dequeued messages stay invisible for the control-queue visibility timeout (30 s
               locally) and its partition lease must lapse before the new host owns the partition: these, not Cordon's work,
               set the time from the kill to the decision taking effect.
             * **Incident list.** Each page reads every open incident (no inputs, custom status only) to order them by urgency,
               and walks the closed ones back in creation-time windows sized so that each is read whole (the store's query
               returns rows in no order). With 1,000 open incidents the first page is the cost of reading their statuses; a
-              closed page reads a few windows of at most 4 × the rows it still needs. Purging closed incidents' history
-              after the retention keeps the store from growing without bound.
+              closed page reads a few windows of at most 4 × the rows it still needs, each with every row's custom status
+              (several KB) across gRPC, and in memory each read scans the whole store, so the closed page is the slower of
+              the two. Azure Storage seeds its closed incidents through the same HTTP intake and workflow as the alerts
+              (evidence, report, close), a few hundred a minute on Azurite, hence fewer there. Purging closed incidents'
+              history after the retention (30 days by default) keeps the store from growing without bound.
             * **The machine.** Other builds share the 2 cores (the load average at start is in the Machine section): latency
               figures vary two- to threefold from run to run, hence several burst runs. Single-alert figures and the overhead
               ratio are the stable ones.

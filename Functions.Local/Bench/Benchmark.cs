@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using Cordon.Local.Connectors;
 using Spectre.Console;
 
 namespace Cordon.Local.Bench;
@@ -17,6 +18,12 @@ public static class Benchmark
 {
     public static async Task<int> RunCommandAsync(IReadOnlyList<string> args)
     {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            Console.WriteLine(BenchOptions.Help);
+            return 0;
+        }
+
         BenchOptions options = BenchOptions.Parse(args);
         BenchReport report = await RunAsync(options, AnsiConsole.Console, CancellationToken.None);
         if (options.OutPath is not null)
@@ -42,13 +49,48 @@ public static class Benchmark
         return 0;
     }
 
+    /// <summary>
+    /// Runs <paramref name="scenario"/> within <paramref name="timeout"/>: on time-out its token is cancelled and, if it
+    /// does not unwind within half a minute, it is left behind; either way the failure is recorded and null returned,
+    /// so the bench goes on and the report is written with the scenario marked.
+    /// </summary>
+    public static async Task<T?> BoundedAsync<T>(string scenario, TimeSpan timeout, IDictionary<string, string> failures, Func<CancellationToken, Task<T>> run, CancellationToken ct)
+        where T : class
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        Task<T> task = System.Threading.Tasks.Task.Run(() => run(cts.Token), CancellationToken.None);
+        try
+        {
+            Task done = await System.Threading.Tasks.Task.WhenAny(task, System.Threading.Tasks.Task.Delay(timeout + TimeSpan.FromSeconds(30), ct));
+            if (done == task)
+            {
+                return await task;
+            }
+
+            failures[scenario] = $"timed out after {timeout.TotalMinutes:0.#} min (did not stop when asked; left behind)";
+            cts.Cancel();
+            return null;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            failures[scenario] = cts.IsCancellationRequested && ex is OperationCanceledException or TimeoutException or HttpRequestException
+                ? $"timed out after {timeout.TotalMinutes:0.#} min{(ex is TimeoutException ? ": " + First(ex.Message) : "")}"
+                : $"failed: {ex.GetType().Name}: {First(ex.Message)}";
+            return null;
+        }
+    }
+
+    static string First(string message) => message.Length > 300 ? message[..300] + "…" : message;
+
     public static async Task<BenchReport> RunAsync(BenchOptions options, IAnsiConsole console, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
         MachineFacts machine = Machine();
         BenchSizes sizes = options.Sizes;
-        var perStore = new Dictionary<StoreKind, (ContainmentFigures Single, List<BurstFigures> Bursts, OverheadFigures Overhead, List<OffboardingFigures> Offboarding, BehaviourFigures Behaviour, ListFigures List, CrashFigures? Crash)>();
+        var perStore = options.Stores.ToDictionary(s => s, s => new StoreRun());
         int largestSite = sizes.OffboardingAgents[^1];
+        TimeSpan timeout = options.Timeout;
         string N(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
         await console.Progress().AutoClear(false).HideCompleted(false)
@@ -57,81 +99,122 @@ public static class Benchmark
             {
                 async Task RunStoreAsync(StoreKind store)
                 {
+                    StoreRun run = perStore[store];
+                    Dictionary<string, string> failures = run.Failures;
                     string name = store.ToString().ToLowerInvariant();
                     ProgressTask Task(string what, double max) => ctx.AddTask($"{name}: {what}", autoStart: false, maxValue: max);
-                    ProgressTask start = Task("start host", 1);
-                    ProgressTask single = Task($"{N(sizes.SingleAlerts)} single alerts", sizes.SingleAlerts);
-                    var bursts = sizes.Bursts.Select(n => Enumerable.Range(1, sizes.BurstRuns).Select(r => Task($"burst of {N(n)}, run {r} of {sizes.BurstRuns}", n)).ToList()).ToList();
+                    bool single = options.Runs(BenchScenario.Single), overhead = options.Runs(BenchScenario.Overhead), offboard = options.Runs(BenchScenario.Offboard);
+                    ProgressTask? startTask = single || overhead || offboard ? Task("start host", 1) : null;
+                    ProgressTask? singleTask = single ? Task($"{N(sizes.SingleAlerts)} single alerts", sizes.SingleAlerts) : null;
+                    var bursts = options.Runs(BenchScenario.Burst)
+                        ? sizes.Bursts.Select(n => Enumerable.Range(1, sizes.BurstRuns).Select(r => Task($"burst of {N(n)}, run {r} of {sizes.BurstRuns}", n)).ToList()).ToList()
+                        : [];
                     int listClosed = store == StoreKind.Azurite ? sizes.List.AzuriteClosed : sizes.List.Closed;
-                    ProgressTask listing = Task($"list at {N(listClosed)} closed + {N(sizes.List.Open)} open incidents", listClosed + sizes.List.Open);
-                    ProgressTask? crash = store == StoreKind.Azurite ? Task($"crash at the confirmation gate, {sizes.CrashRepeats}×", sizes.CrashRepeats) : null;
-                    ProgressTask overhead = Task($"{N(sizes.OverheadAlerts)} alerts at {options.GraphLatency.TotalMilliseconds:0} ms Graph latency", sizes.OverheadAlerts);
-                    var offboardings = sizes.OffboardingAgents.SkipLast(1).Select(n => Task($"offboard {N(n)} agents", (n + 19) / 20 * 2)).ToList();
-                    var behaviour = sizes.Behaviour.Seeds.Select(seed => Task($"behaviour: {N(sizes.Behaviour.Agents)} agents, {sizes.Behaviour.Hours:0.#} h, seed {seed}", 1)).ToList();
+                    ProgressTask? listing = options.Runs(BenchScenario.List) ? Task($"list at {N(listClosed)} closed + {N(sizes.List.Open)} open incidents", listClosed + sizes.List.Open) : null;
+                    ProgressTask? crash = store == StoreKind.Azurite && options.Runs(BenchScenario.Crash) ? Task($"crash at the confirmation gate, {sizes.CrashRepeats}×", sizes.CrashRepeats) : null;
+                    ProgressTask? overheadTask = overhead ? Task($"{N(sizes.OverheadAlerts)} alerts at {options.GraphLatency.TotalMilliseconds:0} ms Graph latency", sizes.OverheadAlerts) : null;
+                    var offboardings = offboard ? sizes.OffboardingAgents.SkipLast(1).Select(n => Task($"offboard {N(n)} agents", (n + 19) / 20 * 2)).ToList() : [];
+                    var behaviour = options.Runs(BenchScenario.Behaviour)
+                        ? sizes.Behaviour.Seeds.Select(seed => Task($"behaviour: {N(sizes.Behaviour.Agents)} agents, {sizes.Behaviour.Hours:0.#} h, seed {seed}", 1)).ToList()
+                        : [];
 
-                    start.StartTask();
-                    await using StoreBench bench = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
-                    start.Increment(1);
-                    start.StopTask();
-
-                    single.StartTask();
-                    ContainmentFigures singleFigures = (await bench.SequentialAsync(sizes.SingleAlerts, TimeSpan.Zero, v => single.Value = v, ct)).Figures;
-                    single.StopTask();
-
-                    // Every burst run on a fresh host (and Azurite): no run inherits another's open incidents or queues.
-                    var burstFigures = new List<BurstFigures>();
-                    TimeSpan burstTimeout = options.Quick ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(10);
-                    for (int i = 0; i < sizes.Bursts.Count; i++)
+                    StoreBench? bench = null;
+                    if (startTask is not null)
                     {
-                        var runs = new List<ContainmentFigures>();
-                        foreach (ProgressTask t in bursts[i])
-                        {
-                            t.StartTask();
-                            await using (StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot))
-                            {
-                                runs.Add(await fresh.BurstAsync(sizes.Bursts[i], burstTimeout, v => t.Value = v, ct));
-                            }
+                        startTask.StartTask();
+                        bench = await BoundedAsync("start", TimeSpan.FromMinutes(3), failures, _ => StoreBench.StartAsync(store, sizes, options.RepositoryRoot), ct);
+                        startTask.Increment(1);
+                        startTask.StopTask();
+                    }
 
-                            t.StopTask();
+                    try
+                    {
+                        if (singleTask is not null && bench is not null)
+                        {
+                            singleTask.StartTask();
+                            run.Single = (await BoundedAsync("single", timeout, failures, async c => (await bench.SequentialAsync(sizes.SingleAlerts, TimeSpan.Zero, v => singleTask.Value = v, c)).Figures, ct));
+                            singleTask.StopTask();
                         }
 
-                        burstFigures.Add(new BurstFigures(sizes.Bursts[i], runs));
+                        // Every burst run on a fresh host (and Azurite): no run inherits another's open incidents or queues.
+                        for (int i = 0; i < bursts.Count; i++)
+                        {
+                            var runs = new List<ContainmentFigures>();
+                            for (int r = 0; r < bursts[i].Count; r++)
+                            {
+                                ProgressTask t = bursts[i][r];
+                                t.StartTask();
+                                // The run reports its own time-out (counted from its last send) with what it contained; this bound is
+                                // for a host that does not start, send or stop.
+                                ContainmentFigures? f = await BoundedAsync($"burst of {N(sizes.Bursts[i])}, run {r + 1}", timeout * 2, failures, async c =>
+                                {
+                                    await using StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
+                                    return await fresh.BurstAsync(sizes.Bursts[i], timeout, v => t.Value = v, c);
+                                }, ct);
+                                if (f is not null)
+                                {
+                                    runs.Add(f);
+                                }
+
+                                t.StopTask();
+                            }
+
+                            run.Bursts.Add(new BurstFigures(sizes.Bursts[i], runs));
+                        }
+
+                        if (overheadTask is not null && bench is not null)
+                        {
+                            overheadTask.StartTask();
+                            run.Overhead = await BoundedAsync("overhead", timeout, failures, c => bench.OverheadAsync(sizes.OverheadAlerts, options.GraphLatency, v => overheadTask.Value = v, c), ct);
+                            overheadTask.StopTask();
+                        }
+
+                        for (int i = 0; i < offboardings.Count && bench is not null; i++)
+                        {
+                            ProgressTask t = offboardings[i];
+                            t.StartTask();
+                            OffboardingFigures? f = await BoundedAsync($"offboard {N(sizes.OffboardingAgents[i])}", timeout, failures,
+                                c => bench.OffboardAsync(sizes.OffboardingAgents[i], options.GraphLatency, inBackground: false, v => t.Value = v, c), ct);
+                            if (f is not null)
+                            {
+                                run.Offboarding.Add(f);
+                            }
+
+                            t.Value = t.MaxValue;
+                            t.StopTask();
+                        }
                     }
-
-                    overhead.StartTask();
-                    OverheadFigures overheadFigures = await bench.OverheadAsync(sizes.OverheadAlerts, options.GraphLatency, v => overhead.Value = v, ct);
-                    overhead.StopTask();
-
-                    var offboardFigures = new List<OffboardingFigures>();
-                    for (int i = 0; i < offboardings.Count; i++)
+                    finally
                     {
-                        ProgressTask t = offboardings[i];
-                        t.StartTask();
-                        offboardFigures.Add(await bench.OffboardAsync(sizes.OffboardingAgents[i], options.GraphLatency, inBackground: false, v => t.Value = v, ct));
-                        t.Value = t.MaxValue;
-                        t.StopTask();
+                        if (bench is not null)
+                        {
+                            await BoundedAsync<object>("stop host", TimeSpan.FromMinutes(1), failures, async _ => { await bench.DisposeAsync(); return new object(); }, ct);
+                        }
                     }
 
-                    listing.StartTask();
-                    ListFigures listFigures;
-                    await using (StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot))
+                    if (listing is not null)
                     {
-                        listFigures = await fresh.ListAsync(listClosed, sizes.List.Open, sizes.List.Requests, v => listing.Value = v, ct);
+                        listing.StartTask();
+                        run.List = await BoundedAsync("list", timeout, failures, async c =>
+                        {
+                            await using StoreBench fresh = await StoreBench.StartAsync(store, sizes, options.RepositoryRoot);
+                            return await fresh.ListAsync(listClosed, sizes.List.Open, sizes.List.Requests, v => listing.Value = v, c);
+                        }, ct);
+                        listing.Value = listing.MaxValue;
+                        listing.StopTask();
                     }
 
-                    listing.Value = listing.MaxValue;
-                    listing.StopTask();
-
-                    CrashFigures? crashFigures = null;
                     if (crash is not null)
                     {
                         crash.StartTask();
-                        crashFigures = await CrashResumeBench.RunAsync(sizes, options.RepositoryRoot, v => crash.Value = v, ct);
+                        run.Crash = await BoundedAsync("crash", timeout, failures, c => CrashResumeBench.RunAsync(sizes, options.RepositoryRoot, v => crash.Value = v, c), ct);
                         crash.StopTask();
                     }
 
-                    BehaviourFigures behaviourFigures = await BehaviourAsync(store, sizes.Behaviour, behaviour, options.RepositoryRoot, ct);
-                    perStore[store] = (singleFigures, burstFigures, overheadFigures, offboardFigures, behaviourFigures, listFigures, crashFigures);
+                    if (behaviour.Count > 0)
+                    {
+                        run.Behaviour = await BehaviourAsync(store, sizes.Behaviour, behaviour, options.RepositoryRoot, timeout, failures, ct);
+                    }
                 }
 
                 // The first store (memory, which the targets are for) runs alone. Then the largest offboarding starts
@@ -139,64 +222,113 @@ public static class Benchmark
                 await RunStoreAsync(options.Stores[0]);
 
                 bool together = options.Stores.Count > 1;
-                var largest = options.Stores.ToDictionary(s => s, s => ctx.AddTask(
-                    $"{s.ToString().ToLowerInvariant()}: offboard {N(largestSite)} agents{(together ? " (in the background)" : "")}", autoStart: false, maxValue: (largestSite + 19) / 20 * 2));
                 var hosts = new List<StoreBench>();
-                try
+                var offboarding = new List<Task>();
+                if (options.Runs(BenchScenario.Offboard))
                 {
+                    // Graph's budget sets its floor: 10,000 writes take 450 s however fast Cordon is.
+                    TimeSpan largestTimeout = timeout + TimeSpan.FromSeconds(Math.Ceiling(largestSite * 2.0 / SimulatedDirectory.WritesPerWindow) * SimulatedDirectory.Window.TotalSeconds);
                     foreach (StoreKind store in options.Stores)
                     {
-                        hosts.Add(await StoreBench.StartAsync(store, sizes, options.RepositoryRoot));
-                    }
+                        ProgressTask t = ctx.AddTask($"{store.ToString().ToLowerInvariant()}: offboard {N(largestSite)} agents{(together ? " (in the background)" : "")}", autoStart: false, maxValue: (largestSite + 19) / 20 * 2);
+                        StoreBench? h = await BoundedAsync($"offboard {N(largestSite)}", TimeSpan.FromMinutes(3), perStore[store].Failures, _ => StoreBench.StartAsync(store, sizes, options.RepositoryRoot), ct);
+                        if (h is null)
+                        {
+                            continue;
+                        }
 
-                    Task<OffboardingFigures[]> offboarding = System.Threading.Tasks.Task.WhenAll(hosts.Select(async h =>
-                    {
-                        ProgressTask t = largest[h.Store];
-                        t.StartTask();
-                        OffboardingFigures f = await h.OffboardAsync(largestSite, options.GraphLatency, together, v => t.Value = v, ct);
-                        t.Value = t.MaxValue;
-                        t.StopTask();
-                        return f;
-                    }));
+                        hosts.Add(h);
+                        offboarding.Add(System.Threading.Tasks.Task.Run(async () =>
+                        {
+                            t.StartTask();
+                            OffboardingFigures? f = await BoundedAsync($"offboard {N(largestSite)}", largestTimeout, perStore[store].Failures,
+                                c => h.OffboardAsync(largestSite, options.GraphLatency, together, v => t.Value = v, c), ct);
+                            if (f is not null)
+                            {
+                                perStore[store].LargestOffboarding = f;
+                            }
+
+                            t.Value = t.MaxValue;
+                            t.StopTask();
+                        }));
+                    }
+                }
+
+                try
+                {
                     foreach (StoreKind store in options.Stores.Skip(1))
                     {
                         await RunStoreAsync(store);
                     }
 
-                    OffboardingFigures[] figures = await offboarding;
-                    for (int i = 0; i < hosts.Count; i++)
-                    {
-                        perStore[hosts[i].Store].Offboarding.Add(figures[i]);
-                    }
+                    await System.Threading.Tasks.Task.WhenAll(offboarding);
                 }
                 finally
                 {
                     foreach (StoreBench h in hosts)
                     {
-                        await h.DisposeAsync();
+                        await BoundedAsync<object>("stop host", TimeSpan.FromMinutes(1), perStore[h.Store].Failures, async _ => { await h.DisposeAsync(); return new object(); }, ct);
                     }
                 }
             });
 
-        var stores = options.Stores.Select((s, i) => new StoreFigures(s.ToString().ToLowerInvariant(), perStore[s].Single, perStore[s].Bursts, perStore[s].Overhead, perStore[s].Offboarding,
-            RanAlongsideLargestOffboarding: i > 0, perStore[s].Behaviour) { List = perStore[s].List, Crash = perStore[s].Crash }).ToList();
-        return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds);
+        var stores = options.Stores.Select((s, i) =>
+        {
+            StoreRun r = perStore[s];
+            var offboarding = r.LargestOffboarding is { } l ? [.. r.Offboarding, l] : r.Offboarding;
+            return new StoreFigures(s.ToString().ToLowerInvariant(), r.Single, r.Bursts, r.Overhead, offboarding, RanAlongsideLargestOffboarding: i > 0, r.Behaviour)
+            {
+                List = r.List, Crash = r.Crash, Failures = r.Failures,
+            };
+        }).ToList();
+        return new BenchReport(DateTime.UtcNow, options.Quick, options.GraphLatency.TotalMilliseconds, machine, stores, total.Elapsed.TotalSeconds)
+        {
+            Sizes = sizes, Scenarios = options.Scenarios.Order().Select(x => x.ToString().ToLowerInvariant()).ToList(),
+        };
+    }
+
+    /// <summary>What one store's scenarios measured so far, and why any did not finish.</summary>
+    sealed class StoreRun
+    {
+        public ContainmentFigures? Single { get; set; }
+
+        public List<BurstFigures> Bursts { get; } = [];
+
+        public OverheadFigures? Overhead { get; set; }
+
+        public List<OffboardingFigures> Offboarding { get; } = [];
+
+        public OffboardingFigures? LargestOffboarding { get; set; }
+
+        public ListFigures? List { get; set; }
+
+        public CrashFigures? Crash { get; set; }
+
+        public BehaviourFigures? Behaviour { get; set; }
+
+        public Dictionary<string, string> Failures { get; } = [];
     }
 
     /// <summary>Every seed on a fresh host; on Azurite they share one private Azurite, each in a task hub of its own.</summary>
-    static async Task<BehaviourFigures> BehaviourAsync(StoreKind store, BehaviourSizes sizes, IReadOnlyList<ProgressTask> tasks, string repositoryRoot, CancellationToken ct)
+    static async Task<BehaviourFigures?> BehaviourAsync(StoreKind store, BehaviourSizes sizes, IReadOnlyList<ProgressTask> tasks, string repositoryRoot, TimeSpan timeout,
+        IDictionary<string, string> failures, CancellationToken ct)
     {
-        using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot) : null;
+        using PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot, inMemory: BenchTuning.AzuriteInMemory) : null;
         var seeds = new List<BehaviourSeedFigures>();
         for (int i = 0; i < sizes.Seeds.Count; i++)
         {
             tasks[i].StartTask();
-            seeds.Add(await BehaviourBench.RunSeedAsync(store, azurite, sizes, sizes.Seeds[i], ct));
+            int seed = sizes.Seeds[i];
+            if (await BoundedAsync($"behaviour seed {seed}", timeout, failures, c => BehaviourBench.RunSeedAsync(store, azurite, sizes, seed, c), ct) is { } f)
+            {
+                seeds.Add(f);
+            }
+
             tasks[i].Increment(1);
             tasks[i].StopTask();
         }
 
-        return new BehaviourFigures(sizes.Agents, sizes.Hours, sizes.Insiders, seeds);
+        return seeds.Count == 0 ? null : new BehaviourFigures(sizes.Agents, sizes.Hours, sizes.Insiders, seeds);
     }
 
     static MachineFacts Machine()

@@ -24,8 +24,13 @@ public sealed class PrivateAzurite : IDisposable
 
     public string ConnectionString { get; }
 
-    /// <summary>Starts Azurite on free loopback ports, its telemetry off, in <paramref name="keepIn"/> (kept) or a temporary folder (deleted on dispose).</summary>
-    public static async Task<PrivateAzurite> StartAsync(string repositoryRoot, string? keepIn = null)
+    /// <summary>
+    /// Starts Azurite on free loopback ports, its telemetry off, in <paramref name="keepIn"/> (kept) or a temporary folder
+    /// (deleted on dispose). <paramref name="inMemory"/>: Azurite keeps its data in its process only
+    /// (<c>--inMemoryPersistence</c>), for the bench, whose data is thrown away anyway: the emulator's own disk writes
+    /// (its database autosave, blob and queue extents) are not a cost Azure Storage puts on Cordon.
+    /// </summary>
+    public static async Task<PrivateAzurite> StartAsync(string repositoryRoot, string? keepIn = null, bool inMemory = false)
     {
         string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin/azurite"));
         if (!File.Exists(bin))
@@ -36,7 +41,7 @@ public sealed class PrivateAzurite : IDisposable
         int blob = FreePort(), queue = FreePort(), table = FreePort();
         string location = keepIn is null ? Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName : Directory.CreateDirectory(keepIn).FullName;
         var process = Process.Start(new ProcessStartInfo(bin,
-            $"--silent --skipApiVersionCheck --disableTelemetry --loose --location \"{location}\" --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
+            $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")} --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

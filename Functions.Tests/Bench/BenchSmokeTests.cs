@@ -78,4 +78,54 @@ public sealed class BenchSmokeTests
         Assert.Equal(seed.GetProperty("events").GetInt32(), seed.GetProperty("accepted").GetInt32());
         Assert.Equal(seed.GetProperty("recall").GetDouble(), behaviour.GetProperty("meanRecall").GetDouble());
     }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task A_scenario_that_outlives_its_time_is_recorded_as_timed_out_and_the_next_one_runs()
+    {
+        var failures = new Dictionary<string, string>();
+        ListFigures? stuck = await Benchmark.BoundedAsync<ListFigures>("list", TimeSpan.FromMilliseconds(50), failures, async ct =>
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+            throw new InvalidOperationException("unreachable");
+        }, CancellationToken.None);
+        string? next = await Benchmark.BoundedAsync("crash", TimeSpan.FromMinutes(1), failures, _ => Task.FromResult("ran"), CancellationToken.None);
+
+        Assert.Null(stuck);
+        Assert.StartsWith("timed out after", failures["list"], StringComparison.Ordinal);
+        Assert.Equal("ran", next);
+        Assert.False(failures.ContainsKey("crash"));
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task A_scenario_that_fails_is_recorded_with_its_error_and_the_report_is_still_written_with_the_reason_in_its_cell()
+    {
+        var failures = new Dictionary<string, string>();
+        await Benchmark.BoundedAsync<ListFigures>("list", TimeSpan.FromMinutes(1), failures, _ => throw new TimeoutException("seeding reached 7,040 of 10,000 closed"), CancellationToken.None);
+        await Benchmark.BoundedAsync<OverheadFigures>("overhead", TimeSpan.FromMinutes(1), failures, _ => throw new InvalidOperationException("alert refused with 500"), CancellationToken.None);
+        var store = new StoreFigures("memory", null, [], null, [], false, null) { Failures = failures };
+        var report = new BenchReport(DateTime.UtcNow, true, 50, new MachineFacts("cpu", 2, "os", "rt", 1, false, "1 1 1"), [store], 1) { Sizes = BenchSizes.Quick };
+
+        string dir = Directory.CreateTempSubdirectory("cordon-bench-test-").FullName;
+        await report.WriteAsync(Path.Combine(dir, "b.md"), Path.Combine(dir, "b.json"));
+        string md = await File.ReadAllTextAsync(Path.Combine(dir, "b.md"));
+
+        Assert.Contains("⏱ list: failed: TimeoutException: seeding reached 7,040 of 10,000 closed", md, StringComparison.Ordinal);
+        Assert.Contains("⏱ overhead: failed: InvalidOperationException: alert refused with 500", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void Bench_options_choose_scenarios_and_list_size_and_name_what_they_refuse()
+    {
+        BenchOptions o = BenchOptions.Parse(["--scenarios", "list,burst", "--list-size", "2000,200", "--scenario-timeout-min", "5"]);
+        Assert.Equal(new HashSet<BenchScenario> { BenchScenario.List, BenchScenario.Burst }, o.Scenarios);
+        Assert.Equal((2000, 2000, 200), (o.Sizes.List.Closed, o.Sizes.List.AzuriteClosed, o.Sizes.List.Open));
+        Assert.Equal(TimeSpan.FromMinutes(5), o.Timeout);
+        Assert.Contains("single, burst", Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--scenarios", "lists"])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--list-size", "2000"]));
+        Assert.Contains("--burst-runs", BenchOptions.Help, StringComparison.Ordinal);
+        Assert.Contains("--stores", BenchOptions.Help, StringComparison.Ordinal);
+    }
 }
