@@ -1,8 +1,11 @@
+using Cordon.Adapters.Events;
+using Cordon.Adapters.Tables;
+using Cordon.Adapters;
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
 using Cordon.Configuration;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Containment;
 using Cordon.Monitoring;
 using Cordon.Operators;

@@ -1,5 +1,7 @@
+using Cordon.Access;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.Notification;
+using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
 using Cordon.Offboarding;
@@ -13,7 +15,7 @@ namespace Cordon.Tests.Reliability;
 /// </summary>
 public sealed class RerunIdempotencyTests
 {
-    static readonly World SampleWorld = World.Load(Repo.Path("samples/world.json"));
+    static readonly WorldModel SampleWorld = WorldModel.Load(Repo.Path("samples/world.json"));
 
     [Fact]
     public async Task A_site_batch_run_twice_revokes_each_account_once_and_answers_the_same()

@@ -5,7 +5,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Alerts;

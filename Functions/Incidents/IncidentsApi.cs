@@ -21,7 +21,7 @@ public sealed record IncidentDetail(
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
     IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
     int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
-    Cordon.Connectors.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null);
+    Cordon.Evidence.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null);
 
 /// <summary>The body of POST /api/incidents/{id}/actions. Who acts is the signed-in operator, never a field.</summary>
 public sealed record OperatorActionRequest(string? Action, string? Reason, string? Decision = null, string? Step = null);
