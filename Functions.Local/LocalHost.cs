@@ -1,4 +1,5 @@
 using Cordon.Access;
+using Cordon.Intake;
 using Cordon.Notification;
 using System.Net;
 using System.Runtime.CompilerServices;

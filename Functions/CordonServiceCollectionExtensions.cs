@@ -5,6 +5,7 @@ using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
 using Cordon.Configuration;
+using Cordon.Intake;
 using Cordon.World;
 using Cordon.Containment;
 using Cordon.Monitoring;

@@ -379,7 +379,7 @@ public static class IncidentQueries
             {
                 Subject = input.Alert.Subject.UserPrincipalName, VendorId = input.Alert.Subject.VendorId, SiteId = input.Alert.Subject.SiteId,
                 Severity = input.Alert.Severity, RiskScore = input.Alert.RiskScore, OpenedAt = input.ReceivedAt, UpdatedAt = input.ReceivedAt,
-                AlertIds = [IncidentRun.AlertKey(input.Alert)], AlertCount = 1, Alerts = [AlertSummary.Of(input.Alert)],
+                AlertIds = [AlertKeys.Of(input.Alert)], AlertCount = 1, Alerts = [AlertSummary.Of(input.Alert)],
             };
         }
 

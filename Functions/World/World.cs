@@ -182,7 +182,7 @@ public sealed record WorldModel
 
     public Agent? FindAgent(string userPrincipalName) =>
         Vendors.SelectMany(v => v.Sites).SelectMany(s => s.Agents)
-            .FirstOrDefault(a => Cordon.Alerts.SubjectIdentity.Same(a.UserPrincipalName, userPrincipalName));
+            .FirstOrDefault(a => Cordon.World.SubjectIdentity.Same(a.UserPrincipalName, userPrincipalName));
 
     /// <summary>A site's time zone must be a known IANA zone and an agent's role one of <see cref="AgentRoles.All"/>.</summary>
     void ValidateClocksAndRoles(string origin)

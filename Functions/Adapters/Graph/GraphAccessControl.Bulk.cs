@@ -27,7 +27,7 @@ public sealed partial class GraphAccessControl
         var pending = new LinkedList<BatchStep>();
         for (int i = 0; i < accounts.Count; i++)
         {
-            string path = "/users/" + Uri.EscapeDataString(Cordon.Alerts.SubjectIdentity.Canonical(accounts[i]));
+            string path = "/users/" + Uri.EscapeDataString(Cordon.World.SubjectIdentity.Canonical(accounts[i]));
             pending.AddLast(new BatchStep((2 * i + 1).ToString(CultureInfo.InvariantCulture), accounts[i], "POST", path + "/revokeSignInSessions", null));
             pending.AddLast(new BatchStep((2 * i + 2).ToString(CultureInfo.InvariantCulture), accounts[i], "PATCH", path, DisableBody));
         }

@@ -1,5 +1,6 @@
 using Cordon.Access;
 using Cordon.Alerts;
+using Cordon.World;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;

@@ -1,6 +1,6 @@
 #if SERVICE_BUS_TRIGGER
 using Azure.Messaging.ServiceBus;
-using Cordon.Alerts;
+using Cordon.Intake;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 

@@ -1,9 +1,10 @@
+using Cordon.Notification;
 using System.Globalization;
 using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
-namespace Cordon.Notification;
+namespace Cordon.Approvals;
 
 /// <summary>Reminds the notice approvers that a regulatory or contract deadline is near.</summary>
 public sealed class SendReminder(IEmailSender email) : TaskActivity<ReminderRequest, int>

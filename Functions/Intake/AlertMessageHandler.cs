@@ -1,9 +1,10 @@
 using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
 using Cordon.Monitoring;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
-namespace Cordon.Alerts;
+namespace Cordon.Intake;
 
 /// <summary>How a handled message is settled; adapters exist for the Functions trigger and ServiceBusProcessor.</summary>
 public interface IMessageSettlement

@@ -1,10 +1,11 @@
+using Cordon.Alerts;
 using Cordon.Monitoring;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
-namespace Cordon.Alerts;
+namespace Cordon.Intake;
 
 /// <summary>POST /api/alerts: 202 {incidentId, outcome}, or 400 problem+json naming every bad field.</summary>
 public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics)

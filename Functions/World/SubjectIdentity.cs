@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Cordon.Alerts;
+namespace Cordon.World;
 
 /// <summary>
 /// One identity per person, however a producer spells the account: Unicode NFKC (compatibility

@@ -1,3 +1,4 @@
+using Cordon.Alerts;
 using System.Diagnostics;
 using Cordon.Incidents;
 using Cordon.Monitoring;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 using Cordon.World;
 using Cordon.Policy;
 
-namespace Cordon.Alerts;
+namespace Cordon.Intake;
 
 public static class IntakeOutcomes
 {
@@ -47,7 +48,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         span?.SetTag(CordonTelemetry.AlertIdTag, alert.AlertId);
         span?.SetTag(CordonTelemetry.AlertSourceTag, alert.Source);
         using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alert.AlertId, ["AlertSource"] = alert.Source });
-        string key = IncidentRun.AlertKey(alert);
+        string key = AlertKeys.Of(alert);
         string digest = AlertDigest.Of(key);
         string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -172,7 +173,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             bool closing = false;
             if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
             {
-                ids.Add(IncidentRun.AlertKey(input.Alert));
+                ids.Add(AlertKeys.Of(input.Alert));
             }
 
             // The status lists the newest alerts (bounded); a closed incident's output lists every alert it took.
