@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text;
 using Cordon.Alerts;
 using Cordon.World;
@@ -7,6 +8,7 @@ using Cordon.Local.Connectors;
 namespace Cordon.Tests.Evidence;
 
 /// <summary>Two alerts merged into one incident each keep their own evidence, whatever their ids look like.</summary>
+[Trait("Category", "Unit")]
 public sealed class EvidenceNamesTests
 {
     const string Incident = "inc-0123456789ab-1";

@@ -1,3 +1,4 @@
+using Xunit;
 using Cordon.Access;
 using Cordon.Alerts;
 using Cordon.Notification;
@@ -13,6 +14,7 @@ namespace Cordon.Tests.Reliability;
 /// Durable Task runs a step at least once: after a crash, a step whose result was not yet recorded runs
 /// again. These steps answer a second run from what the first one recorded, with no second effect.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class RerunIdempotencyTests
 {
     static readonly WorldModel SampleWorld = WorldModel.Load(Repo.Path("samples/world.json"));
