@@ -1,10 +1,13 @@
+using Cordon.Access;
+using Cordon.Intake;
+using Cordon.Notification;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
@@ -190,10 +193,10 @@ public sealed class LocalHost : IAsyncDisposable
             await result.ExecuteResultAsync(new ActionContext(ctx, ctx.GetRouteData(), new ActionDescriptor()));
         });
         app.MapGet("/api/openapi.json", () => Results.Content(OpenApiDocument.Json, "application/json; charset=utf-8"));
-        app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), World.Json));
+        app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), CordonJson.Options));
         app.MapGet("/outbox", (Outbox outbox) => Results.Content(OutboxPage.Render(outbox.List()), "text/html; charset=utf-8"));
         app.MapPost("/sim/clients/{clientId}/session-kill", (string clientId, HttpRequest request, SimulatedClientSystems clients) => clients.KillAsync(clientId, request));
-        app.MapGet("/sim/clients/{clientId}/session-kills", (string clientId, SimulatedClientSystems clients) => Results.Json(clients.Kills(clientId), World.Json));
+        app.MapGet("/sim/clients/{clientId}/session-kills", (string clientId, SimulatedClientSystems clients) => Results.Json(clients.Kills(clientId), CordonJson.Options));
     }
 
     static string Route(HttpContext ctx, string name) => ctx.GetRouteValue(name)?.ToString() ?? "";

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
-using Cordon.Connectors;
-using Cordon.Connectors.Blob;
+using Cordon.Local.Connectors;
+using Cordon.World;
+using Cordon.Adapters.Blob;
 using Cordon.Evidence;
 
 namespace Cordon.Local;

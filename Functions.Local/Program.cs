@@ -272,7 +272,7 @@ static async Task<int> IncidentAsync(string id, string url)
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, string[] args, string url)
 {
     var store = settings.EvidenceStore(TimeProvider.System);
-    Cordon.Connectors.RecordedHead? recorded = await RecordedHeadAsync(incidentId, args, url);
+    Cordon.Evidence.RecordedHead? recorded = await RecordedHeadAsync(incidentId, args, url);
     // The spinner is for people; a script reading the verdict gets the verdict line only.
     var result = AnsiConsole.Profile.Capabilities.Interactive
         ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
@@ -289,13 +289,13 @@ static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, st
 
 // The chain head recorded outside the store: given by hand (from the closing event), read from a copy of the
 // incident report, or from the incident's status on the running host.
-static async Task<Cordon.Connectors.RecordedHead?> RecordedHeadAsync(string incidentId, string[] args, string url)
+static async Task<Cordon.Evidence.RecordedHead?> RecordedHeadAsync(string incidentId, string[] args, string url)
 {
     string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
     if (Option("--head") is { } text)
     {
-        return Cordon.Connectors.CustodyHead.TryParse(text, out var head)
-            ? new Cordon.Connectors.RecordedHead(head!, "--head")
+        return Cordon.Evidence.CustodyHead.TryParse(text, out var head)
+            ? new Cordon.Evidence.RecordedHead(head!, "--head")
             : throw new ArgumentException($"--head must be SEQUENCE:SHA256 (as in the incident's closing event), not '{text}'");
     }
 
@@ -310,7 +310,7 @@ static async Task<Cordon.Connectors.RecordedHead?> RecordedHeadAsync(string inci
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         JsonElement d = await http.GetFromJsonAsync<JsonElement>($"/api/incidents/{Uri.EscapeDataString(incidentId)}");
         return d.TryGetProperty("evidenceHead", out JsonElement h) && h.ValueKind == JsonValueKind.Object
-            ? new Cordon.Connectors.RecordedHead(h.Deserialize<Cordon.Connectors.CustodyHead>(Cordon.Connectors.World.Json)!, $"incident {incidentId} on {url}")
+            ? new Cordon.Evidence.RecordedHead(h.Deserialize<Cordon.Evidence.CustodyHead>(Cordon.World.CordonJson.Options)!, $"incident {incidentId} on {url}")
             : throw new ArgumentException($"incident {incidentId} on {url} has recorded no evidence head yet (it records one when it closes)");
     }
 
@@ -322,7 +322,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     SimulationOptions o = SimulationOptions.Parse(args);
     // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
-    SiteSimulation sim = SiteSimulation.Generate(Cordon.Connectors.World.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
+    SiteSimulation sim = SiteSimulation.Generate(Cordon.World.WorldModel.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
     using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);

@@ -1,6 +1,7 @@
 using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
 using Cordon.Behaviour;
+using Cordon.Intake;
 using Microsoft.DurableTask.Client;
 
 namespace Cordon.Local;

@@ -1,8 +1,12 @@
+using Cordon.Adapters.Events;
+using Cordon.Adapters.Tables;
+using Cordon.Adapters;
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Behaviour;
 using Cordon.Configuration;
-using Cordon.Connectors;
+using Cordon.Intake;
+using Cordon.World;
 using Cordon.Containment;
 using Cordon.Monitoring;
 using Cordon.Operators;
@@ -101,6 +105,7 @@ public static class CordonServiceCollectionExtensions
         .AddCordonIncidentEvents(configuration)
         .AddCordonRetention(configuration)
         .AddCordonRoster(configuration)
+        .AddCordonTableRoster(configuration)
         .AddHostedService<AdapterReport>()
         .AddCordonOperators(configuration);
 

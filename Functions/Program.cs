@@ -1,3 +1,4 @@
+using Cordon.Adapters;
 using Cordon;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;

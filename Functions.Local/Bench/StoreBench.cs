@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Offboarding;
 
 namespace Cordon.Local.Connectors;
@@ -17,13 +17,13 @@ public sealed class FileSiteRegister(string path) : ISiteRegister, IDisposable
         try
         {
             var all = File.Exists(path)
-                ? JsonSerializer.Deserialize<List<ConfirmedInsider>>(await File.ReadAllTextAsync(path, cancellationToken), World.Json)!
+                ? JsonSerializer.Deserialize<List<ConfirmedInsider>>(await File.ReadAllTextAsync(path, cancellationToken), CordonJson.Options)!
                 : [];
             if (!all.Any(i => i.IncidentId == insider.IncidentId))
             {
                 all.Add(insider);
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(all, World.Json), cancellationToken);
+                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(all, CordonJson.Options), cancellationToken);
             }
 
             return all.Count(i => i.SiteId == insider.SiteId && i.ConfirmedAt > insider.ConfirmedAt - insider.Window && i.ConfirmedAt <= insider.ConfirmedAt);

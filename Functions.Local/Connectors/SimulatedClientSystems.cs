@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.Extensions.Options;
 
 namespace Cordon.Local.Connectors;

@@ -1,6 +1,7 @@
+using Cordon.Access;
 using System.Text.Json;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 
 namespace Cordon.Local.Connectors;
 
@@ -32,7 +33,7 @@ public sealed class SimulatedDirectory : IAccessControl
     readonly Queue<DateTimeOffset> recentWrites = new();
     readonly Dictionary<string, int> effects = new(StringComparer.Ordinal);
 
-    public SimulatedDirectory(World world, string? statePath, TimeProvider time, TimeSpan latency = default, bool enforceThrottling = true)
+    public SimulatedDirectory(WorldModel world, string? statePath, TimeProvider time, TimeSpan latency = default, bool enforceThrottling = true)
     {
         this.statePath = statePath;
         this.time = time;
@@ -56,7 +57,7 @@ public sealed class SimulatedDirectory : IAccessControl
 
         if (statePath is not null && File.Exists(statePath))
         {
-            var saved = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), World.Json)!;
+            var saved = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), CordonJson.Options)!;
             foreach (SimulatedAccount a in saved.Accounts)
             {
                 accounts[SubjectIdentity.Canonical(a.UserPrincipalName)] = a;
@@ -314,7 +315,7 @@ public sealed class SimulatedDirectory : IAccessControl
             var changed = accounts.Values.ToList();
             string tmp = statePath + ".tmp";
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(statePath))!);
-            File.WriteAllText(tmp, JsonSerializer.Serialize(new State(changed, effects), World.Json));
+            File.WriteAllText(tmp, JsonSerializer.Serialize(new State(changed, effects), CordonJson.Options));
             File.Move(tmp, statePath, overwrite: true);
         }
     }

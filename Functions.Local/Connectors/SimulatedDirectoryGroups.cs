@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Cordon.Alerts;
 using Cordon.Configuration;
-using Cordon.Connectors;
+using Cordon.World;
+using Cordon.Access;
+using Cordon.Evidence;
 using Cordon.Roster;
 
 namespace Cordon.Local.Connectors;

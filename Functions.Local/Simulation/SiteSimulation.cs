@@ -1,5 +1,5 @@
 using Cordon.Behaviour;
-using Cordon.Connectors;
+using Cordon.World;
 
 namespace Cordon.Local.Simulation;
 
@@ -69,7 +69,7 @@ public sealed class SiteSimulation
 
     public double Hours => (end - start).TotalHours;
 
-    public static SiteSimulation Generate(World world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start, IReadOnlyList<int>? rates = null)
+    public static SiteSimulation Generate(WorldModel world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start, IReadOnlyList<int>? rates = null)
     {
         if (agents < 1 || hours <= 0 || insiders < 0)
         {

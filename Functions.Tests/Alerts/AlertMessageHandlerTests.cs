@@ -1,6 +1,7 @@
 using Cordon.Configuration;
 using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
+using Cordon.Intake;
 using Microsoft.DurableTask.Client;
 
 namespace Cordon.Tests.Alerts;

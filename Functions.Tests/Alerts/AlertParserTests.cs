@@ -1,9 +1,11 @@
+using Xunit;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cordon.Alerts;
 
 namespace Cordon.Tests.Alerts;
 
+[Trait("Category", "Unit")]
 public sealed class AlertParserTests
 {
     static JsonObject Valid() => JsonNode.Parse(File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json")))!.AsObject();

@@ -1,3 +1,5 @@
+using Cordon.Intake;
+using Cordon.World;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;

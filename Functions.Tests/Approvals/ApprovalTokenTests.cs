@@ -1,3 +1,4 @@
+using Xunit;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Approvals;
 
+[Trait("Category", "Unit")]
 public sealed class ApprovalTokenTests
 {
     static readonly DateTimeOffset Now = new(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);

@@ -1,9 +1,11 @@
+using Xunit;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cordon.Behaviour;
 
 namespace Cordon.Tests.Behaviour;
 
+[Trait("Category", "Unit")]
 public sealed class AccessEventParserTests
 {
     static JsonObject Valid() => new()

@@ -1,6 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Behaviour;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Tests.Behaviour;

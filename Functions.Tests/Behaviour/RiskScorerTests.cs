@@ -1,3 +1,4 @@
+using Xunit;
 using Cordon.Alerts;
 using Cordon.Behaviour;
 using Cordon.Policy;
@@ -8,6 +9,7 @@ namespace Cordon.Tests.Behaviour;
 /// Scoring on a fake clock: the event timestamps are the clock, so hours pass in microseconds.
 /// Each reason fires on its own pattern and stays silent on the innocent pattern next to it.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class RiskScorerTests
 {
     /// <summary>Monday 09:00 UTC: inside the default shift hours (06:00–22:00).</summary>

@@ -1,4 +1,4 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Local.Simulation;
 
 namespace Cordon.Tests.Behaviour;
@@ -10,7 +10,7 @@ public sealed class SimulationTests
     public async Task Three_days_of_an_IST_site_catch_and_contain_both_slow_harvesters_and_contain_no_innocent()
     {
         await using TestHost host = await TestHost.StartAsync();
-        World world = World.Load(Repo.Path("samples/world.json"));
+        WorldModel world = WorldModel.Load(Repo.Path("samples/world.json"));
         SiteSimulation sim = SiteSimulation.Generate(world, siteId: "fab-indore-1", agents: 40, hours: 72, insiders: 2, seed: 7,
             start: new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), rates: [25, 60]);
 
@@ -33,7 +33,7 @@ public sealed class SimulationTests
     [Fact]
     public void The_same_seed_simulates_the_same_site()
     {
-        World world = World.Load(Repo.Path("samples/world.json"));
+        WorldModel world = WorldModel.Load(Repo.Path("samples/world.json"));
         var start = new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero);
 
         SiteSimulation a = SiteSimulation.Generate(world, null, 50, 12, 1, 3, start);

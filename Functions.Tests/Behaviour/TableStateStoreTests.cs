@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Cordon.Adapters.Tables;
 using Cordon.Behaviour;
 using Cordon.Policy;
 using Cordon.Tests.Incidents;

@@ -1,3 +1,4 @@
+using Cordon.Intake;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;

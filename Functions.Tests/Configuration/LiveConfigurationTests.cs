@@ -18,7 +18,7 @@ public sealed class LiveConfigurationTests
     static async Task<(int Status, HealthReportBody Body)> HealthAsync(TestHost host)
     {
         using HttpResponseMessage response = await host.Http.GetAsync(new Uri("/api/health", UriKind.Relative));
-        HealthReportBody body = (await response.Content.ReadFromJsonAsync<HealthReportBody>(Cordon.Connectors.World.Json))!;
+        HealthReportBody body = (await response.Content.ReadFromJsonAsync<HealthReportBody>(Cordon.World.CordonJson.Options))!;
         return ((int)response.StatusCode, body);
     }
 

@@ -1,8 +1,13 @@
 using Azure.Messaging.ServiceBus;
-using Cordon.Connectors;
-using Cordon.Connectors.Blob;
-using Cordon.Connectors.Graph;
-using Cordon.Connectors.Tables;
+using Cordon.Access;
+using Cordon.Adapters.Events;
+using Cordon.Adapters;
+using Cordon.Evidence;
+using Cordon.Notification;
+using Cordon.World;
+using Cordon.Adapters.Blob;
+using Cordon.Adapters.Graph;
+using Cordon.Adapters.Tables;
 using Cordon.Incidents;
 using Cordon.Offboarding;
 using Microsoft.Extensions.Configuration;
@@ -45,7 +50,7 @@ public sealed class AzureConnectorsTests
         var register = Assert.IsType<TableSiteRegister>(services.GetRequiredService<ISiteRegister>());
         Assert.Equal("stfntest.table.core.windows.net", register.Table.Uri.Host);
         Assert.IsType<GraphAccessControl>(services.GetRequiredService<IAccessControl>());
-        Assert.IsType<Cordon.Notification.SendGrid.SendGridEmailSender>(services.GetRequiredService<IEmailSender>());
+        Assert.IsType<Cordon.Adapters.SendGrid.SendGridEmailSender>(services.GetRequiredService<IEmailSender>());
         Assert.Equal("incident-events", services.GetRequiredService<ServiceBusSender>().EntityPath);
         Assert.NotNull(services.GetRequiredService<IncidentEventPublisher>());
     }

@@ -1,8 +1,9 @@
+using Cordon.Evidence;
 using System.Diagnostics;
 using System.Text;
 using Azure.Storage.Blobs;
-using Cordon.Connectors;
-using Cordon.Connectors.Blob;
+using Cordon.World;
+using Cordon.Adapters.Blob;
 using Cordon.Incidents;
 using Cordon.Local;
 using Cordon.Tests.Incidents;

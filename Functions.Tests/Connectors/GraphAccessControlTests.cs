@@ -1,3 +1,4 @@
+using Cordon.Access;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -5,8 +6,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Identity;
-using Cordon.Connectors;
-using Cordon.Connectors.Graph;
+using Cordon.World;
+using Cordon.Adapters.Graph;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

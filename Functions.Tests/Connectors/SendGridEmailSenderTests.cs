@@ -1,9 +1,10 @@
+using Cordon.Notification;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
-using Cordon.Connectors;
-using Cordon.Notification.SendGrid;
+using Cordon.World;
+using Cordon.Adapters.SendGrid;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

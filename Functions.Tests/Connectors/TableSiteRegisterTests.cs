@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using Cordon.Connectors.Tables;
+using Cordon.Adapters.Tables;
 using Cordon.Offboarding;
 using Cordon.Tests.Incidents;
 

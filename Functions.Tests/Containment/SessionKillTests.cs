@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
 using Microsoft.Extensions.Options;

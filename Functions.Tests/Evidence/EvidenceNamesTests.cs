@@ -1,12 +1,14 @@
+using Xunit;
 using System.Text;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
 
 namespace Cordon.Tests.Evidence;
 
 /// <summary>Two alerts merged into one incident each keep their own evidence, whatever their ids look like.</summary>
+[Trait("Category", "Unit")]
 public sealed class EvidenceNamesTests
 {
     const string Incident = "inc-0123456789ab-1";
@@ -17,7 +19,7 @@ public sealed class EvidenceNamesTests
     static async Task<(FolderEvidenceStore Store, EvidenceSummary First, EvidenceSummary Second)> PreserveBothAsync(RiskAlert first, RiskAlert second)
     {
         var store = new FolderEvidenceStore(Directory.CreateTempSubdirectory("cordon-evidence-").FullName, TimeProvider.System);
-        var directory = new SimulatedDirectory(World.Load(Repo.Path("samples/world.json")), null, TimeProvider.System);
+        var directory = new SimulatedDirectory(WorldModel.Load(Repo.Path("samples/world.json")), null, TimeProvider.System);
         var activity = new PreserveEvidence(store, directory);
         EvidenceSummary a = await activity.Run(new PreserveRequest(Incident, first, "initial alert"));
         EvidenceSummary b = await activity.Run(new PreserveRequest(Incident, second, "merged alert"));

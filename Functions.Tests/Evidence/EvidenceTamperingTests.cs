@@ -1,3 +1,4 @@
+using Cordon.Local.Connectors;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -5,8 +6,8 @@ using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Cordon.Approvals;
-using Cordon.Connectors;
-using Cordon.Connectors.Blob;
+using Cordon.World;
+using Cordon.Adapters.Blob;
 using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Local;
@@ -202,7 +203,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
         {
             await File.WriteAllBytesAsync(store.ItemPath(incident, name), content);
             var line = new ManifestLine(name, EvidenceChain.Sha256(content), content.Length, "application/json", DateTimeOffset.UtcNow);
-            await File.AppendAllTextAsync(Path.Combine(Dir(incident), "manifest.jsonl"), JsonSerializer.Serialize(line, World.Json) + "\n");
+            await File.AppendAllTextAsync(Path.Combine(Dir(incident), "manifest.jsonl"), JsonSerializer.Serialize(line, CordonJson.Options) + "\n");
         }
 
         public override async Task RewriteAsync(string incident, string name, byte[] content)
@@ -211,15 +212,15 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
             File.SetAttributes(path, FileAttributes.Normal);
             await File.WriteAllBytesAsync(path, content);
             string manifest = Path.Combine(Dir(incident), "manifest.jsonl");
-            var lines = (await File.ReadAllLinesAsync(manifest)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ManifestLine>(l, World.Json)!)
+            var lines = (await File.ReadAllLinesAsync(manifest)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ManifestLine>(l, CordonJson.Options)!)
                 .Select(m => m.Name == name ? m with { Sha256 = EvidenceChain.Sha256(content), Length = content.Length } : m);
-            await File.WriteAllLinesAsync(manifest, lines.Select(m => JsonSerializer.Serialize(m, World.Json)));
+            await File.WriteAllLinesAsync(manifest, lines.Select(m => JsonSerializer.Serialize(m, CordonJson.Options)));
         }
 
         public override async Task<string> RemoveLastItemAsync(string incident)
         {
             string custody = Path.Combine(Dir(incident), "custody.jsonl");
-            var entries = (await File.ReadAllLinesAsync(custody)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<CustodyEntry>(l, World.Json)!).ToList();
+            var entries = (await File.ReadAllLinesAsync(custody)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<CustodyEntry>(l, CordonJson.Options)!).ToList();
             string item = entries[^1].Item;
             int keep = entries.Count;
             while (keep > 0 && entries[keep - 1].Item == item)
@@ -227,9 +228,9 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
                 keep--;
             }
 
-            await File.WriteAllLinesAsync(custody, entries.Take(keep).Select(e => JsonSerializer.Serialize(e, World.Json)));
+            await File.WriteAllLinesAsync(custody, entries.Take(keep).Select(e => JsonSerializer.Serialize(e, CordonJson.Options)));
             string manifest = Path.Combine(Dir(incident), "manifest.jsonl");
-            await File.WriteAllLinesAsync(manifest, (await File.ReadAllLinesAsync(manifest)).Where(l => l.Length > 0 && JsonSerializer.Deserialize<ManifestLine>(l, World.Json)!.Name != item));
+            await File.WriteAllLinesAsync(manifest, (await File.ReadAllLinesAsync(manifest)).Where(l => l.Length > 0 && JsonSerializer.Deserialize<ManifestLine>(l, CordonJson.Options)!.Name != item));
             File.SetAttributes(store.ItemPath(incident, item), FileAttributes.Normal);
             File.Delete(store.ItemPath(incident, item));
             return item;
@@ -244,15 +245,15 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
         {
             await Container.GetBlobClient(BlobEvidenceStore.ItemPath(incident, name)).UploadAsync(BinaryData.FromBytes(content), overwrite: true);
             var entry = new BlobManifestEntry(name, EvidenceChain.Sha256(content), content.Length, "application/json", DateTimeOffset.UtcNow, "not-enforced: test");
-            await Container.GetBlobClient($"{incident}/manifest/{name}.json").UploadAsync(BinaryData.FromObjectAsJson(entry, World.Json), overwrite: true);
+            await Container.GetBlobClient($"{incident}/manifest/{name}.json").UploadAsync(BinaryData.FromObjectAsJson(entry, CordonJson.Options), overwrite: true);
         }
 
         public override async Task RewriteAsync(string incident, string name, byte[] content)
         {
             await Container.GetBlobClient(BlobEvidenceStore.ItemPath(incident, name)).UploadAsync(BinaryData.FromBytes(content), overwrite: true);
             BlobClient manifest = Container.GetBlobClient($"{incident}/manifest/{name}.json");
-            var entry = (await manifest.DownloadContentAsync()).Value.Content.ToObjectFromJson<BlobManifestEntry>(World.Json)!;
-            await manifest.UploadAsync(BinaryData.FromObjectAsJson(entry with { Sha256 = EvidenceChain.Sha256(content), Length = content.Length }, World.Json), overwrite: true);
+            var entry = (await manifest.DownloadContentAsync()).Value.Content.ToObjectFromJson<BlobManifestEntry>(CordonJson.Options)!;
+            await manifest.UploadAsync(BinaryData.FromObjectAsJson(entry with { Sha256 = EvidenceChain.Sha256(content), Length = content.Length }, CordonJson.Options), overwrite: true);
         }
 
         public override async Task<string> RemoveLastItemAsync(string incident)
@@ -260,7 +261,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
             var entries = new List<(string Blob, CustodyEntry Entry)>();
             await foreach (BlobItem b in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{incident}/custody/", default))
             {
-                entries.Add((b.Name, (await Container.GetBlobClient(b.Name).DownloadContentAsync()).Value.Content.ToObjectFromJson<CustodyEntry>(World.Json)!));
+                entries.Add((b.Name, (await Container.GetBlobClient(b.Name).DownloadContentAsync()).Value.Content.ToObjectFromJson<CustodyEntry>(CordonJson.Options)!));
             }
 
             entries = entries.OrderBy(e => e.Entry.Sequence).ToList();

@@ -1,3 +1,4 @@
+using Cordon.Adapters.Events;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;

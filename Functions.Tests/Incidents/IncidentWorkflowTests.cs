@@ -144,7 +144,7 @@ public sealed class IncidentWorkflowTests
         Assert.Contains(mails, m => m.Category == "client-notice" && m.To.Contains("security@northwind-bank.example"));
         Assert.Contains(mails, m => m.Category == "vendor-notice");
         Assert.Equal("incident-report.json", d.ReportName);
-        var store = new Cordon.Evidence.FolderEvidenceStore(Path.Combine(host.DataDir, "evidence"), TimeProvider.System);
+        var store = new Cordon.Local.Connectors.FolderEvidenceStore(Path.Combine(host.DataDir, "evidence"), TimeProvider.System);
         Assert.True((await store.VerifyAsync(id, default)).Ok);
     }
 
@@ -188,7 +188,7 @@ public sealed class IncidentWorkflowTests
     {
         var faults = new FaultSwitch { Failing = true };
         await using TestHost host = await TestHost.StartAsync(configure: s =>
-            s.AddSingleton<Cordon.Connectors.IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
+            s.AddSingleton<Cordon.Access.IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
         var (_, id, _) = await host.SendSampleAsync();
 
         IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingForOperator is not null);
@@ -279,7 +279,7 @@ public sealed class IncidentWorkflowTests
         IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.Closed, seconds: 120);
 
         Assert.Equal(Outcomes.ConfirmedInsider, d.Outcome);
-        var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.Connectors.WorldOptions>>()
+        var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.World.WorldOptions>>()
             .Value.World.FindSite("fab-pune-1")!.Value.Site.AllAgents().ToList();
         Assert.Equal(2000, agents.Count);
         Assert.All(agents, a => Assert.False(host.Host.Directory.Find(a.UserPrincipalName)!.AccountEnabled, a.UserPrincipalName));

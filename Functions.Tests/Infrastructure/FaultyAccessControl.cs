@@ -1,4 +1,5 @@
-using Cordon.Connectors;
+using Cordon.Access;
+using Cordon.World;
 
 namespace Cordon.Tests;
 

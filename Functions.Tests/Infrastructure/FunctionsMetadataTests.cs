@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text.Json;
 
 namespace Cordon.Tests;
@@ -6,6 +7,7 @@ namespace Cordon.Tests;
 /// `func` cannot run here, so the Functions wiring is checked through the functions.metadata the
 /// Worker SDK generates: every task the local host registers has its trigger, and the HTTP routes match.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class FunctionsMetadataTests
 {
     static List<(string Name, string Trigger, string? Route, string[] Methods)> Functions()

@@ -1,5 +1,6 @@
+using Cordon.Access;
 using System.Text.Json;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cordon.Approvals;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cordon.Local;
@@ -6,6 +7,7 @@ using Cordon.Policy;
 namespace Cordon.Tests.Policy;
 
 /// <summary>The response policy is configuration: a bad one is refused at start-up, naming the field.</summary>
+[Trait("Category", "Unit")]
 public sealed class ResponsePolicyTests
 {
     [Theory]

@@ -1,8 +1,9 @@
+using Cordon.Local.Connectors;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cordon.Approvals;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Local;

@@ -1,3 +1,4 @@
+using Cordon.Intake;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Cordon.Alerts;

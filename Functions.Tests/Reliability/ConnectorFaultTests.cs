@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Azure.Core;
-using Cordon.Connectors.Graph;
+using Cordon.Adapters.Graph;
 using Cordon.Incidents;
-using Cordon.Notification.SendGrid;
+using Cordon.Adapters.SendGrid;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -24,7 +24,7 @@ public sealed class ParallelFailureTests
         var faults = new FaultSwitch();
         string world = TestHost.EditedWorld(w => TestHost.Site(w, "fab-pune-1")["generatedAgents"] = 57); // 60 agents: 3 batches
         await using TestHost host = await TestHost.StartAsync(Policy, world, configure: s =>
-            s.AddSingleton<Cordon.Connectors.IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
+            s.AddSingleton<Cordon.Access.IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
         var (_, id, _) = await host.SendSampleAsync();
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
         await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Escalate);
@@ -59,7 +59,7 @@ public sealed class ParallelFailureTests
         Assert.Empty(closed.WaitingSteps!);
         Assert.Null(closed.WaitingForOperator);
         Assert.Contains(closed.Timeline, t => t.Step == "site offboarded" && t.Detail.StartsWith("60 of 60 accounts", StringComparison.Ordinal));
-        var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.Connectors.WorldOptions>>()
+        var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.World.WorldOptions>>()
             .Value.World.FindSite("fab-pune-1")!.Value.Site.AllAgents().ToList();
         Assert.All(agents, a => Assert.Equal(1, host.Host.Directory.EffectCount("disable:" + a.UserPrincipalName)));
     }

@@ -1,5 +1,8 @@
+using Xunit;
+using Cordon.Access;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.Notification;
+using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
 using Cordon.Offboarding;
@@ -11,9 +14,10 @@ namespace Cordon.Tests.Reliability;
 /// Durable Task runs a step at least once: after a crash, a step whose result was not yet recorded runs
 /// again. These steps answer a second run from what the first one recorded, with no second effect.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class RerunIdempotencyTests
 {
-    static readonly World SampleWorld = World.Load(Repo.Path("samples/world.json"));
+    static readonly WorldModel SampleWorld = WorldModel.Load(Repo.Path("samples/world.json"));
 
     [Fact]
     public async Task A_site_batch_run_twice_revokes_each_account_once_and_answers_the_same()

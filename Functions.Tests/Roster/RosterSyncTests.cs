@@ -1,6 +1,5 @@
 using Cordon.Adapters.Graph;
 using Cordon.Configuration;
-using Cordon.Connectors.Graph;
 using Cordon.Roster;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

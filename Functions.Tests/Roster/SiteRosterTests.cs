@@ -1,7 +1,8 @@
 using Cordon.Alerts;
-using Cordon.Connectors;
-using Cordon.Containment;
+using Cordon.World;
+using Cordon.Access;
 using Cordon.Evidence;
+using Cordon.Containment;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
 using Cordon.Offboarding;
@@ -36,7 +37,7 @@ public sealed class SiteRosterTests
     public async Task Offboarding_revokes_the_accounts_on_the_roster_not_the_world_list()
     {
         var configuration = RosterSyncTests.WorldNamingGroup();
-        World world = configuration.Current.World;
+        WorldModel world = configuration.Current.World;
         var roster = new SiteRoster(await SyncedRoster(), configuration);
         string dir = Directory.CreateTempSubdirectory("cordon-roster-").FullName;
         var directory = new SimulatedDirectory(world, null, TimeProvider.System);
@@ -122,7 +123,7 @@ public sealed class SiteRosterTests
     {
         string json = """{ "vendors": [ { "id": "v", "sites": [ { "id": "s-1", "directoryGroupId": "site-agents" } ] } ] }""";
 
-        var error = Assert.Throws<InvalidDataException>(() => World.ParseValid(json, "test"));
+        var error = Assert.Throws<InvalidDataException>(() => WorldModel.ParseValid(json, "test"));
 
         Assert.Contains("vendors[0].sites[0].directoryGroupId 'site-agents' is not a GUID", error.Message, StringComparison.Ordinal);
     }

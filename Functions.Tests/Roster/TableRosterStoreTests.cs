@@ -1,7 +1,6 @@
 using Azure.Data.Tables;
 using Cordon.Adapters.Graph;
 using Cordon.Adapters.Tables;
-using Cordon.Connectors.Graph;
 using Cordon.Roster;
 using Cordon.Tests.Incidents;
 using Microsoft.Extensions.Logging.Abstractions;

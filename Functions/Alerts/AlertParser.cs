@@ -1,3 +1,4 @@
+using Cordon.World;
 using System.Globalization;
 using System.Text.Json;
 

@@ -14,6 +14,12 @@ public sealed record RiskAlert(
     long AffectedRecords,
     IReadOnlyList<EvidenceRef> Evidence);
 
+/// <summary>An alert's identity across deliveries: source/alertId (dedupe, merge, the incident's alert list).</summary>
+public static class AlertKeys
+{
+    public static string Of(RiskAlert alert) => $"{alert.Source}/{alert.AlertId}";
+}
+
 public sealed record AlertSubject(
     string UserPrincipalName,
     string VendorId,

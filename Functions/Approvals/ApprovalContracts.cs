@@ -1,3 +1,4 @@
+using Cordon.Incidents;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -20,7 +21,7 @@ public static class Decisions
 public static class ApproverIdentity
 {
     public static string Hash(string email) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cordon-approver:" + Cordon.Alerts.SubjectIdentity.Canonical(email))))[..24];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cordon-approver:" + Cordon.World.SubjectIdentity.Canonical(email))))[..24];
 }
 
 /// <summary>What an approver sees about the incident (in the e-mail and on the confirmation page).</summary>
@@ -77,3 +78,5 @@ public sealed record DecisionReceiptRequest(
     string? Comment,
     DateTime At,
     string Message);
+
+public sealed record ReminderRequest(string IncidentId, string GateId, IReadOnlyList<string> Approvers, IReadOnlyList<Deadline> Upcoming, ApprovalSummary Summary);

@@ -1,5 +1,6 @@
+using Cordon.Evidence;
 using System.Text.Json;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Notification;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -52,7 +53,7 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);
             var asked = new { request.GateId, request.Gate, request.Role, approverHash, messageId, sentAt = time.GetUtcNow(), linkExpiresAt = request.ExpiresAt };
-            EvidenceItem item = await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, World.Json), "application/json", CancellationToken.None);
+            EvidenceItem item = await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, CordonJson.Options), "application/json", CancellationToken.None);
             await evidence.AppendCustodyAsync(request.IncidentId, "cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}", item.Name, item.Sha256, CancellationToken.None);
         }
 

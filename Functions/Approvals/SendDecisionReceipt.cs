@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Notification;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;

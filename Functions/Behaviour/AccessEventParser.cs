@@ -1,3 +1,4 @@
+using Cordon.World;
 using System.Text.Json;
 using Cordon.Alerts;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Behaviour;

@@ -1,7 +1,8 @@
+using Cordon.Intake;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -41,7 +42,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     public async Task<TelemetryResult> SubmitWithAlertsAsync(DurableTaskClient client, IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
         MonitoringPolicy monitoring = policy.Value.Policy.Monitoring;
-        World w = world.Value.World;
+        WorldModel w = world.Value.World;
         var peers = new ConcurrentDictionary<string, Lazy<Task<PeerGroup>>>(StringComparer.Ordinal);
         var learned = new ConcurrentDictionary<string, ConcurrentDictionary<string, ScoreOutcome>>(StringComparer.Ordinal);
         var raised = new ConcurrentBag<RaisedAlert>();

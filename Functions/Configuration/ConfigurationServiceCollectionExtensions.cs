@@ -1,6 +1,6 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

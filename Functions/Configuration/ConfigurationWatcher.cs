@@ -1,4 +1,4 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Notification;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

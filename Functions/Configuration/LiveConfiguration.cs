@@ -1,10 +1,10 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Configuration;
 
 /// <summary>The world and the policy in force, with the version of each; replaced as a whole, never edited.</summary>
-public sealed record ConfigurationSnapshot(World World, string WorldVersion, ResponsePolicy Policy, string PolicyVersion, DateTimeOffset LoadedAt)
+public sealed record ConfigurationSnapshot(WorldModel World, string WorldVersion, ResponsePolicy Policy, string PolicyVersion, DateTimeOffset LoadedAt)
 {
     /// <summary>Recorded on every incident: which world and which policy it started with.</summary>
     public string Version => $"world {WorldVersion}; policy {PolicyVersion}";
@@ -39,7 +39,7 @@ public sealed class LiveConfiguration
         Time = time;
         DocumentRead w = world.ReadIfChangedAsync(null, CancellationToken.None).GetAwaiter().GetResult()!;
         DocumentRead p = policy.ReadIfChangedAsync(null, CancellationToken.None).GetAwaiter().GetResult()!;
-        World parsedWorld = ParseWorld(w, world.Origin, out IReadOnlyList<string> worldErrors)
+        WorldModel parsedWorld = ParseWorld(w, world.Origin, out IReadOnlyList<string> worldErrors)
             ?? throw new InvalidDataException(worldErrors is [{ } only] && only.StartsWith("world ", StringComparison.Ordinal)
                 ? only : $"world {world.Origin} is not valid: {string.Join("; ", worldErrors)}");
         ResponsePolicy parsedPolicy = ParsePolicy(p, policy.Origin, out IReadOnlyList<string> policyErrors) ?? throw new PolicyException(string.Join("; ", policyErrors));
@@ -87,7 +87,7 @@ public sealed class LiveConfiguration
     /// <summary>The version last refused for a document, so a broken version is reported once, not at every poll.</summary>
     public string? RefusedVersion(string document) => problems.FirstOrDefault(p => p.Document == document)?.Version;
 
-    static World? ParseWorld(DocumentRead read, string origin, out IReadOnlyList<string> errors)
+    static WorldModel? ParseWorld(DocumentRead read, string origin, out IReadOnlyList<string> errors)
     {
         errors = [];
         if (read.Content is null)
@@ -98,7 +98,7 @@ public sealed class LiveConfiguration
 
         try
         {
-            World world = Connectors.World.Parse(read.Content, origin);
+            WorldModel world = WorldModel.Parse(read.Content, origin);
             errors = world.Validate();
             return errors.Count == 0 ? world : null;
         }

@@ -1,4 +1,4 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 
 namespace Cordon.Containment;

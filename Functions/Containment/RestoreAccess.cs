@@ -1,4 +1,6 @@
-using Cordon.Connectors;
+using Cordon.Access;
+using Cordon.Evidence;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 

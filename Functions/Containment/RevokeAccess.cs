@@ -1,4 +1,5 @@
-using Cordon.Connectors;
+using Cordon.Access;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 

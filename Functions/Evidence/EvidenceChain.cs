@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Cordon.Connectors;
+using Cordon.World;
 
 namespace Cordon.Evidence;
 

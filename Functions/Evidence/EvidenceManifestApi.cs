@@ -1,5 +1,5 @@
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Operators;
 using Microsoft.AspNetCore.Http;

@@ -1,6 +1,7 @@
+using Cordon.Access;
 using System.Text.Json;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
@@ -30,7 +31,7 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
 
         async Task Put(string name, Func<Task<object>> content, string action)
         {
-            byte[] bytes = await evidence.GetAsync(request.IncidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), World.Json);
+            byte[] bytes = await evidence.GetAsync(request.IncidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
             EvidenceItem item = await evidence.PutAsync(request.IncidentId, name, bytes, "application/json", ct);
             await evidence.AppendCustodyAsync(request.IncidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
             names.Add(item.Name);

@@ -1,5 +1,6 @@
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.Evidence;
+using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Incidents;

@@ -13,7 +13,7 @@ public static class IncidentIds
     public const string Prefix = "inc-";
 
     public static string SubjectPrefix(string userPrincipalName) =>
-        Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Cordon.Alerts.SubjectIdentity.Canonical(userPrincipalName))))[..12] + "-";
+        Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Cordon.World.SubjectIdentity.Canonical(userPrincipalName))))[..12] + "-";
 
     public static string For(string userPrincipalName, int sequence) => SubjectPrefix(userPrincipalName) + sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

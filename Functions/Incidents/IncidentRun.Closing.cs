@@ -1,5 +1,6 @@
+using Cordon.Access;
 using Cordon.Offboarding;
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;

@@ -1,3 +1,4 @@
+using Cordon.Approvals;
 using Cordon.Notification;
 using Cordon.Policy;
 using Microsoft.DurableTask;

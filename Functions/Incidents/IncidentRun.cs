@@ -85,7 +85,7 @@ internal sealed partial class IncidentRun
 
     ResponsePlan Plan => plan ?? throw new InvalidOperationException("triage has not produced a plan yet");
 
-    public static string AlertKey(RiskAlert alert) => $"{alert.Source}/{alert.AlertId}";
+    public static string AlertKey(RiskAlert alert) => AlertKeys.Of(alert);
 
     /// <summary>Triaged at intake: the plan came in the input (incidents started before that call TriageAlert).</summary>
     bool TriagedAtIntake => input.Plan is not null;

@@ -21,7 +21,7 @@ public sealed record IncidentDetail(
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
     IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
     int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
-    Cordon.Connectors.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null, Cordon.Roster.RosterCheck? Roster = null);
+    Cordon.Evidence.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null, Cordon.Roster.RosterCheck? Roster = null);
 
 /// <summary>The body of POST /api/incidents/{id}/actions. Who acts is the signed-in operator, never a field.</summary>
 public sealed record OperatorActionRequest(string? Action, string? Reason, string? Decision = null, string? Step = null);
@@ -379,7 +379,7 @@ public static class IncidentQueries
             {
                 Subject = input.Alert.Subject.UserPrincipalName, VendorId = input.Alert.Subject.VendorId, SiteId = input.Alert.Subject.SiteId,
                 Severity = input.Alert.Severity, RiskScore = input.Alert.RiskScore, OpenedAt = input.ReceivedAt, UpdatedAt = input.ReceivedAt,
-                AlertIds = [IncidentRun.AlertKey(input.Alert)], AlertCount = 1, Alerts = [AlertSummary.Of(input.Alert)],
+                AlertIds = [AlertKeys.Of(input.Alert)], AlertCount = 1, Alerts = [AlertSummary.Of(input.Alert)],
             };
         }
 

@@ -1,11 +1,11 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 
 /// <summary>Announces one lifecycle event of an incident (Service Bus topic when configured, else the log).</summary>
-public sealed class PublishIncidentEvent(IncidentEventPublisher publisher) : TaskActivity<IncidentEventNotice, string>
+public sealed class PublishIncidentEvent(IIncidentEventPublisher publisher) : TaskActivity<IncidentEventNotice, string>
 {
     [Function(nameof(PublishIncidentEvent))]
     public Task<string> Run([ActivityTrigger] IncidentEventNotice notice) => RunAsync(ActivityContexts.For(nameof(PublishIncidentEvent)), notice);

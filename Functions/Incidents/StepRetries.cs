@@ -1,4 +1,6 @@
-using Cordon.Connectors;
+using Cordon.World;
+using Cordon.Access;
+using Cordon.Evidence;
 using Cordon.Policy;
 
 namespace Cordon.Incidents;

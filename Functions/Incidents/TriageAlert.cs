@@ -1,6 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Configuration;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Policy;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -39,7 +39,7 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
         Plan(alert, snapshot.Policy, snapshot.World, snapshot.Version);
 
     /// <summary>The plan for an alert: pure policy over the alert and the world.</summary>
-    public static ResponsePlan Plan(RiskAlert alert, ResponsePolicy p, World w, string? version = null)
+    public static ResponsePlan Plan(RiskAlert alert, ResponsePolicy p, WorldModel w, string? version = null)
     {
         int rank = Severities.Rank(alert.Severity);
 

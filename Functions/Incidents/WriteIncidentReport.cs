@@ -1,9 +1,10 @@
+using Cordon.Evidence;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
@@ -22,7 +23,7 @@ public sealed record StoredReport(string Name, CustodyHead? EvidenceHead)
     /// <summary>Reads the activity's result; incidents that ran the step before it returned a head have its name only.</summary>
     public static StoredReport Read(System.Text.Json.JsonElement result) => result.ValueKind == System.Text.Json.JsonValueKind.String
         ? new StoredReport(result.GetString()!, null)
-        : result.Deserialize<StoredReport>(World.Json)!;
+        : result.Deserialize<StoredReport>(CordonJson.Options)!;
 }
 
 /// <summary>
@@ -46,7 +47,7 @@ public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<
         await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored readable incident report", html.Name, html.Sha256, ct);
         // A rerun keeps the report as first written: the head it records has moved on since.
         byte[] bytes = await evidence.GetAsync(report.IncidentId, JsonName, ct)
-            ?? JsonSerializer.SerializeToUtf8Bytes(report with { EvidenceHead = await evidence.HeadAsync(report.IncidentId, ct) }, World.Json);
+            ?? JsonSerializer.SerializeToUtf8Bytes(report with { EvidenceHead = await evidence.HeadAsync(report.IncidentId, ct) }, CordonJson.Options);
         EvidenceItem json = await evidence.PutAsync(report.IncidentId, JsonName, bytes, "application/json", ct);
         await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored incident report", json.Name, json.Sha256, ct);
         return new StoredReport(JsonName, await evidence.HeadAsync(report.IncidentId, ct));
@@ -58,7 +59,7 @@ public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<
     /// </summary>
     public static RecordedHead? HeadOf(byte[] reportJson, string source)
     {
-        IncidentReport? report = JsonSerializer.Deserialize<IncidentReport>(reportJson, World.Json);
+        IncidentReport? report = JsonSerializer.Deserialize<IncidentReport>(reportJson, CordonJson.Options);
         return report?.EvidenceHead is { } head
             ? new RecordedHead(head, source, new Dictionary<string, string> { [JsonName] = Cordon.Evidence.EvidenceChain.Sha256(reportJson) })
             : null;

@@ -1,5 +1,8 @@
 using Azure.Core;
-using Cordon.Connectors;
+using Cordon.Access;
+using Cordon.Evidence;
+using Cordon.Notification;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Offboarding;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Notification;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;

@@ -1,4 +1,3 @@
-using Cordon.Approvals;
 using Cordon.Incidents;
 
 namespace Cordon.Notification;
@@ -17,4 +16,3 @@ public sealed record NoticeRequest(
 /// <summary>Proof that a client was told: channel, provider message id and time.</summary>
 public sealed record NoticeProof(string ClientId, string Channel, string MessageId, DateTime SentAt);
 
-public sealed record ReminderRequest(string IncidentId, string GateId, IReadOnlyList<string> Approvers, IReadOnlyList<Deadline> Upcoming, ApprovalSummary Summary);

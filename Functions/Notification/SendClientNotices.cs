@@ -1,6 +1,7 @@
+using Cordon.Evidence;
 using System.Globalization;
 using System.Text.Json;
-using Cordon.Connectors;
+using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Monitoring;
 using Microsoft.Azure.Functions.Worker;
@@ -63,11 +64,11 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
         string name = $"notice-proof-{Cordon.Evidence.EvidenceNames.Part(clientId)}-{channel}.json";
         if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is { } stored)
         {
-            return JsonSerializer.Deserialize<NoticeProof>(stored, World.Json)!;
+            return JsonSerializer.Deserialize<NoticeProof>(stored, CordonJson.Options)!;
         }
 
         NoticeProof proof = await deliver();
-        EvidenceItem item = await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, World.Json), "application/json", CancellationToken.None);
+        EvidenceItem item = await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json", CancellationToken.None);
         await evidence.AppendCustodyAsync(incidentId, "cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}", item.Name, item.Sha256, CancellationToken.None);
         return proof;
     }

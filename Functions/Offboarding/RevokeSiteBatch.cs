@@ -1,5 +1,7 @@
+using Cordon.Access;
+using Cordon.Evidence;
 using System.Text.Json;
-using Cordon.Connectors;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
@@ -28,7 +30,7 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
         string record = RecordName(batch.Index, batch.Round);
         if (await evidence.GetAsync(batch.IncidentId, record, CancellationToken.None) is { } done)
         {
-            return JsonSerializer.Deserialize<BulkRevocationResult>(done, World.Json)!;
+            return JsonSerializer.Deserialize<BulkRevocationResult>(done, CordonJson.Options)!;
         }
 
         // The site's accounts: its synced directory roster when it names a group, else the world's agents.
@@ -39,7 +41,7 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
             : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
                 .Site.AllAgents().Skip(batch.Index * batch.Size).Take(batch.Size).Select(a => a.UserPrincipalName).ToList();
         BulkRevocationResult result = await access.RevokeAccountsAsync(slice, CancellationToken.None);
-        await evidence.PutAsync(batch.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(result, World.Json), "application/json", CancellationToken.None);
+        await evidence.PutAsync(batch.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(result, CordonJson.Options), "application/json", CancellationToken.None);
         return result;
     }
 }

@@ -1,5 +1,5 @@
 using Cordon.Alerts;
-using Cordon.Connectors;
+using Cordon.World;
 
 namespace Cordon.Policy;
 

@@ -1,4 +1,4 @@
-using Cordon.Alerts;
+using Cordon.World;
 
 namespace Cordon.Roster;
 

@@ -1,7 +1,3 @@
-using Azure.Core;
-using Azure.Data.Tables;
-using Cordon.Adapters.Tables;
-using Cordon.Connectors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,9 +8,8 @@ namespace Cordon.Roster;
 public static class RosterServiceCollectionExtensions
 {
     /// <summary>
-    /// The roster: <see cref="RosterOptions"/> from <c>Cordon:Roster</c> (validated at start-up), its store (memory,
-    /// or Azure Tables by connection string or by endpoint on the shared credential; the endpoint defaults to the
-    /// Function App's storage account), <see cref="SiteRoster"/> and <see cref="RosterSync"/>. The directory port
+    /// The roster: <see cref="RosterOptions"/> from <c>Cordon:Roster</c> (validated at start-up; the Table endpoint
+    /// defaults to the Function App's storage account), a memory store unless a host registered the Table one, <see cref="SiteRoster"/> and <see cref="RosterSync"/>. The directory port
     /// (<see cref="IGroupMembersDelta"/>) is the host's choice: Graph in Azure, the simulated directory locally.
     /// </summary>
     public static IServiceCollection AddCordonRoster(this IServiceCollection services, IConfiguration configuration)
@@ -34,25 +29,9 @@ public static class RosterServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RosterOptions>, Validator>());
-        if (configuration[$"{RosterOptions.Section}:Store"] == "table" && string.IsNullOrWhiteSpace(configuration[$"{RosterOptions.Section}:TableConnection"]))
-        {
-            services.TryAddCordonAzureCredential(configuration);
-        }
-
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRosterStore>(sp =>
-        {
-            RosterOptions o = sp.GetRequiredService<IOptions<RosterOptions>>().Value;
-            if (o.Store != "table")
-            {
-                return new MemoryRosterStore();
-            }
-
-            TableServiceClient account = !string.IsNullOrWhiteSpace(o.TableConnection)
-                ? new TableServiceClient(o.TableConnection)
-                : new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>());
-            return new TableRosterStore(account.GetTableClient(o.Table), account.GetTableClient(o.Table + "Sync"));
-        });
+        // The store is the hosts' choice (memory by default; Azure Tables: AddCordonTableRoster in the adapters).
+        services.TryAddSingleton<IRosterStore, MemoryRosterStore>();
         services.TryAddSingleton<SiteRoster>();
         services.TryAddSingleton<RosterSync>();
         services.AddTransient<SyncRosters>();

@@ -1,5 +1,7 @@
 using Cordon.Configuration;
-using Cordon.Connectors;
+using Cordon.World;
+using Cordon.Access;
+using Cordon.Evidence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

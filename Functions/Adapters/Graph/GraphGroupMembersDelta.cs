@@ -1,4 +1,4 @@
-using Cordon.Connectors.Graph;
+using Cordon.Adapters.Graph;
 using Cordon.Roster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,6 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
-using Cordon.Alerts;
+using Cordon.World;
 using Cordon.Roster;
 
 namespace Cordon.Adapters.Tables;

@@ -1,0 +1,148 @@
+using Cordon.Evidence;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Cordon.World;
+
+namespace Cordon.Local.Connectors;
+
+/// <summary>
+/// The local evidence store: a folder per incident under the data directory, with items, an
+/// append-only manifest and custody log (JSON lines). Write-once like the Blob store: same name and
+/// bytes is a no-op, same name with other bytes is refused.
+/// </summary>
+public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvidenceStore
+{
+    const string Manifest = "manifest.jsonl";
+    const string Custody = "custody.jsonl";
+    readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+
+    public string Root { get; } = root;
+
+    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    {
+        string dir = Dir(incidentId);
+        string sha = EvidenceChain.Sha256(content.Span);
+        await using var _ = await LockAsync(incidentId, cancellationToken);
+        var manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
+        if (manifest.FirstOrDefault(m => m.Name == name) is { } existing)
+        {
+            if (existing.Sha256 != sha)
+            {
+                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+            }
+
+            await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+            return new EvidenceItem(name, sha, existing.Length, existing.ContentType, existing.StoredAt, true);
+        }
+
+        string path = ItemPath(incidentId, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, content.ToArray(), cancellationToken);
+        File.SetAttributes(path, FileAttributes.ReadOnly);
+        var line = new ManifestLine(name, sha, content.Length, contentType, time.GetUtcNow());
+        await AppendLineAsync(Path.Combine(dir, Manifest), line, cancellationToken);
+        await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+        return new EvidenceItem(name, sha, content.Length, contentType, line.StoredAt, true);
+    }
+
+    public async Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken)
+    {
+        string path = ItemPath(incidentId, name);
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
+    }
+
+    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await ReadLinesAsync<ManifestLine>(Path.Combine(Dir(incidentId), Manifest), cancellationToken))
+            .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, true)).ToList();
+
+    public async Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
+    {
+        await using var _ = await LockAsync(incidentId, cancellationToken);
+        return await AppendCustodyLockedAsync(incidentId, actor, action, item, itemSha256, cancellationToken);
+    }
+
+    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken)).LastOrDefault() is { } last
+            ? new CustodyHead(last.Sequence, last.Hash)
+            : null;
+
+    async Task<CustodyEntry> AppendCustodyLockedAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(Dir(incidentId), Custody);
+        var entries = await ReadLinesAsync<CustodyEntry>(path, cancellationToken);
+        if (entries.FirstOrDefault(e => e.Action == action && e.Item == item) is { } done)
+        {
+            return done; // a retried activity: the entry is already on the log
+        }
+
+        CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
+        await AppendLineAsync(path, entry, cancellationToken);
+        return entry;
+    }
+
+    public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => VerifyAsync(incidentId, null, cancellationToken);
+
+    public async Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken cancellationToken)
+    {
+        string dir = Dir(incidentId);
+        if (!Directory.Exists(dir))
+        {
+            return new EvidenceVerification(false, 0, 0, incidentId, $"no evidence set for incident {incidentId} under {Root}");
+        }
+
+        var manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
+        var custody = await ReadLinesAsync<CustodyEntry>(Path.Combine(dir, Custody), cancellationToken);
+        return await EvidenceChain.VerifyAsync(manifest, custody, name => GetAsync(incidentId, name, cancellationToken), recorded);
+    }
+
+    public string ItemPath(string incidentId, string name) => Path.Combine(Dir(incidentId), "items", Safe(name));
+
+    string Dir(string incidentId) => Path.Combine(Root, Safe(incidentId));
+
+    static string Safe(string s) =>
+        s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !s.StartsWith('.')
+            ? s
+            : throw new ArgumentException($"'{s}' is not a safe evidence name");
+
+    async Task<Releaser> LockAsync(string incidentId, CancellationToken ct)
+    {
+        SemaphoreSlim gate = locks.GetOrAdd(incidentId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        return new Releaser(gate);
+    }
+
+    static async Task<List<T>> ReadLinesAsync<T>(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var list = new List<T>();
+        foreach (string line in await File.ReadAllLinesAsync(path, ct))
+        {
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                list.Add(JsonSerializer.Deserialize<T>(line, CordonJson.Options)!);
+            }
+        }
+
+        return list;
+    }
+
+    static async Task AppendLineAsync<T>(string path, T value, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.AppendAllTextAsync(path, JsonSerializer.Serialize(value, CordonJson.Options) + "\n", Encoding.UTF8, ct);
+    }
+
+    readonly struct Releaser(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            gate.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

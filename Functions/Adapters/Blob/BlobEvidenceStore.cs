@@ -1,0 +1,291 @@
+using Cordon.World;
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Cordon.Evidence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cordon.Adapters.Blob;
+
+/// <summary>
+/// A manifest entry as the Blob store keeps it: the shared manifest line, how the item is protected and,
+/// on an account with versioning, the version written (the one a legal hold keeps).
+/// </summary>
+public sealed record BlobManifestEntry(string Name, string Sha256, long Length, string ContentType, DateTimeOffset StoredAt, string Immutability, string? VersionId = null)
+{
+    public const string LegalHold = "legal-hold";
+    public const string NotEnforcedPrefix = "not-enforced";
+}
+
+/// <summary>
+/// The evidence store on Azure Blob storage (Azurite locally), with the same semantics as
+/// <c>FolderEvidenceStore</c> (Functions.Local). Per incident, under the prefix <c>{incidentId}/</c>:
+/// <c>items/{name}</c> (the bytes), <c>manifest/{name}.json</c> (its SHA-256) and
+/// <c>custody/{sequence:D6}.json</c> (the chain-of-custody entries). Every blob is written once with
+/// If-None-Match: * — a rerun after a crash finds what it wrote and never overwrites — and gets a legal
+/// hold where the account has version-level immutability; where it has not (Azurite, a plain account,
+/// missing rights) the manifest records it as not enforced instead of pretending.
+/// </summary>
+public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvider time, ILogger<BlobEvidenceStore>? logger = null) : IEvidenceStore
+{
+    const int MaxAppendAttempts = 50;
+    readonly ILogger log = logger ?? NullLogger<BlobEvidenceStore>.Instance;
+    volatile bool created;
+    volatile string? holdUnsupported;
+
+    public BlobContainerClient Container { get; } = container;
+
+    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    {
+        string sha = EvidenceChain.Sha256(content.Span);
+        await EnsureContainerAsync(cancellationToken);
+        BlobClient item = Container.GetBlobClient(ItemPath(incidentId, name));
+        string? versionId = await UploadOnceAsync(item, BinaryData.FromBytes(content), contentType, cancellationToken);
+        if (versionId is null)
+        {
+            // Written before (a retried activity): harmless when the bytes are the same, refused otherwise.
+            BlobDownloadResult existing = (await item.DownloadContentAsync(cancellationToken)).Value;
+            if (EvidenceChain.Sha256(existing.Content.ToMemory().Span) != sha)
+            {
+                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+            }
+
+            versionId = existing.Details.VersionId ?? "";
+        }
+
+        string immutability = await HoldAsync(item, cancellationToken);
+        var entry = new BlobManifestEntry(name, sha, content.Length, contentType, time.GetUtcNow(), immutability, versionId.Length == 0 ? null : versionId);
+        BlobClient manifest = Container.GetBlobClient(ManifestPath(incidentId, name));
+        if (await UploadOnceAsync(manifest, BinaryData.FromObjectAsJson(entry, CordonJson.Options), "application/json", cancellationToken) is null)
+        {
+            entry = await ReadAsync<BlobManifestEntry>(manifest, cancellationToken)
+                ?? throw new InvalidOperationException($"manifest entry of {name} ({incidentId}) vanished while being read");
+            if (entry.Sha256 != sha)
+            {
+                throw new InvalidOperationException($"manifest entry of {name} ({incidentId}) records another hash; evidence is write-once");
+            }
+        }
+
+        await HoldAsync(manifest, cancellationToken);
+        await AppendCustodyAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+        return new EvidenceItem(name, sha, entry.Length, entry.ContentType, entry.StoredAt, entry.Immutability == BlobManifestEntry.LegalHold);
+    }
+
+    public async Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Container.GetBlobClient(ItemPath(incidentId, name)).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await ManifestAsync(incidentId, cancellationToken))
+            .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, m.Immutability == BlobManifestEntry.LegalHold))
+            .ToList();
+
+    /// <summary>The incident's manifest entries, oldest first.</summary>
+    public async Task<IReadOnlyList<BlobManifestEntry>> ManifestAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await ReadAllAsync<BlobManifestEntry>($"{Prefix(incidentId)}manifest/", cancellationToken))
+            .OrderBy(m => m.StoredAt).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+
+    public async Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        for (int attempt = 0; attempt < MaxAppendAttempts; attempt++)
+        {
+            List<CustodyEntry> entries = await CustodyAsync(incidentId, cancellationToken);
+            if (entries.FirstOrDefault(e => e.Action == action && e.Item == item) is { } done)
+            {
+                await HoldAsync(Container.GetBlobClient(CustodyPath(incidentId, done.Sequence)), cancellationToken);
+                return done; // a retried activity: the entry is already on the log
+            }
+
+            CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
+            BlobClient blob = Container.GetBlobClient(CustodyPath(incidentId, entry.Sequence));
+            if (await UploadOnceAsync(blob, BinaryData.FromObjectAsJson(entry, CordonJson.Options), "application/json", cancellationToken) is not null)
+            {
+                await HoldAsync(blob, cancellationToken);
+                return entry;
+            }
+
+            // Another writer took this sequence number first: read the log again and chain onto its entry.
+        }
+
+        throw new InvalidOperationException($"custody log of {incidentId}: gave up after {MaxAppendAttempts} concurrent-append conflicts");
+    }
+
+    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
+        (await CustodyAsync(incidentId, cancellationToken)).LastOrDefault() is { } last ? new CustodyHead(last.Sequence, last.Hash) : null;
+
+    public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => VerifyAsync(incidentId, null, cancellationToken);
+
+    public async Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken cancellationToken)
+    {
+        if (!await AnyAsync(Prefix(incidentId), cancellationToken))
+        {
+            return new EvidenceVerification(false, 0, 0, incidentId, $"no evidence set for incident {incidentId} in container {Container.Name} at {Container.Uri.GetLeftPart(UriPartial.Authority)}");
+        }
+
+        IReadOnlyList<BlobManifestEntry> manifest;
+        List<CustodyEntry> custody;
+        try
+        {
+            manifest = await ManifestAsync(incidentId, cancellationToken);
+            custody = await CustodyAsync(incidentId, cancellationToken);
+        }
+        catch (UnreadableBlobException ex)
+        {
+            return new EvidenceVerification(false, 0, 0, ex.BlobName, ex.Message);
+        }
+
+        EvidenceVerification result = await EvidenceChain.VerifyAsync(
+            manifest.Select(m => new ManifestLine(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt)).ToList(),
+            custody,
+            name => GetAsync(incidentId, name, cancellationToken),
+            recorded);
+        int unprotected = manifest.Count(m => m.Immutability != BlobManifestEntry.LegalHold);
+        return result.Ok && unprotected > 0
+            ? result with { Detail = $"{result.Detail}; immutability not enforced by this account for {unprotected} of {manifest.Count} items ({manifest.First(m => m.Immutability != BlobManifestEntry.LegalHold).Immutability})" }
+            : result;
+    }
+
+    public static string ItemPath(string incidentId, string name) => $"{Prefix(incidentId)}items/{Safe(name)}";
+
+    static string ManifestPath(string incidentId, string name) => $"{Prefix(incidentId)}manifest/{Safe(name)}.json";
+
+    static string CustodyPath(string incidentId, int sequence) => $"{Prefix(incidentId)}custody/{sequence.ToString("D6", CultureInfo.InvariantCulture)}.json";
+
+    static string Prefix(string incidentId) => Safe(incidentId) + "/";
+
+    static string Safe(string s) =>
+        s.Length is > 0 and <= 200 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !s.StartsWith('.')
+            ? s
+            : throw new ArgumentException($"'{s}' is not a safe evidence name");
+
+    async Task<List<CustodyEntry>> CustodyAsync(string incidentId, CancellationToken ct) =>
+        (await ReadAllAsync<CustodyEntry>($"{Prefix(incidentId)}custody/", ct)).OrderBy(e => e.Sequence).ToList();
+
+    /// <summary>
+    /// Writes the blob only if no blob of that name exists. Returns the version written ("" on an
+    /// account without versioning), or null when a blob of that name was already there.
+    /// </summary>
+    static async Task<string?> UploadOnceAsync(BlobClient blob, BinaryData content, string contentType, CancellationToken ct)
+    {
+        try
+        {
+            BlobContentInfo written = (await blob.UploadAsync(content, new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }, ct)).Value;
+            return written.VersionId ?? "";
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Places a legal hold on the blob's current version; says how the blob is protected.</summary>
+    async Task<string> HoldAsync(BlobClient blob, CancellationToken ct)
+    {
+        if (holdUnsupported is { } known)
+        {
+            return known;
+        }
+
+        try
+        {
+            await blob.SetLegalHoldAsync(true, ct);
+            return BlobManifestEntry.LegalHold;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 400 or 403 or 404 or 405 or 409 or 501)
+        {
+            string reason = $"{BlobManifestEntry.NotEnforcedPrefix}: legal hold refused by {blob.Uri.Host}:{blob.Uri.Port} ({ex.Status} {ex.ErrorCode ?? "no error code"})";
+            log.LogWarning("Evidence immutability {Reason}; items stay write-once through conditional writes and verifiable by hash", reason);
+            holdUnsupported = reason; // the account's capability does not change between items
+            return reason;
+        }
+    }
+
+    async Task EnsureContainerAsync(CancellationToken ct)
+    {
+        if (created)
+        {
+            return;
+        }
+
+        // Concurrent first calls may both create: CreateIfNotExists is idempotent.
+        await Container.CreateIfNotExistsAsync(cancellationToken: ct);
+        created = true;
+    }
+
+    async Task<bool> AnyAsync(string prefix, CancellationToken ct)
+    {
+        if (!await Container.ExistsAsync(ct))
+        {
+            return false;
+        }
+
+        await foreach (BlobItem _ in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    async Task<List<T>> ReadAllAsync<T>(string prefix, CancellationToken ct)
+    {
+        var list = new List<T>();
+        if (!await Container.ExistsAsync(ct))
+        {
+            return list;
+        }
+
+        await foreach (BlobItem b in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+        {
+            if (await ReadAsync<T>(Container.GetBlobClient(b.Name), ct) is { } value)
+            {
+                list.Add(value);
+            }
+        }
+
+        return list;
+    }
+
+    static async Task<T?> ReadAsync<T>(BlobClient blob, CancellationToken ct)
+    {
+        BinaryData content;
+        try
+        {
+            content = (await blob.DownloadContentAsync(ct)).Value.Content;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return default;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(content.ToMemory().Span, CordonJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new UnreadableBlobException(blob.Name, $"{blob.Name} is not a readable {typeof(T).Name} ({ex.Message}): it was altered");
+        }
+    }
+
+    sealed class UnreadableBlobException(string blobName, string message) : Exception(message)
+    {
+        public string BlobName { get; } = blobName;
+    }
+}

@@ -1,0 +1,49 @@
+using Azure.Core;
+using Cordon.Access;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.Graph;
+
+namespace Cordon.Adapters.Graph;
+
+public static class GraphServiceCollectionExtensions
+{
+    /// <summary>
+    /// Access control on Microsoft Graph: binds <see cref="GraphOptions"/> from <c>Cordon:Graph</c>,
+    /// the shared <see cref="TokenCredential"/> (see <see cref="AzureConnectors.TryAddCordonAzureCredential"/>:
+    /// <c>TenantId</c> and <c>ManagedIdentityClientId</c> of this section configure it), the <see cref="GraphServiceClient"/> and <see cref="IAccessControl"/> →
+    /// <see cref="GraphAccessControl"/>, replacing any local access-control adapter.
+    /// </summary>
+    public static IServiceCollection AddCordonGraph(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<GraphOptions>()
+            .Bind(configuration.GetSection(GraphOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GraphOptions>, GraphOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddCordonAzureCredential(configuration);
+        services.TryAddSingleton(sp => GraphClients.Create(
+            sp.GetRequiredService<TokenCredential>(), sp.GetRequiredService<IOptions<GraphOptions>>().Value));
+
+        services.RemoveAll<IAccessControl>();
+        services.TryAddSingleton<GraphAccessControl>();
+        services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<GraphAccessControl>());
+        return services;
+    }
+
+    /// <summary>Refuses unusable settings, naming each one.</summary>
+    sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, GraphOptions options)
+        {
+            IReadOnlyList<string> problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+using Cordon.Notification;
+using System.Globalization;
+using System.Net;
+using Cordon.World;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SendGrid;
+using SendGrid.Helpers.Mail;
+
+namespace Cordon.Adapters.SendGrid;
+
+/// <summary>
+/// The e-mail port on SendGrid's v3 Mail Send API (SendGrid 9.x client).
+/// <list type="bullet">
+/// <item>One personalization per recipient, so nobody sees the other recipients; at most
+/// <see cref="MaxRecipientsPerRequest"/> per request (SendGrid's limit), more are sent as further requests.</item>
+/// <item>HTML and text bodies, the message's custom args (incidentId, gateId, kind, …) and categories
+/// (the message's plus <c>cordon</c>).</item>
+/// <item>Click, open, subscription and Google Analytics tracking off: approval links must reach the
+/// approver unrewritten (docs/architecture.md, "Field facts"). Sandbox mode per <see cref="SendGridOptions.SandboxMode"/>.</item>
+/// <item>429, 5xx and transport failures are retried up to <see cref="SendGridOptions.MaxAttempts"/>, waiting
+/// Retry-After (or X-RateLimit-Reset) when given, else exponential back-off, on the injected
+/// <see cref="TimeProvider"/>. Other 4xx throw <see cref="InvalidOperationException"/> with SendGrid's error text.</item>
+/// </list>
+/// Returns the X-Message-Id of each accepted request (comma-joined when the recipients took several).
+/// </summary>
+public sealed class SendGridEmailSender : IEmailSender
+{
+    public const string HttpClientName = "cordon-sendgrid";
+    public const int MaxRecipientsPerRequest = 1000;
+    public const string CordonCategory = "cordon";
+
+    /// <summary>Returned instead of an id when SendGrid accepted the request without an X-Message-Id
+    /// (sandbox mode answers 200 without one).</summary>
+    public const string NoMessageId = "sendgrid-accepted-without-id";
+
+    readonly IHttpClientFactory httpClients;
+    readonly SendGridOptions options;
+    readonly TimeProvider time;
+    readonly ILogger<SendGridEmailSender> logger;
+
+    public SendGridEmailSender(IHttpClientFactory httpClients, IOptions<SendGridOptions> options, TimeProvider time, ILogger<SendGridEmailSender> logger)
+    {
+        ArgumentNullException.ThrowIfNull(httpClients);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        this.httpClients = httpClients;
+        this.options = options.Value; // validated: throws OptionsValidationException naming the setting if wrong
+        this.time = time;
+        this.logger = logger;
+    }
+
+    public async Task<string> SendAsync(EmailMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        List<string> recipients = Recipients(message.To);
+        if (recipients.Count == 0)
+        {
+            throw new ArgumentException("The e-mail has no recipient.", nameof(message));
+        }
+
+        if (string.IsNullOrEmpty(message.Html) && string.IsNullOrEmpty(message.Text))
+        {
+            throw new ArgumentException("The e-mail has neither an HTML nor a text body.", nameof(message));
+        }
+
+        SendGridClient client = CreateClient();
+        string[][] batches = recipients.Chunk(MaxRecipientsPerRequest).ToArray();
+        var ids = new List<string>(batches.Length);
+        for (int i = 0; i < batches.Length; i++)
+        {
+            SendGridMessage mail = Build(message, batches[i]);
+            try
+            {
+                ids.Add(await SendWithRetriesAsync(client, mail, message.Category, cancellationToken).ConfigureAwait(false));
+            }
+            catch (InvalidOperationException ex) when (ids.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"{ex.Message} (request {i + 1} of {batches.Length}; the earlier {ids.Count} were accepted: {string.Join(',', ids)})", ex);
+            }
+        }
+
+        return string.Join(',', ids);
+    }
+
+    SendGridClient CreateClient()
+    {
+        var clientOptions = new SendGridClientOptions { ApiKey = options.SendGridApiKey!.Trim() };
+        if (!string.IsNullOrWhiteSpace(options.Host))
+        {
+            clientOptions.Host = options.Host.Trim();
+        }
+
+        return new SendGridClient(httpClients.CreateClient(HttpClientName), clientOptions);
+    }
+
+    static List<string> Recipients(IReadOnlyList<string>? to)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var list = new List<string>();
+        foreach (string address in to ?? [])
+        {
+            string trimmed = address?.Trim() ?? "";
+            if (trimmed.Length > 0 && seen.Add(trimmed))
+            {
+                list.Add(trimmed);
+            }
+        }
+
+        return list;
+    }
+
+    SendGridMessage Build(EmailMessage message, string[] recipients)
+    {
+        var mail = new SendGridMessage
+        {
+            From = new EmailAddress(options.From!.Trim(), string.IsNullOrWhiteSpace(options.FromName) ? null : options.FromName),
+            Subject = message.Subject,
+            PlainTextContent = string.IsNullOrEmpty(message.Text) ? null : message.Text,
+            HtmlContent = string.IsNullOrEmpty(message.Html) ? null : message.Html,
+            Personalizations = recipients.Select(r => new Personalization { Tos = [new EmailAddress(r)] }).ToList(),
+            Categories = new[] { message.Category, CordonCategory }
+                .Where(c => !string.IsNullOrWhiteSpace(c))
+                .Distinct(StringComparer.Ordinal)
+                .ToList(),
+            TrackingSettings = new TrackingSettings
+            {
+                ClickTracking = new ClickTracking { Enable = false, EnableText = false },
+                OpenTracking = new OpenTracking { Enable = false },
+                SubscriptionTracking = new SubscriptionTracking { Enable = false },
+                Ganalytics = new Ganalytics { Enable = false },
+            },
+            MailSettings = new MailSettings { SandboxMode = new SandboxMode { Enable = options.SandboxMode } },
+        };
+        if (message.CustomArgs is { Count: > 0 })
+        {
+            mail.CustomArgs = new Dictionary<string, string>(message.CustomArgs, StringComparer.Ordinal);
+        }
+
+        return mail;
+    }
+
+    async Task<string> SendWithRetriesAsync(SendGridClient client, SendGridMessage mail, string category, CancellationToken cancellationToken)
+    {
+        int maxAttempts = Math.Max(1, options.MaxAttempts);
+        for (int attempt = 1; ; attempt++)
+        {
+            Response response;
+            try
+            {
+                response = await client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransport(ex, cancellationToken) && attempt < maxAttempts)
+            {
+                TimeSpan wait = Backoff(attempt);
+                logger.LogWarning(ex, "SendGrid request ({Category}) failed in transport on attempt {Attempt} of {MaxAttempts}; retrying in {Delay}",
+                    category, attempt, maxAttempts, wait);
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception ex) when (IsTransport(ex, cancellationToken))
+            {
+                throw new InvalidOperationException($"SendGrid could not be reached after {attempt} attempts: {ex.Message}", ex);
+            }
+
+            int status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                return MessageId(response);
+            }
+
+            string body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+            bool retryable = response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500;
+            if (!retryable)
+            {
+                throw new InvalidOperationException($"SendGrid refused the mail with {status} {response.StatusCode}: {body}");
+            }
+
+            if (attempt >= maxAttempts)
+            {
+                throw new InvalidOperationException($"SendGrid answered {status} {response.StatusCode} on all {attempt} attempts; last answer: {body}");
+            }
+
+            TimeSpan? asked = ServerDelay(response);
+            if (asked > options.MaxRetryDelay)
+            {
+                throw new InvalidOperationException(
+                    $"SendGrid answered {status} {response.StatusCode} and asked to wait {asked.Value.TotalSeconds:0.#} s, longer than {SendGridOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:0.#} s): {body}");
+            }
+
+            TimeSpan delay = asked ?? Backoff(attempt);
+            logger.LogWarning("SendGrid answered {Status} to a mail ({Category}) on attempt {Attempt} of {MaxAttempts}; retrying in {Delay}",
+                status, category, attempt, maxAttempts, delay);
+            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    static bool IsTransport(Exception ex, CancellationToken cancellationToken) =>
+        ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested); // HttpClient timeout
+
+    TimeSpan Backoff(int attempt)
+    {
+        double ms = options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxRetryDelay.TotalMilliseconds));
+    }
+
+    /// <summary>The wait the server asked for: Retry-After (seconds or a date), else SendGrid's X-RateLimit-Reset (epoch seconds).</summary>
+    TimeSpan? ServerDelay(Response response)
+    {
+        if (response.Headers?.RetryAfter is { } retryAfter)
+        {
+            if (retryAfter.Delta is TimeSpan delta)
+            {
+                return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+            }
+
+            if (retryAfter.Date is DateTimeOffset date)
+            {
+                TimeSpan untilDate = date - time.GetUtcNow();
+                return untilDate < TimeSpan.Zero ? TimeSpan.Zero : untilDate;
+            }
+        }
+
+        if (response.Headers is not null
+            && response.Headers.TryGetValues("X-RateLimit-Reset", out IEnumerable<string>? values)
+            && long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long epochSeconds))
+        {
+            TimeSpan untilReset = DateTimeOffset.FromUnixTimeSeconds(epochSeconds) - time.GetUtcNow();
+            return untilReset < TimeSpan.Zero ? TimeSpan.Zero : untilReset;
+        }
+
+        return null;
+    }
+
+    static string MessageId(Response response)
+    {
+        if (response.Headers is not null && response.Headers.TryGetValues("X-Message-Id", out IEnumerable<string>? values))
+        {
+            string? id = values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+            if (id is not null)
+            {
+                return id.Trim();
+            }
+        }
+
+        return NoMessageId;
+    }
+
+    static async Task<string> ReadBodyAsync(Response response, CancellationToken cancellationToken)
+    {
+        if (response.Body is null)
+        {
+            return "(no body)";
+        }
+
+        string body = await response.Body.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return string.IsNullOrWhiteSpace(body) ? "(no body)" : body.Length > 4000 ? body[..4000] + "…" : body;
+    }
+}

@@ -1,0 +1,33 @@
+#if SERVICE_BUS_TRIGGER
+using Azure.Messaging.ServiceBus;
+using Cordon.Behaviour;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Cordon.Adapters.ServiceBus;
+
+/// <summary>
+/// The access-events Service Bus trigger; compiled only with -p:ServiceBusTrigger=true, like
+/// RiskAlertTrigger. It only delegates to <see cref="TelemetryMessageHandler"/>.
+/// </summary>
+public sealed class AccessEventsTrigger(TelemetryMessageHandler handler)
+{
+    [Function(nameof(AccessEventsTrigger))]
+    public Task Run(
+        [ServiceBusTrigger("access-events", Connection = "ServiceBusConnection", AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
+        ServiceBusMessageActions actions,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, new Settle(message, actions), client, cancellationToken);
+
+    sealed class Settle(ServiceBusReceivedMessage message, ServiceBusMessageActions actions) : IMessageSettlement
+    {
+        public Task CompleteAsync(CancellationToken ct) => actions.CompleteMessageAsync(message, ct);
+
+        public Task DeadLetterAsync(string reason, string description, CancellationToken ct) =>
+            actions.DeadLetterMessageAsync(message, deadLetterReason: reason, deadLetterErrorDescription: description, cancellationToken: ct);
+
+        public Task AbandonAsync(CancellationToken ct) => actions.AbandonMessageAsync(message, cancellationToken: ct);
+    }
+}
+#endif

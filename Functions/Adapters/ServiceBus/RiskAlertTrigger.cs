@@ -1,0 +1,33 @@
+#if SERVICE_BUS_TRIGGER
+using Azure.Messaging.ServiceBus;
+using Cordon.Intake;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Cordon.Adapters.ServiceBus;
+
+/// <summary>
+/// The Service Bus trigger; compiled only with -p:ServiceBusTrigger=true (its extension package is
+/// not in every registry). It only delegates to <see cref="AlertMessageHandler"/>.
+/// </summary>
+public sealed class RiskAlertTrigger(AlertMessageHandler handler)
+{
+    [Function(nameof(RiskAlertTrigger))]
+    public Task Run(
+        [ServiceBusTrigger("risk-alerts", Connection = "ServiceBusConnection", AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
+        ServiceBusMessageActions actions,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, new Settle(message, actions), client, cancellationToken);
+
+    sealed class Settle(ServiceBusReceivedMessage message, ServiceBusMessageActions actions) : IMessageSettlement
+    {
+        public Task CompleteAsync(CancellationToken ct) => actions.CompleteMessageAsync(message, ct);
+
+        public Task DeadLetterAsync(string reason, string description, CancellationToken ct) =>
+            actions.DeadLetterMessageAsync(message, deadLetterReason: reason, deadLetterErrorDescription: description, cancellationToken: ct);
+
+        public Task AbandonAsync(CancellationToken ct) => actions.AbandonMessageAsync(message, cancellationToken: ct);
+    }
+}
+#endif

@@ -1,0 +1,88 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Cordon.Offboarding;
+using Cordon.Roster;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Cordon.Adapters.Tables;
+
+public static class TableServiceCollectionExtensions
+{
+    /// <summary>
+    /// The roster on Azure Table Storage when <c>Cordon:Roster:Store</c> is <c>table</c>: by connection string, or by
+    /// endpoint on the shared credential. Call after <c>AddCordonRoster</c>; otherwise the memory roster stays.
+    /// </summary>
+    public static IServiceCollection AddCordonTableRoster(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration[$"{RosterOptions.Section}:Store"] != "table")
+        {
+            return services;
+        }
+
+        if (string.IsNullOrWhiteSpace(configuration[$"{RosterOptions.Section}:TableConnection"]))
+        {
+            services.TryAddCordonAzureCredential(configuration);
+        }
+
+        services.RemoveAll<IRosterStore>();
+        services.AddSingleton<IRosterStore>(sp =>
+        {
+            RosterOptions o = sp.GetRequiredService<IOptions<RosterOptions>>().Value;
+            TableServiceClient account = !string.IsNullOrWhiteSpace(o.TableConnection)
+                ? new TableServiceClient(o.TableConnection)
+                : new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>());
+            return new TableRosterStore(account.GetTableClient(o.Table), account.GetTableClient(o.Table + "Sync"));
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The site register on Azure Table Storage: binds <see cref="TableSiteRegisterOptions"/> from
+    /// <c>Cordon:SiteRegister</c> (the endpoint defaults to the Function App's storage account from
+    /// <c>AzureWebJobsStorage:accountName</c>; validated at start-up) and registers
+    /// <see cref="ISiteRegister"/> → <see cref="TableSiteRegister"/> on the managed identity.
+    /// </summary>
+    public static IServiceCollection AddCordonTableSiteRegister(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<TableSiteRegisterOptions>()
+            .Bind(configuration.GetSection(TableSiteRegisterOptions.Section))
+            .PostConfigure(o =>
+            {
+                string? account = configuration["AzureWebJobsStorage:accountName"];
+                if (string.IsNullOrWhiteSpace(o.TableServiceUri) && !string.IsNullOrWhiteSpace(account))
+                {
+                    o.TableServiceUri = $"https://{account}.table.core.windows.net/";
+                }
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TableSiteRegisterOptions>, Validator>());
+        services.TryAddCordonAzureCredential(configuration);
+
+        services.RemoveAll<ISiteRegister>();
+        services.TryAddSingleton(sp =>
+        {
+            TableSiteRegisterOptions o = sp.GetRequiredService<IOptions<TableSiteRegisterOptions>>().Value;
+            var account = new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>());
+            return new TableSiteRegister(account.GetTableClient(o.Table));
+        });
+        services.AddSingleton<ISiteRegister>(sp => sp.GetRequiredService<TableSiteRegister>());
+        return services;
+    }
+
+    sealed class Validator : IValidateOptions<TableSiteRegisterOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, TableSiteRegisterOptions options)
+        {
+            IReadOnlyList<string> problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}

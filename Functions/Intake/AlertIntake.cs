@@ -1,0 +1,204 @@
+using Cordon.Alerts;
+using System.Diagnostics;
+using Cordon.Incidents;
+using Cordon.Monitoring;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Cordon.World;
+using Cordon.Policy;
+
+namespace Cordon.Intake;
+
+public static class IntakeOutcomes
+{
+    public const string Started = "started";
+    public const string Merged = "merged";
+    public const string Duplicate = "duplicate";
+}
+
+public sealed record IntakeResult(string IncidentId, string Outcome);
+
+/// <summary>
+/// The one way an alert enters Cordon, whatever carried it (HTTP, Service Bus, the monitor):
+/// a re-sent alert is a duplicate and starts nothing; an alert for a subject with an open incident
+/// is merged into it; otherwise a new incident starts. Safe under concurrent and repeated delivery.
+/// A new incident is triaged here (pure policy over the alert and the world) and starts with its plan,
+/// so its first orchestration episode schedules containment.
+/// </summary>
+public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
+    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null)
+{
+    const int MaxAttempts = 8;
+
+    static readonly OrchestrationRuntimeStatus[] AnyStatus =
+    [
+        OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended,
+        OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated,
+    ];
+
+    /// <summary>
+    /// Runs inside a "Cordon" span: the Durable Task client carries its trace context into the new
+    /// orchestration, so the incident's steps join the intake's trace.
+    /// </summary>
+    public async Task<IntakeResult> SubmitAsync(DurableTaskClient client, RiskAlert alert, CancellationToken cancellationToken)
+    {
+        using Activity? span = CordonTelemetry.Source.StartActivity(CordonTelemetry.IntakeSpan);
+        span?.SetTag(CordonTelemetry.AlertIdTag, alert.AlertId);
+        span?.SetTag(CordonTelemetry.AlertSourceTag, alert.Source);
+        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alert.AlertId, ["AlertSource"] = alert.Source });
+        string key = AlertKeys.Of(alert);
+        string digest = AlertDigest.Of(key);
+        string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
+        for (int attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var incidents = await ListAsync(client, prefix, cancellationToken);
+            if (incidents.FirstOrDefault(i => i.AlertIds.Contains(key) || i.Digests.Contains(digest)) is { } seen)
+            {
+                return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
+            }
+
+            // An incident whose outcome is final (closing) takes no alert: the alert opens the next incident.
+            if (incidents.FirstOrDefault(i => i.IsOpen && !i.Closing) is { } open)
+            {
+                await client.RaiseEventAsync(open.Id, IncidentEvents.AlertMerged, alert, cancellationToken);
+                if (await TakenAsync(client, open.Id, key, digest, cancellationToken))
+                {
+                    return Result(open.Id, IntakeOutcomes.Merged, alert);
+                }
+
+                // The incident closed (or began closing) without taking it: place it again, in a new incident.
+                logger.LogInformation("Incident {IncidentId} closed without alert {AlertId}; placing it again", open.Id, alert.AlertId);
+                continue;
+            }
+
+            int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
+            string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            span?.SetTag(CordonTelemetry.IncidentIdTag, id);
+            try
+            {
+                ResponsePlan plan = TriageAlert.Plan(alert, configuration.Current);
+                if (roster is not null)
+                {
+                    plan = await TriageAlert.WithRosterAsync(plan, alert, roster, cancellationToken); // site counts from the roster; a subject not on it is flagged
+                }
+
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan);
+                await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
+                    new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
+                return Result(id, IntakeOutcomes.Started, alert);
+            }
+            catch (Exception ex) when (IsAlreadyExists(ex))
+            {
+                // Another delivery won the race for this id: look again, it is now a merge or a duplicate.
+                logger.LogDebug("Incident {IncidentId} was started concurrently; re-reading (attempt {Attempt})", id, attempt);
+            }
+        }
+
+        throw new InvalidOperationException($"could not place alert {alert.AlertId} after {MaxAttempts} attempts: incidents of this subject keep changing");
+    }
+
+    IntakeResult Result(string id, string outcome, RiskAlert alert)
+    {
+        Activity.Current?.SetTag(CordonTelemetry.IntakeOutcomeTag, outcome);
+        using IDisposable? scope = logger.BeginIncident(id);
+        metrics.AlertAccepted(outcome);
+        logger.LogInformation("Alert {AlertId} from {Source}: {Outcome} {IncidentId}", alert.AlertId, alert.Source, outcome, id);
+        return new IntakeResult(id, outcome);
+    }
+
+    static bool IsAlreadyExists(Exception ex) =>
+        (ex is Grpc.Core.RpcException rpc && rpc.StatusCode == Grpc.Core.StatusCode.AlreadyExists) ||
+        (ex is InvalidOperationException && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>How long intake waits for an incident to show that it took a merged alert.</summary>
+    public TimeSpan MergeConfirmation { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A "merged" answer is only given for an alert the incident took: an incident can stop taking alerts
+    /// (its outcome final) or complete between intake's look and the event's arrival, and an event for a
+    /// completed orchestration is dropped. So intake watches the incident until its status lists the alert
+    /// (taken), or it is closing or completed without it (not taken: placed again). An incident still open
+    /// and not closing when the wait ends has the event queued and takes it before it can close.
+    /// </summary>
+    async Task<bool> TakenAsync(DurableTaskClient client, string id, string key, string digest, CancellationToken cancellationToken)
+    {
+        DateTime until = time.GetUtcNow().UtcDateTime + MergeConfirmation;
+        int delayMs = 10;
+        while (true)
+        {
+            OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+            if (m is null)
+            {
+                return false;
+            }
+
+            IncidentStatus? status = m.SerializedCustomStatus is null ? null : m.ReadCustomStatusAs<IncidentStatus>();
+            if (status is not null && (status.AlertIds.Contains(key) || status.AlertDigests.Contains(digest)))
+            {
+                return true;
+            }
+
+            if (m.RuntimeStatus is not (OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended))
+            {
+                return m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys } && keys.Contains(key);
+            }
+
+            if (status?.ClosingAt is not null)
+            {
+                return false;
+            }
+
+            if (time.GetUtcNow().UtcDateTime >= until)
+            {
+                logger.LogWarning("Incident {IncidentId} has not shown alert {AlertKey} within {Wait}; it is open and queued there", id, key, MergeConfirmation);
+                return true;
+            }
+
+            await Task.Delay(delayMs, cancellationToken);
+            delayMs = Math.Min(delayMs * 2, 200);
+        }
+    }
+
+    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests);
+
+    static async Task<List<Known>> ListAsync(DurableTaskClient client, string prefix, CancellationToken cancellationToken)
+    {
+        var list = new List<Known>();
+        var query = new OrchestrationQuery { InstanceIdPrefix = prefix, FetchInputsAndOutputs = true, PageSize = 100 };
+        await foreach (OrchestrationMetadata m in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            if (!int.TryParse(m.InstanceId.AsSpan(prefix.Length), out int seq))
+            {
+                continue;
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            var digests = new HashSet<string>(StringComparer.Ordinal);
+            bool closing = false;
+            if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
+            {
+                ids.Add(AlertKeys.Of(input.Alert));
+            }
+
+            // The status lists the newest alerts (bounded); a closed incident's output lists every alert it took.
+            if (m.SerializedCustomStatus is not null && m.ReadCustomStatusAs<IncidentStatus>() is { } status)
+            {
+                ids.UnionWith(status.AlertIds);
+                digests.UnionWith(status.AlertDigests);
+                closing = status.ClosingAt is not null;
+            }
+
+            if (m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys })
+            {
+                ids.UnionWith(keys);
+            }
+
+            bool open = m.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
+            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests));
+        }
+
+        return list;
+    }
+}

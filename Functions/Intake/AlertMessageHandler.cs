@@ -1,0 +1,58 @@
+using Azure.Messaging.ServiceBus;
+using Cordon.Alerts;
+using Cordon.Monitoring;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Cordon.Intake;
+
+/// <summary>How a handled message is settled; adapters exist for the Functions trigger and ServiceBusProcessor.</summary>
+public interface IMessageSettlement
+{
+    Task CompleteAsync(CancellationToken cancellationToken);
+
+    Task DeadLetterAsync(string reason, string description, CancellationToken cancellationToken);
+
+    Task AbandonAsync(CancellationToken cancellationToken);
+}
+
+public enum Settlement { Completed, DeadLettered, Abandoned }
+
+/// <summary>
+/// Handles one risk-alert message from Service Bus: bad input is dead-lettered with its reason (it
+/// will never get better), a transient failure abandons the message so Service Bus redelivers it
+/// (up to its max delivery count), and a handled alert completes. Re-delivery is safe: intake dedupes.
+/// </summary>
+public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metrics, ILogger<AlertMessageHandler> logger)
+{
+    public const string InvalidAlert = "InvalidAlert";
+
+    public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        AlertParseResult parsed = AlertParser.Parse(message.Body.ToMemory());
+        if (!parsed.IsValid)
+        {
+            string description = string.Join("; ", parsed.Errors);
+            metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.ServiceBus);
+            logger.LogWarning("Dead-lettering message {MessageId}: {Errors}", message.MessageId, description);
+            // Service Bus caps the description at 4096 characters.
+            await settlement.DeadLetterAsync(InvalidAlert, description.Length > 4000 ? description[..4000] + "…" : description, cancellationToken);
+            return Settlement.DeadLettered;
+        }
+
+        try
+        {
+            IntakeResult result = await intake.SubmitAsync(client, parsed.Alert!, cancellationToken);
+            logger.LogInformation("Message {MessageId}: alert {AlertId} {Outcome} {IncidentId}", message.MessageId, parsed.Alert!.AlertId, result.Outcome, result.IncidentId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Abandoning message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount);
+            await settlement.AbandonAsync(cancellationToken);
+            return Settlement.Abandoned;
+        }
+
+        await settlement.CompleteAsync(cancellationToken);
+        return Settlement.Completed;
+    }
+}
