@@ -1,6 +1,7 @@
+using Cordon.Notification;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Cordon.Connectors;
+using Cordon.World;
 
 namespace Cordon.Local.Connectors;
 
@@ -18,7 +19,7 @@ public sealed partial class Outbox(string directory, TimeProvider time) : IEmail
         var links = LinkPattern().Matches(message.Html).Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).Distinct().ToList();
         var mail = new OutboxMail(id, message.To, message.Subject, message.Html, message.Text, links, now, message.Category, message.CustomArgs);
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllTextAsync(Path.Combine(Directory, id + ".json"), JsonSerializer.Serialize(mail, World.Json), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(Directory, id + ".json"), JsonSerializer.Serialize(mail, CordonJson.Options), cancellationToken);
         return "outbox-" + id;
     }
 
@@ -30,7 +31,7 @@ public sealed partial class Outbox(string directory, TimeProvider time) : IEmail
         }
 
         return System.IO.Directory.GetFiles(Directory, "*.json")
-            .Select(f => JsonSerializer.Deserialize<OutboxMail>(File.ReadAllText(f), World.Json)!)
+            .Select(f => JsonSerializer.Deserialize<OutboxMail>(File.ReadAllText(f), CordonJson.Options)!)
             .OrderByDescending(m => m.SentAt).ThenByDescending(m => m.Id)
             .ToList();
     }
