@@ -19,7 +19,11 @@ public sealed partial class Outbox(string directory, TimeProvider time) : IEmail
         var links = LinkPattern().Matches(message.Html).Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).Distinct().ToList();
         var mail = new OutboxMail(id, message.To, message.Subject, message.Html, message.Text, links, now, message.Category, message.CustomArgs);
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllTextAsync(Path.Combine(Directory, id + ".json"), JsonSerializer.Serialize(mail, CordonJson.Options), cancellationToken);
+        // Written aside and renamed into place: a reader (the /outbox page, a test) never sees a half-written mail,
+        // and a crash mid-write leaves only a .tmp file that nothing lists.
+        string path = Path.Combine(Directory, id + ".json");
+        await File.WriteAllTextAsync(path + ".tmp", JsonSerializer.Serialize(mail, CordonJson.Options), cancellationToken);
+        File.Move(path + ".tmp", path);
         return "outbox-" + id;
     }
 
