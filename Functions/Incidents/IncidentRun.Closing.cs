@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using Cordon.Approvals;
 using Cordon.Access;
 using Cordon.Offboarding;
@@ -26,7 +27,7 @@ internal sealed partial class IncidentRun
                 : "an approver escalated to vendor offboarding";
         Record(TimelineSteps.VendorOffboardingProposed, why);
         SetStage(Stages.AwaitingVendorApproval);
-        GateResult gate = await RunGateAsync("vendorOffboarding", Policy.VendorOffboarding, reminders: null,
+        GateResult gate = await RunGateAsync(Gates.VendorOffboarding, Policy.VendorOffboarding, reminders: null,
             Approvals.GateProposals.Offboarding(Plan.VendorName, status.SiteId, Plan.SiteName, Plan.SiteAgentCount, confirmedAtSite,
                 triggered ? $"{why} (policy threshold {Policy.OffboardingTrigger.ConfirmedInsiders})" : why, Plan.VendorContacts));
         if (gate.Outcome != GateOutcome.Approved)

@@ -29,7 +29,7 @@ internal sealed partial class IncidentRun
         // Legal approves the very notice the next step sends: same clients, text and deadlines.
         var preview = new NoticeRequest(IncidentId, status.Subject, status.VendorId, status.SiteId, Plan.Clients, input.Alert.AffectedRecords,
             status.Severity, confirmedAt ?? Now, deadlines.ToList());
-        GateResult gate = await RunGateAsync("notify", Policy.Notify, reminders, Approvals.GateProposals.Notice(preview));
+        GateResult gate = await RunGateAsync(Gates.Notify, Policy.Notify, reminders, Approvals.GateProposals.Notice(preview));
         if (gate.Outcome != GateOutcome.Approved)
         {
             Record(TimelineSteps.NoticeNotSent, gate.Outcome == GateOutcome.Rejected
@@ -79,7 +79,7 @@ internal sealed partial class IncidentRun
         {
             if (client.ContractNoticeHours > 0 && confirmedAt is { } confirmed)
             {
-                deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, "confirmed"));
+                deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, ClockStart.Confirmed));
             }
 
             foreach (string jurisdiction in client.Jurisdictions)
@@ -87,7 +87,7 @@ internal sealed partial class IncidentRun
                 if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock) && (clock.From == ClockStart.Detected || confirmedAt is not null))
                 {
                     DateTime start = clock.From == ClockStart.Detected ? detected : confirmedAt!.Value;
-                    deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From == ClockStart.Detected ? "detected" : "confirmed"));
+                    deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From));
                 }
             }
         }

@@ -227,7 +227,7 @@ internal sealed partial class IncidentRun
             }
 
             SetStage(Stages.AwaitingConfirmation);
-            confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
+            confirm = await RunGateAsync(Gates.Confirm, Policy.Confirm, reminders: null);
             status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
             int containingAtDecision = containingAlerts;
             if (confirm.Outcome != GateOutcome.Expired)
