@@ -174,25 +174,28 @@ public sealed class LocalHost : IAsyncDisposable
         return new LocalHost(app, backend);
     }
 
+    /// <summary>A route of the Functions host as this host serves it: under /api, like the Functions host's route prefix.</summary>
+    static string Api(string route) => "/api/" + route;
+
     static void MapRoutes(WebApplication app)
     {
-        app.MapPost("/api/alerts", Handle<SubmitAlert>((ctx, f, c) => f.Run(ctx.Request, c)));
-        app.MapPost("/api/telemetry", Handle<SubmitTelemetry>((ctx, f, c) => f.Run(ctx.Request, c)));
-        app.MapGet("/api/incidents", Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
-        app.MapGet("/api/incidents/{id}", Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
-        app.MapPost("/api/incidents/{id}/actions", Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));
-        app.MapGet("/api/incidents/{id}/evidence", Handle<EvidenceManifestApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
+        app.MapPost(Api(SubmitAlert.Route), Handle<SubmitAlert>((ctx, f, c) => f.Run(ctx.Request, c)));
+        app.MapPost(Api(SubmitTelemetry.Route), Handle<SubmitTelemetry>((ctx, f, c) => f.Run(ctx.Request, c)));
+        app.MapGet(Api(IncidentsApi.ListRoute), Handle<IncidentsApi>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet(Api(IncidentsApi.ItemRoute), Handle<IncidentsApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
+        app.MapPost(Api(IncidentsApi.ActionsRoute), Handle<IncidentsApi>((ctx, f, c) => f.Act(ctx.Request, c, Route(ctx, "id"))));
+        app.MapGet(Api(EvidenceManifestApi.Route), Handle<EvidenceManifestApi>((ctx, f, c) => f.Get(ctx.Request, c, Route(ctx, "id"))));
         app.MapGet("/", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
-        app.MapGet("/api/dashboard", Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
-        app.MapGet("/api/dashboard/incidents/{id}", Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
-        app.MapGet("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
-        app.MapPost("/api/approvals/{token}", Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
-        app.MapGet("/api/health", async ctx =>
+        app.MapGet(Api(Dashboard.ListRoute), Handle<Dashboard>((ctx, f, c) => f.List(ctx.Request, c)));
+        app.MapGet(Api(Dashboard.IncidentRoute), Handle<Dashboard>((ctx, f, c) => f.Incident(ctx.Request, c, Route(ctx, "id"))));
+        app.MapGet(Api(ApprovalsApi.Route), Handle<ApprovalsApi>((ctx, f, c) => f.Show(ctx.Request, c, Route(ctx, "token"))));
+        app.MapPost(Api(ApprovalsApi.Route), Handle<ApprovalsApi>((ctx, f, c) => f.Decide(ctx.Request, c, Route(ctx, "token"))));
+        app.MapGet(Api(HealthApi.Route), async ctx =>
         {
             IActionResult result = await ctx.RequestServices.GetRequiredService<HealthApi>().Get(ctx.Request);
             await result.ExecuteResultAsync(new ActionContext(ctx, ctx.GetRouteData(), new ActionDescriptor()));
         });
-        app.MapGet("/api/openapi.json", () => Results.Content(OpenApiDocument.Json, "application/json; charset=utf-8"));
+        app.MapGet(Api(OpenApiDocument.Route), () => Results.Content(OpenApiDocument.Json, "application/json; charset=utf-8"));
         app.MapGet("/api/outbox", (Outbox outbox) => Results.Json(outbox.List(), CordonJson.Options));
         app.MapGet("/outbox", (Outbox outbox) => Results.Content(OutboxPage.Render(outbox.List()), "text/html; charset=utf-8"));
         app.MapPost("/sim/clients/{clientId}/session-kill", (string clientId, HttpRequest request, SimulatedClientSystems clients) => clients.KillAsync(clientId, request));
@@ -247,7 +250,7 @@ public sealed class LocalHost : IAsyncDisposable
             return ctx.Response.WriteAsync($"The local host refuses requests from other sites ({site ?? origin}).");
         }
 
-        if (request.Path.StartsWithSegments("/api/alerts") || request.Path.StartsWithSegments("/api/telemetry"))
+        if (request.Path.StartsWithSegments(Api(SubmitAlert.Route)) || request.Path.StartsWithSegments(Api(SubmitTelemetry.Route)))
         {
             if (!request.HasJsonContentType())
             {

@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using Cordon.Monitoring;
 using System.Net;
 using Cordon.Incidents;
@@ -13,7 +14,7 @@ public sealed class IncidentListRulesTests
     static IncidentRow Row(string id, DateTime opened, string severity = "high", bool waiting = false, DateTime? deadline = null, bool escalated = false, DateTime? gateEnds = null) =>
         new(id, "s@x", "v", "site", severity, Stages.AwaitingConfirmation, null, opened, opened, null, null, gateEnds is null ? 0 : 1, deadline, "Running", waiting, null,
             gateEnds is { } ends ? [new PendingApproval("confirm-1", "confirm", ["lead@x"], ends, 1, [], opened, "securityLead", escalated ? 1 : 0)] : [],
-            deadline is { } d ? new Deadline("CERT-In", "client", d, null, "detected") : null);
+            deadline is { } d ? new Deadline("CERT-In", "client", d, null, ClockStart.Detected) : null);
 
     [Fact]
     public void Bad_list_parameters_are_each_named()

@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using Cordon.Incidents;
 using Cordon.Monitoring;
 
@@ -12,7 +13,7 @@ public sealed class IncidentUrgencyTests
         PendingApproval? gate = null, DateTime? opened = null, DateTime? updated = null) =>
         new(id, $"{id}@vendor.example", "fabrikam-bpo", "fab-pune-1", "high", stage, stage == Stages.Closed ? Outcomes.ConfirmedInsider : null,
             opened ?? Now.AddHours(-1), updated ?? Now.AddMinutes(-5), null, null, gate is null ? 0 : 1, deadline, "Running", waiting, null,
-            gate is null ? [] : [gate], deadline is { } d ? new Deadline("CERT-In", "contoso-pay", d, null, "detected") : null);
+            gate is null ? [] : [gate], deadline is { } d ? new Deadline("CERT-In", "contoso-pay", d, null, ClockStart.Detected) : null);
 
     static PendingApproval Gate(string gate, int escalations, DateTime expires, string role = "legal") =>
         new($"{gate}-1", gate, ["lee.legal@cordon-customer.example"], expires, 1, [], Now.AddHours(-2), role, escalations);
@@ -70,7 +71,7 @@ public sealed class IncidentUrgencyTests
         {
             Stage = Stages.AwaitingNotificationApproval, SiteId = "fab-pune-1",
             PendingApprovals = [Gate("notify", 0, Now.AddHours(2))],
-            Deadlines = [new Deadline("CERT-In", "contoso-pay", Now.AddHours(1), null, "detected"), new Deadline("GDPR", "northwind-bank", Now.AddHours(70), null, "confirmed")],
+            Deadlines = [new Deadline("CERT-In", "contoso-pay", Now.AddHours(1), null, ClockStart.Detected), new Deadline("GDPR", "northwind-bank", Now.AddHours(70), null, ClockStart.Confirmed)],
         };
 
         NextStep next = NextStep.Of(status, running: true);

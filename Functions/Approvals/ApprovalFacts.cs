@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using System.Globalization;
 using Cordon.Incidents;
 using Cordon.Notification;
@@ -44,7 +45,7 @@ public static class ApprovalFacts
         {
             foreach (Deadline d in deadlines)
             {
-                facts.Add(($"{d.Name} deadline ({d.Client})", $"{MailLayout.Time(d.DueAt)}, clock from {d.ClockStart}"));
+                facts.Add(($"{d.Name} deadline ({d.Client})", $"{MailLayout.Time(d.DueAt)}, clock from {d.ClockStart.Name()}"));
             }
         }
 

@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using System.Globalization;
 using System.Text;
 using Cordon.Incidents;
@@ -17,12 +18,15 @@ namespace Cordon.Approvals;
 /// </summary>
 public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, CordonMetrics metrics)
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "approvals/{token}";
+
     const int MaxCommentLength = 1000;
     static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(15);
 
     [Function("ShowApproval")]
     public async Task<IActionResult> Show(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{token}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string token)
     {
@@ -58,7 +62,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         b.Append("<h2>What each choice does</h2><ul>")
          .Append("<li><strong>Approve</strong>: ").Append(E(ApproveMeans(gate.Gate))).Append("</li>")
          .Append("<li><strong>Reject</strong>: ").Append(E(RejectMeans(gate.Gate))).Append("</li>");
-        if (gate.Gate == "confirm")
+        if (gate.Gate == Gates.Confirm)
         {
             b.Append("<li><strong>Approve and propose vendor offboarding</strong>: as approve, and asks two approvers to offboard the whole vendor site.</li>");
         }
@@ -67,7 +71,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
          .Append("<textarea id=\"comment\" name=\"comment\" maxlength=\"").Append(MaxCommentLength).Append("\"></textarea><div class=\"choices\">")
          .Append("<button class=\"approve\" type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>")
          .Append("<button class=\"reject\" type=\"submit\" name=\"decision\" value=\"reject\">Reject</button>");
-        if (gate.Gate == "confirm")
+        if (gate.Gate == Gates.Confirm)
         {
             b.Append("<button class=\"escalate\" type=\"submit\" name=\"decision\" value=\"escalate\">Approve and propose vendor offboarding</button>");
         }
@@ -78,7 +82,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
     [Function("DecideApproval")]
     public async Task<IActionResult> Decide(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Route)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string token)
     {
@@ -192,25 +196,25 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
     static string GateIntro(string gate) => gate switch
     {
-        "confirm" => "An insider-risk alert was raised about an agent of an outsourced support site. Confirm whether this is an insider incident.",
-        "notify" => "The insider incident is confirmed. Approve sending the notice to the affected clients.",
-        "vendorOffboarding" => "Offboarding the whole vendor site is proposed. Two distinct approvers must agree.",
+        Gates.Confirm => "An insider-risk alert was raised about an agent of an outsourced support site. Confirm whether this is an insider incident.",
+        Gates.Notify => "The insider incident is confirmed. Approve sending the notice to the affected clients.",
+        Gates.VendorOffboarding => "Offboarding the whole vendor site is proposed. Two distinct approvers must agree.",
         _ => "A decision is needed.",
     };
 
     static string ApproveMeans(string gate) => gate switch
     {
-        "confirm" => "the agent's access is revoked permanently, the site team is assigned anti-bribery training, and client notification starts.",
-        "notify" => "the notice is sent to every affected client now, and proof of delivery is recorded.",
-        "vendorOffboarding" => "every account of the site and the vendor's credentials are revoked and the vendor is notified.",
+        Gates.Confirm => "the agent's access is revoked permanently, the site team is assigned anti-bribery training, and client notification starts.",
+        Gates.Notify => "the notice is sent to every affected client now, and proof of delivery is recorded.",
+        Gates.VendorOffboarding => "every account of the site and the vendor's credentials are revoked and the vendor is notified.",
         _ => "the incident moves on.",
     };
 
     static string RejectMeans(string gate) => gate switch
     {
-        "confirm" => "a false positive: exactly what containment removed is restored and the incident closes; evidence is kept.",
-        "notify" => "no notice is sent; the deadlines stay on the record.",
-        "vendorOffboarding" => "the site keeps working with the vendor.",
+        Gates.Confirm => "a false positive: exactly what containment removed is restored and the incident closes; evidence is kept.",
+        Gates.Notify => "no notice is sent; the deadlines stay on the record.",
+        Gates.VendorOffboarding => "the site keeps working with the vendor.",
         _ => "the incident does not move on.",
     };
 }

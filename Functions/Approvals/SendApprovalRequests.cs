@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using Cordon.Evidence;
 using System.Text.Json;
 using Cordon.World;
@@ -62,9 +63,9 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
 
     public static string GateTitle(string gate) => gate switch
     {
-        "confirm" => "Confirm insider incident",
-        "notify" => "Approve client notice",
-        "vendorOffboarding" => "Approve vendor site offboarding",
+        Gates.Confirm => "Confirm insider incident",
+        Gates.Notify => "Approve client notice",
+        Gates.VendorOffboarding => "Approve vendor site offboarding",
         _ => $"Decide gate {gate}",
     };
 }

@@ -13,9 +13,12 @@ namespace Cordon.Behaviour;
 /// </summary>
 public sealed class SubmitTelemetry(TelemetryIntake intake)
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "telemetry";
+
     [Function(nameof(SubmitTelemetry))]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "telemetry")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = Route)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
         string tooLarge = $"batch is larger than the limit of {AccessEventParser.MaxBytes} bytes (4 MB)";

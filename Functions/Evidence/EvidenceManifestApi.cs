@@ -17,9 +17,12 @@ public sealed record EvidenceManifest(string IncidentId, IReadOnlyList<EvidenceI
 /// </summary>
 public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn signIn)
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "incidents/{id}/evidence";
+
     [Function("GetEvidenceManifest")]
     public async Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}/evidence")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {

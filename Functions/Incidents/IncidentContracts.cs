@@ -96,7 +96,8 @@ public sealed record PendingApproval(string GateId, string Gate, IReadOnlyList<s
 
 public sealed record Vote(string Approver, string Decision, DateTime At, string? Comment);
 
-public sealed record Deadline(string Name, string Client, DateTime DueAt, DateTime? MetAt, string ClockStart);
+public sealed record Deadline(string Name, string Client, DateTime DueAt, DateTime? MetAt,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(ClockStartJsonConverter))] ClockStart ClockStart);
 
 public sealed record ExposureWindow(string Resource, DateTime EndsBy, string Reason);
 

@@ -1,3 +1,5 @@
+using Cordon.Policy;
+using Cordon.Approvals;
 using Cordon.Access;
 using Cordon.Offboarding;
 using Cordon.World;
@@ -14,7 +16,7 @@ internal sealed partial class IncidentRun
         bool triggered = confirmedAtSite >= Policy.OffboardingTrigger.ConfirmedInsiders;
         if (!triggered && !escalateToVendor)
         {
-            Record("vendor offboarding not triggered", $"{confirmedAtSite} confirmed insider(s) at site {status.SiteId} within {Policy.OffboardingTrigger.Window.TotalDays:0} days; trigger is {Policy.OffboardingTrigger.ConfirmedInsiders}");
+            Record(TimelineSteps.VendorOffboardingNotTriggered, $"{confirmedAtSite} confirmed insider(s) at site {status.SiteId} within {Policy.OffboardingTrigger.Window.TotalDays:0} days; trigger is {Policy.OffboardingTrigger.ConfirmedInsiders}");
             return;
         }
 
@@ -23,14 +25,14 @@ internal sealed partial class IncidentRun
             : escalatedBy is { } by
                 ? $"{by.Approver} proposed it when confirming the incident" + (string.IsNullOrWhiteSpace(by.Comment) ? "" : $": “{by.Comment}”")
                 : "an approver escalated to vendor offboarding";
-        Record("vendor offboarding proposed", why);
+        Record(TimelineSteps.VendorOffboardingProposed, why);
         SetStage(Stages.AwaitingVendorApproval);
-        GateResult gate = await RunGateAsync("vendorOffboarding", Policy.VendorOffboarding, reminders: null,
+        GateResult gate = await RunGateAsync(Gates.VendorOffboarding, Policy.VendorOffboarding, reminders: null,
             Approvals.GateProposals.Offboarding(Plan.VendorName, status.SiteId, Plan.SiteName, Plan.SiteAgentCount, confirmedAtSite,
                 triggered ? $"{why} (policy threshold {Policy.OffboardingTrigger.ConfirmedInsiders})" : why, Plan.VendorContacts));
         if (gate.Outcome != GateOutcome.Approved)
         {
-            Record("vendor kept", gate.Outcome == GateOutcome.Rejected ? "offboarding rejected" : "offboarding not approved by the end of the chain");
+            Record(TimelineSteps.VendorKept, gate.Outcome == GateOutcome.Rejected ? "offboarding rejected" : "offboarding not approved by the end of the chain");
             return;
         }
 
@@ -58,7 +60,7 @@ internal sealed partial class IncidentRun
             failed.AddRange(r.Failed);
         }
 
-        Record("site offboarded", $"{revoked} of {Plan.SiteAgentCount} accounts at site {status.SiteId} revoked in {batches} batches ({requests} directory requests)" +
+        Record(TimelineSteps.SiteOffboarded, $"{revoked} of {Plan.SiteAgentCount} accounts at site {status.SiteId} revoked in {batches} batches ({requests} directory requests)" +
             (throttleWaits > 0 ? $"; waited out the directory's throttling {throttleWaits} times" : "") +
             (failed.Count > 0 ? $"; {failed.Count} failed" : ""));
         if (failed.Count > 0)
@@ -68,7 +70,7 @@ internal sealed partial class IncidentRun
 
         string messageId = await StepAsync(nameof(NotifyVendor), () => context.CallActivityAsync<string>(nameof(NotifyVendor),
             new VendorNotice(IncidentId, status.VendorId, Plan.VendorName, status.SiteId, Plan.SiteName, Plan.VendorContacts, revoked), Retry()));
-        Record("vendor notified", $"vendor credentials revoked; notice {messageId} sent to {string.Join(", ", Plan.VendorContacts)}");
+        Record(TimelineSteps.VendorNotified, $"vendor credentials revoked; notice {messageId} sent to {string.Join(", ", Plan.VendorContacts)}");
     }
 
     int throttleWaits;
@@ -122,12 +124,12 @@ internal sealed partial class IncidentRun
         {
             StoredReport stored = StoredReport.Read(await CallAsync<System.Text.Json.JsonElement>(nameof(WriteIncidentReport), report));
             status = status with { ReportName = stored.Name, EvidenceHead = stored.EvidenceHead };
-            Record("report stored", $"{stored.Name} (JSON and HTML) stored with the evidence" +
+            Record(TimelineSteps.ReportStored, $"{stored.Name} (JSON and HTML) stored with the evidence" +
                 (stored.EvidenceHead is { } head ? $"; evidence custody chain head {head}" : ""));
         }
         catch (TaskFailedException ex)
         {
-            Record("report failed", ex.FailureDetails.ErrorMessage);
+            Record(TimelineSteps.ReportFailed, ex.FailureDetails.ErrorMessage);
         }
     }
 }

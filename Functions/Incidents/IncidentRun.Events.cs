@@ -50,7 +50,7 @@ internal sealed partial class IncidentRun
         }
         catch (TaskFailedException ex)
         {
-            Record("event not published", $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
+            Record(TimelineSteps.EventNotPublished, $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
         }
     }
 }

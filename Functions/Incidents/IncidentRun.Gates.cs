@@ -5,70 +5,46 @@ using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 
-internal enum GateOutcome { Approved, Rejected, Expired }
-
 internal sealed record GateResult(GateOutcome Outcome, IReadOnlyList<Vote> Votes, bool Escalate);
 
 internal sealed partial class IncidentRun
 {
     /// <summary>
-    /// A human decision point. Asks each role of the chain in turn (escalating on each step timeout),
-    /// and enforces the rules here, in the orchestration, the source of truth: only current approvers
-    /// count, the subject never decides their own incident, a quorum needs distinct people, and every
-    /// refused attempt is answered and changes nothing.
+    /// A human decision point. Asks each role of the chain in turn (escalating on each step timeout) and
+    /// answers every attempt by the gate's rules (<see cref="GateRules"/>), here in the orchestration, the
+    /// source of truth: only current approvers count, the subject never decides their own incident, a quorum
+    /// needs distinct people, and every refused attempt is answered and changes nothing.
     /// </summary>
     async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders, GateProposal? proposal = null)
     {
-        string gateId = $"{gate}-{++gateCounter}";
+        var rules = new GateRules(gate, $"{gate}-{++gateCounter}", status.Subject, gatePolicy);
         DateTime openedAt = Now;
-        string subjectHash = ApproverIdentity.Hash(status.Subject);
-        var eligible = new Dictionary<string, string>(StringComparer.Ordinal); // hash → e-mail
-        var votes = new Dictionary<string, Vote>(StringComparer.Ordinal);
-        bool escalate = false;
         string gateSeverity = status.Severity;
 
         for (int step = 0; step < gatePolicy.Chain.Count; step++)
         {
-            string role = gatePolicy.Chain[step];
-            if (step > 0 && !gatePolicy.EarlierLinksStayValid)
+            GateStep ask = rules.Ask(step, Plan.Approvers.TryGetValue(gatePolicy.Chain[step], out var list) ? list : []);
+            foreach (string subject in ask.SkippedAsSubject)
             {
-                eligible.Clear();
-            }
-
-            var asked = new List<string>();
-            foreach (string approver in Plan.Approvers.TryGetValue(role, out var list) ? list : [])
-            {
-                string hash = ApproverIdentity.Hash(approver);
-                if (hash == subjectHash)
-                {
-                    Record("approver skipped", $"{role} {approver} is the subject of this incident and cannot decide it");
-                    continue;
-                }
-
-                if (eligible.TryAdd(hash, approver))
-                {
-                    asked.Add(approver);
-                }
+                Record(TimelineSteps.ApproverSkipped, $"{ask.Role} {subject} is the subject of this incident and cannot decide it");
             }
 
             DateTime stepEnds = Now + gatePolicy.StepTimeout;
-            // A link works until the gate's last possible moment (or this step's end when earlier links lapse).
-            DateTime linkExpiry = gatePolicy.EarlierLinksStayValid
-                ? Now + gatePolicy.StepTimeout * (gatePolicy.Chain.Count - step)
-                : stepEnds;
-            openGate = new PendingApproval(gateId, gate, eligible.Values.ToList(), stepEnds, gatePolicy.Quorum, votes.Values.ToList(), openedAt, role, step, proposal);
+            DateTime linkExpiry = rules.LinkExpiry(step, Now);
+            openGate = new PendingApproval(rules.GateId, gate, rules.Eligible, stepEnds, rules.Quorum, rules.Votes, openedAt, ask.Role, step, proposal);
             Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
-            if (asked.Count == 0)
+            string opened = step == 0 ? TimelineSteps.GateOpened : TimelineSteps.Escalated;
+            if (ask.Asked.Count == 0)
             {
-                Record(step == 0 ? "gate opened" : "escalated", $"{gate}: no eligible approver in role {role}");
+                Record(opened, $"{gate}: no eligible approver in role {ask.Role}");
             }
             else
             {
                 await StepAsync(nameof(SendApprovalRequests), () => context.CallActivityAsync<int>(nameof(SendApprovalRequests),
-                    new ApprovalRequest(IncidentId, gateId, gate, role, asked, linkExpiry, step > 0, Summary(), proposal, stepEnds), Retry()));
-                Record(step == 0 ? "gate opened" : "escalated",
-                    $"{gate}: asked {role} ({string.Join(", ", asked)}) until {stepEnds:u}" + (gatePolicy.Quorum > 1 ? $"; {gatePolicy.Quorum} distinct approvers needed" : ""));
+                    new ApprovalRequest(IncidentId, rules.GateId, gate, ask.Role, ask.Asked, linkExpiry, step > 0, Summary(), proposal, stepEnds), Retry()));
+                Record(opened, $"{gate}: asked {ask.Role} ({string.Join(", ", ask.Asked)}) until {stepEnds:u}" +
+                    (rules.Quorum > 1 ? $"; {rules.Quorum} distinct approvers needed" : ""));
             }
 
             while (true)
@@ -77,13 +53,11 @@ internal sealed partial class IncidentRun
                 if (Alerts.Severities.Rank(status.Severity) > Alerts.Severities.Rank(gateSeverity))
                 {
                     gateSeverity = status.Severity;
-                    // A higher severity shortens the wait: half of what is left of this step.
-                    DateTime shorter = Now + (stepEnds - Now) / 2;
-                    if (shorter < stepEnds)
+                    if (GateRules.ShortenedStepEnd(Now, stepEnds) is { } shorter)
                     {
                         stepEnds = shorter;
                         openGate = openGate! with { ExpiresAt = stepEnds };
-                        Record("timeout shortened", $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
+                        Record(TimelineSteps.TimeoutShortened, $"{gate}: severity rose to {status.Severity}; this step now ends {stepEnds:u}");
                     }
                 }
 
@@ -94,110 +68,99 @@ internal sealed partial class IncidentRun
                     SetStage(stage);
                 }
 
-                DateTime? nextReminder = reminders?.Where(r => r > Now).DefaultIfEmpty().Min();
-                DateTime wakeAt = nextReminder is { } r0 && r0 != default && r0 < stepEnds ? r0 : stepEnds;
-                Wake wake = await NextAsync(wakeAt);
-
-                if (wake.Kind == WakeKind.Timeout)
+                Wake wake = await NextAsync(GateRules.NextWake(reminders, Now, stepEnds));
+                switch (wake.Kind)
                 {
-                    if (Now >= stepEnds)
-                    {
+                    case WakeKind.Timeout when Now >= stepEnds:
                         break; // escalate to the next role
-                    }
-
-                    await SendDueRemindersAsync(gateId, eligible.Values.ToList(), reminders!);
-                    continue;
-                }
-
-                if (wake.Kind == WakeKind.Merge)
-                {
-                    continue; // taken (by whichever waiter saw it); the loop's top reacts to the severity it left
-                }
-
-                if (wake.Kind == WakeKind.Operator)
-                {
-                    OperatorAction action = wake.Action!;
-                    if (action.Action == OperatorActions.Close)
-                    {
-                        openGate = null;
-                        throw new IncidentClosedByOperator(action.Operator, action.Reason);
-                    }
-
-                    if (action.Action == OperatorActions.Decide && action.Decision is Decisions.Approve or Decisions.Reject)
-                    {
-                        // An operator's decision is one vote of one person: a quorum still needs distinct people,
-                        // whether they answer by link or from the dashboard, and the subject never decides.
-                        string voter = ApproverIdentity.Hash(action.OperatorId ?? action.Operator);
-                        string? refused = voter == subjectHash ? "the subject of an incident can never decide it"
-                            : votes.ContainsKey(voter) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
-                            : null;
-                        if (refused is not null)
+                    case WakeKind.Timeout:
+                        await SendDueRemindersAsync(rules.GateId, rules.Eligible.ToList(), reminders!);
+                        continue;
+                    case WakeKind.Merge:
+                        continue; // taken (by whichever waiter saw it); the loop's top reacts to the severity it left
+                    case WakeKind.Operator:
+                        if (OnOperatorAtGate(rules, wake.Action!) is { } byOperator)
                         {
-                            Record("operator action refused", $"{gate}: {refused}");
-                            continue;
+                            return byOperator;
                         }
 
-                        votes[voter] = new Vote($"operator:{action.Operator}", action.Decision, Now, action.Reason);
-                        int approvedBy = votes.Values.Count(v => v.Decision is Decisions.Approve or Decisions.Escalate);
-                        if (action.Decision == Decisions.Approve && approvedBy < gatePolicy.Quorum)
+                        continue;
+                    default:
+                        if (await OnDecisionAsync(rules, wake.Decision!) is { } byLink)
                         {
-                            openGate = openGate! with { Votes = votes.Values.ToList() };
-                            Record("operator vote", $"{gate}: {action.Operator} approved; {gatePolicy.Quorum - approvedBy} more distinct approver(s) needed. {action.Reason}".TrimEnd());
-                            continue;
+                            return byLink;
                         }
 
-                        Record("operator decision", $"{gate}: {action.Operator} decided {action.Decision}. {action.Reason}".TrimEnd());
-                        openGate = null;
-                        return new GateResult(action.Decision == Decisions.Approve ? GateOutcome.Approved : GateOutcome.Rejected, votes.Values.ToList(), escalate);
-                    }
-
-                    Record("operator action refused", $"{action.Action}: not applicable while waiting at gate {gate}");
-                    continue;
+                        continue;
                 }
 
-                ApprovalDecision d = wake.Decision!;
-                string? refusal =
-                    d.GateId != gateId ? "This approval link belongs to a gate that is no longer open; nothing was changed." :
-                    d.ApproverHash == subjectHash ? "The subject of an incident can never decide it; nothing was changed." :
-                    !eligible.ContainsKey(d.ApproverHash) ? "You are not a current approver of this gate; nothing was changed." :
-                    votes.ContainsKey(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
-                    !Decisions.IsValid(d.Decision) ? "Unknown decision; nothing was changed." :
-                    null;
-                if (refusal is not null)
-                {
-                    Receipt(d, false, refusal);
-                    Record("decision refused", $"{gate}: {refusal}");
-                    continue;
-                }
-
-                string who = eligible[d.ApproverHash];
-                var accepted = new Vote(who, d.Decision, Now, d.Comment);
-                votes[d.ApproverHash] = accepted;
-                escalate |= d.Decision == Decisions.Escalate;
-                Record("decision", $"{gate}: {who} decided {d.Decision}" + (string.IsNullOrWhiteSpace(d.Comment) ? "" : $" — “{d.Comment}”"));
-
-                int approvals = votes.Values.Count(v => v.Decision is Decisions.Approve or Decisions.Escalate);
-                GateOutcome? decided = d.Decision == Decisions.Reject ? GateOutcome.Rejected : approvals >= gatePolicy.Quorum ? GateOutcome.Approved : null;
-                string message = decided switch
-                {
-                    GateOutcome.Rejected => $"Recorded: you rejected at gate {gate}.",
-                    GateOutcome.Approved => $"Recorded: you approved at gate {gate}. The incident moves on.",
-                    _ => $"Recorded: you approved at gate {gate}; {gatePolicy.Quorum - approvals} more distinct approver(s) needed.",
-                };
-                openGate = decided is null ? openGate! with { Votes = votes.Values.ToList() } : null;
-                Receipt(d, true, message);
-
-                await MailReceiptAsync(new DecisionReceiptRequest(IncidentId, gateId, gate, who, d.Decision, d.Comment, Now, message));
-                if (decided is { } result)
-                {
-                    return new GateResult(result, votes.Values.ToList(), escalate);
-                }
+                break;
             }
         }
 
         openGate = null;
-        Record("gate expired", $"{gate}: no decision by the end of the escalation chain ({string.Join(" → ", gatePolicy.Chain)})");
-        return new GateResult(GateOutcome.Expired, votes.Values.ToList(), escalate);
+        Record(TimelineSteps.GateExpired, $"{gate}: no decision by the end of the escalation chain ({string.Join(" → ", gatePolicy.Chain)})");
+        return new GateResult(GateOutcome.Expired, rules.Votes, rules.Escalate);
+    }
+
+    /// <summary>
+    /// An operator at an open gate: Close ends the incident; Approve or Reject is one vote of one person (a quorum
+    /// still needs distinct people, whether they answer by link or from the dashboard); anything else is refused.
+    /// </summary>
+    GateResult? OnOperatorAtGate(GateRules rules, OperatorAction action)
+    {
+        string gate = rules.Gate;
+        if (action.Action == OperatorActions.Close)
+        {
+            openGate = null;
+            throw new IncidentClosedByOperator(action.Operator, action.Reason);
+        }
+
+        if (action.Action != OperatorActions.Decide || action.Decision is not (Decisions.Approve or Decisions.Reject))
+        {
+            Record(TimelineSteps.OperatorActionRefused, $"{action.Action}: not applicable while waiting at gate {gate}");
+            return null;
+        }
+
+        if (rules.Refusal(action) is { } refused)
+        {
+            Record(TimelineSteps.OperatorActionRefused, $"{gate}: {refused}");
+            return null;
+        }
+
+        if (rules.Accept(action, Now) is not { } decided)
+        {
+            openGate = openGate! with { Votes = rules.Votes };
+            Record(TimelineSteps.OperatorVote, $"{gate}: {action.Operator} approved; {rules.StillNeeded} more distinct approver(s) needed. {action.Reason}".TrimEnd());
+            return null;
+        }
+
+        Record(TimelineSteps.OperatorDecision, $"{gate}: {action.Operator} decided {action.Decision}. {action.Reason}".TrimEnd());
+        openGate = null;
+        return new GateResult(decided, rules.Votes, rules.Escalate);
+    }
+
+    /// <summary>A decision from an approval link: refused with its reason, or counted, answered and mailed to the approver.</summary>
+    async Task<GateResult?> OnDecisionAsync(GateRules rules, ApprovalDecision d)
+    {
+        string gate = rules.Gate;
+        if (rules.Refusal(d) is { } refusal)
+        {
+            Receipt(d, false, refusal);
+            Record(TimelineSteps.DecisionRefused, $"{gate}: {refusal}");
+            return null;
+        }
+
+        string who = rules.ApproverOf(d);
+        GateOutcome? decided = rules.Accept(d, Now);
+        Record(TimelineSteps.Decision, $"{gate}: {who} decided {d.Decision}" + (string.IsNullOrWhiteSpace(d.Comment) ? "" : $" — “{d.Comment}”"));
+
+        string message = rules.ReceiptMessage(decided);
+        openGate = decided is null ? openGate! with { Votes = rules.Votes } : null;
+        Receipt(d, true, message);
+
+        await MailReceiptAsync(new DecisionReceiptRequest(IncidentId, rules.GateId, gate, who, d.Decision, d.Comment, Now, message));
+        return decided is { } result ? new GateResult(result, rules.Votes, rules.Escalate) : null;
     }
 
     /// <summary>The approver's own record of the decision. Best effort: a mail outage must not hold the incident.</summary>
@@ -209,7 +172,7 @@ internal sealed partial class IncidentRun
         }
         catch (TaskFailedException ex)
         {
-            Record("receipt not mailed", $"{request.Approver}: {ex.FailureDetails?.ErrorMessage ?? ex.Message}");
+            Record(TimelineSteps.ReceiptNotMailed, $"{request.Approver}: {ex.FailureDetails?.ErrorMessage ?? ex.Message}");
         }
     }
 

@@ -13,11 +13,11 @@ internal sealed partial class IncidentRun
         ComputeDeadlines();
         if (Plan.Clients.Count == 0)
         {
-            Record("no client notice", "no client's customer data was reachable by the subject");
+            Record(TimelineSteps.NoClientNotice, "no client's customer data was reachable by the subject");
             return;
         }
 
-        Record("notice prepared", $"{Plan.Clients.Count} clients, {input.Alert.AffectedRecords} records; " +
+        Record(TimelineSteps.NoticePrepared, $"{Plan.Clients.Count} clients, {input.Alert.AffectedRecords} records; " +
             string.Join("; ", deadlines.OrderBy(d => d.DueAt).Select(d => $"{d.Name} for {d.Client} due {d.DueAt:u}")));
 
         var reminders = deadlines
@@ -29,10 +29,10 @@ internal sealed partial class IncidentRun
         // Legal approves the very notice the next step sends: same clients, text and deadlines.
         var preview = new NoticeRequest(IncidentId, status.Subject, status.VendorId, status.SiteId, Plan.Clients, input.Alert.AffectedRecords,
             status.Severity, confirmedAt ?? Now, deadlines.ToList());
-        GateResult gate = await RunGateAsync("notify", Policy.Notify, reminders, Approvals.GateProposals.Notice(preview));
+        GateResult gate = await RunGateAsync(Gates.Notify, Policy.Notify, reminders, Approvals.GateProposals.Notice(preview));
         if (gate.Outcome != GateOutcome.Approved)
         {
-            Record("notice not sent", gate.Outcome == GateOutcome.Rejected
+            Record(TimelineSteps.NoticeNotSent, gate.Outcome == GateOutcome.Rejected
                 ? "legal/privacy rejected the notice; deadlines stay open on the record"
                 : "nobody approved the notice by the end of the chain; operators told");
             if (gate.Outcome == GateOutcome.Expired)
@@ -51,7 +51,7 @@ internal sealed partial class IncidentRun
             () => context.CallActivityAsync<IReadOnlyList<NoticeProof>>(nameof(SendClientNotices), request, Retry()));
         foreach (NoticeProof p in proofs)
         {
-            Record("client notified", $"{p.ClientId} via {p.Channel}: message {p.MessageId} at {p.SentAt:u}");
+            Record(TimelineSteps.ClientNotified, $"{p.ClientId} via {p.Channel}: message {p.MessageId} at {p.SentAt:u}");
         }
 
         DateTime sent = proofs.Count == 0 ? Now : proofs.Max(p => p.SentAt);
@@ -62,7 +62,7 @@ internal sealed partial class IncidentRun
 
         int missed = deadlines.Count(d => d.MetAt > d.DueAt);
         status = status with { Metrics = status.Metrics with { SecondsToNotify = (sent - input.ReceivedAt).TotalSeconds } };
-        Record("deadlines", missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed");
+        Record(TimelineSteps.Deadlines, missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed");
         await AnnounceAsync(LifecycleEvents.Notified, null, $"{proofs.Count} client notices sent; " +
             (missed == 0 ? $"all {deadlines.Count} deadlines met" : $"{missed} of {deadlines.Count} deadlines missed"));
     }
@@ -79,7 +79,7 @@ internal sealed partial class IncidentRun
         {
             if (client.ContractNoticeHours > 0 && confirmedAt is { } confirmed)
             {
-                deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, "confirmed"));
+                deadlines.Add(new Deadline("contract SLA", client.Id, confirmed + TimeSpan.FromHours(client.ContractNoticeHours), null, ClockStart.Confirmed));
             }
 
             foreach (string jurisdiction in client.Jurisdictions)
@@ -87,7 +87,7 @@ internal sealed partial class IncidentRun
                 if (Policy.Clocks.TryGetValue(jurisdiction, out RegulatoryClock? clock) && (clock.From == ClockStart.Detected || confirmedAt is not null))
                 {
                     DateTime start = clock.From == ClockStart.Detected ? detected : confirmedAt!.Value;
-                    deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From == ClockStart.Detected ? "detected" : "confirmed"));
+                    deadlines.Add(new Deadline(jurisdiction, client.Id, clock.DueFrom(start), null, clock.From));
                 }
             }
         }
@@ -112,6 +112,6 @@ internal sealed partial class IncidentRun
 
         await StepAsync(nameof(SendReminder), () => context.CallActivityAsync<int>(nameof(SendReminder),
             new ReminderRequest(IncidentId, gateId, approvers, upcoming, Summary()), Retry()));
-        Record("reminder sent", $"next deadline {upcoming[0].Name} for {upcoming[0].Client} due {upcoming[0].DueAt:u}");
+        Record(TimelineSteps.ReminderSent, $"next deadline {upcoming[0].Name} for {upcoming[0].Client} due {upcoming[0].DueAt:u}");
     }
 }

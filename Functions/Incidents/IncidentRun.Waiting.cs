@@ -147,7 +147,7 @@ internal sealed partial class IncidentRun
                 error = error.Length > 300 ? error[..300] + "…" : error;
                 var failure = new StepFailure(step, error, Now);
                 waiting.Add(failure);
-                Record("step failed", $"{step}: {error}. Waiting for an operator to retry.");
+                Record(TimelineSteps.StepFailed, $"{step}: {error}. Waiting for an operator to retry.");
                 if (waiting.Count == 1)
                 {
                     await TellOperatorsAsync($"Step {step} failed", $"Incident {IncidentId}: step {step} failed after its retries: {error}. " +
@@ -163,7 +163,7 @@ internal sealed partial class IncidentRun
                     waiting.Remove(failure);
                 }
 
-                Record("step retried", $"{step}: retry requested by an operator");
+                Record(TimelineSteps.StepRetried, $"{step}: retry requested by an operator");
             }
         }
     }
@@ -177,14 +177,14 @@ internal sealed partial class IncidentRun
             switch (wake.Kind)
             {
                 case WakeKind.Operator when wake.Action!.Action == OperatorActions.Retry && (wake.Action.Step is null || wake.Action.Step == step):
-                    Record("operator", $"{wake.Action.Operator}: retry {step}. {wake.Action.Reason}".TrimEnd());
+                    Record(TimelineSteps.Operator, $"{wake.Action.Operator}: retry {step}. {wake.Action.Reason}".TrimEnd());
                     return;
                 case WakeKind.Operator when wake.Action!.Action == OperatorActions.Retry:
                     break; // a retry of another waiting step
                 case WakeKind.Operator when wake.Action!.Action == OperatorActions.Close:
                     throw new IncidentClosedByOperator(wake.Action.Operator, wake.Action.Reason);
                 case WakeKind.Operator when openGate is null && waiting.Count > 0 && waiting[0].Step == step:
-                    Record("operator action refused", $"{wake.Action!.Action}: the incident is waiting for a retry of {string.Join(", ", waiting.Select(w => w.Step))}");
+                    Record(TimelineSteps.OperatorActionRefused, $"{wake.Action!.Action}: the incident is waiting for a retry of {string.Join(", ", waiting.Select(w => w.Step))}");
                     break;
                 case WakeKind.Decision when waiting.Count > 0 && waiting[0].Step == step:
                     Receipt(wake.Decision!, false, "The incident is waiting for an operator to fix a failed step; your decision was not recorded. Try again later.");

@@ -92,7 +92,7 @@ internal sealed partial class IncidentRun
 
     public async Task<IncidentResult> ExecuteAsync()
     {
-        Record("opened", $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
+        Record(TimelineSteps.Opened, $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
         _ = ArmMerges(); // from the first moment: an alert merged at any stage is taken
         if (!TriagedAtIntake)
         {
@@ -109,7 +109,7 @@ internal sealed partial class IncidentRun
         {
             StopTakingAlerts();
             status = status with { Outcome = closed.Outcome };
-            Record("closed by operator", closed.Message);
+            Record(TimelineSteps.ClosedByOperator, closed.Message);
         }
 
         try
@@ -172,10 +172,10 @@ internal sealed partial class IncidentRun
         if (Plan.Roster is { OnRoster: false } roster)
         {
             // Flagged, not refused: the alert may be right and the directory group behind (or the subject an impostor).
-            Record("not on roster", $"{input.Alert.Subject.UserPrincipalName} is not a member of site {input.Alert.Subject.SiteId}'s directory group {roster.GroupId} ({roster.Members} members, synced {roster.SyncedAt:yyyy-MM-dd HH:mm} UTC)");
+            Record(TimelineSteps.NotOnRoster, $"{input.Alert.Subject.UserPrincipalName} is not a member of site {input.Alert.Subject.SiteId}'s directory group {roster.GroupId} ({roster.Members} members, synced {roster.SyncedAt:yyyy-MM-dd HH:mm} UTC)");
         }
 
-        Record("triaged", Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
+        Record(TimelineSteps.Triaged, Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
             : "ask first: containment waits for confirmation");
 
@@ -227,7 +227,7 @@ internal sealed partial class IncidentRun
             }
 
             SetStage(Stages.AwaitingConfirmation);
-            confirm = await RunGateAsync("confirm", Policy.Confirm, reminders: null);
+            confirm = await RunGateAsync(Gates.Confirm, Policy.Confirm, reminders: null);
             status = status with { Metrics = status.Metrics with { SecondsToDecide = (Now - input.ReceivedAt).TotalSeconds } };
             int containingAtDecision = containingAlerts;
             if (confirm.Outcome != GateOutcome.Expired)
@@ -248,10 +248,10 @@ internal sealed partial class IncidentRun
             {
                 ContainmentRecord restoring = containment;
                 await StepAsync(nameof(RestoreAccess), () => context.CallActivityAsync<RestoreResult>(nameof(RestoreAccess), restoring, Retry()));
-                Record("access restored", DescribeRestore(restoring));
+                Record(TimelineSteps.AccessRestored, DescribeRestore(restoring));
                 if (containingAlerts != containingAtDecision)
                 {
-                    Record("restore overtaken", "an alert that calls for containment arrived during the restore; containing again and asking for confirmation again");
+                    Record(TimelineSteps.RestoreOvertaken, "an alert that calls for containment arrived during the restore; containing again and asking for confirmation again");
                     containment = null;
                     await ContainAsync();
                     continue;
@@ -261,7 +261,7 @@ internal sealed partial class IncidentRun
             }
             else if (containingAlerts != containingAtDecision)
             {
-                Record("restore stopped", "an alert that calls for containment arrived after the rejection; the subject stays contained and the confirm gate opens again");
+                Record(TimelineSteps.RestoreStopped, "an alert that calls for containment arrived after the rejection; the subject stays contained and the confirm gate opens again");
                 continue;
             }
 
@@ -274,7 +274,7 @@ internal sealed partial class IncidentRun
         {
             StopTakingAlerts(); // the outcome is final: a new alert opens a new incident, which can contain
             status = status with { Outcome = Outcomes.Unreviewed };
-            Record("unreviewed", containment is null
+            Record(TimelineSteps.Unreviewed, containment is null
                 ? "nobody decided by the end of the escalation chain; no containment was applied"
                 : "nobody decided by the end of the escalation chain; access stays contained");
             await TellOperatorsAsync("Incident unreviewed", $"No approver decided on incident {IncidentId} by the end of the escalation chain. " +
@@ -285,7 +285,7 @@ internal sealed partial class IncidentRun
         confirmedAt = Now;
         escalateToVendor |= confirm.Escalate;
         escalatedBy ??= confirm.Votes.FirstOrDefault(v => v.Decision == Approvals.Decisions.Escalate);
-        Record("confirmed", $"insider confirmed by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
+        Record(TimelineSteps.Confirmed, $"insider confirmed by {string.Join(", ", confirm.Votes.Select(v => v.Approver))}");
         if (containment is null)
         {
             await ContainAsync();
@@ -294,10 +294,10 @@ internal sealed partial class IncidentRun
         SetStage(Stages.Revocation);
         RevocationRecord revoked = await StepAsync(nameof(RevokeAccess),
             () => context.CallActivityAsync<RevocationRecord>(nameof(RevokeAccess), new RevokeRequest(IncidentId, status.Subject), Retry()));
-        Record("access revoked", $"account disabled; removed {revoked.RemovedGroups.Count} groups, {revoked.RemovedLicences.Count} licences, {revoked.RemovedAppRoles.Count} app roles");
+        Record(TimelineSteps.AccessRevoked, $"account disabled; removed {revoked.RemovedGroups.Count} groups, {revoked.RemovedLicences.Count} licences, {revoked.RemovedAppRoles.Count} app roles");
         int trained = await StepAsync(nameof(AssignTraining),
             () => context.CallActivityAsync<int>(nameof(AssignTraining), new TrainingRequest(IncidentId, status.VendorId, status.SiteId, Plan.VendorContacts), Retry()));
-        Record("training assigned", $"ethics and anti-bribery training assigned to {trained} agents of site {status.SiteId}");
+        Record(TimelineSteps.TrainingAssigned, $"ethics and anti-bribery training assigned to {trained} agents of site {status.SiteId}");
 
         await NotifyClientsAsync();
         await MaybeOffboardVendorAsync();
@@ -323,12 +323,12 @@ internal sealed partial class IncidentRun
         ComputeExposure();
         foreach (SessionKill kill in containment.SessionKills.Where(k => !k.Acknowledged))
         {
-            Record("session kill failed", $"client {kill.ClientId}: {kill.Detail}; its window stays at the session lifetime");
+            Record(TimelineSteps.SessionKillFailed, $"client {kill.ClientId}: {kill.Detail}; its window stays at the session lifetime");
             await TellOperatorsAsync("Client session kill failed", $"Incident {IncidentId}: the session-kill call to client {kill.ClientId} failed ({kill.Detail}). " +
                 "The agent's session in that system may stay valid until the window shown on the incident closes.");
         }
 
-        Record("contained", $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
+        Record(TimelineSteps.Contained, $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
         Task announced = AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
         if (!announceInBackground)
@@ -355,7 +355,7 @@ internal sealed partial class IncidentRun
         var request = new PreserveRequest(IncidentId, alert, reason);
         EvidenceSummary summary = await StepAsync(nameof(PreserveEvidence),
             () => context.CallActivityAsync<EvidenceSummary>(nameof(PreserveEvidence), request, Retry()));
-        Record("evidence preserved", $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
+        Record(TimelineSteps.EvidencePreserved, $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
     }
 
     bool SeverityCallsForContainment => Severities.Rank(status.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove);
@@ -378,7 +378,7 @@ internal sealed partial class IncidentRun
         {
             if (handedOn.Add(key))
             {
-                Record("alert handed on", $"alert {alert.AlertId} from {alert.Source} arrived after the outcome was final; intake opens a new incident for it");
+                Record(TimelineSteps.AlertHandedOn, $"alert {alert.AlertId} from {alert.Source} arrived after the outcome was final; intake opens a new incident for it");
             }
 
             return false;
@@ -394,7 +394,7 @@ internal sealed partial class IncidentRun
             containingAlerts++;
         }
 
-        Record("alert merged", $"alert {alert.AlertId} from {alert.Source} at {status.Stage}: {alert.Severity}, score {alert.RiskScore}" +
+        Record(TimelineSteps.AlertMerged, $"alert {alert.AlertId} from {alert.Source} at {status.Stage}: {alert.Severity}, score {alert.RiskScore}" +
             (severity != before ? $"; severity raised {before} → {severity}" : ""));
         int lane = (alertKeys.Count - 1) % PreserveLanes;
         preserveLanes[lane] = PreserveAfterAsync(preserveLanes[lane], alert);
@@ -527,7 +527,7 @@ internal sealed partial class IncidentRun
         }
         catch (TaskFailedException ex)
         {
-            Record("operator alert failed", ex.FailureDetails.ErrorMessage);
+            Record(TimelineSteps.OperatorAlertFailed, ex.FailureDetails.ErrorMessage);
         }
     }
 

@@ -33,6 +33,11 @@ public sealed record OperatorActionRequest(string? Action, string? Reason, strin
 /// </summary>
 public sealed class IncidentsApi(OperatorSignIn signIn)
 {
+    // HTTP routes (under /api), declared once for the Functions host and the local host.
+    public const string ListRoute = "incidents";
+    public const string ItemRoute = "incidents/{id}";
+    public const string ActionsRoute = "incidents/{id}/actions";
+
     const int MaxReasonLength = 1000;
     const int MaxStepLength = 100;
     const int MaxActionBytes = 16 * 1024;
@@ -43,7 +48,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
     /// </summary>
     [Function("ListIncidents")]
     public async Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ListRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
         SignInCheck who = signIn.Check(request, OperatorRight.View);
@@ -65,7 +70,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
 
     [Function("GetIncident")]
     public async Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ItemRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {
@@ -86,7 +91,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
     /// </summary>
     [Function("IncidentAction")]
     public async Task<IActionResult> Act(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/actions")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ActionsRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {

@@ -1,3 +1,4 @@
+using Cordon.Policy;
 namespace Cordon.Incidents;
 
 /// <summary>
@@ -28,7 +29,7 @@ public static class StatusBudget
         n += s.AlertDigests.Count * DigestSize;
         n += s.Alerts.Sum(Size);
         n += s.PendingApprovals.Sum(p => 160 + L(p.GateId) + L(p.Gate) + p.Approvers.Sum(a => 4 + L(a)) + p.Votes.Sum(v => 90 + L(v.Approver) + L(v.Decision) + L(v.Comment)));
-        n += s.Deadlines.Sum(d => 130 + L(d.Name) + L(d.Client) + L(d.ClockStart));
+        n += s.Deadlines.Sum(d => 130 + L(d.Name) + L(d.Client) + L(d.ClockStart.Name()));
         n += s.Timeline.Sum(Size);
         n += s.Receipts.Sum(r => 50 + L(r.DecisionId) + L(r.Message));
         n += s.WaitingSteps.Sum(w => 60 + L(w.Step) + L(w.Error)) * 2; // and again as WaitingForOperator

@@ -10,9 +10,12 @@ namespace Cordon.Intake;
 /// <summary>POST /api/alerts: 202 {incidentId, outcome}, or 400 problem+json naming every bad field.</summary>
 public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics)
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "alerts";
+
     [Function(nameof(SubmitAlert))]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "alerts")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = Route)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
         if (request.ContentLength > AlertParser.MaxBytes)

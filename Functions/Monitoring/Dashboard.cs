@@ -15,9 +15,13 @@ namespace Cordon.Monitoring;
 /// </summary>
 public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
 {
+    // HTTP routes (under /api), declared once for the Functions host and the local host.
+    public const string ListRoute = "dashboard";
+    public const string IncidentRoute = "dashboard/incidents/{id}";
+
     [Function("Dashboard")]
     public async Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ListRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
         SignInCheck who = signIn.Check(request, OperatorRight.View);
@@ -45,7 +49,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
 
     [Function("DashboardIncident")]
     public async Task<IActionResult> Incident(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/incidents/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = IncidentRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id)
     {

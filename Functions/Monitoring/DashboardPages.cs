@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -314,7 +315,7 @@ public static class DashboardPages
             foreach (Deadline d in s.Deadlines.OrderBy(d => d.DueAt))
             {
                 b.Append("<tr><th scope=\"row\">").Append(E(d.Name)).Append("</th><td>").Append(E(d.Client)).Append("</td><td>").Append(Time(d.DueAt)).Append("</td><td>")
-                 .Append(E(d.ClockStart)).Append("</td><td data-col=\"deadline-status\">").Append(DeadlineStatus(d, now)).Append("</td></tr>");
+                 .Append(E(d.ClockStart.Name())).Append("</td><td data-col=\"deadline-status\">").Append(DeadlineStatus(d, now)).Append("</td></tr>");
             }
 
             b.Append("</tbody></table>");

@@ -16,8 +16,11 @@ public sealed record HealthReportBody(string Status, string ConfigurationVersion
 /// </summary>
 public sealed class HealthApi(HealthCheckService checks, LiveConfiguration configuration)
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "health";
+
     [Function("Health")]
-    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
+    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route)] HttpRequest request)
     {
         HealthReport report = await checks.CheckHealthAsync(request.HttpContext.RequestAborted);
         ConfigurationSnapshot snapshot = configuration.Current;

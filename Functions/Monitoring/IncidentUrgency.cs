@@ -1,3 +1,4 @@
+using Cordon.Policy;
 using Cordon.Alerts;
 using Cordon.Incidents;
 
@@ -79,7 +80,7 @@ public static class IncidentUrgency
 
     static string WaitsOn(IncidentRow r) =>
         r.Approvals is { Count: > 0 } a
-            ? $"; {(a[0].Gate == "notify" ? "the notice" : "the " + StageLabels.Gate(a[0].Gate))} waits on {a[0].Role ?? string.Join(", ", a[0].Approvers)}"
+            ? $"; {(a[0].Gate == Gates.Notify ? "the notice" : "the " + StageLabels.Gate(a[0].Gate))} waits on {a[0].Role ?? string.Join(", ", a[0].Approvers)}"
             : "";
 }
 
@@ -117,9 +118,9 @@ public static class StageLabels
 
     public static string Gate(string gate) => gate switch
     {
-        "confirm" => "confirm gate",
-        "notify" => "notice gate",
-        "vendorOffboarding" => "vendor gate",
+        Gates.Confirm => "confirm gate",
+        Gates.Notify => "notice gate",
+        Gates.VendorOffboarding => "vendor gate",
         _ => $"{gate} gate",
     };
 
@@ -153,15 +154,15 @@ public sealed record NextStep(string What, string WaitsOn, DateTime? By)
         {
             string what = g.Gate switch
             {
-                "confirm" => "confirm the incident (or reject it as a false positive)",
-                "notify" => "approve the client notice",
-                "vendorOffboarding" => $"approve offboarding site {s.SiteId}",
+                Gates.Confirm => "confirm the incident (or reject it as a false positive)",
+                Gates.Notify => "approve the client notice",
+                Gates.VendorOffboarding => $"approve offboarding site {s.SiteId}",
                 _ => $"decide at the {g.Gate} gate",
             };
             string who = (g.Role is null ? "" : g.Role + ": ") + (g.Approvers.Count == 0 ? "no eligible approver" : string.Join(", ", g.Approvers)) +
                 (g.Quorum > 1 ? $" ({g.Quorum - g.Votes.Count(v => v.Decision != "reject")} more needed)" : "");
             // A regulatory deadline before the gate's step end is the real limit.
-            DateTime by = nearest is { } d && g.Gate == "notify" && d.DueAt < g.ExpiresAt ? d.DueAt : g.ExpiresAt;
+            DateTime by = nearest is { } d && g.Gate == Gates.Notify && d.DueAt < g.ExpiresAt ? d.DueAt : g.ExpiresAt;
             return new NextStep(what, who, by);
         }
 

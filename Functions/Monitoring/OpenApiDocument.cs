@@ -10,6 +10,9 @@ namespace Cordon.Monitoring;
 /// </summary>
 public sealed class OpenApiDocument
 {
+    /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
+    public const string Route = "openapi.json";
+
     static readonly Lazy<string> Document = new(() =>
     {
         using Stream stream = typeof(OpenApiDocument).Assembly.GetManifestResourceStream("openapi.json")
@@ -21,6 +24,6 @@ public sealed class OpenApiDocument
     public static string Json => Document.Value;
 
     [Function("OpenApiDocument")]
-    public IActionResult Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request) =>
+    public IActionResult Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route)] HttpRequest request) =>
         new ContentResult { StatusCode = StatusCodes.Status200OK, ContentType = "application/json; charset=utf-8", Content = Json };
 }

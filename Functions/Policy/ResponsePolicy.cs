@@ -121,9 +121,9 @@ public sealed record ResponsePolicy
             errors.Add("recordOnlyBelow must be low, medium, high or critical");
         }
 
-        Confirm.Validate("confirm", errors);
-        Notify.Validate("notify", errors);
-        VendorOffboarding.Validate("vendorOffboarding", errors);
+        Confirm.Validate(Gates.Confirm, errors);
+        Notify.Validate(Gates.Notify, errors);
+        VendorOffboarding.Validate(Gates.VendorOffboarding, errors);
         if (VendorOffboarding.Quorum < 2)
         {
             errors.Add("vendorOffboarding.quorum must be at least 2: offboarding a site needs two distinct approvers");
@@ -247,11 +247,24 @@ public sealed record StepRetryPolicy
     public TimeSpan MaxRetryInterval { get; init; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>
+/// When a regulatory clock starts: at confirmation, or at detection. Its wire name (<see cref="ClockStarts.Name"/>,
+/// "confirmed" / "detected") is what an incident's deadlines carry in the API and in stored histories.
+/// </summary>
 public enum ClockStart
 {
     Confirmed,
     Detected,
 }
+
+public static class ClockStarts
+{
+    /// <summary>The wire name: "confirmed" or "detected".</summary>
+    public static string Name(this ClockStart start) => JsonNamingPolicy.CamelCase.ConvertName(start.ToString());
+}
+
+/// <summary>Writes a clock start by its wire name ("detected"); reads it in any case (and old numbers).</summary>
+public sealed class ClockStartJsonConverter() : JsonStringEnumConverter<ClockStart>(JsonNamingPolicy.CamelCase);
 
 /// <summary>A regulatory notification deadline (docs/architecture.md, "Field facts").</summary>
 public sealed record RegulatoryClock
