@@ -128,26 +128,15 @@ public sealed class TelemetryTests
     }
 
     /// <summary>The spans of the incident's trace, once <paramref name="complete"/> holds (spans end asynchronously).</summary>
-    static async Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+    static Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete) =>
+        Eventually.Until(() =>
         {
-            List<Activity> trace;
             lock (spans)
             {
                 ActivityTraceId? traceId = spans.FirstOrDefault(a => a.DisplayName == CordonTelemetry.IntakeSpan && Equals(a.GetTagItem(CordonTelemetry.IncidentIdTag), incidentId))?.TraceId;
-                trace = traceId is null ? [] : spans.Where(a => a.TraceId == traceId).ToList();
+                return traceId is null ? [] : spans.Where(a => a.TraceId == traceId).ToList();
             }
-
-            if (complete(trace) || DateTime.UtcNow > deadline)
-            {
-                return trace;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        }, complete, TimeSpan.FromSeconds(60), $"the spans of incident {incidentId}", trace => string.Join(", ", trace.Select(a => a.DisplayName)));
 
     static IEnumerable<Activity> Ancestors(Activity span, List<Activity> trace)
     {

@@ -45,7 +45,8 @@ public sealed class ConnectorFaultTests
 
         var (_, id, _) = await host.SendSampleAsync();
         IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingForOperator is not null, seconds: 60);
-        await WaitUntilAsync(() => host.Host.Outbox.List().Any(m => m.Category == "operator-alert"));
+        await Eventually.Until(() => host.Host.Outbox.List(), mails => mails.Any(m => m.Category == "operator-alert"), TimeSpan.FromSeconds(30),
+            "an operator alert in the outbox", mails => string.Join(", ", mails.Select(m => m.Category)));
 
         Assert.Equal("ContainSubject", waiting.WaitingForOperator!.Step);
         Assert.Equal("Running", waiting.RuntimeStatus);
@@ -135,15 +136,6 @@ public sealed class ConnectorFaultTests
         Assert.Null(resumed.WaitingForOperator);
         Assert.Equal(Stages.AwaitingConfirmation, resumed.Stage);
         Assert.Contains(sendGrid.Requests, r => r.Body.Contains("sam.lead@cordon-customer.example", StringComparison.Ordinal) && r.Answered == 202);
-    }
-
-    static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
     }
 
     public enum Fault { None, Throttled, ServerError, TimedOut, Malformed }
