@@ -45,8 +45,7 @@ public static class CordonServiceCollectionExtensions
     /// <summary>Client webhooks (session kill, notices): signed, idempotent, with retries honouring Retry-After.</summary>
     public static IServiceCollection AddCordonWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookKeysValidator>());
+        services.AddSelfValidatingOptions<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
         services.AddHttpClient(SignedWebhook.ClientName).AddStandardResilienceHandler(o =>
         {
             o.Retry.MaxRetryAttempts = 4;
@@ -118,15 +117,5 @@ public static class CordonServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ClosedIncidentPurge>();
         return services;
-    }
-
-    /// <summary>An empty, non-base64 or short (&lt; 32 bytes) webhook key stops start-up, naming the setting.</summary>
-    sealed class WebhookKeysValidator : IValidateOptions<WebhookOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WebhookOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -22,20 +22,9 @@ public sealed class LiveConfigurationTests
         return ((int)response.StatusCode, body);
     }
 
-    static async Task<(int Status, HealthReportBody Body)> WaitForHealthAsync(TestHost host, Func<(int Status, HealthReportBody Body), bool> until)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var health = await HealthAsync(host);
-            if (until(health) || DateTime.UtcNow > deadline)
-            {
-                return health;
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    static Task<(int Status, HealthReportBody Body)> WaitForHealthAsync(TestHost host, Func<(int Status, HealthReportBody Body), bool> until) =>
+        Eventually.Until(() => HealthAsync(host), until, TimeSpan.FromSeconds(20), "the health report to change",
+            h => $"{h.Status} {h.Body.Status} ({h.Body.ConfigurationVersion})", TimeSpan.FromMilliseconds(100));
 
     static async Task WriteAsync(string path, JsonNode json) => await File.WriteAllTextAsync(path, json.ToJsonString());
 
@@ -146,18 +135,7 @@ public sealed class LiveConfigurationTests
     static string VersionOf(HealthReportBody body, string document) =>
         body.ConfigurationVersion.Split("; ").Single(p => p.StartsWith(document + " ", StringComparison.Ordinal));
 
-    static async Task<Cordon.Local.Connectors.OutboxMail> WaitForMailAsync(TestHost host, string subject)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (host.Host.Outbox.List().FirstOrDefault(m => m.Subject.Contains(subject, StringComparison.Ordinal)) is { } mail)
-            {
-                return mail;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no mail '{subject}' in the outbox");
-            await Task.Delay(100);
-        }
-    }
+    static Task<Cordon.Local.Connectors.OutboxMail> WaitForMailAsync(TestHost host, string subject) =>
+        Eventually.Found(() => host.Host.Outbox.List().FirstOrDefault(m => m.Subject.Contains(subject, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), $"a mail '{subject}' in the outbox", every: TimeSpan.FromMilliseconds(100));
 }

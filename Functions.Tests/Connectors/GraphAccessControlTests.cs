@@ -1,6 +1,5 @@
 using Cordon.Access;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,13 +8,9 @@ using Azure.Identity;
 using Cordon.World;
 using Cordon.Adapters.Graph;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
@@ -871,13 +866,7 @@ public sealed class GraphAccessControlTests : IAsyncLifetime
 
         public async Task StartAsync()
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            app = builder.Build();
-            app.Run(HandleAsync);
-            await app.StartAsync();
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            (app, string address) = await LoopbackServer.StartAsync(HandleAsync);
             root = address.TrimEnd('/');
         }
 

@@ -99,66 +99,19 @@ public sealed class TestHost : IAsyncDisposable
         (await Http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{id}", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
 
     /// <summary>Polls the incident API until the condition holds (the engine is asynchronous).</summary>
-    public async Task<IncidentDetail> WaitForAsync(string id, Func<IncidentDetail, bool> condition, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        IncidentDetail detail;
-        do
-        {
-            detail = await IncidentAsync(id);
-            if (condition(detail))
-            {
-                return detail;
-            }
-
-            await Task.Delay(50);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"incident {id} stayed at {detail.Stage}/{detail.Outcome}; timeline: " +
-            string.Join(" | ", detail.Timeline.Select(t => $"{t.Step}: {t.Detail}")));
-    }
+    public Task<IncidentDetail> WaitForAsync(string id, Func<IncidentDetail, bool> condition, int seconds = 30) =>
+        Eventually.Until(() => IncidentAsync(id), condition, TimeSpan.FromSeconds(seconds), $"incident {id}",
+            d => $"{d.Stage}/{d.Outcome}; timeline: " + string.Join(" | ", d.Timeline.Select(t => $"{t.Step}: {t.Detail}")));
 
     /// <summary>Waits for a mail in the outbox (mails follow the status update that announces them).</summary>
-    public async Task<Cordon.Local.Connectors.OutboxMail> MailAsync(Func<Cordon.Local.Connectors.OutboxMail, bool> match, int seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        do
-        {
-            if (Host.Outbox.List().FirstOrDefault(match) is { } mail)
-            {
-                return mail;
-            }
-
-            await Task.Delay(50);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException("no such mail in the outbox: " + string.Join(", ", Host.Outbox.List().Select(m => $"{m.Category} to {string.Join("/", m.To)}")));
-    }
+    public Task<Cordon.Local.Connectors.OutboxMail> MailAsync(Func<Cordon.Local.Connectors.OutboxMail, bool> match, int seconds = 20) =>
+        Eventually.Found(() => Host.Outbox.List().FirstOrDefault(match), TimeSpan.FromSeconds(seconds), "a matching mail in the outbox",
+            () => string.Join(", ", Host.Outbox.List().Select(m => $"{m.Category} to {string.Join("/", m.To)}")));
 
     /// <summary>The approval link mailed to <paramref name="approver"/> for a gate, newest first.</summary>
-    public async Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            var mails = await Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox");
-            foreach (JsonElement m in mails!)
-            {
-                if (m.GetProperty("to").EnumerateArray().Any(t => t.GetString() == approver) &&
-                    m.GetProperty("customArgs").TryGetProperty("gateId", out JsonElement g) && g.GetString()!.StartsWith(gate + "-", StringComparison.Ordinal) &&
-                    m.GetProperty("links").GetArrayLength() > 0)
-                {
-                    return new Uri(m.GetProperty("links")[0].GetString()!).PathAndQuery;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"no {gate} approval mail to {approver}");
-    }
+    public Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 20) =>
+        Eventually.Found(async () => ApprovalMails.LinkFor((await Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox"))!, gate, approver),
+            TimeSpan.FromSeconds(seconds), $"a {gate} approval mail to {approver}");
 
     public async Task<(int Status, string Page)> DecideAsync(string link, string decision, string? comment = null)
     {

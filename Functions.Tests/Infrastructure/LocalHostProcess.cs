@@ -68,8 +68,7 @@ public sealed class LocalHostProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        await Eventually.Until(async () =>
         {
             if (process.HasExited)
             {
@@ -78,23 +77,13 @@ public sealed class LocalHostProcess : IDisposable
 
             try
             {
-                if ((await Http.GetAsync("/api/incidents")).IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return (await Http.GetAsync("/api/incidents")).IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
-                // not listening yet
+                return false; // not listening yet
             }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the host did not answer within 60 s: " + Output);
-            }
-
-            await Task.Delay(100);
-        }
+        }, up => up, TimeSpan.FromSeconds(60), "the host to answer", _ => "no answer; host output: " + Output, TimeSpan.FromMilliseconds(100));
     }
 
     /// <summary>A crash: the process tree is killed, nothing is flushed or released.</summary>
@@ -130,25 +119,11 @@ public sealed class LocalHostProcess : IDisposable
 
     public async Task<IncidentDetail> IncidentAsync(string id) => (await Http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{id}", Web))!;
 
-    public async Task<IncidentDetail> WaitForAsync(string id, Func<IncidentDetail, bool> condition, int seconds)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        IncidentDetail detail;
-        do
-        {
-            detail = await IncidentAsync(id);
-            if (condition(detail))
-            {
-                return detail;
-            }
-
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"incident {id} stayed at {detail.Stage}/{detail.Outcome} (waiting for operator: {detail.WaitingForOperator?.Step}); timeline: " +
-            string.Join(" | ", detail.Timeline.Select(t => $"{t.Step}: {t.Detail}")) + "\nhost output: " + Output);
-    }
+    public Task<IncidentDetail> WaitForAsync(string id, Func<IncidentDetail, bool> condition, int seconds) =>
+        Eventually.Until(() => IncidentAsync(id), condition, TimeSpan.FromSeconds(seconds), $"incident {id}",
+            d => $"{d.Stage}/{d.Outcome} (waiting for operator: {d.WaitingForOperator?.Step}); timeline: " +
+                string.Join(" | ", d.Timeline.Select(t => $"{t.Step}: {t.Detail}")) + "\nhost output: " + Output,
+            TimeSpan.FromMilliseconds(100));
 
     /// <summary>Every mail in the outbox folder (the host need not be running).</summary>
     public List<JsonElement> Mails()
@@ -160,26 +135,9 @@ public sealed class LocalHostProcess : IDisposable
     }
 
     /// <summary>The approval link mailed to an approver for a gate, as a path on this host.</summary>
-    public async Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (JsonElement m in Mails())
-            {
-                if (m.GetProperty("to").EnumerateArray().Any(t => t.GetString() == approver) &&
-                    m.GetProperty("customArgs").TryGetProperty("gateId", out JsonElement g) && g.GetString()!.StartsWith(gate + "-", StringComparison.Ordinal) &&
-                    m.GetProperty("links").GetArrayLength() > 0)
-                {
-                    return new Uri(m.GetProperty("links")[0].GetString()!).PathAndQuery;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"no {gate} approval mail to {approver}");
-    }
+    public Task<string> ApprovalLinkAsync(string approver, string gate, int seconds = 30) =>
+        Eventually.Found(() => ApprovalMails.LinkFor(Mails(), gate, approver), TimeSpan.FromSeconds(seconds), $"a {gate} approval mail to {approver}",
+            every: TimeSpan.FromMilliseconds(100));
 
     /// <summary>Posts a decision; 200 = recorded, 202 = delivered while a restarted host is still taking over.</summary>
     public async Task DecideAsync(string link, string decision)

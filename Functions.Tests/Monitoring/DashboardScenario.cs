@@ -48,24 +48,7 @@ public sealed class DashboardScenario : IAsyncLifetime
         s.AddSingleton<IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
 
     /// <summary>The confirm-gate link mailed for one incident (the outbox holds links of every incident).</summary>
-    public static async Task<string> ConfirmLinkAsync(TestHost host, string incidentId)
-    {
-        for (int i = 0; i < 400; i++)
-        {
-            foreach (JsonElement m in (await host.Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox"))!)
-            {
-                JsonElement args = m.GetProperty("customArgs");
-                if (args.TryGetProperty("incidentId", out JsonElement inc) && inc.GetString() == incidentId &&
-                    args.TryGetProperty("gateId", out JsonElement gate) && gate.GetString()!.StartsWith("confirm-", StringComparison.Ordinal) &&
-                    m.GetProperty("links").GetArrayLength() > 0)
-                {
-                    return new Uri(m.GetProperty("links")[0].GetString()!).PathAndQuery;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"no confirm mail for {incidentId}");
-    }
+    public static Task<string> ConfirmLinkAsync(TestHost host, string incidentId) =>
+        Eventually.Found(async () => ApprovalMails.LinkFor((await host.Http.GetFromJsonAsync<List<JsonElement>>("/api/outbox"))!, "confirm", incidentId: incidentId),
+            TimeSpan.FromSeconds(30), $"a confirm mail for {incidentId}");
 }

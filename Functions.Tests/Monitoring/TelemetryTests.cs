@@ -3,17 +3,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.IO.Compression;
-using System.Net;
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Containment;
 using Cordon.Incidents;
 using Cordon.Monitoring;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -128,26 +124,15 @@ public sealed class TelemetryTests
     }
 
     /// <summary>The spans of the incident's trace, once <paramref name="complete"/> holds (spans end asynchronously).</summary>
-    static async Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+    static Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete) =>
+        Eventually.Until(() =>
         {
-            List<Activity> trace;
             lock (spans)
             {
                 ActivityTraceId? traceId = spans.FirstOrDefault(a => a.DisplayName == CordonTelemetry.IntakeSpan && Equals(a.GetTagItem(CordonTelemetry.IncidentIdTag), incidentId))?.TraceId;
-                trace = traceId is null ? [] : spans.Where(a => a.TraceId == traceId).ToList();
+                return traceId is null ? [] : spans.Where(a => a.TraceId == traceId).ToList();
             }
-
-            if (complete(trace) || DateTime.UtcNow > deadline)
-            {
-                return trace;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        }, complete, TimeSpan.FromSeconds(60), $"the spans of incident {incidentId}", trace => string.Join(", ", trace.Select(a => a.DisplayName)));
 
     static IEnumerable<Activity> Ancestors(Activity span, List<Activity> trace)
     {
@@ -213,15 +198,10 @@ public sealed class TelemetryTests
 
         public static async Task<IngestionServer> StartAsync()
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(new ActivitySource("Cordon.Tests.Ingestion")); // its own requests are not traced
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var server = new IngestionServer(builder.Build());
-            server.app.Run(server.HandleAsync);
-            await server.app.StartAsync();
-            server.BaseUrl = server.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            return server;
+            IngestionServer? server = null; // set before anyone knows the address
+            (WebApplication app, string baseUrl) = await LoopbackServer.StartAsync(ctx => server!.HandleAsync(ctx),
+                s => s.AddSingleton(new ActivitySource("Cordon.Tests.Ingestion"))); // its own requests are not traced
+            return server = new IngestionServer(app) { BaseUrl = baseUrl };
         }
 
         async Task HandleAsync(HttpContext context)

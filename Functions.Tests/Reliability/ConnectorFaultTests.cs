@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Azure.Core;
 using Cordon.Adapters.Graph;
 using Cordon.Incidents;
 using Cordon.Adapters.SendGrid;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Tests.Reliability;
 
@@ -45,7 +42,8 @@ public sealed class ConnectorFaultTests
 
         var (_, id, _) = await host.SendSampleAsync();
         IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingForOperator is not null, seconds: 60);
-        await WaitUntilAsync(() => host.Host.Outbox.List().Any(m => m.Category == "operator-alert"));
+        await Eventually.Until(() => host.Host.Outbox.List(), mails => mails.Any(m => m.Category == "operator-alert"), TimeSpan.FromSeconds(30),
+            "an operator alert in the outbox", mails => string.Join(", ", mails.Select(m => m.Category)));
 
         Assert.Equal("ContainSubject", waiting.WaitingForOperator!.Step);
         Assert.Equal("Running", waiting.RuntimeStatus);
@@ -135,15 +133,6 @@ public sealed class ConnectorFaultTests
         Assert.Null(resumed.WaitingForOperator);
         Assert.Equal(Stages.AwaitingConfirmation, resumed.Stage);
         Assert.Contains(sendGrid.Requests, r => r.Body.Contains("sam.lead@cordon-customer.example", StringComparison.Ordinal) && r.Answered == 202);
-    }
-
-    static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
     }
 
     public enum Fault { None, Throttled, ServerError, TimedOut, Malformed }
@@ -237,21 +226,16 @@ public sealed class ConnectorFaultTests
 
         public static async Task<FakeService> StartAsync(Func<HttpContext, Fault, Task<int>> answer)
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            WebApplication app = builder.Build();
-            var service = new FakeService(app);
-            app.Run(async ctx =>
+            FakeService? service = null; // set before anyone knows the address
+            (WebApplication app, _) = await LoopbackServer.StartAsync(async ctx =>
             {
                 using var reader = new StreamReader(ctx.Request.Body);
                 string body = await reader.ReadToEndAsync();
                 var recorded = new Recorded(ctx.Request.Method, ctx.Request.Path.Value ?? "", body);
-                service.requests.Enqueue(recorded);
+                service!.requests.Enqueue(recorded);
                 recorded.Answered = await Answer(ctx, service.Fault, answer);
             });
-            await app.StartAsync();
-            return service;
+            return service = new FakeService(app);
         }
 
         static async Task<int> Answer(HttpContext ctx, Fault fault, Func<HttpContext, Fault, Task<int>> answer)

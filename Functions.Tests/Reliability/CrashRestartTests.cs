@@ -193,20 +193,6 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
     static string? Category(JsonElement mail) => mail.GetProperty("category").GetString();
 
     /// <summary>Polls the persisted directory until a step is visibly under way (the moment to kill).</summary>
-    static async Task<DirectoryState> WaitForDirectoryAsync(LocalHostProcess host, Func<DirectoryState, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            DirectoryState d = host.DirectoryNow();
-            if (condition(d))
-            {
-                return d;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"waited 90 s for {what}; host output: {host.Output}");
-    }
+    static Task<DirectoryState> WaitForDirectoryAsync(LocalHostProcess host, Func<DirectoryState, bool> condition, string what) =>
+        Eventually.Until(host.DirectoryNow, condition, TimeSpan.FromSeconds(90), what, _ => "host output: " + host.Output, TimeSpan.FromMilliseconds(25));
 }

@@ -1,3 +1,4 @@
+using Cordon.World;
 namespace Cordon.Configuration;
 
 /// <summary>
@@ -6,7 +7,7 @@ namespace Cordon.Configuration;
 /// otherwise the files <c>Cordon:WorldFile</c> / <c>Cordon:PolicyFile</c> (the local host's --world / --policy),
 /// or the inline JSON settings <c>Cordon:World</c> / <c>Cordon:Policy</c>, which never change while the app runs.
 /// </summary>
-public sealed class ConfigurationOptions
+public sealed class ConfigurationOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Configuration";
 

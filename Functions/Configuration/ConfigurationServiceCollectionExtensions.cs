@@ -22,8 +22,7 @@ public static class ConfigurationServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonConfiguration(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ConfigurationOptions>().Bind(configuration.GetSection(ConfigurationOptions.Section)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConfigurationOptions>, Validator>());
+        services.AddSelfValidatingOptions<ConfigurationOptions>(configuration.GetSection(ConfigurationOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {
@@ -67,15 +66,6 @@ public static class ConfigurationServiceCollectionExtensions
         where T : class
     {
         public T Value => pick(live.Current);
-    }
-
-    sealed class Validator : IValidateOptions<ConfigurationOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ConfigurationOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }
 

@@ -1,10 +1,11 @@
+using Cordon.World;
 namespace Cordon.Roster;
 
 /// <summary>
 /// Settings of the roster (section <c>Cordon:Roster</c>): where it is stored and how often each site's
 /// directory group is synced. In Azure the store is <c>table</c> on the Function App's storage account.
 /// </summary>
-public sealed class RosterOptions
+public sealed class RosterOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Roster";
 

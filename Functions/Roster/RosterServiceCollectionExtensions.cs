@@ -1,3 +1,4 @@
+using Cordon.World;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,8 +18,7 @@ public static class RosterServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<RosterOptions>()
-            .Bind(configuration.GetSection(RosterOptions.Section))
+        services.AddSelfValidatingOptions<RosterOptions>(configuration.GetSection(RosterOptions.Section))
             .PostConfigure(o =>
             {
                 string? account = configuration["AzureWebJobsStorage:accountName"];
@@ -26,9 +26,7 @@ public static class RosterServiceCollectionExtensions
                 {
                     o.TableServiceUri = $"https://{account}.table.core.windows.net/";
                 }
-            })
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RosterOptions>, Validator>());
+            });
         services.TryAddSingleton(TimeProvider.System);
         // The store is the hosts' choice (memory by default; Azure Tables: AddCordonTableRoster in the adapters).
         services.TryAddSingleton<IRosterStore, MemoryRosterStore>();
@@ -36,14 +34,5 @@ public static class RosterServiceCollectionExtensions
         services.TryAddSingleton<RosterSync>();
         services.AddTransient<SyncRosters>();
         return services;
-    }
-
-    sealed class Validator : IValidateOptions<RosterOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, RosterOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Cordon.World;
 
-public sealed class WebhookOptions
+public sealed class WebhookOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Webhooks";
 

@@ -1,10 +1,11 @@
+using Cordon.World;
 namespace Cordon.Adapters.Blob;
 
 /// <summary>
 /// Settings of the Blob evidence store, section <c>Cordon:Evidence</c> (app settings
 /// <c>Cordon__Evidence__BlobServiceUri</c>, <c>Cordon__Evidence__Container</c>, written by infra/main.bicep).
 /// </summary>
-public sealed class BlobEvidenceOptions
+public sealed class BlobEvidenceOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Evidence";
 

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Cordon.Evidence;
+using Cordon.World;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,10 +23,7 @@ public static class BlobServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<BlobEvidenceOptions>()
-            .Bind(configuration.GetSection(BlobEvidenceOptions.Section))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BlobEvidenceOptions>, Validator>());
+        services.AddSelfValidatingOptions<BlobEvidenceOptions>(configuration.GetSection(BlobEvidenceOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddCordonAzureCredential(configuration);
 
@@ -39,14 +37,5 @@ public static class BlobServiceCollectionExtensions
         });
         services.AddSingleton<IEvidenceStore>(sp => sp.GetRequiredService<BlobEvidenceStore>());
         return services;
-    }
-
-    sealed class Validator : IValidateOptions<BlobEvidenceOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, BlobEvidenceOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

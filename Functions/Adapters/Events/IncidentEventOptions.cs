@@ -1,3 +1,4 @@
+using Cordon.World;
 namespace Cordon.Adapters.Events;
 
 /// <summary>
@@ -5,7 +6,7 @@ namespace Cordon.Adapters.Events;
 /// <c>Cordon__Events__FullyQualifiedNamespace</c>, <c>Cordon__Events__Topic</c>, written by infra/main.bicep).
 /// Without a topic the events go to the log only (the incident's timeline shows the same steps).
 /// </summary>
-public sealed class IncidentEventOptions
+public sealed class IncidentEventOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Events";
 

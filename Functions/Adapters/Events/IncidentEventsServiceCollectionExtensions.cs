@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Messaging.ServiceBus;
 using Cordon.Incidents;
+using Cordon.World;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,10 +22,7 @@ public static class IncidentEventsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<IncidentEventOptions>()
-            .Bind(configuration.GetSection(IncidentEventOptions.Section))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IncidentEventOptions>, Validator>());
+        services.AddSelfValidatingOptions<IncidentEventOptions>(configuration.GetSection(IncidentEventOptions.Section));
 
         var configured = new IncidentEventOptions();
         configuration.GetSection(IncidentEventOptions.Section).Bind(configured);
@@ -48,14 +46,5 @@ public static class IncidentEventsServiceCollectionExtensions
         services.TryAddSingleton<IncidentEventPublisher>();
         services.TryAddSingleton<IIncidentEventPublisher>(sp => sp.GetRequiredService<IncidentEventPublisher>());
         return services;
-    }
-
-    sealed class Validator : IValidateOptions<IncidentEventOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, IncidentEventOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -1,7 +1,8 @@
+using Cordon.World;
 namespace Cordon.Adapters.Graph;
 
 /// <summary>Settings of the Microsoft Graph access-control adapter (configuration section <c>Cordon:Graph</c>).</summary>
-public sealed class GraphOptions
+public sealed class GraphOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:Graph";
 

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Cordon.Access;
+using Cordon.World;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,10 +22,7 @@ public static class GraphServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<GraphOptions>()
-            .Bind(configuration.GetSection(GraphOptions.Section))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GraphOptions>, GraphOptionsValidator>());
+        services.AddSelfValidatingOptions<GraphOptions>(configuration.GetSection(GraphOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddCordonAzureCredential(configuration);
@@ -35,15 +33,5 @@ public static class GraphServiceCollectionExtensions
         services.TryAddSingleton<GraphAccessControl>();
         services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<GraphAccessControl>());
         return services;
-    }
-
-    /// <summary>Refuses unusable settings, naming each one.</summary>
-    sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, GraphOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

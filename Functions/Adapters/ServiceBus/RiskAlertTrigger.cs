@@ -18,16 +18,6 @@ public sealed class RiskAlertTrigger(AlertMessageHandler handler)
         ServiceBusMessageActions actions,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        handler.HandleAsync(message, new Settle(message, actions), client, cancellationToken);
-
-    sealed class Settle(ServiceBusReceivedMessage message, ServiceBusMessageActions actions) : IMessageSettlement
-    {
-        public Task CompleteAsync(CancellationToken ct) => actions.CompleteMessageAsync(message, ct);
-
-        public Task DeadLetterAsync(string reason, string description, CancellationToken ct) =>
-            actions.DeadLetterMessageAsync(message, deadLetterReason: reason, deadLetterErrorDescription: description, cancellationToken: ct);
-
-        public Task AbandonAsync(CancellationToken ct) => actions.AbandonMessageAsync(message, cancellationToken: ct);
-    }
+        handler.HandleAsync(message, new ServiceBusSettlement(message, actions), client, cancellationToken);
 }
 #endif

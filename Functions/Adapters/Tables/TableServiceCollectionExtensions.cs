@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Cordon.Offboarding;
 using Cordon.Roster;
+using Cordon.World;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,8 +53,7 @@ public static class TableServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<TableSiteRegisterOptions>()
-            .Bind(configuration.GetSection(TableSiteRegisterOptions.Section))
+        services.AddSelfValidatingOptions<TableSiteRegisterOptions>(configuration.GetSection(TableSiteRegisterOptions.Section))
             .PostConfigure(o =>
             {
                 string? account = configuration["AzureWebJobsStorage:accountName"];
@@ -61,9 +61,7 @@ public static class TableServiceCollectionExtensions
                 {
                     o.TableServiceUri = $"https://{account}.table.core.windows.net/";
                 }
-            })
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TableSiteRegisterOptions>, Validator>());
+            });
         services.TryAddCordonAzureCredential(configuration);
 
         services.RemoveAll<ISiteRegister>();
@@ -75,14 +73,5 @@ public static class TableServiceCollectionExtensions
         });
         services.AddSingleton<ISiteRegister>(sp => sp.GetRequiredService<TableSiteRegister>());
         return services;
-    }
-
-    sealed class Validator : IValidateOptions<TableSiteRegisterOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, TableSiteRegisterOptions options)
-        {
-            IReadOnlyList<string> problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Cordon.World;
 namespace Cordon.Adapters.Tables;
 
 /// <summary>
@@ -5,7 +6,7 @@ namespace Cordon.Adapters.Tables;
 /// <see cref="TableServiceUri"/> the Function App's own storage account is used
 /// (<c>AzureWebJobsStorage__accountName</c>, where the identity already has Storage Table Data Contributor).
 /// </summary>
-public sealed class TableSiteRegisterOptions
+public sealed class TableSiteRegisterOptions : ISelfValidatingOptions
 {
     public const string Section = "Cordon:SiteRegister";
 
