@@ -28,7 +28,10 @@ public sealed class AlertFloodTests(AzuriteFixture azurite, Xunit.Abstractions.I
         string dataDir = Directory.CreateTempSubdirectory("cordon-flood-").FullName;
         // The durable store on Azurite (the subject here); evidence in a folder, which keeps a flood's custody
         // log cheap to append to.
-        await using TestHost host = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "flood",
+        // The confirm gate's chain must outlast the flood: with the fast policy's three one-minute steps it runs
+        // out after three minutes and the incident closes unreviewed (by design) while the flood is still coming.
+        await using TestHost host = await TestHost.StartAsync(policyJson: TestHost.FastPolicy.Replace("00:01:00", "01:00:00", StringComparison.Ordinal),
+            store: StoreKind.Azurite, storage: azurite.ConnectionString, dataDir: dataDir, taskHub: "flood",
             configure: s => s.AddSingleton<IEvidenceStore>(new FolderEvidenceStore(Path.Combine(dataDir, "evidence"), TimeProvider.System)));
         var (_, id, _) = await host.SendSampleAsync();
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);

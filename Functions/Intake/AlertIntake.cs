@@ -87,7 +87,18 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan);
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
-                return Result(id, IntakeOutcomes.Started, alert);
+                if (await StartedWithAsync(client, id, alert, key, cancellationToken))
+                {
+                    return Result(id, IntakeOutcomes.Started, alert);
+                }
+
+                // Another first alert became the incident's input: this one was delivered to it as a merge.
+                if (await TakenAsync(client, id, key, digest, cancellationToken))
+                {
+                    return Result(id, IntakeOutcomes.Merged, alert);
+                }
+
+                logger.LogInformation("Incident {IncidentId} closed without alert {AlertId}; placing it again", id, alert.AlertId);
             }
             catch (Exception ex) when (IsAlreadyExists(ex))
             {
@@ -111,6 +122,22 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     static bool IsAlreadyExists(Exception ex) =>
         (ex is Grpc.Core.RpcException rpc && rpc.StatusCode == Grpc.Core.StatusCode.AlreadyExists) ||
         (ex is InvalidOperationException && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Whether the incident just scheduled started with this alert. Scheduling is not atomic on every backend:
+    /// the Azure Storage provider looks for the id and then sends the start message, so concurrent first alerts
+    /// of a subject may all "schedule" the same new incident, and only one start message becomes its input (the
+    /// others are dropped). So the alert is also delivered as a merge (the incident ignores an alert it already
+    /// has: one effect either way), and the instance's input, read once, says which alert started it. When a
+    /// racing start wrote its input last but lost at the engine, this alert's answer says "started" for an
+    /// incident that took it by the merge: the alert is acted on in the incident named either way.
+    /// </summary>
+    static async Task<bool> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, CancellationToken cancellationToken)
+    {
+        await client.RaiseEventAsync(id, IncidentEvents.AlertMerged, alert, cancellationToken);
+        OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        return m?.SerializedInput is null || m.ReadInputAs<IncidentInput>() is not { } started || AlertKeys.Of(started.Alert) == key;
+    }
 
     /// <summary>How long intake waits for an incident to show that it took a merged alert.</summary>
     public TimeSpan MergeConfirmation { get; init; } = TimeSpan.FromSeconds(15);
