@@ -27,6 +27,10 @@ public static class CrashResumeBench
         await File.WriteAllTextAsync(world, StoreBench.WorldJson(url, sizes), ct);
         await File.WriteAllTextAsync(policy, StoreBench.PolicyJson, ct);
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        // The incidents API needs a signed-in operator (the local host reads Easy Auth's header from loopback callers);
+        // without it every read is 401 and the host never looks up.
+        http.DefaultRequestHeaders.Add(Cordon.Operators.OperatorPrincipal.Header,
+            Cordon.Operators.OperatorPrincipal.Encode("bench-operator", "bench-operator@bench.example", [Cordon.Operators.OperatorRoles.Operator], "local"));
         Process? host = null;
         try
         {
