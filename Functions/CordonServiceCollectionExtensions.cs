@@ -94,9 +94,21 @@ public static class CordonServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Contain first: intake applies a new auto-contain incident's first containment itself, so it never queues behind
+    /// the backend's backlog (the incident's step then finds it done). Needs the access-control and evidence connectors.
+    /// </summary>
+    public static IServiceCollection AddCordonContainment(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ContainSubject>();
+        services.AddSingleton<ContainAtIntake>();
+        return services;
+    }
+
     /// <summary>Everything the workflow needs except the connectors (each host adds its own).</summary>
     public static IServiceCollection AddCordonWorkflow(this IServiceCollection services, IConfiguration configuration) => services
         .AddCordonAlerts()
+        .AddCordonContainment()
         .AddCordonConfiguration(configuration)
         .AddCordonApprovals(configuration)
         .AddCordonWebhooks(configuration)

@@ -37,4 +37,76 @@ public sealed class ContainmentFirstTests
         Assert.Contains(d.Timeline, t => t.Step == "triaged" && t.Detail.StartsWith("auto-contain", StringComparison.Ordinal));
         Assert.False(host.Host.Directory.Find(alert.Subject.UserPrincipalName)!.AccountEnabled);
     }
+
+    const string Ravi = "ravi.k@vendor.example";
+
+    [Fact]
+    public async Task Auto_contain_alert_is_contained_by_intake_before_it_answers_whatever_the_backend_backlog()
+    {
+        // Each directory call takes 300 ms: the incident's own step could not have contained before the answer.
+        await using TestHost host = await TestHost.StartAsync(directoryLatency: TimeSpan.FromMilliseconds(300));
+
+        var (status, id, outcome) = await host.SendSampleAsync();
+        DateTime answered = DateTime.UtcNow;
+
+        Assert.Equal((202, "started"), (status, outcome));
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"));
+        Assert.True(d.ContainedAt <= answered, $"contained at {d.ContainedAt:O}, answered at {answered:O}");
+        Assert.Equal(["opened", "triaged", "contained"], d.Timeline.Select(t => t.Step).Take(3));
+        // The incident's containment step found intake's record and changed nothing again.
+        Assert.Equal(1, host.Host.Directory.EffectCount($"revoke-sessions:{Ravi}"));
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+    }
+
+    [Fact]
+    public async Task Ask_first_alert_is_not_contained_at_intake()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+
+        var (_, id, _) = await host.SendSampleAsync("medium-off-hours.json");
+
+        Assert.True(host.Host.Directory.Find("asha.m@vendor.example")!.AccountEnabled);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"));
+        Assert.Null(d.ContainedAt);
+        Assert.True(host.Host.Directory.Find("asha.m@vendor.example")!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task Next_incident_after_a_false_positive_is_contained_afresh_not_from_the_old_record()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"));
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), "reject")).Status);
+        await host.WaitForAsync(id, d => d.Outcome == Outcomes.FalsePositive);
+        Assert.True(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+
+        // A new critical alert opens the next incident: its containment is a first containment of its own, not the old record.
+        var (_, next, _) = await host.SendSampleAsync(edit: s => s.Replace("\"alertId\": \"", "\"alertId\": \"again-", StringComparison.Ordinal));
+
+        Assert.NotEqual(id, next);
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+        Assert.Equal(2, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+    }
+
+    [Fact]
+    public async Task Intake_crash_before_containing_costs_the_lease_and_the_incident_step_contains()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
+        DateTime received = DateTime.UtcNow;
+
+        // What intake leaves when it dies right after starting the incident: an input promising containment at intake, nothing done.
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current),
+            new IncidentInput(id, alert, received, plan, IntakeContains: true), new StartOrchestrationOptions(id));
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
+        Assert.InRange((d.ContainedAt!.Value - received).TotalSeconds, Cordon.Containment.ContainSubject.IntakeLease.TotalSeconds - 1, Cordon.Containment.ContainSubject.IntakeLease.TotalSeconds + 15);
+        Assert.DoesNotContain(d.Timeline, t => t.Step == "step failed");
+        Assert.Null(d.WaitingForOperator);
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+    }
 }

@@ -49,7 +49,7 @@ public sealed class ConnectorFaultTests
         Assert.Equal("Running", waiting.RuntimeStatus);
         Assert.Contains(waiting.Timeline, t => t.Step == "step failed" && t.Detail.StartsWith("ContainSubject:", StringComparison.Ordinal));
         Assert.Contains(host.Host.Outbox.List(), m => m.Category == "operator-alert" && m.Subject.Contains("ContainSubject", StringComparison.Ordinal));
-        Assert.Equal(attempts, graph.Count("POST", "/revokeSignInSessions"));
+        Assert.Equal(1 + attempts, graph.Count("POST", "/revokeSignInSessions")); // intake's one attempt, then the step's
         Assert.Null(waiting.ContainedAt);
 
         graph.Fault = Fault.None;
@@ -66,7 +66,8 @@ public sealed class ConnectorFaultTests
         int revokes = 0;
         await using var graph = await FakeService.StartAsync(async (ctx, fault) =>
         {
-            if (ctx.Request.Path.Value!.EndsWith("/revokeSignInSessions", StringComparison.Ordinal) && Interlocked.Increment(ref revokes) == 1)
+            // The first at intake (which leaves it to the incident), the second the incident step's first attempt.
+            if (ctx.Request.Path.Value!.EndsWith("/revokeSignInSessions", StringComparison.Ordinal) && Interlocked.Increment(ref revokes) <= 2)
             {
                 ctx.Response.Headers.RetryAfter = "2";
                 await ctx.Response.WriteAsJsonAsync(new { error = new { code = "TooManyRequests", message = "Too many requests" } });
@@ -84,10 +85,10 @@ public sealed class ConnectorFaultTests
         var (_, id, _) = await host.SendSampleAsync();
         IncidentDetail contained = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
 
-        // The 429 went back to the orchestration, which waited the 2 s of Retry-After and ran the step again.
+        // The step's 429 went back to the orchestration, which waited the 2 s of Retry-After and ran the step again.
         var calls = graph.Requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/revokeSignInSessions", StringComparison.Ordinal)).ToList();
-        Assert.Equal([429, 200], calls.Select(r => r.Answered));
-        Assert.InRange(calls[1].At - calls[0].At, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
+        Assert.Equal([429, 429, 200], calls.Select(r => r.Answered));
+        Assert.InRange(calls[2].At - calls[1].At, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
         Assert.Null(contained.WaitingForOperator);
         Assert.DoesNotContain(contained.Timeline, t => t.Step == "step failed");
         Assert.Contains(graph.Requests, r => r.Method == "PATCH" && r.Body.Contains("\"accountEnabled\":false", StringComparison.Ordinal));

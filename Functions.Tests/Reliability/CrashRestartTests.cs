@@ -38,15 +38,18 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
     {
         using LocalHostProcess host = Start("crash-confirmed");
 
-        // Kill 1: in the middle of containment (one simulated Graph call per second).
+        // Kill 1: in the middle of containment (one simulated Graph call per second), which intake applies before it answers.
         await host.StartAsync("--directory-latency-ms", "1000");
-        var (id, _) = await host.SendAsync(Sample());
+        Task<(string IncidentId, string Outcome)> sending = host.SendAsync(Sample());
         DirectoryState atKill = await WaitForDirectoryAsync(host, d => d.Effect($"revoke-sessions:{Ravi}") > 0, "containment to start");
         host.Kill();
         Assert.True(atKill.Enabled(Ravi), "the kill was meant to land before containment disabled the account");
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => sending); // never answered: the sender sends it again
 
         // Kill 2: while waiting at the confirmation gate.
         await host.StartAsync("--directory-latency-ms", "100");
+        var (id, outcome) = await host.SendAsync(Sample());
+        Assert.Equal("duplicate", outcome); // the incident had started before containment began
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 120);
         string confirm = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
         host.Kill();

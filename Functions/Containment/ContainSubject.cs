@@ -13,21 +13,94 @@ namespace Cordon.Containment;
 /// Reversible containment: revoke sign-in sessions, disable the account, drop privileged group
 /// memberships, and kill the agent's sessions in client systems that offer it. The pre-containment
 /// snapshot is stored write-once with the evidence before anything changes, so a retry after a crash
-/// removes the same things and the record of what was removed stays exact.
+/// removes the same things and the record of what was removed stays exact. A numbered containment
+/// (<see cref="ContainRequest.Sequence"/>) is itself recorded write-once: intake applies an incident's
+/// first containment the moment the incident starts, and the incident's own step then finds it done.
 /// </summary>
 public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidence, ClientSessionKiller sessionKiller, TimeProvider time, CordonMetrics metrics, ILogger<ContainSubject> logger)
     : TaskActivity<ContainRequest, ContainmentRecord>
 {
     internal const string PlanItem = "containment-plan.json";
 
+    /// <summary>Written when intake's attempt at the first containment failed (the step then applies it at once).</summary>
+    internal const string IntakeAttemptItem = "containment-1-intake-failed.json";
+
+    sealed record IntakeAttempt(DateTime FailedAt, string Error);
+
+    /// <summary>How long after the alert's arrival the incident's step leaves a first containment to intake before applying it itself (intake crashed).</summary>
+    public static readonly TimeSpan IntakeLease = TimeSpan.FromSeconds(20);
+
+    static class Takers
+    {
+        public const string Intake = "intake";
+        public const string Incident = "incident";
+    }
+
+    /// <summary>The evidence item holding containment number <paramref name="sequence"/> of an incident, once applied.</summary>
+    internal static string RecordItem(int sequence) => $"containment-{sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}.json";
+
     [Function(nameof(ContainSubject))]
     public Task<ContainmentRecord> Run([ActivityTrigger] ContainRequest request) => RunAsync(ActivityContexts.For(nameof(ContainSubject)), request);
 
-    public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request)
+    public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request) =>
+        (await ContainAsync(request, Takers.Incident, CancellationToken.None))!;
+
+    /// <summary>
+    /// Intake applying an incident's first containment the moment the incident starts; null when the incident's own
+    /// step is applying it already (it took the snapshot first).
+    /// </summary>
+    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, CancellationToken ct)
     {
-        CancellationToken ct = CancellationToken.None;
+        try
+        {
+            return await ContainAsync(request, Takers.Intake, ct);
+        }
+        catch (Exception ex)
+        {
+            // Recorded, so the incident's step applies it at once instead of waiting out intake's lease.
+            var failed = new IntakeAttempt(time.GetUtcNow().UtcDateTime, $"{ex.GetType().Name}: {ex.Message}");
+            await evidence.PutAsync(request.IncidentId, IntakeAttemptItem, JsonSerializer.SerializeToUtf8Bytes(failed, CordonJson.Options), "application/json", ct);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether intake is (or is about to be) applying the first containment: it has not recorded a failure, the snapshot is
+    /// not the step's, and its lease, counted from the alert's arrival, has not run out (a crash at intake costs that much).
+    /// </summary>
+    async Task<bool> IntakeStillAtItAsync(ContainRequest request, CancellationToken ct)
+    {
+        if (request.ReceivedAt is not { } receivedAt || time.GetUtcNow().UtcDateTime - receivedAt >= IntakeLease ||
+            await evidence.GetAsync(request.IncidentId, IntakeAttemptItem, ct) is not null)
+        {
+            return false;
+        }
+
+        byte[]? stored = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
+        return stored is null || JsonSerializer.Deserialize<ContainmentPlan>(stored)!.TakenBy == Takers.Intake;
+    }
+
+    /// <summary>Applies the containment, or returns the record of it when this numbered containment was applied already.</summary>
+    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, CancellationToken ct)
+    {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
-        ContainmentPlan plan = await LoadOrTakePlanAsync(request, ct);
+        if (request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
+        {
+            return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
+        }
+
+        if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, ct))
+        {
+            // One of the two applies it, so Graph's write budget is spent once: the step waits on a durable timer.
+            throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
+        }
+
+        ContainmentPlan plan = await LoadOrTakePlanAsync(request, taker, ct);
+        if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
+        {
+            return null; // intake came after its lease: the incident's step is applying it
+        }
+
         // Every change goes to the account the directory resolved the subject to, under its exact name.
         string account = plan.Account ?? request.UserPrincipalName;
 
@@ -43,8 +116,18 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 
         SessionKill[] kills = await Task.WhenAll(sessionKills);
         DateTime containedAt = time.GetUtcNow().UtcDateTime;
-        logger.LogInformation("Contained {Subject} for {IncidentId}: {Groups} groups removed", account, request.IncidentId, plan.GroupsToRemove.Count);
         var record = new ContainmentRecord(request.IncidentId, account, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
+        if (request.Sequence is { } applied)
+        {
+            byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options);
+            if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, ct) is { } first)
+            {
+                // Intake and the incident raced and both applied it (the same changes, harmless twice): the first record stands.
+                return JsonSerializer.Deserialize<ContainmentRecord>(first, CordonJson.Options)!;
+            }
+        }
+
+        logger.LogInformation("Contained {Subject} for {IncidentId}: {Groups} groups removed", account, request.IncidentId, plan.GroupsToRemove.Count);
         if (request.ReceivedAt is { } receivedAt)
         {
             // Recorded here, not in the orchestrator (which replays): the same numbers the incident shows.
@@ -55,7 +138,27 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         return record;
     }
 
-    async Task<ContainmentPlan> LoadOrTakePlanAsync(ContainRequest request, CancellationToken ct)
+    /// <summary>Stores an item write-once; when another writer stored other bytes under the name first, returns theirs.</summary>
+    async Task<byte[]?> WriteOnceAsync(string incidentId, string name, byte[] bytes, CancellationToken ct)
+    {
+        try
+        {
+            await evidence.PutAsync(incidentId, name, bytes, "application/json", ct);
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            byte[]? stored = await evidence.GetAsync(incidentId, name, ct);
+            if (stored is null || stored.AsSpan().SequenceEqual(bytes))
+            {
+                throw; // not a lost race: the store refused for another reason
+            }
+
+            return stored;
+        }
+    }
+
+    async Task<ContainmentPlan> LoadOrTakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
     {
         byte[]? stored = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
         if (stored is not null)
@@ -72,9 +175,15 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         var groups = request.PrivilegedGroups.Count == 0
             ? snapshot.Groups.ToList()
             : snapshot.Groups.Where(g => request.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)).ToList();
-        var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName);
-        EvidenceItem item = await evidence.PutAsync(request.IncidentId, PlanItem, JsonSerializer.SerializeToUtf8Bytes(plan), "application/json", ct);
-        await evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, item.Sha256, ct);
+        var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName, taker, time.GetUtcNow().UtcDateTime);
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(plan);
+        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, ct) is { } first)
+        {
+            // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
+            return JsonSerializer.Deserialize<ContainmentPlan>(first)!;
+        }
+
+        await evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, EvidenceChain.Sha256(bytes), ct);
         return plan;
     }
 }

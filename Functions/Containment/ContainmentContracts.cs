@@ -2,14 +2,22 @@ using Cordon.Incidents;
 
 namespace Cordon.Containment;
 
-/// <summary>ReceivedAt and Exposure feed the time-to-contain and exposure metrics (absent in requests scheduled before they existed).</summary>
+/// <summary>
+/// ReceivedAt and Exposure feed the time-to-contain and exposure metrics (absent in requests scheduled before they existed).
+/// Sequence: which containment of the incident this is (1, the first, is the one intake applies at once; absent in
+/// requests scheduled before intake contained). A numbered containment is recorded write-once, so whichever of intake
+/// and the incident applies it first, the other finds the record and changes nothing. IntakeContains: intake applies
+/// containment 1 itself, so the incident's step leaves it to intake (unless intake failed or its lease ran out).
+/// </summary>
 public sealed record ContainRequest(
     string IncidentId,
     string UserPrincipalName,
     IReadOnlyList<string> PrivilegedGroups,
     IReadOnlyList<AffectedClient> Clients,
     DateTime? ReceivedAt = null,
-    IReadOnlyDictionary<string, TimeSpan>? Exposure = null);
+    IReadOnlyDictionary<string, TimeSpan>? Exposure = null,
+    int? Sequence = null,
+    bool IntakeContains = false);
 
 /// <summary>Exactly what containment changed, so a false positive can be restored to the letter.</summary>
 public sealed record ContainmentRecord(
@@ -31,6 +39,12 @@ public sealed record RevocationRecord(IReadOnlyList<string> RemovedGroups, IRead
 
 public sealed record TrainingRequest(string IncidentId, string VendorId, string SiteId, IReadOnlyList<string> VendorContacts);
 
-/// <summary>The snapshot taken before containment touches anything; written once, so a retry reuses it.</summary>
-/// <summary>Account: the directory's exact account the subject resolved to (absent in plans taken before it was recorded).</summary>
-internal sealed record ContainmentPlan(bool WasEnabled, IReadOnlyList<string> GroupsToRemove, string? Account = null);
+/// <summary>
+/// The snapshot taken before containment touches anything; written once, so a retry reuses it. Account: the directory's
+/// exact account the subject resolved to; TakenBy/TakenAt: who took it (intake or the incident's step) and when (both
+/// absent in plans taken before they were recorded).
+/// </summary>
+internal sealed record ContainmentPlan(bool WasEnabled, IReadOnlyList<string> GroupsToRemove, string? Account = null, string? TakenBy = null, DateTime? TakenAt = null);
+
+/// <summary>Intake is applying the incident's first containment right now: the step tries again shortly (a durable timer), changing nothing meanwhile.</summary>
+public sealed class ContainmentUnderwayException(string message) : Exception(message);

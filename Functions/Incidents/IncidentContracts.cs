@@ -37,7 +37,8 @@ public static class IncidentEvents
 /// What an incident starts with. <paramref name="Plan"/> is triage done at intake (so the first episode contains);
 /// incidents started before it was carried have none and are triaged by the <see cref="TriageAlert"/> activity.
 /// </summary>
-public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null);
+/// <summary>IntakeContains: intake applies the incident's first containment itself, right after starting it (see FirstContainment).</summary>
+public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null, bool IntakeContains = false);
 
 /// <summary>Triage's output: the policy snapshot and everything the workflow needs to know about the world.</summary>
 public sealed record ResponsePlan(

@@ -51,6 +51,8 @@ internal sealed partial class IncidentRun
     Vote? escalatedBy;
     int gateCounter;
     int containingAlerts;
+    /// <summary>Containments applied so far (a false positive restored and then contained again counts twice).</summary>
+    int containments;
     DateTime? closingAt;
 
     Task<ApprovalDecision>? pendingDecision;
@@ -311,7 +313,7 @@ internal sealed partial class IncidentRun
     async Task<Task> ContainAsync(bool announceInBackground = false)
     {
         SetStage(Stages.Containment);
-        var request = new ContainRequest(IncidentId, status.Subject, Policy.PrivilegedGroups, Plan.Clients, input.ReceivedAt, Policy.Exposure);
+        var request = ContainRequest(++containments);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
         AnnounceOpened(); // an incident triaged at intake announces "opened" once contained: events come after containment
         status = status with
@@ -357,6 +359,9 @@ internal sealed partial class IncidentRun
             () => context.CallActivityAsync<EvidenceSummary>(nameof(PreserveEvidence), request, Retry()));
         Record(TimelineSteps.EvidencePreserved, $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
     }
+
+    /// <summary>Containment number <paramref name="sequence"/> of this incident; the first is also what intake applies at once.</summary>
+    ContainRequest ContainRequest(int sequence) => FirstContainment.Request(input, Plan, status.Subject) with { Sequence = sequence, IntakeContains = sequence == 1 && input.IntakeContains };
 
     bool SeverityCallsForContainment => Severities.Rank(status.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove);
 
@@ -425,9 +430,15 @@ internal sealed partial class IncidentRun
     TaskOptions Retry()
     {
         StepRetryPolicy r = plan?.Policy.Retry ?? new StepRetryPolicy();
+        int waitedForIntake = 0; // attempts that found intake containing: they spend none of the step's attempts
         return TaskOptions.FromRetryHandler(async retry =>
         {
-            TimeSpan? wait = StepRetries.NextWait(retry.LastFailure.ErrorType, retry.LastFailure.ErrorMessage, retry.LastAttemptNumber, r);
+            TimeSpan? wait = StepRetries.NextWait(retry.LastFailure.ErrorType, retry.LastFailure.ErrorMessage, retry.LastAttemptNumber - waitedForIntake, r);
+            if (retry.LastFailure.ErrorType == typeof(ContainmentUnderwayException).FullName)
+            {
+                waitedForIntake++;
+            }
+
             if (wait is not { } w)
             {
                 return false;

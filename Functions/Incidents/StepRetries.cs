@@ -34,6 +34,12 @@ public static class StepRetries
                 ?? TimeSpan.FromSeconds(Math.Min(LongestThrottleBackoff.TotalSeconds, Math.Pow(2, Math.Min(lastAttempt - 1, 16))));
         }
 
+        if (errorType == typeof(Containment.ContainmentUnderwayException).FullName)
+        {
+            // Intake is containing (a second or two); its lease ends the wait, so this never needs an operator.
+            return TimeSpan.FromSeconds(Math.Min(4, 0.5 * Math.Pow(2, Math.Min(lastAttempt - 1, 4))));
+        }
+
         if (lastAttempt >= policy.MaxAttempts)
         {
             return null;

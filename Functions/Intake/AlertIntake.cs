@@ -28,7 +28,7 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// so its first orchestration episode schedules containment.
 /// </summary>
 public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
-    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null)
+    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null, ContainAtIntake? containAtIntake = null)
 {
     const int MaxAttempts = 8;
 
@@ -84,11 +84,16 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                     plan = await TriageAlert.WithRosterAsync(plan, alert, roster, cancellationToken); // site counts from the roster; a subject not on it is flagged
                 }
 
-                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan);
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan, IntakeContains: containAtIntake is not null && FirstContainment.CalledFor(plan));
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 if (await StartedWithAsync(client, id, alert, key, cancellationToken))
                 {
+                    if (input.IntakeContains)
+                    {
+                        await containAtIntake!.TryAsync(input); // contained before the answer, whatever the backend's backlog
+                    }
+
                     return Result(id, IntakeOutcomes.Started, alert);
                 }
 
