@@ -157,11 +157,12 @@ public sealed partial class StoreBench : IAsyncDisposable
     }
 
     /// <summary>Posts an alert; the incident id and the moment the 202 arrived.</summary>
-    async Task<(string Id, DateTime AcceptedAt)> SendAsync(string alertJson, CancellationToken ct)
+    /// <summary>Sends an alert; returns its incident and the moment it was sent (intake contains before it answers).</summary>
+    async Task<(string Id, DateTime SentAt)> SendAsync(string alertJson, CancellationToken ct)
     {
         using var content = new StringContent(alertJson, System.Text.Encoding.UTF8, "application/json");
+        DateTime sent = DateTime.UtcNow;
         using HttpResponseMessage response = await http.PostAsync("/api/alerts", content, ct);
-        DateTime accepted = DateTime.UtcNow;
         string body = await response.Content.ReadAsStringAsync(ct);
         if ((int)response.StatusCode != 202)
         {
@@ -171,7 +172,7 @@ public sealed partial class StoreBench : IAsyncDisposable
         using JsonDocument doc = JsonDocument.Parse(body);
         string outcome = doc.RootElement.GetProperty("outcome").GetString()!;
         return outcome == "started"
-            ? (doc.RootElement.GetProperty("incidentId").GetString()!, accepted)
+            ? (doc.RootElement.GetProperty("incidentId").GetString()!, sent)
             : throw new InvalidOperationException($"{Name}: an alert for a fresh subject was {outcome}, not started");
     }
 
@@ -222,7 +223,7 @@ public sealed partial class StoreBench : IAsyncDisposable
     }
 
     /// <summary>Alerts one at a time on an otherwise idle host: each waits until the previous incident is idle.</summary>
-    public async Task<(ContainmentFigures Figures, List<IncidentDetail> Details, List<double> MsFrom202)> SequentialAsync(
+    public async Task<(ContainmentFigures Figures, List<IncidentDetail> Details, List<double> MsFromSend)> SequentialAsync(
         int alerts, TimeSpan latency, Action<int> progress, CancellationToken ct)
     {
         Simulate(latency, throttling: false);
@@ -408,11 +409,11 @@ public sealed partial class StoreBench : IAsyncDisposable
 
     static ContainmentFigures Figures(IReadOnlyList<IncidentDetail> details, IReadOnlyList<DateTime> accepted, double wallSeconds, TimeSpan latency, ProcessMeter meter)
     {
-        var fromAccepted = details.Zip(accepted, (d, at) => (d.ContainedAt!.Value - at).TotalMilliseconds);
+        var fromSent = details.Zip(accepted, (d, at) => (d.ContainedAt!.Value - at).TotalMilliseconds);
         var server = details.Select(d => (d.Metrics.SecondsToContain ?? double.NaN) * 1000);
         var exposure = details.Select(d => (d.ExposureEndsBy!.Value - d.ContainedAt!.Value).TotalMinutes);
         var client = details.SelectMany(d => d.Exposure.Where(e => e.Resource == $"client-system:{ClientId}").Select(e => (e.EndsBy - d.ContainedAt!.Value).TotalSeconds));
-        return new ContainmentFigures(details.Count, latency.TotalMilliseconds, Percentiles.Of(fromAccepted), Percentiles.Of(server),
+        return new ContainmentFigures(details.Count, latency.TotalMilliseconds, Percentiles.Of(fromSent), Percentiles.Of(server),
             Percentiles.Of(exposure), Percentiles.Of(client), wallSeconds, details.Count / wallSeconds,
             meter.CpuMilliseconds / details.Count, meter.PeakWorkingSetMb);
     }

@@ -44,4 +44,12 @@ public sealed class StepRetriesTests
         Assert.Equal([2, 4, 5], new[] { 1, 2, 3 }.Select(n => StepRetries.NextWait("System.InvalidOperationException", "boom", n, Policy)!.Value.TotalSeconds));
         Assert.Null(StepRetries.NextWait("System.InvalidOperationException", "boom", 4, Policy));
     }
+
+    [Fact]
+    public void A_step_that_finds_intake_containing_looks_again_after_1_2_then_every_4_seconds_and_never_gives_up()
+    {
+        string underway = typeof(Cordon.Containment.ContainmentUnderwayException).FullName!;
+
+        Assert.Equal([1, 2, 4, 4], new[] { 1, 2, 3, 50 }.Select(n => StepRetries.NextWait(underway, "intake is applying containment 1", n, Policy)!.Value.TotalSeconds));
+    }
 }

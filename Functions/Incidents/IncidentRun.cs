@@ -433,11 +433,10 @@ internal sealed partial class IncidentRun
         int waitedForIntake = 0; // attempts that found intake containing: they spend none of the step's attempts
         return TaskOptions.FromRetryHandler(async retry =>
         {
-            TimeSpan? wait = StepRetries.NextWait(retry.LastFailure.ErrorType, retry.LastFailure.ErrorMessage, retry.LastAttemptNumber - waitedForIntake, r);
-            if (retry.LastFailure.ErrorType == typeof(ContainmentUnderwayException).FullName)
-            {
-                waitedForIntake++;
-            }
+            bool intakeAtIt = retry.LastFailure.ErrorType == typeof(ContainmentUnderwayException).FullName;
+            waitedForIntake += intakeAtIt ? 1 : 0;
+            int attempt = intakeAtIt ? waitedForIntake : retry.LastAttemptNumber - waitedForIntake;
+            TimeSpan? wait = StepRetries.NextWait(retry.LastFailure.ErrorType, retry.LastFailure.ErrorMessage, attempt, r);
 
             if (wait is not { } w)
             {

@@ -36,8 +36,9 @@ public static class StepRetries
 
         if (errorType == typeof(Containment.ContainmentUnderwayException).FullName)
         {
-            // Intake is containing (a second or two); its lease ends the wait, so this never needs an operator.
-            return TimeSpan.FromSeconds(Math.Min(4, 0.5 * Math.Pow(2, Math.Min(lastAttempt - 1, 4))));
+            // Intake is containing (a second or two; longer in a burst): 1 s, 2 s, then every 4 s, so a busy intake costs
+            // the step one or two looks, not a dozen. Intake's lease ends the wait, so this never needs an operator.
+            return TimeSpan.FromSeconds(Math.Min(4, Math.Pow(2, Math.Min(lastAttempt - 1, 2))));
         }
 
         if (lastAttempt >= policy.MaxAttempts)
