@@ -1,3 +1,4 @@
+using Cordon.Alerts;
 using Cordon.Behaviour;
 using Cordon.Policy;
 
@@ -75,8 +76,8 @@ public sealed class LiveStateStoreTests
     public void An_undelivered_alert_is_kept_once_per_id_and_within_a_bound()
     {
         var state = new AgentState();
-        Alerts.RiskAlert Alert(int n) => new("1.0", $"mon-x-{n}", RiskScorer.Source, Nine, new Alerts.AlertSubject("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
-            50, Alerts.Severities.Medium, [], [], 1, []);
+        RiskAlert Alert(int n) => new("1.0", $"mon-x-{n}", RiskScorer.Source, Nine, new AlertSubject("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
+            50, Severities.Medium, [], [], 1, []);
 
         state.RememberUndelivered(Alert(1));
         state.RememberUndelivered(Alert(1));
