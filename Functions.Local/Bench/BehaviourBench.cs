@@ -118,7 +118,9 @@ public static class BehaviourBench
             WorldModel world = WorldModel.Load(worldPath);
             SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start);
             var wall = Stopwatch.StartNew();
+            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             SimulationReport r = await SimulationRun.RunAsync(http, sim, BehaviourSizes.BatchSize, progress: null, ct);
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
             var insiders = sim.Agents.Where(a => a.Insider).Select(a =>
             {
                 string u = a.UserPrincipalName;
@@ -136,6 +138,7 @@ public static class BehaviourBench
             {
                 Details = new BehaviourDetails(sim.Agents.Count - insiders.Count, sim.Hours, insiders,
                     r.FalsePositives.Select(u => sim.Agents.First(a => a.UserPrincipalName == u).Persona.ToString()).ToList(), r.InnocentsContained.Count),
+                CpuSeconds = cpu,
             };
         }
         finally
@@ -202,7 +205,7 @@ public static class BehaviourBench
                 seeds.Add(f);
                 var d = f.Details!;
                 Console.WriteLine($"{store} seed {seed}: {f.Events:N0} events ({f.Accepted:N0} accepted) in {f.PostingSeconds:0.0} s posting, {f.WallSeconds:0.0} s wall: " +
-                    $"{f.EventsPerSecond:N0} events/s; load average {loadBefore} → {LoadAverage()}");
+                    $"{f.EventsPerSecond:N0} events/s; process CPU {f.CpuSeconds:0.0} s ({1e6 * f.CpuSeconds / Math.Max(1, f.Events):0} µs per event); load average {loadBefore} → {LoadAverage()}");
                 Console.WriteLine($"  recall {f.Caught}/{f.Insiders}; innocents flagged {d.InnocentsFlagged.Count} ({string.Join(", ", d.InnocentsFlagged)}), contained {d.InnocentsContained}");
                 foreach (InsiderFigures i in d.Insiders)
                 {

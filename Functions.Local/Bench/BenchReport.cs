@@ -111,6 +111,9 @@ public sealed record BehaviourSeedFigures(
 {
     /// <summary>Per insider and per innocent (the behaviour scenario's own rows, <see cref="BehaviourBench.Rows"/>).</summary>
     public BehaviourDetails? Details { get; init; }
+
+    /// <summary>CPU time of the whole bench process over the run (host, monitor and the bench's own client): less at the mercy of the machine's load than the rate.</summary>
+    public double CpuSeconds { get; init; }
 }
 
 public sealed record BehaviourFigures(int Agents, double Hours, int Insiders, IReadOnlyList<BehaviourSeedFigures> Seeds)

@@ -40,6 +40,101 @@ public sealed class TableStateStoreTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(200, stored.Provisional.Count); // within the ticket grace period: judged when it has passed
     }
 
+    /// <summary>Counts the entity requests a table client sends, by method (creating the table, once per process, is not one).</summary>
+    sealed class RequestCounter : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public int Reads;
+        public int Writes;
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            if (message.Request.Uri.Path.EndsWith("/Tables", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (message.Request.Method == Azure.Core.RequestMethod.Get)
+            {
+                Interlocked.Increment(ref Reads);
+            }
+            else if (message.Request.Method == Azure.Core.RequestMethod.Put || message.Request.Method == Azure.Core.RequestMethod.Post)
+            {
+                Interlocked.Increment(ref Writes);
+            }
+        }
+    }
+
+    static Task<int> ScoreAsync(TableBehaviourStateStore store, List<AccessEvent> batch) =>
+        store.UpdateAsync<AgentState, int>(TelemetryIntake.AgentKind, "asha.m@vendor.example", current =>
+        {
+            AgentState state = current ?? new AgentState();
+            ScoreOutcome o = RiskScorer.Apply(state, batch, new PeerGroup(), ResponsePolicy.Default.Monitoring);
+            return Task.FromResult<(AgentState?, int)>((o.Accepted > 0 ? state : null, o.Accepted));
+        }, CancellationToken.None);
+
+    [Fact]
+    public async Task An_agent_is_read_once_per_process_and_written_once_per_batch()
+    {
+        string table = "behaviour" + Guid.NewGuid().ToString("N")[..8];
+        var counter = new RequestCounter();
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall);
+        var store = new TableBehaviourStateStore(new TableClient(azurite.ConnectionString, table, options));
+        await ScoreAsync(store, Batch(0, 1)); // creates the table
+        (int reads, int writes) = (counter.Reads, counter.Writes);
+
+        for (int b = 1; b <= 5; b++)
+        {
+            await ScoreAsync(store, Batch(b, 25));
+        }
+
+        await ScoreAsync(store, Batch(5, 25)); // a resent batch: nothing to write
+        Assert.Equal((0, 5), (counter.Reads - reads, counter.Writes - writes));
+
+        // A new process reads the entity once, on its first batch, and finds everything the first one wrote.
+        var restarted = new TableBehaviourStateStore(new TableClient(azurite.ConnectionString, table, options));
+        Assert.Equal(0, await ScoreAsync(restarted, Batch(3, 25)));
+        Assert.Equal(25, await ScoreAsync(restarted, Batch(6, 25)));
+        Assert.Equal((1, 6), (counter.Reads - reads, counter.Writes - writes));
+    }
+
+    [Fact]
+    public async Task Two_processes_taking_turns_on_one_agent_lose_no_event()
+    {
+        string table = "behaviour" + Guid.NewGuid().ToString("N")[..8];
+        TableBehaviourStateStore first = NewStore(table), second = NewStore(table);
+
+        await ScoreAsync(first, Batch(0, 25));
+        await ScoreAsync(second, Batch(1, 25));
+        // The first process's live copy is now behind the table: its write loses, it reads again and recomputes.
+        await ScoreAsync(first, Batch(2, 25));
+        await ScoreAsync(second, Batch(3, 25));
+
+        AgentState stored = (await NewStore(table).GetAsync<AgentState>(TelemetryIntake.AgentKind, "asha.m@vendor.example", CancellationToken.None))!;
+        Assert.Equal(100, stored.SeenCount);
+        Assert.Equal(100, stored.Current!.Views + stored.Baseline.Sum(b => b.Views));
+    }
+
+    [Fact]
+    public async Task An_undelivered_alert_survives_a_restart_in_the_agent_entity()
+    {
+        string table = "behaviour" + Guid.NewGuid().ToString("N")[..8];
+        var alert = new Cordon.Alerts.RiskAlert("1.0", "mon-abc-1", RiskScorer.Source, Nine, new Cordon.Alerts.AlertSubject("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
+            72.5, Cordon.Alerts.Severities.High, [new Cordon.Alerts.Indicator("mass-record-access", "no-business-need: 12 customers", 12, Nine)], ["northwind-bank"], 12, []);
+        await NewStore(table).UpdateAsync<AgentState, bool>(TelemetryIntake.AgentKind, "asha.m@vendor.example", current =>
+        {
+            AgentState state = current ?? new AgentState();
+            state.RememberUndelivered(alert);
+            return Task.FromResult<(AgentState?, bool)>((state, true));
+        }, CancellationToken.None);
+
+        AgentState stored = (await NewStore(table).GetAsync<AgentState>(TelemetryIntake.AgentKind, "asha.m@vendor.example", CancellationToken.None))!;
+
+        Cordon.Alerts.RiskAlert kept = Assert.Single(stored.Undelivered);
+        Assert.Equal((alert.AlertId, alert.Severity, alert.RiskScore, alert.AffectedRecords), (kept.AlertId, kept.Severity, kept.RiskScore, kept.AffectedRecords));
+        Assert.Equal("no-business-need: 12 customers", Assert.Single(kept.Indicators).Detail);
+    }
+
     [Fact]
     public async Task The_long_memory_survives_a_restart_and_keeps_counting_the_harvest()
     {

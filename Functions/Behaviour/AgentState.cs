@@ -1,3 +1,5 @@
+using Cordon.Alerts;
+
 namespace Cordon.Behaviour;
 
 /// <summary>
@@ -78,6 +80,23 @@ public sealed class AgentState
     public int StreamUpdates { get; set; }
 
     public string? StreamSeverity { get; set; }
+
+    /// <summary>Alerts raised but not yet taken by intake (normally none: they are handed over right after the state is stored).</summary>
+    public List<RiskAlert> Undelivered { get; set; } = [];
+
+    /// <summary>Undelivered alerts kept at most; the newest of a stream explains everything the older ones did.</summary>
+    const int UndeliveredLimit = 20;
+
+    public void RememberUndelivered(RiskAlert alert)
+    {
+        Undelivered.RemoveAll(a => a.AlertId == alert.AlertId);
+        if (Undelivered.Count >= UndeliveredLimit)
+        {
+            Undelivered.RemoveAt(0);
+        }
+
+        Undelivered.Add(alert);
+    }
 
     public void RememberClient(string clientId)
     {
@@ -180,4 +199,6 @@ public sealed class PeerGroup
 
     /// <summary>Each agent's learned working hours (bit h: the local hour from h:00).</summary>
     public Dictionary<string, int> UsualHours { get; set; } = [];
+
+    public PeerGroup Copy() => new() { TypicalViews = new(TypicalViews), Exposure7 = new(Exposure7), UsualHours = new(UsualHours) };
 }

@@ -372,8 +372,18 @@ public static class RiskScorer
             return;
         }
 
+        // Runs for every event: nothing is allocated unless a view's grace has passed.
         TimeSpan grace = Grace(policy);
-        foreach (RecentView v in s.Provisional.Where(v => v.At + grace < now).ToList())
+        List<RecentView>? due = null;
+        foreach (RecentView v in s.Provisional)
+        {
+            if (v.At + grace < now)
+            {
+                (due ??= []).Add(v);
+            }
+        }
+
+        foreach (RecentView v in due ?? [])
         {
             s.Provisional.Remove(v);
             Unjustified(s, v.CustomerId, v.At, policy, ctx);
@@ -434,17 +444,47 @@ public static class RiskScorer
         s.Days.RemoveAll(d => string.CompareOrdinal(d.Date, cutoff) <= 0);
     }
 
-    static string LocalDate(DateTimeOffset at, AgentContext ctx) => TimeZoneInfo.ConvertTime(at, ctx.Zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    static string LocalDate(DateTimeOffset at, AgentContext ctx) => Local(at, ctx.Zone).DateText;
 
-    static DateTime Today(AgentState s, AgentContext ctx) => TimeZoneInfo.ConvertTime(s.LastAt ?? DateTimeOffset.UnixEpoch, ctx.Zone).Date;
+    static DateTime Today(AgentState s, AgentContext ctx) => Local(s.LastAt ?? DateTimeOffset.UnixEpoch, ctx.Zone).Date;
+
+    static string TodayText(AgentState s, AgentContext ctx) => Local(s.LastAt ?? DateTimeOffset.UnixEpoch, ctx.Zone).DateText;
+
+    /// <summary>The local date and hour of a quarter hour of UTC in one zone.</summary>
+    sealed record LocalQuarter(TimeZoneInfo Zone, long Quarter, DateTime Date, string DateText, int Hour);
+
+    const long TicksPerQuarter = TimeSpan.TicksPerMinute * 15;
+
+    /// <summary>The last quarter hour converted on this thread: the events of a batch mostly share it.</summary>
+    [ThreadStatic]
+    static LocalQuarter? lastQuarter;
+
+    /// <summary>
+    /// The local date and hour of <paramref name="at"/>, converted once per quarter hour of UTC and zone: every zone's
+    /// offset and every change of it fall on a quarter hour, so a quarter hour of UTC lies within one local hour and date.
+    /// </summary>
+    static LocalQuarter Local(DateTimeOffset at, TimeZoneInfo zone)
+    {
+        long quarter = at.UtcTicks / TicksPerQuarter;
+        LocalQuarter? known = lastQuarter;
+        if (known is not null && known.Quarter == quarter && ReferenceEquals(known.Zone, zone))
+        {
+            return known;
+        }
+
+        DateTimeOffset local = TimeZoneInfo.ConvertTime(new DateTimeOffset(quarter * TicksPerQuarter, TimeSpan.Zero), zone);
+        known = new LocalQuarter(zone, quarter, local.Date, local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), local.Hour);
+        lastQuarter = known;
+        return known;
+    }
 
     /// <summary>Counts the day's views and marks its local hour active.</summary>
     static void Active(AgentState s, AccessEvent e, AgentContext ctx, MonitoringPolicy policy, int views)
     {
         DayRecord day = Day(s, e.OccurredAt, ctx, policy);
         day.Views += views;
-        day.Hours |= 1 << TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone).Hour;
-        string today = Today(s, ctx).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        day.Hours |= 1 << Local(e.OccurredAt, ctx.Zone).Hour;
+        string today = TodayText(s, ctx);
         if (s.ExposureDate != today)
         {
             // A new day: the windows move, and yesterday joins the learned working hours.
@@ -522,8 +562,14 @@ public static class RiskScorer
             s.RecentViews.RemoveRange(0, s.RecentViews.Count - RecentViewLimit);
         }
 
+        // The distinct customers are counted only when a burst could be reported (fewer views than the bar: it cannot).
+        if (s.RecentViews.Count < policy.BurstCustomers || (s.LastBurstAt is not null && e.OccurredAt - s.LastBurstAt.Value < policy.BurstWindow))
+        {
+            return;
+        }
+
         int distinct = s.RecentViews.Select(v => v.CustomerId).Distinct(StringComparer.Ordinal).Count();
-        if (distinct >= policy.BurstCustomers && (s.LastBurstAt is null || e.OccurredAt - s.LastBurstAt.Value >= policy.BurstWindow))
+        if (distinct >= policy.BurstCustomers)
         {
             s.LastBurstAt = e.OccurredAt;
             Add(s, RiskReasons.Burst, policy.Weights.Burst, 1, e.OccurredAt,
@@ -538,16 +584,18 @@ public static class RiskScorer
             return;
         }
 
-        DateTimeOffset local = TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone);
+        int localHour = Local(e.OccurredAt, ctx.Zone).Hour;
         int? own = OwnHours(s, policy);
-        string whose = own is null ? site.Hours is null ? "the site's default hours" : "the site's usual hours" : "the agent's own usual hours";
-        bool usual = own is { } mine ? (mine & (1 << local.Hour)) != 0
-            : site.Hours is { } siteHours ? (siteHours & (1 << local.Hour)) != 0
-            : policy.ShiftHours.Contains(local.TimeOfDay);
+        bool usual = own is { } mine ? (mine & (1 << localHour)) != 0
+            : site.Hours is { } siteHours ? (siteHours & (1 << localHour)) != 0
+            : policy.ShiftHours.Contains(TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone).TimeOfDay);
         if (usual)
         {
             return;
         }
+
+        DateTimeOffset local = TimeZoneInfo.ConvertTime(e.OccurredAt, ctx.Zone);
+        string whose = own is null ? site.Hours is null ? "the site's default hours" : "the site's usual hours" : "the agent's own usual hours";
 
         // Points once per hour, every access counted: finishing a ticket after hours is not a night of harvesting.
         HourBucket hour = s.Current!;
@@ -670,7 +718,9 @@ public static class RiskScorer
     static (Level Level, string Why) Judge(AgentState s, SiteView site, MonitoringPolicy p)
     {
         int episode = s.UnjustifiedCustomers.Count;
-        string? corroboration = new[] { RiskReasons.Export, RiskReasons.ScreenCapture, RiskReasons.Burst }.FirstOrDefault(s.Reasons.ContainsKey);
+        string? corroboration = s.Reasons.ContainsKey(RiskReasons.Export) ? RiskReasons.Export
+            : s.Reasons.ContainsKey(RiskReasons.ScreenCapture) ? RiskReasons.ScreenCapture
+            : s.Reasons.ContainsKey(RiskReasons.Burst) ? RiskReasons.Burst : null;
         if (s.Exposure30 >= p.ContainAtUnjustifiedCustomers)
         {
             return (Level.Strong, $"strong evidence: {s.Exposure30} customers without business need in 30 days (policy floor {p.ContainAtUnjustifiedCustomers})");
@@ -697,6 +747,11 @@ public static class RiskScorer
     /// <summary>The slow harvest: exposure over 7 or 30 days above its floor and unusual for the peer group or the agent's own history.</summary>
     static string? Cumulative(AgentState s, SiteView site, MonitoringPolicy p)
     {
+        if (s.Exposure7 < p.HarvestAlertFloor && s.Exposure30 < p.SlowHarvestAlertFloor)
+        {
+            return null; // below both floors (every event of most agents): nothing to compute
+        }
+
         foreach (var (days, exposure, floor) in new[] { (7, s.Exposure7, p.HarvestAlertFloor), (30, s.Exposure30, p.SlowHarvestAlertFloor) })
         {
             if (exposure < floor)
@@ -798,7 +853,17 @@ public static class RiskScorer
 
     static void ForgetOldTickets(AgentState s, DateTimeOffset now, MonitoringPolicy policy)
     {
-        foreach (var (id, ticket) in s.Tickets.Where(t => t.Value.ClosedAt is { } closed && closed + policy.TicketGrace < now).ToList())
+        // Runs for every event: nothing is allocated unless a ticket is due to be forgotten.
+        List<string>? old = null;
+        foreach (var (id, ticket) in s.Tickets)
+        {
+            if (ticket.ClosedAt is { } closed && closed + policy.TicketGrace < now)
+            {
+                (old ??= []).Add(id);
+            }
+        }
+
+        foreach (string id in old ?? [])
         {
             s.Tickets.Remove(id);
         }

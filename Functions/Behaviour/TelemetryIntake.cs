@@ -50,7 +50,11 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
 
-        var byAgent = events.GroupBy(e => SubjectIdentity.Canonical(e.Agent.UserPrincipalName)).ToList();
+        // Canonical names (Unicode normalization) once per spelling in the batch, not once per event.
+        var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
+        string AgentKey(AccessEvent e) =>
+            canonical.TryGetValue(e.Agent.UserPrincipalName, out string? known) ? known : canonical[e.Agent.UserPrincipalName] = SubjectIdentity.Canonical(e.Agent.UserPrincipalName);
+        var byAgent = events.GroupBy(AgentKey).ToList();
         await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             string agent = batch.Key;
@@ -61,19 +65,24 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
-            ScoreOutcome outcome = await store.UpdateAsync<AgentState, ScoreOutcome>(AgentKind, agent, async current =>
+            (ScoreOutcome outcome, RiskAlert[] undelivered) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[])>(AgentKind, agent, current =>
             {
                 AgentState state = current ?? new AgentState();
                 ScoreOutcome o = RiskScorer.Apply(state, batch, peerGroup, monitoring, context);
                 if (o.Alert is { } alert)
                 {
-                    // Before the write: if the write then loses its race, the recomputed alert has the same id and intake calls it a duplicate.
-                    IntakeResult result = await alerts.SubmitAsync(client, alert, ct);
-                    logger.LogInformation("Monitor alert {AlertId} for {Agent} ({Severity}, score {Score}): {Outcome} {IncidentId}", alert.AlertId, agent, alert.Severity, alert.RiskScore, result.Outcome, result.IncidentId);
+                    // Kept with the state it came from, and handed to intake once that is stored: an alert whose
+                    // intake fails is handed over again with the agent's next batch (or this one's redelivery).
+                    state.RememberUndelivered(alert);
                 }
 
-                return (o.Accepted > 0 ? state : null, o);
+                return Task.FromResult<(AgentState?, (ScoreOutcome, RiskAlert[]))>((o.Accepted > 0 ? state : null, (o, [.. state.Undelivered])));
             }, ct);
+
+            if (undelivered.Length > 0)
+            {
+                await DeliverAsync(client, agent, undelivered, ct);
+            }
 
             Interlocked.Add(ref accepted, outcome.Accepted);
             Interlocked.Add(ref duplicates, outcome.Duplicates);
@@ -99,7 +108,8 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
             await store.UpdateAsync<PeerGroup, bool>(PeersKind, group, current =>
             {
-                PeerGroup g = current ?? new PeerGroup();
+                // A changed copy: the batches scoring right now read the peer group as it was.
+                PeerGroup g = current?.Copy() ?? new PeerGroup();
                 foreach (var (agent, o) in agents)
                 {
                     if (o.TypicalViews is { } views)
@@ -119,6 +129,22 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
 
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
+    }
+
+    /// <summary>Hands the agent's alerts to intake (the same id twice is a duplicate there), then forgets the ones it took.</summary>
+    async Task DeliverAsync(DurableTaskClient client, string agent, RiskAlert[] undelivered, CancellationToken cancellationToken)
+    {
+        foreach (RiskAlert alert in undelivered)
+        {
+            IntakeResult result = await alerts.SubmitAsync(client, alert, cancellationToken);
+            logger.LogInformation("Monitor alert {AlertId} for {Agent} ({Severity}, score {Score}): {Outcome} {IncidentId}", alert.AlertId, agent, alert.Severity, alert.RiskScore, result.Outcome, result.IncidentId);
+        }
+
+        await store.UpdateAsync<AgentState, bool>(AgentKind, agent, current =>
+        {
+            int forgotten = current?.Undelivered.RemoveAll(a => undelivered.Any(d => d.AlertId == a.AlertId)) ?? 0;
+            return Task.FromResult<(AgentState?, bool)>((forgotten > 0 ? current : null, true));
+        }, cancellationToken);
     }
 
     static bool Changes(PeerGroup g, string agent, ScoreOutcome o) =>
@@ -154,15 +180,20 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         {
             await store.UpdateAsync<SiteTickets, bool>(TicketsKind, key, current =>
             {
-                SiteTickets doc = current ?? new SiteTickets();
-                int before = doc.Tickets.Count;
+                // A redelivered batch adds nothing: nothing to write.
+                if (current is not null && tickets.All(t => current.Tickets.ContainsKey(t.Key)))
+                {
+                    return Task.FromResult<(SiteTickets?, bool)>((null, true));
+                }
+
+                // A changed copy: other batches may be reading this shard right now.
+                var doc = new SiteTickets { Tickets = current is null ? new(StringComparer.Ordinal) : new(current.Tickets, StringComparer.Ordinal) };
                 foreach (var (ticket, customer) in tickets)
                 {
                     doc.Tickets[ticket] = customer;
                 }
 
-                // A redelivered batch adds nothing: nothing to write.
-                return Task.FromResult<(SiteTickets?, bool)>((doc.Tickets.Count > before || current is null ? doc : null, true));
+                return Task.FromResult<(SiteTickets?, bool)>((doc, true));
             }, cancellationToken);
         }
 

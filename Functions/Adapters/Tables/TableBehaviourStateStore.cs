@@ -8,6 +8,8 @@ namespace Cordon.Adapters.Tables;
 /// <summary>
 /// Monitor state in Azure Table Storage (Azurite locally): one entity per document, replaced with
 /// If-Match on its ETag; a 412 (or a 409 for a concurrent first insert) is a lost race, not an error.
+/// The process keeps each document live (<see cref="BehaviourStateStore"/>): an entity is read once, on a miss
+/// (after a restart), and written once per change, so a telemetry batch costs one write per agent it touches.
 /// </summary>
 public sealed class TableBehaviourStateStore(TableClient table) : BehaviourStateStore
 {
@@ -19,7 +21,17 @@ public sealed class TableBehaviourStateStore(TableClient table) : BehaviourState
 
     bool created;
 
-    public override async Task<StoredDocument?> ReadAsync(string kind, string key, CancellationToken cancellationToken)
+    protected override bool Persists => true;
+
+    /// <summary>Agents (and peer groups, ticket shards) kept live; beyond it idle ones are dropped and read again when next touched.</summary>
+    protected override int CacheLimit => 20_000;
+
+    protected override Task<StoredDocument?> LoadAsync(string kind, string key, CancellationToken cancellationToken) => ReadAsync(kind, key, cancellationToken);
+
+    protected override Task<string?> SaveAsync(string kind, string key, string json, string? etag, CancellationToken cancellationToken) =>
+        WriteAsync(kind, key, json, etag, cancellationToken);
+
+    public async Task<StoredDocument?> ReadAsync(string kind, string key, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
         NullableResponse<TableEntity> response = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(key), kind, cancellationToken: cancellationToken);
@@ -39,7 +51,11 @@ public sealed class TableBehaviourStateStore(TableClient table) : BehaviourState
         return new StoredDocument(json.ToString(), entity.ETag.ToString());
     }
 
-    public override async Task<bool> TryWriteAsync(string kind, string key, string json, string? etag, CancellationToken cancellationToken)
+    /// <summary>Writes if the stored version is still <paramref name="etag"/> (null: only if nothing is stored); false when someone else wrote first.</summary>
+    public async Task<bool> TryWriteAsync(string kind, string key, string json, string? etag, CancellationToken cancellationToken) =>
+        await WriteAsync(kind, key, json, etag, cancellationToken) is not null;
+
+    async Task<string?> WriteAsync(string kind, string key, string json, string? etag, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
         int chunks = (json.Length + ChunkChars - 1) / ChunkChars;
@@ -56,20 +72,14 @@ public sealed class TableBehaviourStateStore(TableClient table) : BehaviourState
 
         try
         {
-            if (etag is null)
-            {
-                await table.AddEntityAsync(entity, cancellationToken);
-            }
-            else
-            {
-                await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken);
-            }
-
-            return true;
+            Response response = etag is null
+                ? await table.AddEntityAsync(entity, cancellationToken)
+                : await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException($"{kind} {key}: the table answered a write without an ETag");
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 409)
         {
-            return false;
+            return null;
         }
     }
 
