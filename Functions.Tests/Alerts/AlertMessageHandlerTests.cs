@@ -1,5 +1,4 @@
 using Cordon.Configuration;
-using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
 using Cordon.Intake;
 using Microsoft.DurableTask.Client;
@@ -9,20 +8,6 @@ namespace Cordon.Tests.Alerts;
 /// <summary>The Service Bus path, with messages built by ServiceBusModelFactory and a recording settlement.</summary>
 public sealed class AlertMessageHandlerTests
 {
-    sealed class RecordingSettlement : IMessageSettlement
-    {
-        public List<string> Calls { get; } = [];
-
-        public Task CompleteAsync(CancellationToken cancellationToken) { Calls.Add("complete"); return Task.CompletedTask; }
-
-        public Task DeadLetterAsync(string reason, string description, CancellationToken cancellationToken) { Calls.Add($"dead-letter:{reason}:{description}"); return Task.CompletedTask; }
-
-        public Task AbandonAsync(CancellationToken cancellationToken) { Calls.Add("abandon"); return Task.CompletedTask; }
-    }
-
-    static ServiceBusReceivedMessage Message(string body) =>
-        ServiceBusModelFactory.ServiceBusReceivedMessage(BinaryData.FromString(body), messageId: Guid.NewGuid().ToString(), deliveryCount: 1);
-
     static string Sample => File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"));
 
     [Fact]
@@ -32,14 +17,14 @@ public sealed class AlertMessageHandlerTests
         var handler = host.Host.Services.GetRequiredService<AlertMessageHandler>();
         var settle = new RecordingSettlement();
 
-        Settlement result = await handler.HandleAsync(Message(Sample), settle, host.Host.Client, default);
+        Settlement result = await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample), settle, host.Host.Client, default);
 
         Assert.Equal(Settlement.Completed, result);
         Assert.Equal(["complete"], settle.Calls);
         Assert.Single((await host.Http.GetFromJsonAsync<List<Cordon.Incidents.IncidentRow>>("/api/incidents"))!);
 
         var again = new RecordingSettlement();
-        Assert.Equal(Settlement.Completed, await handler.HandleAsync(Message(Sample), again, host.Host.Client, default));
+        Assert.Equal(Settlement.Completed, await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample), again, host.Host.Client, default));
         Assert.Single((await host.Http.GetFromJsonAsync<List<Cordon.Incidents.IncidentRow>>("/api/incidents"))!);
     }
 
@@ -50,7 +35,7 @@ public sealed class AlertMessageHandlerTests
         var handler = host.Host.Services.GetRequiredService<AlertMessageHandler>();
         var settle = new RecordingSettlement();
 
-        Settlement result = await handler.HandleAsync(Message(Sample.Replace("\"siteId\": \"fab-pune-1\",", "", StringComparison.Ordinal)), settle, host.Host.Client, default);
+        Settlement result = await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample.Replace("\"siteId\": \"fab-pune-1\",", "", StringComparison.Ordinal)), settle, host.Host.Client, default);
 
         Assert.Equal(Settlement.DeadLettered, result);
         Assert.Equal("dead-letter:InvalidAlert:subject.siteId is required", Assert.Single(settle.Calls));
@@ -67,7 +52,7 @@ public sealed class AlertMessageHandlerTests
         var handler = services.GetRequiredService<AlertMessageHandler>();
         var settle = new RecordingSettlement();
 
-        Settlement result = await handler.HandleAsync(Message(Sample), settle, services.GetRequiredService<DurableTaskClient>(), default);
+        Settlement result = await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample), settle, services.GetRequiredService<DurableTaskClient>(), default);
 
         Assert.Equal(Settlement.Abandoned, result);
         Assert.Equal(["abandon"], settle.Calls);

@@ -49,9 +49,7 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
         await container.GetBlobClient(BlobEvidenceStore.ItemPath(Incident, "indicators-x.json")).UploadAsync(BinaryData.FromString("[]"), overwrite: true);
 
         EvidenceVerification tampered = await store.VerifyAsync(Incident, default);
-        Assert.False(tampered.Ok);
-        Assert.Equal("indicators-x.json", tampered.FirstMismatch);
-        Assert.Contains("does not match its manifest hash", tampered.Detail, StringComparison.Ordinal);
+        EvidenceAssert.Fails(tampered, "indicators-x.json", "does not match its manifest hash");
     }
 
     [Fact]
@@ -65,8 +63,7 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
         await second.UploadAsync(BinaryData.FromString(json.Replace("cordon/test", "someone-else", StringComparison.Ordinal)), overwrite: true);
 
         EvidenceVerification result = await store.VerifyAsync(Incident, default);
-        Assert.False(result.Ok);
-        Assert.Equal("custody entry 2", result.FirstMismatch);
+        EvidenceAssert.Fails(result, "custody entry 2");
     }
 
     [Fact]
@@ -79,9 +76,7 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
         await container.DeleteBlobAsync($"{Incident}/manifest/alert-x.json.json");
 
         EvidenceVerification result = await store.VerifyAsync(Incident, default);
-        Assert.False(result.Ok);
-        Assert.Equal("alert-x.json", result.FirstMismatch);
-        Assert.Contains("missing from the manifest", result.Detail, StringComparison.Ordinal);
+        EvidenceAssert.Fails(result, "alert-x.json", "missing from the manifest");
     }
 
     [Fact]
@@ -128,8 +123,7 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
 
         EvidenceVerification result = await store.VerifyAsync("inc-ffffffffffff-9", default);
 
-        Assert.False(result.Ok);
-        Assert.Equal("inc-ffffffffffff-9", result.FirstMismatch);
+        EvidenceAssert.Fails(result, "inc-ffffffffffff-9");
     }
 
     [Fact]

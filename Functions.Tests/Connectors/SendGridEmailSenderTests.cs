@@ -18,7 +18,7 @@ namespace Cordon.Tests.Connectors;
 /// HTTP server: asserts the request that would leave, chunking, and the retry behaviour. Waits go
 /// through a manual TimeProvider, so no test sleeps.
 /// </summary>
-public sealed class SendGridEmailSenderTests : IAsyncLifetime
+public sealed class SendGridEmailSenderTests : IAsyncLifetime, IAsyncDisposable
 {
     const string ApiKey = "SG.test-key.abc123";
     readonly RecordingServer server = new();
@@ -26,7 +26,9 @@ public sealed class SendGridEmailSenderTests : IAsyncLifetime
 
     public Task InitializeAsync() => server.StartAsync();
 
-    public Task DisposeAsync() => server.StopAsync();
+    Task IAsyncLifetime.DisposeAsync() => server.StopAsync();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => server.DisposeAsync(); // stopped already: nothing left to do
 
     static EmailMessage Approval(params string[] to) => new(
         to,

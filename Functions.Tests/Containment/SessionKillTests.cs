@@ -61,64 +61,48 @@ public sealed class SessionKillTests
     [Fact]
     public async Task Session_kill_answered_503_with_Retry_After_is_retried_with_the_same_key_and_signature()
     {
-        var client = new RecordingServer();
-        await client.StartAsync();
+        await using RecordingServer client = await RecordingServer.StartNewAsync();
         client.Enqueue(HttpStatusCode.ServiceUnavailable, retryAfter: "1");
-        try
-        {
-            await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
-            var (_, id, _) = await host.SendSampleAsync();
+        await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
+        var (_, id, _) = await host.SendSampleAsync();
 
-            IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
 
-            Assert.Equal(2, client.Requests.Count);
-            RecordedRequest first = client.Requests[0], second = client.Requests[1];
-            Assert.Equal($"{id}:session-kill:contoso-pay", first.Headers["Idempotency-Key"]);
-            Assert.Equal(first.Headers["Idempotency-Key"], second.Headers["Idempotency-Key"]);
-            Assert.Equal(first.Body, second.Body);
-            string key = host.Host.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.SigningKey;
-            Assert.True(SignedWebhook.Verify(Encoding.UTF8.GetBytes(second.Body), key, second.Headers["X-Cordon-Signature"]));
-            Assert.False(SignedWebhook.Verify(Encoding.UTF8.GetBytes(second.Body.Replace(Ravi, "someone.else@vendor.example", StringComparison.Ordinal)), key, second.Headers["X-Cordon-Signature"]));
-            ExposureWindow window = d.Exposure.Single(e => e.Resource == "client-system:contoso-pay");
-            Assert.Equal(d.ContainedAt, window.EndsBy);
-            Assert.DoesNotContain(d.Timeline, t => t.Step == "session kill failed");
-        }
-        finally
-        {
-            await client.StopAsync();
-        }
+        Assert.Equal(2, client.Requests.Count);
+        RecordedRequest first = client.Requests[0], second = client.Requests[1];
+        Assert.Equal($"{id}:session-kill:contoso-pay", first.Headers["Idempotency-Key"]);
+        Assert.Equal(first.Headers["Idempotency-Key"], second.Headers["Idempotency-Key"]);
+        Assert.Equal(first.Body, second.Body);
+        string key = host.Host.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.SigningKey;
+        Assert.True(SignedWebhook.Verify(Encoding.UTF8.GetBytes(second.Body), key, second.Headers["X-Cordon-Signature"]));
+        Assert.False(SignedWebhook.Verify(Encoding.UTF8.GetBytes(second.Body.Replace(Ravi, "someone.else@vendor.example", StringComparison.Ordinal)), key, second.Headers["X-Cordon-Signature"]));
+        ExposureWindow window = d.Exposure.Single(e => e.Resource == "client-system:contoso-pay");
+        Assert.Equal(d.ContainedAt, window.EndsBy);
+        Assert.DoesNotContain(d.Timeline, t => t.Step == "session kill failed");
     }
 
     [Fact]
     public async Task Failed_session_kill_keeps_the_session_lifetime_window_records_it_and_alerts_operators()
     {
-        var client = new RecordingServer();
-        await client.StartAsync();
+        await using RecordingServer client = await RecordingServer.StartNewAsync();
         for (int i = 0; i < 10; i++)
         {
             client.Enqueue(HttpStatusCode.InternalServerError);
         }
 
-        try
-        {
-            await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
-            var (_, id, _) = await host.SendSampleAsync();
+        await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "contoso-pay")["sessionKillUrl"] = client.BaseUrl + "/kill"));
+        var (_, id, _) = await host.SendSampleAsync();
 
-            IncidentDetail d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "contained"), seconds: 60);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "contained"), seconds: 60);
 
-            Assert.True(client.Requests.Count > 1, "the failing endpoint was retried");
-            Assert.All(client.Requests, r => Assert.Equal($"{id}:session-kill:contoso-pay", r.Headers["Idempotency-Key"]));
-            Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled); // containment itself went ahead
-            ExposureWindow window = d.Exposure.Single(e => e.Resource == "client-system:contoso-pay");
-            Assert.Equal(d.ContainedAt!.Value.AddMinutes(240), window.EndsBy);
-            Assert.Contains("session kill failed", window.Reason, StringComparison.Ordinal);
-            Assert.Contains(d.Timeline, t => t.Step == "session kill failed" && t.Detail.Contains("contoso-pay", StringComparison.Ordinal));
-            Assert.Contains(host.Host.Outbox.List(), m => m.Category == "operator-alert" && m.Subject.Contains("session kill failed", StringComparison.OrdinalIgnoreCase));
-            Assert.True(d.ExposureEndsBy >= d.ContainedAt);
-        }
-        finally
-        {
-            await client.StopAsync();
-        }
+        Assert.True(client.Requests.Count > 1, "the failing endpoint was retried");
+        Assert.All(client.Requests, r => Assert.Equal($"{id}:session-kill:contoso-pay", r.Headers["Idempotency-Key"]));
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled); // containment itself went ahead
+        ExposureWindow window = d.Exposure.Single(e => e.Resource == "client-system:contoso-pay");
+        Assert.Equal(d.ContainedAt!.Value.AddMinutes(240), window.EndsBy);
+        Assert.Contains("session kill failed", window.Reason, StringComparison.Ordinal);
+        Assert.Contains(d.Timeline, t => t.Step == "session kill failed" && t.Detail.Contains("contoso-pay", StringComparison.Ordinal));
+        Assert.Contains(host.Host.Outbox.List(), m => m.Category == "operator-alert" && m.Subject.Contains("session kill failed", StringComparison.OrdinalIgnoreCase));
+        Assert.True(d.ExposureEndsBy >= d.ContainedAt);
     }
 }

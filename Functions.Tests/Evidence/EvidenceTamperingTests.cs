@@ -57,9 +57,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
         await t.PlantAsync(Incident, "alert-planted.json", Encoding.UTF8.GetBytes("{\"alertId\":\"planted\"}"));
 
         EvidenceVerification result = await t.Store.VerifyAsync(Incident, default);
-        Assert.False(result.Ok);
-        Assert.Equal("alert-planted.json", result.FirstMismatch);
-        Assert.Contains("custody chain", result.Detail, StringComparison.Ordinal);
+        EvidenceAssert.Fails(result, "alert-planted.json", "custody chain");
     }
 
     [Theory]
@@ -71,8 +69,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
         await t.RewriteAsync(Incident, Batch, Encoding.UTF8.GetBytes("{\"revoked\":0}"));
 
         EvidenceVerification result = await t.Store.VerifyAsync(Incident, default);
-        Assert.False(result.Ok);
-        Assert.Equal(Batch, result.FirstMismatch);
+        EvidenceAssert.Fails(result, Batch);
     }
 
     [Theory]
@@ -88,9 +85,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
 
         Assert.Equal(Batch, removed);
         EvidenceVerification result = await t.Store.VerifyAsync(Incident, recorded, default);
-        Assert.False(result.Ok);
-        Assert.Equal($"custody entry {head.Sequence}", result.FirstMismatch);
-        Assert.Contains("cut short", result.Detail, StringComparison.Ordinal);
+        EvidenceAssert.Fails(result, $"custody entry {head.Sequence}", "cut short");
     }
 
     [Theory]
@@ -105,9 +100,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
 
         Assert.True((await t.Store.VerifyAsync(Incident, default)).Ok);
         EvidenceVerification result = await t.Store.VerifyAsync(Incident, recorded, default);
-        Assert.False(result.Ok);
-        Assert.Equal("alert-planted.json", result.FirstMismatch);
-        Assert.Contains("added after the head", result.Detail, StringComparison.Ordinal);
+        EvidenceAssert.Fails(result, "alert-planted.json", "added after the head");
     }
 
     [Theory]

@@ -55,26 +55,12 @@ public sealed class AlertsAtEveryStageTests
     [Fact]
     public async Task An_alert_merged_during_vendor_offboarding_is_taken_with_its_evidence()
     {
-        const string policy = """
-            {
-              "confirm": { "chain": ["securityLead"], "stepTimeout": "00:01:00" },
-              "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
-              "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "00:01:00", "quorum": 2 },
-              "offboardingBatchSize": 20,
-              "offboardingParallelism": 2
-            }
-            """;
         string world = TestHost.EditedWorld(w => TestHost.Site(w, "fab-pune-1")["generatedAgents"] = 597); // 600 agents, 30 batches
-        await using TestHost host = await TestHost.StartAsync(policy, world, directoryLatency: TimeSpan.FromMilliseconds(50));
+        await using TestHost host = await TestHost.StartAsync(TestHost.OffboardingPolicy(parallelism: 2), world, directoryLatency: TimeSpan.FromMilliseconds(50));
         host.Host.Directory.EnforceThrottling = false;
         var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Escalate);
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve);
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("val.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
-        await host.DecideAsync(await host.ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+        await host.EscalateToSecondVendorVoteAsync(id);
+        await host.CompleteVendorQuorumAsync();
         await host.WaitForAsync(id, d => d.Stage == Stages.VendorOffboarding);
 
         var (status, placedIn, outcome) = await host.SendAsync(Alert("purview-offboarding-1", "high", 80));

@@ -27,8 +27,16 @@ public sealed class ContractSchemaTests
         return schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
     }
 
-    static string Why(EvaluationResults r) =>
-        string.Join("; ", (r.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+    /// <summary>Fails naming each schema error (where in the document, and why), prefixed with <paramref name="what"/>.</summary>
+    static void AssertValid(JsonSchema schema, string json, string what = "")
+    {
+        EvaluationResults r = Validate(schema, json);
+        Assert.True(r.IsValid, what + string.Join("; ", (r.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+    }
+
+    static void AssertInvalid(JsonSchema schema, string json, string parserSays) =>
+        Assert.False(Validate(schema, json).IsValid, $"the schema accepts what the parser refuses ({parserSays})");
 
     static JsonObject SampleAlert() => JsonNode.Parse(File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json")))!.AsObject();
 
@@ -47,8 +55,7 @@ public sealed class ContractSchemaTests
     {
         foreach (string file in Directory.GetFiles(Repo.Path("samples/alerts"), "*.json"))
         {
-            EvaluationResults r = Validate(AlertSchema.Value, File.ReadAllText(file));
-            Assert.True(r.IsValid, $"{Path.GetFileName(file)}: {Why(r)}");
+            AssertValid(AlertSchema.Value, File.ReadAllText(file), $"{Path.GetFileName(file)}: ");
             Assert.True(AlertParser.Parse(File.ReadAllBytes(file)).IsValid, file);
         }
 
@@ -56,8 +63,7 @@ public sealed class ContractSchemaTests
         Assert.NotEmpty(batches);
         foreach (string file in batches)
         {
-            EvaluationResults r = Validate(EventSchema.Value, File.ReadAllText(file));
-            Assert.True(r.IsValid, $"{Path.GetFileName(file)}: {Why(r)}");
+            AssertValid(EventSchema.Value, File.ReadAllText(file), $"{Path.GetFileName(file)}: ");
             BatchParseResult parsed = AccessEventParser.ParseBatch(File.ReadAllBytes(file));
             Assert.True(parsed.IsValid && parsed.Rejected.Count == 0, file);
         }
@@ -81,8 +87,7 @@ public sealed class ContractSchemaTests
     {
         string json = alert().ToJsonString();
         Assert.True(AlertParser.Parse(Encoding.UTF8.GetBytes(json)).IsValid);
-        EvaluationResults r = Validate(AlertSchema.Value, json);
-        Assert.True(r.IsValid, Why(r));
+        AssertValid(AlertSchema.Value, json);
     }
 
     [Theory]
@@ -92,7 +97,7 @@ public sealed class ContractSchemaTests
     {
         string json = alert().ToJsonString();
         Assert.Contains(AlertParser.Parse(Encoding.UTF8.GetBytes(json)).Errors, e => e.Contains(parserSays, StringComparison.Ordinal));
-        Assert.False(Validate(AlertSchema.Value, json).IsValid, $"the schema accepts what the parser refuses ({parserSays})");
+        AssertInvalid(AlertSchema.Value, json, parserSays);
     }
 
     public static TheoryData<string, Func<JsonNode>> AcceptedEvents() => new()
@@ -112,8 +117,7 @@ public sealed class ContractSchemaTests
         string json = batch().ToJsonString();
         BatchParseResult parsed = AccessEventParser.ParseBatch(Encoding.UTF8.GetBytes(json));
         Assert.True(parsed.IsValid && parsed.Rejected.Count == 0, string.Join("; ", parsed.Rejected.SelectMany(r => r.Errors)));
-        EvaluationResults r = Validate(EventSchema.Value, json);
-        Assert.True(r.IsValid, Why(r));
+        AssertValid(EventSchema.Value, json);
     }
 
     [Theory]
@@ -123,6 +127,6 @@ public sealed class ContractSchemaTests
     {
         string json = accessEvent().ToJsonString();
         Assert.Contains(AccessEventParser.ParseBatch(Encoding.UTF8.GetBytes(json)).Rejected.SelectMany(r => r.Errors), e => e.Contains(parserSays, StringComparison.Ordinal));
-        Assert.False(Validate(EventSchema.Value, json).IsValid, $"the schema accepts what the parser refuses ({parserSays})");
+        AssertInvalid(EventSchema.Value, json, parserSays);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Cordon.Approvals;
 using Cordon.Incidents;
 using Cordon.Local;
 using Cordon.Operators;
@@ -20,6 +21,25 @@ public sealed class TestHost : IAsyncDisposable
           "retry": { "maxAttempts": 2, "firstRetry": "00:00:00.200", "backoffCoefficient": 1 }
         }
         """;
+
+    /// <summary>
+    /// One approver at each gate, two distinct vendor approvers, offboarding in batches of 20 with at most
+    /// <paramref name="parallelism"/> at a time; <paramref name="quickRetries"/>: a failed step retries once, 200 ms later.
+    /// </summary>
+    public static string OffboardingPolicy(int parallelism, bool quickRetries = false)
+    {
+        string retry = quickRetries ? """ "retry": { "maxAttempts": 2, "firstRetry": "00:00:00.200", "backoffCoefficient": 1 }, """ : "";
+        return $$"""
+            {
+              "confirm": { "chain": ["securityLead"], "stepTimeout": "00:01:00" },
+              "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
+              "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "00:01:00", "quorum": 2 },
+              {{retry}}
+              "offboardingBatchSize": 20,
+              "offboardingParallelism": {{parallelism}}
+            }
+            """;
+    }
 
     TestHost(LocalHost host, string dataDir)
     {
@@ -95,6 +115,14 @@ public sealed class TestHost : IAsyncDisposable
     public Task<(int Status, string IncidentId, string Outcome)> SendSampleAsync(string file = "critical-bribery.json", Func<string, string>? edit = null) =>
         SendAsync((edit ?? (s => s))(File.ReadAllText(Repo.Path("samples/alerts/" + file))));
 
+    /// <summary>Sends the sample alert and waits until its incident asks for confirmation; returns the incident id.</summary>
+    public async Task<string> SendSampleToConfirmationAsync()
+    {
+        var (_, id, _) = await SendSampleAsync();
+        await WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        return id;
+    }
+
     public async Task<IncidentDetail> IncidentAsync(string id) =>
         (await Http.GetFromJsonAsync<IncidentDetail>($"/api/incidents/{id}", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
 
@@ -119,6 +147,33 @@ public sealed class TestHost : IAsyncDisposable
         HttpResponseMessage response = await Http.PostAsync(link, form);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    /// <summary>
+    /// The security lead decides at the confirmation gate (approve: a confirmed insider; escalate: the vendor's site
+    /// is to be offboarded too), then legal approves the client notice.
+    /// </summary>
+    public async Task ConfirmAndApproveNoticeAsync(string id, string confirmDecision = Decisions.Approve)
+    {
+        await WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        await DecideAsync(await ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), confirmDecision);
+        await WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
+        await DecideAsync(await ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve);
+    }
+
+    /// <summary>
+    /// Escalated at confirmation, the notice approved, and the first vendor approver (val) approves the site's
+    /// offboarding; the second, distinct vote is the caller's.
+    /// </summary>
+    public async Task EscalateToSecondVendorVoteAsync(string id)
+    {
+        await ConfirmAndApproveNoticeAsync(id, Decisions.Escalate);
+        await WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count == 1);
+        await DecideAsync(await ApprovalLinkAsync("val.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+    }
+
+    /// <summary>The second, distinct vendor approver (vic) approves: the site's offboarding starts.</summary>
+    public async Task CompleteVendorQuorumAsync() =>
+        await DecideAsync(await ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
 
     public async ValueTask DisposeAsync()
     {

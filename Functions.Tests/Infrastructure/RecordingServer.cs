@@ -16,7 +16,7 @@ public sealed record ScriptedResponse(HttpStatusCode Status, string? MessageId, 
 /// <summary>Kestrel on 127.0.0.1 and a free port: records every request and answers from a script
 /// (default: 202 with a fresh X-Message-Id). Stands in, at the wire, for
 /// services outside this machine: SendGrid, client webhooks and session-kill endpoints.</summary>
-public sealed class RecordingServer
+public sealed class RecordingServer : IAsyncDisposable
 {
     readonly ConcurrentQueue<ScriptedResponse> script = new();
     readonly List<RecordedRequest> requests = [];
@@ -42,6 +42,14 @@ public sealed class RecordingServer
     public async Task StartAsync()
     {
         (app, BaseUrl) = await LoopbackServer.StartAsync(HandleAsync);
+    }
+
+    /// <summary>A server already listening, for <c>await using</c>.</summary>
+    public static async Task<RecordingServer> StartNewAsync()
+    {
+        var server = new RecordingServer();
+        await server.StartAsync();
+        return server;
     }
 
     async Task HandleAsync(HttpContext context)
@@ -88,6 +96,9 @@ public sealed class RecordingServer
         {
             await app.StopAsync();
             await app.DisposeAsync();
+            app = null;
         }
     }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
 }

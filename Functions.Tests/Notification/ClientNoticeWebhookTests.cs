@@ -14,39 +14,28 @@ public sealed class ClientNoticeWebhookTests
     [Fact]
     public async Task Approved_notice_reaches_the_clients_webhook_signed_retried_once_after_503_and_proof_is_on_the_timeline()
     {
-        var client = new RecordingServer();
-        await client.StartAsync();
+        await using RecordingServer client = await RecordingServer.StartNewAsync();
         client.Enqueue(HttpStatusCode.ServiceUnavailable, retryAfter: "1");
-        try
-        {
-            await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "northwind-bank")["noticeWebhookUrl"] = client.BaseUrl + "/notices"));
-            var (_, id, _) = await host.SendSampleAsync();
-            await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
-            await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Approve);
-            await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval);
-            await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve);
+        await using TestHost host = await TestHost.StartAsync(world: TestHost.EditedWorld(w => TestHost.Client(w, "northwind-bank")["noticeWebhookUrl"] = client.BaseUrl + "/notices"));
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.ConfirmAndApproveNoticeAsync(id);
 
-            IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
 
-            Assert.Equal(Outcomes.ConfirmedInsider, d.Outcome);
-            Assert.Equal(2, client.Requests.Count); // the 503, then the delivery
-            Assert.All(client.Requests, r => Assert.Equal($"{id}:notice:northwind-bank", r.Headers["Idempotency-Key"]));
-            RecordedRequest delivered = client.Requests[1];
-            string key = host.Host.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.SigningKey;
-            Assert.True(SignedWebhook.Verify(Encoding.UTF8.GetBytes(delivered.Body), key, delivered.Headers["X-Cordon-Signature"]));
-            Assert.Equal("application/json", delivered.Headers["Content-Type"]);
-            JsonNode notice = JsonNode.Parse(delivered.Body)!;
-            Assert.Equal("cordon.incident-notice.v1", (string?)notice["type"]);
-            Assert.Equal(id, (string?)notice["incidentId"]);
-            Assert.Contains(notice["deadlines"]!.AsArray(), x => (string?)x!["name"] == "GDPR");
-            Assert.DoesNotContain("ravi", delivered.Body, StringComparison.OrdinalIgnoreCase); // the notice names no agent
-            Assert.Single(d.Timeline, t => t.Step == "client notified" && t.Detail.Contains("northwind-bank via webhook", StringComparison.Ordinal));
-            Assert.Contains(d.Timeline, t => t.Step == "client notified" && t.Detail.Contains("northwind-bank via email", StringComparison.Ordinal));
-        }
-        finally
-        {
-            await client.StopAsync();
-        }
+        Assert.Equal(Outcomes.ConfirmedInsider, d.Outcome);
+        Assert.Equal(2, client.Requests.Count); // the 503, then the delivery
+        Assert.All(client.Requests, r => Assert.Equal($"{id}:notice:northwind-bank", r.Headers["Idempotency-Key"]));
+        RecordedRequest delivered = client.Requests[1];
+        string key = host.Host.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.SigningKey;
+        Assert.True(SignedWebhook.Verify(Encoding.UTF8.GetBytes(delivered.Body), key, delivered.Headers["X-Cordon-Signature"]));
+        Assert.Equal("application/json", delivered.Headers["Content-Type"]);
+        JsonNode notice = JsonNode.Parse(delivered.Body)!;
+        Assert.Equal("cordon.incident-notice.v1", (string?)notice["type"]);
+        Assert.Equal(id, (string?)notice["incidentId"]);
+        Assert.Contains(notice["deadlines"]!.AsArray(), x => (string?)x!["name"] == "GDPR");
+        Assert.DoesNotContain("ravi", delivered.Body, StringComparison.OrdinalIgnoreCase); // the notice names no agent
+        Assert.Single(d.Timeline, t => t.Step == "client notified" && t.Detail.Contains("northwind-bank via webhook", StringComparison.Ordinal));
+        Assert.Contains(d.Timeline, t => t.Step == "client notified" && t.Detail.Contains("northwind-bank via email", StringComparison.Ordinal));
     }
 }
 

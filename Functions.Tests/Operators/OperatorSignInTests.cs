@@ -29,6 +29,15 @@ public sealed class OperatorSignInTests
     static Task<HttpResponseMessage> ActAsync(HttpClient http, string id, string action, string reason, string? decision = null) =>
         http.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action, reason, decision });
 
+    /// <summary>A moment later the incident still waits for confirmation, and no operator step is on its timeline.</summary>
+    static async Task AssertNoOperatorActedAsync(TestHost host, string id)
+    {
+        await Task.Delay(300);
+        IncidentDetail after = await host.IncidentAsync(id);
+        Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
+        Assert.DoesNotContain(after.Timeline, t => t.Step.StartsWith("operator", StringComparison.Ordinal));
+    }
+
     [Fact]
     [Trait("Category", "Unit")]
     public void The_principal_is_read_as_the_platform_writes_it_name_sign_in_name_and_app_roles()
@@ -69,8 +78,7 @@ public sealed class OperatorSignInTests
     public async Task Without_a_signed_in_principal_incidents_dashboard_evidence_and_actions_answer_401_and_change_nothing()
     {
         await using TestHost host = await TestHost.StartAsync();
-        var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        string id = await host.SendSampleToConfirmationAsync();
         using HttpClient anonymous = Client(host);
 
         foreach (string path in new[] { "/api/incidents", $"/api/incidents/{id}", $"/api/incidents/{id}/evidence" })
@@ -96,18 +104,14 @@ public sealed class OperatorSignInTests
         HttpResponseMessage named = await anonymous.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "olga.ops", reason = "trust me" });
         Assert.Equal(HttpStatusCode.Unauthorized, named.StatusCode);
 
-        await Task.Delay(300);
-        IncidentDetail after = await host.IncidentAsync(id);
-        Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
-        Assert.DoesNotContain(after.Timeline, t => t.Step.StartsWith("operator", StringComparison.Ordinal));
+        await AssertNoOperatorActedAsync(host, id);
     }
 
     [Fact]
     public async Task A_reader_may_view_but_acting_is_403_and_a_principal_without_a_cordon_role_gets_nothing()
     {
         await using TestHost host = await TestHost.StartAsync();
-        var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        string id = await host.SendSampleToConfirmationAsync();
         using HttpClient reader = Client(host, "Rita Reader", OperatorRoles.Reader, "rita.reader@cordon-customer.example");
         using HttpClient outsider = Client(host, "Otto Outsider", "Some.Other.Role", "otto@cordon-customer.example");
 
@@ -127,18 +131,14 @@ public sealed class OperatorSignInTests
         Assert.Equal(HttpStatusCode.Forbidden, (await outsider.GetAsync("/api/dashboard")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await ActAsync(outsider, id, "close", "not mine")).StatusCode);
 
-        await Task.Delay(300);
-        IncidentDetail after = await host.IncidentAsync(id);
-        Assert.Equal(Stages.AwaitingConfirmation, after.Stage);
-        Assert.DoesNotContain(after.Timeline, t => t.Step.StartsWith("operator", StringComparison.Ordinal));
+        await AssertNoOperatorActedAsync(host, id);
     }
 
     [Fact]
     public async Task The_signed_in_operators_name_and_sign_in_name_go_on_the_timeline_whatever_the_body_says()
     {
         await using TestHost host = await TestHost.StartAsync();
-        var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        string id = await host.SendSampleToConfirmationAsync();
         using HttpClient olga = Client(host, "Olga Ops", OperatorRoles.Operator, "olga.ops@cordon-customer.example");
 
         HttpResponseMessage r = await olga.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "mallory", reason = "duplicate of a handled case" });
@@ -156,8 +156,7 @@ public sealed class OperatorSignInTests
     public async Task One_operator_cannot_complete_a_two_approver_vendor_offboarding_alone()
     {
         await using TestHost host = await TestHost.StartAsync();
-        var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        string id = await host.SendSampleToConfirmationAsync();
         // Approval links stay login-free: approvers answer with no principal at all.
         using HttpClient approver = Client(host);
         string confirm = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
@@ -198,8 +197,7 @@ public sealed class OperatorSignInTests
     public async Task The_subject_signed_in_as_an_operator_cannot_vote_on_their_own_incident()
     {
         await using TestHost host = await TestHost.StartAsync();
-        var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        string id = await host.SendSampleToConfirmationAsync();
         using HttpClient ravi = Client(host, "Ravi K", OperatorRoles.Operator, Subject);
 
         Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(ravi, id, "decide", "it was not me", Decisions.Reject)).StatusCode);

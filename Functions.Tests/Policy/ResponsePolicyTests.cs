@@ -36,6 +36,49 @@ public sealed class ResponsePolicyTests
         Assert.Contains("test.json", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Each rule of the monitoring section, broken on its own, is refused with its own message.</summary>
+    [Theory]
+    [InlineData("""{ "alertThreshold": 101 }""", "monitoring.alertThreshold must be above 0 and at most 100")]
+    [InlineData("""{ "closeBelow": 60 }""", "monitoring.closeBelow must be at least 0 and below alertThreshold")]
+    [InlineData("""{ "decayHalfLife": "-00:01:00" }""", "monitoring.decayHalfLife must be positive")]
+    [InlineData("""{ "shiftHours": { "start": "1.00:00:00" } }""", "monitoring.shiftHours.start must be a time of day")]
+    [InlineData("""{ "shiftHours": { "end": "-01:00:00" } }""", "monitoring.shiftHours.end must be a time of day")]
+    [InlineData("""{ "baselineWindow": "00:59:00" }""", "monitoring.baselineWindow must be at least one hour")]
+    [InlineData("""{ "minBaselineHours": 0 }""", "monitoring.minBaselineHours must be at least 1")]
+    [InlineData("""{ "volumeZ": 0 }""", "monitoring.volumeZ must be positive")]
+    [InlineData("""{ "peerZ": -1 }""", "monitoring.peerZ must be positive")]
+    [InlineData("""{ "minHourlyVolume": 0 }""", "monitoring.minHourlyVolume must be at least 1")]
+    [InlineData("""{ "minPeers": 1 }""", "monitoring.minPeers must be at least 2")]
+    [InlineData("""{ "ticketGrace": "-00:00:01" }""", "monitoring.ticketGrace must not be negative")]
+    [InlineData("""{ "burstCustomers": 1 }""", "monitoring.burstCustomers must be at least 2")]
+    [InlineData("""{ "burstWindow": "00:00:00" }""", "monitoring.burstWindow must be positive")]
+    [InlineData("""{ "dedupeWindow": "00:09:59" }""", "monitoring.dedupeWindow must be at least 10 minutes")]
+    [InlineData("""{ "ticketGraceMinutes": 1441 }""", "monitoring.ticketGraceMinutes must be 0..1440")]
+    [InlineData("""{ "reviewerRoles": ["qa", "auditor"] }""", "monitoring.reviewerRoles: \"auditor\" is not one of")]
+    [InlineData("""{ "historyDays": 29 }""", "monitoring.historyDays must be 30..400")]
+    [InlineData("""{ "slowHarvestAlertFloor": 0 }""", "monitoring.slowHarvestAlertFloor must be at least 1")]
+    [InlineData("""{ "minHistoryDays": 0 }""", "monitoring.minHistoryDays must be at least 1")]
+    [InlineData("""{ "strongSeverity": "severe" }""", "monitoring.strongSeverity must be low, medium, high or critical")]
+    [InlineData("""{ "moderateSeverity": "severe" }""", "monitoring.moderateSeverity must be low, medium, high or critical")]
+    [InlineData("""{ "strongSeverity": "medium", "moderateSeverity": "high" }""", "monitoring.moderateSeverity must not be above strongSeverity")]
+    [InlineData("""{ "usualHourShare": 0 }""", "monitoring.usualHourShare must be above 0 and at most 1")]
+    [InlineData("""{ "siteHourShare": 1.5 }""", "monitoring.siteHourShare must be above 0 and at most 1")]
+    [InlineData("""{ "weights": { "burst": 1001 } }""", "monitoring.weights.burst must be 0..1000")]
+    public void A_bad_monitoring_setting_is_refused_with_its_own_message(string monitoring, string expected)
+    {
+        var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse($$"""{ "monitoring": {{monitoring}} }""", "test.json"));
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_moderate_severity_is_named_once_not_also_compared_with_the_strong_one()
+    {
+        var ex = Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""{ "monitoring": { "moderateSeverity": "severe" } }""", "test.json"));
+
+        Assert.DoesNotContain("must not be above strongSeverity", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_bad_field_is_named_not_just_the_first()
     {

@@ -237,8 +237,7 @@ public sealed class HostileInputTests
         await using TestHost host = await TestHost.StartAsync();
         var handler = host.Host.Services.GetRequiredService<Cordon.Behaviour.TelemetryMessageHandler>();
         var settlement = new RecordingSettlement();
-        var message = Azure.Messaging.ServiceBus.ServiceBusModelFactory.ServiceBusReceivedMessage(
-            BinaryData.FromString(HarvestWithOneBadEvent()), messageId: Guid.NewGuid().ToString(), deliveryCount: 1);
+        var message = RecordingSettlement.FirstDelivery(HarvestWithOneBadEvent());
 
         Assert.Equal(Settlement.Completed, await handler.HandleAsync(message, settlement, host.Host.Client, default));
         Assert.Equal(["complete"], settlement.Calls);
@@ -287,17 +286,6 @@ public sealed class HostileInputTests
         IncidentDetail d = await host.IncidentAsync(id);
         Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
         Assert.Empty(d.PendingApprovals[0].Votes);
-    }
-
-    sealed class RecordingSettlement : IMessageSettlement
-    {
-        public List<string> Calls { get; } = [];
-
-        public Task CompleteAsync(CancellationToken cancellationToken) { Calls.Add("complete"); return Task.CompletedTask; }
-
-        public Task DeadLetterAsync(string reason, string description, CancellationToken cancellationToken) { Calls.Add($"dead-letter:{reason}"); return Task.CompletedTask; }
-
-        public Task AbandonAsync(CancellationToken cancellationToken) { Calls.Add("abandon"); return Task.CompletedTask; }
     }
 
     static async Task AssertRefusedAsync(TestHost host, HttpContent content, string reason)

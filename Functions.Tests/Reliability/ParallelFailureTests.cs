@@ -1,4 +1,3 @@
-using Cordon.Approvals;
 using Cordon.Incidents;
 using Cordon.Local.Connectors;
 
@@ -7,16 +6,7 @@ namespace Cordon.Tests.Reliability;
 /// <summary>Parallel steps that fail each wait visibly on their own; one operator retry resumes them all, or one by name.</summary>
 public sealed class ParallelFailureTests
 {
-    const string Policy = """
-        {
-          "confirm": { "chain": ["securityLead"], "stepTimeout": "00:01:00" },
-          "notify": { "chain": ["legal"], "stepTimeout": "00:01:00" },
-          "vendorOffboarding": { "chain": ["vendorManagement"], "stepTimeout": "00:01:00", "quorum": 2 },
-          "retry": { "maxAttempts": 2, "firstRetry": "00:00:00.200", "backoffCoefficient": 1 },
-          "offboardingBatchSize": 20,
-          "offboardingParallelism": 3
-        }
-        """;
+    static readonly string Policy = TestHost.OffboardingPolicy(parallelism: 3, quickRetries: true);
 
     [Fact]
     public async Task Three_failing_offboarding_batches_each_wait_visibly_and_retries_resume_one_by_name_then_all()
@@ -26,14 +16,9 @@ public sealed class ParallelFailureTests
         await using TestHost host = await TestHost.StartAsync(Policy, world, configure: s =>
             s.AddSingleton<Cordon.Access.IAccessControl>(sp => new FaultyAccessControl(sp.GetRequiredService<SimulatedDirectory>(), faults)));
         var (_, id, _) = await host.SendSampleAsync();
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Escalate);
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify"), Decisions.Approve);
-        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count == 1);
-        await host.DecideAsync(await host.ApprovalLinkAsync("val.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+        await host.EscalateToSecondVendorVoteAsync(id);
         faults.Failing = true; // the directory goes down as the offboarding starts
-        await host.DecideAsync(await host.ApprovalLinkAsync("vic.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Approve);
+        await host.CompleteVendorQuorumAsync();
 
         IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingSteps?.Count == 3, seconds: 60);
 

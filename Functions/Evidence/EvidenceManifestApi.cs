@@ -34,7 +34,7 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
 
         if (!IncidentIds.LooksValid(id))
         {
-            return Problems.NotFound("Unknown incident", $"There is no incident {(id.Length > 64 ? id[..64] + "…" : id)}.");
+            return Problems.NotFound("Unknown incident", IncidentsApi.UnknownIncident(id));
         }
 
         CancellationToken ct = request.HttpContext.RequestAborted;

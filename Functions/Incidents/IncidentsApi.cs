@@ -63,8 +63,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             return Problems.BadRequest("List refused", errors);
         }
 
-        IncidentPage page = await IncidentQueries.PageAsync(client, query, request.HttpContext.RequestAborted);
-        IncidentQueries.LinkNext(request, query, page);
+        IncidentPage page = await IncidentQueries.PageForAsync(request, client, query);
         return new OkObjectResult(page.Rows);
     }
 
@@ -81,7 +80,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         }
 
         IncidentDetail? detail = await IncidentQueries.GetAsync(client, id, request.HttpContext.RequestAborted);
-        return detail is null ? Problems.NotFound("Unknown incident", $"There is no incident {Truncate(id)}.") : new OkObjectResult(detail);
+        return detail is null ? Problems.NotFound("Unknown incident", UnknownIncident(id)) : new OkObjectResult(detail);
     }
 
     /// <summary>
@@ -185,7 +184,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
         if (m is null)
         {
-            return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [$"There is no incident {Truncate(id)}."]);
+            return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [UnknownIncident(id)]);
         }
 
         if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
@@ -232,6 +231,9 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
     }
 
     static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+
+    /// <summary>What the API, the evidence manifest and the dashboard answer for an id that names no incident.</summary>
+    public static string UnknownIncident(string id) => $"There is no incident {Truncate(id)}.";
 }
 
 /// <summary>Reads incidents from the orchestration store (their custom status is the operator view).</summary>
@@ -327,8 +329,16 @@ public static class IncidentQueries
     /// <summary>Closed incidents are walked back from the createdTo filter, else from a little after now.</summary>
     static DateTime ClosedStartTime(IncidentListQuery query) => query.CreatedTo ?? DateTime.UtcNow.AddMinutes(1);
 
+    /// <summary>One page for an HTTP request (the API's or the dashboard's), the next page named in its answer.</summary>
+    public static async Task<IncidentPage> PageForAsync(HttpRequest request, DurableTaskClient client, IncidentListQuery query)
+    {
+        IncidentPage page = await PageAsync(client, query, request.HttpContext.RequestAborted);
+        LinkNext(request, query, page);
+        return page;
+    }
+
     /// <summary>Names the next page in the answer: <c>Link: &lt;/api/incidents?…&gt;; rel="next"</c>.</summary>
-    public static void LinkNext(HttpRequest request, IncidentListQuery query, IncidentPage page)
+    static void LinkNext(HttpRequest request, IncidentListQuery query, IncidentPage page)
     {
         if (page.Next is not null)
         {

@@ -27,7 +27,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
         SignInCheck who = signIn.Check(request, OperatorRight.View);
         if (!who.Allowed)
         {
-            return Html(request, who.Status, DashboardPages.SignInNeeded(who.Refusal!, ReturnPath(request)));
+            return SignInNeeded(request, who);
         }
 
         string? key = Key(request);
@@ -40,11 +40,9 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
             return Html(request, StatusCodes.Status400BadRequest, DashboardPages.Refused("Filter not understood", errors, key));
         }
 
-        IncidentPage page = await IncidentQueries.PageAsync(client, query, request.HttpContext.RequestAborted);
-        IncidentQueries.LinkNext(request, query, page);
-        IReadOnlyList<IncidentRow> rows = page.Rows;
+        IncidentPage page = await IncidentQueries.PageForAsync(request, client, query);
         string nonce = Nonce();
-        return Html(request, StatusCodes.Status200OK, DashboardPages.List(rows, filter, time.GetUtcNow().UtcDateTime, key, nonce, who.Principal), nonce);
+        return Html(request, StatusCodes.Status200OK, DashboardPages.List(page.Rows, filter, time.GetUtcNow().UtcDateTime, key, nonce, who.Principal), nonce);
     }
 
     [Function("DashboardIncident")]
@@ -56,7 +54,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
         SignInCheck who = signIn.Check(request, OperatorRight.View);
         if (!who.Allowed)
         {
-            return Html(request, who.Status, DashboardPages.SignInNeeded(who.Refusal!, ReturnPath(request)));
+            return SignInNeeded(request, who);
         }
 
         string? key = Key(request);
@@ -66,7 +64,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
         if (m is null)
         {
             return Html(request, StatusCodes.Status404NotFound,
-                DashboardPages.Refused("Unknown incident", [$"There is no incident {(id.Length > 64 ? id[..64] + "…" : id)}."], key));
+                DashboardPages.Refused("Unknown incident", [IncidentsApi.UnknownIncident(id)], key));
         }
 
         string? done = request.Query["done"].FirstOrDefault() is { } d && OperatorActions.IsValid(d) ? d : null;
@@ -75,8 +73,9 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
             DashboardPages.Incident(m.InstanceId, m.RuntimeStatus.ToString(), IncidentQueries.StatusOf(m), time.GetUtcNow().UtcDateTime, key, done, nonce, who.Principal), nonce);
     }
 
-    /// <summary>Where sign-in should come back to: this page (a local path only).</summary>
-    static string ReturnPath(HttpRequest request) => request.Path.Value + request.QueryString.Value;
+    /// <summary>The sign-in page (401) or the missing-role page (403), coming back to this page (a local path only) after sign-in.</summary>
+    static ContentResult SignInNeeded(HttpRequest request, SignInCheck who) =>
+        Html(request, who.Status, DashboardPages.SignInNeeded(who.Refusal!, request.Path.Value + request.QueryString.Value));
 
     /// <summary>The function key the page was opened with (Azure), carried into its links and forms.</summary>
     static string? Key(HttpRequest request) => request.Query["code"].FirstOrDefault();

@@ -107,126 +107,42 @@ public sealed record MonitoringPolicy
     internal void Validate(List<string> errors)
     {
         const string p = "monitoring.";
-        if (AlertThreshold is <= 0 or > 100 || double.IsNaN(AlertThreshold))
-        {
-            errors.Add(p + "alertThreshold must be above 0 and at most 100");
-        }
-
-        if (CloseBelow < 0 || CloseBelow >= AlertThreshold || double.IsNaN(CloseBelow))
-        {
-            errors.Add(p + "closeBelow must be at least 0 and below alertThreshold");
-        }
-
-        if (DecayHalfLife <= TimeSpan.Zero)
-        {
-            errors.Add(p + "decayHalfLife must be positive");
-        }
-
+        errors.AddIf(AlertThreshold is <= 0 or > 100 || double.IsNaN(AlertThreshold), p + "alertThreshold must be above 0 and at most 100");
+        errors.AddIf(CloseBelow < 0 || CloseBelow >= AlertThreshold || double.IsNaN(CloseBelow), p + "closeBelow must be at least 0 and below alertThreshold");
+        errors.AddIf(DecayHalfLife <= TimeSpan.Zero, p + "decayHalfLife must be positive");
         ShiftHours.Validate(p + "shiftHours", errors);
-        if (BaselineWindow < TimeSpan.FromHours(1))
-        {
-            errors.Add(p + "baselineWindow must be at least one hour");
-        }
-
-        if (MinBaselineHours < 1)
-        {
-            errors.Add(p + "minBaselineHours must be at least 1");
-        }
-
-        if (VolumeZ <= 0 || double.IsNaN(VolumeZ))
-        {
-            errors.Add(p + "volumeZ must be positive");
-        }
-
-        if (PeerZ <= 0 || double.IsNaN(PeerZ))
-        {
-            errors.Add(p + "peerZ must be positive");
-        }
-
-        if (MinHourlyVolume < 1)
-        {
-            errors.Add(p + "minHourlyVolume must be at least 1");
-        }
-
-        if (MinPeers < 2)
-        {
-            errors.Add(p + "minPeers must be at least 2");
-        }
-
-        if (TicketGrace < TimeSpan.Zero)
-        {
-            errors.Add(p + "ticketGrace must not be negative");
-        }
-
-        if (BurstCustomers < 2)
-        {
-            errors.Add(p + "burstCustomers must be at least 2");
-        }
-
-        if (BurstWindow <= TimeSpan.Zero)
-        {
-            errors.Add(p + "burstWindow must be positive");
-        }
-
-        if (DedupeWindow < TimeSpan.FromMinutes(10))
-        {
-            errors.Add(p + "dedupeWindow must be at least 10 minutes");
-        }
-
-        if (TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes))
-        {
-            errors.Add(p + "ticketGraceMinutes must be 0..1440");
-        }
-
+        errors.AddIf(BaselineWindow < TimeSpan.FromHours(1), p + "baselineWindow must be at least one hour");
+        errors.AddIf(MinBaselineHours < 1, p + "minBaselineHours must be at least 1");
+        errors.AddIf(VolumeZ <= 0 || double.IsNaN(VolumeZ), p + "volumeZ must be positive");
+        errors.AddIf(PeerZ <= 0 || double.IsNaN(PeerZ), p + "peerZ must be positive");
+        errors.AddIf(MinHourlyVolume < 1, p + "minHourlyVolume must be at least 1");
+        errors.AddIf(MinPeers < 2, p + "minPeers must be at least 2");
+        errors.AddIf(TicketGrace < TimeSpan.Zero, p + "ticketGrace must not be negative");
+        errors.AddIf(BurstCustomers < 2, p + "burstCustomers must be at least 2");
+        errors.AddIf(BurstWindow <= TimeSpan.Zero, p + "burstWindow must be positive");
+        errors.AddIf(DedupeWindow < TimeSpan.FromMinutes(10), p + "dedupeWindow must be at least 10 minutes");
+        errors.AddIf(TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes), p + "ticketGraceMinutes must be 0..1440");
         foreach (string role in ReviewerRoles ?? [])
         {
-            if (!AgentRoles.All.Contains(role))
-            {
-                errors.Add($"{p}reviewerRoles: \"{role}\" is not one of {string.Join(", ", AgentRoles.All)}");
-            }
+            errors.AddIf(!AgentRoles.All.Contains(role), $"{p}reviewerRoles: \"{role}\" is not one of {string.Join(", ", AgentRoles.All)}");
         }
 
-        if (HistoryDays is < 30 or > 400)
-        {
-            errors.Add(p + "historyDays must be 30..400 (the slow harvest is judged over 30 days)");
-        }
-
+        errors.AddIf(HistoryDays is < 30 or > 400, p + "historyDays must be 30..400 (the slow harvest is judged over 30 days)");
         foreach (var (name, value) in new[]
         {
             ("harvestAlertFloor", HarvestAlertFloor), ("slowHarvestAlertFloor", SlowHarvestAlertFloor), ("containAtUnjustifiedCustomers", ContainAtUnjustifiedCustomers),
             ("corroborationMinCustomers", CorroborationMinCustomers), ("alertMinCustomers", AlertMinCustomers), ("minHistoryDays", MinHistoryDays),
         })
         {
-            if (value < 1)
-            {
-                errors.Add($"{p}{name} must be at least 1");
-            }
+            errors.AddIf(value < 1, $"{p}{name} must be at least 1");
         }
 
-        if (!Severities.IsKnown(StrongSeverity))
-        {
-            errors.Add(p + "strongSeverity must be low, medium, high or critical");
-        }
-
-        if (!Severities.IsKnown(ModerateSeverity))
-        {
-            errors.Add(p + "moderateSeverity must be low, medium, high or critical");
-        }
-        else if (Severities.IsKnown(StrongSeverity) && Severities.Rank(ModerateSeverity) > Severities.Rank(StrongSeverity))
-        {
-            errors.Add(p + "moderateSeverity must not be above strongSeverity");
-        }
-
-        if (UsualHourShare is <= 0 or > 1 || double.IsNaN(UsualHourShare))
-        {
-            errors.Add(p + "usualHourShare must be above 0 and at most 1");
-        }
-
-        if (SiteHourShare is <= 0 or > 1 || double.IsNaN(SiteHourShare))
-        {
-            errors.Add(p + "siteHourShare must be above 0 and at most 1");
-        }
-
+        errors.AddIf(!Severities.IsKnown(StrongSeverity), p + "strongSeverity must be low, medium, high or critical");
+        errors.AddIf(!Severities.IsKnown(ModerateSeverity), p + "moderateSeverity must be low, medium, high or critical");
+        errors.AddIf(Severities.IsKnown(StrongSeverity) && Severities.IsKnown(ModerateSeverity) && Severities.Rank(ModerateSeverity) > Severities.Rank(StrongSeverity),
+            p + "moderateSeverity must not be above strongSeverity");
+        errors.AddIf(UsualHourShare is <= 0 or > 1 || double.IsNaN(UsualHourShare), p + "usualHourShare must be above 0 and at most 1");
+        errors.AddIf(SiteHourShare is <= 0 or > 1 || double.IsNaN(SiteHourShare), p + "siteHourShare must be above 0 and at most 1");
         Weights.Validate(p + "weights", errors);
     }
 }
@@ -245,20 +161,9 @@ public sealed record ShiftHours
 
     internal void Validate(string path, List<string> errors)
     {
-        if (Start < TimeSpan.Zero || Start >= TimeSpan.FromDays(1))
-        {
-            errors.Add(path + ".start must be a time of day 00:00:00..23:59:59");
-        }
-
-        if (End < TimeSpan.Zero || End >= TimeSpan.FromDays(1))
-        {
-            errors.Add(path + ".end must be a time of day 00:00:00..23:59:59");
-        }
-
-        if (Start == End)
-        {
-            errors.Add(path + ".end must differ from start");
-        }
+        errors.AddIf(Start < TimeSpan.Zero || Start >= TimeSpan.FromDays(1), path + ".start must be a time of day 00:00:00..23:59:59");
+        errors.AddIf(End < TimeSpan.Zero || End >= TimeSpan.FromDays(1), path + ".end must be a time of day 00:00:00..23:59:59");
+        errors.AddIf(Start == End, path + ".end must differ from start");
     }
 }
 
@@ -294,10 +199,7 @@ public sealed record MonitoringWeights
             ("screenCapture", ScreenCapture), ("offShift", OffShift), ("burst", Burst), ("ticketMismatch", TicketMismatch),
         })
         {
-            if (value < 0 || value > 1000 || double.IsNaN(value))
-            {
-                errors.Add($"{path}.{name} must be 0..1000");
-            }
+            errors.AddIf(value < 0 || value > 1000 || double.IsNaN(value), $"{path}.{name} must be 0..1000");
         }
     }
 }

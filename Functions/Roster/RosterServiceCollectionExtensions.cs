@@ -21,10 +21,9 @@ public static class RosterServiceCollectionExtensions
         services.AddSelfValidatingOptions<RosterOptions>(configuration.GetSection(RosterOptions.Section))
             .PostConfigure(o =>
             {
-                string? account = configuration["AzureWebJobsStorage:accountName"];
-                if (o.Store == "table" && string.IsNullOrWhiteSpace(o.TableConnection) && string.IsNullOrWhiteSpace(o.TableServiceUri) && !string.IsNullOrWhiteSpace(account))
+                if (o.Store == "table" && string.IsNullOrWhiteSpace(o.TableConnection) && string.IsNullOrWhiteSpace(o.TableServiceUri))
                 {
-                    o.TableServiceUri = $"https://{account}.table.core.windows.net/";
+                    o.TableServiceUri = HostStorage.TableServiceUri(configuration) ?? o.TableServiceUri;
                 }
             });
         services.TryAddSingleton(TimeProvider.System);

@@ -136,10 +136,7 @@ public sealed class TableRosterStore(TableClient members, TableClient checkpoint
         }
     }
 
-    static string Key(string value) =>
-        !string.IsNullOrEmpty(value) && value.Length <= 512 && !value.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c))
-            ? value
-            : throw new ArgumentException($"'{value}' cannot be a Table Storage key (empty, too long, or contains / \\ # ? or control characters)");
+    static string Key(string value) => TableKeys.Checked(value);
 
     async Task EnsureTablesAsync(CancellationToken cancellationToken)
     {

@@ -56,10 +56,9 @@ public static class TableServiceCollectionExtensions
         services.AddSelfValidatingOptions<TableSiteRegisterOptions>(configuration.GetSection(TableSiteRegisterOptions.Section))
             .PostConfigure(o =>
             {
-                string? account = configuration["AzureWebJobsStorage:accountName"];
-                if (string.IsNullOrWhiteSpace(o.TableServiceUri) && !string.IsNullOrWhiteSpace(account))
+                if (string.IsNullOrWhiteSpace(o.TableServiceUri))
                 {
-                    o.TableServiceUri = $"https://{account}.table.core.windows.net/";
+                    o.TableServiceUri = HostStorage.TableServiceUri(configuration) ?? o.TableServiceUri;
                 }
             });
         services.TryAddCordonAzureCredential(configuration);

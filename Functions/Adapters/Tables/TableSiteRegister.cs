@@ -65,10 +65,7 @@ public sealed class TableSiteRegister(TableClient table) : ISiteRegister
         throw new InvalidOperationException($"site register: gave up recording {insider.IncidentId} at site {insider.SiteId} after {MaxAttempts} concurrent updates");
     }
 
-    static string RowKey(string siteId) =>
-        !string.IsNullOrEmpty(siteId) && siteId.Length <= 512 && !siteId.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c))
-            ? siteId
-            : throw new ArgumentException($"site id '{siteId}' cannot be a Table Storage key (empty, too long, or contains / \\ # ? or control characters)");
+    static string RowKey(string siteId) => TableKeys.Checked(siteId, "site id ");
 
     async Task EnsureTableAsync(CancellationToken ct)
     {
