@@ -1,5 +1,6 @@
 using Cordon.Access;
 using Cordon.Alerts;
+using Cordon.World;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
