@@ -70,8 +70,8 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
     }
 
     public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
-        (await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken)).LastOrDefault() is { } last
-            ? new CustodyHead(last.Sequence, last.Hash)
+        await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken) is { Count: > 0 } entries
+            ? new CustodyHead(entries[^1].Sequence, entries[^1].Hash)
             : null;
 
     async Task<CustodyEntry> AppendCustodyLockedAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
@@ -83,7 +83,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return done; // a retried activity: the entry is already on the log
         }
 
-        CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
+        CustodyEntry entry = EvidenceChain.Next(entries.Count > 0 ? entries[^1] : null, time.GetUtcNow(), actor, action, item, itemSha256);
         await AppendLineAsync(path, entry, cancellationToken);
         return entry;
     }
