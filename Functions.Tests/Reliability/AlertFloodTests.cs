@@ -81,6 +81,13 @@ public sealed class AlertFloodTests(AzuriteFixture azurite, Xunit.Abstractions.I
         Assert.All(d.Alerts!, a => Assert.StartsWith("flood-", a.AlertId, StringComparison.Ordinal));
         Assert.Contains(d.Timeline, t => t.Step == "alert merged");
 
+        // Live: every episode replays the whole history, so a flood must not grow it by more than the alerts
+        // themselves. A gate woken by each alert once created a durable timer per wake (and an evidence step per alert).
+        string history = (await ((DurableTask.Core.IOrchestrationServiceClient)host.Host.Backend.Service).GetOrchestrationHistoryAsync(id, null))!;
+        var events = JsonDocument.Parse(history).RootElement.EnumerateArray().Select(EventType).ToList();
+        output.WriteLine($"history: {events.Count} events; " + string.Join(", ", events.GroupBy(e => e).Select(g => $"{g.Key} {g.Count()}")));
+        Assert.InRange(events.Count(e => e == "TimerCreated"), 0, 5);
+
         // Fully visible: every alert is in the evidence and, once closed, in the report.
         var close = await host.Http.PostAsJsonAsync($"/api/incidents/{id}/actions", new { action = "close", @operator = "olga.ops", reason = "flood test done" });
         Assert.Equal(202, (int)close.StatusCode);
@@ -94,6 +101,10 @@ public sealed class AlertFloodTests(AzuriteFixture azurite, Xunit.Abstractions.I
         output.WriteLine($"{Directory.GetFiles(evidence).Length} evidence items");
         output.WriteLine($"closed with its report after {sent.Elapsed.TotalSeconds:0.0} s");
     }
+
+    /// <summary>A history event's type, as the Azure Storage provider serializes it (a number or a name).</summary>
+    static string EventType(JsonElement e) =>
+        e.TryGetProperty("EventType", out JsonElement t) && t.ValueKind == JsonValueKind.Number ? ((DurableTask.Core.History.EventType)t.GetInt32()).ToString() : t.ToString();
 
     /// <summary>Once half the flood is in, the security lead approves; returns when the confirm gate has moved on.</summary>
     static async Task<(int Status, TimeSpan At, TimeSpan Took)> DecideAtHalfwayAsync(TestHost host, string id, Task halfway, Stopwatch sent)

@@ -98,6 +98,13 @@ internal sealed partial class IncidentRun
         return timer;
     }
 
+    /// <summary>Cancels the kept timer: an orchestration with a timer neither fired nor cancelled does not complete.</summary>
+    void DropWakeTimer()
+    {
+        wakeTimer?.Cancel.Cancel();
+        wakeTimer = null;
+    }
+
     /// <summary>The shared wait for merged alerts, armed for the whole run so an alert is taken at every stage.</summary>
     Task<RiskAlert> ArmMerges() => pendingMerge ??= context.WaitForExternalEvent<RiskAlert>(IncidentEvents.AlertMerged);
 

@@ -137,6 +137,7 @@ internal sealed partial class IncidentRun
         Publish();
         await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         TakeDeliveredAlerts(); // delivered while closing: recorded as handed on, intake places them in a new incident
+        DropWakeTimer();
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
         return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, alertKeys.ToList(), status.EvidenceHead);
     }
@@ -402,9 +403,9 @@ internal sealed partial class IncidentRun
             containingAlerts++;
         }
 
+        QueueEvidence(alert); // counted as pending on the status the merge publishes
         Record(TimelineSteps.AlertMerged, $"alert {alert.AlertId} from {alert.Source} at {status.Stage}: {alert.Severity}, score {alert.RiskScore}" +
             (severity != before ? $"; severity raised {before} → {severity}" : ""));
-        QueueEvidence(alert);
         return true;
     }
 
