@@ -21,7 +21,7 @@ public static class CordonTasks
     public static IReadOnlyList<Type> Activities { get; } =
     [
         typeof(TriageAlert), typeof(ContainSubject), typeof(RestoreAccess), typeof(RevokeAccess), typeof(AssignTraining),
-        typeof(PreserveEvidence), typeof(SendApprovalRequests), typeof(SendDecisionReceipt), typeof(SendReminder), typeof(SendClientNotices),
+        typeof(PreserveEvidence), typeof(PreserveMergedEvidence), typeof(SendApprovalRequests), typeof(SendDecisionReceipt), typeof(SendReminder), typeof(SendClientNotices),
         typeof(NotifyOperators), typeof(RecordConfirmedInsider), typeof(RevokeSiteBatch), typeof(NotifyVendor), typeof(WriteIncidentReport),
         typeof(PublishIncidentEvent),
     ];

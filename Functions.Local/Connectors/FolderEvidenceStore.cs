@@ -16,6 +16,13 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
     const string Manifest = "manifest.jsonl";
     const string Custody = "custody.jsonl";
     readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The manifest and custody log as last read or written, per file, with the file's length and write time then.
+    /// Every item appends to both after reading them (the chain's last entry, the names taken), so without this
+    /// a flood of merged alerts parsed the whole, growing log for every item. A file changed by anything else (its
+    /// length or write time differ) is read again.
+    /// </summary>
+    readonly ConcurrentDictionary<string, (long Length, DateTime WrittenAt, object Lines)> parsed = new(StringComparer.Ordinal);
 
     public string Root { get; } = root;
 
@@ -63,8 +70,8 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
     }
 
     public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
-        (await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken)).LastOrDefault() is { } last
-            ? new CustodyHead(last.Sequence, last.Hash)
+        await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken) is { Count: > 0 } entries
+            ? new CustodyHead(entries[^1].Sequence, entries[^1].Hash)
             : null;
 
     async Task<CustodyEntry> AppendCustodyLockedAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
@@ -76,7 +83,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return done; // a retried activity: the entry is already on the log
         }
 
-        CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
+        CustodyEntry entry = EvidenceChain.Next(entries.Count > 0 ? entries[^1] : null, time.GetUtcNow(), actor, action, item, itemSha256);
         await AppendLineAsync(path, entry, cancellationToken);
         return entry;
     }
@@ -112,11 +119,18 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         return new Releaser(gate);
     }
 
-    static async Task<List<T>> ReadLinesAsync<T>(string path, CancellationToken ct)
+    /// <summary>The file's lines, parsed (a list shared with other readers: never changed, appends make a new one).</summary>
+    async Task<IReadOnlyList<T>> ReadLinesAsync<T>(string path, CancellationToken ct)
     {
-        if (!File.Exists(path))
+        var file = new FileInfo(path);
+        if (!file.Exists)
         {
             return [];
+        }
+
+        if (parsed.TryGetValue(path, out var cached) && cached.Length == file.Length && cached.WrittenAt == file.LastWriteTimeUtc && cached.Lines is IReadOnlyList<T> known)
+        {
+            return known;
         }
 
         var list = new List<T>();
@@ -128,13 +142,26 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             }
         }
 
+        parsed[path] = (file.Length, file.LastWriteTimeUtc, list);
         return list;
     }
 
-    static async Task AppendLineAsync<T>(string path, T value, CancellationToken ct)
+    /// <summary>Appends a line (callers hold the incident's lock, and have read the file just before).</summary>
+    async Task AppendLineAsync<T>(string path, T value, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var before = new FileInfo(path);
+        (long Length, DateTime WrittenAt)? was = before.Exists ? (before.Length, before.LastWriteTimeUtc) : null;
         await File.AppendAllTextAsync(path, JsonSerializer.Serialize(value, CordonJson.Options) + "\n", Encoding.UTF8, ct);
+        var after = new FileInfo(path);
+        if (was is { } w && parsed.TryGetValue(path, out var cached) && cached.Length == w.Length && cached.WrittenAt == w.WrittenAt && cached.Lines is IReadOnlyList<T> known)
+        {
+            parsed[path] = (after.Length, after.LastWriteTimeUtc, new List<T>(known) { value });
+        }
+        else
+        {
+            parsed.TryRemove(path, out _);
+        }
     }
 
     readonly struct Releaser(SemaphoreSlim gate) : IAsyncDisposable

@@ -24,27 +24,35 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
 
     public override async Task<EvidenceSummary> RunAsync(TaskActivityContext context, PreserveRequest request)
     {
-        CancellationToken ct = CancellationToken.None;
+        List<string> names = await PreserveAlertAsync(evidence, request.IncidentId, request.Alert, request.Reason,
+            () => access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, CancellationToken.None), CancellationToken.None);
+        return new EvidenceSummary(names.Count, names);
+    }
+
+    /// <summary>One alert's items (the alert, its indicators, the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
+    internal static async Task<List<string>> PreserveAlertAsync(IEvidenceStore evidence, string incidentId, RiskAlert alert, string reason,
+        Func<Task<AccessSnapshot>> directoryRecord, CancellationToken ct)
+    {
         // Unique per alert: a readable prefix and a hash of the exact source and id.
-        string key = EvidenceNames.ForAlert(request.Alert.Source, request.Alert.AlertId);
+        string key = EvidenceNames.ForAlert(alert.Source, alert.AlertId);
         var names = new List<string>();
 
         async Task Put(string name, Func<Task<object>> content, string action)
         {
-            byte[] bytes = await evidence.GetAsync(request.IncidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
-            EvidenceItem item = await evidence.PutAsync(request.IncidentId, name, bytes, "application/json", ct);
-            await evidence.AppendCustodyAsync(request.IncidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
+            byte[] bytes = await evidence.GetAsync(incidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
+            EvidenceItem item = await evidence.PutAsync(incidentId, name, bytes, "application/json", ct);
+            await evidence.AppendCustodyAsync(incidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
             names.Add(item.Name);
         }
 
-        await Put($"alert-{key}.json", () => Task.FromResult<object>(request.Alert), $"collected alert ({request.Reason})");
-        await Put($"indicators-{key}.json", () => Task.FromResult<object>(request.Alert.Indicators), "collected indicators");
-        if (request.Alert.Evidence.Count > 0)
+        await Put($"alert-{key}.json", () => Task.FromResult<object>(alert), $"collected alert ({reason})");
+        await Put($"indicators-{key}.json", () => Task.FromResult<object>(alert.Indicators), "collected indicators");
+        if (alert.Evidence.Count > 0)
         {
-            await Put($"evidence-refs-{key}.json", () => Task.FromResult<object>(request.Alert.Evidence), "recorded producer evidence references");
+            await Put($"evidence-refs-{key}.json", () => Task.FromResult<object>(alert.Evidence), "recorded producer evidence references");
         }
 
-        await Put($"directory-{key}.json", async () => await access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, ct), "collected directory record of the subject");
-        return new EvidenceSummary(names.Count, names);
+        await Put($"directory-{key}.json", async () => await directoryRecord(), "collected directory record of the subject");
+        return names;
     }
 }

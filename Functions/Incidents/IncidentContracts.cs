@@ -138,6 +138,8 @@ public sealed record IncidentStatus
     /// <summary>Keys (source/alertId) of the newest alerts; <see cref="AlertCount"/> counts them all.</summary>
     public IReadOnlyList<string> AlertIds { get; init; } = [];
     public int AlertCount { get; init; }
+    /// <summary>Merged alerts whose evidence is still queued or being preserved (under a flood it catches up in batches).</summary>
+    public int EvidencePending { get; init; }
     /// <summary>The newest alerts, newest last.</summary>
     public IReadOnlyList<AlertSummary> Alerts { get; init; } = [];
     /// <summary>Short digests (<see cref="AlertDigest"/>) of the newest alerts taken, for intake's duplicate and merge checks.</summary>

@@ -28,27 +28,25 @@ internal sealed partial class IncidentRun
             Task<RiskAlert> merge = ArmMerges();
             Task<OperatorAction> action = pendingOperator ??= context.WaitForExternalEvent<OperatorAction>(IncidentEvents.OperatorAction);
 
-            using var cancelTimer = new CancellationTokenSource();
             var waits = new List<Task> { merge, action };
             if (decision is not null)
             {
                 waits.Add(decision);
             }
 
-            Task? timer = null;
-            if (until is not null)
+            Task? timer = until is { } at ? TimerFor(at) : null;
+            if (timer is not null)
             {
-                timer = context.CreateTimer(until.Value > Now ? until.Value : Now, cancelTimer.Token);
                 waits.Add(timer);
             }
 
             Task winner = await Task.WhenAny(waits);
             if (winner == timer)
             {
+                wakeTimer = null;
                 return new Wake(WakeKind.Timeout);
             }
 
-            cancelTimer.Cancel();
             if (winner == decision)
             {
                 if (pendingDecision == decision)
@@ -72,6 +70,39 @@ internal sealed partial class IncidentRun
             OnMerged(merge);
             return new Wake(WakeKind.Merge, Alert: merge.Result);
         }
+    }
+
+    /// <summary>The durable timer of the current wait's deadline, kept across wakes while the deadline stays the same.</summary>
+    (DateTime At, Task Timer, CancellationTokenSource Cancel)? wakeTimer;
+
+    /// <summary>
+    /// The timer for a deadline. One timer per deadline, not per wake: an alert (or any event) that wakes a gate does
+    /// not add a timer to the history, so a flood of merged alerts neither grows every replay by a timer each nor
+    /// leaves a timer per alert to fire at the step's end. A new deadline cancels the previous timer.
+    /// </summary>
+    Task TimerFor(DateTime at)
+    {
+        if (wakeTimer is { } kept && kept.At == at)
+        {
+            return kept.Timer;
+        }
+
+        if (wakeTimer is { } previous)
+        {
+            previous.Cancel.Cancel();
+        }
+
+        var cancel = new CancellationTokenSource();
+        Task timer = context.CreateTimer(at > Now ? at : Now, cancel.Token);
+        wakeTimer = (at, timer, cancel);
+        return timer;
+    }
+
+    /// <summary>Cancels the kept timer: an orchestration with a timer neither fired nor cancelled does not complete.</summary>
+    void DropWakeTimer()
+    {
+        wakeTimer?.Cancel.Cancel();
+        wakeTimer = null;
     }
 
     /// <summary>The shared wait for merged alerts, armed for the whole run so an alert is taken at every stage.</summary>

@@ -22,8 +22,12 @@ internal sealed partial class IncidentRun
     const int AlertsKept = 10;
     const int AlertIdsKept = 20;
     const int AlertDigestsKept = 256;
-    /// <summary>Evidence of merged alerts is preserved on this many parallel lanes (a flood neither queues nor fans out without bound).</summary>
-    const int PreserveLanes = 4;
+    /// <summary>
+    /// Evidence of merged alerts is preserved on this many parallel lanes, each step taking every alert queued meanwhile
+    /// (up to <see cref="PreserveMergedEvidence.MaxAlerts"/>): a flood neither fans out without bound nor costs a step,
+    /// and an episode replaying the whole history, per alert.
+    /// </summary>
+    const int PreserveLanes = 2;
 
     readonly TaskOrchestrationContext context;
     readonly IncidentInput input;
@@ -38,7 +42,13 @@ internal sealed partial class IncidentRun
     readonly List<int> alertSizes = [];
     readonly List<int> keySizes = [];
     readonly HashSet<string> handedOn = new(StringComparer.Ordinal);
-    readonly Task[] preserveLanes = [Task.CompletedTask, Task.CompletedTask, Task.CompletedTask, Task.CompletedTask];
+    readonly Task[] preserveLanes = [Task.CompletedTask, Task.CompletedTask];
+    /// <summary>Merged alerts whose evidence no lane has taken yet, oldest first.</summary>
+    readonly Queue<RiskAlert> evidenceQueue = new();
+    /// <summary>The initial alert's evidence (merged alerts' evidence runs on <see cref="preserveLanes"/>).</summary>
+    Task initialEvidence = Task.CompletedTask;
+    /// <summary>Merged alerts whose evidence is queued or being preserved (shown on the status).</summary>
+    int evidencePending;
     readonly List<Deadline> deadlines = [];
 
     ResponsePlan? plan;
@@ -129,6 +139,7 @@ internal sealed partial class IncidentRun
         Publish();
         await AnnounceAsync(LifecycleEvents.Closed, null, $"closed: {status.Outcome}");
         TakeDeliveredAlerts(); // delivered while closing: recorded as handed on, intake places them in a new incident
+        DropWakeTimer();
         logger.LogInformation("Incident {IncidentId} closed: {Outcome}", IncidentId, status.Outcome);
         return new IncidentResult(IncidentId, status.Outcome ?? Outcomes.Unreviewed, Now, alertKeys.ToList(), status.EvidenceHead);
     }
@@ -150,12 +161,12 @@ internal sealed partial class IncidentRun
     /// <summary>Every merged alert's evidence is in before the report (alerts still arriving meanwhile are taken too).</summary>
     async Task MergedEvidencePreservedAsync()
     {
-        while (preserveLanes.Any(t => !t.IsCompleted))
+        while (!initialEvidence.IsCompleted || preserveLanes.Any(t => !t.IsCompleted))
         {
-            await TakingAlertsAsync(Task.WhenAll(preserveLanes));
+            await TakingAlertsAsync(Task.WhenAll(preserveLanes.Append(initialEvidence)));
         }
 
-        await Task.WhenAll(preserveLanes); // surfaces an operator's close from a lane
+        await Task.WhenAll(preserveLanes.Append(initialEvidence)); // surfaces an operator's close from a lane
     }
 
     async Task RunWorkflowAsync()
@@ -204,14 +215,12 @@ internal sealed partial class IncidentRun
             }
 
             AnnounceOpened();
-            Task preserve = PreserveAsync(input.Alert, "initial alert");
-            preserveLanes[0] = Task.WhenAll(preserveLanes[0], preserve); // merged alerts' evidence queues behind it on this lane
+            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
             await TakingAlertsAsync(Task.WhenAll(preserve, announced));
         }
         else
         {
-            Task preserve = PreserveAsync(input.Alert, "initial alert");
-            preserveLanes[0] = Task.WhenAll(preserveLanes[0], preserve);
+            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
             if (contain)
             {
                 await ContainAsync();
@@ -399,10 +408,9 @@ internal sealed partial class IncidentRun
             containingAlerts++;
         }
 
+        QueueEvidence(alert); // counted as pending on the status the merge publishes
         Record(TimelineSteps.AlertMerged, $"alert {alert.AlertId} from {alert.Source} at {status.Stage}: {alert.Severity}, score {alert.RiskScore}" +
             (severity != before ? $"; severity raised {before} → {severity}" : ""));
-        int lane = (alertKeys.Count - 1) % PreserveLanes;
-        preserveLanes[lane] = PreserveAfterAsync(preserveLanes[lane], alert);
         return true;
     }
 
@@ -417,10 +425,37 @@ internal sealed partial class IncidentRun
         alertSizes.Add(StatusBudget.Size(summary));
     }
 
-    async Task PreserveAfterAsync(Task previous, RiskAlert alert)
+    /// <summary>Queues a merged alert's evidence; an idle lane takes it at once, a busy one with the next alerts when its step is done.</summary>
+    void QueueEvidence(RiskAlert alert)
     {
-        await previous;
-        await PreserveAsync(alert, $"merged alert {alert.AlertId}");
+        evidenceQueue.Enqueue(alert);
+        evidencePending++;
+        int idle = Array.FindIndex(preserveLanes, t => t.IsCompleted);
+        if (idle >= 0)
+        {
+            preserveLanes[idle] = PreserveQueuedAsync();
+        }
+    }
+
+    /// <summary>One lane: takes the queued alerts in batches until none is left.</summary>
+    async Task PreserveQueuedAsync()
+    {
+        while (evidenceQueue.Count > 0)
+        {
+            var batch = new List<RiskAlert>();
+            while (batch.Count < PreserveMergedEvidence.MaxAlerts && evidenceQueue.TryDequeue(out RiskAlert? next))
+            {
+                batch.Add(next);
+            }
+
+            var request = new MergedEvidenceRequest(IncidentId, batch);
+            EvidenceSummary summary = await StepAsync(nameof(PreserveMergedEvidence),
+                () => context.CallActivityAsync<EvidenceSummary>(nameof(PreserveMergedEvidence), request, Retry()));
+            evidencePending -= batch.Count;
+            string which = batch.Count == 1 ? $"merged alert {batch[0].AlertId}"
+                : $"{batch.Count} merged alerts ({string.Join(", ", batch.Take(3).Select(a => a.AlertId))}{(batch.Count > 3 ? ", …" : "")})";
+            Record(TimelineSteps.EvidencePreserved, $"{which}: {summary.Items} items hashed (SHA-256) into the manifest");
+        }
     }
 
     /// <summary>
@@ -485,6 +520,7 @@ internal sealed partial class IncidentRun
         {
             UpdatedAt = Now,
             AlertCount = alertKeys.Count,
+            EvidencePending = evidencePending,
             ClosingAt = closingAt,
             Receipts = receipts.ToList(),
             Deadlines = deadlines.ToList(),

@@ -21,7 +21,8 @@ public sealed record IncidentDetail(
     IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<PendingApproval> PendingApprovals, IReadOnlyList<Deadline> Deadlines,
     IncidentMetrics Metrics, ContainmentSummary? Containment, StepFailure? WaitingForOperator, IReadOnlyList<string> AlertIds, string? ReportName,
     int AlertCount = 0, IReadOnlyList<AlertSummary>? Alerts = null, IReadOnlyList<StepFailure>? WaitingSteps = null,
-    Cordon.Evidence.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null, Cordon.Roster.RosterCheck? Roster = null);
+    Cordon.Evidence.CustodyHead? EvidenceHead = null, string? ConfigurationVersion = null, Cordon.Roster.RosterCheck? Roster = null,
+    int EvidencePending = 0);
 
 /// <summary>The body of POST /api/incidents/{id}/actions. Who acts is the signed-in operator, never a field.</summary>
 public sealed record OperatorActionRequest(string? Action, string? Reason, string? Decision = null, string? Step = null);
@@ -376,7 +377,7 @@ public static class IncidentQueries
         return new IncidentDetail(m.InstanceId, m.RuntimeStatus.ToString(), s.Stage, s.Outcome, s.Severity, s.RiskScore, s.Subject, s.VendorId, s.SiteId,
             s.OpenedAt, s.UpdatedAt, s.ContainedAt, s.ExposureEndsBy, s.Exposure, s.Timeline, s.PendingApprovals, s.Deadlines, s.Metrics,
             s.Containment, s.WaitingForOperator, s.AlertIds, s.ReportName, Math.Max(s.AlertCount, s.AlertIds.Count), s.Alerts, s.WaitingSteps, s.EvidenceHead,
-            s.ConfigurationVersion, s.Roster);
+            s.ConfigurationVersion, s.Roster, s.EvidencePending);
     }
 
     /// <summary>Reads a status serialized by either host's converter (camelCase or not).</summary>
