@@ -1,6 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Incidents;
+using Cordon.Incidents.V1;
 using Cordon.Local;
 using Cordon.Policy;
 using DurableTask.Core;

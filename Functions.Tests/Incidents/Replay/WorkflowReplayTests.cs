@@ -1,4 +1,5 @@
 using Cordon.Incidents;
+using Cordon.Incidents.V1;
 using Microsoft.DurableTask;
 
 namespace Cordon.Tests.Incidents.Replay;
