@@ -23,8 +23,6 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-using Cordon.Local.Simulation;
-
 namespace Cordon.Local;
 
 /// <summary>
@@ -102,13 +100,6 @@ public sealed class LocalHost : IAsyncDisposable
 
         EmbeddedBackend backend = await EmbeddedBackend.StartAsync(settings);
         IServiceCollection services = builder.Services;
-        // The local world file may give sites generated agents (large simulated sites): listed here, before the
-        // product reads the world, which knows only listed agents. Registered first: the product's own is a TryAdd.
-        services.AddSingleton(sp => new Cordon.Configuration.LiveConfiguration(
-            new GeneratedAgents.WorldDocument(new Cordon.Configuration.FileDocument(config["Cordon:WorldFile"]!)),
-            config["Cordon:PolicyFile"] is { } policyFile ? new Cordon.Configuration.FileDocument(policyFile)
-                : new Cordon.Configuration.FixedDocument(builder.Configuration["Cordon:Policy"] is { Length: > 0 } inline ? inline : null, "Cordon:Policy"),
-            sp.GetRequiredService<TimeProvider>()));
         services.AddCordonWorkflow(builder.Configuration);
         services.AddCordonBehaviour(builder.Configuration);
         // This host stands in for App Service Authentication (LocalSignIn): its principal header can be believed.

@@ -322,7 +322,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     SimulationOptions o = SimulationOptions.Parse(args);
     // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
-    SiteSimulation sim = SiteSimulation.Generate(Cordon.Local.Simulation.GeneratedAgents.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
+    SiteSimulation sim = SiteSimulation.Generate(Cordon.World.WorldModel.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
     using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);

@@ -115,7 +115,7 @@ public static class BehaviourBench
 
             // Simulated time ends before now, as in the simulate command: the monitor scores on event time.
             DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-sizes.Hours).Date, TimeSpan.Zero);
-            WorldModel world = Cordon.Local.Simulation.GeneratedAgents.Load(worldPath);
+            WorldModel world = WorldModel.Load(worldPath);
             SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start);
             var wall = Stopwatch.StartNew();
             SimulationReport r = await SimulationRun.RunAsync(http, sim, BehaviourSizes.BatchSize, progress: null, ct);

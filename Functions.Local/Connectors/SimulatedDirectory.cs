@@ -48,7 +48,7 @@ public sealed class SimulatedDirectory : IAccessControl
 
             foreach (Site s in v.Sites)
             {
-                foreach (Agent a in s.Agents)
+                foreach (Agent a in s.AllAgents())
                 {
                     accounts[SubjectIdentity.Canonical(a.UserPrincipalName)] = new SimulatedAccount(a.UserPrincipalName, true, [.. a.Groups], [.. a.Licences], [.. a.AppRoles], null);
                 }

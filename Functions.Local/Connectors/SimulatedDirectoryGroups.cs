@@ -80,7 +80,7 @@ public sealed class SimulatedDirectoryGroups(SimulatedDirectory directory, LiveC
         var members = new Dictionary<string, RosterMember>(StringComparer.Ordinal);
         foreach (Site site in configuration.Current.World.Vendors.SelectMany(v => v.Sites).Where(s => s.DirectoryGroupId == groupId))
         {
-            foreach (Agent agent in site.Agents.Where(a => directory.Find(a.UserPrincipalName) is not null))
+            foreach (Agent agent in site.AllAgents().Where(a => directory.Find(a.UserPrincipalName) is not null))
             {
                 string id = MemberId(agent.UserPrincipalName);
                 members[id] = new RosterMember(id, agent.UserPrincipalName, agent.DisplayName);

@@ -104,7 +104,7 @@ public sealed class SiteSimulation
         }
 
         var sim = new SiteSimulation(chosen.Vendor.Id, chosen.Site, start, hours, seed);
-        sim.Run(chosen.Site.Agents.Take(agents).ToList(), Math.Min(insiders, agents), rates);
+        sim.Run(chosen.Site.AllAgents().Take(agents).ToList(), Math.Min(insiders, agents), rates);
         return sim;
     }
 

@@ -10,7 +10,7 @@ public sealed class SimulationTests
     public async Task Three_days_of_an_IST_site_catch_and_contain_both_slow_harvesters_and_contain_no_innocent()
     {
         await using TestHost host = await TestHost.StartAsync();
-        WorldModel world = Cordon.Local.Simulation.GeneratedAgents.Load(Repo.Path("samples/world.json"));
+        WorldModel world = WorldModel.Load(Repo.Path("samples/world.json"));
         SiteSimulation sim = SiteSimulation.Generate(world, siteId: "fab-indore-1", agents: 40, hours: 72, insiders: 2, seed: 7,
             start: new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), rates: [25, 60]);
 
@@ -33,7 +33,7 @@ public sealed class SimulationTests
     [Fact]
     public void The_same_seed_simulates_the_same_site()
     {
-        WorldModel world = Cordon.Local.Simulation.GeneratedAgents.Load(Repo.Path("samples/world.json"));
+        WorldModel world = WorldModel.Load(Repo.Path("samples/world.json"));
         var start = new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero);
 
         SiteSimulation a = SiteSimulation.Generate(world, null, 50, 12, 1, 3, start);
@@ -41,7 +41,7 @@ public sealed class SimulationTests
 
         Assert.Equal(a.Events, b.Events);
         // Every simulated agent is an account of the world, so an incident can contain it.
-        var accounts = world.Vendors.SelectMany(v => v.Sites).SelectMany(s => s.Agents).Select(x => x.UserPrincipalName).ToHashSet();
+        var accounts = world.Vendors.SelectMany(v => v.Sites).SelectMany(s => s.AllAgents()).Select(x => x.UserPrincipalName).ToHashSet();
         Assert.All(a.Events, e => Assert.Contains(e.Agent.UserPrincipalName, accounts));
     }
 }

@@ -281,7 +281,7 @@ public sealed class IncidentWorkflowTests
 
         Assert.Equal(Outcomes.ConfirmedInsider, d.Outcome);
         var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.World.WorldOptions>>()
-            .Value.World.FindSite("fab-pune-1")!.Value.Site.Agents.ToList();
+            .Value.World.FindSite("fab-pune-1")!.Value.Site.AllAgents().ToList();
         Assert.Equal(2000, agents.Count);
         Assert.All(agents, a => Assert.False(host.Host.Directory.Find(a.UserPrincipalName)!.AccountEnabled, a.UserPrincipalName));
         Assert.All(agents, a => Assert.Equal(1, host.Host.Directory.EffectCount("disable:" + a.UserPrincipalName)));

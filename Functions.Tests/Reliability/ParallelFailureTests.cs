@@ -60,7 +60,7 @@ public sealed class ParallelFailureTests
         Assert.Null(closed.WaitingForOperator);
         Assert.Contains(closed.Timeline, t => t.Step == "site offboarded" && t.Detail.StartsWith("60 of 60 accounts", StringComparison.Ordinal));
         var agents = host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Cordon.World.WorldOptions>>()
-            .Value.World.FindSite("fab-pune-1")!.Value.Site.Agents.ToList();
+            .Value.World.FindSite("fab-pune-1")!.Value.Site.AllAgents().ToList();
         Assert.All(agents, a => Assert.Equal(1, host.Host.Directory.EffectCount("disable:" + a.UserPrincipalName)));
     }
 }

@@ -17,7 +17,7 @@ namespace Cordon.Tests.Reliability;
 [Trait("Category", "Unit")]
 public sealed class RerunIdempotencyTests
 {
-    static readonly WorldModel SampleWorld = Cordon.Local.Simulation.GeneratedAgents.Load(Repo.Path("samples/world.json"));
+    static readonly WorldModel SampleWorld = WorldModel.Load(Repo.Path("samples/world.json"));
 
     [Fact]
     public async Task A_site_batch_run_twice_revokes_each_account_once_and_answers_the_same()
@@ -34,7 +34,7 @@ public sealed class RerunIdempotencyTests
         Assert.Equal(first.Revoked, again.Revoked);
         Assert.Equal(first.Requests, again.Requests);
         Assert.Equal(requests, directory.Requests); // no Graph budget spent on the re-run
-        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.Agents.Skip(20).Take(20))
+        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.AllAgents().Skip(20).Take(20))
         {
             Assert.Equal(1, directory.EffectCount($"revoke-sessions:{agent.UserPrincipalName}"));
             Assert.Equal(1, directory.EffectCount($"disable:{agent.UserPrincipalName}"));
@@ -66,7 +66,7 @@ public sealed class RerunIdempotencyTests
         BulkRevocationResult next = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch with { Round = 1, Accounts = first.Pending });
         Assert.Equal(10, next.Revoked);
         Assert.Null(next.Pending);
-        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.Agents.Take(20))
+        foreach (Agent agent in SampleWorld.FindSite("fab-pune-1")!.Value.Site.AllAgents().Take(20))
         {
             Assert.Equal(1, directory.EffectCount($"disable:{agent.UserPrincipalName}"));
         }

@@ -37,11 +37,11 @@ public sealed class RosterSyncTests : IAsyncLifetime
     }
 
     internal static LiveConfiguration WorldNamingGroup(string? group = Group) => new(
-        new Cordon.Local.Simulation.GeneratedAgents.WorldDocument(new FixedDocument($$"""
+        new FixedDocument($$"""
             { "vendors": [ { "id": "fabrikam-bpo", "name": "Fabrikam", "sites": [
                 { "id": "{{Site}}", "name": "Fabrikam Manila 1", {{(group is null ? "" : $"\"directoryGroupId\": \"{group}\",")}}
                   "agents": [ { "userPrincipalName": "listed.only@vendor.example" } ], "generatedAgents": 30 } ] } ] }
-            """, "test world")),
+            """, "test world"),
         new FixedDocument(null, "defaults"), TimeProvider.System);
 
     internal RosterSync Sync(IRosterStore store, GraphGroupDeltaFake? fake = null) =>

@@ -39,7 +39,7 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
             : roster is not null
             ? await roster.SliceAsync(batch.SiteId, batch.Index, batch.Size, CancellationToken.None)
             : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
-                .Site.Agents.Skip(batch.Index * batch.Size).Take(batch.Size).Select(a => a.UserPrincipalName).ToList();
+                .Site.AllAgents().Skip(batch.Index * batch.Size).Take(batch.Size).Select(a => a.UserPrincipalName).ToList();
         BulkRevocationResult result = await access.RevokeAccountsAsync(slice, CancellationToken.None);
         await evidence.PutAsync(batch.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(result, CordonJson.Options), "application/json", CancellationToken.None);
         return result;

@@ -40,7 +40,7 @@ public sealed class SiteRoster(IRosterStore store, LiveConfiguration configurati
         }
 
         Site site = configuration.Current.World.FindSite(siteId)?.Site ?? throw new InvalidOperationException($"site {siteId} is not in the world");
-        return site.Agents.Skip(index * size).Take(size).Select(a => a.UserPrincipalName).ToList();
+        return site.AllAgents().Skip(index * size).Take(size).Select(a => a.UserPrincipalName).ToList();
     }
 
     /// <summary>Whether the subject is on the synced roster of the site; null when the site has none.</summary>

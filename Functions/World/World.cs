@@ -136,6 +136,11 @@ public sealed record WorldModel
                     errors.Add($"{sp}.directoryGroupId '{group}' is not a GUID: name the Entra group by its object id (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
                 }
 
+                if (site.GeneratedAgents < 0)
+                {
+                    errors.Add($"{sp}.generatedAgents must not be negative");
+                }
+
                 for (int a = 0; a < site.Agents.Count; a++)
                 {
                     if (!IsAddress(site.Agents[a].UserPrincipalName))
@@ -283,7 +288,24 @@ public sealed record Site
         return true;
     }
 
-    public int AgentCount => Agents.Count;
+    /// <summary>Generated agents on top of the listed ones (large simulated sites for benchmarks).</summary>
+    public int GeneratedAgents { get; init; }
+
+    /// <summary>The listed agents and the generated ones, in a stable order.</summary>
+    public IEnumerable<Agent> AllAgents()
+    {
+        foreach (Agent a in Agents)
+        {
+            yield return a;
+        }
+
+        for (int i = 1; i <= GeneratedAgents; i++)
+        {
+            yield return new Agent { UserPrincipalName = $"agent{i:D5}.{Id}@vendor.example", DisplayName = $"Agent {i}", Groups = ["support-agents"] };
+        }
+    }
+
+    public int AgentCount => Agents.Count + GeneratedAgents;
 }
 
 public sealed record Agent
