@@ -2,6 +2,7 @@ using Cordon.Approvals;
 using Cordon.Containment;
 using Cordon.Evidence;
 using Cordon.Incidents;
+using Cordon.Incidents.V1;
 using Cordon.Monitoring;
 using Cordon.Notification;
 using Cordon.Offboarding;

@@ -41,6 +41,14 @@ public sealed class DependencyRulesTests
     public void Features_never_reference_the_hosts_registration() =>
         Assert.Empty(Product.Value.FeaturesReferencingRoot(Features));
 
+    /// <summary>
+    /// The frozen v1 workflow (Incidents.V1) is a leaf: only the hosts' registration names it. Anything else that used
+    /// its types would tie current code to a version that may never change.
+    /// </summary>
+    [Fact]
+    public void Nothing_but_the_registration_depends_on_the_frozen_v1_workflow() =>
+        Assert.Empty(Product.Value.DependentsOf("Incidents.V1", except: [""]));
+
     // The same rules go red on planted violations.
 
     [Fact]
@@ -62,39 +70,63 @@ public sealed class DependencyRulesTests
     public void Bottom_rule_finds_a_planted_world_that_references_a_feature() =>
         Assert.Equal(["FeatureA"], Planted.Value.ReferencesOf("World"));
 
+    [Fact]
+    public void Frozen_version_rule_finds_planted_workflow_code_that_uses_the_frozen_version() =>
+        Assert.Equal(["Incidents"], Planted.Value.DependentsOf("Incidents.V1", except: [""]));
+
     /// <summary>Namespace-level dependencies between the second-level namespaces under a root (Cordon.X.Y → X).</summary>
     sealed class NamespaceGraph
     {
         public required IReadOnlyList<(string From, string To)> Edges { get; init; }
 
+        /// <summary>The same dependencies between full namespaces under the root ("Incidents.V1" → "Incidents").</summary>
+        public required IReadOnlyList<(string From, string To)> FullEdges { get; init; }
+
         public static NamespaceGraph Load(string root, System.Reflection.Assembly assembly)
         {
             ArchUnitNET.Domain.Architecture architecture = new ArchLoader().LoadAssemblies(assembly).Build();
             var edges = new HashSet<(string, string)>();
+            var fullEdges = new HashSet<(string, string)>();
             foreach (IType type in architecture.Types)
             {
-                string? from = type.Namespace?.FullName is { } ns ? Part(root, ns) : null;
-                if (from is null)
+                string? fromFull = type.Namespace?.FullName is { } ns ? Relative(root, ns) : null;
+                if (fromFull is null)
                 {
                     continue;
                 }
 
                 foreach (ITypeDependency dependency in type.Dependencies)
                 {
-                    string? to = dependency.Target?.Namespace?.FullName is { } target ? Part(root, target) : null;
-                    if (to is not null && to != from)
+                    string? toFull = dependency.Target?.Namespace?.FullName is { } target ? Relative(root, target) : null;
+                    if (toFull is not null && toFull != fromFull)
                     {
-                        edges.Add((from, to));
+                        fullEdges.Add((fromFull, toFull));
+                        if (Top(fromFull) != Top(toFull))
+                        {
+                            edges.Add((Top(fromFull), Top(toFull)));
+                        }
                     }
                 }
             }
 
-            return new NamespaceGraph { Edges = [.. edges.OrderBy(e => e.Item1, StringComparer.Ordinal).ThenBy(e => e.Item2, StringComparer.Ordinal)] };
+            return new NamespaceGraph { Edges = Sorted(edges), FullEdges = Sorted(fullEdges) };
         }
 
-        /// <summary>"Cordon.Adapters.Graph" → "Adapters"; the root itself → ""; outside the root → null.</summary>
-        static string? Part(string root, string ns) =>
-            ns == root ? "" : ns.StartsWith(root + ".", StringComparison.Ordinal) ? ns[(root.Length + 1)..].Split('.')[0] : null;
+        static List<(string, string)> Sorted(HashSet<(string, string)> edges) =>
+            [.. edges.OrderBy(e => e.Item1, StringComparer.Ordinal).ThenBy(e => e.Item2, StringComparer.Ordinal)];
+
+        /// <summary>"Cordon.Adapters.Graph" → "Adapters.Graph"; the root itself → ""; outside the root → null.</summary>
+        static string? Relative(string root, string ns) =>
+            ns == root ? "" : ns.StartsWith(root + ".", StringComparison.Ordinal) ? ns[(root.Length + 1)..] : null;
+
+        /// <summary>"Adapters.Graph" → "Adapters".</summary>
+        static string Top(string relative) => relative.Split('.')[0];
+
+        static bool Within(string relative, string ns) => relative == ns || relative.StartsWith(ns + ".", StringComparison.Ordinal);
+
+        /// <summary>Namespaces outside <paramref name="frozen"/> (and other than <paramref name="except"/>) that depend on it.</summary>
+        public string[] DependentsOf(string frozen, string[] except) =>
+            [.. FullEdges.Where(e => Within(e.To, frozen) && !Within(e.From, frozen) && !except.Contains(e.From)).Select(e => e.From).Distinct()];
 
         /// <summary>Every elementary cycle among the given namespaces, each written from its smallest name.</summary>
         public IReadOnlyList<string> Cycles(IReadOnlyCollection<string> among)

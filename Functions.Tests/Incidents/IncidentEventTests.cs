@@ -5,6 +5,7 @@ using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
 using Cordon.Approvals;
 using Cordon.Incidents;
+using Cordon.Incidents.V1;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -4,7 +4,6 @@ namespace Cordon.Incidents;
 
 internal sealed partial class IncidentRun
 {
-    readonly bool announceEvents;
     Task announcedOpened = Task.CompletedTask;
     bool openedAnnounced;
 
@@ -21,16 +20,10 @@ internal sealed partial class IncidentRun
     /// <summary>
     /// Announces a lifecycle event (<see cref="PublishIncidentEvent"/>) with the incident as it is now.
     /// Later events wait for "opened" so subscribers get them in lifecycle order; a failed publish goes
-    /// on the timeline and never holds up the response. Off for <see cref="RespondToIncident"/> (v1), whose
-    /// running incidents must replay the durable calls they were started with.
+    /// on the timeline and never holds up the response.
     /// </summary>
     Task AnnounceAsync(string lifecycleEvent, string? outcome, string detail)
     {
-        if (!announceEvents)
-        {
-            return Task.CompletedTask;
-        }
-
         var notice = new IncidentEventNotice(IncidentId, lifecycleEvent, status.Stage, outcome ?? status.Outcome, status.Severity,
             status.Subject, status.VendorId, status.SiteId, Now, detail, status.EvidenceHead);
         return lifecycleEvent == LifecycleEvents.Opened ? SendEventAsync(notice) : SendAfterOpenedAsync(notice);

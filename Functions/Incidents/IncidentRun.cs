@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Cordon.Incidents;
 
 /// <summary>
-/// One execution of <see cref="RespondToIncident"/>: the incident's state and its steps.
+/// One execution of <see cref="RespondToIncidentV2"/>: the incident's state and its steps.
 /// Deterministic: time from the context, waiting through durable timers and events, work in activities.
 /// </summary>
 internal sealed partial class IncidentRun
@@ -69,12 +69,11 @@ internal sealed partial class IncidentRun
     Task<RiskAlert>? pendingMerge;
     Task<OperatorAction>? pendingOperator;
 
-    public IncidentRun(TaskOrchestrationContext context, IncidentInput input, bool announceEvents)
+    public IncidentRun(TaskOrchestrationContext context, IncidentInput input)
     {
         this.context = context;
         this.input = input;
-        this.announceEvents = announceEvents;
-        logger = context.CreateReplaySafeLogger<RespondToIncident>();
+        logger = context.CreateReplaySafeLogger<RespondToIncidentV2>();
         RiskAlert a = input.Alert;
         alertIds.Add(AlertKey(a));
         KeepAlert(a);

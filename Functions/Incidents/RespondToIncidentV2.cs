@@ -4,8 +4,10 @@ using Microsoft.DurableTask;
 namespace Cordon.Incidents;
 
 /// <summary>
-/// The incident workflow, v2: v1 plus the lifecycle events (opened, contained, decided, notified,
-/// closed) announced through <see cref="PublishIncidentEvent"/>. New incidents start here.
+/// The incident workflow, v2: v1's steps plus the lifecycle events (opened, contained, decided, notified,
+/// closed) announced through <see cref="PublishIncidentEvent"/>. New incidents start here
+/// (<see cref="IncidentWorkflow.Current"/>). A change that alters its durable calls once it has shipped is a new
+/// version: copy this class and <see cref="IncidentRun"/> into a new one (docs/architecture.md, "Versioning").
 /// </summary>
 public sealed class RespondToIncidentV2 : TaskOrchestrator<IncidentInput, IncidentResult>
 {
@@ -14,5 +16,5 @@ public sealed class RespondToIncidentV2 : TaskOrchestrator<IncidentInput, Incide
         new RespondToIncidentV2().RunAsync(context, context.GetInput<IncidentInput>()!);
 
     public override Task<IncidentResult> RunAsync(TaskOrchestrationContext context, IncidentInput input) =>
-        new IncidentRun(context, input, announceEvents: true).ExecuteAsync();
+        new IncidentRun(context, input).ExecuteAsync();
 }
