@@ -46,16 +46,23 @@ public sealed class TelemetryTests
             await host.Host.Client.WaitForInstanceCompletionAsync(id, completion.Token); // "closed" is announced after the Closed stage
         }
 
-        List<Activity> trace = await SpansAsync(spans, id, all => all.Any(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current));
+        // Spans are exported as they end, not in order: wait until the orchestration's chain of parents reaches intake.
+        List<Activity> trace = await SpansAsync(spans, id, all => all.FirstOrDefault(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current) is { } o &&
+            Ancestors(o, all).Any(a => a.DisplayName == CordonTelemetry.IntakeSpan));
 
         Activity intake = Assert.Single(trace, a => a.Source.Name == CordonTelemetry.Name && a.DisplayName == CordonTelemetry.IntakeSpan);
         Assert.Equal("started", intake.GetTagItem(CordonTelemetry.IntakeOutcomeTag));
         Activity orchestration = Assert.Single(trace, a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current);
-        Activity contain = Assert.Single(trace, a => a.DisplayName == "activity:ContainSubject" && a.Kind == ActivityKind.Server);
+        // Intake contains first; the incident's step (looking again while intake was at it) then finds it done.
+        Activity containAtIntake = Assert.Single(trace, a => a.DisplayName == CordonTelemetry.ContainAtIntakeSpan);
+        Assert.Equal(ActivityStatusCode.Unset, containAtIntake.Status);
+        var steps = trace.Where(a => a.DisplayName == "activity:ContainSubject" && a.Kind == ActivityKind.Server).OrderBy(a => a.StartTimeUtc).ToList();
+        Activity contain = Assert.IsType<Activity>(steps.LastOrDefault());
         Assert.All(trace, a => Assert.Equal(intake.TraceId, a.TraceId));
-        Assert.Contains(orchestration, Ancestors(contain, trace));
+        Assert.Contains(intake, Ancestors(containAtIntake, trace));
+        Assert.All(steps, s => Assert.Contains(orchestration, Ancestors(s, trace)));
         Assert.Contains(intake, Ancestors(orchestration, trace));
-        Assert.All([orchestration, contain], a => Assert.Equal(id, a.GetTagItem(CordonTelemetry.IncidentIdTag)));
+        Assert.All([orchestration, contain, containAtIntake], a => Assert.Equal(id, a.GetTagItem(CordonTelemetry.IncidentIdTag)));
         Assert.Contains(trace, a => a.DisplayName == "activity:RestoreAccess");
         // Log lines of intake and of the containment step carry the incident id as a scope.
         Assert.Contains(logs.Records, r => r.Category == typeof(AlertIntake).FullName && r.Scopes.GetValueOrDefault("IncidentId") as string == id);

@@ -1,5 +1,6 @@
 using Cordon.Containment;
 using Cordon.Incidents;
+using Cordon.Monitoring;
 using Microsoft.Extensions.Logging;
 
 namespace Cordon.Intake;
@@ -20,6 +21,8 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
             return;
         }
 
+        using System.Diagnostics.Activity? span = CordonTelemetry.Source.StartActivity(CordonTelemetry.ContainAtIntakeSpan);
+        span?.SetTag(CordonTelemetry.IncidentIdTag, input.IncidentId);
         try
         {
             // Not the caller's token: a sender that hangs up mid-way must not leave containment half applied.
@@ -28,6 +31,7 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         catch (Exception ex)
         {
             // Not lost: the incident's own containment step applies it (a throttle waits there on a durable timer).
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             logger.LogWarning("Incident {IncidentId}: containment at intake did not complete ({Error}); the incident's containment step applies it", input.IncidentId, ex.Message);
         }
     }

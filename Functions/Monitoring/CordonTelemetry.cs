@@ -29,6 +29,9 @@ public static class CordonTelemetry
 
     public const string IntakeSpan = "intake alert";
 
+    /// <summary>Intake applying a new incident's first containment (a child of <see cref="IntakeSpan"/>).</summary>
+    public const string ContainAtIntakeSpan = "contain at intake";
+
     public static readonly ActivitySource Source = new(Name);
 
     /// <summary>
