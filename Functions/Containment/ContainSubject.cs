@@ -68,17 +68,10 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     /// Whether intake is (or is about to be) applying the first containment: it has not recorded a failure, the snapshot is
     /// not the step's, and its lease, counted from the alert's arrival, has not run out (a crash at intake costs that much).
     /// </summary>
-    async Task<bool> IntakeStillAtItAsync(ContainRequest request, CancellationToken ct)
-    {
-        if (request.ReceivedAt is not { } receivedAt || time.GetUtcNow().UtcDateTime - receivedAt >= IntakeLease ||
-            await evidence.GetAsync(request.IncidentId, IntakeAttemptItem, ct) is not null)
-        {
-            return false;
-        }
-
-        byte[]? stored = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
-        return stored is null || JsonSerializer.Deserialize<ContainmentPlan>(stored)!.TakenBy == Takers.Intake;
-    }
+    async Task<bool> IntakeStillAtItAsync(ContainRequest request, ContainmentPlan? taken, CancellationToken ct) =>
+        request.ReceivedAt is { } receivedAt && time.GetUtcNow().UtcDateTime - receivedAt < IntakeLease &&
+        (taken is null || taken.TakenBy == Takers.Intake) &&
+        await evidence.GetAsync(request.IncidentId, IntakeAttemptItem, ct) is null;
 
     /// <summary>Applies the containment, or returns the record of it when this numbered containment was applied already.</summary>
     async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, CancellationToken ct)
@@ -89,13 +82,15 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
         }
 
-        if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, ct))
+        byte[]? storedPlan = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
+        ContainmentPlan? taken = storedPlan is null ? null : JsonSerializer.Deserialize<ContainmentPlan>(storedPlan)!;
+        if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, taken, ct))
         {
             // One of the two applies it, so Graph's write budget is spent once: the step waits on a durable timer.
             throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
         }
 
-        ContainmentPlan plan = await LoadOrTakePlanAsync(request, taker, ct);
+        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, ct);
         if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
         {
             return null; // intake came after its lease: the incident's step is applying it
@@ -158,14 +153,9 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         }
     }
 
-    async Task<ContainmentPlan> LoadOrTakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
+    /// <summary>Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker stands.</summary>
+    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
     {
-        byte[]? stored = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
-        if (stored is not null)
-        {
-            return JsonSerializer.Deserialize<ContainmentPlan>(stored)!;
-        }
-
         AccessSnapshot snapshot = await access.GetAccessAsync(request.UserPrincipalName, ct);
         if (!snapshot.Exists)
         {

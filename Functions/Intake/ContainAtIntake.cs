@@ -16,7 +16,8 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
 {
     public async Task TryAsync(IncidentInput input)
     {
-        if (input.Plan is not { } plan || !FirstContainment.CalledFor(plan))
+        // Intake decided when it built the input (IntakeContains), and the incident's step relies on that same decision.
+        if (!input.IntakeContains || input.Plan is not { } plan)
         {
             return;
         }
