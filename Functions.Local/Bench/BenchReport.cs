@@ -421,9 +421,11 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
               whenever they were reached; `EmbeddedBackend` raises both to 256. On a loaded machine an episode can wait longer
               than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
-              which the local sidecar cannot prevent (it does not renew message leases). Neither 4 partitions nor an
-              in-memory Azurite measured better on the loaded machine (`CORDON_BENCH_PARTITIONS=4`,
-              `CORDON_BENCH_AZURITE_MEMORY=1` to compare). Azure's host.json keeps 4 partitions and polls at most every
+              which the local sidecar cannot prevent (it does not renew message leases). The private Azurites keep their data
+              in memory: on disk, Azurite writes every queue message through one serialized extent writer, and under a
+              burst an enqueue took 2.8 s at the median in the emulator itself (`CORDON_BENCH_AZURITE_DISK=1` to compare;
+              `CORDON_BENCH_AZURITE_DEBUG=FILE` logs every request with its time). 4 partitions did not measure better
+              (`CORDON_BENCH_PARTITIONS=4`). Azure's host.json keeps 4 partitions and polls at most every
               second (`maxQueuePollingInterval`), so an idle app picks up an alert within a second rather than the
               provider's default 30 s. The open incidents are listed every 5 s on Azurite (every second in memory):
               listing 1,000 open rows is itself a table scan competing with the burst.

@@ -41,7 +41,7 @@ public sealed class PrivateAzurite : IDisposable
         int blob = FreePort(), queue = FreePort(), table = FreePort();
         string location = keepIn is null ? Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName : Directory.CreateDirectory(keepIn).FullName;
         var process = Process.Start(new ProcessStartInfo(bin,
-            $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")} --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
+            $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")} --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}{(BenchTuning.AzuriteDebugLog is { } debug ? $" --debug \"{debug}\"" : "")}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

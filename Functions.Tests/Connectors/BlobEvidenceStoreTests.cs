@@ -117,6 +117,27 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task Two_instances_appending_to_one_log_keep_one_chain_and_a_retried_step_is_not_written_twice()
+    {
+        // Two hosts of the app over one container: each remembers the log as it last wrote it, so one is behind the other.
+        BlobContainerClient container = NewContainer();
+        var first = new BlobEvidenceStore(container, TimeProvider.System);
+        var second = new BlobEvidenceStore(new BlobContainerClient(azurite.ConnectionString, container.Name), TimeProvider.System);
+
+        await first.AppendCustodyAsync(Incident, "cordon/test", "step 1", "item-1", null, default);
+        await second.AppendCustodyAsync(Incident, "cordon/test", "step 2", "item-2", null, default);
+        CustodyEntry third = await first.AppendCustodyAsync(Incident, "cordon/test", "step 3", "item-3", null, default);
+        CustodyEntry retried = await first.AppendCustodyAsync(Incident, "cordon/test", "step 2", "item-2", null, default);
+
+        Assert.Equal(3, third.Sequence);
+        Assert.Equal(2, retried.Sequence);
+        EvidenceVerification result = await second.VerifyAsync(Incident, default);
+        Assert.True(result.Ok, result.Detail);
+        Assert.Equal(3, result.CustodyEntriesChecked);
+        Assert.Equal(3, (await second.HeadAsync(Incident, default))!.Sequence);
+    }
+
+    [Fact]
     public async Task Verifying_an_unknown_incident_fails_naming_it()
     {
         var store = new BlobEvidenceStore(NewContainer(), TimeProvider.System);

@@ -77,12 +77,14 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
-        if (request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
+        // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for
+        // (one read, not two, for the usual first containment at intake).
+        byte[]? storedPlan = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
+        if (storedPlan is not null && request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
         {
             return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
         }
 
-        byte[]? storedPlan = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
         ContainmentPlan? taken = storedPlan is null ? null : JsonSerializer.Deserialize<ContainmentPlan>(storedPlan)!;
         if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, taken, ct))
         {

@@ -32,6 +32,19 @@ public sealed record BlobManifestEntry(string Name, string Sha256, long Length, 
 public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvider time, ILogger<BlobEvidenceStore>? logger = null) : IEvidenceStore
 {
     const int MaxAppendAttempts = 50;
+
+    /// <summary>Incidents whose custody log this process keeps in memory; past it the logs are dropped and read again on use.</summary>
+    const int MaxKnownLogs = 4096;
+
+    /// <summary>
+    /// Each incident's custody log as this process last wrote or read it. Appending needs the log's last entry (to chain
+    /// onto) and its entries (a retried step finds its own); reading the whole log from storage for that made every
+    /// append cost a listing and one download per entry, quadratic in the incident's evidence. The log may be behind
+    /// storage (another instance appended): the next sequence number is then taken already, the write-once upload is
+    /// refused, and the log is read again. It is never ahead: an entry joins it only once its blob is written.
+    /// Verification and the head always read storage.
+    /// </summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Immutable.ImmutableList<CustodyEntry>> knownLogs = new(StringComparer.Ordinal);
     readonly ILogger log = logger ?? NullLogger<BlobEvidenceStore>.Instance;
     volatile bool created;
     volatile string? holdUnsupported;
@@ -101,25 +114,43 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         await EnsureContainerAsync(cancellationToken);
         for (int attempt = 0; attempt < MaxAppendAttempts; attempt++)
         {
-            List<CustodyEntry> entries = await CustodyAsync(incidentId, cancellationToken);
+            if (!knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? entries))
+            {
+                entries = [.. await CustodyAsync(incidentId, cancellationToken)];
+            }
+
             if (entries.FirstOrDefault(e => e.Action == action && e.Item == item) is { } done)
             {
                 await HoldAsync(Container.GetBlobClient(CustodyPath(incidentId, done.Sequence)), cancellationToken);
+                Remember(incidentId, entries);
                 return done; // a retried activity: the entry is already on the log
             }
 
-            CustodyEntry entry = EvidenceChain.Next(entries.LastOrDefault(), time.GetUtcNow(), actor, action, item, itemSha256);
+            CustodyEntry entry = EvidenceChain.Next(entries.Count == 0 ? null : entries[^1], time.GetUtcNow(), actor, action, item, itemSha256);
             BlobClient blob = Container.GetBlobClient(CustodyPath(incidentId, entry.Sequence));
             if (await UploadOnceAsync(blob, BinaryData.FromObjectAsJson(entry, CordonJson.Options), "application/json", cancellationToken) is not null)
             {
                 await HoldAsync(blob, cancellationToken);
+                Remember(incidentId, entries.Add(entry));
                 return entry;
             }
 
             // Another writer took this sequence number first: read the log again and chain onto its entry.
+            knownLogs.TryRemove(incidentId, out _);
         }
 
         throw new InvalidOperationException($"custody log of {incidentId}: gave up after {MaxAppendAttempts} concurrent-append conflicts");
+    }
+
+    void Remember(string incidentId, System.Collections.Immutable.ImmutableList<CustodyEntry> entries)
+    {
+        if (knownLogs.Count >= MaxKnownLogs && !knownLogs.ContainsKey(incidentId))
+        {
+            knownLogs.Clear(); // a bound, not a policy: forgotten logs are read again from storage when next appended to
+        }
+
+        // A concurrent append in this process may have remembered a longer log: keep the longer one.
+        knownLogs.AddOrUpdate(incidentId, entries, (_, known) => known.Count > entries.Count ? known : entries);
     }
 
     public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
@@ -230,14 +261,16 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
 
     async Task<bool> AnyAsync(string prefix, CancellationToken ct)
     {
-        if (!await Container.ExistsAsync(ct))
+        try
         {
-            return false;
+            await foreach (BlobItem _ in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+            {
+                return true;
+            }
         }
-
-        await foreach (BlobItem _ in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ContainerNotFound")
         {
-            return true;
+            // No container: no evidence yet (asking first cost a round trip on every read).
         }
 
         return false;
@@ -246,17 +279,19 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
     async Task<List<T>> ReadAllAsync<T>(string prefix, CancellationToken ct)
     {
         var list = new List<T>();
-        if (!await Container.ExistsAsync(ct))
+        try
         {
-            return list;
-        }
-
-        await foreach (BlobItem b in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
-        {
-            if (await ReadAsync<T>(Container.GetBlobClient(b.Name), ct) is { } value)
+            await foreach (BlobItem b in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
             {
-                list.Add(value);
+                if (await ReadAsync<T>(Container.GetBlobClient(b.Name), ct) is { } value)
+                {
+                    list.Add(value);
+                }
             }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ContainerNotFound")
+        {
+            // No container: no evidence yet.
         }
 
         return list;
