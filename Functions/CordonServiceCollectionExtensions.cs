@@ -102,6 +102,7 @@ public static class CordonServiceCollectionExtensions
     {
         services.TryAddSingleton<ContainSubject>();
         services.AddSingleton<ContainAtIntake>();
+        services.AddHostedService(sp => sp.GetRequiredService<ContainAtIntake>()); // a stopping host finishes the records it owes
         return services;
     }
 

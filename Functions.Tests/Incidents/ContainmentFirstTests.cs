@@ -109,4 +109,29 @@ public sealed class ContainmentFirstTests
         Assert.Null(d.WaitingForOperator);
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
     }
+
+    [Fact]
+    public async Task Intake_crash_after_containing_but_before_its_record_costs_the_lease_and_the_step_records_it()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
+        DateTime received = DateTime.UtcNow;
+        var input = new IncidentInput(id, alert, received, plan, IntakeContains: true);
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input, new StartOrchestrationOptions(id));
+
+        // Intake changes the directory, then dies before writing the record it was handed.
+        var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, plan, alert.Subject.UserPrincipalName), _ => { }, CancellationToken.None);
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
+        Assert.True((d.ContainedAt!.Value - received) >= Cordon.Containment.ContainSubject.IntakeLease - TimeSpan.FromSeconds(1), $"contained at {d.ContainedAt:O}, received {received:O}: the step did not wait for intake's lease");
+        Assert.DoesNotContain(d.Timeline, t => t.Step == "step failed");
+        Assert.Null(d.WaitingForOperator);
+        // The step applied the changes again (the directory had them already) and wrote the record intake never did.
+        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
+        Assert.NotNull(await host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>().GetAsync(id, "containment-1.json", CancellationToken.None));
+    }
 }

@@ -43,25 +43,49 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     public Task<ContainmentRecord> Run([ActivityTrigger] ContainRequest request) => RunAsync(ActivityContexts.For(nameof(ContainSubject)), request);
 
     public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request) =>
-        (await ContainAsync(request, Takers.Incident, CancellationToken.None))!;
+        (await ContainAsync(request, Takers.Incident, later: null, CancellationToken.None))!;
 
     /// <summary>
-    /// Intake applying an incident's first containment the moment the incident starts; null when the incident's own
-    /// step is applying it already (it took the snapshot first).
+    /// Intake applying an incident's first containment the moment the incident starts: the snapshot is stored and the
+    /// directory changed before this returns; the record of it (and the snapshot's custody note) are left in
+    /// <paramref name="recording"/>, for intake to write after it answered. Null when the incident's own step is applying
+    /// it already (it took the snapshot first).
     /// </summary>
-    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, CancellationToken ct)
+    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, Action<Func<Task>> recording, CancellationToken ct)
     {
         try
         {
-            return await ContainAsync(request, Takers.Intake, ct);
+            var later = new List<Func<Task>>();
+            ContainmentRecord? record = await ContainAsync(request, Takers.Intake, later, ct);
+            recording(async () =>
+            {
+                try
+                {
+                    foreach (Func<Task> write in later)
+                    {
+                        await write();
+                    }
+                }
+                catch (Exception ex)
+                {
+                    await RecordIntakeFailureAsync(request, ex, CancellationToken.None);
+                    throw;
+                }
+            });
+            return record;
         }
         catch (Exception ex)
         {
-            // Recorded, so the incident's step applies it at once instead of waiting out intake's lease.
-            var failed = new IntakeAttempt(time.GetUtcNow().UtcDateTime, $"{ex.GetType().Name}: {ex.Message}");
-            await evidence.PutAsync(request.IncidentId, IntakeAttemptItem, JsonSerializer.SerializeToUtf8Bytes(failed, CordonJson.Options), "application/json", ct);
+            await RecordIntakeFailureAsync(request, ex, ct);
             throw;
         }
+    }
+
+    /// <summary>Recorded, so the incident's step applies the containment at once instead of waiting out intake's lease.</summary>
+    Task RecordIntakeFailureAsync(ContainRequest request, Exception ex, CancellationToken ct)
+    {
+        var failed = new IntakeAttempt(time.GetUtcNow().UtcDateTime, $"{ex.GetType().Name}: {ex.Message}");
+        return evidence.PutAsync(request.IncidentId, IntakeAttemptItem, JsonSerializer.SerializeToUtf8Bytes(failed, CordonJson.Options), "application/json", ct);
     }
 
     /// <summary>
@@ -73,8 +97,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         (taken is null || taken.TakenBy == Takers.Intake) &&
         await evidence.GetAsync(request.IncidentId, IntakeAttemptItem, ct) is null;
 
-    /// <summary>Applies the containment, or returns the record of it when this numbered containment was applied already.</summary>
-    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, CancellationToken ct)
+    /// <summary>
+    /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
+    /// <paramref name="later"/>, the writes that follow the change (custody note, record) are handed there instead of done.
+    /// </summary>
+    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for
@@ -92,7 +119,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
         }
 
-        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, ct);
+        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, later, ct);
         if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
         {
             return null; // intake came after its lease: the incident's step is applying it
@@ -117,7 +144,12 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         if (request.Sequence is { } applied)
         {
             byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options);
-            if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, ct) is { } first)
+            if (later is not null)
+            {
+                // Intake: either record stands (a race with the step applied the same changes, harmless twice).
+                later.Add(() => WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CancellationToken.None));
+            }
+            else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, ct) is { } first)
             {
                 // Intake and the incident raced and both applied it (the same changes, harmless twice): the first record stands.
                 return JsonSerializer.Deserialize<ContainmentRecord>(first, CordonJson.Options)!;
@@ -156,7 +188,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker stands.</summary>
-    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
+    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
     {
         AccessSnapshot snapshot = await access.GetAccessAsync(request.UserPrincipalName, ct);
         if (!snapshot.Exists)
@@ -175,7 +207,16 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             return JsonSerializer.Deserialize<ContainmentPlan>(first)!;
         }
 
-        await evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, EvidenceChain.Sha256(bytes), ct);
+        Func<Task> note = () => evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, EvidenceChain.Sha256(bytes), CancellationToken.None);
+        if (later is not null)
+        {
+            later.Add(note); // the snapshot itself is stored (and its "stored" custody entry written) before anything changes
+        }
+        else
+        {
+            await note();
+        }
+
         return plan;
     }
 }

@@ -139,8 +139,11 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// </summary>
     static async Task<bool> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, CancellationToken cancellationToken)
     {
-        await client.RaiseEventAsync(id, IncidentEvents.AlertMerged, alert, cancellationToken);
-        OrchestrationMetadata? m = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        // The merge and the read are independent (the input was written by the schedule call before): one round trip, not two.
+        Task merge = client.RaiseEventAsync(id, IncidentEvents.AlertMerged, alert, cancellationToken);
+        Task<OrchestrationMetadata?> read = client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        await Task.WhenAll(merge, read);
+        OrchestrationMetadata? m = await read;
         return m?.SerializedInput is null || m.ReadInputAs<IncidentInput>() is not { } started || AlertKeys.Of(started.Alert) == key;
     }
 

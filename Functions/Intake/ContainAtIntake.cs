@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Cordon.Containment;
 using Cordon.Incidents;
 using Cordon.Monitoring;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Cordon.Intake;
@@ -11,9 +13,15 @@ namespace Cordon.Intake;
 /// follow-up work (a burst, a backlog on the Azure Storage queues). The incident exists before anything changes, and
 /// its own first step still runs: it finds the containment recorded and changes nothing, or, when this attempt failed
 /// (throttled, a crash, a directory error), applies it with its retries on durable timers.
+/// The snapshot is stored and the directory changed before intake answers; the record of the containment is written
+/// right after, beside the answer (the incident's step waits for it on a durable timer). A host stopping waits for
+/// the records still being written; a crash before one is written costs the intake lease, after which the step applies
+/// the same changes again and records them.
 /// </summary>
-public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtIntake> logger)
+public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtIntake> logger) : IHostedService
 {
+    readonly ConcurrentDictionary<Task, byte> recording = new();
+
     public async Task TryAsync(IncidentInput input)
     {
         // Intake decided when it built the input (IntakeContains), and the incident's step relies on that same decision.
@@ -27,13 +35,45 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         try
         {
             // Not the caller's token: a sender that hangs up mid-way must not leave containment half applied.
-            await contain.ContainAtIntakeAsync(FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName), CancellationToken.None);
+            await contain.ContainAtIntakeAsync(FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName), write => Record(input.IncidentId, write), CancellationToken.None);
         }
         catch (Exception ex)
         {
             // Not lost: the incident's own containment step applies it (a throttle waits there on a durable timer).
             span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             logger.LogWarning("Incident {IncidentId}: containment at intake did not complete ({Error}); the incident's containment step applies it", input.IncidentId, ex.Message);
+        }
+    }
+
+    void Record(string incidentId, Func<Task> write)
+    {
+        Task task = Task.Run(async () =>
+        {
+            try
+            {
+                await write();
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Incident {IncidentId}: the record of containment at intake was not written ({Error}); the incident's containment step records it", incidentId, ex.Message);
+            }
+        });
+        recording.TryAdd(task, 0);
+        task.ContinueWith(t => recording.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The records still being written are finished before the host stops (its shutdown bound still applies).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(recording.Keys).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Stopped with {Count} containment records at intake unwritten; those incidents' steps record them after the lease", recording.Count);
         }
     }
 }
