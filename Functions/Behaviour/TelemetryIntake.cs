@@ -54,14 +54,21 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
         string AgentKey(AccessEvent e) =>
             canonical.TryGetValue(e.Agent.UserPrincipalName, out string? known) ? known : canonical[e.Agent.UserPrincipalName] = SubjectIdentity.Canonical(e.Agent.UserPrincipalName);
-        var byAgent = events.GroupBy(AgentKey).ToList();
-        await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
+        // Each agent's events as a list in batch order (scoring walks it in event-time order without copying it when it already is).
+        var byAgent = new Dictionary<string, List<AccessEvent>>(StringComparer.Ordinal);
+        foreach (AccessEvent e in events)
         {
-            string agent = batch.Key;
-            string siteId = batch.Last().Agent.SiteId.Trim();
+            string key = AgentKey(e);
+            (byAgent.TryGetValue(key, out List<AccessEvent>? list) ? list : byAgent[key] = []).Add(e);
+        }
+
+        await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (pair, ct) =>
+        {
+            (string agent, List<AccessEvent> batch) = pair;
+            string siteId = batch[^1].Agent.SiteId.Trim();
             var found = w.FindSite(siteId);
-            string role = w.FindAgent(batch.Last().Agent.UserPrincipalName)?.Role ?? AgentRoles.Agent;
-            var context = new AgentContext(role, found?.Site.Zone ?? TimeZoneInfo.Utc, siteTickets);
+            string role = w.FindAgent(batch[^1].Agent.UserPrincipalName)?.Role ?? AgentRoles.Agent;
+            var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets);
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
@@ -130,6 +137,11 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
+
+    /// <summary>Site time zones by IANA id, looked up once per process (the runtime's lookup takes a lock each time).</summary>
+    readonly ConcurrentDictionary<string, TimeZoneInfo> zones = new(StringComparer.Ordinal);
+
+    TimeZoneInfo Zone(Site site) => site.TimeZone is { } id ? zones.GetOrAdd(id, _ => site.Zone) : TimeZoneInfo.Utc;
 
     /// <summary>Hands the agent's alerts to intake (the same id twice is a duplicate there), then forgets the ones it took.</summary>
     async Task DeliverAsync(DurableTaskClient client, string agent, RiskAlert[] undelivered, CancellationToken cancellationToken)
