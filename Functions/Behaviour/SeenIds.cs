@@ -10,7 +10,7 @@ namespace Cordon.Behaviour;
 /// Keys are XxHash3 (<see cref="Scheme"/>); ids remembered by earlier versions (SHA-256 fingerprints) stay recognised in a
 /// list of their own until they leave the dedupe window.
 /// </summary>
-internal sealed class SeenIds
+public sealed class SeenIds
 {
     /// <summary>How <see cref="AgentState.Seen"/> keys are made; a state without it was written with SHA-256 fingerprints.</summary>
     public const string Scheme = "xxh3-48";
@@ -27,7 +27,7 @@ internal sealed class SeenIds
     }
 
     /// <summary>The state's set, built when first needed; a state written before <see cref="Scheme"/> moves its ids aside first.</summary>
-    public static SeenIds Of(AgentState state)
+    internal static SeenIds Of(AgentState state)
     {
         if (state.SeenScheme != Scheme)
         {
@@ -54,7 +54,7 @@ internal sealed class SeenIds
     }
 
     /// <summary>False when the id was seen (this batch or within the window); else remembers its key.</summary>
-    public bool Add(ulong key, string eventId)
+    internal bool Add(ulong key, string eventId)
     {
         if (keys.Contains(key) || (legacy.Count > 0 && legacy.Contains(Parse(RiskScorer.Fingerprint(eventId).AsSpan(0, AgentState.SeenIdChars)))))
         {
@@ -66,7 +66,7 @@ internal sealed class SeenIds
     }
 
     /// <summary>Forgets ids dropped from the stored text (<paramref name="ids"/>: concatenated keys of one hour).</summary>
-    public void Forget(ReadOnlySpan<char> ids, bool fromLegacy)
+    internal void Forget(ReadOnlySpan<char> ids, bool fromLegacy)
     {
         HashSet<ulong> set = fromLegacy ? legacy : keys;
         for (int i = 0; i + AgentState.SeenIdChars <= ids.Length; i += AgentState.SeenIdChars)
