@@ -52,7 +52,7 @@ public static class AccessEventParser
             JsonElement root = doc.RootElement;
             if (root.ValueKind == JsonValueKind.Object)
             {
-                return Collect([root]);
+                return Collect([root], 1);
             }
 
             if (root.ValueKind != JsonValueKind.Array)
@@ -66,13 +66,13 @@ public static class AccessEventParser
                 return Fail($"batch has {length} events; the limit is {MaxEvents} per request");
             }
 
-            return Collect(root.EnumerateArray());
+            return Collect(root.EnumerateArray(), length);
         }
     }
 
-    static BatchParseResult Collect(IEnumerable<JsonElement> items)
+    static BatchParseResult Collect(IEnumerable<JsonElement> items, int count)
     {
-        var events = new List<AccessEvent>();
+        var events = new List<AccessEvent>(count);
         var rejected = new List<EventRejection>();
         int index = 0;
         foreach (JsonElement item in items)
