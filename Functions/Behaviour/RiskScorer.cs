@@ -423,10 +423,15 @@ public static class RiskScorer
             }
         }
 
-        if (!s.Provisional.Any(v => v.CustomerId == customer))
+        foreach (RecentView v in s.Provisional)
         {
-            s.Provisional.Add(new RecentView(customer, e.OccurredAt));
+            if (v.CustomerId == customer)
+            {
+                return;
+            }
         }
+
+        s.Provisional.Add(new RecentView(customer, e.OccurredAt));
     }
 
     /// <summary>Views whose grace period has passed with no ticket for their customer are now without business need.</summary>
@@ -621,7 +626,16 @@ public static class RiskScorer
     static void Burst(AgentState s, AccessEvent e, string customer, MonitoringPolicy policy)
     {
         s.RecentViews.Add(new RecentView(customer, e.OccurredAt));
-        s.RecentViews.RemoveAll(v => v.At < e.OccurredAt - policy.BurstWindow);
+        DateTimeOffset since = e.OccurredAt - policy.BurstWindow;
+        foreach (RecentView v in s.RecentViews)
+        {
+            if (v.At < since)
+            {
+                s.RecentViews.RemoveAll(x => x.At < since);
+                break;
+            }
+        }
+
         if (s.RecentViews.Count > RecentViewLimit)
         {
             s.RecentViews.RemoveRange(0, s.RecentViews.Count - RecentViewLimit);
@@ -675,6 +689,16 @@ public static class RiskScorer
             c => $"{c} data access{(c == 1 ? "" : "es")} outside {whose} (last at {local:HH\\:mm} local time, {ctx.Zone.Id})");
     }
 
+    const string ViewsFlag = RiskReasons.OwnVolume + ":record views";
+    const string SearchesFlag = RiskReasons.OwnVolume + ":searches";
+
+    static string OwnVolumeFlag(string what) => what switch
+    {
+        "record views" => ViewsFlag,
+        "searches" => SearchesFlag,
+        _ => RiskReasons.OwnVolume + ":" + what,
+    };
+
     static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy, SiteView site)
     {
         if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours)
@@ -682,8 +706,8 @@ public static class RiskScorer
             return;
         }
 
-        string flag = RiskReasons.OwnVolume + ":" + what;
-        (double median, double z) = site.OwnSpread(what, () => s.Baseline.Select(b => (double)metric(b)).ToList()).Z(count);
+        string flag = OwnVolumeFlag(what);
+        (double median, double z) = site.OwnSpread(what, s.Baseline, metric).Z(count);
         string Detail(int c) => $"{count} {what} in the hour from {hour.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(flag))
         {
@@ -1034,11 +1058,11 @@ public static class RiskScorer
         }
 
         /// <summary>The agent's own baseline spread of one metric, kept until the baseline changes (an hour rolls).</summary>
-        public Spread OwnSpread(string metric, Func<List<double>> values)
+        public Spread OwnSpread(string metric, List<HourBucket> baseline, Func<HourBucket, int> value)
         {
             if (!own.TryGetValue(metric, out Spread spread))
             {
-                spread = Spread.Of(values());
+                spread = Spread.Of(baseline.ConvertAll(b => (double)value(b)));
                 own[metric] = spread;
             }
 

@@ -1,6 +1,7 @@
 using Cordon.Intake;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Cordon.Alerts;
 using Cordon.World;
 using Cordon.Policy;
@@ -78,7 +79,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         {
             string siteId = batch[^1].Agent.SiteId.Trim();
             var found = w.FindSite(siteId);
-            string role = w.FindAgent(batch[^1].Agent.UserPrincipalName)?.Role ?? AgentRoles.Agent;
+            string role = Role(w, agent, batch[^1].Agent.UserPrincipalName);
             var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets);
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
@@ -148,6 +149,12 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
+
+    /// <summary>Each agent's role in the world (a search of every site's agents), found once per agent and world.</summary>
+    readonly ConditionalWeakTable<WorldModel, ConcurrentDictionary<string, string>> roles = new();
+
+    string Role(WorldModel w, string canonicalAgent, string userPrincipalName) =>
+        roles.GetValue(w, _ => new(StringComparer.Ordinal)).GetOrAdd(canonicalAgent, _ => w.FindAgent(userPrincipalName)?.Role ?? AgentRoles.Agent);
 
     /// <summary>Site time zones by IANA id, looked up once per process (the runtime's lookup takes a lock each time).</summary>
     readonly ConcurrentDictionary<string, TimeZoneInfo> zones = new(StringComparer.Ordinal);
