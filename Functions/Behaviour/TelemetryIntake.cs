@@ -66,7 +66,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         // A store that waits on I/O takes up to 8 agents at once. In memory an agent's batch is microseconds of CPU: one lane per
         // core, each scoring its share of the agents in turn (a task per agent cost more in thread hand-offs than the scoring).
         int lanes = store.Persists ? 8 : Math.Max(1, Environment.ProcessorCount);
-        IEnumerable<KeyValuePair<string, List<AccessEvent>>[]> work = store.Persists ? byAgent.Select(a => new[] { a }) : byAgent.Chunk((byAgent.Count + lanes - 1) / lanes);
+        IEnumerable<KeyValuePair<string, List<AccessEvent>>[]> work = store.Persists ? byAgent.Select(a => new[] { a }) : byAgent.Chunk(Math.Max(1, (byAgent.Count + lanes - 1) / lanes));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = cancellationToken }, async (share, ct) =>
         {
             foreach (var (agent, batch) in share)
