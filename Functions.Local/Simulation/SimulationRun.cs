@@ -34,6 +34,9 @@ public sealed record SimulationReport(
     public double EventsPerSecondIntoState => Accepted / Math.Max(Posting.TotalSeconds, 1e-6);
 }
 
+/// <summary>One batch of simulated telemetry as sent: its JSON body, its number of events and its latest event time.</summary>
+public sealed record PreparedBatch(byte[] Json, int Events, DateTimeOffset LastAt);
+
 /// <summary>
 /// Posts a simulation's telemetry to /api/telemetry in time-ordered batches (simulated hours pass
 /// in seconds: the monitor scores on event time), watches /api/incidents after each batch, and
@@ -50,7 +53,17 @@ public static class SimulationRun
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     /// <param name="containAtOrAbove">The response policy's auto-contain severity: the first alert at or above it is when containment was decided.</param>
-    public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High)
+    public static Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High) =>
+        RunAsync(http, sim, Prepare(sim, batchSize), progress, cancellationToken, containAtOrAbove);
+
+    /// <summary>
+    /// The simulation's batches as the producer sends them: JSON bodies, serialized before any is posted, so the time and CPU
+    /// of a run are the monitor's (parse, dedupe, scoring, state) and not the simulated producer's serializer.
+    /// </summary>
+    public static IReadOnlyList<PreparedBatch> Prepare(SiteSimulation sim, int batchSize) =>
+        [.. Batches(sim.Events, batchSize).Select(b => new PreparedBatch(JsonSerializer.SerializeToUtf8Bytes(b, Json), b.Count, b[^1].OccurredAt))];
+
+    public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, IReadOnlyList<PreparedBatch> batches, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High)
     {
         var agents = sim.Agents.ToDictionary(a => a.UserPrincipalName, StringComparer.OrdinalIgnoreCase);
         var incidentsBefore = await FlaggedAsync(http, agents, cancellationToken);
@@ -60,10 +73,12 @@ public static class SimulationRun
         int accepted = 0, duplicates = 0, rejected = 0;
         var watch = Stopwatch.StartNew();
         var posting = new Stopwatch();
-        foreach (List<AccessEvent> batch in Batches(sim.Events, batchSize))
+        foreach (PreparedBatch batch in batches)
         {
             posting.Start();
-            using HttpResponseMessage response = await http.PostAsJsonAsync("/api/telemetry", batch, Json, cancellationToken);
+            using var body = new ByteArrayContent(batch.Json);
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using HttpResponseMessage response = await http.PostAsync("/api/telemetry", body, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"POST /api/telemetry answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
@@ -88,9 +103,9 @@ public static class SimulationRun
                 // Detection time on the simulated clock: the end of the batch that raised the incident.
                 foreach (var (subject, _) in await FlaggedAsync(http, agents, cancellationToken))
                 {
-                    if (!incidentsBefore.ContainsKey(subject) && firstSeen.TryAdd(subject, batch[^1].OccurredAt))
+                    if (!incidentsBefore.ContainsKey(subject) && firstSeen.TryAdd(subject, batch.LastAt))
                     {
-                        progress?.WriteLine($"  {batch[^1].OccurredAt:yyyy-MM-dd HH:mm} incident for {subject}{(agents[subject].Insider ? " (insider)" : "")}");
+                        progress?.WriteLine($"  {batch.LastAt:yyyy-MM-dd HH:mm} incident for {subject}{(agents[subject].Insider ? " (insider)" : "")}");
                     }
                 }
             }

@@ -136,4 +136,29 @@ public sealed class AccessEventParserTests
         Assert.False(result.IsValid);
         Assert.StartsWith(expected, Assert.Single(result.Errors), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Values_repeated_across_a_batch_are_read_once_and_still_checked_for_every_event()
+    {
+        // The same agent and client in every event, one spelled with a JSON escape; a bad action and a bad name repeated.
+        string batch = "[" + string.Join(",",
+            With(e => e["eventId"] = "e0").ToJsonString(),
+            With(e => e["eventId"] = "e1").ToJsonString(),
+            With(e => e["eventId"] = "e2").ToJsonString().Replace("asha.m@", "\\u0061sha.m@", StringComparison.Ordinal),
+            With(e => { e["eventId"] = "e3"; e["action"] = "fly"; }).ToJsonString(),
+            With(e => { e["eventId"] = "e4"; e["action"] = "fly"; }).ToJsonString(),
+            With(e => { e["eventId"] = "e5"; e["agent"]!["userPrincipalName"] = "not-a-upn"; }).ToJsonString(),
+            With(e => { e["eventId"] = "e6"; e["agent"]!["userPrincipalName"] = "not-a-upn"; }).ToJsonString(),
+            With(e => e["eventId"] = "e7").ToJsonString()) + "]";
+
+        BatchParseResult r = AccessEventParser.ParseBatch(Encoding.UTF8.GetBytes(batch));
+
+        Assert.Equal(["e0", "e1", "e2", "e7"], r.Events.Select(e => e.EventId));
+        Assert.All(r.Events, e => Assert.Equal(("asha.m@vendor.example", "northwind-bank", "view-record"), (e.Agent.UserPrincipalName, e.ClientId, e.Action)));
+        Assert.Equal([3, 4, 5, 6], r.Rejected.Select(x => x.Index));
+        Assert.Contains(r.Rejected[0].Errors, m => m.StartsWith("action \"fly\" is not one of", StringComparison.Ordinal));
+        Assert.Contains(r.Rejected[1].Errors, m => m.StartsWith("action \"fly\" is not one of", StringComparison.Ordinal));
+        Assert.Equal(["agent.userPrincipalName must look like user@domain"], r.Rejected[2].Errors);
+        Assert.Equal(["agent.userPrincipalName must look like user@domain"], r.Rejected[3].Errors);
+    }
 }

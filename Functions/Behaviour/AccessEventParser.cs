@@ -52,7 +52,7 @@ public static class AccessEventParser
             JsonElement root = doc.RootElement;
             if (root.ValueKind == JsonValueKind.Object)
             {
-                return Collect([root]);
+                return Collect([root], 1);
             }
 
             if (root.ValueKind != JsonValueKind.Array)
@@ -66,19 +66,25 @@ public static class AccessEventParser
                 return Fail($"batch has {length} events; the limit is {MaxEvents} per request");
             }
 
-            return Collect(root.EnumerateArray());
+            return Collect(root.EnumerateArray(), length);
         }
     }
 
-    static BatchParseResult Collect(IEnumerable<JsonElement> items)
+    static BatchParseResult Collect(IEnumerable<JsonElement> items, int count)
     {
-        var events = new List<AccessEvent>();
+        var events = new List<AccessEvent>(count);
         var rejected = new List<EventRejection>();
+        var repeated = new RepeatedValues();
+        var errors = new List<string>();
         int index = 0;
         foreach (JsonElement item in items)
         {
-            var errors = new List<string>();
-            AccessEvent? e = item.ValueKind == JsonValueKind.Object ? ParseEvent(item, errors) : null;
+            if (errors.Count > 0)
+            {
+                errors = []; // the last one went with a rejection
+            }
+
+            AccessEvent? e = item.ValueKind == JsonValueKind.Object ? ParseEvent(item, errors, repeated) : null;
             if (item.ValueKind != JsonValueKind.Object)
             {
                 errors.Add("event must be a JSON object");
@@ -100,9 +106,11 @@ public static class AccessEventParser
     }
 
     /// <summary>Reads one event; null with the reasons in <paramref name="errors"/> when it is bad.</summary>
-    public static AccessEvent? ParseEvent(JsonElement root, List<string> errors)
+    public static AccessEvent? ParseEvent(JsonElement root, List<string> errors) => ParseEvent(root, errors, null);
+
+    static AccessEvent? ParseEvent(JsonElement root, List<string> errors, RepeatedValues? repeated)
     {
-        string? version = Required(root, "schemaVersion", "", errors, 16);
+        string? version = Required(root, "schemaVersion", "", errors, 16, repeated?.Version);
         if (version is not null && version != "1.0")
         {
             errors.Add($"schemaVersion must be \"1.0\" (got \"{Truncate(version)}\")");
@@ -116,9 +124,9 @@ public static class AccessEventParser
             errors.Add("occurredAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z");
         }
 
-        AgentRef? agent = ParseAgent(root, errors);
-        string? clientId = Required(root, "clientId", "", errors, 128);
-        string? action = Required(root, "action", "", errors, 32);
+        AgentRef? agent = ParseAgent(root, errors, repeated);
+        string? clientId = Required(root, "clientId", "", errors, 128, repeated?.Client);
+        string? action = Required(root, "action", "", errors, 32, repeated?.Action);
         if (action is not null && !AccessActions.All.Contains(action))
         {
             errors.Add($"action \"{Truncate(action)}\" is not one of {string.Join(", ", AccessActions.All)}");
@@ -152,7 +160,7 @@ public static class AccessEventParser
             : new AccessEvent(version!, eventId!, occurredAt, agent!, clientId!, action!, recordId, customerId, ticketId, count);
     }
 
-    static AgentRef? ParseAgent(JsonElement root, List<string> errors)
+    static AgentRef? ParseAgent(JsonElement root, List<string> errors, RepeatedValues? repeated)
     {
         if (!root.TryGetProperty("agent", out JsonElement a) || a.ValueKind == JsonValueKind.Null)
         {
@@ -167,8 +175,12 @@ public static class AccessEventParser
         }
 
         int before = errors.Count;
-        string? upn = Required(a, "userPrincipalName", "agent.", errors, 256);
-        if (upn is not null && !LooksLikeUpn(upn))
+        string? upn = Required(a, "userPrincipalName", "agent.", errors, 256, repeated?.Upn);
+        if (upn is not null && repeated is not null && repeated.GoodUpns.Contains(upn))
+        {
+            // checked below for an earlier event of the batch
+        }
+        else if (upn is not null && !LooksLikeUpn(upn))
         {
             errors.Add("agent.userPrincipalName must look like user@domain");
         }
@@ -177,12 +189,17 @@ public static class AccessEventParser
             errors.Add($"agent.userPrincipalName {problem}");
         }
 
-        string? vendor = Required(a, "vendorId", "agent.", errors, 128);
-        string? site = Required(a, "siteId", "agent.", errors, 128);
+        else if (upn is not null)
+        {
+            repeated?.GoodUpns.Add(upn);
+        }
+
+        string? vendor = Required(a, "vendorId", "agent.", errors, 128, repeated?.Vendor);
+        string? site = Required(a, "siteId", "agent.", errors, 128, repeated?.Site);
         return errors.Count > before ? null : new AgentRef(upn!, vendor!, site!);
     }
 
-    static string? Required(JsonElement obj, string name, string prefix, List<string> errors, int maxLength)
+    static string? Required(JsonElement obj, string name, string prefix, List<string> errors, int maxLength, RepeatedStrings? repeated = null)
     {
         if (!obj.TryGetProperty(name, out JsonElement el) || el.ValueKind == JsonValueKind.Null)
         {
@@ -190,7 +207,18 @@ public static class AccessEventParser
             return null;
         }
 
-        return Read(el, prefix + name, errors, maxLength);
+        if (repeated is not null && repeated.TryGet(el, out string? same))
+        {
+            return same;
+        }
+
+        string? value = Read(el, prefix + name, errors, maxLength);
+        if (value is not null)
+        {
+            repeated?.Add(el, value);
+        }
+
+        return value;
     }
 
     static string? Optional(JsonElement obj, string name, List<string> errors, int maxLength) =>
@@ -205,4 +233,32 @@ public static class AccessEventParser
     static string Truncate(string s) => AlertParser.Truncate(s);
 
     static BatchParseResult Fail(string error) => new([], [], [error]);
+
+    /// <summary>
+    /// Values that repeat across a batch's events (schema version, action, client, the agent's names), one set per field:
+    /// each distinct value is read and checked once per batch and its string shared by the events that carry it.
+    /// </summary>
+    sealed class RepeatedValues
+    {
+        public readonly RepeatedStrings Version = new(), Action = new(), Client = new(), Upn = new(), Vendor = new(), Site = new();
+
+        /// <summary>Agent names that passed the name checks for an earlier event of the batch.</summary>
+        public readonly HashSet<string> GoodUpns = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Strings of one field already read in this batch, found by a hash of their JSON bytes and confirmed by comparing them.</summary>
+    sealed class RepeatedStrings
+    {
+        readonly Dictionary<ulong, string> known = [];
+
+        public bool TryGet(JsonElement el, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+        {
+            value = null;
+            return el.ValueKind == JsonValueKind.String && known.TryGetValue(Hash(el), out value) && el.ValueEquals(value);
+        }
+
+        public void Add(JsonElement el, string value) => known[Hash(el)] = value;
+
+        static ulong Hash(JsonElement el) => System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(el));
+    }
 }

@@ -67,10 +67,19 @@ public sealed class AgentState
 
     public string? LearnedHoursDate { get; set; }
 
-    /// <summary>Fingerprints of the event ids seen within the dedupe window, per hour of event time, oldest first.</summary>
+    /// <summary>Keys of the event ids seen within the dedupe window (<see cref="SeenScheme"/>), per hour of event time, oldest first.</summary>
     public List<SeenHour> Seen { get; set; } = [];
 
-    public int SeenCount => Seen.Sum(h => h.Ids.Length / SeenIdChars);
+    /// <summary>How <see cref="Seen"/> keys are made; null in states written before keys were XxHash3 (their ids move to <see cref="LegacySeen"/>).</summary>
+    public string? SeenScheme { get; set; }
+
+    /// <summary>SHA-256 fingerprints of ids seen by an earlier version, still recognised until they leave the dedupe window.</summary>
+    public List<SeenHour> LegacySeen { get; set; } = [];
+
+    public int SeenCount => Seen.Sum(h => h.Ids.Length / SeenIdChars) + LegacySeen.Sum(h => h.Ids.Length / SeenIdChars);
+
+    /// <summary>The live key set of <see cref="Seen"/> and <see cref="LegacySeen"/> (not stored: built again when the state is read).</summary>
+    internal SeenIds? SeenIndex;
 
     /// <summary>The agent's alert streams: the number of the latest, whether it is open, its updates and severity.</summary>
     public int Stream { get; set; }

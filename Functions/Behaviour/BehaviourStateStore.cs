@@ -32,7 +32,7 @@ public abstract class BehaviourStateStore
     }
 
     /// <summary>True when documents are kept outside the process (then the live objects are a write-through cache).</summary>
-    protected virtual bool Persists => false;
+    public virtual bool Persists => false;
 
     /// <summary>Live documents a persisting store keeps before it drops idle ones (they are read again on the next miss).</summary>
     protected virtual int CacheLimit => int.MaxValue;

@@ -65,32 +65,24 @@ public static class RiskScorer
     {
         AgentContext ctx = context ?? AgentContext.Default;
         var site = new SiteView(peers, state.UserPrincipalName, policy);
-        // Remembered ids as numbers: the batch's dedupe costs no string per remembered id.
-        var seen = new HashSet<ulong>(state.Seen.Sum(h => h.Ids.Length) / AgentState.SeenIdChars);
-        foreach (SeenHour h in state.Seen)
-        {
-            for (int i = 0; i + AgentState.SeenIdChars <= h.Ids.Length; i += AgentState.SeenIdChars)
-            {
-                seen.Add(SeenKey(h.Ids.AsSpan(i, AgentState.SeenIdChars)));
-            }
-        }
-
-        var added = new SortedDictionary<DateTimeOffset, StringBuilder>();
+        SeenIds seen = SeenIds.Of(state);
+        var added = new List<(DateTimeOffset Hour, StringBuilder Ids)>();
         int accepted = 0, duplicates = 0;
         bool rolled = false;
         RiskAlert? alert = null;
-        foreach (AccessEvent e in events.OrderBy(e => e.OccurredAt))
+        Span<char> hex = stackalloc char[AgentState.SeenIdChars];
+        foreach (AccessEvent e in InTimeOrder(events))
         {
-            string id = Fingerprint(e.EventId)[..AgentState.SeenIdChars];
-            if (!seen.Add(SeenKey(id)))
+            ulong key = SeenIds.Key(e.EventId);
+            if (!seen.Add(key, e.EventId))
             {
                 duplicates++;
                 continue;
             }
 
             accepted++;
-            DateTimeOffset idHour = Hour(e.OccurredAt);
-            (added.TryGetValue(idHour, out StringBuilder? ids) ? ids : added[idHour] = new StringBuilder()).Append(id);
+            key.TryFormat(hex, out _, "x12", CultureInfo.InvariantCulture);
+            IdsOfHour(added, Hour(e.OccurredAt)).Append(hex);
             if (state.UserPrincipalName.Length == 0)
             {
                 state.UserPrincipalName = e.Agent.UserPrincipalName;
@@ -125,51 +117,113 @@ public static class RiskScorer
         return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
     }
 
-    /// <summary>A remembered id (12 hex characters, 48 bits) as a number; an id that is not hex (never written so) keeps a hash of its own.</summary>
-    static ulong SeenKey(ReadOnlySpan<char> id) =>
-        ulong.TryParse(id, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v) ? v : (1UL << 63) | (uint)string.GetHashCode(id, StringComparison.Ordinal);
+    /// <summary>The batch in event-time order: as sent when it already is (producers send in order), else sorted, ties kept as sent.</summary>
+    static IReadOnlyList<AccessEvent> InTimeOrder(IEnumerable<AccessEvent> events)
+    {
+        IReadOnlyList<AccessEvent> list = events as IReadOnlyList<AccessEvent> ?? [.. events];
+        for (int i = 1; i < list.Count; i++)
+        {
+            if (list[i].OccurredAt < list[i - 1].OccurredAt)
+            {
+                return [.. list.OrderBy(e => e.OccurredAt)];
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>The batch's new ids of one hour of event time (hours in order; the batch's latest hour is found first).</summary>
+    static StringBuilder IdsOfHour(List<(DateTimeOffset Hour, StringBuilder Ids)> added, DateTimeOffset hour)
+    {
+        int at = added.Count;
+        while (at > 0 && added[at - 1].Hour >= hour)
+        {
+            at--;
+        }
+
+        if (at < added.Count && added[at].Hour == hour)
+        {
+            return added[at].Ids;
+        }
+
+        var ids = new StringBuilder();
+        added.Insert(at, (hour, ids));
+        return ids;
+    }
 
     /// <summary>
     /// Keeps the ids seen within the dedupe window of event time (and at most <see cref="AgentState.SeenIdLimit"/>):
-    /// a resent batch is recognised, and the state stays small however long the agent works.
+    /// a resent batch is recognised, and the state stays small however long the agent works. The live key set forgets
+    /// exactly what the stored text drops.
     /// </summary>
-    static void Remember(AgentState state, SortedDictionary<DateTimeOffset, StringBuilder> added, MonitoringPolicy policy)
+    static void Remember(AgentState state, List<(DateTimeOffset Hour, StringBuilder Ids)> added, MonitoringPolicy policy)
     {
+        SeenIds index = SeenIds.Of(state);
         foreach (var (hour, ids) in added)
         {
-            int at = state.Seen.FindIndex(h => h.Hour >= hour);
-            if (at >= 0 && state.Seen[at].Hour == hour)
+            int at = state.Seen.Count;
+            while (at > 0 && state.Seen[at - 1].Hour >= hour)
+            {
+                at--;
+            }
+
+            if (at < state.Seen.Count && state.Seen[at].Hour == hour)
             {
                 state.Seen[at].Ids += ids.ToString();
             }
             else
             {
-                state.Seen.Insert(at < 0 ? state.Seen.Count : at, new SeenHour { Hour = hour, Ids = ids.ToString() });
+                state.Seen.Insert(at, new SeenHour { Hour = hour, Ids = ids.ToString() });
             }
         }
 
         if (state.LastAt is { } clock)
         {
-            state.Seen.RemoveAll(h => h.Hour < clock - policy.DedupeWindow);
+            DateTimeOffset cutoff = clock - policy.DedupeWindow;
+            ForgetBefore(state.LegacySeen, cutoff, index, fromLegacy: true);
+            ForgetBefore(state.Seen, cutoff, index, fromLegacy: false);
         }
 
+        // Over the limit: the oldest go first (ids of earlier versions before any of this one's).
         int count = state.SeenCount;
-        while (count > AgentState.SeenIdLimit && state.Seen.Count > 0)
+        count = Trim(state.LegacySeen, count, index, fromLegacy: true);
+        Trim(state.Seen, count, index, fromLegacy: false);
+    }
+
+    static void ForgetBefore(List<SeenHour> hours, DateTimeOffset cutoff, SeenIds index, bool fromLegacy)
+    {
+        int old = 0;
+        while (old < hours.Count && hours[old].Hour < cutoff)
         {
-            SeenHour oldest = state.Seen[0];
+            index.Forget(hours[old].Ids, fromLegacy);
+            old++;
+        }
+
+        hours.RemoveRange(0, old);
+    }
+
+    static int Trim(List<SeenHour> hours, int count, SeenIds index, bool fromLegacy)
+    {
+        while (count > AgentState.SeenIdLimit && hours.Count > 0)
+        {
+            SeenHour oldest = hours[0];
             int excess = count - AgentState.SeenIdLimit;
             int ids = oldest.Ids.Length / AgentState.SeenIdChars;
             if (excess >= ids)
             {
-                state.Seen.RemoveAt(0);
+                index.Forget(oldest.Ids, fromLegacy);
+                hours.RemoveAt(0);
                 count -= ids;
             }
             else
             {
+                index.Forget(oldest.Ids.AsSpan(0, excess * AgentState.SeenIdChars), fromLegacy);
                 oldest.Ids = oldest.Ids[(excess * AgentState.SeenIdChars)..];
                 count -= excess;
             }
         }
+
+        return count;
     }
 
     /// <summary>The alert id of an agent's n-th stream (and its m-th update): deterministic, so a retried batch re-sends the same alert and intake dedupes it.</summary>
@@ -198,6 +252,8 @@ public static class RiskScorer
     /// <summary>Customers and tickets recur (a ticket's views, its assignment and closing): their fingerprints are remembered, within a bound.</summary>
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> KnownFingerprints = new(StringComparer.Ordinal);
 
+    static int knownCount;
+
     /// <summary><see cref="Fingerprint"/> of a customer or ticket id, computed once per process while the cache holds it.</summary>
     public static string RecurringFingerprint(string value)
     {
@@ -206,13 +262,19 @@ public static class RiskScorer
             return known;
         }
 
-        if (KnownFingerprints.Count >= 100_000)
+        // Counted on the side: ConcurrentDictionary.Count takes every lock of the table, on every new customer.
+        if (Volatile.Read(ref knownCount) >= 100_000)
         {
             KnownFingerprints.Clear();
+            Volatile.Write(ref knownCount, 0);
         }
 
         string f = Fingerprint(value);
-        KnownFingerprints.TryAdd(value, f);
+        if (KnownFingerprints.TryAdd(value, f))
+        {
+            Interlocked.Increment(ref knownCount);
+        }
+
         return f;
     }
 
@@ -334,9 +396,12 @@ public static class RiskScorer
     /// </summary>
     static void BusinessNeed(AgentState s, AccessEvent e, string customer, MonitoringPolicy policy, AgentContext ctx)
     {
-        if (s.Tickets.Values.Any(t => t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt)))
+        foreach (Ticket t in s.Tickets.Values)
         {
-            return;
+            if (t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt))
+            {
+                return;
+            }
         }
 
         if (e.TicketId is { } ticketId)
@@ -358,10 +423,15 @@ public static class RiskScorer
             }
         }
 
-        if (!s.Provisional.Any(v => v.CustomerId == customer))
+        foreach (RecentView v in s.Provisional)
         {
-            s.Provisional.Add(new RecentView(customer, e.OccurredAt));
+            if (v.CustomerId == customer)
+            {
+                return;
+            }
         }
+
+        s.Provisional.Add(new RecentView(customer, e.OccurredAt));
     }
 
     /// <summary>Views whose grace period has passed with no ticket for their customer are now without business need.</summary>
@@ -556,7 +626,16 @@ public static class RiskScorer
     static void Burst(AgentState s, AccessEvent e, string customer, MonitoringPolicy policy)
     {
         s.RecentViews.Add(new RecentView(customer, e.OccurredAt));
-        s.RecentViews.RemoveAll(v => v.At < e.OccurredAt - policy.BurstWindow);
+        DateTimeOffset since = e.OccurredAt - policy.BurstWindow;
+        foreach (RecentView v in s.RecentViews)
+        {
+            if (v.At < since)
+            {
+                s.RecentViews.RemoveAll(x => x.At < since);
+                break;
+            }
+        }
+
         if (s.RecentViews.Count > RecentViewLimit)
         {
             s.RecentViews.RemoveRange(0, s.RecentViews.Count - RecentViewLimit);
@@ -610,6 +689,16 @@ public static class RiskScorer
             c => $"{c} data access{(c == 1 ? "" : "es")} outside {whose} (last at {local:HH\\:mm} local time, {ctx.Zone.Id})");
     }
 
+    const string ViewsFlag = RiskReasons.OwnVolume + ":record views";
+    const string SearchesFlag = RiskReasons.OwnVolume + ":searches";
+
+    static string OwnVolumeFlag(string what) => what switch
+    {
+        "record views" => ViewsFlag,
+        "searches" => SearchesFlag,
+        _ => RiskReasons.OwnVolume + ":" + what,
+    };
+
     static void OwnVolume(AgentState s, HourBucket hour, string what, int count, Func<HourBucket, int> metric, DateTimeOffset at, MonitoringPolicy policy, SiteView site)
     {
         if (count < policy.MinHourlyVolume || s.Baseline.Count < policy.MinBaselineHours)
@@ -617,8 +706,8 @@ public static class RiskScorer
             return;
         }
 
-        string flag = RiskReasons.OwnVolume + ":" + what;
-        (double median, double z) = site.OwnSpread(what, () => s.Baseline.Select(b => (double)metric(b)).ToList()).Z(count);
+        string flag = OwnVolumeFlag(what);
+        (double median, double z) = site.OwnSpread(what, s.Baseline, metric).Z(count);
         string Detail(int c) => $"{count} {what} in the hour from {hour.Hour:HH\\:mm} UTC against a typical {median:0.#} for this agent (robust z {z:0.0}; {c} unusual hour{(c == 1 ? "" : "s")})";
         if (hour.Flagged.Contains(flag))
         {
@@ -969,11 +1058,11 @@ public static class RiskScorer
         }
 
         /// <summary>The agent's own baseline spread of one metric, kept until the baseline changes (an hour rolls).</summary>
-        public Spread OwnSpread(string metric, Func<List<double>> values)
+        public Spread OwnSpread(string metric, List<HourBucket> baseline, Func<HourBucket, int> value)
         {
             if (!own.TryGetValue(metric, out Spread spread))
             {
-                spread = Spread.Of(values());
+                spread = Spread.Of(baseline.ConvertAll(b => (double)value(b)));
                 own[metric] = spread;
             }
 

@@ -1,6 +1,7 @@
 using Cordon.Intake;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Cordon.Alerts;
 using Cordon.World;
 using Cordon.Policy;
@@ -54,14 +55,32 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
         string AgentKey(AccessEvent e) =>
             canonical.TryGetValue(e.Agent.UserPrincipalName, out string? known) ? known : canonical[e.Agent.UserPrincipalName] = SubjectIdentity.Canonical(e.Agent.UserPrincipalName);
-        var byAgent = events.GroupBy(AgentKey).ToList();
-        await Parallel.ForEachAsync(byAgent, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (batch, ct) =>
+        // Each agent's events as a list in batch order (scoring walks it in event-time order without copying it when it already is).
+        var byAgent = new Dictionary<string, List<AccessEvent>>(StringComparer.Ordinal);
+        foreach (AccessEvent e in events)
         {
-            string agent = batch.Key;
-            string siteId = batch.Last().Agent.SiteId.Trim();
+            string key = AgentKey(e);
+            (byAgent.TryGetValue(key, out List<AccessEvent>? list) ? list : byAgent[key] = []).Add(e);
+        }
+
+        // A store that waits on I/O takes up to 8 agents at once. In memory an agent's batch is microseconds of CPU: one lane per
+        // core, each scoring its share of the agents in turn (a task per agent cost more in thread hand-offs than the scoring).
+        int lanes = store.Persists ? 8 : Math.Max(1, Environment.ProcessorCount);
+        IEnumerable<KeyValuePair<string, List<AccessEvent>>[]> work = store.Persists ? byAgent.Select(a => new[] { a }) : byAgent.Chunk(Math.Max(1, (byAgent.Count + lanes - 1) / lanes));
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = cancellationToken }, async (share, ct) =>
+        {
+            foreach (var (agent, batch) in share)
+            {
+                await ScoreAgentAsync(agent, batch, ct);
+            }
+        });
+
+        async Task ScoreAgentAsync(string agent, List<AccessEvent> batch, CancellationToken ct)
+        {
+            string siteId = batch[^1].Agent.SiteId.Trim();
             var found = w.FindSite(siteId);
-            string role = w.FindAgent(batch.Last().Agent.UserPrincipalName)?.Role ?? AgentRoles.Agent;
-            var context = new AgentContext(role, found?.Site.Zone ?? TimeZoneInfo.Utc, siteTickets);
+            string role = Role(w, agent, batch[^1].Agent.UserPrincipalName);
+            var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets);
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
@@ -95,7 +114,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             {
                 learned.GetOrAdd(group, _ => new(StringComparer.Ordinal))[agent] = outcome;
             }
-        });
+        }
 
         // One peer-group write per group and batch, and only when something it holds changed.
         foreach (var (group, agents) in learned)
@@ -130,6 +149,17 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
+
+    /// <summary>Each agent's role in the world (a search of every site's agents), found once per agent and world.</summary>
+    readonly ConditionalWeakTable<WorldModel, ConcurrentDictionary<string, string>> roles = new();
+
+    string Role(WorldModel w, string canonicalAgent, string userPrincipalName) =>
+        roles.GetValue(w, _ => new(StringComparer.Ordinal)).GetOrAdd(canonicalAgent, _ => w.FindAgent(userPrincipalName)?.Role ?? AgentRoles.Agent);
+
+    /// <summary>Site time zones by IANA id, looked up once per process (the runtime's lookup takes a lock each time).</summary>
+    readonly ConcurrentDictionary<string, TimeZoneInfo> zones = new(StringComparer.Ordinal);
+
+    TimeZoneInfo Zone(Site site) => site.TimeZone is { } id ? zones.GetOrAdd(id, _ => site.Zone) : TimeZoneInfo.Utc;
 
     /// <summary>Hands the agent's alerts to intake (the same id twice is a duplicate there), then forgets the ones it took.</summary>
     async Task DeliverAsync(DurableTaskClient client, string agent, RiskAlert[] undelivered, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ public sealed class TableBehaviourStateStore(TableClient table) : BehaviourState
 
     bool created;
 
-    protected override bool Persists => true;
+    public override bool Persists => true;
 
     /// <summary>Agents (and peer groups, ticket shards) kept live; beyond it idle ones are dropped and read again when next touched.</summary>
     protected override int CacheLimit => 20_000;
