@@ -1,16 +1,10 @@
 using Cordon.Local.Connectors;
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Cordon.Approvals;
-using Cordon.World;
 using Cordon.Adapters.Blob;
 using Cordon.Evidence;
-using Cordon.Incidents;
-using Cordon.Local;
 using Cordon.Tests.Incidents;
 using Microsoft.DurableTask.Client;
 

@@ -1,8 +1,5 @@
-using Cordon.Incidents;
-using Cordon.Local;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Incidents;
 

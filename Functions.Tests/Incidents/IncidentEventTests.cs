@@ -1,14 +1,9 @@
 using Cordon.Adapters.Events;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Azure.Messaging.ServiceBus;
-using Cordon.Alerts;
-using Cordon.Approvals;
-using Cordon.Incidents;
 using Cordon.Incidents.V1;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Incidents;
 

@@ -4,7 +4,6 @@ using Cordon.Adapters.Tables;
 using Cordon.Roster;
 using Cordon.Tests.Incidents;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 
 namespace Cordon.Tests.Roster;

@@ -1,10 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Monitoring;
 using Cordon.Operators;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Incidents;
 

@@ -1,12 +1,7 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Cordon.Evidence;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Blob;
 

@@ -1,11 +1,7 @@
 using Azure.Core;
 using Azure.Messaging.ServiceBus;
 using Cordon.Incidents;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Events;
 

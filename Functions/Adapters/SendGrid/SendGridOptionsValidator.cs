@@ -1,5 +1,4 @@
 using System.Net.Mail;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.SendGrid;
 

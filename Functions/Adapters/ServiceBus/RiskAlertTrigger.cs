@@ -1,8 +1,6 @@
 #if SERVICE_BUS_TRIGGER
 using Azure.Messaging.ServiceBus;
 using Cordon.Intake;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Adapters.ServiceBus;
 

@@ -2,11 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Cordon.Offboarding;
 using Cordon.Roster;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Tables;
 
