@@ -15,10 +15,7 @@ public static class IncidentEventsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonIncidentEvents(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<IncidentEventOptions>(configuration.GetSection(IncidentEventOptions.Section));
+        services.AddAdapterOptions<IncidentEventOptions>(configuration, IncidentEventOptions.Section);
 
         var configured = new IncidentEventOptions();
         configuration.GetSection(IncidentEventOptions.Section).Bind(configured);

@@ -15,19 +15,9 @@ public static class GraphServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonGraph(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<GraphOptions>(configuration.GetSection(GraphOptions.Section));
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddCordonAzureCredential(configuration);
+        services.AddAzureAdapter<IAccessControl, GraphAccessControl, GraphOptions>(configuration, GraphOptions.Section);
         services.TryAddSingleton(sp => GraphClients.Create(
             sp.GetRequiredService<TokenCredential>(), sp.GetRequiredService<IOptions<GraphOptions>>().Value));
-
-        services.RemoveAll<IAccessControl>();
-        services.TryAddSingleton<GraphAccessControl>();
-        services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<GraphAccessControl>());
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using Cordon.Notification;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cordon.Adapters.SendGrid;
 
@@ -12,18 +11,9 @@ public static class SendGridServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonSendGrid(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddOptions<SendGridOptions>()
-            .Bind(configuration.GetSection(SendGridOptions.SectionName))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SendGridOptions>, SendGridOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddAdapterOptions<SendGridOptions>(configuration, SendGridOptions.SectionName);
         // A plain client: retries are the sender's own (429/5xx with Retry-After), so none are stacked here.
         services.AddHttpClient(SendGridEmailSender.HttpClientName);
-        services.AddSingleton<SendGridEmailSender>();
-        services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<SendGridEmailSender>());
-        return services;
+        return services.ReplacePort<IEmailSender, SendGridEmailSender>();
     }
 }
