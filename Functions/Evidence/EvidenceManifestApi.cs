@@ -22,10 +22,9 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
         [DurableClient] DurableTaskClient client,
         string id)
     {
-        SignInCheck who = signIn.Check(request, OperatorRight.View);
-        if (!who.Allowed)
+        if (IncidentsApi.Refusal(signIn, request, OperatorRight.View) is { } refused)
         {
-            return IncidentsApi.Refused(who);
+            return refused;
         }
 
         if (!IncidentIds.LooksValid(id))
