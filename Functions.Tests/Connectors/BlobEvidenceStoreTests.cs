@@ -2,7 +2,6 @@ using Cordon.Evidence;
 using System.Diagnostics;
 using Azure.Storage.Blobs;
 using Cordon.Adapters.Blob;
-using Cordon.Tests.Incidents;
 
 namespace Cordon.Tests.Connectors;
 

@@ -5,7 +5,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Cordon.Adapters.Blob;
 using Cordon.Evidence;
-using Cordon.Tests.Incidents;
 using Microsoft.DurableTask.Client;
 
 namespace Cordon.Tests.Evidence;
@@ -101,7 +100,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
     [MemberData(nameof(Stores))]
     public async Task A_closed_incident_records_its_evidence_head_outside_the_store_and_verify_catches_a_cut_log_against_it(string kind)
     {
-        var sender = new IncidentEventTests.RecordingSender();
+        var sender = new RecordingSender();
         StoreKind store = kind == "blob" ? StoreKind.Azurite : StoreKind.Memory;
         string id, dataDir;
         string taskHub = "tamper" + Guid.NewGuid().ToString("n")[..8];

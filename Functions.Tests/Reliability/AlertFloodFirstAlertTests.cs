@@ -1,5 +1,3 @@
-using Cordon.Tests.Incidents;
-
 namespace Cordon.Tests.Reliability;
 
 /// <summary>

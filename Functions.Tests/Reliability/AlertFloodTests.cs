@@ -1,7 +1,6 @@
 using Cordon.Local.Connectors;
 using System.Diagnostics;
 using Cordon.Evidence;
-using Cordon.Tests.Incidents;
 
 namespace Cordon.Tests.Reliability;
 

@@ -2,7 +2,6 @@ using Azure.Data.Tables;
 using Cordon.Adapters.Graph;
 using Cordon.Adapters.Tables;
 using Cordon.Roster;
-using Cordon.Tests.Incidents;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Graph;
 
