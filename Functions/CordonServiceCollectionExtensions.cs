@@ -6,17 +6,13 @@ using Cordon.Approvals;
 using Cordon.Behaviour;
 using Cordon.Configuration;
 using Cordon.Intake;
-using Cordon.World;
 using Cordon.Containment;
 using Cordon.Monitoring;
 using Cordon.Operators;
 using Cordon.Incidents;
 using Cordon.Policy;
 using Cordon.Roster;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon;
 

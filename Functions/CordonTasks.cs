@@ -6,7 +6,6 @@ using Cordon.Incidents.V1;
 using Cordon.Monitoring;
 using Cordon.Notification;
 using Cordon.Offboarding;
-using Microsoft.DurableTask;
 
 namespace Cordon;
 

@@ -1,5 +1,4 @@
 using Cordon.Configuration;
-using Cordon.Alerts;
 using Cordon.Intake;
 using Microsoft.DurableTask.Client;
 

@@ -1,8 +1,3 @@
-using Xunit;
-using System.Text;
-using System.Text.Json.Nodes;
-using Cordon.Alerts;
-
 namespace Cordon.Tests.Alerts;
 
 [Trait("Category", "Unit")]

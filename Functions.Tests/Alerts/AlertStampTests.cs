@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Cordon.Local;
-
 namespace Cordon.Tests.Alerts;
 
 [Trait("Category", "Unit")]

@@ -1,9 +1,6 @@
 using Cordon.Configuration;
 using Azure.Messaging.ServiceBus;
-using Cordon.Alerts;
-using Cordon.Incidents;
 using Cordon.Intake;
-using Cordon.Local;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 

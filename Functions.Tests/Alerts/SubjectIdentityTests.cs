@@ -1,11 +1,5 @@
 using Cordon.Intake;
-using Cordon.World;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Alerts;
 using Cordon.Behaviour;
-using Cordon.Incidents;
 
 namespace Cordon.Tests.Alerts;
 

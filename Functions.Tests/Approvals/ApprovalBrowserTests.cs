@@ -1,4 +1,3 @@
-using Cordon.Incidents;
 using Microsoft.Playwright;
 
 namespace Cordon.Tests.Approvals;

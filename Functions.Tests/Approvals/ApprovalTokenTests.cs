@@ -1,9 +1,5 @@
-using Xunit;
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
-using Cordon.Approvals;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Approvals;
 

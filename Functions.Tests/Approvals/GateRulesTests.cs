@@ -1,8 +1,4 @@
-using Cordon.Approvals;
-using Cordon.Incidents;
 using Cordon.Monitoring;
-using Cordon.Policy;
-using Xunit;
 
 namespace Cordon.Tests.Approvals;
 

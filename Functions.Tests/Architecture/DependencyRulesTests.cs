@@ -1,7 +1,6 @@
 using ArchUnitNET.Domain;
 using ArchUnitNET.Domain.Dependencies;
 using ArchUnitNET.Loader;
-using Xunit;
 
 namespace Cordon.Tests.Architecture;
 

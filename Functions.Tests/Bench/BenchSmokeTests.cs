@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Cordon.Local;
 using Cordon.Local.Bench;
 using Spectre.Console;
 

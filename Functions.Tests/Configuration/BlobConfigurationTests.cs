@@ -4,7 +4,7 @@ using Cordon.Configuration;
 namespace Cordon.Tests.Configuration;
 
 /// <summary>The Azure configuration source on Azurite: the world blob is read again only when its ETag changed.</summary>
-[Collection(nameof(Cordon.Tests.Incidents.AzuriteCollection))]
+[Collection(nameof(AzuriteCollection))]
 public sealed class BlobConfigurationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     [Fact]

@@ -1,9 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Cordon.Configuration;
-using Cordon.Incidents;
 using Cordon.Monitoring;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cordon.Tests.Configuration;
 

@@ -4,15 +4,12 @@ using Cordon.Adapters.Events;
 using Cordon.Adapters;
 using Cordon.Evidence;
 using Cordon.Notification;
-using Cordon.World;
 using Cordon.Adapters.Blob;
 using Cordon.Adapters.Graph;
 using Cordon.Adapters.Tables;
-using Cordon.Incidents;
 using Cordon.Offboarding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Connectors;
 

@@ -1,12 +1,7 @@
 using Cordon.Evidence;
 using System.Diagnostics;
-using System.Text;
 using Azure.Storage.Blobs;
-using Cordon.World;
 using Cordon.Adapters.Blob;
-using Cordon.Incidents;
-using Cordon.Local;
-using Cordon.Tests.Incidents;
 
 namespace Cordon.Tests.Connectors;
 

@@ -1,18 +1,13 @@
 using Cordon.Access;
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Identity;
-using Cordon.World;
 using Cordon.Adapters.Graph;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 
 namespace Cordon.Tests.Connectors;

@@ -1,15 +1,9 @@
 using Cordon.Notification;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Text.Json;
 using System.Threading.Channels;
-using Cordon.World;
 using Cordon.Adapters.SendGrid;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Xunit;
 
 namespace Cordon.Tests.Connectors;
 

@@ -1,7 +1,6 @@
 using Azure.Data.Tables;
 using Cordon.Adapters.Tables;
 using Cordon.Offboarding;
-using Cordon.Tests.Incidents;
 
 namespace Cordon.Tests.Connectors;
 

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Cordon.World;
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Containment;
 

@@ -1,7 +1,3 @@
-using Xunit;
-using System.Text;
-using Cordon.Alerts;
-using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
 

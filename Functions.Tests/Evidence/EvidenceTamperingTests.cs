@@ -1,17 +1,10 @@
 using Cordon.Local.Connectors;
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Cordon.Approvals;
-using Cordon.World;
 using Cordon.Adapters.Blob;
 using Cordon.Evidence;
-using Cordon.Incidents;
-using Cordon.Local;
-using Cordon.Tests.Incidents;
 using Microsoft.DurableTask.Client;
 
 namespace Cordon.Tests.Evidence;
@@ -107,7 +100,7 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
     [MemberData(nameof(Stores))]
     public async Task A_closed_incident_records_its_evidence_head_outside_the_store_and_verify_catches_a_cut_log_against_it(string kind)
     {
-        var sender = new IncidentEventTests.RecordingSender();
+        var sender = new RecordingSender();
         StoreKind store = kind == "blob" ? StoreKind.Azurite : StoreKind.Memory;
         string id, dataDir;
         string taskHub = "tamper" + Guid.NewGuid().ToString("n")[..8];

@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Approvals;
-using Cordon.Incidents;
-
 namespace Cordon.Tests.Incidents;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Cordon.Alerts;
-using Cordon.Incidents;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 

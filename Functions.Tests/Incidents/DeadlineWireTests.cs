@@ -1,9 +1,3 @@
-using System.Text.Json;
-using Cordon.Incidents;
-using Cordon.Policy;
-using Cordon.World;
-using Xunit;
-
 namespace Cordon.Tests.Incidents;
 
 /// <summary>A deadline's clock start is typed in code and keeps its wire name in the API and in stored histories.</summary>

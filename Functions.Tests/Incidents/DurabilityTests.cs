@@ -1,14 +1,7 @@
-using Cordon.Incidents;
-using Cordon.Local;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Incidents;
-
-/// <summary>Azurite-backed tests run alone: on two cores the storage provider's polling starves under the parallel suite.</summary>
-[CollectionDefinition(nameof(AzuriteCollection), DisableParallelization = true)]
-public sealed class AzuriteCollection;
 
 /// <summary>The local host on the Azure Storage provider (Azurite): incidents survive a restart.</summary>
 [Collection(nameof(AzuriteCollection))]

@@ -1,44 +1,14 @@
 using Cordon.Adapters.Events;
-using System.Collections.Concurrent;
-using System.Text.Json;
 using Azure.Messaging.ServiceBus;
-using Cordon.Alerts;
-using Cordon.Approvals;
-using Cordon.Incidents;
 using Cordon.Incidents.V1;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Incidents;
 
 /// <summary>Lifecycle events as CloudEvents on a Service Bus topic, captured at the SDK boundary.</summary>
 public sealed class IncidentEventTests
 {
-    /// <summary>A sender standing in for the topic: records what the SDK would have sent.</summary>
-    internal sealed class RecordingSender : ServiceBusSender
-    {
-        public ConcurrentQueue<ServiceBusMessage> Sent { get; } = new();
-
-        public override string EntityPath => "incident-events";
-
-        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
-        {
-            Sent.Enqueue(message);
-            return Task.CompletedTask;
-        }
-
-        public override Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
-        {
-            foreach (ServiceBusMessage m in messages)
-            {
-                Sent.Enqueue(m);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
-
     static IncidentEventPublisher Publisher(ServiceBusSender? sender) =>
         new(Options.Create(new IncidentEventOptions { Topic = "incident-events", Source = "/cordon/test" }), NullLogger<IncidentEventPublisher>.Instance, sender);
 

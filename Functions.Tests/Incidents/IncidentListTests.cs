@@ -1,7 +1,4 @@
-using Cordon.Policy;
 using Cordon.Monitoring;
-using System.Net;
-using Cordon.Incidents;
 
 namespace Cordon.Tests.Incidents;
 

@@ -1,5 +1,3 @@
-using Cordon.Approvals;
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
 
 namespace Cordon.Tests.Incidents;

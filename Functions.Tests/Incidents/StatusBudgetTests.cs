@@ -1,5 +1,3 @@
-using Cordon.Incidents;
-
 namespace Cordon.Tests.Incidents;
 
 public sealed class StatusBudgetTests

@@ -1,8 +1,5 @@
-using Cordon.World;
 using Cordon.Access;
 using Cordon.Evidence;
-using Cordon.Incidents;
-using Cordon.Policy;
 
 namespace Cordon.Tests.Incidents;
 

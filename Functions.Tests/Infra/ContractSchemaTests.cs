@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Alerts;
 using Cordon.Behaviour;
 using Cordon.Tests.Alerts;
 using Cordon.Tests.Behaviour;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using Xunit;
 
 namespace Cordon.Tests.Infra;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Cordon.Tests;
 
 /// <summary>Finds the approval link in outbox mails (the JSON the outbox page and folder hold).</summary>

@@ -21,3 +21,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Azurite-backed tests run alone: on two cores the storage provider's polling starves under the parallel suite.</summary>
+[CollectionDefinition(nameof(AzuriteCollection), DisableParallelization = true)]
+public sealed class AzuriteCollection;

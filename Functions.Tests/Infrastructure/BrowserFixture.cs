@@ -1,6 +1,7 @@
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
+using Cookie = Microsoft.Playwright.Cookie;
 
 namespace Cordon.Tests;
 

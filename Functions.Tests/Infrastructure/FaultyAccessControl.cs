@@ -1,5 +1,4 @@
 using Cordon.Access;
-using Cordon.World;
 
 namespace Cordon.Tests;
 

@@ -1,6 +1,3 @@
-using Xunit;
-using System.Text.Json;
-
 namespace Cordon.Tests;
 
 /// <summary>

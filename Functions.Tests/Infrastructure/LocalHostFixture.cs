@@ -1,8 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Cordon.Approvals;
-using Cordon.Incidents;
-using Cordon.Local;
 using Cordon.Operators;
 
 namespace Cordon.Tests;

@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
-using Cordon.Incidents;
-using Cordon.Local;
 
 namespace Cordon.Tests;
 

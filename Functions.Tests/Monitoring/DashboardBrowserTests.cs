@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Cordon.Incidents;
 using Microsoft.Playwright;
 
 namespace Cordon.Tests.Monitoring;

@@ -1,7 +1,4 @@
 using Cordon.Access;
-using System.Text.Json;
-using Cordon.World;
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
 
 namespace Cordon.Tests.Monitoring;

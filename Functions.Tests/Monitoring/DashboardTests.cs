@@ -1,8 +1,5 @@
-using System.Net;
-using System.Text.Json;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
-using Cordon.Incidents;
 
 namespace Cordon.Tests.Monitoring;
 

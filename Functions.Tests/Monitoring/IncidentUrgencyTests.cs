@@ -1,5 +1,3 @@
-using Cordon.Policy;
-using Cordon.Incidents;
 using Cordon.Monitoring;
 
 namespace Cordon.Tests.Monitoring;

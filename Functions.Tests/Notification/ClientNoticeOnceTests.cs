@@ -1,7 +1,3 @@
-using System.Net;
-using Cordon.Approvals;
-using Cordon.Incidents;
-
 namespace Cordon.Tests.Notification;
 
 /// <summary>The notice step re-runs after a failure (or a crash); what was already delivered is not delivered again.</summary>

@@ -1,11 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Cordon.Approvals;
-using Cordon.World;
-using Cordon.Incidents;
-using Microsoft.Extensions.Options;
-
 namespace Cordon.Tests.Notification;
 
 /// <summary>A client that takes incident notices on a webhook gets them signed, once, with proof recorded.</summary>

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Cordon.Approvals;
-using Cordon.Incidents;
-using Cordon.Local;
 using Cordon.Operators;
 using Microsoft.AspNetCore.Http;
 

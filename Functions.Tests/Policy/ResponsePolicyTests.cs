@@ -1,9 +1,3 @@
-using Xunit;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Local;
-using Cordon.Policy;
-
 namespace Cordon.Tests.Policy;
 
 /// <summary>The response policy is configuration: a bad one is refused at start-up, naming the field.</summary>

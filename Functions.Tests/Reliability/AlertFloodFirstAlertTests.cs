@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using Cordon.Incidents;
-using Cordon.Local;
-using Cordon.Tests.Incidents;
-
 namespace Cordon.Tests.Reliability;
 
 /// <summary>

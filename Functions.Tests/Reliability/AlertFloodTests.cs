@@ -1,13 +1,6 @@
 using Cordon.Local.Connectors;
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Approvals;
-using Cordon.World;
 using Cordon.Evidence;
-using Cordon.Incidents;
-using Cordon.Local;
-using Cordon.Tests.Incidents;
 
 namespace Cordon.Tests.Reliability;
 

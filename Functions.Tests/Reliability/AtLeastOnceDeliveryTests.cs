@@ -1,8 +1,5 @@
 using Cordon.Intake;
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
-using Cordon.Alerts;
-using Cordon.Incidents;
 
 namespace Cordon.Tests.Reliability;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Core;
 using Cordon.Adapters.Graph;
-using Cordon.Incidents;
 using Cordon.Adapters.SendGrid;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

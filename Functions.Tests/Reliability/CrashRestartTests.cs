@@ -1,9 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Cordon.Approvals;
-using Cordon.Incidents;
-using Cordon.Tests.Incidents;
-
 namespace Cordon.Tests.Reliability;
 
 /// <summary>

@@ -1,12 +1,6 @@
 using Cordon.Intake;
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json.Nodes;
-using Cordon.Alerts;
-using Cordon.Approvals;
-using Cordon.Incidents;
 using CsCheck;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Reliability;
 

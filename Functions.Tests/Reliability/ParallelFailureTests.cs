@@ -1,4 +1,3 @@
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
 
 namespace Cordon.Tests.Reliability;

@@ -1,12 +1,8 @@
-using Xunit;
 using Cordon.Access;
-using Cordon.Alerts;
 using Cordon.Notification;
-using Cordon.World;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
 using Cordon.Offboarding;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Reliability;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
 using Cordon.Roster;
 

@@ -2,7 +2,6 @@ using Cordon.Adapters.Graph;
 using Cordon.Configuration;
 using Cordon.Roster;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 
 namespace Cordon.Tests.Roster;

@@ -1,14 +1,9 @@
-using Cordon.Alerts;
-using Cordon.World;
 using Cordon.Access;
 using Cordon.Evidence;
 using Cordon.Containment;
-using Cordon.Incidents;
 using Cordon.Local.Connectors;
 using Cordon.Offboarding;
-using Cordon.Policy;
 using Cordon.Roster;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Tests.Roster;
 

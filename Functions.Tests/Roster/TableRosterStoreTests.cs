@@ -2,9 +2,7 @@ using Azure.Data.Tables;
 using Cordon.Adapters.Graph;
 using Cordon.Adapters.Tables;
 using Cordon.Roster;
-using Cordon.Tests.Incidents;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 
 namespace Cordon.Tests.Roster;

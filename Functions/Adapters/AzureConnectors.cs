@@ -5,11 +5,8 @@ using Cordon.Adapters.Graph;
 using Cordon.Adapters.Tables;
 using Cordon.Monitoring;
 using Cordon.Adapters.SendGrid;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters;
 

@@ -1,4 +1,3 @@
-using Cordon.World;
 using System.Globalization;
 using System.Text.Json;
 

@@ -3,10 +3,7 @@ using System.Globalization;
 using System.Text;
 using Cordon.Incidents;
 using Cordon.Monitoring;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 using static Cordon.Approvals.ApprovalPages;
 
 namespace Cordon.Approvals;

@@ -1,11 +1,7 @@
 using Cordon.Policy;
 using Cordon.Evidence;
 using System.Text.Json;
-using Cordon.World;
 using Cordon.Notification;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Approvals;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
-using Cordon.World;
 using Cordon.Notification;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Approvals;
 

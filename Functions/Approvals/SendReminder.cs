@@ -1,8 +1,5 @@
 using Cordon.Notification;
 using System.Globalization;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Approvals;
 

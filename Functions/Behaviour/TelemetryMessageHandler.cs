@@ -26,9 +26,7 @@ public sealed class TelemetryMessageHandler(TelemetryIntake intake, ILogger<Tele
         {
             string description = string.Join("; ", errors);
             logger.LogWarning("Dead-lettering telemetry message {MessageId}: {Errors}", message.MessageId, description);
-            // Service Bus caps the description at 4096 characters.
-            await settlement.DeadLetterAsync(InvalidTelemetry, description.Length > 4000 ? description[..4000] + "…" : description, cancellationToken);
-            return Settlement.DeadLettered;
+            return await settlement.DeadLetterInvalidAsync(InvalidTelemetry, description, cancellationToken);
         }
 
         if (errors.Count > 0)
@@ -36,19 +34,12 @@ public sealed class TelemetryMessageHandler(TelemetryIntake intake, ILogger<Tele
             logger.LogWarning("Telemetry message {MessageId}: {Count} bad events dropped: {Errors}", message.MessageId, parsed.Rejected.Count, string.Join("; ", errors));
         }
 
-        try
-        {
-            var (accepted, duplicates) = await intake.SubmitAsync(client, parsed.Events, cancellationToken);
-            logger.LogInformation("Telemetry message {MessageId}: {Accepted} accepted, {Duplicates} duplicates", message.MessageId, accepted, duplicates);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning(ex, "Abandoning telemetry message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount);
-            await settlement.AbandonAsync(cancellationToken);
-            return Settlement.Abandoned;
-        }
-
-        await settlement.CompleteAsync(cancellationToken);
-        return Settlement.Completed;
+        return await settlement.CompleteAfterAsync(async () =>
+            {
+                var (accepted, duplicates) = await intake.SubmitAsync(client, parsed.Events, cancellationToken);
+                logger.LogInformation("Telemetry message {MessageId}: {Accepted} accepted, {Duplicates} duplicates", message.MessageId, accepted, duplicates);
+            },
+            ex => logger.LogWarning(ex, "Abandoning telemetry message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount),
+            cancellationToken);
     }
 }

@@ -1,4 +1,3 @@
-using Cordon.World;
 namespace Cordon.Configuration;
 
 /// <summary>

@@ -1,12 +1,8 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
-using Cordon.World;
 using Cordon.Policy;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Configuration;
 

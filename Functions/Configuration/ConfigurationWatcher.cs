@@ -1,8 +1,5 @@
-using Cordon.World;
 using Cordon.Notification;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Configuration;
 

@@ -1,4 +1,3 @@
-using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Configuration;

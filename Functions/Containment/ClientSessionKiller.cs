@@ -1,4 +1,3 @@
-using Cordon.World;
 using Cordon.Incidents;
 
 namespace Cordon.Containment;

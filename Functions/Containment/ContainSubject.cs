@@ -1,11 +1,7 @@
 using Cordon.Access;
 using Cordon.Evidence;
 using System.Text.Json;
-using Cordon.World;
 using Cordon.Monitoring;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Containment;
 

@@ -1,8 +1,5 @@
 using Cordon.Access;
 using Cordon.Evidence;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Containment;
 

@@ -1,7 +1,4 @@
 using Cordon.Access;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Containment;
 

@@ -1,11 +1,7 @@
 using Cordon.Alerts;
-using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Operators;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Evidence;
 
@@ -26,10 +22,9 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
         [DurableClient] DurableTaskClient client,
         string id)
     {
-        SignInCheck who = signIn.Check(request, OperatorRight.View);
-        if (!who.Allowed)
+        if (IncidentsApi.Refusal(signIn, request, OperatorRight.View) is { } refused)
         {
-            return IncidentsApi.Refused(who);
+            return refused;
         }
 
         if (!IncidentIds.LooksValid(id))

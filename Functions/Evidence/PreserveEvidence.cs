@@ -1,9 +1,6 @@
 using Cordon.Access;
 using System.Text.Json;
 using Cordon.Alerts;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Evidence;
 

@@ -1,8 +1,5 @@
 using Cordon.Access;
 using Cordon.Alerts;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Evidence;
 

@@ -1,6 +1,5 @@
 using Cordon.Alerts;
 using Cordon.Evidence;
-using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Incidents;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Cordon.Alerts;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Incidents;
 

@@ -1,10 +1,7 @@
 using Cordon.Alerts;
 using Cordon.Monitoring;
 using Cordon.Operators;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Incidents;
 
@@ -52,10 +49,9 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ListRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
-        SignInCheck who = signIn.Check(request, OperatorRight.View);
-        if (!who.Allowed)
+        if (Refusal(signIn, request, OperatorRight.View) is { } refused)
         {
-            return Refused(who);
+            return refused;
         }
 
         var (query, errors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
@@ -74,10 +70,9 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         [DurableClient] DurableTaskClient client,
         string id)
     {
-        SignInCheck who = signIn.Check(request, OperatorRight.View);
-        if (!who.Allowed)
+        if (Refusal(signIn, request, OperatorRight.View) is { } refused)
         {
-            return Refused(who);
+            return refused;
         }
 
         IncidentDetail? detail = await IncidentQueries.GetAsync(client, id, request.HttpContext.RequestAborted);
@@ -204,6 +199,13 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
 
         return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action.Action, @operator = action.Operator });
     }
+
+    /// <summary>
+    /// The operator APIs' opening: null when the request's signed-in operator holds <paramref name="right"/>, else the
+    /// answer refusing it (<see cref="Refused"/>).
+    /// </summary>
+    public static ObjectResult? Refusal(OperatorSignIn signIn, HttpRequest request, OperatorRight right) =>
+        signIn.Check(request, right) is { Allowed: false } who ? Refused(who) : null;
 
     /// <summary>401 (nobody signed in) or 403 (signed in without the role), as problem+json.</summary>
     public static ObjectResult Refused(SignInCheck who) =>

@@ -1,7 +1,3 @@
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-
 namespace Cordon.Incidents;
 
 /// <summary>Announces one lifecycle event of an incident (Service Bus topic when configured, else the log).</summary>

@@ -1,8 +1,3 @@
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace Cordon.Incidents;
 
 /// <summary>Cordon:Retention: how long a closed incident's orchestration history is kept (its evidence keeps its own retention).</summary>

@@ -1,4 +1,3 @@
-using Cordon.World;
 using Cordon.Access;
 using Cordon.Evidence;
 using Cordon.Policy;

@@ -1,9 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Configuration;
-using Cordon.World;
 using Cordon.Policy;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

@@ -4,9 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Cordon.Alerts;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

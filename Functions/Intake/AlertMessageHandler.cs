@@ -35,24 +35,15 @@ public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metric
             string description = string.Join("; ", parsed.Errors);
             metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.ServiceBus);
             logger.LogWarning("Dead-lettering message {MessageId}: {Errors}", message.MessageId, description);
-            // Service Bus caps the description at 4096 characters.
-            await settlement.DeadLetterAsync(InvalidAlert, description.Length > 4000 ? description[..4000] + "…" : description, cancellationToken);
-            return Settlement.DeadLettered;
+            return await settlement.DeadLetterInvalidAsync(InvalidAlert, description, cancellationToken);
         }
 
-        try
-        {
-            IntakeResult result = await intake.SubmitAsync(client, parsed.Alert!, cancellationToken);
-            logger.LogInformation("Message {MessageId}: alert {AlertId} {Outcome} {IncidentId}", message.MessageId, parsed.Alert!.AlertId, result.Outcome, result.IncidentId);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning(ex, "Abandoning message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount);
-            await settlement.AbandonAsync(cancellationToken);
-            return Settlement.Abandoned;
-        }
-
-        await settlement.CompleteAsync(cancellationToken);
-        return Settlement.Completed;
+        return await settlement.CompleteAfterAsync(async () =>
+            {
+                IntakeResult result = await intake.SubmitAsync(client, parsed.Alert!, cancellationToken);
+                logger.LogInformation("Message {MessageId}: alert {AlertId} {Outcome} {IncidentId}", message.MessageId, parsed.Alert!.AlertId, result.Outcome, result.IncidentId);
+            },
+            ex => logger.LogWarning(ex, "Abandoning message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount),
+            cancellationToken);
     }
 }

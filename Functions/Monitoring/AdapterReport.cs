@@ -2,12 +2,9 @@ using Azure.Core;
 using Cordon.Access;
 using Cordon.Evidence;
 using Cordon.Notification;
-using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Offboarding;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Monitoring;
 

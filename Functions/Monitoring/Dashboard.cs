@@ -1,10 +1,7 @@
 using System.Security.Cryptography;
 using Cordon.Incidents;
 using Cordon.Operators;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Monitoring;
 

@@ -1,8 +1,4 @@
-using Cordon.World;
 using Cordon.Notification;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Monitoring;
 

@@ -1,12 +1,8 @@
 using Cordon.Evidence;
 using System.Globalization;
 using System.Text.Json;
-using Cordon.World;
 using Cordon.Incidents;
 using Cordon.Monitoring;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Notification;
 

@@ -1,11 +1,7 @@
 using Cordon.Access;
 using Cordon.Evidence;
 using System.Globalization;
-using Cordon.World;
 using Cordon.Notification;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Offboarding;
 

@@ -1,7 +1,3 @@
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-
 namespace Cordon.Offboarding;
 
 /// <summary>Counts confirmed insiders at the subject's site, for the vendor-offboarding trigger.</summary>

@@ -1,10 +1,6 @@
 using Cordon.Access;
 using Cordon.Evidence;
 using System.Text.Json;
-using Cordon.World;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Offboarding;
 

@@ -1,5 +1,4 @@
 using Cordon.Alerts;
-using Cordon.World;
 
 namespace Cordon.Policy;
 

@@ -1,5 +1,3 @@
-using Cordon.World;
-
 namespace Cordon.Roster;
 
 /// <summary>The roster in memory: the default of the local host (one process, the simulated directory re-read at start).</summary>

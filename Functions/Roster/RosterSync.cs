@@ -1,9 +1,6 @@
 using Cordon.Configuration;
-using Cordon.World;
 using Cordon.Access;
 using Cordon.Evidence;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Roster;
 

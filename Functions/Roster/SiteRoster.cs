@@ -1,5 +1,4 @@
 using Cordon.Configuration;
-using Cordon.World;
 using Cordon.Access;
 using Cordon.Evidence;
 

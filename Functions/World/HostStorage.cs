@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 namespace Cordon.World;
 
 /// <summary>The Function App's own storage account (identity-based <c>AzureWebJobsStorage__accountName</c>).</summary>

@@ -1,9 +1,4 @@
-using Cordon.Alerts;
-using Cordon.Approvals;
-using Cordon.Incidents;
 using Cordon.Incidents.V1;
-using Cordon.Local;
-using Cordon.Policy;
 using DurableTask.Core;
 using DurableTask.Core.History;
 using Microsoft.DurableTask;

@@ -1,5 +1,6 @@
 using DurableTask.Core.History;
 using Newtonsoft.Json;
+using JsonSerializer = Newtonsoft.Json.JsonSerializer;
 using Newtonsoft.Json.Linq;
 
 namespace Cordon.Tests.Incidents.Replay;

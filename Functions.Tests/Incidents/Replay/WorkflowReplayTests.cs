@@ -1,4 +1,3 @@
-using Cordon.Incidents;
 using Cordon.Incidents.V1;
 using Microsoft.DurableTask;
 

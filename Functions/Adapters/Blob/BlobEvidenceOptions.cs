@@ -1,4 +1,3 @@
-using Cordon.World;
 namespace Cordon.Adapters.Blob;
 
 /// <summary>

@@ -1,11 +1,9 @@
-using Cordon.World;
 using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Cordon.Evidence;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cordon.Adapters.Blob;

@@ -1,12 +1,6 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Cordon.Evidence;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Blob;
 
@@ -20,22 +14,10 @@ public static class BlobServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonBlobEvidence(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<BlobEvidenceOptions>(configuration.GetSection(BlobEvidenceOptions.Section));
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddCordonAzureCredential(configuration);
-
-        services.RemoveAll<IEvidenceStore>();
-        services.TryAddSingleton(sp =>
-        {
-            BlobEvidenceOptions o = sp.GetRequiredService<IOptions<BlobEvidenceOptions>>().Value;
-            var account = new BlobServiceClient(new Uri(o.BlobServiceUri!), sp.GetRequiredService<TokenCredential>());
-            return new BlobEvidenceStore(account.GetBlobContainerClient(o.Container), sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<BlobEvidenceStore>>());
-        });
-        services.AddSingleton<IEvidenceStore>(sp => sp.GetRequiredService<BlobEvidenceStore>());
+        services.AddAzureAdapter<IEvidenceStore, BlobEvidenceStore, BlobEvidenceOptions>(configuration, BlobEvidenceOptions.Section, (sp, o) =>
+            new BlobEvidenceStore(
+                new BlobServiceClient(new Uri(o.BlobServiceUri!), sp.GetRequiredService<TokenCredential>()).GetBlobContainerClient(o.Container),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobEvidenceStore>>()));
         return services;
     }
 }

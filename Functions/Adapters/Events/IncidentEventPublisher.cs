@@ -3,9 +3,6 @@ using Azure.Messaging;
 using Azure.Messaging.ServiceBus;
 using Cordon.Evidence;
 using Cordon.Incidents;
-using Cordon.World;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Events;
 

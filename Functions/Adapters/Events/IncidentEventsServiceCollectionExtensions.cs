@@ -1,11 +1,7 @@
 using Azure.Core;
 using Azure.Messaging.ServiceBus;
 using Cordon.Incidents;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Events;
 
@@ -19,10 +15,7 @@ public static class IncidentEventsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonIncidentEvents(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<IncidentEventOptions>(configuration.GetSection(IncidentEventOptions.Section));
+        services.AddAdapterOptions<IncidentEventOptions>(configuration, IncidentEventOptions.Section);
 
         var configured = new IncidentEventOptions();
         configuration.GetSection(IncidentEventOptions.Section).Bind(configured);

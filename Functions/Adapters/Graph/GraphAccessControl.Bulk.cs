@@ -1,7 +1,6 @@
 using Cordon.Access;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Microsoft.Kiota.Abstractions;
 
 namespace Cordon.Adapters.Graph;

@@ -1,8 +1,5 @@
 using Cordon.Access;
 using Cordon.Alerts;
-using Cordon.World;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
 using Microsoft.Graph.Models.ODataErrors;

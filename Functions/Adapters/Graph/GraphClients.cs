@@ -1,7 +1,7 @@
 using Azure.Core;
 using Microsoft.Graph;
 using Microsoft.Graph.Authentication;
-using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
+using RetryHandler = Microsoft.Kiota.Http.HttpClientLibrary.Middleware.RetryHandler;
 
 namespace Cordon.Adapters.Graph;
 

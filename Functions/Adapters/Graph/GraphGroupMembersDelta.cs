@@ -1,6 +1,5 @@
 using Cordon.Adapters.Graph;
 using Cordon.Roster;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Graph;
 using Microsoft.Graph.DirectoryObjects.GetByIds;

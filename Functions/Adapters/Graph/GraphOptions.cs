@@ -1,4 +1,3 @@
-using Cordon.World;
 namespace Cordon.Adapters.Graph;
 
 /// <summary>Settings of the Microsoft Graph access-control adapter (configuration section <c>Cordon:Graph</c>).</summary>

@@ -1,10 +1,6 @@
 using Azure.Core;
 using Cordon.Access;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 
 namespace Cordon.Adapters.Graph;
@@ -19,19 +15,9 @@ public static class GraphServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonGraph(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<GraphOptions>(configuration.GetSection(GraphOptions.Section));
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddCordonAzureCredential(configuration);
+        services.AddAzureAdapter<IAccessControl, GraphAccessControl, GraphOptions>(configuration, GraphOptions.Section);
         services.TryAddSingleton(sp => GraphClients.Create(
             sp.GetRequiredService<TokenCredential>(), sp.GetRequiredService<IOptions<GraphOptions>>().Value));
-
-        services.RemoveAll<IAccessControl>();
-        services.TryAddSingleton<GraphAccessControl>();
-        services.AddSingleton<IAccessControl>(sp => sp.GetRequiredService<GraphAccessControl>());
         return services;
     }
 }

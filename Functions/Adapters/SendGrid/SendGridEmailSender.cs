@@ -1,9 +1,6 @@
 using Cordon.Notification;
 using System.Globalization;
 using System.Net;
-using Cordon.World;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using SendGrid;
 using SendGrid.Helpers.Mail;
 

@@ -1,10 +1,12 @@
+using System.Net.Mail;
+
 namespace Cordon.Adapters.SendGrid;
 
 /// <summary>
 /// Settings of the SendGrid e-mail adapter, section <c>Cordon:Email</c>
 /// (app settings <c>Cordon__Email__SendGridApiKey</c>, <c>Cordon__Email__From</c>, …).
 /// </summary>
-public sealed class SendGridOptions
+public sealed class SendGridOptions : ISelfValidatingOptions
 {
     public const string SectionName = "Cordon:Email";
 
@@ -33,4 +35,50 @@ public sealed class SendGridOptions
     /// <summary>Longest single wait. Exponential back-off is capped here; a Retry-After longer than this
     /// fails the send instead of holding the activity (the orchestration's retry policy takes over).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Problems with the settings, each naming the setting to fix; empty when usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(SendGridApiKey))
+        {
+            problems.Add($"{SectionName}:SendGridApiKey is missing: set the SendGrid API key (app setting Cordon__Email__SendGridApiKey; in Azure a Key Vault reference).");
+        }
+        else if (SendGridApiKey.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"{SectionName}:SendGridApiKey is an unresolved Key Vault reference: check the secret URI and that the Function App's managed identity may read secrets of that vault.");
+        }
+        else if (SendGridApiKey.Any(char.IsWhiteSpace))
+        {
+            problems.Add($"{SectionName}:SendGridApiKey contains whitespace: paste the key alone.");
+        }
+
+        if (string.IsNullOrWhiteSpace(From))
+        {
+            problems.Add($"{SectionName}:From is missing: set the sender address (app setting Cordon__Email__From), a verified sender in SendGrid.");
+        }
+        else if (!MailAddress.TryCreate(From, out MailAddress? from) || from.Address != From.Trim() || !string.IsNullOrEmpty(from.DisplayName))
+        {
+            problems.Add($"{SectionName}:From '{From}' is not a bare e-mail address (put the display name in {SectionName}:FromName).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(Host)
+            && (!Uri.TryCreate(Host, UriKind.Absolute, out Uri? host) || (host.Scheme != Uri.UriSchemeHttps && host.Scheme != Uri.UriSchemeHttp)))
+        {
+            problems.Add($"{SectionName}:Host '{Host}' is not an absolute http(s) URL.");
+        }
+
+        if (MaxAttempts is < 1 or > 10)
+        {
+            problems.Add($"{SectionName}:MaxAttempts must be between 1 and 10 (was {MaxAttempts}).");
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero)
+        {
+            problems.Add($"{SectionName}:RetryBaseDelay and {SectionName}:MaxRetryDelay must not be negative.");
+        }
+
+        return problems;
+    }
 }

@@ -1,9 +1,4 @@
 using Cordon.Notification;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.SendGrid;
 
@@ -16,18 +11,9 @@ public static class SendGridServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonSendGrid(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddOptions<SendGridOptions>()
-            .Bind(configuration.GetSection(SendGridOptions.SectionName))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SendGridOptions>, SendGridOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddAdapterOptions<SendGridOptions>(configuration, SendGridOptions.SectionName);
         // A plain client: retries are the sender's own (429/5xx with Retry-After), so none are stacked here.
         services.AddHttpClient(SendGridEmailSender.HttpClientName);
-        services.AddSingleton<SendGridEmailSender>();
-        services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<SendGridEmailSender>());
-        return services;
+        return services.ReplacePort<IEmailSender, SendGridEmailSender>();
     }
 }

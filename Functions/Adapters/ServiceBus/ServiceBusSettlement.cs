@@ -1,7 +1,6 @@
 #if SERVICE_BUS_TRIGGER
 using Azure.Messaging.ServiceBus;
 using Cordon.Intake;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Cordon.Adapters.ServiceBus;
 

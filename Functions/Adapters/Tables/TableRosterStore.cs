@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using Cordon.World;
 using Cordon.Roster;
 
 namespace Cordon.Adapters.Tables;

@@ -2,11 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Cordon.Offboarding;
 using Cordon.Roster;
-using Cordon.World;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Cordon.Adapters.Tables;
 
@@ -30,8 +26,7 @@ public static class TableServiceCollectionExtensions
             services.TryAddCordonAzureCredential(configuration);
         }
 
-        services.RemoveAll<IRosterStore>();
-        services.AddSingleton<IRosterStore>(sp =>
+        return services.ReplacePort<IRosterStore, TableRosterStore>(sp =>
         {
             RosterOptions o = sp.GetRequiredService<IOptions<RosterOptions>>().Value;
             TableServiceClient account = !string.IsNullOrWhiteSpace(o.TableConnection)
@@ -39,7 +34,6 @@ public static class TableServiceCollectionExtensions
                 : new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>());
             return new TableRosterStore(account.GetTableClient(o.Table), account.GetTableClient(o.Table + "Sync"));
         });
-        return services;
     }
 
     /// <summary>
@@ -50,10 +44,8 @@ public static class TableServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonTableSiteRegister(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddSelfValidatingOptions<TableSiteRegisterOptions>(configuration.GetSection(TableSiteRegisterOptions.Section))
+        services.AddAzureAdapter<ISiteRegister, TableSiteRegister, TableSiteRegisterOptions>(configuration, TableSiteRegisterOptions.Section, (sp, o) =>
+                new TableSiteRegister(new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>()).GetTableClient(o.Table)))
             .PostConfigure(o =>
             {
                 if (string.IsNullOrWhiteSpace(o.TableServiceUri))
@@ -61,16 +53,6 @@ public static class TableServiceCollectionExtensions
                     o.TableServiceUri = HostStorage.TableServiceUri(configuration) ?? o.TableServiceUri;
                 }
             });
-        services.TryAddCordonAzureCredential(configuration);
-
-        services.RemoveAll<ISiteRegister>();
-        services.TryAddSingleton(sp =>
-        {
-            TableSiteRegisterOptions o = sp.GetRequiredService<IOptions<TableSiteRegisterOptions>>().Value;
-            var account = new TableServiceClient(new Uri(o.TableServiceUri!), sp.GetRequiredService<TokenCredential>());
-            return new TableSiteRegister(account.GetTableClient(o.Table));
-        });
-        services.AddSingleton<ISiteRegister>(sp => sp.GetRequiredService<TableSiteRegister>());
         return services;
     }
 }
