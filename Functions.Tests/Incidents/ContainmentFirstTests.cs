@@ -92,14 +92,9 @@ public sealed class ContainmentFirstTests
     public async Task Intake_crash_before_containing_costs_the_lease_and_the_incident_step_contains()
     {
         await using TestHost host = await TestHost.StartAsync();
-        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
-        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
-        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
-        DateTime received = DateTime.UtcNow;
 
         // What intake leaves when it dies right after starting the incident: an input promising containment at intake, nothing done.
-        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current),
-            new IncidentInput(id, alert, received, plan, IntakeContains: true), new StartOrchestrationOptions(id));
+        var (id, received, _) = await StartAsIntakeWouldAsync(host);
 
         IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
         Assert.InRange((d.ContainedAt!.Value - received).TotalSeconds, Cordon.Containment.ContainSubject.IntakeLease.TotalSeconds - 1, Cordon.Containment.ContainSubject.IntakeLease.TotalSeconds + 15);
@@ -112,16 +107,11 @@ public sealed class ContainmentFirstTests
     public async Task Intake_crash_after_containing_but_before_its_record_costs_the_lease_and_the_step_records_it()
     {
         await using TestHost host = await TestHost.StartAsync();
-        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
-        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
-        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
-        DateTime received = DateTime.UtcNow;
-        var input = new IncidentInput(id, alert, received, plan, IntakeContains: true);
-        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input, new StartOrchestrationOptions(id));
+        var (id, received, input) = await StartAsIntakeWouldAsync(host);
 
         // Intake changes the directory, then dies before writing the record it was handed.
         var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
-        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, plan, alert.Subject.UserPrincipalName), _ => { }, CancellationToken.None);
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), _ => { }, CancellationToken.None);
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
 
         IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
@@ -131,5 +121,16 @@ public sealed class ContainmentFirstTests
         // The step applied the changes again (the directory had them already) and wrote the record intake never did.
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
         Assert.NotNull(await host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>().GetAsync(id, "containment-1.json", CancellationToken.None));
+    }
+
+    /// <summary>Starts the sample's incident as intake does (triaged, the input promising containment at intake) and nothing more.</summary>
+    static async Task<(string Id, DateTime Received, IncidentInput Input)> StartAsIntakeWouldAsync(TestHost host)
+    {
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
+        var input = new IncidentInput(id, alert, DateTime.UtcNow, plan, IntakeContains: true);
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input, new StartOrchestrationOptions(id));
+        return (id, input.ReceivedAt, input);
     }
 }

@@ -1,4 +1,3 @@
-using Cordon.World;
 using System.Text.Json;
 using Cordon.Alerts;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Cordon.Alerts;
-using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Behaviour;

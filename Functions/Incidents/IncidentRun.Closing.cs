@@ -2,8 +2,6 @@ using Cordon.Policy;
 using Cordon.Approvals;
 using Cordon.Access;
 using Cordon.Offboarding;
-using Cordon.World;
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

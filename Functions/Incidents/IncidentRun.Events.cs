@@ -1,4 +1,3 @@
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

@@ -1,7 +1,6 @@
 using Cordon.Approvals;
 using Cordon.Monitoring;
 using Cordon.Policy;
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

@@ -1,6 +1,5 @@
 using Cordon.Alerts;
 using Cordon.Monitoring;
-using Microsoft.DurableTask;
 
 namespace Cordon.Incidents;
 

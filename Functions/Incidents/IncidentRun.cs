@@ -6,8 +6,6 @@ using Cordon.Monitoring;
 using Cordon.Notification;
 using Cordon.Offboarding;
 using Cordon.Policy;
-using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Incidents;
 

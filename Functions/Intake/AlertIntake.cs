@@ -2,11 +2,6 @@ using Cordon.Alerts;
 using System.Diagnostics;
 using Cordon.Incidents;
 using Cordon.Monitoring;
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Cordon.World;
 using Cordon.Policy;
 
 namespace Cordon.Intake;

@@ -1,8 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using Cordon.Alerts;
 using Cordon.Monitoring;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Intake;
 

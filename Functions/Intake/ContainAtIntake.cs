@@ -3,7 +3,6 @@ using Cordon.Containment;
 using Cordon.Incidents;
 using Cordon.Monitoring;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Cordon.Intake;
 

@@ -1,9 +1,6 @@
 using Cordon.Alerts;
 using Cordon.Monitoring;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask.Client;
 
 namespace Cordon.Intake;
 
