@@ -58,10 +58,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 // One machine: poll the queues often so a step follows the previous one in milliseconds.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = settings.Partitions,
-                // The sidecar naps 500 ms whenever the provider's work-item limit is reached (its defaults: 100
-                // orchestrations, 10 activities per core): in a burst that limit, not the work, paced containment.
-                MaxConcurrentTaskOrchestrationWorkItems = WorkItemsInFlight / 4,
-                MaxConcurrentTaskActivityWorkItems = WorkItemsInFlight / 4,
+                // Containment happens at intake; the incidents' steps are follow-up work, bounded so that a burst's
+                // backlog leaves the CPU to intake (LocalSettings.FollowUpWorkItems says what was measured).
+                MaxConcurrentTaskOrchestrationWorkItems = settings.FollowUpWorkItems,
+                MaxConcurrentTaskActivityWorkItems = settings.FollowUpWorkItems,
                 // One host per task hub: no app-lease handover to wait for after a restart (its retry interval is 5 min).
                 UseAppLease = false,
                 // Messages a stopped or crashed host had taken come back after --message-visibility-seconds

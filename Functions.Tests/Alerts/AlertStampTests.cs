@@ -42,6 +42,7 @@ public sealed class AlertStampTests
     [Theory]
     [InlineData("--message-visibility-seconds", "abc")]
     [InlineData("--directory-latency-ms", "-5")]
+    [InlineData("--follow-up-work-items", "0")]
     public void A_bad_option_value_is_named_with_the_option_and_the_value(string option, string value)
     {
         var error = Assert.Throws<ArgumentException>(() => LocalSettings.Parse([option, value]));
