@@ -90,7 +90,7 @@ public sealed class IncidentListRulesTests
         int pages = 0;
         while (cursor is not null)
         {
-            var (rows, next) = await ClosedPager.PageAsync(Read, cursor, ClosedPager.Floor, 100);
+            var (rows, next, _) = await ClosedPager.PageAsync(Read, cursor, ClosedPager.Floor, 100);
             Assert.True(rows.Count <= 100);
             seen.AddRange(rows.Select(r => store.Single(s => s.Row.IncidentId == r.IncidentId)));
             cursor = next is null ? null : ListCursor.TryParse(next.Encode());
@@ -101,6 +101,36 @@ public sealed class IncidentListRulesTests
         Assert.Equal(store.Count, seen.Select(s => s.Row.IncidentId).Distinct().Count());
         Assert.Equal(store.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Row.IncidentId, StringComparer.Ordinal).Select(s => s.Row.IncidentId), seen.Select(s => s.Row.IncidentId));
         Assert.True(reads < pages * 12, $"{reads} reads for {pages} pages");
+    }
+
+    [Fact]
+    public async Task Polled_first_closed_page_of_ten_thousand_created_in_minutes_reads_few_rows_beyond_the_page()
+    {
+        // 10,000 incidents closed after a burst: created at 65 a second, the newest two minutes before the page is asked for.
+        // Every row a read returns carries the incident's status across the store's API: the pager's cost. A dashboard
+        // polls the first page: after the first look, the pager starts where it found the newest ones.
+        DateTime newest = T0.AddMinutes(-2);
+        var store = Enumerable.Range(0, 10_000).Select(i => Listed($"inc-cccccccccccc-{i}", newest.AddMilliseconds(-i * 1000.0 / 65))).ToList();
+        int rowsRead = 0;
+        Task<(IReadOnlyList<ListedIncident>, bool)> Read(DateTime from, DateTime to, int max)
+        {
+            var hit = store.Where(r => r.CreatedAt >= from && r.CreatedAt <= to).OrderBy(r => r.Row.IncidentId.GetHashCode()).ToList();
+            var answer = hit.Count > max ? hit.Take(max + 1).ToList() : hit;
+            rowsRead += answer.Count;
+            return Task.FromResult<(IReadOnlyList<ListedIncident>, bool)>((answer, hit.Count > max));
+        }
+
+        var (first, _, hint) = await ClosedPager.PageAsync(Read, ListCursor.ClosedStart(T0.AddMinutes(1)), ClosedPager.Floor, 100);
+        int firstLook = rowsRead;
+        rowsRead = 0;
+        // Two more closed meanwhile, newer than every other.
+        store.InsertRange(0, [Listed("inc-dddddddddddd-1", T0.AddSeconds(20)), Listed("inc-dddddddddddd-2", T0.AddSeconds(10))]);
+        var (again, next, _) = await ClosedPager.PageAsync(Read, ListCursor.ClosedStart(T0.AddMinutes(1)), ClosedPager.Floor, 100, hint);
+
+        Assert.Equal(store.Skip(2).Take(100).Select(s => s.Row.IncidentId), first.Select(r => r.IncidentId));
+        Assert.Equal(store.Take(100).Select(s => s.Row.IncidentId), again.Select(r => r.IncidentId));
+        Assert.NotNull(next);
+        Assert.True(rowsRead <= 300, $"{rowsRead} rows read for a page of 100 with the hint ({firstLook} at the first look)");
     }
 
     static ListedIncident Listed(string id, DateTime created) => new(Row(id, created) with { Stage = Stages.Closed, RuntimeStatus = "Completed" }, created);

@@ -161,7 +161,10 @@ public sealed record ListedIncident(IncidentRow Row, DateTime CreatedAt);
 /// <summary>
 /// Closed incidents newest first, though the store returns a query's rows in no particular order: the pager walks
 /// back in creation-time windows small enough to read whole and sort. A window holding more than one read takes
-/// shrinks eightfold; one with too few grows eightfold; the window that fitted goes into the continuation.
+/// shrinks eightfold; an empty one grows eightfold, one with some rows by as much as the rows still wanted suggest (at
+/// most eightfold); the window that fitted goes into the continuation. Every row a read returns crosses the store's
+/// API with the incident's status, so rows read beyond the page are the pager's cost: an overflowing read returns
+/// twice the rows still wanted.
 /// </summary>
 public static class ClosedPager
 {
@@ -178,26 +181,47 @@ public static class ClosedPager
     /// after them (null when the floor is reached). <paramref name="read"/>(from, to, max) returns the closed incidents
     /// created in [from, to], and whether there were more than max.
     /// </summary>
-    public static async Task<(List<IncidentRow> Rows, ListCursor? Next)> PageAsync(
-        Func<DateTime, DateTime, int, Task<(IReadOnlyList<ListedIncident> Rows, bool More)>> read, ListCursor start, DateTime floor, int wanted)
+    /// <param name="hint">
+    /// Where the newest closed incidents were found last time (the first page of a dashboard that is polled): the first
+    /// read covers the time since then, and the walk goes on below it with the window that fitted then. Only window sizes
+    /// come from it: the walk stays contiguous from <paramref name="start"/>, so a wrong hint costs reads, never rows.
+    /// </param>
+    public static async Task<(List<IncidentRow> Rows, ListCursor? Next, ClosedHint? Hint)> PageAsync(
+        Func<DateTime, DateTime, int, Task<(IReadOnlyList<ListedIncident> Rows, bool More)>> read, ListCursor start, DateTime floor, int wanted,
+        ClosedHint? hint = null)
     {
         var page = new List<IncidentRow>();
+        DateTime newest = DateTime.MinValue;
+        ClosedHint? Hint(ListCursor? next) => next is not null && newest > DateTime.MinValue ? new ClosedHint(newest, next.Window) : null;
         DateTime to = start.Before;
         string? lastId = start.LastId;
         TimeSpan w = start.Window;
+        TimeSpan? then = null;
+        if (hint is { } h && h.NewestCreated < to && h.Window > TimeSpan.Zero)
+        {
+            w = Clamp(to - h.NewestCreated);
+            then = h.Window;
+        }
+
         for (int reads = 0; reads < MaxReads; reads++)
         {
             if (to <= floor && lastId == "")
             {
-                return (page, null);
+                return (page, null, null);
             }
 
             DateTime from = to - floor < w ? floor : to - w;
-            int max = Math.Max(4 * (wanted - page.Count), 64);
+            int max = Math.Max(2 * (wanted - page.Count), 64);
             var (rows, more) = await read(from, to, w <= MinWindow ? int.MaxValue - 1 : max);
+            foreach (ListedIncident r in rows)
+            {
+                newest = r.CreatedAt > newest ? r.CreatedAt : newest;
+            }
+
             if (more && w > MinWindow)
             {
                 w = w / 8 < MinWindow ? MinWindow : w / 8;
+                then = null;
                 continue;
             }
 
@@ -214,7 +238,8 @@ public static class ClosedPager
             {
                 // The page is full inside this window: the next one starts just after its last row.
                 ListedIncident last = fresh[take - 1];
-                return (page, new ListCursor(true, 0, last.CreatedAt, last.Row.IncidentId, w));
+                var next = new ListCursor(true, 0, last.CreatedAt, last.Row.IncidentId, w);
+                return (page, next, Hint(next));
             }
 
             // The window is used up (its lower edge included): walk on below it.
@@ -222,20 +247,38 @@ public static class ClosedPager
             lastId = "";
             if (from <= floor)
             {
-                return (page, null);
+                return (page, null, null);
             }
 
-            if (fresh.Count < max / 4)
+            int still = wanted - page.Count;
+            if (then is { } hinted)
             {
-                w = w * 8 > MaxWindow ? MaxWindow : w * 8;
+                w = Clamp(hinted);
+                then = null;
+            }
+            else if (fresh.Count == 0)
+            {
+                w = Clamp(w * 8);
+            }
+            else if (fresh.Count < still)
+            {
+                // As many rows as are still wanted, and half as many again, at the density this window had.
+                w = Clamp(w * Math.Min(8, 1.5 * still / fresh.Count));
             }
 
             if (page.Count >= wanted)
             {
-                return (page, new ListCursor(true, 0, to, lastId, w));
+                var next = new ListCursor(true, 0, to, lastId, w);
+                return (page, next, Hint(next));
             }
         }
 
-        return (page, new ListCursor(true, 0, to, lastId, w));
+        var stopped = new ListCursor(true, 0, to, lastId, w);
+        return (page, stopped, Hint(stopped));
     }
+
+    static TimeSpan Clamp(TimeSpan w) => w < MinWindow ? MinWindow : w > MaxWindow ? MaxWindow : w;
 }
+
+/// <summary>Where the first closed page last found its newest incident, and the window that fitted there.</summary>
+public sealed record ClosedHint(DateTime NewestCreated, TimeSpan Window);

@@ -324,10 +324,21 @@ public static class IncidentQueries
             return (found, false);
         }
 
-        var (closed, next) = await ClosedPager.PageAsync(ReadClosedAsync, cursor, query.CreatedFrom ?? ClosedPager.Floor, query.PageSize - rows.Count);
+        // The first closed page without filters (a polled dashboard) starts from where the newest were found last time.
+        bool firstUnfiltered = cursor.LastId is null && query.CreatedFrom is null && query.CreatedTo is null;
+        var (closed, next, hint) = await ClosedPager.PageAsync(ReadClosedAsync, cursor, query.CreatedFrom ?? ClosedPager.Floor, query.PageSize - rows.Count,
+            firstUnfiltered ? closedHint : null);
+        if (firstUnfiltered && hint is not null)
+        {
+            closedHint = hint;
+        }
+
         rows.AddRange(closed);
         return new IncidentPage(rows, next?.Encode());
     }
+
+    /// <summary>A hint for window sizes only (see <see cref="ClosedPager"/>): per process, shared by every caller.</summary>
+    static volatile ClosedHint? closedHint;
 
     /// <summary>Closed incidents are walked back from the createdTo filter, else from a little after now.</summary>
     static DateTime ClosedStartTime(IncidentListQuery query) => query.CreatedTo ?? DateTime.UtcNow.AddMinutes(1);
