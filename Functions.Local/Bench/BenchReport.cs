@@ -419,7 +419,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               the burst are set by the storage round trips of the whole backlog, and CPU per incident by the provider's
               work per episode (history load and write, message send and delete) plus the bench's own polling. The
               provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
-              whenever they were reached; `EmbeddedBackend` raises both to 256. On a loaded machine an episode can wait longer
+              whenever they were reached; the local host sets both to `--follow-up-work-items` (default 8: intake contains ahead of them). On a loaded machine an episode can wait longer
               than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
               which the local sidecar cannot prevent (it does not renew message leases). The private Azurites keep their data
               in memory: on disk, Azurite writes every queue message through one serialized extent writer, and under a
