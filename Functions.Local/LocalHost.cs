@@ -208,7 +208,27 @@ public sealed class LocalHost : IAsyncDisposable
     static RequestDelegate Handle<TFunction>(Func<HttpContext, TFunction, DurableTaskClient, Task<IActionResult>> call)
         where TFunction : notnull => async ctx =>
     {
-        IActionResult result = await call(ctx, ctx.RequestServices.GetRequiredService<TFunction>(), ctx.RequestServices.GetRequiredService<DurableTaskClient>());
+        IActionResult result;
+        try
+        {
+            result = await call(ctx, ctx.RequestServices.GetRequiredService<TFunction>(), ctx.RequestServices.GetRequiredService<DurableTaskClient>());
+        }
+        catch (Exception ex) when (StoreUnavailable.Matches(ex) || ctx.RequestAborted.IsCancellationRequested)
+        {
+            // What the Functions host's middleware (AnswerStoreUnavailable) does in Azure.
+            if (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                ctx.RequestServices.GetRequiredService<ILogger<LocalHost>>().LogWarning(ex, "{Path}: the incident store did not answer; answered 503", ctx.Request.Path);
+            }
+
+            if (!await StoreUnavailable.TryAnswerAsync(ctx, ex))
+            {
+                throw;
+            }
+
+            return;
+        }
+
         await result.ExecuteResultAsync(new ActionContext(ctx, ctx.GetRouteData(), new ActionDescriptor()));
     };
 

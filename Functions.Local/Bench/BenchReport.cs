@@ -39,6 +39,12 @@ public sealed record ContainmentFigures(
     /// <summary>Why the run ended without every incident idle (a timeout), or null.</summary>
     public string? TimedOut { get; init; }
 
+    /// <summary>
+    /// A burst's containment counted from the burst's start (its first send) for every alert: the burst's alerts all exist
+    /// then (a DLP rule raising them at once, a Service Bus queue holding them), whatever order a producer sends them in.
+    /// </summary>
+    public Percentiles MsFromBurstStart { get; init; } = Percentiles.Of([]);
+
     /// <summary>A burst's extra alert, sent right after it: ms from its send to its containment (behind the backlog).</summary>
     public double NextAlertMs { get; init; } = double.NaN;
 }
@@ -46,11 +52,17 @@ public sealed record ContainmentFigures(
 /// <summary>One burst size run several times, each on a fresh host: the p95 of each run, their median and spread.</summary>
 public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> Runs)
 {
-    public IReadOnlyList<double> P95s => Runs.Select(r => r.MsFromSend.P95).ToList();
+    /// <summary>Each run's p95 from the burst's start: the burst's time to contain.</summary>
+    public IReadOnlyList<double> P95s => Runs.Select(r => r.MsFromBurstStart.P95).ToList();
 
     public double MedianP95 => Median(P95s);
 
-    public double MedianP50 => Median(Runs.Select(r => r.MsFromSend.P50));
+    public double MedianP50 => Median(Runs.Select(r => r.MsFromBurstStart.P50));
+
+    /// <summary>Each run's p95 from each alert's own send (the producer's view: it holds a bounded number of requests in flight).</summary>
+    public IReadOnlyList<double> SendP95s => Runs.Select(r => r.MsFromSend.P95).ToList();
+
+    public double MedianSendP95 => Median(SendP95s);
 
     public Percentiles NextAlertMs => Percentiles.Of(Runs.Select(r => r.NextAlertMs).Where(v => !double.IsNaN(v)));
 
@@ -191,7 +203,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         {
             bool largest = n == burstSizes[^1];
             int runs = Stores.SelectMany(s => s.Bursts).Where(b => b.Alerts == n).Max(b => b.Runs.Count);
-            rows.Add(new Row($"Time to contain, burst of {N(n)} from send: p95, median of {runs} runs (min–max; each run) · p50 median",
+            rows.Add(new Row($"Time to contain, burst of {N(n)} from the burst's start (all {N(n)} raised at once): p95, median of {runs} runs (min–max; each run) · p50 median",
                 largest ? $"p95 ≤ 2 s in every run (memory) · ≤ 30 s (azurite)" : "—",
                 Cells(s =>
                 {
@@ -203,7 +215,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
                     string cell = $"{Ms(b.MedianP95)} ({F(b.P95s.Min(), "N0")}–{F(b.P95s.Max(), "N0")}; {string.Join(" / ", b.P95s.Select(v => F(v, "N0")))}) · p50 {Ms(b.MedianP50)}";
                     if (b.TimedOutRuns > 0)
                     {
-                        cell += $"; {b.TimedOutRuns} run(s) {string.Join("; ", b.Runs.Where(r => r.TimedOut is not null).Select(r => r.TimedOut))}";
+                        cell += $"; {b.TimedOutRuns} run(s) {string.Join("; ", b.Runs.Where(r => r.TimedOut is not null).Select(r => $"{r.TimedOut} ({N(r.Contained)} of {N(r.Alerts)} contained)"))}";
                     }
 
                     int lost = s.Failures.Keys.Count(k => k.StartsWith($"burst of {N(n)}", StringComparison.Ordinal));
@@ -214,6 +226,9 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
 
                     return cell + (largest ? Verdict(lost == 0 && b.TimedOutRuns == 0 && b.P95s.All(v => v <= (s.IsMemory ? 2000 : 30_000))) : "");
                 })));
+            rows.Add(new Row($"Time to contain, burst of {N(n)} from each alert's own send (the producer keeps {StoreBench.SendersInFlight} requests in flight; intake answers once contained): p95, median of runs (each run)",
+                "—",
+                Cells(s => Burst(s, n) is { } b ? $"{Ms(b.MedianSendP95)} ({string.Join(" / ", b.SendP95s.Select(v => F(v, "N0")))})" : NoBurst(s, n))));
         }
 
         if (burstSizes.Count > 0)

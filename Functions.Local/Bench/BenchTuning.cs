@@ -6,7 +6,7 @@ namespace Cordon.Local.Bench;
 /// their process). In memory is the default: Azurite's disk queues write every message through one serialized extent
 /// writer, so under a burst an enqueue took 2.8 s at the median (7 s at p95) in the emulator itself — a cost of the
 /// emulator, not of Azure Storage (milliseconds per enqueue), and the bench's data is thrown away anyway.
-/// CORDON_BENCH_AZURITE_DEBUG=FILE writes Azurite's debug log (every request with its time) for profiling.
+/// CORDON_BENCH_AZURITE_DEBUG=FILE writes each Azurite service's debug log (every request with its time) to FILE.blob, FILE.queue, FILE.table for profiling.
 /// </summary>
 public static class BenchTuning
 {

@@ -5,18 +5,24 @@ using System.Net.Sockets;
 namespace Cordon.Local.Bench;
 
 /// <summary>
-/// An Azurite of the bench's own (node_modules/.bin/azurite, free loopback ports, a temporary folder), so a
-/// benchmark never writes thousands of incidents into a developer's task hub.
+/// An Azurite of the bench's own (node_modules/.bin, free loopback ports, a temporary folder), so a benchmark never
+/// writes thousands of incidents into a developer's task hub. Blob, Queue and Table run as three node processes
+/// (azurite-blob, azurite-queue, azurite-table), as they are three services in Azure: one combined Azurite is one
+/// JavaScript thread for all three, and under a burst that thread was the machine's bottleneck (one core at 94 %
+/// while the host used 19 %; its profile: the queue store re-indexing on every message delete, the blob store scanning
+/// every blob on each write), so the services of one emulator stood in line for one another.
 /// </summary>
 public sealed class PrivateAzurite : IDisposable
 {
-    readonly Process process;
+    const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    readonly IReadOnlyList<Process> processes;
     readonly string location;
     readonly bool temporary;
 
-    PrivateAzurite(Process process, string location, bool temporary, string connectionString)
+    PrivateAzurite(IReadOnlyList<Process> processes, string location, bool temporary, string connectionString)
     {
-        this.process = process;
+        this.processes = processes;
         this.location = location;
         this.temporary = temporary;
         ConnectionString = connectionString;
@@ -26,54 +32,61 @@ public sealed class PrivateAzurite : IDisposable
 
     /// <summary>
     /// Starts Azurite on free loopback ports, its telemetry off, in <paramref name="keepIn"/> (kept) or a temporary folder
-    /// (deleted on dispose). <paramref name="inMemory"/>: Azurite keeps its data in its process only
+    /// (deleted on dispose). <paramref name="inMemory"/>: Azurite keeps its data in its processes only
     /// (<c>--inMemoryPersistence</c>), for the bench, whose data is thrown away anyway: the emulator's own disk writes
     /// (its database autosave, blob and queue extents) are not a cost Azure Storage puts on Cordon.
     /// </summary>
     public static async Task<PrivateAzurite> StartAsync(string repositoryRoot, string? keepIn = null, bool inMemory = false)
     {
-        string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin/azurite"));
-        if (!File.Exists(bin))
+        string bin = Path.GetFullPath(Path.Combine(repositoryRoot, "node_modules/.bin"));
+        if (!File.Exists(Path.Combine(bin, "azurite-blob")))
         {
-            throw new FileNotFoundException($"Azurite is not installed ({bin} missing): run `npm ci` in the repository root (the README's test command does; the bench can also run with --stores memory).");
+            throw new FileNotFoundException($"Azurite is not installed ({bin}/azurite-blob missing): run `npm ci` in the repository root (the README's test command does; the bench can also run with --stores memory).");
         }
 
-        int blob = FreePort(), queue = FreePort(), table = FreePort();
         string location = keepIn is null ? Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName : Directory.CreateDirectory(keepIn).FullName;
-        var process = Process.Start(new ProcessStartInfo(bin,
-            $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")} --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}{(BenchTuning.AzuriteDebugLog is { } debug ? $" --debug \"{debug}\"" : "")}")
+        string common = $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")}";
+        var ports = new Dictionary<string, int> { ["blob"] = FreePort(), ["queue"] = FreePort(), ["table"] = FreePort() };
+        var processes = new List<Process>();
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException($"could not start {bin}");
-        // node takes seconds to start; on a machine loaded by parallel builds, tens of seconds.
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!(Listening(blob) && Listening(queue) && Listening(table)))
-        {
-            if (DateTime.UtcNow > deadline || process.HasExited)
+            foreach (var (service, port) in ports)
             {
-                string why = process.HasExited ? await process.StandardError.ReadToEndAsync() : "not listening after 90 s";
-                process.Dispose();
-                throw new InvalidOperationException($"Azurite did not start: {why}");
+                string debug = BenchTuning.AzuriteDebugLog is { } log ? $" --debug \"{log}.{service}\"" : "";
+                processes.Add(Process.Start(new ProcessStartInfo(Path.Combine(bin, $"azurite-{service}"), $"{common} --{service}Host 127.0.0.1 --{service}Port {port}{debug}")
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                }) ?? throw new InvalidOperationException($"could not start azurite-{service}"));
             }
 
-            await Task.Delay(100);
+            // node takes seconds to start; on a machine loaded by parallel builds, tens of seconds.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!ports.Values.All(Listening))
+            {
+                if (DateTime.UtcNow > deadline || processes.FirstOrDefault(p => p.HasExited) is { } exited)
+                {
+                    string why = processes.FirstOrDefault(p => p.HasExited) is { } dead ? await dead.StandardError.ReadToEndAsync() : "not listening after 90 s";
+                    throw new InvalidOperationException($"Azurite did not start: {why}");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+        catch
+        {
+            Stop(processes);
+            throw;
         }
 
-        string connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-            $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
-        return new PrivateAzurite(process, location, keepIn is null, connection);
+        string connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
+            $"BlobEndpoint=http://127.0.0.1:{ports["blob"]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports["queue"]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{ports["table"]}/devstoreaccount1;";
+        return new PrivateAzurite(processes, location, keepIn is null, connection);
     }
 
     public void Dispose()
     {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-
-        process.Dispose();
+        Stop(processes);
         if (!temporary)
         {
             return;
@@ -85,7 +98,21 @@ public sealed class PrivateAzurite : IDisposable
         }
         catch (IOException)
         {
-            // a file still held by the exiting process: the temporary folder is left behind
+            // a file still held by an exiting process: the temporary folder is left behind
+        }
+    }
+
+    static void Stop(IEnumerable<Process> processes)
+    {
+        foreach (Process process in processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+
+            process.Dispose();
         }
     }
 

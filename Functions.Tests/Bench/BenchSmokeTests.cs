@@ -32,7 +32,8 @@ public sealed class BenchSmokeTests
 
         string[] measures =
         [
-            "Time to contain, single alert", "Time to contain, burst of 10 ", "Time to contain, burst of 25 ", "Time to contain, one alert sent right after the burst of 25",
+            "Time to contain, single alert", "Time to contain, burst of 10 from the burst's start", "Time to contain, burst of 10 from each alert's own send",
+            "Time to contain, burst of 25 from the burst's start", "Time to contain, burst of 25 from each alert's own send", "Time to contain, one alert sent right after the burst of 25",
             "Alerts per second sustained", "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
             "Peak working set", "CPU time per incident", "Incident list (GET /api/incidents",
             "Behaviour: insiders harvesting 10 customers per shift", "Behaviour: insiders harvesting 15 customers per shift",
@@ -60,6 +61,9 @@ public sealed class BenchSmokeTests
         Assert.All(burst.GetProperty("runs").EnumerateArray(), r =>
         {
             Assert.Equal(25, r.GetProperty("msFromSend").GetProperty("count").GetInt32());
+            // Counted from the burst's start, an alert the producer sent late also waited for its turn.
+            Assert.Equal(25, r.GetProperty("msFromBurstStart").GetProperty("count").GetInt32());
+            Assert.True(r.GetProperty("msFromBurstStart").GetProperty("p95").GetDouble() >= r.GetProperty("msFromSend").GetProperty("p95").GetDouble());
             Assert.Equal(JsonValueKind.Null, r.GetProperty("timedOut").ValueKind);
             Assert.True(r.GetProperty("nextAlertMs").GetDouble() > 0);
         });
@@ -125,5 +129,20 @@ public sealed class BenchSmokeTests
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--list-size", "2000"]));
         Assert.Contains("--burst-runs", BenchOptions.Help, StringComparison.Ordinal);
         Assert.Contains("--stores", BenchOptions.Help, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_burst_that_runs_out_of_time_returns_its_figures_with_every_alert_not_contained_counted_as_never()
+    {
+        BenchSizes sizes = BenchSizes.Quick with { Bursts = [300] };
+        await using StoreBench bench = await StoreBench.StartAsync(StoreKind.Memory, sizes, Repo.Path(""));
+
+        ContainmentFigures f = await bench.BurstAsync(300, TimeSpan.FromMilliseconds(500), _ => { }, CancellationToken.None);
+
+        Assert.StartsWith("timed out after", f.TimedOut);
+        Assert.Equal(300, f.Alerts);
+        Assert.Equal(300, f.MsFromBurstStart.Count); // every alert of the burst, contained or not
+        Assert.True(f.Contained < 300, $"{f.Contained} of 300 contained within half a second");
+        Assert.Equal(double.PositiveInfinity, f.MsFromBurstStart.Max);
     }
 }
