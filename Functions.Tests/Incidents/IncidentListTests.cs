@@ -211,4 +211,33 @@ public sealed class IncidentListTests
         await using TestHost host = await TestHost.StartAsync();
         Assert.Equal(TimeSpan.FromDays(30), host.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RetentionOptions>>().Value.ClosedIncidentHistory);
     }
+
+    [Fact]
+    public async Task A_subject_alerted_again_after_its_closed_incident_was_purged_gets_a_new_incident_and_is_contained_again()
+    {
+        // The purge removes a closed incident's orchestration history, not its evidence (kept for years). The next
+        // incident of the subject used to take the purged incident's id: its containment then found the old incident's
+        // record in the evidence store and reported "contained" without disabling the account.
+        const string subject = "ravi.k@vendor.example";
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, first, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(first, d => d.Stage == Stages.AwaitingConfirmation);
+        var (status, _) = await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), "reject", "test: a false positive");
+        Assert.Equal(200, status);
+        IncidentDetail closed = await host.WaitForAsync(first, d => d.RuntimeStatus == "Completed" && d.ReportName is not null);
+        Assert.True(host.Host.Directory.Find(subject)!.AccountEnabled);
+
+        await Task.Delay(50);
+        var purge = new ClosedIncidentPurge(Microsoft.Extensions.Options.Options.Create(new RetentionOptions { ClosedIncidentHistory = TimeSpan.FromMilliseconds(10) }),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClosedIncidentPurge>.Instance);
+        Assert.Equal(1, await purge.PurgeAsync(host.Host.Client, default));
+
+        var (again, second, outcome) = await host.SendSampleAsync(edit: a => a.Replace("purview-7f3a91", "purview-months-later", StringComparison.Ordinal));
+        Assert.Equal((202, "started"), (again, outcome));
+        Assert.NotEqual(first, second);
+        IncidentDetail d = await host.WaitForAsync(second, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
+        Assert.True(d.ContainedAt > closed.UpdatedAt, $"contained at {d.ContainedAt:O}, before the first incident closed ({closed.UpdatedAt:O})");
+        Assert.False(host.Host.Directory.Find(subject)!.AccountEnabled);
+        Assert.Equal(2, host.Host.Directory.EffectCount($"disable:{subject}"));
+    }
 }

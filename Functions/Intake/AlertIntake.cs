@@ -23,7 +23,8 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// so its first orchestration episode schedules containment.
 /// </summary>
 public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
-    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null, ContainAtIntake? containAtIntake = null)
+    Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null, ContainAtIntake? containAtIntake = null,
+    Cordon.Evidence.IEvidenceStore? evidence = null)
 {
     const int MaxAttempts = 8;
 
@@ -69,7 +70,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             }
 
             int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
-            string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string id = await UnusedIdAsync(prefix, next, cancellationToken);
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
@@ -108,6 +109,27 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         }
 
         throw new InvalidOperationException($"could not place alert {alert.AlertId} after {MaxAttempts} attempts: incidents of this subject keep changing");
+    }
+
+    /// <summary>
+    /// The first id from <paramref name="next"/> on that no earlier incident used. A closed incident's history is purged
+    /// after its retention while its evidence stays (for years): its id is gone from the store's list but not from the
+    /// evidence, and a new incident under it would find the old containment record and believe itself contained. Every
+    /// concurrent first alert of the subject sees the same store, so they still agree on one id.
+    /// </summary>
+    async Task<string> UnusedIdAsync(string prefix, int next, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (evidence is null || await evidence.HeadAsync(id, cancellationToken) is null)
+            {
+                return id;
+            }
+
+            logger.LogInformation("Incident {IncidentId} was purged but its evidence is kept: the subject's next incident takes the next id", id);
+            next++;
+        }
     }
 
     IntakeResult Result(string id, string outcome, RiskAlert alert)
