@@ -1,3 +1,4 @@
+using Cordon.Intake;
 using Cordon.Monitoring;
 
 namespace Cordon.Tests.Incidents;
@@ -239,5 +240,67 @@ public sealed class IncidentListTests
         Assert.True(d.ContainedAt > closed.UpdatedAt, $"contained at {d.ContainedAt:O}, before the first incident closed ({closed.UpdatedAt:O})");
         Assert.False(host.Host.Directory.Find(subject)!.AccountEnabled);
         Assert.Equal(2, host.Host.Directory.EffectCount($"disable:{subject}"));
+    }
+
+    [Fact]
+    public async Task A_first_alert_that_finds_a_concurrent_first_alerts_evidence_joins_its_incident_instead_of_opening_a_second()
+    {
+        // Evidence under an id means a purge only when the instance is gone: a concurrent first alert writes its
+        // containment snapshot within a few round trips of starting the incident.
+        await using TestHost host = await TestHost.StartAsync();
+        IServiceProvider sp = host.Host.Services;
+        var gated = new GatedHeads(sp.GetRequiredService<Cordon.Evidence.IEvidenceStore>());
+        var intake = new AlertIntake(TimeProvider.System, sp.GetRequiredService<Cordon.Monitoring.CordonMetrics>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<AlertIntake>.Instance, sp.GetRequiredService<Cordon.Configuration.LiveConfiguration>(),
+            evidence: gated);
+        string sample = await File.ReadAllTextAsync(Repo.Path("samples/alerts/critical-bribery.json"));
+        RiskAlert late = AlertParser.Parse(System.Text.Encoding.UTF8.GetBytes(sample.Replace("purview-7f3a91", "purview-second-look", StringComparison.Ordinal))).Alert!;
+
+        Task<IntakeResult> second = intake.SubmitAsync(host.Host.Client, late, CancellationToken.None); // lists: none yet
+        await gated.Asked.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var (status, first, _) = await host.SendSampleAsync();
+        Assert.Equal(202, status);
+        await host.WaitForAsync(first, d => d.ContainedAt is not null);
+        gated.Release.SetResult();
+
+        IntakeResult r = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((first, IntakeOutcomes.Merged), (r.IncidentId, r.Outcome));
+        var running = new List<string>();
+        await foreach (var m in host.Host.Client.GetAllInstancesAsync(new Microsoft.DurableTask.Client.OrchestrationQuery { InstanceIdPrefix = IncidentIds.Prefix }))
+        {
+            running.Add(m.InstanceId);
+        }
+
+        Assert.Equal([first], running);
+    }
+
+    /// <summary>The real evidence store, except that the first look for a custody head waits until released.</summary>
+    sealed class GatedHeads(Cordon.Evidence.IEvidenceStore inner) : Cordon.Evidence.IEvidenceStore
+    {
+        public TaskCompletionSource Asked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<Cordon.Evidence.CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken)
+        {
+            Asked.TrySetResult();
+            await Release.Task;
+            return await inner.HeadAsync(incidentId, cancellationToken);
+        }
+
+        public Task<Cordon.Evidence.EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
+            inner.PutAsync(incidentId, name, content, contentType, cancellationToken);
+
+        public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken) => inner.GetAsync(incidentId, name, cancellationToken);
+
+        public Task<IReadOnlyList<Cordon.Evidence.EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) => inner.ListAsync(incidentId, cancellationToken);
+
+        public Task<Cordon.Evidence.CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken) =>
+            inner.AppendCustodyAsync(incidentId, actor, action, item, itemSha256, cancellationToken);
+
+        public Task<Cordon.Evidence.EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => inner.VerifyAsync(incidentId, cancellationToken);
+
+        public Task<Cordon.Evidence.EvidenceVerification> VerifyAsync(string incidentId, Cordon.Evidence.RecordedHead? recorded, CancellationToken cancellationToken) =>
+            inner.VerifyAsync(incidentId, recorded, cancellationToken);
     }
 }

@@ -48,6 +48,8 @@ public sealed class StoreUnavailableTests
     [InlineData(Grpc.Core.StatusCode.NotFound, false)]
     [InlineData(Grpc.Core.StatusCode.InvalidArgument, false)]
     [InlineData(Grpc.Core.StatusCode.AlreadyExists, false)]
+    [InlineData(Grpc.Core.StatusCode.ResourceExhausted, false)]
+    [InlineData(Grpc.Core.StatusCode.Internal, false)]
     public void Backend_failures_are_the_stores_and_request_errors_are_not(Grpc.Core.StatusCode code, bool unavailable) =>
         Assert.Equal(unavailable, StoreUnavailable.Matches(new Grpc.Core.RpcException(new Grpc.Core.Status(code, "x"))));
 

@@ -14,10 +14,10 @@ public static class StoreUnavailable
     /// <summary>Whether <paramref name="ex"/> (or what it wraps) says the backend or its storage failed, not the request.</summary>
     public static bool Matches(Exception ex) => ex switch
     {
-        // Unknown is the sidecar's "exception was thrown by handler": its storage call failed or timed out.
+        // Unknown is the sidecar's "exception was thrown by handler": its storage call failed or timed out. ResourceExhausted
+        // (a message over the size limit) and Internal are deterministic: retrying cannot help, they stay 500s to alarm on.
         Grpc.Core.RpcException rpc => rpc.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.Unknown
-            or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.ResourceExhausted or Grpc.Core.StatusCode.Internal
-            or Grpc.Core.StatusCode.Aborted,
+            or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Aborted,
         Azure.RequestFailedException storage => storage.Status is 0 or >= 500,
         TimeoutException or HttpRequestException => true,
         AggregateException many => many.InnerExceptions.Any(Matches),
@@ -28,7 +28,7 @@ public static class StoreUnavailable
     {
         response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Problems.Create(StatusCodes.Status503ServiceUnavailable, "Incident store unavailable",
-            $"The incident store did not answer; nothing was changed by this request. Retry in {RetryAfterSeconds} s.", []);
+            $"The incident store did not answer. Retry in {RetryAfterSeconds} s: an alert this request already placed is answered as a duplicate then, never acted on twice.", []);
     }
 
     /// <summary>

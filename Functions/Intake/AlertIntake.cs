@@ -70,7 +70,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             }
 
             int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
-            string id = await UnusedIdAsync(prefix, next, cancellationToken);
+            string id = await UnusedIdAsync(client, prefix, next, cancellationToken);
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
@@ -83,7 +83,8 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan, IntakeContains: containAtIntake is not null && FirstContainment.CalledFor(plan));
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
-                if (await StartedWithAsync(client, id, alert, key, cancellationToken))
+                // Started: from here the intake finishes its work (the check and containment) even if its caller hangs up.
+                if (await StartedWithAsync(client, id, alert, key, CancellationToken.None))
                 {
                     if (input.IntakeContains)
                     {
@@ -94,7 +95,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 }
 
                 // Another first alert became the incident's input: this one was delivered to it as a merge.
-                if (await TakenAsync(client, id, key, digest, cancellationToken))
+                if (await TakenAsync(client, id, key, digest, CancellationToken.None))
                 {
                     return Result(id, IntakeOutcomes.Merged, alert);
                 }
@@ -112,17 +113,18 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     }
 
     /// <summary>
-    /// The first id from <paramref name="next"/> on that no earlier incident used. A closed incident's history is purged
+    /// The first id from <paramref name="next"/> on that no purged incident used. A closed incident's history is purged
     /// after its retention while its evidence stays (for years): its id is gone from the store's list but not from the
-    /// evidence, and a new incident under it would find the old containment record and believe itself contained. Every
-    /// concurrent first alert of the subject sees the same store, so they still agree on one id.
+    /// evidence, and a new incident under it would find the old containment record and believe itself contained. Evidence
+    /// under an id whose instance exists is not a purge but a concurrent first alert that started it since this intake
+    /// listed: that id is returned, its start is refused as a duplicate, and the alert is placed again (a merge).
     /// </summary>
-    async Task<string> UnusedIdAsync(string prefix, int next, CancellationToken cancellationToken)
+    async Task<string> UnusedIdAsync(DurableTaskClient client, string prefix, int next, CancellationToken cancellationToken)
     {
         while (true)
         {
             string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (evidence is null || await evidence.HeadAsync(id, cancellationToken) is null)
+            if (evidence is null || await evidence.HeadAsync(id, cancellationToken) is null || await client.GetInstanceAsync(id, cancellationToken) is not null)
             {
                 return id;
             }
