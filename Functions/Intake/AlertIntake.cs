@@ -174,7 +174,10 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// (its outcome final) or complete between intake's look and the event's arrival, and an event for a
     /// completed orchestration is dropped. So intake watches the incident until its status lists the alert
     /// (taken), or it is closing or completed without it (not taken: placed again). An incident still open
-    /// and not closing when the wait ends has the event queued and takes it before it can close.
+    /// and not closing when the wait ends is not proof: the event may be queued behind the step that closes it
+    /// (a backlog, a crashed worker's messages), and then it is handed on with nobody left to place it. So the
+    /// alert is not acknowledged (<see cref="MergeNotConfirmedException"/>: 503 over HTTP, a redelivery on Service
+    /// Bus); sent again, it is a duplicate once taken, or placed anew if the incident closed without it.
     /// </summary>
     async Task<bool> TakenAsync(DurableTaskClient client, string id, string key, string digest, CancellationToken cancellationToken)
     {
@@ -206,8 +209,8 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             if (time.GetUtcNow().UtcDateTime >= until)
             {
-                logger.LogWarning("Incident {IncidentId} has not shown alert {AlertKey} within {Wait}; it is open and queued there", id, key, MergeConfirmation);
-                return true;
+                logger.LogWarning("Incident {IncidentId} has not shown alert {AlertKey} within {Wait}; the alert is not acknowledged, to be sent again", id, key, MergeConfirmation);
+                throw new MergeNotConfirmedException($"incident {id} has not shown alert {key} as taken within {MergeConfirmation.TotalSeconds:0.#} s (its steps are queued behind other work)");
             }
 
             await Task.Delay(delayMs, cancellationToken);
@@ -256,3 +259,9 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         return list;
     }
 }
+
+/// <summary>
+/// An alert delivered to an open incident that has not shown it as taken in time: not acknowledged, so its producer sends
+/// it again (a <see cref="TimeoutException"/>: the store is slow, the answer is a 503 with Retry-After).
+/// </summary>
+public sealed class MergeNotConfirmedException(string message) : TimeoutException(message);
