@@ -346,13 +346,18 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               incident API (`containedAt`, `exposureEndsBy`, the timeline).
             * **Time to contain**: `containedAt` (every containment call acknowledged, including the client system's session kill)
               minus the moment the bench sent the alert (intake applies a new incident's first
-              containment before it answers, so the 202 comes after it). Every alert is `critical` (auto-contain) for a distinct agent. The
+              containment before it answers, so the 202 comes after it). In a burst every alert is counted from the burst's
+              start: all of them exist then (a DLP rule raising them at once, a queue holding them), and the bench, like any
+              producer, keeps only 32 requests in flight, so an alert sent late has waited as long as it took intake to reach it;
+              the row "from each alert's own send" is the producer's view, kept beside it. An alert not contained when the run
+              ends counts as never (∞). Every alert is `critical` (auto-contain) for a distinct agent. The
               single-alert and burst scenarios run with no simulated directory latency and the Graph budget off, so they measure
               Cordon itself; a burst of 1,000 containments needs 3,000 directory writes, which is Graph's whole 150 s budget.
               Each burst size runs several times, each on a fresh host (and, on Azure Storage, a fresh Azurite): the row gives
               the median of the runs' p95, their range and each run's p95. The open incidents are listed (`status=open`,
-              following the `Link` header) once a second until every one waits for confirmation; after 10 minutes the run is
-              reported as timed out with what was contained, and the bench goes on.
+              following the `Link` header) once a second (every 5 s on Azurite) until every one waits for confirmation; when the
+              scenario's time runs out (counted from the first send, sending included) the run is reported as timed out with
+              what was contained, and the bench goes on.
             * **One alert right after the burst**: sent as soon as the burst's last answer arrived, for another agent; its time to
               contain is what a new critical alert waits behind a backlog of follow-up work (evidence, mail, events, gates).
             * **Alerts per second sustained**: alerts of the largest burst ÷ (last `containedAt` − first send).
