@@ -214,7 +214,7 @@ public sealed class IncidentListTests
     }
 
     [Fact]
-    public async Task A_subject_alerted_again_after_its_closed_incident_was_purged_gets_a_new_incident_and_is_contained_again()
+    public async Task A_subject_alerted_again_after_its_closed_incident_was_purged_gets_a_new_incident_and_is_contained_again_and_a_resent_alert_stays_a_duplicate()
     {
         // The purge removes a closed incident's orchestration history, not its evidence (kept for years). The next
         // incident of the subject used to take the purged incident's id: its containment then found the old incident's
@@ -232,6 +232,11 @@ public sealed class IncidentListTests
         var purge = new ClosedIncidentPurge(Microsoft.Extensions.Options.Options.Create(new RetentionOptions { ClosedIncidentHistory = TimeSpan.FromMilliseconds(10) }),
             TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClosedIncidentPurge>.Instance);
         Assert.Equal(1, await purge.PurgeAsync(host.Host.Client, default));
+
+        // The same alert sent again (a resubmitted dead letter) is still the closed incident's: nothing is contained again.
+        var (resent, sameAs, resentOutcome) = await host.SendSampleAsync();
+        Assert.Equal((202, first, IntakeOutcomes.Duplicate), (resent, sameAs, resentOutcome));
+        Assert.True(host.Host.Directory.Find(subject)!.AccountEnabled);
 
         var (again, second, outcome) = await host.SendSampleAsync(edit: a => a.Replace("purview-7f3a91", "purview-months-later", StringComparison.Ordinal));
         Assert.Equal((202, "started"), (again, outcome));

@@ -70,7 +70,12 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             }
 
             int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
-            string id = await UnusedIdAsync(client, prefix, next, cancellationToken);
+            var (id, purgedWithIt) = await UnusedIdAsync(client, prefix, next, alert, cancellationToken);
+            if (purgedWithIt is not null)
+            {
+                return Result(purgedWithIt, IntakeOutcomes.Duplicate, alert); // taken by an incident whose history was purged since
+            }
+
             span?.SetTag(CordonTelemetry.IncidentIdTag, id);
             try
             {
@@ -119,14 +124,21 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// under an id whose instance exists is not a purge but a concurrent first alert that started it since this intake
     /// listed: that id is returned, its start is refused as a duplicate, and the alert is placed again (a merge).
     /// </summary>
-    async Task<string> UnusedIdAsync(DurableTaskClient client, string prefix, int next, CancellationToken cancellationToken)
+    async Task<(string Id, string? PurgedWithIt)> UnusedIdAsync(DurableTaskClient client, string prefix, int next, RiskAlert alert, CancellationToken cancellationToken)
     {
         while (true)
         {
             string id = prefix + next.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (evidence is null || await evidence.HeadAsync(id, cancellationToken) is null || await client.GetInstanceAsync(id, cancellationToken) is not null)
             {
-                return id;
+                return (id, null);
+            }
+
+            // The purged incident's evidence still holds every alert it took: the same alert sent again is a duplicate
+            // (a resubmitted dead letter must not contain a person again whose incident was closed).
+            if (await evidence.GetAsync(id, $"alert-{Cordon.Evidence.EvidenceNames.ForAlert(alert.Source, alert.AlertId)}.json", cancellationToken) is not null)
+            {
+                return (id, id);
             }
 
             logger.LogInformation("Incident {IncidentId} was purged but its evidence is kept: the subject's next incident takes the next id", id);
