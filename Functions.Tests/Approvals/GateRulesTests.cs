@@ -180,4 +180,27 @@ public sealed class GateRulesTests
         Assert.Equal(stepEnds, GateRules.NextWake([Now.AddMinutes(-5)], Now, stepEnds));
         Assert.Equal(stepEnds, GateRules.NextWake(null, Now, stepEnds));
     }
+
+    [Fact]
+    public void An_approver_who_signs_in_under_another_name_than_their_link_is_one_person_at_the_vendor_gate()
+    {
+        // Ana's link went to her mail; she signs in as her tenant name, and the sign-in carries her mail as an e-mail claim.
+        GateRules rules = VendorGate();
+        Assert.Null(rules.Accept(Link(Ana), Now));
+        var anaSignedIn = new OperatorAction(OperatorActions.Decide, "Ana (ana.k@tenant.example)", "approve again", Decisions.Approve,
+            OperatorId: "ana.k@tenant.example", SignInAddresses: ["ana.k@tenant.example", Ana]);
+
+        Assert.Equal("Ana (ana.k@tenant.example) has already decided at this gate; a quorum needs distinct people", rules.Refusal(anaSignedIn));
+        var benSignedIn = Operator("Ben") with { SignInAddresses = ["ben.b@tenant.example", Ben] };
+        Assert.Null(rules.Refusal(benSignedIn));
+        Assert.Equal(GateOutcome.Approved, rules.Accept(benSignedIn, Now));
+    }
+
+    [Fact]
+    public void The_subject_signed_in_under_another_name_still_never_decides()
+    {
+        GateRules rules = VendorGate();
+        var subjectSignedIn = Operator("Agent") with { SignInAddresses = ["agent.alias@tenant.example", Subject] };
+        Assert.Equal("the subject of an incident can never decide it", rules.Refusal(subjectSignedIn));
+    }
 }

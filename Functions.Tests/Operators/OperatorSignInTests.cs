@@ -41,10 +41,13 @@ public sealed class OperatorSignInTests
              "role_typ":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
              "claims":[{"typ":"aud","val":"7c1f0e9a"},{"typ":"name","val":"Olga Ops"},{"typ":"preferred_username","val":"olga.ops@contoso.example"},
                        {"typ":"http://schemas.microsoft.com/identity/claims/objectidentifier","val":"0d9c7b2e-1111-2222-3333-444455556666"},
+                       {"typ":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress","val":"Olga.Ops@Contoso-Mail.example"},
                        {"typ":"roles","val":"Cordon.Reader"},{"typ":"roles","val":"Cordon.Operator"}]}
             """;
 
         OperatorPrincipal who = OperatorPrincipal.Parse(Convert.ToBase64String(Encoding.UTF8.GetBytes(json)))!;
+        // Her approval links may go to either address: a quorum gate counts her once under both.
+        Assert.Equal(["olga.ops@contoso.example", "olga.ops@contoso-mail.example"], who.SignInAddresses);
 
         Assert.Equal("Olga Ops", who.Name);
         Assert.Equal("olga.ops@contoso.example", who.PreferredUsername);

@@ -111,7 +111,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     public string? Refusal(OperatorAction action)
     {
         string voter = OperatorHash(action);
-        return voter == subjectHash ? "the subject of an incident can never decide it"
+        return voter == subjectHash || (action.SignInAddresses ?? []).Any(a => ApproverIdentity.Hash(a) == subjectHash) ? "the subject of an incident can never decide it"
             : votes.ContainsKey(voter) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
             : null;
     }
@@ -128,8 +128,13 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
         _ => $"Recorded: you approved at gate {gate}; {StillNeeded} more distinct approver(s) needed.",
     };
 
-    /// <summary>The person behind an operator action (their sign-in id, else their name), hashed like an approver.</summary>
-    static string OperatorHash(OperatorAction action) => ApproverIdentity.Hash(action.OperatorId ?? action.Operator);
+    /// <summary>
+    /// The person behind an operator action, hashed like an approver: the gate's approver one of their sign-in addresses
+    /// names (so their link and their dashboard vote are one person's), else their sign-in id, else their name.
+    /// </summary>
+    string OperatorHash(OperatorAction action) =>
+        (action.SignInAddresses ?? []).Select(ApproverIdentity.Hash).FirstOrDefault(eligible.ContainsKey)
+        ?? ApproverIdentity.Hash(action.OperatorId ?? action.Operator);
 
     /// <summary>One person, one vote: a rejection decides the gate, approvals decide it once a quorum of distinct people agree.</summary>
     GateOutcome? Count(string voter, Vote vote)

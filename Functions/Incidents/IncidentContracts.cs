@@ -81,8 +81,11 @@ public sealed record DecisionReceipt(string DecisionId, bool Accepted, string Me
 /// An operator's action. Operator: who acted, as the timeline shows it (the signed-in principal's name and
 /// sign-in name, never a form field); OperatorId: the person, so a quorum gate counts each one once.
 /// Step: for a retry, the one waiting step to resume (its <see cref="StepFailure.Step"/>); none resumes every waiting step.
+/// SignInAddresses: the principal's sign-in name and e-mail addresses, so a gate counts an approver who also got a link
+/// (keyed by the address it was mailed to) once, whichever of their addresses the link went to.
 /// </summary>
-public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? Step = null, string? OperatorId = null);
+public sealed record OperatorAction(string Action, string Operator, string Reason, string? Decision = null, string? Step = null, string? OperatorId = null,
+    IReadOnlyList<string>? SignInAddresses = null);
 
 public sealed record TimelineEntry(DateTime At, string Step, string Detail);
 

@@ -189,7 +189,8 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         }
 
         OperatorPrincipal operatorPrincipal = who.Principal!;
-        var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity);
+        var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity,
+            operatorPrincipal.SignInAddresses);
         await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
         if (fromForm)
         {

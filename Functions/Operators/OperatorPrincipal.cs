@@ -36,6 +36,15 @@ public sealed record OperatorPrincipal(string Name, string? PreferredUsername, s
     const string ObjectIdType = "http://schemas.microsoft.com/identity/claims/objectidentifier";
     const string UpnType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
 
+    const string EmailType = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
+
+    /// <summary>The e-mail addresses the sign-in carried (Entra's optional email claim), if any.</summary>
+    public IReadOnlyList<string> Emails { get; init; } = [];
+
+    /// <summary>Every address this person signs in or is mailed under: the sign-in name and the e-mail claims.</summary>
+    public IReadOnlyList<string> SignInAddresses =>
+        new[] { PreferredUsername }.Concat(Emails).OfType<string>().Select(a => a.Trim().ToLowerInvariant()).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+
     public bool CanAct => Roles.Contains(OperatorRoles.Operator);
 
     public bool CanView => CanAct || Roles.Contains(OperatorRoles.Reader);
@@ -95,7 +104,12 @@ public sealed record OperatorPrincipal(string Name, string? PreferredUsername, s
 
             var roles = claims.Where(c => c.Type == "roles" || c.Type == roleType || c.Type == RoleType)
                 .Select(c => c.Value.Trim()).Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-            return new OperatorPrincipal(Clean(name), preferred is null ? null : Clean(preferred), First("oid", ObjectIdType), roles, Text(root, "auth_typ") ?? "");
+            var emails = claims.Where(c => c.Type is "email" or "emails" or EmailType).Select(c => Clean(c.Value.Trim())).Where(v => v.Contains('@'))
+                .Distinct(StringComparer.OrdinalIgnoreCase).Take(5).ToList();
+            return new OperatorPrincipal(Clean(name), preferred is null ? null : Clean(preferred), First("oid", ObjectIdType), roles, Text(root, "auth_typ") ?? "")
+            {
+                Emails = emails,
+            };
         }
         catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException)
         {
