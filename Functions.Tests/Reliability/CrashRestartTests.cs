@@ -12,6 +12,7 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
     const string Site = "fab-pune-1";
     const int SiteAgents = 1000;
     const int BatchSize = 20;
+    const int Parallelism = 4; // the policy's offboardingParallelism below
 
     // Long gate steps: nothing times out while the host is down; quick step retries.
     const string Policy = """
@@ -79,11 +80,12 @@ public sealed class CrashRestartTests(AzuriteFixture azurite, Xunit.Abstractions
         }
 
         Assert.Equal(0, directory.Effect("disable:liza.r@vendor.example")); // another site
-        // A finished batch is recorded, so a restart does not revoke it again; only a batch the kill caught between
-        // its directory call and its record (milliseconds) can repeat. (The subject's sessions are revoked at containment too.)
+        // A finished batch is recorded, so a restart does not revoke it again; only the batches the kill caught between
+        // their directory call and their record can repeat — up to one per batch in flight (the policy runs 4 at once; CI
+        // once caught two: 30 agents). (The subject's sessions are revoked at containment too.)
         int repeated = SiteAgentNames().Skip(1).Count(u => directory.Effect($"revoke-sessions:{u}") > 1);
         output.WriteLine($"agents whose sessions were revoked more than once: {repeated} of {SiteAgents - 1}");
-        Assert.InRange(repeated, 0, BatchSize);
+        Assert.InRange(repeated, 0, Parallelism * BatchSize);
         var mails = host.Mails();
         Assert.Equal(["ciso@contoso-pay.example", "security@northwind-bank.example"],
             mails.Where(m => Category(m) == "client-notice").SelectMany(m => m.GetProperty("to").EnumerateArray().Select(t => t.GetString()!)).Order());
