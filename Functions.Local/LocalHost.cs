@@ -213,15 +213,10 @@ public sealed class LocalHost : IAsyncDisposable
         {
             result = await call(ctx, ctx.RequestServices.GetRequiredService<TFunction>(), ctx.RequestServices.GetRequiredService<DurableTaskClient>());
         }
-        catch (Exception ex) when (StoreUnavailable.Matches(ex) || ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (StoreUnavailable.Handles(ctx, ex))
         {
             // What the Functions host's middleware (AnswerStoreUnavailable) does in Azure.
-            if (!ctx.RequestAborted.IsCancellationRequested)
-            {
-                ctx.RequestServices.GetRequiredService<ILogger<LocalHost>>().LogWarning(ex, "{Path}: the incident store did not answer; answered 503", ctx.Request.Path);
-            }
-
-            if (!await StoreUnavailable.TryAnswerAsync(ctx, ex))
+            if (!await StoreUnavailable.TryAnswerAsync(ctx, ex, ctx.RequestServices.GetRequiredService<ILogger<LocalHost>>(), ctx.Request.Path))
             {
                 throw;
             }

@@ -11,14 +11,9 @@ public sealed class AnswerStoreUnavailable(ILogger<AnswerStoreUnavailable> logge
         {
             await next(context);
         }
-        catch (Exception ex) when (context.GetHttpContext() is { } http && (StoreUnavailable.Matches(ex) || http.RequestAborted.IsCancellationRequested))
+        catch (Exception ex) when (context.GetHttpContext() is { } http && StoreUnavailable.Handles(http, ex))
         {
-            if (!http.RequestAborted.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "{Function}: the incident store did not answer; answered 503", context.FunctionDefinition.Name);
-            }
-
-            if (!await StoreUnavailable.TryAnswerAsync(http, ex))
+            if (!await StoreUnavailable.TryAnswerAsync(http, ex, logger, context.FunctionDefinition.Name))
             {
                 throw;
             }

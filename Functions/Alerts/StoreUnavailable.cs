@@ -31,11 +31,15 @@ public static class StoreUnavailable
             $"The incident store did not answer. Retry in {RetryAfterSeconds} s: an alert this request already placed is answered as a duplicate then, never acted on twice.", []);
     }
 
+    /// <summary>Whether <see cref="TryAnswerAsync"/> may take the failure: a store failure, or a caller who went away.</summary>
+    public static bool Handles(HttpContext http, Exception ex) => Matches(ex) || http.RequestAborted.IsCancellationRequested;
+
     /// <summary>
-    /// Writes the 503 for a request that failed on the store. A request whose caller went away gets no answer at all
-    /// (its cancellation is not a failure of Cordon). Returns false when the exception is neither.
+    /// Writes the 503 for a request that failed on the store (logged as a warning with <paramref name="what"/>). A request
+    /// whose caller went away gets no answer at all (its cancellation is not a failure of Cordon). Returns false when the
+    /// exception is neither, or the answer has begun: the caller rethrows.
     /// </summary>
-    public static async Task<bool> TryAnswerAsync(HttpContext http, Exception ex)
+    public static async Task<bool> TryAnswerAsync(HttpContext http, Exception ex, ILogger logger, string what)
     {
         if (http.RequestAborted.IsCancellationRequested)
         {
@@ -47,6 +51,7 @@ public static class StoreUnavailable
             return false;
         }
 
+        logger.LogWarning(ex, "{What}: the incident store did not answer; answered 503", what);
         ObjectResult result = Answer(http.Response);
         await result.ExecuteResultAsync(new ActionContext(http, new Microsoft.AspNetCore.Routing.RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
         return true;

@@ -18,6 +18,9 @@ public static class EvidenceNames
     /// <summary>The part of an item name that stands for one alert (its source and id, exactly as sent).</summary>
     public static string ForAlert(string source, string alertId) => Hashed(JsonSerializer.Serialize(new[] { source, alertId }), source + "-" + alertId);
 
+    /// <summary>The evidence item holding an alert as its incident took it (intake looks for it in purged incidents' evidence).</summary>
+    public static string AlertItem(string source, string alertId) => $"alert-{ForAlert(source, alertId)}.json";
+
     /// <summary>
     /// A name part for a key that is usually already safe (a configured client id): kept as is when it is,
     /// otherwise a readable prefix and the hash, so two keys that only differ in unsafe characters stay apart.

@@ -42,7 +42,7 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
             names.Add(item.Name);
         }
 
-        await Put($"alert-{key}.json", () => Task.FromResult<object>(alert), $"collected alert ({reason})");
+        await Put(EvidenceNames.AlertItem(alert.Source, alert.AlertId), () => Task.FromResult<object>(alert), $"collected alert ({reason})");
         await Put($"indicators-{key}.json", () => Task.FromResult<object>(alert.Indicators), "collected indicators");
         if (alert.Evidence.Count > 0)
         {

@@ -136,7 +136,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             // The purged incident's evidence still holds every alert it took: the same alert sent again is a duplicate
             // (a resubmitted dead letter must not contain a person again whose incident was closed).
-            if (await evidence.GetAsync(id, $"alert-{Cordon.Evidence.EvidenceNames.ForAlert(alert.Source, alert.AlertId)}.json", cancellationToken) is not null)
+            if (await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
             {
                 return (id, id);
             }
