@@ -152,14 +152,7 @@ public static class BehaviourBench
         }
         finally
         {
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // evidence files still held open: the temporary folder is left behind
-            }
+            BenchScratch.DeleteLater(dataDir);
         }
     }
 
@@ -169,6 +162,18 @@ public static class BehaviourBench
     /// (with the machine's load average, which the throughput depends on and the detection figures do not).
     /// </summary>
     public static async Task<int> RunCommandAsync(IReadOnlyList<string> args)
+    {
+        try
+        {
+            return await RunSeedsCommandAsync(args);
+        }
+        finally
+        {
+            BenchScratch.DeleteAll();
+        }
+    }
+
+    static async Task<int> RunSeedsCommandAsync(IReadOnlyList<string> args)
     {
         var stores = new List<StoreKind> { StoreKind.Memory };
         BehaviourSizes sizes = BenchSizes.Full.Behaviour;

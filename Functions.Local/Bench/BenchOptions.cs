@@ -24,7 +24,7 @@ public sealed record BenchSizes(int SingleAlerts, int OverheadAlerts, IReadOnlyL
     public int CrashRepeats { get; init; } = 1;
 
     /// <summary>Distinct subjects needed: every alert of the latency scenarios is for a new agent.</summary>
-    public int SubjectPool => 2 + SingleAlerts + OverheadAlerts + Bursts.Sum() + List.Closed + List.Open + CrashRepeats; // warm-up, after-burst alert
+    public int SubjectPool => 1 + StoreBench.WarmUpAlerts + SingleAlerts + OverheadAlerts + Bursts.Sum() + List.Closed + List.Open + CrashRepeats; // the after-burst alert
 }
 
 /// <summary>

@@ -85,6 +85,18 @@ public static class Benchmark
 
     public static async Task<BenchReport> RunAsync(BenchOptions options, IAnsiConsole console, CancellationToken ct)
     {
+        try
+        {
+            return await RunScenariosAsync(options, console, ct);
+        }
+        finally
+        {
+            BenchScratch.DeleteAll();
+        }
+    }
+
+    static async Task<BenchReport> RunScenariosAsync(BenchOptions options, IAnsiConsole console, CancellationToken ct)
+    {
         var total = Stopwatch.StartNew();
         MachineFacts machine = Machine();
         BenchSizes sizes = options.Sizes;

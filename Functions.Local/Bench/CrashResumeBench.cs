@@ -73,14 +73,7 @@ public static class CrashResumeBench
                 host.Dispose();
             }
 
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // left behind in the temporary folder
-            }
+            BenchScratch.DeleteLater(dataDir);
         }
     }
 
