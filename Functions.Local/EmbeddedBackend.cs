@@ -81,7 +81,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
         int port = FreeLoopbackPort();
         string address = $"http://127.0.0.1:{port}";
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(LocalHost.Unwatched);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         // The sidecar's gRPC requests are plumbing, not steps of an incident: keep them out of the traces

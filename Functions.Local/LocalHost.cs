@@ -51,11 +51,19 @@ public sealed class LocalHost : IAsyncDisposable
 
     public Outbox Outbox => Services.GetRequiredService<Outbox>();
 
+    /// <summary>
+    /// Builder options for the local host and its sidecar: settings are read once (live configuration has its own
+    /// store and watcher), so no appsettings file is watched. ASP.NET's default watches the content root and every folder
+    /// under it: for the sidecar that was the working directory, the repository root from the README (2,384 folders
+    /// with node_modules, walked at every start), and every incident folder of a data folder under it (.cordon).
+    /// </summary>
+    public static WebApplicationOptions Unwatched => new() { Args = ["--hostBuilder:reloadConfigOnChange=false"], ContentRootPath = AppContext.BaseDirectory };
+
     public static async Task<LocalHost> StartAsync(LocalSettings settings, Action<IServiceCollection>? configure = null)
     {
         System.IO.Directory.CreateDirectory(settings.DataDir);
 
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(Unwatched);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(settings.Quiet ? LogLevel.Error : LogLevel.Information);

@@ -14,7 +14,7 @@ public static class LoopbackServer
     /// <summary>Starts the server; returns it (stop and dispose it when done) and its address, e.g. <c>http://127.0.0.1:49152</c>.</summary>
     public static async Task<(WebApplication App, string BaseUrl)> StartAsync(RequestDelegate handler, Action<IServiceCollection>? services = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(LocalHost.Unwatched); // no folder watched: tests start hundreds of these
         builder.Logging.ClearProviders();
         services?.Invoke(builder.Services);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
