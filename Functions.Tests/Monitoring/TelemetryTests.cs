@@ -33,7 +33,10 @@ public sealed class TelemetryTests
             s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans));
             s.AddLogging(l => l.AddProvider(logs).AddFilter<RecordingLoggerProvider>("Cordon", LogLevel.Information));
         });
-        var (_, id, _) = await host.SendSampleAsync();
+        // Every test's host sends this sample, so its incident id recurs in this process, whose listeners see every
+        // host's spans: a fresh alert id marks this alert's trace.
+        string alertId = "purview-" + Guid.NewGuid().ToString("N")[..12];
+        var (_, id, _) = await host.SendSampleAsync(edit: s => s.Replace("\"purview-7f3a91\"", $"\"{alertId}\"", StringComparison.Ordinal));
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
         // The SDK ends the orchestration's span when the orchestration completes: close it as a false positive.
         Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync(SecurityLead, "confirm"), Decisions.Reject)).Status);
@@ -44,7 +47,7 @@ public sealed class TelemetryTests
         }
 
         // Spans are exported as they end, not in order: wait until the orchestration's chain of parents reaches intake.
-        List<Activity> trace = await SpansAsync(spans, id, all => all.FirstOrDefault(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current) is { } o &&
+        List<Activity> trace = await SpansAsync(spans, alertId, all => all.FirstOrDefault(a => a.DisplayName == "orchestration:" + Cordon.Incidents.IncidentWorkflow.Current) is { } o &&
             Ancestors(o, all).Any(a => a.DisplayName == CordonTelemetry.IntakeSpan));
 
         Activity intake = Assert.Single(trace, a => a.Source.Name == CordonTelemetry.Name && a.DisplayName == CordonTelemetry.IntakeSpan);
@@ -127,16 +130,16 @@ public sealed class TelemetryTests
         Assert.DoesNotContain("GDPR", metrics.Of(CordonMetrics.DeadlinesMissed).Select(m => m.Tag("jurisdiction")));
     }
 
-    /// <summary>The spans of the incident's trace, once <paramref name="complete"/> holds (spans end asynchronously).</summary>
-    static Task<List<Activity>> SpansAsync(List<Activity> spans, string incidentId, Func<List<Activity>, bool> complete) =>
+    /// <summary>The spans of the alert's trace, once <paramref name="complete"/> holds (spans end asynchronously).</summary>
+    static Task<List<Activity>> SpansAsync(List<Activity> spans, string alertId, Func<List<Activity>, bool> complete) =>
         Eventually.Until(() =>
         {
             lock (spans)
             {
-                ActivityTraceId? traceId = spans.FirstOrDefault(a => a.DisplayName == CordonTelemetry.IntakeSpan && Equals(a.GetTagItem(CordonTelemetry.IncidentIdTag), incidentId))?.TraceId;
+                ActivityTraceId? traceId = spans.FirstOrDefault(a => a.DisplayName == CordonTelemetry.IntakeSpan && Equals(a.GetTagItem(CordonTelemetry.AlertIdTag), alertId))?.TraceId;
                 return traceId is null ? [] : spans.Where(a => a.TraceId == traceId).ToList();
             }
-        }, complete, TimeSpan.FromSeconds(60), $"the spans of incident {incidentId}", trace => string.Join(", ", trace.Select(a => a.DisplayName)));
+        }, complete, TimeSpan.FromSeconds(60), $"the spans of alert {alertId}", trace => string.Join(", ", trace.Select(a => a.DisplayName)));
 
     static IEnumerable<Activity> Ancestors(Activity span, List<Activity> trace)
     {
