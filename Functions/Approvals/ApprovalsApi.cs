@@ -20,6 +20,8 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
     const int MaxCommentLength = 1000;
     static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(15);
+    /// <summary>How long a link waits for its gate to show on the incident's status (see <see cref="CheckAsync"/>).</summary>
+    static readonly TimeSpan GateShowWait = TimeSpan.FromSeconds(5);
 
     [Function("ShowApproval")]
     public async Task<IActionResult> Show(
@@ -170,6 +172,23 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
         IncidentStatus s = IncidentQueries.StatusOf(m);
         PendingApproval? gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
+        // On Azure Storage an episode sends its messages before it writes its status, so the gate's mail can reach an
+        // approver before the status shows the gate (seconds under load). A running incident not yet past that gate
+        // gets a few seconds to show it.
+        DateTimeOffset until = time.GetUtcNow() + GateShowWait;
+        while (gate is null && m.IsRunning && !PastGate(s, claims.GateId) && time.GetUtcNow() < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            if (await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct) is not { } again)
+            {
+                break;
+            }
+
+            m = again;
+            s = IncidentQueries.StatusOf(m);
+            gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
+        }
+
         if (gate is null || (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending))
         {
             return (null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
@@ -187,6 +206,16 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
         return (claims, null, m);
     }
+
+    /// <summary>
+    /// Whether the incident has opened a gate after the link's (gate ids end in the incident's gate count: confirm-1,
+    /// notify-2): then the link's gate is over and is not waited for.
+    /// </summary>
+    static bool PastGate(IncidentStatus s, string gateId) =>
+        GateNumber(gateId) is { } mine && s.PendingApprovals.Any(p => GateNumber(p.GateId) is { } open && open > mine);
+
+    static int? GateNumber(string gateId) =>
+        int.TryParse(gateId.AsSpan(gateId.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     static string Row(string label, string value, bool indent = false) =>
         $"<tr{(indent ? " class=\"sub\"" : "")}><th scope=\"row\">{E(label)}</th><td>{E(value)}</td></tr>";
