@@ -40,7 +40,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public IOrchestrationService Service { get; }
 
-    public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings)
+    public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings, Cordon.Intake.IntakeInFlight? intake = null)
     {
         var workerStopping = new System.Runtime.CompilerServices.StrongBox<bool>();
         // When the worker disconnects at shutdown, the sidecar logs each work item it could no longer hand over: noise.
@@ -89,7 +89,8 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         builder.Services.AddSingleton(new System.Diagnostics.ActivitySource("Cordon.Local.Sidecar"));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
-        builder.Services.AddSingleton(service);
+        // The sidecar's worker side fetches through the yield; its client side (starts, queries, purges) goes straight on.
+        builder.Services.AddSingleton(service is AzureStorageOrchestrationService && intake is not null ? new IntakeFirstService(service, intake) : service);
         builder.Services.AddSingleton((IOrchestrationServiceClient)service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         WebApplication app = builder.Build();
@@ -106,6 +107,57 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         await sidecar.DisposeAsync();
 
         loggerFactory.Dispose();
+    }
+
+    /// <summary>
+    /// The Azure Storage provider whose follow-up work yields to intake: while intake is placing and containing alerts,
+    /// the sidecar's next fetch of an episode or activity waits for intake to go idle, at most
+    /// <c>FollowUpYield</c>. On one machine the emulator's request handling is the shared resource (about 95
+    /// requests per incident to its gate mail, most of them follow-up work), so in a burst it goes to containment first;
+    /// follow-up work still gets a fetch per yield, and all of it once the burst is placed. Work already fetched runs on.
+    /// </summary>
+    sealed class IntakeFirstService(IOrchestrationService inner, Cordon.Intake.IntakeInFlight intake) : IOrchestrationService
+    {
+        static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(1);
+
+        public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+        {
+            await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
+            return await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+        }
+
+        public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+        {
+            await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
+            return await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        }
+
+        // The rest is the provider's own.
+        public Task StartAsync() => inner.StartAsync();
+        public Task StopAsync() => inner.StopAsync();
+        public Task StopAsync(bool isForced) => inner.StopAsync(isForced);
+        public Task CreateAsync() => inner.CreateAsync();
+        public Task CreateAsync(bool recreateInstanceStore) => inner.CreateAsync(recreateInstanceStore);
+        public Task CreateIfNotExistsAsync() => inner.CreateIfNotExistsAsync();
+        public Task DeleteAsync() => inner.DeleteAsync();
+        public Task DeleteAsync(bool deleteInstanceStore) => inner.DeleteAsync(deleteInstanceStore);
+        public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
+        public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
+        public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
+        public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
+        public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
+        public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) => inner.IsMaxMessageCountExceeded(currentMessageCount, runtimeState);
+        public int GetDelayInSecondsAfterOnProcessException(Exception exception) => inner.GetDelayInSecondsAfterOnProcessException(exception);
+        public int GetDelayInSecondsAfterOnFetchException(Exception exception) => inner.GetDelayInSecondsAfterOnFetchException(exception);
+        public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
+        public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState, IList<TaskMessage> outboundMessages,
+            IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages, TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState) =>
+            inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+        public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+        public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+        public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
+        public Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage) => inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+        public Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) => inner.AbandonTaskActivityWorkItemAsync(workItem);
     }
 
     /// <summary>

@@ -106,8 +106,10 @@ public sealed class LocalHost : IAsyncDisposable
         // holds live approval links. ASP.NET's host filtering answers any other Host with 400.
         builder.Configuration["AllowedHosts"] = "localhost;*.localhost;127.0.0.1;[::1]";
 
-        EmbeddedBackend backend = await EmbeddedBackend.StartAsync(settings);
+        var intakeInFlight = new Cordon.Intake.IntakeInFlight(); // the backend's follow-up work yields to it
+        EmbeddedBackend backend = await EmbeddedBackend.StartAsync(settings, intakeInFlight);
         IServiceCollection services = builder.Services;
+        services.AddSingleton(intakeInFlight);
         services.AddCordonWorkflow(builder.Configuration);
         services.AddCordonBehaviour(builder.Configuration);
         // This host stands in for App Service Authentication (LocalSignIn): its principal header can be believed.

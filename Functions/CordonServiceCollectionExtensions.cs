@@ -23,6 +23,7 @@ public static class CordonServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
+        services.TryAddSingleton<IntakeInFlight>(); // a host may bring its own, shared with its backend
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<AlertMessageHandler>();
         return services;

@@ -24,7 +24,7 @@ public sealed record IntakeResult(string IncidentId, string Outcome);
 /// </summary>
 public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogger<AlertIntake> logger,
     Cordon.Configuration.LiveConfiguration configuration, Cordon.Roster.SiteRoster? roster = null, ContainAtIntake? containAtIntake = null,
-    Cordon.Evidence.IEvidenceStore? evidence = null)
+    Cordon.Evidence.IEvidenceStore? evidence = null, IntakeInFlight? inFlight = null)
 {
     const int MaxAttempts = 8;
 
@@ -41,6 +41,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     public async Task<IntakeResult> SubmitAsync(DurableTaskClient client, RiskAlert alert, CancellationToken cancellationToken)
     {
         using Activity? span = CordonTelemetry.Source.StartActivity(CordonTelemetry.IntakeSpan);
+        using IntakeInFlight.Scope? busy = inFlight?.Enter();
         span?.SetTag(CordonTelemetry.AlertIdTag, alert.AlertId);
         span?.SetTag(CordonTelemetry.AlertSourceTag, alert.Source);
         using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = alert.AlertId, ["AlertSource"] = alert.Source });
@@ -59,6 +60,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             if (incidents.FirstOrDefault(i => i.IsOpen && !i.Closing) is { } open)
             {
                 await client.RaiseEventAsync(open.Id, IncidentEvents.AlertMerged, alert, cancellationToken);
+                busy?.Dispose(); // waiting for the incident's episode: not intake's own work
                 if (await TakenAsync(client, open.Id, key, digest, cancellationToken))
                 {
                     return Result(open.Id, IntakeOutcomes.Merged, alert);
@@ -100,6 +102,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 }
 
                 // Another first alert became the incident's input: this one was delivered to it as a merge.
+                busy?.Dispose(); // waiting for the incident's episode: not intake's own work
                 if (await TakenAsync(client, id, key, digest, CancellationToken.None))
                 {
                     return Result(id, IntakeOutcomes.Merged, alert);
