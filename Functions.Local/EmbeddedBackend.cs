@@ -118,18 +118,31 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     /// </summary>
     sealed class IntakeFirstService(IOrchestrationService inner, Cordon.Intake.IntakeInFlight intake) : IOrchestrationService
     {
-        static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(1);
+        /// <summary>
+        /// Burst of 1,000 on Azurite, one run each: no yield 78 s p95 (12 alerts/s), 1 s 35.9 s (26/s), 3 s 30.5 s (31/s);
+        /// the alert sent right after the burst 62–77 ms with either. Follow-up work fetched at most every 3 s per
+        /// dispatcher while alerts keep arriving still advances, and catches up when they stop.
+        /// </summary>
+        static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(3);
 
-        public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
-        {
-            await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
-            return await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
-        }
+        public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+            await YieldedAsync(cancellationToken) ? await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
 
-        public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+        public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+            await YieldedAsync(cancellationToken) ? await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
+
+        /// <summary>False when the dispatcher is stopping: no work item, as the provider itself answers then.</summary>
+        async Task<bool> YieldedAsync(CancellationToken cancellationToken)
         {
-            await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
-            return await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+            try
+            {
+                await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
         }
 
         // The rest is the provider's own.
