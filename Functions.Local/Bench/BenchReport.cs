@@ -429,15 +429,17 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
             * **The in-memory sidecar's dispatch (fixed earlier).** `InMemoryOrchestrationService` allows one orchestration and
               one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
-            * **Azure Storage (Azurite).** Containment is one episode and one activity after the start message (the plan comes
-              with the alert), but every episode and activity passes through storage queues (polled up to every
-              `MaxQueuePollingInterval`, 100 ms locally) and table writes (history, instance status with the custom status)
-              in Azurite's single node process, whose CPU competes with the host's on the same 2 cores. In a burst the
-              queues are FIFO: while alerts are still being accepted, the follow-up episodes of the first incidents (events,
-              evidence, the gate's mail and timers: about six episodes and five activities each until the incident waits
-              for confirmation) queue beside the later incidents' start messages, so the p95 and the alert sent right after
-              the burst are set by the storage round trips of the whole backlog, and CPU per incident by the provider's
-              work per episode (history load and write, message send and delete) plus the bench's own polling. The
+            * **Azure Storage (Azurite).** Intake contains (the plan comes with the alert); everything after is follow-up
+              work: about six episodes and five activities per incident until it waits for confirmation, each passing
+              through storage queues (polled up to every `MaxQueuePollingInterval`, 100 ms locally), table writes (history,
+              instance status) and blob writes (evidence: item, manifest line, custody entry each) in Azurite's node
+              processes (blob, queue, table), whose CPU competes with the host's on the same 2 cores: about 95 emulator
+              requests per incident to its gate mail. While intake is placing alerts, the local host's follow-up work yields
+              to it (the sidecar fetches an episode or an activity at most every 3 s per dispatcher until intake is idle), so
+              in a burst the emulator and the cores go to containment first; the burst's p95 is then set by intake's own
+              round trips (the subject's incidents, the start, the evidence snapshot and record) on the host and the blob
+              emulator, and CPU per incident by the provider's work per episode (history load and write, message send and
+              delete) plus the bench's own polling. The
               provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
               whenever they were reached; the local host sets both to `--follow-up-work-items` (default 8: intake contains ahead of them). On a loaded machine an episode can wait longer
               than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
