@@ -40,7 +40,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
 
     public IOrchestrationService Service { get; }
 
-    public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings, Cordon.Intake.IntakeInFlight? intake = null)
+    public static async Task<EmbeddedBackend> StartAsync(LocalSettings settings, Cordon.Intake.IntakeInFlight intake)
     {
         var workerStopping = new System.Runtime.CompilerServices.StrongBox<bool>();
         // When the worker disconnects at shutdown, the sidecar logs each work item it could no longer hand over: noise.
@@ -91,7 +91,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         // The sidecar's worker side fetches through the yield; its client side (starts, queries, purges) goes straight on.
         builder.Services.AddSingleton(service is AzureStorageOrchestrationService azureStorage
-            ? new SidecarAzureStorage(azureStorage, intake ?? new Cordon.Intake.IntakeInFlight(), loggerFactory.CreateLogger<EmbeddedBackend>())
+            ? new SidecarAzureStorage(azureStorage, intake, loggerFactory.CreateLogger<EmbeddedBackend>())
             : service);
         builder.Services.AddSingleton((IOrchestrationServiceClient)service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();

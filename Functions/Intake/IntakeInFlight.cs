@@ -22,8 +22,8 @@ public sealed class IntakeInFlight
     /// <summary>Waits until no alert is in intake, or <paramref name="atMost"/> has passed (follow-up work is delayed, never starved).</summary>
     public async Task YieldAsync(TimeSpan atMost, TimeProvider time, CancellationToken cancellationToken)
     {
-        long until = time.GetTimestamp() + (long)(atMost.TotalSeconds * time.TimestampFrequency);
-        while (Count > 0 && time.GetTimestamp() < until)
+        long start = time.GetTimestamp();
+        while (Count > 0 && time.GetElapsedTime(start) < atMost)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
         }
