@@ -26,7 +26,10 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
 
     public string Root { get; } = root;
 
-    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
+        PutAsync(incidentId, name, content, contentType, new CustodyNote(IEvidenceStore.StoreActor, IEvidenceStore.StoredAction), cancellationToken);
+
+    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken cancellationToken)
     {
         string dir = Dir(incidentId);
         string sha = EvidenceChain.Sha256(content.Span);
@@ -39,7 +42,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
                 throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
             }
 
-            await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+            await AppendCustodyLockedAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);
             return new EvidenceItem(name, sha, existing.Length, existing.ContentType, existing.StoredAt, true);
         }
 
@@ -49,7 +52,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         File.SetAttributes(path, FileAttributes.ReadOnly);
         var line = new ManifestLine(name, sha, content.Length, contentType, time.GetUtcNow());
         await AppendLineAsync(Path.Combine(dir, Manifest), line, cancellationToken);
-        await AppendCustodyLockedAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+        await AppendCustodyLockedAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);
         return new EvidenceItem(name, sha, content.Length, contentType, line.StoredAt, true);
     }
 

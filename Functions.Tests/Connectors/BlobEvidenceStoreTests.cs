@@ -75,6 +75,26 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task Item_stored_with_a_note_has_one_custody_entry_saying_who_and_why_and_a_rerun_adds_none()
+    {
+        var store = new BlobEvidenceStore(NewContainer(), TimeProvider.System);
+        var note = new CustodyNote("cordon/PreserveEvidence", "collected alert (initial alert)");
+
+        EvidenceItem first = await store.PutAsync(Incident, "alert-a.json", Encoding.UTF8.GetBytes("{\"a\":1}"), "application/json", note, default);
+        EvidenceItem again = await store.PutAsync(Incident, "alert-a.json", Encoding.UTF8.GetBytes("{\"a\":1}"), "application/json", note, default);
+
+        Assert.Equal(first, again);
+        // A second store, reading the log from storage: one entry, the item's hash on it.
+        var reader = new BlobEvidenceStore(store.Container, TimeProvider.System);
+        EvidenceVerification v = await reader.VerifyAsync(Incident, default);
+        Assert.True(v.Ok, v.Detail);
+        Assert.Equal((1, 1), (v.ItemsChecked, v.CustodyEntriesChecked));
+        string entry = (await store.Container.GetBlobClient($"{Incident}/custody/000001.json").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("collected alert (initial alert)", entry, StringComparison.Ordinal);
+        Assert.Contains(first.Sha256, entry, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rerunning_a_write_is_harmless_and_other_bytes_under_the_same_name_are_refused()
     {
         BlobContainerClient container = NewContainer();

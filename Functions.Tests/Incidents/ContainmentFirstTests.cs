@@ -123,13 +123,32 @@ public sealed class ContainmentFirstTests
         Assert.NotNull(await host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>().GetAsync(id, "containment-1.json", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Intake_that_comes_after_its_lease_finds_the_step_contained_and_changes_nothing_again()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        // Intake stalled past its lease (a host starved for CPU): the incident's step took the snapshot and contained.
+        var (id, _, input) = await StartAsIntakeWouldAsync(host, receivedAgo: Cordon.Containment.ContainSubject.IntakeLease + TimeSpan.FromSeconds(5));
+        await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 30);
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+
+        // Intake wakes up and contains as it would have: it does not read first, its snapshot is refused as the second.
+        var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
+        var recorded = new List<Func<Task>>();
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
+        await Task.WhenAll(recorded.Select(write => write()));
+
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+        Assert.Equal(1, host.Host.Directory.EffectCount($"revoke-sessions:{Ravi}"));
+    }
+
     /// <summary>Starts the sample's incident as intake does (triaged, the input promising containment at intake) and nothing more.</summary>
-    static async Task<(string Id, DateTime Received, IncidentInput Input)> StartAsIntakeWouldAsync(TestHost host)
+    static async Task<(string Id, DateTime Received, IncidentInput Input)> StartAsIntakeWouldAsync(TestHost host, TimeSpan receivedAgo = default)
     {
         RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
         string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
         ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
-        var input = new IncidentInput(id, alert, DateTime.UtcNow, plan, IntakeContains: true);
+        var input = new IncidentInput(id, alert, DateTime.UtcNow - receivedAgo, plan, IntakeContains: true);
         await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input, new StartOrchestrationOptions(id));
         return (id, input.ReceivedAt, input);
     }

@@ -296,6 +296,9 @@ public sealed class IncidentListTests
         public Task<Cordon.Evidence.EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
             inner.PutAsync(incidentId, name, content, contentType, cancellationToken);
 
+        public Task<Cordon.Evidence.EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, Cordon.Evidence.CustodyNote custody, CancellationToken cancellationToken) =>
+            inner.PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+
         public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken) => inner.GetAsync(incidentId, name, cancellationToken);
 
         public Task<IReadOnlyList<Cordon.Evidence.EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) => inner.ListAsync(incidentId, cancellationToken);

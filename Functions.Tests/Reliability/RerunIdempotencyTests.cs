@@ -132,13 +132,17 @@ public sealed class RerunIdempotencyTests
         var request = new PreserveRequest("inc-0123456789ab-1", alert, "initial alert");
 
         EvidenceSummary first = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
+        EvidenceVerification once = await evidence.VerifyAsync(request.IncidentId, default);
         byte[] captured = (await evidence.GetAsync(request.IncidentId, first.Names[^1], default))!;
         await directory.SetAccountEnabledAsync(alert.Subject.UserPrincipalName, false, default); // containment ran alongside
         EvidenceSummary again = await activity.RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
 
         Assert.Equal(first.Names, again.Names);
         Assert.Equal(captured, await evidence.GetAsync(request.IncidentId, first.Names[^1], default));
-        Assert.True((await evidence.VerifyAsync(request.IncidentId, default)).Ok);
+        EvidenceVerification twice = await evidence.VerifyAsync(request.IncidentId, default);
+        Assert.True(twice.Ok, twice.Detail);
+        // One custody entry per item, saying who collected it and why; the re-run added none.
+        Assert.Equal((first.Names.Count, first.Names.Count), (once.CustodyEntriesChecked, twice.CustodyEntriesChecked));
     }
 
     static (SimulatedDirectory Directory, FolderEvidenceStore Evidence, Outbox Outbox) Connectors()

@@ -50,8 +50,8 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);
             var asked = new { request.GateId, request.Gate, request.Role, approverHash, messageId, sentAt = time.GetUtcNow(), linkExpiresAt = request.ExpiresAt };
-            EvidenceItem item = await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, CordonJson.Options), "application/json", CancellationToken.None);
-            await evidence.AppendCustodyAsync(request.IncidentId, "cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}", item.Name, item.Sha256, CancellationToken.None);
+            await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, CordonJson.Options), "application/json",
+                new CustodyNote("cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}"), CancellationToken.None);
         }
 
         return request.Approvers.Count;

@@ -43,7 +43,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 
     /// <summary>
     /// Intake applying an incident's first containment the moment the incident starts: the snapshot is stored and the
-    /// directory changed before this returns; the record of it (and the snapshot's custody note) are left in
+    /// directory changed before this returns (the snapshot with its custody entry); the record of it is left in
     /// <paramref name="recording"/>, for intake to write after it answered. Null when the incident's own step is applying
     /// it already (it took the snapshot first).
     /// </summary>
@@ -95,14 +95,16 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 
     /// <summary>
     /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
-    /// <paramref name="later"/>, the writes that follow the change (custody note, record) are handed there instead of done.
+    /// <paramref name="later"/>, the write that follows the change (the record) is handed there instead of done.
     /// </summary>
     async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
-        // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for
-        // (one read, not two, for the usual first containment at intake).
-        byte[]? storedPlan = await evidence.GetAsync(request.IncidentId, PlanItem, ct);
+        // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for.
+        // Intake contains an incident it has just started and does not read first: the step leaves the snapshot to intake
+        // for its lease, and one stored meanwhile (the step after the lease, a racing first alert) is found by the
+        // write-once upload in TakePlanAsync and stands.
+        byte[]? storedPlan = taker == Takers.Intake ? null : await evidence.GetAsync(request.IncidentId, PlanItem, ct);
         if (storedPlan is not null && request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
         {
             return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
@@ -115,7 +117,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
         }
 
-        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, later, ct);
+        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, ct);
         if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
         {
             return null; // intake came after its lease: the incident's step is applying it
@@ -164,11 +166,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Stores an item write-once; when another writer stored other bytes under the name first, returns theirs.</summary>
-    async Task<byte[]?> WriteOnceAsync(string incidentId, string name, byte[] bytes, CancellationToken ct)
+    async Task<byte[]?> WriteOnceAsync(string incidentId, string name, byte[] bytes, CancellationToken ct, CustodyNote? custody = null)
     {
         try
         {
-            await evidence.PutAsync(incidentId, name, bytes, "application/json", ct);
+            await (custody is null ? evidence.PutAsync(incidentId, name, bytes, "application/json", ct) : evidence.PutAsync(incidentId, name, bytes, "application/json", custody, ct));
             return null;
         }
         catch (InvalidOperationException)
@@ -184,7 +186,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker stands.</summary>
-    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
+    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
     {
         AccessSnapshot snapshot = await access.GetAccessAsync(request.UserPrincipalName, ct);
         if (!snapshot.Exists)
@@ -197,20 +199,10 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             : snapshot.Groups.Where(g => request.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)).ToList();
         var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName, taker, time.GetUtcNow().UtcDateTime);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(plan);
-        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, ct) is { } first)
+        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, ct, new CustodyNote("cordon/ContainSubject", "snapshot before containment")) is { } first)
         {
             // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
             return JsonSerializer.Deserialize<ContainmentPlan>(first)!;
-        }
-
-        Func<Task> note = () => evidence.AppendCustodyAsync(request.IncidentId, "cordon/ContainSubject", "snapshot before containment", PlanItem, EvidenceChain.Sha256(bytes), CancellationToken.None);
-        if (later is not null)
-        {
-            later.Add(note); // the snapshot itself is stored (and its "stored" custody entry written) before anything changes
-        }
-        else
-        {
-            await note();
         }
 
         return plan;

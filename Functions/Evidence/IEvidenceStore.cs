@@ -5,6 +5,12 @@ public sealed record EvidenceItem(string Name, string Sha256, long Length, strin
 /// <summary>One chain-of-custody entry; each carries the hash of the entry before it.</summary>
 public sealed record CustodyEntry(int Sequence, DateTimeOffset At, string Actor, string Action, string Item, string? ItemSha256, string PreviousHash, string Hash);
 
+/// <summary>
+/// Who stored an evidence item and why: the item's one custody entry, carrying its hash. Without one, the store writes
+/// its own (<see cref="IEvidenceStore.StoredAction"/>).
+/// </summary>
+public sealed record CustodyNote(string Actor, string Action);
+
 /// <summary>Head: the last custody entry found (what a later check compares against).</summary>
 public sealed record EvidenceVerification(bool Ok, int ItemsChecked, int CustodyEntriesChecked, string? FirstMismatch, string Detail, CustodyHead? Head = null);
 
@@ -52,6 +58,12 @@ public interface IEvidenceStore
     public const string StoredAction = "stored";
 
     Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As above, with the item's custody entry saying who stored it and why: one entry, where a "stored" entry and a note
+    /// after it cost the store two writes. Stored again with the same note (a retried step), the entry is found, not added.
+    /// </summary>
+    Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken cancellationToken);
 
     Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken);
 

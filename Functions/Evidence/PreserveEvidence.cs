@@ -34,12 +34,27 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         string key = EvidenceNames.ForAlert(alert.Source, alert.AlertId);
         var names = new List<string>();
 
+        // Stored without a read first (a first attempt finds nothing): a retry whose capture differs from the stored one
+        // (the directory changed meanwhile) is refused by the write-once store, and the first capture is completed instead.
         async Task Put(string name, Func<Task<object>> content, string action)
         {
-            byte[] bytes = await evidence.GetAsync(incidentId, name, ct) ?? JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
-            EvidenceItem item = await evidence.PutAsync(incidentId, name, bytes, "application/json", ct);
-            await evidence.AppendCustodyAsync(incidentId, "cordon/PreserveEvidence", action, item.Name, item.Sha256, ct);
-            names.Add(item.Name);
+            var note = new CustodyNote("cordon/PreserveEvidence", action);
+            byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
+            try
+            {
+                await evidence.PutAsync(incidentId, name, bytes, "application/json", note, ct);
+            }
+            catch (InvalidOperationException)
+            {
+                if (await evidence.GetAsync(incidentId, name, ct) is not { } first)
+                {
+                    throw; // not a different first capture: the store refused for another reason
+                }
+
+                await evidence.PutAsync(incidentId, name, first, "application/json", note, ct);
+            }
+
+            names.Add(name);
         }
 
         await Put(EvidenceNames.AlertItem(alert.Source, alert.AlertId), () => Task.FromResult<object>(alert), $"collected alert ({reason})");

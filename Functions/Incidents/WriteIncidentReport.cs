@@ -40,13 +40,12 @@ public sealed class WriteIncidentReport(IEvidenceStore evidence) : TaskActivity<
     public override async Task<StoredReport> RunAsync(TaskActivityContext context, IncidentReport report)
     {
         CancellationToken ct = CancellationToken.None;
-        EvidenceItem html = await evidence.PutAsync(report.IncidentId, HtmlName, Encoding.UTF8.GetBytes(Html(report)), "text/html", ct);
-        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored readable incident report", html.Name, html.Sha256, ct);
+        await evidence.PutAsync(report.IncidentId, HtmlName, Encoding.UTF8.GetBytes(Html(report)), "text/html",
+            new CustodyNote("cordon/WriteIncidentReport", "stored readable incident report"), ct);
         // A rerun keeps the report as first written: the head it records has moved on since.
         byte[] bytes = await evidence.GetAsync(report.IncidentId, JsonName, ct)
             ?? JsonSerializer.SerializeToUtf8Bytes(report with { EvidenceHead = await evidence.HeadAsync(report.IncidentId, ct) }, CordonJson.Options);
-        EvidenceItem json = await evidence.PutAsync(report.IncidentId, JsonName, bytes, "application/json", ct);
-        await evidence.AppendCustodyAsync(report.IncidentId, "cordon/WriteIncidentReport", "stored incident report", json.Name, json.Sha256, ct);
+        await evidence.PutAsync(report.IncidentId, JsonName, bytes, "application/json", new CustodyNote("cordon/WriteIncidentReport", "stored incident report"), ct);
         return new StoredReport(JsonName, await evidence.HeadAsync(report.IncidentId, ct));
     }
 

@@ -64,8 +64,8 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
         }
 
         NoticeProof proof = await deliver();
-        EvidenceItem item = await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json", CancellationToken.None);
-        await evidence.AppendCustodyAsync(incidentId, "cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}", item.Name, item.Sha256, CancellationToken.None);
+        await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json",
+            new CustodyNote("cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}"), CancellationToken.None);
         return proof;
     }
 

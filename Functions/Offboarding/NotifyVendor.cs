@@ -42,8 +42,8 @@ public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvi
 
         string messageId = await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
             new Dictionary<string, string> { ["incidentId"] = notice.IncidentId, ["kind"] = "vendor-notice" }), CancellationToken.None);
-        EvidenceItem item = await evidence.PutAsync(notice.IncidentId, ProofItem, System.Text.Encoding.UTF8.GetBytes(messageId), "text/plain", CancellationToken.None);
-        await evidence.AppendCustodyAsync(notice.IncidentId, "cordon/NotifyVendor", "vendor offboarding notice sent", item.Name, item.Sha256, CancellationToken.None);
+        await evidence.PutAsync(notice.IncidentId, ProofItem, System.Text.Encoding.UTF8.GetBytes(messageId), "text/plain",
+            new CustodyNote("cordon/NotifyVendor", "vendor offboarding notice sent"), CancellationToken.None);
         return messageId;
     }
 }

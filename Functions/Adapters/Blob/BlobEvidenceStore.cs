@@ -49,7 +49,10 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
 
     public BlobContainerClient Container { get; } = container;
 
-    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
+        PutAsync(incidentId, name, content, contentType, new CustodyNote(IEvidenceStore.StoreActor, IEvidenceStore.StoredAction), cancellationToken);
+
+    public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken cancellationToken)
     {
         string sha = EvidenceChain.Sha256(content.Span);
         await EnsureContainerAsync(cancellationToken);
@@ -81,7 +84,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         }
 
         await HoldAsync(manifest, cancellationToken);
-        await AppendCustodyAsync(incidentId, IEvidenceStore.StoreActor, IEvidenceStore.StoredAction, name, sha, cancellationToken);
+        await AppendCustodyAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);
         return new EvidenceItem(name, sha, entry.Length, entry.ContentType, entry.StoredAt, entry.Immutability == BlobManifestEntry.LegalHold);
     }
 
@@ -151,8 +154,16 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         knownLogs.AddOrUpdate(incidentId, entries, (_, known) => known.Count > entries.Count ? known : entries);
     }
 
-    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken) =>
-        (await CustodyAsync(incidentId, cancellationToken)).LastOrDefault() is { } last ? new CustodyHead(last.Sequence, last.Hash) : null;
+    /// <summary>
+    /// Always read from storage. The log read is remembered: intake asks for a new incident's head (is its id free of a
+    /// purged incident's evidence?) just before it appends the snapshot's entry, which then chains on without a listing.
+    /// </summary>
+    public async Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken cancellationToken)
+    {
+        List<CustodyEntry> log = await CustodyAsync(incidentId, cancellationToken);
+        Remember(incidentId, [.. log]);
+        return log.LastOrDefault() is { } last ? new CustodyHead(last.Sequence, last.Hash) : null;
+    }
 
     public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken cancellationToken) => VerifyAsync(incidentId, null, cancellationToken);
 
