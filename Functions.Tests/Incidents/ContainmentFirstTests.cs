@@ -142,6 +142,62 @@ public sealed class ContainmentFirstTests
         Assert.Equal(1, host.Host.Directory.EffectCount($"revoke-sessions:{Ravi}"));
     }
 
+    [Fact]
+    public async Task Intake_whose_check_of_the_start_fails_hands_containment_to_the_step_at_once()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        var intake = host.Host.Services.GetRequiredService<Cordon.Intake.AlertIntake>();
+        // The store answers the start, then fails intake's read of it (a storage blip): intake cannot tell whose plan runs.
+        var flaky = new ReadsFailAfterStart(host.Host.Client);
+        DateTime sent = DateTime.UtcNow;
+
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => intake.SubmitAsync(flaky, alert, CancellationToken.None));
+
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
+        // Not after intake's lease (20 s): the step was told at once.
+        Assert.True(d.ContainedAt!.Value - sent < Cordon.Containment.ContainSubject.IntakeLease / 2, $"contained {(d.ContainedAt!.Value - sent).TotalSeconds:0.0} s after the alert");
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+        // Sent again (it was not acknowledged), the alert is the incident's own: one incident, one containment.
+        var (status, again, outcome) = await host.SendSampleAsync();
+        Assert.Equal((202, id, Cordon.Intake.IntakeOutcomes.Duplicate), (status, again, outcome));
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+    }
+
+    /// <summary>The real client, except that reading an instance fails once an orchestration has been scheduled.</summary>
+    sealed class ReadsFailAfterStart(DurableTaskClient inner) : DurableTaskClient(inner.Name)
+    {
+        volatile bool scheduled;
+
+        public override async Task<string> ScheduleNewOrchestrationInstanceAsync(TaskName orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellation = default)
+        {
+            string id = await inner.ScheduleNewOrchestrationInstanceAsync(orchestratorName, input, options, cancellation);
+            scheduled = true;
+            return id;
+        }
+
+        public override Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+            scheduled ? throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "test: storage blip")) : inner.GetInstancesAsync(instanceId, getInputsAndOutputs, cancellation);
+
+        public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default) =>
+            inner.RaiseEventAsync(instanceId, eventName, eventPayload, cancellation);
+
+        public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) => inner.GetAllInstancesAsync(filter);
+
+        public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+            inner.WaitForInstanceStartAsync(instanceId, getInputsAndOutputs, cancellation);
+
+        public override Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+            inner.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs, cancellation);
+
+        public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) => inner.SuspendInstanceAsync(instanceId, reason, cancellation);
+
+        public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) => inner.ResumeInstanceAsync(instanceId, reason, cancellation);
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     /// <summary>Starts the sample's incident as intake does (triaged, the input promising containment at intake) and nothing more.</summary>
     static async Task<(string Id, DateTime Received, IncidentInput Input)> StartAsIntakeWouldAsync(TestHost host, TimeSpan receivedAgo = default)
     {

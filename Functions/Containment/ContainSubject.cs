@@ -78,7 +78,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Recorded, so the incident's step applies the containment at once instead of waiting out intake's lease.</summary>
-    Task RecordIntakeFailureAsync(ContainRequest request, Exception ex, CancellationToken ct)
+    internal Task RecordIntakeFailureAsync(ContainRequest request, Exception ex, CancellationToken ct)
     {
         var failed = new IntakeAttempt(time.GetUtcNow().UtcDateTime, $"{ex.GetType().Name}: {ex.Message}");
         return evidence.PutAsync(request.IncidentId, IntakeAttemptItem, JsonSerializer.SerializeToUtf8Bytes(failed, CordonJson.Options), "application/json", ct);

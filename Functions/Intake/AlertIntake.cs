@@ -91,7 +91,19 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 // Started: from here the intake finishes its work (the check and containment) even if its caller hangs up.
-                if (await StartedWithAsync(client, id, alert, key, CancellationToken.None))
+                bool startedWithThis;
+                try
+                {
+                    startedWithThis = await StartedWithAsync(client, id, alert, key, CancellationToken.None);
+                }
+                catch (Exception ex) when (input.IntakeContains)
+                {
+                    // Not acknowledged (sent again, it is a duplicate or a merge); the incident runs, and contains at once.
+                    await containAtIntake!.HandOverAsync(input, ex);
+                    throw;
+                }
+
+                if (startedWithThis)
                 {
                     if (input.IntakeContains)
                     {

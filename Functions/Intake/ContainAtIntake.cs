@@ -44,6 +44,27 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         }
     }
 
+    /// <summary>
+    /// Intake started the incident but will not contain it (its check of the start failed, so it cannot tell whose plan
+    /// the incident runs): the incident's step is told to apply its containment at once, not after intake's lease.
+    /// </summary>
+    public async Task HandOverAsync(IncidentInput input, Exception why)
+    {
+        if (!input.IntakeContains || input.Plan is not { } plan)
+        {
+            return;
+        }
+
+        try
+        {
+            await contain.RecordIntakeFailureAsync(FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName), why, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Incident {IncidentId}: intake could not hand containment over ({Error}); the incident's step applies it after intake's lease", input.IncidentId, ex.Message);
+        }
+    }
+
     void Record(string incidentId, Func<Task> write)
     {
         Task task = Task.Run(async () =>
