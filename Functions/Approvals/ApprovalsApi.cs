@@ -119,34 +119,23 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             new ApprovalDecision(decisionId, claims.GateId, claims.ApproverHash, decision!, comment, decidedAt), ct);
 
         // The orchestration answers every decision with a receipt on its status.
-        DateTimeOffset until = time.GetUtcNow() + ReceiptWait;
-        while (time.GetUtcNow() < until)
+        DecisionReceipt? ReceiptOf(OrchestrationMetadata m) => IncidentQueries.StatusOf(m).Receipts.FirstOrDefault(r => r.DecisionId == decisionId);
+        OrchestrationMetadata? answered = await ReadUntilAsync(client, claims.IncidentId, null, read => ReceiptOf(read) is not null || Ended(read), ReceiptWait, ct);
+        if (answered is not null && ReceiptOf(answered) is { } receipt)
         {
-            OrchestrationMetadata? m = await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct);
-            if (m is null)
+            if (receipt.Accepted && gate.OpenedAt is { } openedAt)
             {
-                break;
+                metrics.GateDecided(gate.Gate, decision!, decidedAt - openedAt);
             }
 
-            IncidentStatus s = IncidentQueries.StatusOf(m);
-            if (s.Receipts.FirstOrDefault(r => r.DecisionId == decisionId) is { } receipt)
-            {
-                if (receipt.Accepted && gate.OpenedAt is { } openedAt)
-                {
-                    metrics.GateDecided(gate.Gate, decision!, decidedAt - openedAt);
-                }
+            return receipt.Accepted
+                ? Message(StatusCodes.Status200OK, "Decision recorded", receipt.Message, "ok")
+                : Message(StatusCodes.Status409Conflict, "Decision not recorded", receipt.Message, "refused");
+        }
 
-                return receipt.Accepted
-                    ? Message(StatusCodes.Status200OK, "Decision recorded", receipt.Message, "ok")
-                    : Message(StatusCodes.Status409Conflict, "Decision not recorded", receipt.Message, "refused");
-            }
-
-            if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
-            {
-                return Message(StatusCodes.Status409Conflict, "Incident closed", "This incident closed before your decision reached it; nothing was changed.", "refused");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        if (answered is not null && Ended(answered))
+        {
+            return Message(StatusCodes.Status409Conflict, "Incident closed", "This incident closed before your decision reached it; nothing was changed.", "refused");
         }
 
         return Message(StatusCodes.Status202Accepted, "Decision delivered", "Your decision was delivered to the incident, which has not confirmed it yet. Check the incident before deciding again.");
@@ -170,26 +159,20 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
-        IncidentStatus s = IncidentQueries.StatusOf(m);
-        PendingApproval? gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
         // On Azure Storage an episode sends its messages before it writes its status, so the gate's mail can reach an
         // approver before the status shows the gate (seconds under load). A running incident not yet past that gate
         // gets a few seconds to show it.
-        DateTimeOffset until = time.GetUtcNow() + GateShowWait;
-        while (gate is null && m.IsRunning && !PastGate(s, claims.GateId) && time.GetUtcNow() < until)
+        PendingApproval? GateOf(IncidentStatus status) => status.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
+        m = await ReadUntilAsync(client, claims.IncidentId, m, read =>
+            IncidentQueries.StatusOf(read) is var status && (GateOf(status) is not null || !read.IsRunning || PastGate(status, claims.GateId)), GateShowWait, ct);
+        if (m is null)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
-            if (await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct) is not { } again)
-            {
-                break;
-            }
-
-            m = again;
-            s = IncidentQueries.StatusOf(m);
-            gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
+            return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
-        if (gate is null || (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending))
+        IncidentStatus s = IncidentQueries.StatusOf(m);
+        PendingApproval? gate = GateOf(s);
+        if (gate is null || Ended(m))
         {
             return (null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
         }
@@ -205,6 +188,26 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         }
 
         return (claims, null, m);
+    }
+
+    static bool Ended(OrchestrationMetadata m) => !m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending;
+
+    /// <summary>
+    /// The incident as read every 100 ms until <paramref name="settled"/> holds or <paramref name="atMost"/> has passed
+    /// (<paramref name="first"/>, when given, is the first read); null once the incident is gone.
+    /// </summary>
+    async Task<OrchestrationMetadata?> ReadUntilAsync(DurableTaskClient client, string incidentId, OrchestrationMetadata? first,
+        Func<OrchestrationMetadata, bool> settled, TimeSpan atMost, CancellationToken ct)
+    {
+        DateTimeOffset until = time.GetUtcNow() + atMost;
+        OrchestrationMetadata? m = first ?? await client.GetInstanceAsync(incidentId, getInputsAndOutputs: true, ct);
+        while (m is not null && !settled(m) && time.GetUtcNow() < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            m = await client.GetInstanceAsync(incidentId, getInputsAndOutputs: true, ct);
+        }
+
+        return m;
     }
 
     /// <summary>
