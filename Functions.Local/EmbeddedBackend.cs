@@ -115,7 +115,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     /// The Azure Storage provider as this sidecar drives it.
     /// Follow-up work yields to intake: while intake is placing and containing alerts, the sidecar's next fetch of an
     /// episode or activity waits for intake to go idle, at most <c>FollowUpYield</c>. On one machine the emulator's
-    /// request handling is the shared resource (about 95 requests per incident to its gate mail, most of them follow-up
+    /// request handling is the shared resource (about 73 requests per incident to its gate mail, most of them follow-up
     /// work), so in a burst it goes to containment first; follow-up work still gets a fetch per yield, and all of it
     /// once the burst is placed. Work already fetched runs on.
     /// A stop does not wait for work nobody will do: the sidecar stops its dispatchers before the provider, whose

@@ -433,8 +433,8 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               work: about six episodes and five activities per incident until it waits for confirmation, each passing
               through storage queues (polled up to every `MaxQueuePollingInterval`, 100 ms locally), table writes (history,
               instance status) and blob writes (evidence: item, manifest line, custody entry each) in Azurite's node
-              processes (blob, queue, table), whose CPU competes with the host's on the same 2 cores: about 95 emulator
-              requests per incident to its gate mail. While intake is placing alerts, the local host's follow-up work yields
+              processes (blob, queue, table), whose CPU competes with the host's on the same 2 cores: about 73 emulator
+              requests per incident to its gate mail (22 blob, 20 table, 31 queue). While intake is placing alerts, the local host's follow-up work yields
               to it (the sidecar fetches an episode or an activity at most every 3 s per dispatcher until intake is idle), so
               in a burst the emulator and the cores go to containment first; the burst's p95 is then set by intake's own
               round trips (the subject's incidents, the start, the evidence snapshot and record) on the host and the blob
@@ -451,6 +451,13 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               second (`maxQueuePollingInterval`), so an idle app picks up an alert within a second rather than the
               provider's default 30 s. The open incidents are listed every 5 s on Azurite (every second in memory):
               listing 1,000 open rows is itself a table scan competing with the burst.
+            * **The local host compiles once.** `Functions.Local` runs with tiered compilation off: a profile of the burst on
+              Azurite had 31% of the host's CPU samples in the tiered compiler's background thread, recompiling hot methods
+              while the burst ran on the cores the emulators need. Compiled optimized at first call (the bench's warm-up comes
+              before the burst), the host starts slower and recompiles nothing under load.
+            * **Evidence round trips.** An item's one custody entry says who stored it and why (the store's "stored" entry
+              and a step's note after it were two uploads), steps store without reading first, and intake reads the custody
+              log once (its check for a purged incident's evidence) before the snapshot's entry.
             * **Crash-resume.** A killed host's dequeued messages stay invisible for the control-queue visibility timeout (30 s
               locally) and its partition lease must lapse before the new host owns the partition: these, not Cordon's work,
               set the time from the kill to the decision taking effect.
