@@ -47,9 +47,22 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         }
 
         string path = ItemPath(incidentId, name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllBytesAsync(path, content.ToArray(), cancellationToken);
-        File.SetAttributes(path, FileAttributes.ReadOnly);
+        if (File.Exists(path))
+        {
+            // Written by an attempt that stopped before its manifest line: the first bytes stand, other bytes are refused
+            // (the read-only attribute does not stop a host running as root).
+            if (EvidenceChain.Sha256(await File.ReadAllBytesAsync(path, cancellationToken)) != sha)
+            {
+                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+            }
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, content.ToArray(), cancellationToken);
+            File.SetAttributes(path, FileAttributes.ReadOnly);
+        }
+
         var line = new ManifestLine(name, sha, content.Length, contentType, time.GetUtcNow());
         await AppendLineAsync(Path.Combine(dir, Manifest), line, cancellationToken);
         await AppendCustodyLockedAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);

@@ -143,6 +143,27 @@ public sealed class ContainmentFirstTests
     }
 
     [Fact]
+    public async Task A_second_intake_of_the_same_incident_after_its_containment_is_recorded_changes_nothing()
+    {
+        // Racing first alerts can both be told "started"; the late one must not contain again a person whose access was
+        // restored meanwhile (a false positive).
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, _, input) = await StartAsIntakeWouldAsync(host);
+        var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
+        var recorded = new List<Func<Task>>();
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
+        await Task.WhenAll(recorded.Select(write => write()));
+        await host.Host.Directory.SetAccountEnabledAsync(Ravi, true, CancellationToken.None);
+
+        recorded.Clear();
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
+        await Task.WhenAll(recorded.Select(write => write()));
+
+        Assert.True(host.Host.Directory.Find(Ravi)!.AccountEnabled, "contained again by a second intake although containment 1 was recorded");
+        Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
+    }
+
+    [Fact]
     public async Task Intake_whose_check_of_the_start_fails_hands_containment_to_the_step_at_once()
     {
         await using TestHost host = await TestHost.StartAsync();

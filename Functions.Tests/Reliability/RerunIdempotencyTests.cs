@@ -145,6 +145,26 @@ public sealed class RerunIdempotencyTests
         Assert.Equal((first.Names.Count, first.Names.Count), (once.CustodyEntriesChecked, twice.CustodyEntriesChecked));
     }
 
+    [Fact]
+    public async Task An_item_file_left_by_a_crash_before_its_manifest_line_is_not_overwritten_by_other_bytes()
+    {
+        var (_, evidence, _) = Connectors();
+        const string Incident = "inc-0123456789ab-1";
+        byte[] first = Encoding.UTF8.GetBytes("{\"accountEnabled\":true}");
+        // The first attempt wrote the item and died before its manifest line.
+        string path = evidence.ItemPath(Incident, "directory-x.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, first);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            evidence.PutAsync(Incident, "directory-x.json", Encoding.UTF8.GetBytes("{\"accountEnabled\":false}"), "application/json", default));
+        EvidenceItem kept = await evidence.PutAsync(Incident, "directory-x.json", first, "application/json", default);
+
+        Assert.Equal(first, await evidence.GetAsync(Incident, "directory-x.json", default));
+        Assert.Equal(Cordon.Evidence.EvidenceChain.Sha256(first), kept.Sha256);
+        Assert.True((await evidence.VerifyAsync(Incident, default)).Ok);
+    }
+
     static (SimulatedDirectory Directory, FolderEvidenceStore Evidence, Outbox Outbox) Connectors()
     {
         string dir = Directory.CreateTempSubdirectory("cordon-rerun-").FullName;

@@ -117,10 +117,18 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
         }
 
-        ContainmentPlan plan = taken ?? await TakePlanAsync(request, taker, ct);
+        var (plan, ours) = taken is not null ? (taken, false) : await TakePlanAsync(request, taker, ct);
         if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
         {
             return null; // intake came after its lease: the incident's step is applying it
+        }
+
+        // Intake found another intake's snapshot (racing first alerts can both be told "started"): once that one recorded
+        // the containment, this one changes nothing (access may have been restored since, after a false positive).
+        if (taker == Takers.Intake && !ours && request.Sequence is { } number &&
+            await evidence.GetAsync(request.IncidentId, RecordItem(number), ct) is { } recorded)
+        {
+            return JsonSerializer.Deserialize<ContainmentRecord>(recorded, CordonJson.Options)!;
         }
 
         // Every change goes to the account the directory resolved the subject to, under its exact name.
@@ -186,7 +194,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker stands.</summary>
-    async Task<ContainmentPlan> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
+    async Task<(ContainmentPlan Plan, bool Ours)> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
     {
         AccessSnapshot snapshot = await access.GetAccessAsync(request.UserPrincipalName, ct);
         if (!snapshot.Exists)
@@ -202,9 +210,9 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, ct, new CustodyNote("cordon/ContainSubject", "snapshot before containment")) is { } first)
         {
             // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
-            return JsonSerializer.Deserialize<ContainmentPlan>(first)!;
+            return (JsonSerializer.Deserialize<ContainmentPlan>(first)!, false);
         }
 
-        return plan;
+        return (plan, true);
     }
 }
