@@ -27,7 +27,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
     public string Root { get; } = root;
 
     public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
-        PutAsync(incidentId, name, content, contentType, new CustodyNote(IEvidenceStore.StoreActor, IEvidenceStore.StoredAction), cancellationToken);
+        PutAsync(incidentId, name, content, contentType, CustodyNote.ByStore, cancellationToken);
 
     public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken cancellationToken)
     {

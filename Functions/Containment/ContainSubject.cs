@@ -153,9 +153,9 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             if (later is not null)
             {
                 // Intake: either record stands (a race with the step applied the same changes, harmless twice).
-                later.Add(() => WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CancellationToken.None));
+                later.Add(() => WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CustodyNote.ByStore, CancellationToken.None));
             }
-            else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, ct) is { } first)
+            else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CustodyNote.ByStore, ct) is { } first)
             {
                 // Intake and the incident raced and both applied it (the same changes, harmless twice): the first record stands.
                 return JsonSerializer.Deserialize<ContainmentRecord>(first, CordonJson.Options)!;
@@ -174,11 +174,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     }
 
     /// <summary>Stores an item write-once; when another writer stored other bytes under the name first, returns theirs.</summary>
-    async Task<byte[]?> WriteOnceAsync(string incidentId, string name, byte[] bytes, CancellationToken ct, CustodyNote? custody = null)
+    async Task<byte[]?> WriteOnceAsync(string incidentId, string name, byte[] bytes, CustodyNote custody, CancellationToken ct)
     {
         try
         {
-            await (custody is null ? evidence.PutAsync(incidentId, name, bytes, "application/json", ct) : evidence.PutAsync(incidentId, name, bytes, "application/json", custody, ct));
+            await evidence.PutAsync(incidentId, name, bytes, "application/json", custody, ct);
             return null;
         }
         catch (InvalidOperationException)
@@ -207,7 +207,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             : snapshot.Groups.Where(g => request.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)).ToList();
         var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName, taker, time.GetUtcNow().UtcDateTime);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(plan);
-        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, ct, new CustodyNote("cordon/ContainSubject", "snapshot before containment")) is { } first)
+        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, new CustodyNote("cordon/ContainSubject", "snapshot before containment"), ct) is { } first)
         {
             // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
             return (JsonSerializer.Deserialize<ContainmentPlan>(first)!, false);

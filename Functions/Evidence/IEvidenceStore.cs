@@ -9,7 +9,11 @@ public sealed record CustodyEntry(int Sequence, DateTimeOffset At, string Actor,
 /// Who stored an evidence item and why: the item's one custody entry, carrying its hash. Without one, the store writes
 /// its own (<see cref="IEvidenceStore.StoredAction"/>).
 /// </summary>
-public sealed record CustodyNote(string Actor, string Action);
+public sealed record CustodyNote(string Actor, string Action)
+{
+    /// <summary>The store's own entry, for an item stored without a note.</summary>
+    public static CustodyNote ByStore { get; } = new(IEvidenceStore.StoreActor, IEvidenceStore.StoredAction);
+}
 
 /// <summary>Head: the last custody entry found (what a later check compares against).</summary>
 public sealed record EvidenceVerification(bool Ok, int ItemsChecked, int CustodyEntriesChecked, string? FirstMismatch, string Detail, CustodyHead? Head = null);

@@ -50,7 +50,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
     public BlobContainerClient Container { get; } = container;
 
     public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
-        PutAsync(incidentId, name, content, contentType, new CustodyNote(IEvidenceStore.StoreActor, IEvidenceStore.StoredAction), cancellationToken);
+        PutAsync(incidentId, name, content, contentType, CustodyNote.ByStore, cancellationToken);
 
     public async Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken cancellationToken)
     {
