@@ -76,7 +76,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         }
         else
         {
-            service = new InMemoryStore(loggerFactory);
+            service = new InMemoryStore(loggerFactory, intake);
         }
 
         int port = FreeLoopbackPort();
@@ -134,13 +134,13 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(3);
 
         public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await YieldedAsync(cancellationToken) ? await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
+            await YieldedAsync(intake, cancellationToken) ? await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
 
         public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await YieldedAsync(cancellationToken) ? await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
+            await YieldedAsync(intake, cancellationToken) ? await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
 
         /// <summary>False when the dispatcher is stopping: no work item, as the provider itself answers then.</summary>
-        async Task<bool> YieldedAsync(CancellationToken cancellationToken)
+        internal static async Task<bool> YieldedAsync(Cordon.Intake.IntakeInFlight intake, CancellationToken cancellationToken)
         {
             try
             {
@@ -201,7 +201,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     /// ran at ~64 episodes/s (32 per nap); the bench measured 1,024. The sidecar reads the limits through
     /// IOrchestrationService, so re-implementing the interface is enough.
     /// </summary>
-    sealed class InMemoryStore(ILoggerFactory loggerFactory) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService, IOrchestrationServiceClient, IOrchestrationServiceQueryClient
+    sealed class InMemoryStore(ILoggerFactory loggerFactory, Cordon.Intake.IntakeInFlight intake) : InMemoryOrchestrationService(loggerFactory), IOrchestrationService, IOrchestrationServiceClient, IOrchestrationServiceQueryClient
     {
         /// <summary>
         /// Every instance id started, in order: the in-memory query reads every instance for every query, so intake's
@@ -229,6 +229,12 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 ids.Add(creationMessage.OrchestrationInstance.InstanceId);
             }
         }
+
+        public new async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+            await SidecarAzureStorage.YieldedAsync(intake, cancellationToken) ? await base.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
+
+        public new async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+            await SidecarAzureStorage.YieldedAsync(intake, cancellationToken) ? await base.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
 
         public new int MaxConcurrentTaskOrchestrationWorkItems => WorkItemsInFlight;
 

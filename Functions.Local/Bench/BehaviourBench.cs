@@ -92,7 +92,7 @@ public static class BehaviourBench
             await RunSeedAsync(StoreKind.Memory, null, WarmUp, 0, ct);
         }
 
-        string dataDir = Directory.CreateTempSubdirectory("cordon-bench-behaviour-").FullName;
+        string dataDir = BenchScratch.NewFolder("cordon-bench-behaviour-");
         try
         {
             string worldPath = Path.Combine(dataDir, "bench-world.json");

@@ -21,7 +21,7 @@ public static class CrashResumeBench
         var decisionToEffect = new List<double>();
         var killToEffect = new List<double>();
         using PrivateAzurite azurite = await PrivateAzurite.StartAsync(repositoryRoot, inMemory: BenchTuning.AzuriteInMemory);
-        string dataDir = Directory.CreateTempSubdirectory("cordon-bench-crash-").FullName;
+        string dataDir = BenchScratch.NewFolder("cordon-bench-crash-");
         string url = $"http://127.0.0.1:{PrivateAzurite.FreePort()}";
         string world = Path.Combine(dataDir, "bench-world.json"), policy = Path.Combine(dataDir, "bench-policy.json");
         await File.WriteAllTextAsync(world, StoreBench.WorldJson(url, sizes), ct);

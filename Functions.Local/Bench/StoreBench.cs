@@ -53,7 +53,7 @@ public sealed partial class StoreBench : IAsyncDisposable
     public static async Task<StoreBench> StartAsync(StoreKind store, BenchSizes sizes, string repositoryRoot)
     {
         PrivateAzurite? azurite = store == StoreKind.Azurite ? await PrivateAzurite.StartAsync(repositoryRoot, inMemory: BenchTuning.AzuriteInMemory) : null;
-        string dataDir = System.IO.Directory.CreateTempSubdirectory("cordon-bench-").FullName;
+        string dataDir = BenchScratch.NewFolder("cordon-bench-");
         try
         {
             string baseUrl = $"http://127.0.0.1:{PrivateAzurite.FreePort()}";
@@ -71,6 +71,7 @@ public sealed partial class StoreBench : IAsyncDisposable
                 StorageConnectionString = azurite?.ConnectionString ?? LocalSettings.AzuriteDevelopment,
                 Quiet = true,
                 Partitions = BenchTuning.Partitions,
+                FollowUpWorkItems = BenchTuning.FollowUpWorkItems ?? new LocalSettings().FollowUpWorkItems,
             };
             // The simulated directory keeps its state in memory here: its JSON file (a convenience of local runs,
             // rewritten whole on every change) would make the bench measure the simulator instead of Cordon.
