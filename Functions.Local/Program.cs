@@ -353,7 +353,7 @@ static int Usage(int exitCode)
                  --policy PATH  --data-dir PATH  --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL
                  --directory-latency-ms N  --telemetry console|none  --task-hub NAME
                  --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
-                 --follow-up-work-items N (Azurite: incident steps run at once, default 8; intake contains ahead of them)
+                 --follow-up-work-items N (Azurite: incident steps run at once, default 16; intake contains ahead of them)
         """);
     return exitCode;
 }

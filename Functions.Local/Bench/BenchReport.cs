@@ -422,10 +422,14 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               with the evidence and the "opened" event queued beside it; it is now two (start → `ContainSubject` completed),
               and in a burst every incident's containment is queued before any follow-up work the containments cause.
               Incidents started before this carry no plan and still call `TriageAlert`, so their histories replay.
-            * **The burst of 1,000 in memory (target p95 ≤ 2 s in every run).** What is left per incident is the episodes
-              (each crosses gRPC between the sidecar and the worker with the full history and replays the orchestration) and
-              the follow-up work of every incident, on 2 cores shared with the bench's own client. The CPU per incident row ×
-              1,000 is what the burst costs; with the machine loaded by other builds the p95 scales with the load average.
+            * **The burst of 1,000 in memory (target p95 ≤ 2 s in every run).** Follow-up work (episodes, evidence, mail,
+              events) yields to intake here too, so the burst's cores go to intake's own path: its HTTP request, the
+              subject's incidents and the start across the sidecar's gRPC, the directory calls and the evidence snapshot
+              in the local folder store. That folder stands in for Blob Storage and, like the private Azurites' data, is
+              on tmpfs (`/dev/shm`, when it has 1 GB free; `CORDON_BENCH_DISK=1` puts it on disk): on this machine's ext4,
+              runs after earlier runs' deletions spent 63% of the burst's samples in the kernel's inode search, and the
+              p95 depended on what the machine had deleted in the last minutes. The CPU per incident row × 1,000 is what
+              the burst costs; with the machine loaded by other builds the p95 scales with the load average.
             * **The in-memory sidecar's dispatch (fixed earlier).** `InMemoryOrchestrationService` allows one orchestration and
               one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
@@ -441,7 +445,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               emulator, and CPU per incident by the provider's work per episode (history load and write, message send and
               delete) plus the bench's own polling. The
               provider's work-item limits (100 orchestrations, 10 activities per core by default) made the sidecar nap 500 ms
-              whenever they were reached; the local host sets both to `--follow-up-work-items` (default 8: intake contains ahead of them). On a loaded machine an episode can wait longer
+              whenever they were reached; the local host sets both to `--follow-up-work-items` (default 16: intake contains ahead of them, as the sidecar's fetches yield to it). On a loaded machine an episode can wait longer
               than the 30 s message visibility: the message returns and the work repeats (`PopReceiptMismatch` in the log),
               which the local sidecar cannot prevent (it does not renew message leases). The private Azurites keep their data
               in memory: on disk, Azurite writes every queue message through one serialized extent writer, and under a
