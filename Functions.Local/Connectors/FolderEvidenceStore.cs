@@ -39,7 +39,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         {
             if (existing.Sha256 != sha)
             {
-                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+                throw OtherContent(incidentId, name);
             }
 
             await AppendCustodyLockedAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);
@@ -53,7 +53,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             // (the read-only attribute does not stop a host running as root).
             if (EvidenceChain.Sha256(await File.ReadAllBytesAsync(path, cancellationToken)) != sha)
             {
-                throw new InvalidOperationException($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
+                throw OtherContent(incidentId, name);
             }
         }
         else
@@ -68,6 +68,9 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         await AppendCustodyLockedAsync(incidentId, custody.Actor, custody.Action, name, sha, cancellationToken);
         return new EvidenceItem(name, sha, content.Length, contentType, line.StoredAt, true);
     }
+
+    static InvalidOperationException OtherContent(string incidentId, string name) =>
+        new($"evidence item {name} of {incidentId} already exists with different content; evidence is write-once");
 
     public async Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken)
     {

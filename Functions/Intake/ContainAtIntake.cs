@@ -23,8 +23,7 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
 
     public async Task TryAsync(IncidentInput input)
     {
-        // Intake decided when it built the input (IntakeContains), and the incident's step relies on that same decision.
-        if (!input.IntakeContains || input.Plan is not { } plan)
+        if (FirstRequest(input) is not { } request)
         {
             return;
         }
@@ -34,7 +33,7 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         try
         {
             // Not the caller's token: a sender that hangs up mid-way must not leave containment half applied.
-            await contain.ContainAtIntakeAsync(FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName), write => Record(input.IncidentId, write), CancellationToken.None);
+            await contain.ContainAtIntakeAsync(request, write => Record(input.IncidentId, write), CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -50,20 +49,27 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
     /// </summary>
     public async Task HandOverAsync(IncidentInput input, Exception why)
     {
-        if (!input.IntakeContains || input.Plan is not { } plan)
+        if (FirstRequest(input) is not { } request)
         {
             return;
         }
 
         try
         {
-            await contain.RecordIntakeFailureAsync(FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName), why, CancellationToken.None);
+            await contain.RecordIntakeFailureAsync(request, why, CancellationToken.None);
         }
         catch (Exception ex)
         {
             logger.LogWarning("Incident {IncidentId}: intake could not hand containment over ({Error}); the incident's step applies it after intake's lease", input.IncidentId, ex.Message);
         }
     }
+
+    /// <summary>
+    /// The incident's first containment when intake applies it; null when it does not. Intake decided when it built the
+    /// input (IntakeContains), and the incident's step relies on that same decision.
+    /// </summary>
+    static ContainRequest? FirstRequest(IncidentInput input) =>
+        input.IntakeContains && input.Plan is { } plan ? FirstContainment.Request(input, plan, input.Alert.Subject.UserPrincipalName) : null;
 
     void Record(string incidentId, Func<Task> write)
     {
