@@ -112,12 +112,35 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     }
 
     /// <summary>
-    /// The Azure Storage provider as this sidecar drives it.
-    /// Follow-up work yields to intake: while intake is placing and containing alerts, the sidecar's next fetch of an
-    /// episode or activity waits for intake to go idle, at most <c>FollowUpYield</c>. On one machine the emulator's
-    /// request handling is the shared resource (about 73 requests per incident to its gate mail, most of them follow-up
-    /// work), so in a burst it goes to containment first; follow-up work still gets a fetch per yield, and all of it
-    /// once the burst is placed. Work already fetched runs on.
+    /// Burst of 1,000 on Azurite, one run each: no yield 78 s p95 (12 alerts/s), 1 s 35.9 s (26/s), 3 s 30.5 s (31/s);
+    /// the alert sent right after the burst 62–77 ms with either. Follow-up work fetched at most every 3 s per
+    /// dispatcher while alerts keep arriving still advances, and catches up when they stop.
+    /// </summary>
+    static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Follow-up work yields to intake, on either store: while intake is placing and containing alerts, the sidecar's
+    /// next fetch of an episode or activity waits for intake to go idle, at most <see cref="FollowUpYield"/>. On one
+    /// machine the cores (and on Azurite the emulator's request handling, about 66 requests per incident to its gate,
+    /// most of them follow-up work) are shared, so in a burst they go to containment first; follow-up work still gets
+    /// a fetch per yield, and all of it once the burst is placed. Work already fetched runs on.
+    /// False when the dispatcher is stopping: no work item, as the provider itself answers then.
+    /// </summary>
+    static async Task<bool> FollowUpMayFetchAsync(Cordon.Intake.IntakeInFlight intake, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The Azure Storage provider as this sidecar drives it: follow-up work yields to intake (<see cref="FollowUpMayFetchAsync"/>).
     /// A stop does not wait for work nobody will do: the sidecar stops its dispatchers before the provider, whose
     /// graceful stop then waited for sessions still in flight to finish (they never did), kept renewing its partition
     /// lease for 10 minutes and then threw on the sidecar's stopping thread, which ended the process (a bench run lost
@@ -126,32 +149,11 @@ public sealed class EmbeddedBackend : IAsyncDisposable
     /// </summary>
     sealed class SidecarAzureStorage(AzureStorageOrchestrationService inner, Cordon.Intake.IntakeInFlight intake, ILogger logger) : IOrchestrationService
     {
-        /// <summary>
-        /// Burst of 1,000 on Azurite, one run each: no yield 78 s p95 (12 alerts/s), 1 s 35.9 s (26/s), 3 s 30.5 s (31/s);
-        /// the alert sent right after the burst 62–77 ms with either. Follow-up work fetched at most every 3 s per
-        /// dispatcher while alerts keep arriving still advances, and catches up when they stop.
-        /// </summary>
-        static readonly TimeSpan FollowUpYield = TimeSpan.FromSeconds(3);
-
         public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await YieldedAsync(intake, cancellationToken) ? await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
+            await FollowUpMayFetchAsync(intake, cancellationToken) ? await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
 
         public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await YieldedAsync(intake, cancellationToken) ? await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
-
-        /// <summary>False when the dispatcher is stopping: no work item, as the provider itself answers then.</summary>
-        internal static async Task<bool> YieldedAsync(Cordon.Intake.IntakeInFlight intake, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await intake.YieldAsync(FollowUpYield, TimeProvider.System, cancellationToken);
-                return true;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return false;
-            }
-        }
+            await FollowUpMayFetchAsync(intake, cancellationToken) ? await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
 
         // The rest is the provider's own.
         public Task StartAsync() => inner.StartAsync();
@@ -231,10 +233,10 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         }
 
         public new async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await SidecarAzureStorage.YieldedAsync(intake, cancellationToken) ? await base.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
+            await FollowUpMayFetchAsync(intake, cancellationToken) ? await base.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken) : null!;
 
         public new async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-            await SidecarAzureStorage.YieldedAsync(intake, cancellationToken) ? await base.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
+            await FollowUpMayFetchAsync(intake, cancellationToken) ? await base.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken) : null!;
 
         public new int MaxConcurrentTaskOrchestrationWorkItems => WorkItemsInFlight;
 

@@ -45,7 +45,8 @@ public sealed record LocalSettings
     /// 300 reached its gates in 46 s instead of 93 s at 55–67 ms of CPU per incident instead of 75 (32: 37 s, 64 ms),
     /// a burst of 1,000 in 258–276 s instead of 332–345 s at 84–90 ms instead of 89–103, containment's p95 unchanged.
     /// </summary>
-    public int FollowUpWorkItems { get; init; } = 16;
+    public int FollowUpWorkItems { get; init; } = DefaultFollowUpWorkItems;
+    public const int DefaultFollowUpWorkItems = 16;
     /// <summary>How long closed incidents' orchestration history is kept before the purge (--history-retention-hours).</summary>
     public TimeSpan? HistoryRetention { get; init; }
     /// <summary>

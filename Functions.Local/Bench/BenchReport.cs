@@ -164,7 +164,7 @@ public sealed record StoreFigures(
     public bool IsMemory => Store == "memory";
 }
 
-public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart);
+public sealed record MachineFacts(string Cpu, int LogicalCores, string Os, string Runtime, double MemoryGb, bool ServerGc, string LoadAverageAtStart, bool FoldersOnTmpfs);
 
 public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatencyMs, MachineFacts Machine, IReadOnlyList<StoreFigures> Stores, double TotalSeconds)
 {
@@ -335,7 +335,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
         md.AppendLine();
         md.AppendLine("## Machine");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.MemoryGb:0.0} GB; {Machine.Os}; {Machine.Runtime}, {(Machine.ServerGc ? "server" : "workstation")} GC. Load average at start: {Machine.LoadAverageAtStart} (the machine is shared with other builds).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Machine.Cpu}, {Machine.LogicalCores} logical cores, {Machine.MemoryGb:0.0} GB; {Machine.Os}; {Machine.Runtime}, {(Machine.ServerGc ? "server" : "workstation")} GC. Load average at start: {Machine.LoadAverageAtStart} (the machine is shared with other builds). The hosts' data folders (the in-memory store's evidence) {(Machine.FoldersOnTmpfs ? "on tmpfs" : "on disk")}.");
         md.AppendLine();
         md.AppendLine("## How it is measured");
         md.AppendLine();

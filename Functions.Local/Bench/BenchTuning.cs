@@ -12,7 +12,7 @@ public static class BenchTuning
 {
     public static int Partitions { get; } = int.TryParse(Environment.GetEnvironmentVariable("CORDON_BENCH_PARTITIONS"), out int p) && p is >= 1 and <= 16 ? p : 1;
 
-    /// <summary>CORDON_BENCH_FOLLOW_UP_WORK_ITEMS: the hosts' --follow-up-work-items on Azure Storage (default: the host's own).</summary>
+    /// <summary>CORDON_BENCH_FOLLOW_UP_WORK_ITEMS: the store scenarios' hosts' --follow-up-work-items on Azure Storage (default: the host's own; the crash scenario's child hosts always run the default).</summary>
     public static int? FollowUpWorkItems { get; } = int.TryParse(Environment.GetEnvironmentVariable("CORDON_BENCH_FOLLOW_UP_WORK_ITEMS"), out int f) && f is >= 1 and <= 1024 ? f : null;
 
     public static bool AzuriteInMemory { get; } = Environment.GetEnvironmentVariable("CORDON_BENCH_AZURITE_DISK") != "1";

@@ -358,6 +358,6 @@ public static class Benchmark
         }
 
         return new MachineFacts(cpu, Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
-            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), GCSettings.IsServerGC, load);
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), GCSettings.IsServerGC, load, BenchScratch.OnTmpfs);
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class StoreBench : IAsyncDisposable
                 StorageConnectionString = azurite?.ConnectionString ?? LocalSettings.AzuriteDevelopment,
                 Quiet = true,
                 Partitions = BenchTuning.Partitions,
-                FollowUpWorkItems = BenchTuning.FollowUpWorkItems ?? new LocalSettings().FollowUpWorkItems,
+                FollowUpWorkItems = BenchTuning.FollowUpWorkItems ?? LocalSettings.DefaultFollowUpWorkItems,
             };
             // The simulated directory keeps its state in memory here: its JSON file (a convenience of local runs,
             // rewritten whole on every change) would make the bench measure the simulator instead of Cordon.

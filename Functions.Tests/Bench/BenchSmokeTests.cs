@@ -107,7 +107,7 @@ public sealed class BenchSmokeTests
         await Benchmark.BoundedAsync<ListFigures>("list", TimeSpan.FromMinutes(1), failures, _ => throw new TimeoutException("seeding reached 7,040 of 10,000 closed"), CancellationToken.None);
         await Benchmark.BoundedAsync<OverheadFigures>("overhead", TimeSpan.FromMinutes(1), failures, _ => throw new InvalidOperationException("alert refused with 500"), CancellationToken.None);
         var store = new StoreFigures("memory", null, [], null, [], false, null) { Failures = failures };
-        var report = new BenchReport(DateTime.UtcNow, true, 50, new MachineFacts("cpu", 2, "os", "rt", 1, false, "1 1 1"), [store], 1) { Sizes = BenchSizes.Quick };
+        var report = new BenchReport(DateTime.UtcNow, true, 50, new MachineFacts("cpu", 2, "os", "rt", 1, false, "1 1 1", FoldersOnTmpfs: false), [store], 1) { Sizes = BenchSizes.Quick };
 
         string dir = Directory.CreateTempSubdirectory("cordon-bench-test-").FullName;
         await report.WriteAsync(Path.Combine(dir, "b.md"), Path.Combine(dir, "b.json"));
