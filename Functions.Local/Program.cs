@@ -10,6 +10,8 @@ using Spectre.Console;
 
 // Cordon's one-machine host and CLI. With no command it serves the API, the approval pages, the
 // outbox and the dashboard on http://127.0.0.1:7071 with the embedded Durable Task backend.
+// Before anything opens a socket: the runtime reads this once, when the first socket is used.
+InlineSocketCompletions.PreferUnlessSet();
 const string UsageLine = "usage: cordon [serve|send|incidents|incident|evidence verify|simulate|bench] [options]   (cordon help: every command and option)";
 string command = "serve";
 try
