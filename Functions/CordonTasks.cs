@@ -23,7 +23,7 @@ public static class CordonTasks
         typeof(TriageAlert), typeof(ContainSubject), typeof(RestoreAccess), typeof(RevokeAccess), typeof(AssignTraining),
         typeof(PreserveEvidence), typeof(PreserveMergedEvidence), typeof(SendApprovalRequests), typeof(SendDecisionReceipt), typeof(SendReminder), typeof(SendClientNotices),
         typeof(NotifyOperators), typeof(RecordConfirmedInsider), typeof(RevokeSiteBatch), typeof(NotifyVendor), typeof(WriteIncidentReport),
-        typeof(PublishIncidentEvent),
+        typeof(PublishIncidentEvent), typeof(PublishIncidentEvents),
     ];
 
     public static DurableTaskRegistry AddCordonTasks(this DurableTaskRegistry registry)

@@ -83,6 +83,58 @@ public sealed class IncidentEventTests
     }
 
     [Fact]
+    public async Task Several_events_leave_in_one_send_in_their_order_and_a_retry_resends_the_same_ids()
+    {
+        var sender = new RecordingSender();
+        DateTime at = new(2026, 11, 25, 9, 30, 0, DateTimeKind.Utc);
+        IncidentEventNotice[] notices =
+        [
+            new("inc-0123456789ab-1", LifecycleEvents.Opened, Stages.Containment, null, "critical", "ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1", at, "alert a-1"),
+            new("inc-0123456789ab-1", LifecycleEvents.Contained, Stages.Containment, null, "critical", "ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1", at, "contained"),
+        ];
+
+        IReadOnlyList<string> ids = await Publisher(sender).PublishAllAsync(notices, default);
+        await Publisher(sender).PublishAllAsync(notices, default); // a retried activity
+
+        Assert.Equal(["inc-0123456789ab-1:opened", "inc-0123456789ab-1:contained"], ids);
+        Assert.Equal(2, sender.Calls.Count);
+        Assert.All(sender.Calls, call => Assert.Equal(ids, call.Select(m => m.MessageId)));
+        Assert.Equal(ids, await Publisher(null).PublishAllAsync(notices, default)); // no topic: logged, same ids
+    }
+
+    [Fact]
+    public async Task Incident_contained_at_intake_announces_opened_and_contained_in_one_send_then_the_rest_in_order()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        var (_, id, _) = await host.SendSampleAsync();
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count > 0);
+
+        var calls = sender.Calls.Where(c => c.Any(m => (string)m.ApplicationProperties["incidentId"] == id)).ToList();
+        IReadOnlyList<ServiceBusMessage> first = Assert.Single(calls);
+        Assert.Equal(["opened", "contained"], first.Select(m => (string)m.ApplicationProperties["event"]));
+        Assert.Equal(Stages.Containment, first[0].ApplicationProperties["stage"]);
+    }
+
+    [Fact]
+    public async Task Incident_started_before_opening_in_one_call_keeps_announcing_opened_and_contained_separately()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
+
+        // As intake started incidents before: triaged, no containment at intake, opening in two calls.
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(IncidentWorkflow.Current, new IncidentInput(id, alert, DateTime.UtcNow, plan),
+            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null && d.PendingApprovals.Count > 0);
+        var calls = sender.Calls.Where(c => c.Any(m => (string)m.ApplicationProperties["incidentId"] == id)).ToList();
+        Assert.Equal([["opened"], ["contained"]], calls.Select(c => c.Select(m => (string)m.ApplicationProperties["event"]).ToArray()));
+    }
+
+    [Fact]
     public async Task Incident_running_on_the_v1_workflow_announces_nothing_so_its_history_replays()
     {
         var sender = new RecordingSender();

@@ -35,9 +35,13 @@ public static class IncidentEvents
 /// <summary>
 /// What an incident starts with. <paramref name="Plan"/> is triage done at intake (so the first episode contains);
 /// incidents started before it was carried have none and are triaged by the <see cref="TriageAlert"/> activity.
+/// <paramref name="IntakeContains"/>: intake applies the incident's first containment itself, right after starting it
+/// (see FirstContainment). <paramref name="OpeningInOneCall"/>: "opened" and "contained" are announced by one
+/// <see cref="PublishIncidentEvents"/> call once the first containment is in; incidents started before made two
+/// <see cref="PublishIncidentEvent"/> calls, one after the other, and keep doing so when their history replays.
 /// </summary>
-/// <summary>IntakeContains: intake applies the incident's first containment itself, right after starting it (see FirstContainment).</summary>
-public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null, bool IntakeContains = false);
+public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null, bool IntakeContains = false,
+    bool OpeningInOneCall = false);
 
 /// <summary>Triage's output: the policy snapshot and everything the workflow needs to know about the world.</summary>
 public sealed record ResponsePlan(

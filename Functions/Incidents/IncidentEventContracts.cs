@@ -27,4 +27,16 @@ public interface IIncidentEventPublisher
 {
     /// <summary>Sends (or logs) the event; returns its id.</summary>
     Task<string> PublishAsync(IncidentEventNotice notice, CancellationToken cancellationToken);
+
+    /// <summary>Sends (or logs) the events, in their order, in one send where the transport allows; returns their ids.</summary>
+    async Task<IReadOnlyList<string>> PublishAllAsync(IReadOnlyList<IncidentEventNotice> notices, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>(notices.Count);
+        foreach (IncidentEventNotice notice in notices)
+        {
+            ids.Add(await PublishAsync(notice, cancellationToken));
+        }
+
+        return ids;
+    }
 }

@@ -321,7 +321,8 @@ internal sealed partial class IncidentRun
         SetStage(Stages.Containment);
         var request = ContainRequest(++containments);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
-        AnnounceOpened(); // an incident triaged at intake announces "opened" once contained: events come after containment
+        // An incident triaged at intake announces "opened" once contained: events come after containment.
+        IncidentEventNotice? opened = OpenedToSendWithContained();
         status = status with
         {
             ContainedAt = containment.ContainedAt,
@@ -338,7 +339,7 @@ internal sealed partial class IncidentRun
 
         Record(TimelineSteps.Contained, $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
-        Task announced = AnnounceAsync(LifecycleEvents.Contained, null, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        Task announced = AnnounceContained(opened, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
         if (!announceInBackground)
         {
             await announced;

@@ -87,7 +87,8 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                     plan = await TriageAlert.WithRosterAsync(plan, alert, roster, cancellationToken); // site counts from the roster; a subject not on it is flagged
                 }
 
-                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan, IntakeContains: containAtIntake is not null && FirstContainment.CalledFor(plan));
+                var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan, IntakeContains: containAtIntake is not null && FirstContainment.CalledFor(plan),
+                    OpeningInOneCall: true);
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 // Started: from here the intake finishes its work (the check and containment) even if its caller hangs up.

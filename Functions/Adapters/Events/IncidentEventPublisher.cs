@@ -52,18 +52,42 @@ public sealed class IncidentEventPublisher(IOptions<IncidentEventOptions> option
     }
 
     /// <summary>Sends (or logs) the event; returns its id.</summary>
-    public async Task<string> PublishAsync(IncidentEventNotice notice, CancellationToken cancellationToken)
+    public async Task<string> PublishAsync(IncidentEventNotice notice, CancellationToken cancellationToken) =>
+        (await PublishAllAsync([notice], cancellationToken))[0];
+
+    /// <summary>
+    /// Sends the events in one call, in their order (Service Bus sends a list as one batch: all of them or none, so a
+    /// retry resends them all and duplicate detection drops what had arrived); returns their ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PublishAllAsync(IReadOnlyList<IncidentEventNotice> notices, CancellationToken cancellationToken)
     {
-        ServiceBusMessage message = ToMessage(notice);
+        ArgumentNullException.ThrowIfNull(notices);
+        List<ServiceBusMessage> messages = notices.Select(ToMessage).ToList();
         if (sender is null)
         {
-            logger.LogInformation("Incident event {Type} {EventId} at {At}: {Detail} (no topic configured: log only)",
-                LifecycleEvents.TypePrefix + notice.Event, message.MessageId, notice.At.ToString("O", CultureInfo.InvariantCulture), notice.Detail);
-            return message.MessageId;
+            foreach (var (notice, message) in notices.Zip(messages))
+            {
+                logger.LogInformation("Incident event {Type} {EventId} at {At}: {Detail} (no topic configured: log only)",
+                    LifecycleEvents.TypePrefix + notice.Event, message.MessageId, notice.At.ToString("O", CultureInfo.InvariantCulture), notice.Detail);
+            }
+        }
+        else
+        {
+            if (messages.Count == 1)
+            {
+                await sender.SendMessageAsync(messages[0], cancellationToken);
+            }
+            else
+            {
+                await sender.SendMessagesAsync(messages, cancellationToken);
+            }
+
+            foreach (var (notice, message) in notices.Zip(messages))
+            {
+                logger.LogInformation("Incident event {Type} {EventId} sent to {Topic}", LifecycleEvents.TypePrefix + notice.Event, message.MessageId, sender.EntityPath);
+            }
         }
 
-        await sender.SendMessageAsync(message, cancellationToken);
-        logger.LogInformation("Incident event {Type} {EventId} sent to {Topic}", LifecycleEvents.TypePrefix + notice.Event, message.MessageId, sender.EntityPath);
-        return message.MessageId;
+        return messages.Select(m => m.MessageId).ToList();
     }
 }
