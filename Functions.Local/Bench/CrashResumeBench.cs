@@ -44,7 +44,7 @@ public static class CrashResumeBench
                 await WaitAsync(http, id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"), ct);
 
                 var clock = Stopwatch.StartNew();
-                Kill(host);
+                await KillAsync(host);
                 host = await StartAsync(http, url, azurite.ConnectionString, world, policy, dataDir, ct);
                 double up = clock.Elapsed.TotalSeconds;
                 using HttpResponseMessage decided = await http.PostAsJsonAsync($"/api/incidents/{id}/actions",
@@ -69,7 +69,7 @@ public static class CrashResumeBench
         {
             if (host is not null)
             {
-                Kill(host);
+                await KillAsync(host);
                 host.Dispose();
             }
 
@@ -114,7 +114,7 @@ public static class CrashResumeBench
 
             if (DateTime.UtcNow > deadline)
             {
-                Kill(p);
+                await KillAsync(p);
                 throw new TimeoutException($"the local host did not answer {url} within 90 s");
             }
 
@@ -122,12 +122,14 @@ public static class CrashResumeBench
         }
     }
 
-    static void Kill(Process p)
+    // Awaited, not waited for: the host's output is read through the socket event thread, which this code may be on
+    // (InlineSocketCompletions); a blocking wait for the end of that output there would never return.
+    static async Task KillAsync(Process p)
     {
         if (!p.HasExited)
         {
             p.Kill(entireProcessTree: true);
-            p.WaitForExit();
+            await p.WaitForExitAsync(CancellationToken.None);
         }
     }
 

@@ -121,13 +121,8 @@ public sealed class IncidentEventTests
     {
         var sender = new RecordingSender();
         await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
-        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
-        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
-        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
-
         // As intake started incidents before: triaged, no containment at intake, opening in two calls.
-        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(IncidentWorkflow.Current, new IncidentInput(id, alert, DateTime.UtcNow, plan),
-            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+        string id = await StartSampleAsync(host, IncidentWorkflow.Current, triaged: true);
 
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null && d.PendingApprovals.Count > 0);
         var calls = sender.Calls.Where(c => c.Any(m => (string)m.ApplicationProperties["incidentId"] == id)).ToList();
@@ -139,14 +134,21 @@ public sealed class IncidentEventTests
     {
         var sender = new RecordingSender();
         await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
-        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
-        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
-
-        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RespondToIncident), new IncidentInput(id, alert, DateTime.UtcNow),
-            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+        string id = await StartSampleAsync(host, nameof(RespondToIncident), triaged: false);
 
         await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.ContainedAt is not null);
         Assert.Empty(sender.Sent);
         Assert.Equal(nameof(RespondToIncidentV2), IncidentWorkflow.Current);
+    }
+
+    /// <summary>Starts the sample alert's incident on <paramref name="orchestrator"/> directly, with an input as intake built it before.</summary>
+    static async Task<string> StartSampleAsync(TestHost host, string orchestrator, bool triaged)
+    {
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        string id = IncidentIds.For(alert.Subject.UserPrincipalName, 1);
+        ResponsePlan? plan = triaged ? TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current) : null;
+        await host.Host.Client.ScheduleNewOrchestrationInstanceAsync(orchestrator, new IncidentInput(id, alert, DateTime.UtcNow, plan),
+            new Microsoft.DurableTask.StartOrchestrationOptions(id));
+        return id;
     }
 }
