@@ -73,7 +73,14 @@ internal sealed partial class IncidentRun
                     case WakeKind.Timeout when Now >= stepEnds:
                         break; // escalate to the next role
                     case WakeKind.Timeout:
-                        await SendDueRemindersAsync(rules.GateId, rules.Eligible.ToList(), reminders!);
+                        // A reminder's time, or the step's end fired a little early: on Azure Storage a timer's message
+                        // becomes visible on whole seconds, so the episode can start just before the timer's time.
+                        // The loop then waits again for what is left of the step.
+                        if (reminders is not null)
+                        {
+                            await SendDueRemindersAsync(rules.GateId, rules.Eligible.ToList(), reminders);
+                        }
+
                         continue;
                     case WakeKind.Merge:
                         continue; // taken (by whichever waiter saw it); the loop's top reacts to the severity it left

@@ -56,7 +56,9 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
         string falsePositive = await StartAsync(nameof(RespondToIncident), Alert("critical-bribery.json", s => s
             .Replace("ravi.k@vendor.example", "dev.p@vendor.example").Replace("purview-7f3a91", "purview-7f3a92")), triagedAtIntake: false);
         // v1's unreviewed path (ask first, nobody decides through a chain of 1 s steps) is replayed from its fixture only: run
-        // live on Azurite it ended Failed, without failure details, in about one run in four (not yet diagnosed).
+        // live on Azurite it ended Failed, without failure details, in about one run in four. Diagnosed since: a step's end
+        // timer that fires just early (a queue message becomes visible on whole seconds) was taken for a reminder of a gate
+        // without reminders (GateStepEndFiredEarlyTests); fixed in v2, v1 is frozen.
         // v2 (current): the confirmed path with its lifecycle events.
         string confirmedV2 = await StartAsync(nameof(RespondToIncidentV2), Alert("critical-bribery.json", s => s
             .Replace("ravi.k@vendor.example", "liza.r@vendor.example").Replace("fab-pune-1", "fab-manila-1")
