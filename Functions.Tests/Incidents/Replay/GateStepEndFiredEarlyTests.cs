@@ -1,8 +1,5 @@
-using DurableTask.Core;
 using DurableTask.Core.Command;
 using DurableTask.Core.History;
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Worker.Shims;
 
 namespace Cordon.Tests.Incidents.Replay;
 
@@ -20,18 +17,11 @@ public sealed class GateStepEndFiredEarlyTests
     {
         IReadOnlyList<HistoryEvent> history = HistoryFixture.Events(File.ReadAllText(Repo.Path("Functions.Tests/Incidents/Replay/Regressions/vendor-gate-step-end-fired-early.json")));
         int lastEpisode = history.Select((e, i) => (e, i)).Last(x => x.e is OrchestratorStartedEvent).i;
-        var state = new OrchestrationRuntimeState(history.Take(lastEpisode).ToList());
-        foreach (HistoryEvent e in history.Skip(lastEpisode).Where(e => e is OrchestratorStartedEvent or TimerFiredEvent))
-        {
-            state.AddEvent(e);
-        }
-
         DateTime episodeAt = history.Skip(lastEpisode).OfType<OrchestratorStartedEvent>().Single().Timestamp;
         DateTime stepEnd = history.OfType<TimerCreatedEvent>().Last().FireAt;
         Assert.True(episodeAt < stepEnd, "the recorded episode started before the step's end"); // what made it fail
 
-        TaskOrchestration shim = DurableTaskShimFactory.Default.CreateOrchestration(new TaskName(nameof(RespondToIncidentV2)), new RespondToIncidentV2());
-        OrchestratorExecutionResult result = new TaskOrchestrationExecutor(state, shim, BehaviorOnContinueAsNew.Carryover, ErrorPropagationMode.UseFailureDetails).Execute();
+        var result = HistoryReplay.LastEpisode(nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), history);
 
         Assert.DoesNotContain(result.Actions, a => a is OrchestrationCompleteOrchestratorAction);
         CreateTimerOrchestratorAction wait = Assert.Single(result.Actions.OfType<CreateTimerOrchestratorAction>());

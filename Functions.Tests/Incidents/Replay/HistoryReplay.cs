@@ -29,20 +29,27 @@ public static class HistoryReplay
         {
             int from = starts[n];
             int to = n + 1 < starts.Count ? starts[n + 1] : history.Count;
-            List<HistoryEvent> events = history.Skip(from).Take(to - from).ToList();
-            var runtimeState = new OrchestrationRuntimeState(history.Take(from).ToList());
-            foreach (HistoryEvent e in events.Where(IsInput))
-            {
-                runtimeState.AddEvent(e);
-            }
-
-            TaskOrchestration shim = DurableTaskShimFactory.Default.CreateOrchestration(new TaskName(orchestratorName), orchestrator());
-            OrchestratorExecutionResult result = new TaskOrchestrationExecutor(runtimeState, shim, BehaviorOnContinueAsNew.Carryover,
-                ErrorPropagationMode.UseFailureDetails).Execute();
-            episodes.Add(new Episode(n + 1, events.Where(IsAction).Select(Describe).ToList(), result.Actions.Select(Describe).ToList()));
+            OrchestratorExecutionResult result = Execute(orchestratorName, orchestrator, history, from, to);
+            episodes.Add(new Episode(n + 1, history.Skip(from).Take(to - from).Where(IsAction).Select(Describe).ToList(), result.Actions.Select(Describe).ToList()));
         }
 
         return episodes;
+    }
+
+    /// <summary>What the code asks for in the history's last episode, given what woke it (whatever that episode recorded).</summary>
+    public static OrchestratorExecutionResult LastEpisode(string orchestratorName, Func<ITaskOrchestrator> orchestrator, IReadOnlyList<HistoryEvent> history) =>
+        Execute(orchestratorName, orchestrator, history, history.Select((e, i) => (e, i)).Last(x => x.e is OrchestratorStartedEvent).i, history.Count);
+
+    static OrchestratorExecutionResult Execute(string orchestratorName, Func<ITaskOrchestrator> orchestrator, IReadOnlyList<HistoryEvent> history, int from, int to)
+    {
+        var runtimeState = new OrchestrationRuntimeState(history.Take(from).ToList());
+        foreach (HistoryEvent e in history.Skip(from).Take(to - from).Where(IsInput))
+        {
+            runtimeState.AddEvent(e);
+        }
+
+        TaskOrchestration shim = DurableTaskShimFactory.Default.CreateOrchestration(new TaskName(orchestratorName), orchestrator());
+        return new TaskOrchestrationExecutor(runtimeState, shim, BehaviorOnContinueAsNew.Carryover, ErrorPropagationMode.UseFailureDetails).Execute();
     }
 
     /// <summary>The activity names a history scheduled, in order (what a change to the workflow's calls would alter).</summary>
