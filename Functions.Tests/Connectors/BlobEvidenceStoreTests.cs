@@ -202,4 +202,26 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
         await process.WaitForExitAsync();
         return (process.ExitCode, (await stdout) + (await stderr));
     }
+
+    [Theory]
+    [InlineData("""<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="http://127.0.0.1/" ContainerName="evidence"></EnumerationResults>""")]
+    [InlineData("""<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="http://127.0.0.1/" ContainerName="evi""")]
+    public async Task A_listing_the_storage_client_cannot_read_is_the_store_unavailable_not_a_crash(string listing)
+    {
+        // What the storage service answered (wire fake): a listing without its Blobs element (the client's own
+        // NullReferenceException, Azure SDK #43350; intake answered 500 when Azurite did this under load), or cut off.
+        var (app, url) = await LoopbackServer.StartAsync(async http =>
+        {
+            http.Response.ContentType = "application/xml";
+            await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(http.Response, listing);
+        });
+        await using var _ = app;
+        var store = new BlobEvidenceStore(new BlobContainerClient(new Uri($"{url}/devstoreaccount1/evidence"), new BlobClientOptions { Retry = { MaxRetries = 0 } }), TimeProvider.System);
+
+        var failed = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store.HeadAsync("inc-0123456789ab-1", default));
+
+        Assert.Equal(0, failed.Status);
+        Assert.True(Cordon.Alerts.StoreUnavailable.Matches(failed)); // intake and the API answer 503 with Retry-After
+        Assert.Contains("evidence/", failed.Message, StringComparison.Ordinal);
+    }
 }

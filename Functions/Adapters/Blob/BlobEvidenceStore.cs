@@ -272,7 +272,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
     {
         try
         {
-            await foreach (BlobItem _ in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+            await foreach (string _ in NamesAsync(prefix, ct))
             {
                 return true;
             }
@@ -285,14 +285,44 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         return false;
     }
 
+    /// <summary>
+    /// The names of the blobs under <paramref name="prefix"/>. A listing the storage client cannot read is the store
+    /// failing, not the request: an answer without its Blobs element makes the client throw NullReferenceException
+    /// (Azure SDK issue #43350; seen from Azurite under load, where intake answered 500), a cut-off one XmlException.
+    /// Both leave as a RequestFailedException with status 0, which callers treat as the store unavailable (503, retry).
+    /// </summary>
+    async IAsyncEnumerable<string> NamesAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using IAsyncEnumerator<BlobItem> items = Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct).GetAsyncEnumerator(ct);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await items.MoveNextAsync();
+            }
+            catch (Exception ex) when (ex is NullReferenceException or System.Xml.XmlException)
+            {
+                throw new RequestFailedException(0, $"the listing of {Container.Name}/{prefix} from {Container.Uri.GetLeftPart(UriPartial.Authority)} could not be read", ex);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return items.Current.Name;
+        }
+    }
+
     async Task<List<T>> ReadAllAsync<T>(string prefix, CancellationToken ct)
     {
         var list = new List<T>();
         try
         {
-            await foreach (BlobItem b in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+            await foreach (string name in NamesAsync(prefix, ct))
             {
-                if (await ReadAsync<T>(Container.GetBlobClient(b.Name), ct) is { } value)
+                if (await ReadAsync<T>(Container.GetBlobClient(name), ct) is { } value)
                 {
                     list.Add(value);
                 }
