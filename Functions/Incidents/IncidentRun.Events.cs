@@ -12,7 +12,7 @@ internal sealed partial class IncidentRun
         if (!openedAnnounced)
         {
             openedAnnounced = true;
-            announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
+            announcedOpened = AnnounceAsync(LifecycleEvents.Opened, null, OpenedDetail);
         }
     }
 
@@ -30,7 +30,7 @@ internal sealed partial class IncidentRun
         }
 
         openedAnnounced = true;
-        return Notice(LifecycleEvents.Opened, null, $"alert {input.Alert.AlertId} from {input.Alert.Source}");
+        return Notice(LifecycleEvents.Opened, null, OpenedDetail);
     }
 
     /// <summary>"contained", after "opened" — or with it, in one call, when <paramref name="opened"/> was held for it.</summary>
@@ -57,6 +57,8 @@ internal sealed partial class IncidentRun
         return lifecycleEvent == LifecycleEvents.Opened ? SendEventAsync(notice) : SendAfterOpenedAsync(notice);
     }
 
+    string OpenedDetail => $"alert {input.Alert.AlertId} from {input.Alert.Source}";
+
     IncidentEventNotice Notice(string lifecycleEvent, string? outcome, string detail) =>
         new(IncidentId, lifecycleEvent, status.Stage, outcome ?? status.Outcome, status.Severity,
             status.Subject, status.VendorId, status.SiteId, Now, detail, status.EvidenceHead);
@@ -75,7 +77,7 @@ internal sealed partial class IncidentRun
         }
         catch (TaskFailedException ex)
         {
-            Record(TimelineSteps.EventNotPublished, $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
+            RecordNotPublished(notice, ex);
         }
     }
 
@@ -89,8 +91,11 @@ internal sealed partial class IncidentRun
         {
             foreach (IncidentEventNotice notice in notices)
             {
-                Record(TimelineSteps.EventNotPublished, $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
+                RecordNotPublished(notice, ex);
             }
         }
     }
+
+    void RecordNotPublished(IncidentEventNotice notice, TaskFailedException ex) =>
+        Record(TimelineSteps.EventNotPublished, $"{LifecycleEvents.TypePrefix}{notice.Event}: {ex.FailureDetails.ErrorMessage}");
 }

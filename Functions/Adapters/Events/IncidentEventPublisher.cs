@@ -63,26 +63,19 @@ public sealed class IncidentEventPublisher(IOptions<IncidentEventOptions> option
     {
         ArgumentNullException.ThrowIfNull(notices);
         List<ServiceBusMessage> messages = notices.Select(ToMessage).ToList();
-        if (sender is null)
+        if (sender is not null)
         {
-            foreach (var (notice, message) in notices.Zip(messages))
+            await sender.SendMessagesAsync(messages, cancellationToken);
+        }
+
+        foreach (var (notice, message) in notices.Zip(messages))
+        {
+            if (sender is null)
             {
                 logger.LogInformation("Incident event {Type} {EventId} at {At}: {Detail} (no topic configured: log only)",
                     LifecycleEvents.TypePrefix + notice.Event, message.MessageId, notice.At.ToString("O", CultureInfo.InvariantCulture), notice.Detail);
             }
-        }
-        else
-        {
-            if (messages.Count == 1)
-            {
-                await sender.SendMessageAsync(messages[0], cancellationToken);
-            }
             else
-            {
-                await sender.SendMessagesAsync(messages, cancellationToken);
-            }
-
-            foreach (var (notice, message) in notices.Zip(messages))
             {
                 logger.LogInformation("Incident event {Type} {EventId} sent to {Topic}", LifecycleEvents.TypePrefix + notice.Event, message.MessageId, sender.EntityPath);
             }
