@@ -159,19 +159,16 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
-        // On Azure Storage an episode sends its messages before it writes its status, so the gate's mail can reach an
-        // approver before the status shows the gate (seconds under load). A running incident not yet past that gate
-        // gets a few seconds to show it.
-        PendingApproval? GateOf(IncidentStatus status) => status.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
-        m = await ReadUntilAsync(client, claims.IncidentId, m, read =>
-            IncidentQueries.StatusOf(read) is var status && (GateOf(status) is not null || !read.IsRunning || PastGate(status, claims.GateId)), GateShowWait, ct);
+        // An incident not yet past the link's gate gets a few seconds to show it (see LinkGateWait).
+        m = await ReadUntilAsync(client, claims.IncidentId, m,
+            read => LinkGateWait.Settled(read.RuntimeStatus, IncidentQueries.StatusOf(read), claims.GateId), GateShowWait, ct);
         if (m is null)
         {
             return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
         IncidentStatus s = IncidentQueries.StatusOf(m);
-        PendingApproval? gate = GateOf(s);
+        PendingApproval? gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
         if (gate is null || Ended(m))
         {
             return (null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
@@ -190,7 +187,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         return (claims, null, m);
     }
 
-    static bool Ended(OrchestrationMetadata m) => !m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending;
+    static bool Ended(OrchestrationMetadata m) => LinkGateWait.HasEnded(m.RuntimeStatus);
 
     /// <summary>
     /// The incident as read every 100 ms until <paramref name="settled"/> holds or <paramref name="atMost"/> has passed
@@ -209,16 +206,6 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
 
         return m;
     }
-
-    /// <summary>
-    /// Whether the incident has opened a gate after the link's (gate ids end in the incident's gate count: confirm-1,
-    /// notify-2): then the link's gate is over and is not waited for.
-    /// </summary>
-    static bool PastGate(IncidentStatus s, string gateId) =>
-        GateNumber(gateId) is { } mine && s.PendingApprovals.Any(p => GateNumber(p.GateId) is { } open && open > mine);
-
-    static int? GateNumber(string gateId) =>
-        int.TryParse(gateId.AsSpan(gateId.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     static string Row(string label, string value, bool indent = false) =>
         $"<tr{(indent ? " class=\"sub\"" : "")}><th scope=\"row\">{E(label)}</th><td>{E(value)}</td></tr>";

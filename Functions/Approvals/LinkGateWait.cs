@@ -1,0 +1,32 @@
+using System.Globalization;
+using Cordon.Incidents;
+
+namespace Cordon.Approvals;
+
+/// <summary>
+/// When a decision sent from a link stops waiting for its gate to show on the incident's status. On Azure Storage an
+/// episode sends its messages before it writes its status, so a gate's mail can reach an approver before the status
+/// shows the gate; and an incident just started is Pending until its first episode has run. Neither is the end of the
+/// incident: only a gate shown, a later gate shown, or an incident that has ended settles the wait.
+/// </summary>
+public static class LinkGateWait
+{
+    public static bool Settled(OrchestrationRuntimeStatus runtimeStatus, IncidentStatus status, string gateId) =>
+        HasEnded(runtimeStatus)
+        || status.PendingApprovals.Any(p => p.GateId == gateId)
+        || PastGate(status, gateId);
+
+    /// <summary>Whether the incident is over: not running, and not Pending (started but not yet run).</summary>
+    public static bool HasEnded(OrchestrationRuntimeStatus runtimeStatus) =>
+        runtimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended);
+
+    /// <summary>
+    /// Whether the incident has opened a gate after the link's (gate ids end in the incident's gate count: confirm-1,
+    /// notify-2): then the link's gate is over and is not waited for.
+    /// </summary>
+    static bool PastGate(IncidentStatus s, string gateId) =>
+        GateNumber(gateId) is { } mine && s.PendingApprovals.Any(p => GateNumber(p.GateId) is { } open && open > mine);
+
+    static int? GateNumber(string gateId) =>
+        int.TryParse(gateId.AsSpan(gateId.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+}
