@@ -52,6 +52,7 @@ try
         "simulate" => await SimulateAsync(args, settings, url),
         "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings, args, url),
         "evidence" => Refuse("evidence needs: verify ID"),
+        "bench" when OptimizedCode.ShouldRelaunch() => await OptimizedCode.RelaunchAsync(args),
         "bench" when positional.Count > 1 && positional[1] == "behaviour" => await BehaviourBench.RunCommandAsync(positional.Skip(2).ToList()),
         "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
         "help" or "--help" or "-h" => Usage(0),

@@ -119,6 +119,18 @@ public sealed class BenchSmokeTests
 
     [Fact]
     [Trait("Category", "Unit")]
+    public void The_bench_runs_its_command_on_optimized_code_and_the_hosts_it_restarts_as_cordon_runs_them()
+    {
+        var child = Cordon.Local.Bench.OptimizedCode.Child(["bench", "--quick", "--stores", "azurite"]);
+        Assert.Equal([typeof(Cordon.Local.Bench.OptimizedCode).Assembly.Location, "bench", "--quick", "--stores", "azurite"], child.ArgumentList);
+        Assert.Equal("0", child.Environment[Cordon.Local.Bench.OptimizedCode.Variable]);
+
+        Cordon.Local.Bench.OptimizedCode.AsCordonRuns(child);
+        Assert.False(child.Environment.ContainsKey(Cordon.Local.Bench.OptimizedCode.Variable));
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
     public void Bench_options_choose_scenarios_and_list_size_and_name_what_they_refuse()
     {
         BenchOptions o = BenchOptions.Parse(["--scenarios", "list,burst", "--list-size", "2000,200", "--scenario-timeout-min", "5"]);
