@@ -9,7 +9,7 @@ public sealed record PreserveRequest(string IncidentId, RiskAlert Alert, string 
 public sealed record EvidenceSummary(int Items, IReadOnlyList<string> Names);
 
 /// <summary>
-/// Preserves what the alert points at and what the directory knows about the subject, each item
+/// Preserves the alert (what it saw and what it points at) and what the directory knows about the subject, each item
 /// hashed into the store's manifest with a chain-of-custody entry. Write-once names make a retry
 /// harmless: an item already stored is kept as first captured (the directory record may have changed
 /// since — containment runs alongside — and the first capture is the evidence).
@@ -26,7 +26,7 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         return new EvidenceSummary(names.Count, names);
     }
 
-    /// <summary>One alert's items (the alert, its indicators, the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
+    /// <summary>One alert's items (the alert with its indicators and the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
     internal static async Task<List<string>> PreserveAlertAsync(IEvidenceStore evidence, string incidentId, RiskAlert alert, string reason,
         Func<Task<AccessSnapshot>> directoryRecord, CancellationToken ct)
     {
@@ -57,13 +57,9 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
             names.Add(name);
         }
 
+        // The alert item holds its indicators and the producer's evidence references; they are not stored again as items
+        // of their own (they were until 2026-12: two more uploads of three blobs each per incident, the same facts).
         await Put(EvidenceNames.AlertItem(alert.Source, alert.AlertId), () => Task.FromResult<object>(alert), $"collected alert ({reason})");
-        await Put($"indicators-{key}.json", () => Task.FromResult<object>(alert.Indicators), "collected indicators");
-        if (alert.Evidence.Count > 0)
-        {
-            await Put($"evidence-refs-{key}.json", () => Task.FromResult<object>(alert.Evidence), "recorded producer evidence references");
-        }
-
         await Put($"directory-{key}.json", async () => await directoryRecord(), "collected directory record of the subject");
         return names;
     }
