@@ -55,7 +55,7 @@ public sealed class EmbeddedBackend : IAsyncDisposable
                 TaskHubName = settings.TaskHub,
                 StorageAccountClientProvider = new StorageAccountClientProvider(settings.StorageConnectionString),
                 LoggerFactory = loggerFactory,
-                // One machine: poll the queues often so a step follows the previous one in milliseconds.
+                // Empty queues are polled at most every LocalSettings.MaxQueuePollingMs; a send wakes the poller at once.
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingMs),
                 PartitionCount = settings.Partitions,
                 // Containment happens at intake; the incidents' steps are follow-up work, bounded so that a burst's

@@ -435,7 +435,7 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
             * **Azure Storage (Azurite).** Intake contains (the plan comes with the alert); everything after is follow-up
               work: about six episodes and five activities per incident until it waits for confirmation, each passing
-              through storage queues (polled up to every `MaxQueuePollingInterval`, 100 ms locally), table writes (history,
+              through storage queues (polled up to every `MaxQueuePollingInterval`, 1 s as in Azure, a send waking its poller at once), table writes (history,
               instance status) and blob writes (evidence: item, manifest line, custody entry each) in Azurite's node
               processes (blob, queue, table), whose CPU competes with the host's on the same 2 cores: about 73 emulator
               requests per incident to its gate mail (22 blob, 20 table, 31 queue). While intake is placing alerts, the local host's follow-up work yields
