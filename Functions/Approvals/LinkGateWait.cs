@@ -16,9 +16,8 @@ public static class LinkGateWait
         || status.PendingApprovals.Any(p => p.GateId == gateId)
         || PastGate(status, gateId);
 
-    /// <summary>Whether the incident is over: not running, and not Pending (started but not yet run).</summary>
-    public static bool HasEnded(OrchestrationRuntimeStatus runtimeStatus) =>
-        runtimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended);
+    /// <summary>Whether the incident is over: not open (Pending, started but not yet run, is open).</summary>
+    public static bool HasEnded(OrchestrationRuntimeStatus runtimeStatus) => !IncidentQueries.IsOpen(runtimeStatus);
 
     /// <summary>
     /// Whether the incident has opened a gate after the link's (gate ids end in the incident's gate count: confirm-1,

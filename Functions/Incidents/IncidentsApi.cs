@@ -246,6 +246,9 @@ public static class IncidentQueries
     static readonly OrchestrationRuntimeStatus[] OpenStatuses =
         [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended];
 
+    /// <summary>Whether an incident in this runtime status is still open: started (even if not yet run), running or suspended.</summary>
+    public static bool IsOpen(OrchestrationRuntimeStatus status) => Array.IndexOf(OpenStatuses, status) >= 0;
+
     static readonly OrchestrationRuntimeStatus[] ClosedStatuses =
         [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
 

@@ -225,7 +225,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 return true;
             }
 
-            if (m.RuntimeStatus is not (OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended))
+            if (!IncidentQueries.IsOpen(m.RuntimeStatus))
             {
                 return m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys } && keys.Contains(key);
             }
@@ -280,7 +280,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 ids.UnionWith(keys);
             }
 
-            bool open = m.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
+            bool open = IncidentQueries.IsOpen(m.RuntimeStatus);
             list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests));
         }
 
