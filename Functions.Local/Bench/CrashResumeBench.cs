@@ -79,12 +79,9 @@ public static class CrashResumeBench
 
     static async Task<Process> StartAsync(HttpClient http, string url, string storage, string world, string policy, string dataDir, CancellationToken ct)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { typeof(LocalHost).Assembly.Location, "--store", "azurite", storage, "--world", world, "--policy", policy,
-            "--data-dir", dataDir, "--urls", url, "--task-hub", "benchcrash", "--quiet" })
-        {
-            info.ArgumentList.Add(a);
-        }
+        ProcessStartInfo info = HostProcess.StartInfo(["--store", "azurite", storage, "--world", world, "--policy", policy,
+            "--data-dir", dataDir, "--urls", url, "--task-hub", "benchcrash", "--quiet"]);
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
 
         OptimizedCode.AsCordonRuns(info); // the restart measured is the host's as cordon starts it
         var p = Process.Start(info) ?? throw new InvalidOperationException("could not start the local host");

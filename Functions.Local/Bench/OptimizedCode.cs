@@ -23,13 +23,7 @@ public static class OptimizedCode
     /// <summary>The child that runs the same command without precompiled code, sharing this console.</summary>
     public static ProcessStartInfo Child(IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        info.ArgumentList.Add(typeof(OptimizedCode).Assembly.Location);
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
+        ProcessStartInfo info = HostProcess.StartInfo(args);
         info.Environment[Variable] = "0";
         return info;
     }
