@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Cordon.Incidents;
 
 namespace Cordon.Tests.Approvals;
@@ -42,6 +43,25 @@ public sealed class EarlyApprovalLinkTests
 
         var (status, page) = await decided;
         Assert.True(status == 200, page);
+        IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+        Assert.Equal(Outcomes.FalsePositive, closed.Outcome);
+    }
+
+    [Fact]
+    public async Task A_decision_on_a_suspended_incident_is_delivered_not_called_closed_and_counts_once_resumed()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+        string link = await host.ApprovalLinkAsync(SecurityLead, "confirm");
+        var client = host.Host.Services.GetRequiredService<DurableTaskClient>();
+        await client.SuspendInstanceAsync(id, "operator paused the incident");
+        await Eventually.Until(() => client.GetInstanceAsync(id), m => m?.RuntimeStatus == OrchestrationRuntimeStatus.Suspended,
+            TimeSpan.FromSeconds(20), "incident suspended");
+
+        var (status, page) = await host.DecideAsync(link, Decisions.Reject);
+        Assert.True(status == 202, page); // delivered, not confirmed yet: never "closed"
+
+        await client.ResumeInstanceAsync(id, "operator resumed");
         IncidentDetail closed = await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
         Assert.Equal(Outcomes.FalsePositive, closed.Outcome);
     }
