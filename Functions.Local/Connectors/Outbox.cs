@@ -27,6 +27,9 @@ public sealed partial class Outbox(string directory, TimeProvider time) : IEmail
         return "outbox-" + id;
     }
 
+    /// <summary>How many mails were sent, without reading them (one directory listing).</summary>
+    public int Count() => System.IO.Directory.Exists(Directory) ? System.IO.Directory.EnumerateFiles(Directory, "*.json").Count() : 0;
+
     public IReadOnlyList<OutboxMail> List()
     {
         if (!System.IO.Directory.Exists(Directory))
