@@ -58,26 +58,6 @@ public sealed class ContainmentFirstTests
     }
 
     [Fact]
-    public async Task Alert_contained_at_intake_has_its_evidence_preserved_there_with_the_access_the_subject_had()
-    {
-        await using TestHost host = await TestHost.StartAsync();
-        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
-
-        var (_, id, _) = await host.SendSampleAsync();
-
-        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened"));
-        // Intake's containment record says the alert is in: the incident ran no evidence step of its own for it.
-        Assert.StartsWith("initial alert, at intake: 2 items", d.Timeline.Single(t => t.Step == "evidence preserved").Detail, StringComparison.Ordinal);
-        var evidence = host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>();
-        Assert.NotNull(await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), CancellationToken.None));
-        // The directory record is the read containment's snapshot made: the access the subject had, before it was cut.
-        byte[] directory = (await evidence.GetAsync(id, $"directory-{Cordon.Evidence.EvidenceNames.ForAlert(alert.Source, alert.AlertId)}.json", CancellationToken.None))!;
-        Assert.True(System.Text.Json.JsonDocument.Parse(directory).RootElement.GetProperty("accountEnabled").GetBoolean());
-        Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
-        Assert.True((await evidence.VerifyAsync(id, CancellationToken.None)).Ok);
-    }
-
-    [Fact]
     public async Task Ask_first_alert_is_not_contained_at_intake()
     {
         await using TestHost host = await TestHost.StartAsync();
@@ -129,11 +109,9 @@ public sealed class ContainmentFirstTests
         await using TestHost host = await TestHost.StartAsync();
         var (id, received, input) = await StartAsIntakeWouldAsync(host);
 
-        // Intake changes the directory and preserves the alert beside it, then dies before writing the record it was handed.
+        // Intake changes the directory, then dies before writing the record it was handed.
         var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
-        var evidence = host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>();
-        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), _ => { },
-            (snapshot, ct) => Cordon.Evidence.PreserveEvidence.AtIntakeAsync(evidence, id, input.Alert, snapshot, ct), CancellationToken.None);
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), _ => { }, CancellationToken.None);
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
 
         IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null, seconds: 60);
@@ -142,13 +120,7 @@ public sealed class ContainmentFirstTests
         Assert.Null(d.WaitingForOperator);
         // The step applied the changes again (the directory had them already) and wrote the record intake never did.
         Assert.False(host.Host.Directory.Find(Ravi)!.AccountEnabled);
-        Assert.NotNull(await evidence.GetAsync(id, "containment-1.json", CancellationToken.None));
-        // No record says the evidence is in, so the incident's own step preserved the alert: it found intake's items and
-        // kept them as first captured (the directory record read before containment, the account still enabled).
-        d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "evidence preserved"), seconds: 30);
-        Assert.StartsWith("initial alert: 2 items", d.Timeline.Single(t => t.Step == "evidence preserved").Detail, StringComparison.Ordinal);
-        byte[] directory = (await evidence.GetAsync(id, $"directory-{Cordon.Evidence.EvidenceNames.ForAlert(input.Alert.Source, input.Alert.AlertId)}.json", CancellationToken.None))!;
-        Assert.True(System.Text.Json.JsonDocument.Parse(directory).RootElement.GetProperty("accountEnabled").GetBoolean());
+        Assert.NotNull(await host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>().GetAsync(id, "containment-1.json", CancellationToken.None));
     }
 
     [Fact]
@@ -163,7 +135,7 @@ public sealed class ContainmentFirstTests
         // Intake wakes up and contains as it would have: it does not read first, its snapshot is refused as the second.
         var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
         var recorded = new List<Func<Task>>();
-        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, preserveAlongside: null, CancellationToken.None);
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
         await Task.WhenAll(recorded.Select(write => write()));
 
         Assert.Equal(1, host.Host.Directory.EffectCount($"disable:{Ravi}"));
@@ -179,12 +151,12 @@ public sealed class ContainmentFirstTests
         var (_, _, input) = await StartAsIntakeWouldAsync(host);
         var contain = host.Host.Services.GetRequiredService<Cordon.Containment.ContainSubject>();
         var recorded = new List<Func<Task>>();
-        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, preserveAlongside: null, CancellationToken.None);
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
         await Task.WhenAll(recorded.Select(write => write()));
         await host.Host.Directory.SetAccountEnabledAsync(Ravi, true, CancellationToken.None);
 
         recorded.Clear();
-        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, preserveAlongside: null, CancellationToken.None);
+        await contain.ContainAtIntakeAsync(FirstContainment.Request(input, input.Plan!, Ravi), recorded.Add, CancellationToken.None);
         await Task.WhenAll(recorded.Select(write => write()));
 
         Assert.True(host.Host.Directory.Find(Ravi)!.AccountEnabled, "contained again by a second intake although containment 1 was recorded");

@@ -45,17 +45,14 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     /// Intake applying an incident's first containment the moment the incident starts: the snapshot is stored and the
     /// directory changed before this returns (the snapshot with its custody entry); the record of it is left in
     /// <paramref name="recording"/>, for intake to write after it answered. Null when the incident's own step is applying
-    /// it already (it took the snapshot first). <paramref name="preserveAlongside"/>, when given, preserves the alert's evidence with the directory record the
-    /// snapshot read (the subject's access just before containment), while the directory changes are applied; its summary
-    /// goes into the record. A failure there only leaves the evidence to the incident's own step.
+    /// it already (it took the snapshot first).
     /// </summary>
-    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, Action<Func<Task>> recording,
-        Func<AccessSnapshot, CancellationToken, Task<EvidenceSummary>>? preserveAlongside, CancellationToken ct)
+    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, Action<Func<Task>> recording, CancellationToken ct)
     {
         try
         {
             var later = new List<Func<Task>>();
-            ContainmentRecord? record = await ContainAsync(request, Takers.Intake, later, ct, preserveAlongside);
+            ContainmentRecord? record = await ContainAsync(request, Takers.Intake, later, ct);
             recording(async () =>
             {
                 try
@@ -100,8 +97,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
     /// <paramref name="later"/>, the write that follows the change (the record) is handed there instead of done.
     /// </summary>
-    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct,
-        Func<AccessSnapshot, CancellationToken, Task<EvidenceSummary>>? preserveAlongside = null)
+    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for.
@@ -121,17 +117,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             throw new ContainmentUnderwayException($"intake is applying containment 1 of {request.IncidentId} (alert received {request.ReceivedAt:O})");
         }
 
-        var (plan, ours, snapshot) = taken is not null ? (taken, false, null) : await TakePlanAsync(request, taker, ct);
+        var (plan, ours) = taken is not null ? (taken, false) : await TakePlanAsync(request, taker, ct);
         if (taker == Takers.Intake && plan.TakenBy == Takers.Incident)
         {
             return null; // intake came after its lease: the incident's step is applying it
         }
-
-        // The evidence is written while the directory calls run: it does not delay containment, and the snapshot's read of
-        // the directory is the record preserved (no second read, and it shows the access the subject had).
-        Task<EvidenceSummary?> preserved = ours && snapshot is not null && preserveAlongside is not null
-            ? PreserveAlongsideAsync(request.IncidentId, preserveAlongside, snapshot, ct)
-            : Task.FromResult<EvidenceSummary?>(null);
 
         // Intake found another intake's snapshot (racing first alerts can both be told "started"): once that one recorded
         // the containment, this one changes nothing (access may have been restored since, after a false positive).
@@ -156,7 +146,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 
         SessionKill[] kills = await Task.WhenAll(sessionKills);
         DateTime containedAt = time.GetUtcNow().UtcDateTime;
-        var record = new ContainmentRecord(request.IncidentId, account, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills, await preserved);
+        var record = new ContainmentRecord(request.IncidentId, account, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
         if (request.Sequence is { } applied)
         {
             byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options);
@@ -203,26 +193,8 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         }
     }
 
-    /// <summary>Evidence preserved beside containment, or null when it failed (the incident's step preserves it then).</summary>
-    async Task<EvidenceSummary?> PreserveAlongsideAsync(string incidentId, Func<AccessSnapshot, CancellationToken, Task<EvidenceSummary>> preserve,
-        AccessSnapshot snapshot, CancellationToken ct)
-    {
-        try
-        {
-            return await preserve(snapshot, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning("Incident {IncidentId}: the alert's evidence was not preserved beside containment ({Error}); the incident's evidence step preserves it", incidentId, ex.Message);
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker
-    /// stands. Snapshot: the directory read, when the plan is this taker's.
-    /// </summary>
-    async Task<(ContainmentPlan Plan, bool Ours, AccessSnapshot? Snapshot)> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
+    /// <summary>Takes the snapshot before anything changes (none is stored yet); a snapshot stored meanwhile by the other taker stands.</summary>
+    async Task<(ContainmentPlan Plan, bool Ours)> TakePlanAsync(ContainRequest request, string taker, CancellationToken ct)
     {
         AccessSnapshot snapshot = await access.GetAccessAsync(request.UserPrincipalName, ct);
         if (!snapshot.Exists)
@@ -238,9 +210,9 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, new CustodyNote("cordon/ContainSubject", "snapshot before containment"), ct) is { } first)
         {
             // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
-            return (JsonSerializer.Deserialize<ContainmentPlan>(first)!, false, null);
+            return (JsonSerializer.Deserialize<ContainmentPlan>(first)!, false);
         }
 
-        return (plan, true, snapshot);
+        return (plan, true);
     }
 }

@@ -19,11 +19,7 @@ public sealed record ContainRequest(
     int? Sequence = null,
     bool IntakeContains = false);
 
-/// <summary>
-/// Exactly what containment changed, so a false positive can be restored to the letter. Evidence: the first alert's
-/// evidence, when intake preserved it beside the containment it applied (the incident then has no evidence step of its
-/// own for that alert); absent when the incident's step contained, and in records written before intake preserved.
-/// </summary>
+/// <summary>Exactly what containment changed, so a false positive can be restored to the letter.</summary>
 public sealed record ContainmentRecord(
     string IncidentId,
     string UserPrincipalName,
@@ -31,8 +27,7 @@ public sealed record ContainmentRecord(
     IReadOnlyList<string> RemovedGroups,
     bool SessionsRevoked,
     DateTime ContainedAt,
-    IReadOnlyList<SessionKill> SessionKills,
-    Evidence.EvidenceSummary? Evidence = null);
+    IReadOnlyList<SessionKill> SessionKills);
 
 public sealed record SessionKill(string ClientId, bool Acknowledged, DateTime? AcknowledgedAt, string Detail);
 

@@ -26,20 +26,6 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         return new EvidenceSummary(names.Count, names);
     }
 
-    /// <summary>
-    /// The first alert of an incident contained at intake, preserved there beside containment: the directory record is
-    /// the one containment's snapshot read, the subject's access just before it changed. Same items and custody entries as
-    /// this step writes, so a step run after all (intake's record was lost) finds them.
-    /// </summary>
-    public static async Task<EvidenceSummary> AtIntakeAsync(IEvidenceStore evidence, string incidentId, RiskAlert alert, AccessSnapshot directoryRecord, CancellationToken ct)
-    {
-        List<string> names = await PreserveAlertAsync(evidence, incidentId, alert, InitialAlert, () => Task.FromResult(directoryRecord), ct);
-        return new EvidenceSummary(names.Count, names);
-    }
-
-    /// <summary>Why the first alert of an incident is preserved (its custody entry says so).</summary>
-    public const string InitialAlert = "initial alert";
-
     /// <summary>One alert's items (the alert with its indicators and the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
     internal static async Task<List<string>> PreserveAlertAsync(IEvidenceStore evidence, string incidentId, RiskAlert alert, string reason,
         Func<Task<AccessSnapshot>> directoryRecord, CancellationToken ct)

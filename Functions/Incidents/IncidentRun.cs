@@ -212,22 +212,12 @@ internal sealed partial class IncidentRun
             }
 
             AnnounceOpened();
-            if (containment?.Evidence is { } atIntake)
-            {
-                // Intake preserved the alert beside its containment (the record says so; an older record or the step's own
-                // does not): no evidence step, and nothing the approvers' mail needs is pending, so the gate opens in this
-                // episode, beside the announcement, which later events still follow.
-                Record(TimelineSteps.EvidencePreserved, EvidencePreservedDetail(PreserveEvidence.InitialAlert + ", at intake", atIntake));
-            }
-            else
-            {
-                Task preserve = initialEvidence = PreserveAsync(input.Alert, PreserveEvidence.InitialAlert);
-                await TakingAlertsAsync(Task.WhenAll(preserve, announced));
-            }
+            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
+            await TakingAlertsAsync(Task.WhenAll(preserve, announced));
         }
         else
         {
-            Task preserve = initialEvidence = PreserveAsync(input.Alert, PreserveEvidence.InitialAlert);
+            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
             if (contain)
             {
                 await ContainAsync();
@@ -374,10 +364,8 @@ internal sealed partial class IncidentRun
         var request = new PreserveRequest(IncidentId, alert, reason);
         EvidenceSummary summary = await StepAsync(nameof(PreserveEvidence),
             () => context.CallActivityAsync<EvidenceSummary>(nameof(PreserveEvidence), request, Retry()));
-        Record(TimelineSteps.EvidencePreserved, EvidencePreservedDetail(reason, summary));
+        Record(TimelineSteps.EvidencePreserved, $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
     }
-
-    static string EvidencePreservedDetail(string reason, EvidenceSummary summary) => $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest";
 
     /// <summary>Containment number <paramref name="sequence"/> of this incident; the first is also what intake applies at once.</summary>
     ContainRequest ContainRequest(int sequence) => FirstContainment.Request(input, Plan, status.Subject) with { Sequence = sequence, IntakeContains = sequence == 1 && input.IntakeContains };

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Cordon.Containment;
-using Cordon.Evidence;
 using Cordon.Incidents;
 using Cordon.Monitoring;
 using Microsoft.Extensions.Hosting;
@@ -16,11 +15,9 @@ namespace Cordon.Intake;
 /// The snapshot is stored and the directory changed before intake answers; the record of the containment is written
 /// right after, beside the answer (the incident's step waits for it on a durable timer). A host stopping waits for
 /// the records still being written; a crash before one is written costs the intake lease, after which the step applies
-/// the same changes again and records them. The first alert's evidence is preserved beside the directory calls (its
-/// directory record the snapshot's read) and the record says so: the incident then runs no evidence step for it. A record
-/// without it (that preservation failed, or the step contained) leaves the evidence to the incident's step, as before.
+/// the same changes again and records them.
 /// </summary>
-public sealed class ContainAtIntake(ContainSubject contain, IEvidenceStore evidence, ILogger<ContainAtIntake> logger) : IHostedService
+public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtIntake> logger) : IHostedService
 {
     readonly ConcurrentDictionary<Task, byte> recording = new();
 
@@ -36,10 +33,7 @@ public sealed class ContainAtIntake(ContainSubject contain, IEvidenceStore evide
         try
         {
             // Not the caller's token: a sender that hangs up mid-way must not leave containment half applied.
-            // The first alert's evidence too, beside the directory calls: the incident then has no evidence step for it
-            // (one activity and its episode fewer per incident behind a burst's backlog).
-            await contain.ContainAtIntakeAsync(request, write => Record(input.IncidentId, write),
-                (snapshot, ct) => PreserveEvidence.AtIntakeAsync(evidence, input.IncidentId, input.Alert, snapshot, ct), CancellationToken.None);
+            await contain.ContainAtIntakeAsync(request, write => Record(input.IncidentId, write), CancellationToken.None);
         }
         catch (Exception ex)
         {
