@@ -64,16 +64,25 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
             .Replace("ravi.k@vendor.example", "liza.r@vendor.example").Replace("fab-pune-1", "fab-manila-1")
             .Replace("\"northwind-bank\", \"contoso-pay\"", "\"northwind-bank\"").Replace("purview-7f3a91", "purview-7f3a93")), triagedAtIntake: true);
 
+        // v2 as every incident starts today: through intake, triaged and contained there, the opening announced in one
+        // call (IntakeContains, OpeningInOneCall in its input), its first step finding intake's containment.
+        var (status, intakeV2, outcome) = await host.SendSampleAsync("critical-bribery.json", s => s
+            .Replace("ravi.k@vendor.example", "asha.m@vendor.example").Replace("purview-7f3a91", "purview-7f3a94"));
+        Assert.True(status == 202 && outcome == Cordon.Intake.IntakeOutcomes.Started, $"intake answered {status} {outcome}");
+
         await Task.WhenAll(
             ConfirmAndNotifyAsync(confirmed),
             DecideAsync(falsePositive, SecurityLead, Gates.Confirm, Decisions.Reject),
-            ConfirmAndNotifyAsync(confirmedV2));
+            ConfirmAndNotifyAsync(confirmedV2),
+            ConfirmAndNotifyAsync(intakeV2));
 
         var runs = new (string Id, string Orchestrator, Func<ITaskOrchestrator> Code, string Fixture, string Path, string Outcome)[]
         {
             (confirmed, nameof(RespondToIncident), () => new RespondToIncident(), "v1-confirmed.json", "auto-contain, confirm, notify, close", Outcomes.ConfirmedInsider),
             (falsePositive, nameof(RespondToIncident), () => new RespondToIncident(), "v1-false-positive.json", "triage activity, contain, reject, restore, close", Outcomes.FalsePositive),
             (confirmedV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-confirmed.json", "auto-contain, confirm, notify, close, with lifecycle events", Outcomes.ConfirmedInsider),
+            (intakeV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-contained-at-intake.json",
+                "started by intake: contained at intake, opening announced in one call, confirm, notify, close", Outcomes.ConfirmedInsider),
         };
         var service = (IOrchestrationServiceClient)host.Host.Backend.Service;
         foreach (var run in runs)
