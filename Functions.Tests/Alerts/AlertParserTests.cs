@@ -119,4 +119,39 @@ public sealed class AlertParserTests
         Assert.Equal("sentinel-88213", fromEnvelope.AlertId);
         Assert.Equal(Severities.High, fromEnvelope.Severity);
     }
+
+    static readonly DateTimeOffset Now = new(2026, 12, 2, 3, 0, 0, TimeSpan.Zero);
+
+    static AlertParseResult ParseAt(JsonNode node, DateTimeOffset now) => AlertParser.Parse(Encoding.UTF8.GetBytes(node.ToJsonString()), now);
+
+    [Theory]
+    [InlineData("9999-12-31T23:59:59Z", "ahead of Cordon's clock")]
+    [InlineData("2099-01-01T00:00:00Z", "ahead of Cordon's clock")]
+    [InlineData("0001-01-01T00:00:00Z", "is before 2000-01-01")]
+    public void A_detection_time_far_ahead_of_the_clock_or_before_2000_is_refused_naming_the_field(string detectedAt, string expected)
+    {
+        AlertParseResult r = ParseAt(With(a => a["detectedAt"] = detectedAt), Now);
+
+        Assert.False(r.IsValid);
+        string error = Assert.Single(r.Errors);
+        Assert.StartsWith("detectedAt ", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_producer_clock_a_few_minutes_ahead_is_tolerated_and_more_is_refused()
+    {
+        Assert.True(ParseAt(With(a => a["detectedAt"] = Now.AddMinutes(10).ToString("yyyy-MM-ddTHH:mm:ssZ")), Now).IsValid);
+
+        AlertParseResult r = ParseAt(With(a => a["detectedAt"] = Now.AddMinutes(20).ToString("yyyy-MM-ddTHH:mm:ssZ")), Now);
+        Assert.Contains("20 minutes ahead", Assert.Single(r.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_indicator_observed_far_in_the_future_is_refused_naming_it()
+    {
+        AlertParseResult r = ParseAt(With(a => a["indicators"]![0]!["observedAt"] = "9999-12-31T23:59:59Z"), Now);
+
+        Assert.Contains("indicators[0].observedAt 9999-12-31T23:59:59", Assert.Single(r.Errors), StringComparison.Ordinal);
+    }
 }

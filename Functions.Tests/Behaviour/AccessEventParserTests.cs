@@ -161,4 +161,20 @@ public sealed class AccessEventParserTests
         Assert.Equal(["agent.userPrincipalName must look like user@domain"], r.Rejected[2].Errors);
         Assert.Equal(["agent.userPrincipalName must look like user@domain"], r.Rejected[3].Errors);
     }
+
+    [Theory]
+    [InlineData("9999-12-31T23:59:59Z", "ahead of Cordon's clock")]
+    [InlineData("0001-01-01T00:00:00Z", "is before 2000-01-01")]
+    public void An_event_time_far_ahead_of_the_clock_or_before_2000_rejects_that_event_only(string occurredAt, string expected)
+    {
+        var now = new DateTimeOffset(2026, 11, 24, 11, 0, 0, TimeSpan.Zero);
+        var batch = new JsonArray(Valid(), With(e => { e["eventId"] = "evt-2"; e["occurredAt"] = occurredAt; }));
+
+        BatchParseResult r = AccessEventParser.ParseBatch(Encoding.UTF8.GetBytes(batch.ToJsonString()), now);
+
+        Assert.Equal("evt-1", Assert.Single(r.Events).EventId);
+        var rejected = Assert.Single(r.Rejected);
+        Assert.Equal(1, rejected.Index);
+        Assert.Contains(expected, Assert.Single(rejected.Errors), StringComparison.Ordinal);
+    }
 }

@@ -320,4 +320,16 @@ public sealed class RiskScorerTests
 
         Assert.Throws<PolicyException>(() => ResponsePolicy.Parse("""{ "monitoring": { "treshold": 50 } }""", "test"));
     }
+
+    [Fact]
+    public void A_view_stored_at_the_calendars_end_does_not_break_the_agents_later_scoring()
+    {
+        // State written before intake refused such times (a stored agent state outlives the fix): scoring on must not throw.
+        var agent = new Agent();
+        agent.Do(AccessActions.ViewRecord, new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero), "nw-cust-9").Score();
+
+        Exception? thrown = Record.Exception(() => agent.Ticket(Nine, "nw-cust-1").Score());
+
+        Assert.Null(thrown);
+    }
 }

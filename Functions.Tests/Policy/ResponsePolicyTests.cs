@@ -114,4 +114,14 @@ public sealed class ResponsePolicyTests
         string all = ex.ToString();
         Assert.Contains("offboardingBatchSize must be 1..20", all, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_clock_started_near_the_calendars_end_saturates_instead_of_failing_the_incident()
+    {
+        ResponsePolicy p = ResponsePolicy.Default;
+        DateTime lastHour = DateTime.MaxValue.AddHours(-1);
+
+        Assert.Equal(DateTime.MaxValue, p.Clocks["CERT-In"].DueFrom(lastHour));
+        Assert.Equal(DateTime.MaxValue, p.Clocks["SEC-8K"].DueFrom(lastHour));
+    }
 }

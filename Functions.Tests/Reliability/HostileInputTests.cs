@@ -78,6 +78,39 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task An_alert_detected_in_year_9999_is_refused_with_400_and_nobody_is_contained()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+
+        var (status, _, problem) = await host.SendSampleAsync(edit: s => s.Replace("2026-11-25T09:12:00Z", "9999-12-31T23:59:59Z", StringComparison.Ordinal));
+
+        Assert.Equal(400, status);
+        Assert.Contains("detectedAt 9999-12-31T23:59:59Z is", problem, StringComparison.Ordinal);
+        Assert.Empty((await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents"))!);
+        Assert.True(host.Host.Directory.Find("ravi.k@vendor.example")!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task A_telemetry_event_from_year_9999_is_rejected_and_the_agents_next_events_are_still_scored()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var events = JsonNode.Parse(File.ReadAllText(Repo.Path("samples/telemetry/harvest.json")))!.AsArray();
+        JsonNode future = events[0]!.DeepClone();
+        future["eventId"] = "far-future-1";
+        future["occurredAt"] = "9999-12-31T23:59:59Z";
+
+        using var first = new StringContent(new JsonArray(future).ToJsonString(), Encoding.UTF8, "application/json");
+        HttpResponseMessage refused = await host.Http.PostAsync("/api/telemetry", first);
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.Contains("occurredAt 9999-12-31T23:59:59Z is", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var next = new StringContent(events.ToJsonString(), Encoding.UTF8, "application/json");
+        HttpResponseMessage scored = await host.Http.PostAsync("/api/telemetry", next);
+        Assert.Equal(202, (int)scored.StatusCode);
+        Assert.Equal(events.Count, (await scored.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accepted").GetInt32());
+    }
+
+    [Fact]
     public async Task Oversized_and_deeply_nested_alerts_are_refused_with_400()
     {
         await using TestHost host = await TestHost.StartAsync();

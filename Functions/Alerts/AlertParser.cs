@@ -21,7 +21,11 @@ public static class AlertParser
     const int MaxDepth = 16;
 
 
-    public static AlertParseResult Parse(ReadOnlyMemory<byte> utf8)
+    /// <summary>Parses and checks an alert; its times are checked against the system clock (<see cref="ProducerTimes"/>).</summary>
+    public static AlertParseResult Parse(ReadOnlyMemory<byte> utf8) => Parse(utf8, DateTimeOffset.UtcNow);
+
+    /// <summary>Parses and checks an alert; its times may be at most <see cref="ProducerTimes.MaxAhead"/> ahead of <paramref name="now"/>.</summary>
+    public static AlertParseResult Parse(ReadOnlyMemory<byte> utf8, DateTimeOffset now)
     {
         if (utf8.Length == 0)
         {
@@ -60,14 +64,14 @@ public static class AlertParser
 
             if (root.TryGetProperty("specversion", out _))
             {
-                return ParseCloudEvent(root);
+                return ParseCloudEvent(root, now);
             }
 
-            return ParseAlert(root, prefix: "");
+            return ParseAlert(root, prefix: "", now);
         }
     }
 
-    static AlertParseResult ParseCloudEvent(JsonElement root)
+    static AlertParseResult ParseCloudEvent(JsonElement root, DateTimeOffset now)
     {
         var errors = new List<string>();
         string? spec = OptionalString(root, "specversion", "", errors);
@@ -102,12 +106,12 @@ public static class AlertParser
             return new AlertParseResult(null, errors);
         }
 
-        AlertParseResult inner = ParseAlert(data, prefix: "data.");
+        AlertParseResult inner = ParseAlert(data, prefix: "data.", now);
         errors.AddRange(inner.Errors);
         return errors.Count == 0 ? inner : new AlertParseResult(null, errors);
     }
 
-    static AlertParseResult ParseAlert(JsonElement root, string prefix)
+    static AlertParseResult ParseAlert(JsonElement root, string prefix, DateTimeOffset now)
     {
         var errors = new List<string>();
 
@@ -125,6 +129,10 @@ public static class AlertParser
         if (detectedText is not null && !TryParseRfc3339(detectedText, out detectedAt))
         {
             errors.Add($"{prefix}detectedAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z");
+        }
+        else if (detectedText is not null && ProducerTimes.Problem($"{prefix}detectedAt", detectedAt, now) is { } wrongTime)
+        {
+            errors.Add(wrongTime);
         }
 
         AlertSubject? subject = ParseSubject(root, prefix, errors);
@@ -149,7 +157,7 @@ public static class AlertParser
             errors.Add($"{prefix}severity must be one of low, medium, high, critical (got \"{Truncate(severity)}\")");
         }
 
-        var indicators = ParseIndicators(root, prefix, errors);
+        var indicators = ParseIndicators(root, prefix, errors, now);
         var clientIds = ParseStringArray(root, "clientIds", prefix, errors, 128);
 
         long affected = 0;
@@ -218,7 +226,7 @@ public static class AlertParser
         return errors.Count > before ? null : new AlertSubject(upn!, vendor!, site!, employee, display, manager);
     }
 
-    static List<Indicator> ParseIndicators(JsonElement root, string prefix, List<string> errors)
+    static List<Indicator> ParseIndicators(JsonElement root, string prefix, List<string> errors, DateTimeOffset now)
     {
         var list = new List<Indicator>();
         if (!root.TryGetProperty("indicators", out JsonElement arr) || arr.ValueKind == JsonValueKind.Null)
@@ -269,6 +277,10 @@ public static class AlertParser
                 if (TryParseRfc3339(observedText, out DateTimeOffset o))
                 {
                     observed = o;
+                    if (ProducerTimes.Problem($"{p}.observedAt", o, now) is { } wrongTime)
+                    {
+                        errors.Add(wrongTime);
+                    }
                 }
                 else
                 {

@@ -22,7 +22,11 @@ public static class AccessEventParser
     public const int MaxEvents = 5000;
     const int MaxDepth = 8;
 
-    public static BatchParseResult ParseBatch(ReadOnlyMemory<byte> utf8)
+    /// <summary>Parses a batch; event times are checked against the system clock (<see cref="ProducerTimes"/>).</summary>
+    public static BatchParseResult ParseBatch(ReadOnlyMemory<byte> utf8) => ParseBatch(utf8, DateTimeOffset.UtcNow);
+
+    /// <summary>Parses a batch; an event's time may be at most <see cref="ProducerTimes.MaxAhead"/> ahead of <paramref name="now"/>.</summary>
+    public static BatchParseResult ParseBatch(ReadOnlyMemory<byte> utf8, DateTimeOffset now)
     {
         if (utf8.Length == 0)
         {
@@ -51,7 +55,7 @@ public static class AccessEventParser
             JsonElement root = doc.RootElement;
             if (root.ValueKind == JsonValueKind.Object)
             {
-                return Collect([root], 1);
+                return Collect([root], 1, now);
             }
 
             if (root.ValueKind != JsonValueKind.Array)
@@ -65,11 +69,11 @@ public static class AccessEventParser
                 return Fail($"batch has {length} events; the limit is {MaxEvents} per request");
             }
 
-            return Collect(root.EnumerateArray(), length);
+            return Collect(root.EnumerateArray(), length, now);
         }
     }
 
-    static BatchParseResult Collect(IEnumerable<JsonElement> items, int count)
+    static BatchParseResult Collect(IEnumerable<JsonElement> items, int count, DateTimeOffset now)
     {
         var events = new List<AccessEvent>(count);
         var rejected = new List<EventRejection>();
@@ -83,7 +87,7 @@ public static class AccessEventParser
                 errors = []; // the last one went with a rejection
             }
 
-            AccessEvent? e = item.ValueKind == JsonValueKind.Object ? ParseEvent(item, errors, repeated) : null;
+            AccessEvent? e = item.ValueKind == JsonValueKind.Object ? ParseEvent(item, errors, repeated, now) : null;
             if (item.ValueKind != JsonValueKind.Object)
             {
                 errors.Add("event must be a JSON object");
@@ -105,9 +109,9 @@ public static class AccessEventParser
     }
 
     /// <summary>Reads one event; null with the reasons in <paramref name="errors"/> when it is bad.</summary>
-    public static AccessEvent? ParseEvent(JsonElement root, List<string> errors) => ParseEvent(root, errors, null);
+    public static AccessEvent? ParseEvent(JsonElement root, List<string> errors, DateTimeOffset now) => ParseEvent(root, errors, null, now);
 
-    static AccessEvent? ParseEvent(JsonElement root, List<string> errors, RepeatedValues? repeated)
+    static AccessEvent? ParseEvent(JsonElement root, List<string> errors, RepeatedValues? repeated, DateTimeOffset now)
     {
         string? version = Required(root, "schemaVersion", "", errors, 16, repeated?.Version);
         if (version is not null && version != "1.0")
@@ -121,6 +125,10 @@ public static class AccessEventParser
         if (occurredText is not null && !TryParseRfc3339(occurredText, out occurredAt))
         {
             errors.Add("occurredAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z");
+        }
+        else if (occurredText is not null && ProducerTimes.Problem("occurredAt", occurredAt, now) is { } wrongTime)
+        {
+            errors.Add(wrongTime);
         }
 
         AgentRef? agent = ParseAgent(root, errors, repeated);

@@ -397,7 +397,7 @@ public static class RiskScorer
     {
         foreach (Ticket t in s.Tickets.Values)
         {
-            if (t.CustomerId == customer && (t.ClosedAt is null || t.ClosedAt.Value + policy.TicketGrace >= e.OccurredAt))
+            if (t.CustomerId == customer && (t.ClosedAt is null || e.OccurredAt - t.ClosedAt.Value <= policy.TicketGrace))
             {
                 return;
             }
@@ -446,7 +446,7 @@ public static class RiskScorer
         List<RecentView>? due = null;
         foreach (RecentView v in s.Provisional)
         {
-            if (v.At + grace < now)
+            if (now - v.At > grace) // a difference, not a sum: a stored time near the calendar's end cannot overflow it
             {
                 (due ??= []).Add(v);
             }
@@ -945,7 +945,7 @@ public static class RiskScorer
         List<string>? old = null;
         foreach (var (id, ticket) in s.Tickets)
         {
-            if (ticket.ClosedAt is { } closed && closed + policy.TicketGrace < now)
+            if (ticket.ClosedAt is { } closed && now - closed > policy.TicketGrace)
             {
                 (old ??= []).Add(id);
             }

@@ -8,7 +8,7 @@ namespace Cordon.Behaviour;
 /// {accepted, duplicates, rejected:[{index, errors}], alerts:[{alertId, subject, detectedAt, severity, riskScore, affectedRecords}]}; bad events are reported and the rest kept.
 /// A batch that cannot be read, or has no valid event, is refused with 400 problem+json.
 /// </summary>
-public sealed class SubmitTelemetry(TelemetryIntake intake)
+public sealed class SubmitTelemetry(TelemetryIntake intake, TimeProvider time)
 {
     /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
     public const string Route = "telemetry";
@@ -30,7 +30,7 @@ public sealed class SubmitTelemetry(TelemetryIntake intake)
             return Problems.BadRequest("Telemetry refused", [tooLarge]);
         }
 
-        BatchParseResult parsed = AccessEventParser.ParseBatch(body);
+        BatchParseResult parsed = AccessEventParser.ParseBatch(body, time.GetUtcNow());
         if (!parsed.IsValid)
         {
             return Problems.BadRequest("Telemetry refused", parsed.Errors);

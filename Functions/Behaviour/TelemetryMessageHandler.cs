@@ -10,13 +10,13 @@ namespace Cordon.Behaviour;
 /// a transient failure → abandon (redelivery is safe: events dedupe by eventId); else complete,
 /// logging any bad events that were dropped while the good ones were kept.
 /// </summary>
-public sealed class TelemetryMessageHandler(TelemetryIntake intake, ILogger<TelemetryMessageHandler> logger)
+public sealed class TelemetryMessageHandler(TelemetryIntake intake, TimeProvider time, ILogger<TelemetryMessageHandler> logger)
 {
     public const string InvalidTelemetry = "InvalidTelemetry";
 
     public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        BatchParseResult parsed = AccessEventParser.ParseBatch(message.Body.ToMemory());
+        BatchParseResult parsed = AccessEventParser.ParseBatch(message.Body.ToMemory(), time.GetUtcNow());
         IReadOnlyList<string> errors = parsed.IsValid
             ? [.. parsed.Rejected.SelectMany(r => r.Errors.Select(e => $"[{r.Index}] {e}"))]
             : parsed.Errors;

@@ -21,13 +21,13 @@ public enum Settlement { Completed, DeadLettered, Abandoned }
 /// will never get better), a transient failure abandons the message so Service Bus redelivers it
 /// (up to its max delivery count), and a handled alert completes. Re-delivery is safe: intake dedupes.
 /// </summary>
-public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metrics, ILogger<AlertMessageHandler> logger)
+public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metrics, TimeProvider time, ILogger<AlertMessageHandler> logger)
 {
     public const string InvalidAlert = "InvalidAlert";
 
     public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        AlertParseResult parsed = AlertParser.Parse(message.Body.ToMemory());
+        AlertParseResult parsed = AlertParser.Parse(message.Body.ToMemory(), time.GetUtcNow());
         if (!parsed.IsValid)
         {
             string description = string.Join("; ", parsed.Errors);

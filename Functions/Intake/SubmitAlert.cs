@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Cordon.Intake;
 
 /// <summary>POST /api/alerts: 202 {incidentId, outcome}, or 400 problem+json naming every bad field.</summary>
-public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics)
+public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics, TimeProvider time)
 {
     /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
     public const string Route = "alerts";
@@ -28,7 +28,7 @@ public sealed class SubmitAlert(AlertIntake intake, CordonMetrics metrics)
             return Problems.BadRequest("Alert refused", [$"alert is larger than the limit of {AlertParser.MaxBytes} bytes (256 KB)"]);
         }
 
-        AlertParseResult parsed = AlertParser.Parse(body);
+        AlertParseResult parsed = AlertParser.Parse(body, time.GetUtcNow());
         if (!parsed.IsValid)
         {
             metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.Http);

@@ -292,6 +292,13 @@ public sealed record RegulatoryClock
     /// <summary>The due time from the clock start, counting business days where the clock says so.</summary>
     public DateTime DueFrom(DateTime start)
     {
+        // Saturates at the calendar's end rather than throwing: a clock must never fail the incident it runs in
+        // (intake refuses such times; incidents started before that may carry one).
+        if (DateTime.MaxValue - start < Within + TimeSpan.FromDays(BusinessDays * 2 + 7))
+        {
+            return DateTime.MaxValue;
+        }
+
         if (BusinessDays <= 0)
         {
             return start + Within;
