@@ -111,6 +111,21 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task Two_alerts_whose_source_and_id_join_to_the_same_text_are_two_alerts_not_a_duplicate()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string Edit(string sample, string source, string alertId) => sample
+            .Replace("\"source\": \"purview-irm\"", $"\"source\": \"{source}\"", StringComparison.Ordinal)
+            .Replace("\"alertId\": \"purview-7f3a91\"", $"\"alertId\": \"{alertId}\"", StringComparison.Ordinal);
+
+        var first = await host.SendSampleAsync(edit: s => Edit(s, "dtex", "case/77"));
+        var second = await host.SendSampleAsync(edit: s => Edit(s, "dtex/case", "77"));
+
+        Assert.Equal((202, IntakeOutcomes.Started), (first.Status, first.Outcome));
+        Assert.Equal((202, IntakeOutcomes.Merged, first.IncidentId), (second.Status, second.Outcome, second.IncidentId));
+    }
+
+    [Fact]
     public async Task Oversized_and_deeply_nested_alerts_are_refused_with_400()
     {
         await using TestHost host = await TestHost.StartAsync();

@@ -17,7 +17,15 @@ public sealed record RiskAlert(
 /// <summary>An alert's identity across deliveries: source/alertId (dedupe, merge, the incident's alert list).</summary>
 public static class AlertKeys
 {
-    public static string Of(RiskAlert alert) => $"{alert.Source}/{alert.AlertId}";
+    /// <summary>
+    /// "source/alertId", with any '%' and '/' in the source escaped: "dtex" + "case/77" and "dtex/case" + "77" were one
+    /// key, so the second, a different alert, was answered "duplicate" and dropped (found by an attack). A source without
+    /// either character (every one seen so far) keeps the key it always had, so incidents already running still match.
+    /// </summary>
+    public static string Of(RiskAlert alert) => $"{Escape(alert.Source)}/{alert.AlertId}";
+
+    static string Escape(string source) =>
+        source.AsSpan().IndexOfAny('%', '/') < 0 ? source : source.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal);
 }
 
 public sealed record AlertSubject(
