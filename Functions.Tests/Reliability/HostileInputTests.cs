@@ -126,6 +126,37 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task An_alert_for_a_subject_whose_id_hash_collides_with_an_open_incidents_starts_its_own()
+    {
+        // Both canonical names hash to 0c4bdee14973… (found by a birthday search): incident ids keep 48 bits of the hash.
+        const string First = "c23122399@vendor.example", Second = "c23743306@vendor.example";
+        Assert.Equal(IncidentIds.SubjectPrefix(First), IncidentIds.SubjectPrefix(Second));
+        await using TestHost host = await TestHost.StartAsync();
+
+        var open = await host.SendSampleAsync("medium-off-hours.json", s => s.Replace("asha.m@vendor.example", First, StringComparison.Ordinal));
+        var other = await host.SendSampleAsync(edit: s => s.Replace("ravi.k@vendor.example", Second, StringComparison.Ordinal));
+
+        Assert.Equal(IntakeOutcomes.Started, open.Outcome);
+        Assert.Equal(IntakeOutcomes.Started, other.Outcome);
+        Assert.NotEqual(open.IncidentId, other.IncidentId);
+        var first = await host.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/incidents/{open.IncidentId}");
+        Assert.Equal((First, "medium"), (first.GetProperty("subject").GetString(), first.GetProperty("severity").GetString()));
+
+        // Delivered to the other subject's incident anyway (as intake's guard for racing first alerts does): not taken.
+        RiskAlert stray = AlertParser.Parse(System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"))
+            .Replace("ravi.k@vendor.example", Second, StringComparison.Ordinal).Replace("purview-7f3a91", "purview-stray", StringComparison.Ordinal))).Alert!;
+        await host.Host.Client.RaiseEventAsync(open.IncidentId, Cordon.Incidents.IncidentEvents.AlertMerged, stray);
+        var after = await Eventually.Found(async () =>
+        {
+            var s = await host.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/incidents/{open.IncidentId}");
+            return s.GetProperty("timeline").EnumerateArray().Any(t => t.GetProperty("step").GetString() == Cordon.Incidents.TimelineSteps.AlertHandedOn) ? (object)s : null;
+        }, TimeSpan.FromSeconds(30), "the stray alert recorded as not taken");
+        var incident = (System.Text.Json.JsonElement)after;
+        Assert.Equal("medium", incident.GetProperty("severity").GetString());
+        Assert.DoesNotContain("purview-irm/purview-stray", incident.GetProperty("alertIds").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Fact]
     public async Task Oversized_and_deeply_nested_alerts_are_refused_with_400()
     {
         await using TestHost host = await TestHost.StartAsync();

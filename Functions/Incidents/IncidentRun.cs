@@ -386,6 +386,18 @@ internal sealed partial class IncidentRun
             return false;
         }
 
+        if (Cordon.World.SubjectIdentity.Canonical(alert.Subject.UserPrincipalName) != Cordon.World.SubjectIdentity.Canonical(input.Alert.Subject.UserPrincipalName))
+        {
+            // Another person whose incident ids share this one's 48-bit hash (intake raced that person's first alert here):
+            // never taken, or this subject would be judged, and contained, on it. Intake places it in its own incident.
+            if (handedOn.Add(key))
+            {
+                Record(TimelineSteps.AlertHandedOn, $"alert {alert.AlertId} from {alert.Source} is about another subject whose incident ids share this one's hash: not taken; intake places it in that subject's own incident");
+            }
+
+            return false;
+        }
+
         if (closingAt is not null)
         {
             if (handedOn.Add(key))

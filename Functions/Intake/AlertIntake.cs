@@ -48,9 +48,13 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         string key = AlertKeys.Of(alert);
         string digest = AlertDigest.Of(key);
         string prefix = IncidentIds.SubjectPrefix(alert.Subject.UserPrincipalName);
+        string subject = Cordon.World.SubjectIdentity.Canonical(alert.Subject.UserPrincipalName);
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var incidents = await ListAsync(client, prefix, cancellationToken);
+            var all = await ListAsync(client, prefix, cancellationToken);
+            // The prefix is 48 bits of the subject's hash: another subject may share it (by chance, or found on purpose).
+            // Their incidents take part in the numbering only, never in a merge or a duplicate.
+            var incidents = all.Where(i => i.Subject is null || i.Subject == subject).ToList();
             if (incidents.FirstOrDefault(i => i.AlertIds.Contains(key) || i.Digests.Contains(digest)) is { } seen)
             {
                 return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
@@ -71,7 +75,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 continue;
             }
 
-            int next = incidents.Count == 0 ? 1 : incidents.Max(i => i.Sequence) + 1;
+            int next = all.Count == 0 ? 1 : all.Max(i => i.Sequence) + 1;
             var (id, purgedWithIt) = await UnusedIdAsync(client, prefix, next, alert, cancellationToken);
             if (purgedWithIt is not null)
             {
@@ -92,10 +96,10 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 // Started: from here the intake finishes its work (the check and containment) even if its caller hangs up.
-                bool startedWithThis;
+                bool startedWithThis, sameSubject;
                 try
                 {
-                    startedWithThis = await StartedWithAsync(client, id, alert, key, CancellationToken.None);
+                    (startedWithThis, sameSubject) = await StartedWithAsync(client, id, alert, key, subject, CancellationToken.None);
                 }
                 catch (Exception ex) when (input.IntakeContains)
                 {
@@ -112,6 +116,14 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                     }
 
                     return Result(id, IntakeOutcomes.Started, alert);
+                }
+
+                if (!sameSubject)
+                {
+                    // Another subject sharing the id's hash started it first: that incident does not take this alert (the
+                    // merge sent is refused there); looked at again, its incidents are left out and the next id is used.
+                    logger.LogInformation("Incident {IncidentId} was started by another subject sharing its hash; placing alert {AlertId} again", id, alert.AlertId);
+                    continue;
                 }
 
                 // Another first alert became the incident's input: this one was delivered to it as a merge.
@@ -184,14 +196,22 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// racing start wrote its input last but lost at the engine, this alert's answer says "started" for an
     /// incident that took it by the merge: the alert is acted on in the incident named either way.
     /// </summary>
-    static async Task<bool> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, CancellationToken cancellationToken)
+    static async Task<(bool WithThis, bool SameSubject)> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, string subject, CancellationToken cancellationToken)
     {
         // The merge and the read are independent (the input was written by the schedule call before): one round trip, not two.
         Task merge = client.RaiseEventAsync(id, IncidentEvents.AlertMerged, alert, cancellationToken);
         Task<OrchestrationMetadata?> read = client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
         await Task.WhenAll(merge, read);
         OrchestrationMetadata? m = await read;
-        return m?.SerializedInput is null || m.ReadInputAs<IncidentInput>() is not { } started || AlertKeys.Of(started.Alert) == key;
+        if (m?.SerializedInput is null || m.ReadInputAs<IncidentInput>() is not { } started)
+        {
+            return (true, true);
+        }
+
+        // Another subject sharing the id's hash (48 bits) may have raced this one for the id. Left open: this alert's input
+        // written last while that subject's start won at the engine (as above) answers "started" for an incident that
+        // refuses this alert's merge, leaving it in no incident (two such subjects' first alerts at the same moment).
+        return (AlertKeys.Of(started.Alert) == key, Cordon.World.SubjectIdentity.Canonical(started.Alert.Subject.UserPrincipalName) == subject);
     }
 
     /// <summary>How long intake waits for an incident to show that it took a merged alert.</summary>
@@ -246,7 +266,8 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         }
     }
 
-    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests);
+    /// <summary>An incident under the subject's prefix; Subject (canonical) is null when its input could not be read.</summary>
+    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests, string? Subject);
 
     static async Task<List<Known>> ListAsync(DurableTaskClient client, string prefix, CancellationToken cancellationToken)
     {
@@ -262,9 +283,11 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             var ids = new HashSet<string>(StringComparer.Ordinal);
             var digests = new HashSet<string>(StringComparer.Ordinal);
             bool closing = false;
+            string? subject = null;
             if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
             {
                 ids.Add(AlertKeys.Of(input.Alert));
+                subject = Cordon.World.SubjectIdentity.Canonical(input.Alert.Subject.UserPrincipalName);
             }
 
             // The status lists the newest alerts (bounded); a closed incident's output lists every alert it took.
@@ -281,7 +304,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             }
 
             bool open = IncidentQueries.IsOpen(m.RuntimeStatus);
-            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests));
+            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests, subject));
         }
 
         return list;
