@@ -25,7 +25,7 @@ public sealed class SessionKillTests
     [Fact]
     public async Task Exposure_is_computed_for_every_resource_class_and_a_killed_client_session_ends_at_containment()
     {
-        var containedAt = new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);
+        var containedAt = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero); // after the sample's detection (09:12): a detection ahead of the clock is refused
         await using TestHost host = await TestHost.StartAsync(ExposurePolicy, configure: s => s.AddSingleton<TimeProvider>(new FrozenClock(containedAt)));
         var (_, id, _) = await host.SendSampleAsync();
 

@@ -417,8 +417,25 @@ public static class IncidentQueries
         }
 
         s ??= new IncidentStatus { OpenedAt = m.CreatedAt.UtcDateTime, UpdatedAt = m.LastUpdatedAt.UtcDateTime };
-        return m.RuntimeStatus is OrchestrationRuntimeStatus.Terminated or OrchestrationRuntimeStatus.Failed
-            ? s with { Stage = Stages.Closed, Outcome = s.Outcome ?? Outcomes.Unreviewed }
-            : s;
+        return m.RuntimeStatus switch
+        {
+            // Not a closed incident like the others: nothing moves on its own any more, and whatever the workflow (or
+            // intake, for it) changed stays changed. It heads the operators' list as waiting for them (found by an
+            // attack: an incident that failed after intake had disabled the account showed as closed, unreviewed).
+            OrchestrationRuntimeStatus.Failed => s with
+            {
+                Stage = Stages.Closed,
+                Outcome = s.Outcome ?? Outcomes.Unreviewed,
+                WaitingForOperator = new StepFailure(WorkflowFailedStep,
+                    $"the incident's workflow stopped with an error ({m.FailureDetails?.ErrorMessage ?? "no details recorded"}): nothing more happens on its own, " +
+                    "and what it changed stays changed — check the subject's access in the directory (containment may have been applied at intake) and undo by hand what the evidence shows",
+                    m.LastUpdatedAt.UtcDateTime),
+            },
+            OrchestrationRuntimeStatus.Terminated => s with { Stage = Stages.Closed, Outcome = s.Outcome ?? Outcomes.Unreviewed },
+            _ => s,
+        };
     }
+
+    /// <summary>The step an incident whose orchestration failed is shown waiting on.</summary>
+    public const string WorkflowFailedStep = "workflow";
 }

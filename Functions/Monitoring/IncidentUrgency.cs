@@ -31,8 +31,8 @@ public static class IncidentUrgency
     public static readonly TimeSpan NearDeadline = TimeSpan.FromHours(12);
 
     public static UrgencyTier Tier(IncidentRow r, DateTime now) =>
-        r.Stage == Stages.Closed ? UrgencyTier.Closed
-        : r.WaitingForOperator ? UrgencyTier.WaitingForOperator
+        r.WaitingForOperator ? UrgencyTier.WaitingForOperator // a failed workflow is closed, and waits for an operator all the same
+        : r.Stage == Stages.Closed ? UrgencyTier.Closed
         : r.NextDeadline is { } due && due <= now ? UrgencyTier.DeadlineOverdue
         : r.NextDeadline is not null ? UrgencyTier.DeadlineRunning
         : (r.Approvals ?? []).Any(a => a.Escalations > 0) ? UrgencyTier.GateEscalated
@@ -57,6 +57,8 @@ public static class IncidentUrgency
     {
         switch (Tier(r, now))
         {
+            case UrgencyTier.WaitingForOperator when r.RuntimeStatus == nameof(OrchestrationRuntimeStatus.Failed):
+                return "its workflow failed: nothing more happens on its own; check the subject's access and undo by hand what it changed";
             case UrgencyTier.WaitingForOperator:
                 return "a step failed after its retries: retry it or close the incident";
             case UrgencyTier.DeadlineOverdue:
