@@ -30,7 +30,7 @@ public static class MailLayout
             foreach (var (label, value) in facts)
             {
                 html.Append("<tr><th scope=\"row\" align=\"left\" style=\"width:35%;color:#4b5563;border-bottom:1px solid #f3f4f6;vertical-align:top\">")
-                    .Append(E(label)).Append("</th><td style=\"border-bottom:1px solid #f3f4f6\">").Append(E(value)).Append("</td></tr>");
+                    .Append(E(label)).Append("</th><td style=\"border-bottom:1px solid #f3f4f6\">").Append(E(Defanged(value))).Append("</td></tr>");
             }
 
             html.Append("</table>");
@@ -57,7 +57,7 @@ public static class MailLayout
         text.AppendLine(title).AppendLine(new string('=', Math.Min(title.Length, 72))).AppendLine().AppendLine(intro).AppendLine();
         foreach (var (label, value) in facts)
         {
-            text.Append(label).Append(": ").AppendLine(value);
+            text.Append(label).Append(": ").AppendLine(Defanged(value));
         }
 
         if (quote is { } qt)
@@ -85,4 +85,15 @@ public static class MailLayout
     public static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
     static string E(string s) => WebUtility.HtmlEncode(s);
+
+    static readonly System.Text.RegularExpressions.Regex WebAddress = new(@"\b(https?|ftp)://|\bwww\.", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Facts carry producers' text (an indicator's detail, a display name), and mail clients turn web addresses in text
+    /// into links: from Cordon's trusted sender, "reject here: https://…" planted in a DLP detail would be a lure. Such
+    /// addresses are shown defanged ("https[:]//", "www[.]"), as security mail shows indicators; Cordon's own links are
+    /// the mail's buttons, never facts.
+    /// </summary>
+    public static string Defanged(string value) =>
+        WebAddress.Replace(value, m => m.Value.EndsWith("://", StringComparison.Ordinal) ? m.Value[..^3] + "[:]//" : m.Value[..^1] + "[.]");
 }
