@@ -62,7 +62,8 @@ public sealed class FloorRulesTests
     [Fact]
     public void A_review_citing_the_customers_ticket_is_justified_for_QA_and_a_wrong_or_unknown_ticket_is_a_mismatch()
     {
-        var tickets = new Dictionary<string, string> { [Fp("NW-1")] = Fp("c1"), [Fp("NW-2")] = Fp("c2") };
+        // The site index keys a ticket by its client and number (as TelemetryIntake hands it over).
+        var tickets = new Dictionary<string, string> { [RiskScorer.TicketFingerprint("northwind-bank", "NW-1")] = Fp("c1"), [RiskScorer.TicketFingerprint("northwind-bank", "NW-2")] = Fp("c2") };
         var qa = new Floor(AgentRoles.Qa, tickets);
         qa.Do(AccessActions.ViewRecord, NineIst, "c1", "NW-1").Do(AccessActions.ViewRecord, NineIst.AddMinutes(2), "c2", "NW-2")
             .Do(AccessActions.Logout, NineIst.AddHours(1)).Score();

@@ -332,4 +332,67 @@ public sealed class RiskScorerTests
 
         Assert.Null(thrown);
     }
+
+    [Fact]
+    public void A_busy_run_of_ticketed_calls_does_not_corroborate_a_few_lookups_without_a_ticket()
+    {
+        // Found by an attack: five lookups without a ticket, then an hour later twelve calls each with its ticket within ten
+        // minutes (a burst of customers the agent had reason to open): the burst was taken as corroboration and contained.
+        var innocent = new Agent();
+        for (int c = 0; c < Policy.CorroborationMinCustomers; c++)
+        {
+            innocent.Do(AccessActions.ViewRecord, Nine.AddMinutes(c), $"lookup-{c}");
+        }
+
+        DateTimeOffset busy = Nine.AddHours(1);
+        for (int c = 0; c < Policy.BurstCustomers; c++)
+        {
+            innocent.Do(AccessActions.TicketAssigned, busy.AddSeconds(c * 40), $"call-{c}", $"TK-{c}")
+                .Do(AccessActions.ViewRecord, busy.AddSeconds((c * 40) + 5), $"call-{c}");
+        }
+
+        RiskAlert? alert = innocent.Do(AccessActions.Logout, busy.AddMinutes(30)).Score().Alert;
+
+        Assert.Contains(RiskReasons.Burst, innocent.Reasons);
+        Assert.NotEqual(Severities.Critical, alert?.Severity); // at most an incident that asks first
+
+        // Next to it: the same lookups made in a burst of their own are corroborated, and contain.
+        var harvester = new Agent();
+        for (int c = 0; c < Policy.BurstCustomers; c++)
+        {
+            harvester.Do(AccessActions.ViewRecord, Nine.AddSeconds(c * 40), $"lookup-{c}");
+        }
+
+        RiskAlert contained = harvester.Do(AccessActions.Logout, Nine.AddMinutes(40)).Score().Alert!;
+        Assert.Equal(Severities.Critical, contained.Severity);
+        Assert.Contains("corroborated by a burst of 12 of them", contained.Indicators[0].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_clients_tickets_with_the_same_number_are_two_tickets()
+    {
+        // Found by an attack: contoso's ticket 1001 replaced northwind's 1001 in the agent's state, so follow-ups citing
+        // northwind's tickets counted as citing another customer's ticket (an innocent agent, then contained on an export).
+        var agent = new Agent();
+        for (int c = 0; c < 5; c++)
+        {
+            agent.Pending.Add(agent.Event(AccessActions.TicketAssigned, Nine.AddMinutes(c), $"nw-{c}", $"{1001 + c}", client: "northwind-bank"));
+            agent.Pending.Add(agent.Event(AccessActions.ViewRecord, Nine.AddMinutes(c).AddSeconds(20), $"nw-{c}", client: "northwind-bank"));
+        }
+
+        for (int c = 0; c < 5; c++)
+        {
+            agent.Pending.Add(agent.Event(AccessActions.TicketAssigned, Nine.AddMinutes(10 + c), $"cp-{c}", $"{1001 + c}", client: "contoso-pay"));
+        }
+
+        for (int c = 0; c < 5; c++)
+        {
+            agent.Pending.Add(agent.Event(AccessActions.ViewRecord, Nine.AddMinutes(20 + c), $"nw-{c}", $"{1001 + c}", client: "northwind-bank"));
+        }
+
+        ScoreOutcome outcome = agent.Do(AccessActions.Logout, Nine.AddHours(1)).Score();
+
+        Assert.Empty(agent.Reasons);
+        Assert.Null(outcome.Alert);
+    }
 }

@@ -49,6 +49,13 @@ public sealed class AgentState
 
     public DateTimeOffset? LastBurstAt { get; set; }
 
+    /// <summary>
+    /// The customers (fingerprints) of the bursts counted while that reason counts: a burst corroborates customers without
+    /// business need only when it is made of them (a busy hour of ticketed calls is a burst of customers the agent had
+    /// reason to open).
+    /// </summary>
+    public List<string> BurstCustomers { get; set; } = [];
+
     /// <summary>Views with no ticket yet, judged when a ticket arrives within the grace period or when it has passed.</summary>
     public List<RecentView> Provisional { get; set; } = [];
 

@@ -254,6 +254,14 @@ public static class RiskScorer
     static int knownCount;
 
     /// <summary><see cref="Fingerprint"/> of a customer or ticket id, computed once per process while the cache holds it.</summary>
+    /// <summary>
+    /// A ticket is one client's: two clients' tools number their tickets independently, and keyed by number alone one
+    /// client's ticket 1001 replaced another's in the agent's state, so the agent's follow-ups on the first client's
+    /// customers cited "a ticket that belongs to another customer" (found by an attack: an innocent agent contained).
+    /// </summary>
+    public static string TicketFingerprint(string clientId, string ticketId) =>
+        RecurringFingerprint(clientId.Length.ToString(CultureInfo.InvariantCulture) + ":" + clientId + "/" + ticketId);
+
     public static string RecurringFingerprint(string value)
     {
         if (KnownFingerprints.TryGetValue(value, out string? known))
@@ -306,6 +314,10 @@ public static class RiskScorer
                 {
                     s.UnjustifiedCustomers.Clear();
                 }
+                else if (name == RiskReasons.Burst)
+                {
+                    s.BurstCustomers.Clear();
+                }
             }
         }
 
@@ -346,12 +358,12 @@ public static class RiskScorer
         {
             case AccessActions.TicketAssigned:
                 string assigned = customer!;
-                s.Tickets[RecurringFingerprint(e.TicketId!)] = new Ticket(assigned, null);
+                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(assigned, null);
                 // The call opened the record first: views of this customer within the grace period were work, after all.
                 s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
                 break;
             case AccessActions.TicketClosed:
-                s.Tickets[RecurringFingerprint(e.TicketId!)] = new Ticket(customer!, e.OccurredAt);
+                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(customer!, e.OccurredAt);
                 break;
             case AccessActions.Search:
                 hour.Searches += e.Count;
@@ -405,8 +417,10 @@ public static class RiskScorer
 
         if (e.TicketId is { } ticketId)
         {
-            string ticket = RecurringFingerprint(ticketId);
-            string? owner = s.Tickets.TryGetValue(ticket, out Ticket? own) ? own.CustomerId : ctx.SiteTickets.GetValueOrDefault(ticket);
+            string ticket = TicketFingerprint(e.ClientId, ticketId);
+            // A ticket recorded before tickets were kept per client is found under its old fingerprint (until forgotten).
+            string? owner = s.Tickets.TryGetValue(ticket, out Ticket? own) || s.Tickets.TryGetValue(RecurringFingerprint(ticketId), out own) ? own.CustomerId
+                : ctx.SiteTickets.GetValueOrDefault(ticket);
             if (owner != customer)
             {
                 Day(s, e.OccurredAt, ctx, policy).Mismatches++;
@@ -650,6 +664,16 @@ public static class RiskScorer
         if (distinct >= policy.BurstCustomers)
         {
             s.LastBurstAt = e.OccurredAt;
+            foreach (string c in s.RecentViews.Select(v => v.CustomerId).Distinct(StringComparer.Ordinal).Where(c => !s.BurstCustomers.Contains(c)).ToList())
+            {
+                if (s.BurstCustomers.Count >= RecentViewLimit)
+                {
+                    s.BurstCustomers.RemoveAt(0);
+                }
+
+                s.BurstCustomers.Add(c);
+            }
+
             Add(s, RiskReasons.Burst, policy.Weights.Burst, 1, e.OccurredAt,
                 c => $"{distinct} distinct customers viewed within {Minutes(policy.BurstWindow)} ({c} burst{(c == 1 ? "" : "s")})");
         }
@@ -806,9 +830,12 @@ public static class RiskScorer
     static (Level Level, string Why) Judge(AgentState s, SiteView site, MonitoringPolicy p)
     {
         int episode = s.UnjustifiedCustomers.Count;
+        // A burst corroborates only when it is made of customers without business need (found by an attack: 12 ticketed
+        // calls in ten minutes corroborated 5 unrelated lookups an hour before, and an innocent agent was contained).
+        int unjustifiedInBursts = s.Reasons.ContainsKey(RiskReasons.Burst) ? s.BurstCustomers.Count(s.UnjustifiedCustomers.ToHashSet(StringComparer.Ordinal).Contains) : 0;
         string? corroboration = s.Reasons.ContainsKey(RiskReasons.Export) ? RiskReasons.Export
             : s.Reasons.ContainsKey(RiskReasons.ScreenCapture) ? RiskReasons.ScreenCapture
-            : s.Reasons.ContainsKey(RiskReasons.Burst) ? RiskReasons.Burst : null;
+            : unjustifiedInBursts >= p.CorroborationMinCustomers ? $"a burst of {unjustifiedInBursts} of them" : null;
         if (s.Exposure30 >= p.ContainAtUnjustifiedCustomers)
         {
             return (Level.Strong, $"strong evidence: {s.Exposure30} customers without business need in 30 days (policy floor {p.ContainAtUnjustifiedCustomers})");

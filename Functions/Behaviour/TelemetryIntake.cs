@@ -194,7 +194,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         {
             if (e.Action == AccessActions.TicketAssigned && e.TicketId is { } t && e.CustomerId is { } c)
             {
-                string ticket = RiskScorer.RecurringFingerprint(t);
+                string ticket = RiskScorer.TicketFingerprint(e.ClientId, t);
                 string customer = RiskScorer.RecurringFingerprint(c);
                 known[ticket] = customer;
                 string key = TicketKey(e.Agent.SiteId, e.OccurredAt.UtcDateTime.Date, ticket);
@@ -224,7 +224,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
 
         var reviews = events.Where(e => e.Action == AccessActions.ViewRecord && e.TicketId is not null)
-            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.RecurringFingerprint(e.TicketId!)))
+            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.TicketFingerprint(e.ClientId, e.TicketId!), Legacy: RiskScorer.RecurringFingerprint(e.TicketId!)))
             .Where(r => !known.ContainsKey(r.Ticket))
             .Distinct()
             .ToList();
@@ -235,12 +235,14 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
         DateTime newest = events.Max(e => e.OccurredAt.UtcDateTime.Date);
         var read = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var (site, day, ticket) in reviews)
+        // Tickets indexed before they were kept per client are found under their old fingerprint (for the lookback's days).
+        foreach (var (site, day, ticket, legacy) in reviews)
+        foreach (string indexed in new[] { ticket, legacy })
         {
             for (int back = 0; back <= ReviewLookbackDays && !known.ContainsKey(ticket); back++)
             {
                 DateTime d = day.AddDays(-back);
-                string key = TicketKey(site, d, ticket);
+                string key = TicketKey(site, d, indexed);
                 if (!read.TryGetValue(key, out var tickets))
                 {
                     bool closed = d < newest.AddDays(-1);
@@ -259,7 +261,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                     read[key] = tickets;
                 }
 
-                if (tickets.TryGetValue(ticket, out string? customer))
+                if (tickets.TryGetValue(indexed, out string? customer))
                 {
                     known[ticket] = customer;
                 }
