@@ -157,6 +157,34 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task Operator_actions_the_incident_would_refuse_are_refused_at_once_and_change_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+        async Task<(int Status, string Body)> ActAsync(object action)
+        {
+            HttpResponseMessage r = await host.Http.PostAsJsonAsync($"/api/incidents/{id}/actions", action);
+            return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+        }
+
+        // Found by an attack: a decide naming a step that does not exist was answered 202 and decided the open gate.
+        var decideWithStep = await ActAsync(new { action = "decide", decision = "approve", step = "nonexistent", reason = "typo" });
+        var retryNothing = await ActAsync(new { action = "retry", reason = "nothing failed" });
+        var bidi = await ActAsync(new { action = "close", reason = "fine\u202Eesolc" });
+
+        Assert.Equal(400, decideWithStep.Status);
+        Assert.Contains("step names the failed step to retry; it does not apply to action decide", decideWithStep.Body, StringComparison.Ordinal);
+        Assert.Equal(409, retryNothing.Status);
+        Assert.Contains("no step is waiting for a retry", retryNothing.Body, StringComparison.Ordinal);
+        Assert.Equal(400, bidi.Status);
+        Assert.Contains("control or text-direction characters", bidi.Body, StringComparison.Ordinal);
+        IncidentDetail d = await host.IncidentAsync(id);
+        Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
+        Assert.Single(d.PendingApprovals);
+        Assert.DoesNotContain(d.Timeline, t => t.Step is TimelineSteps.OperatorDecision or TimelineSteps.OperatorActionRefused);
+    }
+
+    [Fact]
     public async Task Oversized_and_deeply_nested_alerts_are_refused_with_400()
     {
         await using TestHost host = await TestHost.StartAsync();

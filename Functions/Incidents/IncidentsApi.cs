@@ -172,12 +172,23 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             errors.Add("decision must be approve or reject for action decide");
         }
 
+        if (body?.Step is not null && body.Action != OperatorActions.Retry)
+        {
+            errors.Add($"step names the failed step to retry; it does not apply to action {body.Action}");
+        }
+
+        // Control and direction-override characters would reorder or hide text on the timeline, the report and mails.
+        if (body?.Reason is { } reason && reason.Any(c => (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069'))
+        {
+            errors.Add("reason must not contain control or text-direction characters");
+        }
+
         if (errors.Count > 0)
         {
             return Refuse(StatusCodes.Status400BadRequest, "Action refused", errors);
         }
 
-        OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, request.HttpContext.RequestAborted) : null;
+        OrchestrationMetadata? m = IncidentIds.LooksValid(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted) : null;
         if (m is null)
         {
             return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [UnknownIncident(id)]);
@@ -186,6 +197,14 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
         {
             return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
+        }
+
+        // What the incident shows now: an action it would refuse is refused here, with the reason, instead of a 202 the
+        // timeline later contradicts (found by an attack: a decide naming a step that does not exist decided the open
+        // gate). The incident still judges every action it receives: its state may change in between.
+        if (IncidentQueries.Inapplicable(IncidentQueries.StatusOf(m), body!) is { } conflict)
+        {
+            return Refuse(StatusCodes.Status409Conflict, "Action not applicable", [$"{conflict}; nothing was changed."]);
         }
 
         OperatorPrincipal operatorPrincipal = who.Principal!;
@@ -365,6 +384,25 @@ public static class IncidentQueries
             string next = path + query.NextQueryString(page.Next) + (key is null ? "" : "&code=" + Uri.EscapeDataString(key));
             request.HttpContext.Response.Headers.Append("Link", $"<{next}>; rel=\"next\"");
         }
+    }
+
+    /// <summary>Why the incident, as its status shows it, would refuse this operator action; null when it would take it.</summary>
+    internal static string? Inapplicable(IncidentStatus status, OperatorActionRequest body)
+    {
+        if (status.ClosingAt is not null && body.Action != OperatorActions.Close)
+        {
+            return "the incident's outcome is final: it is closing";
+        }
+
+        if (body.Action == OperatorActions.Retry)
+        {
+            var waiting = status.WaitingSteps.Select(w => w.Step).ToList();
+            return waiting.Count == 0 ? "no step is waiting for a retry"
+                : body.Step is { } step && !waiting.Contains(step, StringComparer.Ordinal) ? $"step {step} is not waiting for a retry (waiting: {string.Join(", ", waiting)})"
+                : null;
+        }
+
+        return body.Action == OperatorActions.Decide && status.PendingApprovals.Count == 0 ? "no gate is open for a decision" : null;
     }
 
     static IncidentRow RowOf(OrchestrationMetadata m)
