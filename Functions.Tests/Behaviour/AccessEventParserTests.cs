@@ -177,4 +177,13 @@ public sealed class AccessEventParserTests
         Assert.Equal(1, rejected.Index);
         Assert.Contains(expected, Assert.Single(rejected.Errors), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_empty_batch_is_refused_saying_so()
+    {
+        BatchParseResult r = AccessEventParser.ParseBatch("[]"u8.ToArray());
+
+        Assert.False(r.IsValid);
+        Assert.Equal("batch is empty: expected at least one AccessEvent v1 object", Assert.Single(r.Errors));
+    }
 }

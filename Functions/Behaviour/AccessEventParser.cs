@@ -64,6 +64,11 @@ public static class AccessEventParser
             }
 
             int length = root.GetArrayLength();
+            if (length == 0)
+            {
+                return Fail("batch is empty: expected at least one AccessEvent v1 object");
+            }
+
             if (length > MaxEvents)
             {
                 return Fail($"batch has {length} events; the limit is {MaxEvents} per request");
