@@ -395,4 +395,36 @@ public sealed class RiskScorerTests
         Assert.Empty(agent.Reasons);
         Assert.Null(outcome.Alert);
     }
+
+    [Fact]
+    public void A_view_naming_its_ticket_a_batch_before_the_ticket_arrives_is_work_and_a_ticket_that_never_comes_is_a_mismatch()
+    {
+        // Found by an attack: the tool stamps the ticket on the view and the ticket's own event comes in the next batch;
+        // each such view was a mismatch at once, and one routine export then contained the agent.
+        var agent = new Agent();
+        for (int c = 0; c < 5; c++)
+        {
+            DateTimeOffset call = Nine.AddMinutes(c * 3);
+            agent.Do(AccessActions.ViewRecord, call, $"cust-{c}", $"TK-{c}").Score();
+            agent.Do(AccessActions.TicketAssigned, call.AddSeconds(30), $"cust-{c}", $"TK-{c}").Score();
+        }
+
+        RiskAlert? alert = agent.Do(AccessActions.Export, Nine.AddMinutes(20), count: 3).Do(AccessActions.Logout, Nine.AddHours(1)).Score().Alert;
+
+        Assert.DoesNotContain(RiskReasons.TicketMismatch, agent.Reasons);
+        Assert.Empty(agent.State.UnjustifiedCustomers);
+        Assert.Null(alert);
+
+        // Next to it: views naming tickets that never arrive are mismatches once the grace has passed.
+        var faker = new Agent();
+        for (int c = 0; c < 5; c++)
+        {
+            faker.Do(AccessActions.ViewRecord, Nine.AddMinutes(c * 3), $"cust-{c}", $"FAKE-{c}");
+        }
+
+        faker.Do(AccessActions.Logout, Nine.AddHours(1)).Score();
+        Assert.Equal(5, faker.State.Reasons[RiskReasons.TicketMismatch].Count);
+        Assert.Contains("does not exist", faker.State.Reasons[RiskReasons.TicketMismatch].Detail, StringComparison.Ordinal);
+        Assert.Equal(5, faker.State.UnjustifiedCustomers.Count);
+    }
 }

@@ -162,7 +162,12 @@ public sealed class SeenHour
 
 public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt);
 
-public sealed record RecentView(string CustomerId, DateTimeOffset At);
+/// <summary>A view (customer, time); <see cref="CitedClient"/> set on a provisional view that cited a ticket not known yet.</summary>
+public sealed record RecentView(string CustomerId, DateTimeOffset At)
+{
+    /// <summary>The client of the unknown ticket the view cited: if none arrives within the grace, the citation was a mismatch.</summary>
+    public string? CitedClient { get; init; }
+}
 
 /// <summary>One local day of an agent: customers viewed without business need, views, active hours.</summary>
 public sealed class DayRecord

@@ -421,12 +421,23 @@ public static class RiskScorer
             // A ticket recorded before tickets were kept per client is found under its old fingerprint (until forgotten).
             string? owner = s.Tickets.TryGetValue(ticket, out Ticket? own) || s.Tickets.TryGetValue(RecurringFingerprint(ticketId), out own) ? own.CustomerId
                 : ctx.SiteTickets.GetValueOrDefault(ticket);
+            if (owner is null)
+            {
+                // Not known yet: the call may have opened the record before the ticket's event reached Cordon (another
+                // feed, the next batch). Judged like a view without a ticket: justified if a ticket for the customer
+                // arrives within the grace, else without business need and a mismatch (found by an attack: an agent whose
+                // views named their tickets a batch early was contained on the mismatches and one routine export).
+                if (!s.Provisional.Any(v => v.CustomerId == customer))
+                {
+                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { CitedClient = e.ClientId });
+                }
+
+                return;
+            }
+
             if (owner != customer)
             {
-                Day(s, e.OccurredAt, ctx, policy).Mismatches++;
-                Add(s, RiskReasons.TicketMismatch, policy.Weights.TicketMismatch, 1, e.OccurredAt,
-                    c => $"{c} view{(c == 1 ? "" : "s")} citing a ticket that {(owner is null ? "does not exist" : "belongs to another customer")} (last: client {e.ClientId})");
-                Unjustified(s, customer, e.OccurredAt, policy, ctx);
+                Mismatch(s, customer, e.OccurredAt, "belongs to another customer", e.ClientId, policy, ctx);
                 return;
             }
 
@@ -469,8 +480,23 @@ public static class RiskScorer
         foreach (RecentView v in due ?? [])
         {
             s.Provisional.Remove(v);
-            Unjustified(s, v.CustomerId, v.At, policy, ctx);
+            if (v.CitedClient is { } client)
+            {
+                Mismatch(s, v.CustomerId, v.At, "does not exist", client, policy, ctx);
+            }
+            else
+            {
+                Unjustified(s, v.CustomerId, v.At, policy, ctx);
+            }
         }
+    }
+
+    static void Mismatch(AgentState s, string customer, DateTimeOffset at, string why, string clientId, MonitoringPolicy policy, AgentContext ctx)
+    {
+        Day(s, at, ctx, policy).Mismatches++;
+        Add(s, RiskReasons.TicketMismatch, policy.Weights.TicketMismatch, 1, at,
+            c => $"{c} view{(c == 1 ? "" : "s")} citing a ticket that {why} (last: client {clientId})");
+        Unjustified(s, customer, at, policy, ctx);
     }
 
     static void Unjustified(AgentState s, string customer, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
