@@ -569,8 +569,10 @@ public sealed partial class StoreBench : IAsyncDisposable
     private static partial Regex OffboardedDetail();
 
     /// <summary>The vendor gate needs two distinct people: two signed-in bench operators approve, one after the other.</summary>
+    /// <summary>Two operators approve (a quorum gate needs both); at a gate of one, the second finds it decided (409).</summary>
     async Task DecideAsync(string id, CancellationToken ct)
     {
+        bool first = true;
         foreach (string who in new[] { "bench-operator-1", "bench-operator-2" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/incidents/{id}/actions")
@@ -581,6 +583,12 @@ public sealed partial class StoreBench : IAsyncDisposable
             request.Headers.Add(Cordon.Operators.OperatorPrincipal.Header,
                 Cordon.Operators.OperatorPrincipal.Encode(who, $"{who}@bench.example", [Cordon.Operators.OperatorRoles.Operator], "local"));
             using HttpResponseMessage r = await http.SendAsync(request, ct);
+            if (!first && (int)r.StatusCode == 409)
+            {
+                return; // the first vote decided the gate
+            }
+
+            first = false;
             if ((int)r.StatusCode != 202)
             {
                 throw new InvalidOperationException($"{Name}: operator decision on {id} refused with {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct)}");
