@@ -427,4 +427,24 @@ public sealed class RiskScorerTests
         Assert.Contains("does not exist", faker.State.Reasons[RiskReasons.TicketMismatch].Detail, StringComparison.Ordinal);
         Assert.Equal(5, faker.State.UnjustifiedCustomers.Count);
     }
+
+    [Fact]
+    public void Past_the_open_ticket_limit_the_longest_open_ticket_is_forgotten_not_the_newest()
+    {
+        var agent = new Agent();
+        for (int c = 0; c < 500; c++)
+        {
+            agent.Do(AccessActions.TicketAssigned, Nine, $"c{c}", $"T{c}");
+        }
+
+        agent.Do(AccessActions.TicketClosed, Nine.AddMinutes(1), "c0", "T0").Score();
+        DateTimeOffset later = Nine.AddHours(2); // T0's follow-up grace has passed: it is forgotten and its slot freed
+        agent.Do(AccessActions.Login, later)
+            .Do(AccessActions.TicketAssigned, later.AddMinutes(1), "new-caller", "T500")
+            .Do(AccessActions.TicketAssigned, later.AddMinutes(2), "c501", "T501")
+            .Do(AccessActions.ViewRecord, later.AddMinutes(3), "new-caller")
+            .Do(AccessActions.Logout, later.AddHours(1)).Score();
+
+        Assert.DoesNotContain(RiskReasons.NoBusinessNeed, agent.Reasons);
+    }
 }

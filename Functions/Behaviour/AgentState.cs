@@ -160,7 +160,11 @@ public sealed class SeenHour
     public string Ids { get; set; } = "";
 }
 
-public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt);
+public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt)
+{
+    /// <summary>When it was assigned (null: recorded before this was kept, or closed without an assignment seen).</summary>
+    public DateTimeOffset? AssignedAt { get; init; }
+}
 
 /// <summary>A view (customer, time); <see cref="CitedClient"/> set on a provisional view that cited a ticket not known yet.</summary>
 public sealed record RecentView(string CustomerId, DateTimeOffset At)

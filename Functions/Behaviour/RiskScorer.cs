@@ -358,7 +358,7 @@ public static class RiskScorer
         {
             case AccessActions.TicketAssigned:
                 string assigned = customer!;
-                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(assigned, null);
+                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(assigned, null) { AssignedAt = e.OccurredAt };
                 // The call opened the record first: views of this customer within the grace period were work, after all.
                 s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
                 break;
@@ -1011,8 +1011,9 @@ public static class RiskScorer
 
         if (s.Tickets.Count > TicketLimit)
         {
-            // Tickets never closed: forget some rather than grow without bound.
-            foreach (string id in s.Tickets.Keys.Take(s.Tickets.Count - TicketLimit).ToList())
+            // Tickets never closed: forget the longest open rather than grow without bound (in the dictionary's order, a
+            // ticket just assigned into a freed slot came first and was forgotten at once; found by an attack).
+            foreach (string id in s.Tickets.OrderBy(t => t.Value.AssignedAt ?? DateTimeOffset.MinValue).Take(s.Tickets.Count - TicketLimit).Select(t => t.Key).ToList())
             {
                 s.Tickets.Remove(id);
             }
