@@ -136,4 +136,36 @@ public sealed class TelemetryEndToEndTests
         Assert.Equal(Settlement.DeadLettered, await handler.HandleAsync(Message("""[{"schemaVersion": "1.0"}]"""), bad, host.Host.Client, default));
         Assert.StartsWith("dead-letter:InvalidTelemetry:[0] eventId is required", Assert.Single(bad.Calls), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_team_leads_reviews_of_tickets_indexed_a_batch_later_are_reviews_not_mismatches()
+    {
+        // Found by an attack: the lead opens the record citing the ticket; the ticket's own event (another agent's) comes
+        // in the next batch. Five such reviews and one screen capture contained an innocent lead.
+        string world = TestHost.EditedWorld(w => TestHost.Site(w, "fab-pune-1")["agents"]!.AsArray()
+            .Single(a => (string?)a!["userPrincipalName"] == "dev.p@vendor.example")!["role"] = "team-lead");
+        await using TestHost host = await TestHost.StartAsync(TestHost.FastPolicy, world);
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-3);
+        string Event(string id, DateTimeOffset at, string agent, string action, string customer, string? ticket = null) => new JsonObject
+        {
+            ["schemaVersion"] = "1.0", ["eventId"] = id, ["occurredAt"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            ["agent"] = new JsonObject { ["userPrincipalName"] = agent, ["vendorId"] = "fabrikam-bpo", ["siteId"] = "fab-pune-1" },
+            ["clientId"] = "northwind-bank", ["action"] = action, ["customerId"] = customer, ["ticketId"] = ticket,
+        }.ToJsonString();
+
+        for (int c = 0; c < 5; c++)
+        {
+            DateTimeOffset at = t0.AddMinutes(c * 5);
+            var (reviewed, _) = await PostAsync(host, $"[{Event($"lead-{c}", at, "dev.p@vendor.example", AccessActions.ViewRecord, $"nw-lead-{c}", $"TK-L{c}")}]");
+            var (assigned, _) = await PostAsync(host, $"[{Event($"asg-{c}", at.AddSeconds(40), "asha.m@vendor.example", AccessActions.TicketAssigned, $"nw-lead-{c}", $"TK-L{c}")}]");
+            Assert.Equal((202, 202), (reviewed, assigned));
+        }
+
+        var (status, body) = await PostAsync(host, "[" + Event("cap", t0.AddMinutes(40), "dev.p@vendor.example", AccessActions.ScreenCapture, "nw-lead-0") + "," +
+            Event("out", t0.AddHours(2), "dev.p@vendor.example", AccessActions.Logout, "nw-lead-0") + "]");
+
+        Assert.Equal(202, status);
+        Assert.Empty(body.GetProperty("alerts").EnumerateArray());
+        Assert.Empty(await IncidentsAsync(host));
+    }
 }

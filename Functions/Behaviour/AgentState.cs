@@ -171,6 +171,9 @@ public sealed record RecentView(string CustomerId, DateTimeOffset At)
 {
     /// <summary>The client of the unknown ticket the view cited: if none arrives within the grace, the citation was a mismatch.</summary>
     public string? CitedClient { get; init; }
+
+    /// <summary>That ticket's fingerprint (client and number): looked up in the site's index until the view is judged.</summary>
+    public string? CitedTicket { get; init; }
 }
 
 /// <summary>One local day of an agent: customers viewed without business need, views, active hours.</summary>

@@ -429,7 +429,7 @@ public static class RiskScorer
                 // views named their tickets a batch early was contained on the mismatches and one routine export).
                 if (!s.Provisional.Any(v => v.CustomerId == customer))
                 {
-                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { CitedClient = e.ClientId });
+                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { CitedClient = e.ClientId, CitedTicket = ticket });
                 }
 
                 return;
@@ -480,7 +480,18 @@ public static class RiskScorer
         foreach (RecentView v in due ?? [])
         {
             s.Provisional.Remove(v);
-            if (v.CitedClient is { } client)
+            // The cited ticket, if the site's index knows it by now (another agent's, indexed a batch after the view).
+            string? owner = v.CitedTicket is { } cited ? ctx.SiteTickets.GetValueOrDefault(cited) : null;
+            if (owner == v.CustomerId && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal))
+            {
+                continue; // a review of that customer's real ticket, whose event came after the view
+            }
+
+            if (owner is not null && owner != v.CustomerId)
+            {
+                Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx);
+            }
+            else if (owner is null && v.CitedClient is { } client)
             {
                 Mismatch(s, v.CustomerId, v.At, "does not exist", client, policy, ctx);
             }

@@ -80,10 +80,22 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
-            (ScoreOutcome outcome, RiskAlert[] undelivered) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[])>(AgentKind, agent, current =>
+            (ScoreOutcome outcome, RiskAlert[] undelivered) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[])>(AgentKind, agent, async current =>
             {
                 AgentState state = current ?? new AgentState();
-                ScoreOutcome o = RiskScorer.Apply(state, batch, peerGroup, monitoring, context);
+                // Views citing a ticket the index did not know yet: looked up again, so a review of another agent's ticket
+                // indexed a batch later is judged on it (found by an attack: an escalation desk's reviews became mismatches).
+                var pending = state.Provisional.Where(v => v.CitedTicket is { } t && !siteTickets.ContainsKey(t))
+                    .Select(v => (siteId, v.At.UtcDateTime.Date, v.CitedTicket!, v.CitedTicket!)).Distinct().ToList();
+                AgentContext scoring = context;
+                if (pending.Count > 0)
+                {
+                    var known = new Dictionary<string, string>(siteTickets, StringComparer.Ordinal);
+                    await ResolveAsync(pending, known, batch.Max(e => e.OccurredAt.UtcDateTime.Date), ct);
+                    scoring = context with { SiteTickets = known };
+                }
+
+                ScoreOutcome o = RiskScorer.Apply(state, batch, peerGroup, monitoring, scoring);
                 if (o.Alert is { } alert)
                 {
                     // Kept with the state it came from, and handed to intake once that is stored: an alert whose
@@ -91,7 +103,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                     state.RememberUndelivered(alert);
                 }
 
-                return Task.FromResult<(AgentState?, (ScoreOutcome, RiskAlert[]))>((o.Accepted > 0 ? state : null, (o, [.. state.Undelivered])));
+                return (o.Accepted > 0 ? state : null, (o, [.. state.Undelivered]));
             }, ct);
 
             if (undelivered.Length > 0)
@@ -233,7 +245,13 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             return known;
         }
 
-        DateTime newest = events.Max(e => e.OccurredAt.UtcDateTime.Date);
+        await ResolveAsync(reviews, known, events.Max(e => e.OccurredAt.UtcDateTime.Date), cancellationToken);
+        return known;
+    }
+
+    /// <summary>Finds each ticket in the site's index (its day and <see cref="ReviewLookbackDays"/> before), into <paramref name="known"/>.</summary>
+    async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string Legacy)> reviews, Dictionary<string, string> known, DateTime newest, CancellationToken cancellationToken)
+    {
         var read = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         // Tickets indexed before they were kept per client are found under their old fingerprint (for the lookback's days).
         foreach (var (site, day, ticket, legacy) in reviews)
@@ -267,8 +285,6 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 }
             }
         }
-
-        return known;
     }
 
     static string TicketKey(string site, DateTime utcDay, string ticketFingerprint) =>
