@@ -568,8 +568,10 @@ public sealed partial class StoreBench : IAsyncDisposable
     [GeneratedRegex(@"^(?<revoked>\d+) of \d+ accounts .* \((?<requests>\d+) directory requests\)")]
     private static partial Regex OffboardedDetail();
 
-    /// <summary>The vendor gate needs two distinct people: two signed-in bench operators approve, one after the other.</summary>
-    /// <summary>Two operators approve (a quorum gate needs both); at a gate of one, the second finds it decided (409).</summary>
+    /// <summary>
+    /// The vendor gate needs two distinct people: two signed-in bench operators approve, one after the other. At a gate of
+    /// one, the first vote decides it and the second is answered 409 (no gate open).
+    /// </summary>
     async Task DecideAsync(string id, CancellationToken ct)
     {
         bool first = true;

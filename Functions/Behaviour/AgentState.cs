@@ -122,19 +122,24 @@ public sealed class AgentState
         }
     }
 
-    public bool AddUnjustifiedCustomer(string customerId)
+    public bool AddUnjustifiedCustomer(string customerId) => AddBounded(UnjustifiedCustomers, customerId);
+
+    public void AddBurstCustomer(string customerId) => AddBounded(BurstCustomers, customerId);
+
+    /// <summary>Adds a customer not yet in the list, dropping the oldest past <see cref="CustomerLimit"/>; false when it was there.</summary>
+    static bool AddBounded(List<string> customers, string customerId)
     {
-        if (UnjustifiedCustomers.Contains(customerId))
+        if (customers.Contains(customerId))
         {
             return false;
         }
 
-        if (UnjustifiedCustomers.Count >= CustomerLimit)
+        if (customers.Count >= CustomerLimit)
         {
-            UnjustifiedCustomers.RemoveAt(0);
+            customers.RemoveAt(0);
         }
 
-        UnjustifiedCustomers.Add(customerId);
+        customers.Add(customerId);
         return true;
     }
 }

@@ -253,7 +253,6 @@ public static class RiskScorer
 
     static int knownCount;
 
-    /// <summary><see cref="Fingerprint"/> of a customer or ticket id, computed once per process while the cache holds it.</summary>
     /// <summary>
     /// A ticket is one client's: two clients' tools number their tickets independently, and keyed by number alone one
     /// client's ticket 1001 replaced another's in the agent's state, so the agent's follow-ups on the first client's
@@ -262,6 +261,7 @@ public static class RiskScorer
     public static string TicketFingerprint(string clientId, string ticketId) =>
         RecurringFingerprint(clientId.Length.ToString(CultureInfo.InvariantCulture) + ":" + clientId + "/" + ticketId);
 
+    /// <summary><see cref="Fingerprint"/> of a customer or ticket id, computed once per process while the cache holds it.</summary>
     public static string RecurringFingerprint(string value)
     {
         if (KnownFingerprints.TryGetValue(value, out string? known))
@@ -701,14 +701,9 @@ public static class RiskScorer
         if (distinct >= policy.BurstCustomers)
         {
             s.LastBurstAt = e.OccurredAt;
-            foreach (string c in s.RecentViews.Select(v => v.CustomerId).Distinct(StringComparer.Ordinal).Where(c => !s.BurstCustomers.Contains(c)).ToList())
+            foreach (RecentView v in s.RecentViews)
             {
-                if (s.BurstCustomers.Count >= RecentViewLimit)
-                {
-                    s.BurstCustomers.RemoveAt(0);
-                }
-
-                s.BurstCustomers.Add(c);
+                s.AddBurstCustomer(v.CustomerId);
             }
 
             Add(s, RiskReasons.Burst, policy.Weights.Burst, 1, e.OccurredAt,

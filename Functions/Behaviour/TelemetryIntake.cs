@@ -85,8 +85,9 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 AgentState state = current ?? new AgentState();
                 // Views citing a ticket the index did not know yet: looked up again, so a review of another agent's ticket
                 // indexed a batch later is judged on it (found by an attack: an escalation desk's reviews became mismatches).
+                // No old fingerprint to try: a ticket indexed before tickets were kept per client was found at the view.
                 var pending = state.Provisional.Where(v => v.CitedTicket is { } t && !siteTickets.ContainsKey(t))
-                    .Select(v => (siteId, v.At.UtcDateTime.Date, v.CitedTicket!, v.CitedTicket!)).Distinct().ToList();
+                    .Select(v => (siteId, v.At.UtcDateTime.Date, v.CitedTicket!, (string?)null)).Distinct().ToList();
                 AgentContext scoring = context;
                 if (pending.Count > 0)
                 {
@@ -236,7 +237,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
 
         var reviews = events.Where(e => e.Action == AccessActions.ViewRecord && e.TicketId is not null)
-            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.TicketFingerprint(e.ClientId, e.TicketId!), Legacy: RiskScorer.RecurringFingerprint(e.TicketId!)))
+            .Select(e => (e.Agent.SiteId, Day: e.OccurredAt.UtcDateTime.Date, Ticket: RiskScorer.TicketFingerprint(e.ClientId, e.TicketId!), Legacy: (string?)RiskScorer.RecurringFingerprint(e.TicketId!)))
             .Where(r => !known.ContainsKey(r.Ticket))
             .Distinct()
             .ToList();
@@ -250,38 +251,40 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     }
 
     /// <summary>Finds each ticket in the site's index (its day and <see cref="ReviewLookbackDays"/> before), into <paramref name="known"/>.</summary>
-    async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string Legacy)> reviews, Dictionary<string, string> known, DateTime newest, CancellationToken cancellationToken)
+    async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string? Legacy)> reviews, Dictionary<string, string> known, DateTime newest, CancellationToken cancellationToken)
     {
         var read = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         // Tickets indexed before they were kept per client are found under their old fingerprint (for the lookback's days).
         foreach (var (site, day, ticket, legacy) in reviews)
-        foreach (string indexed in new[] { ticket, legacy })
         {
-            for (int back = 0; back <= ReviewLookbackDays && !known.ContainsKey(ticket); back++)
+            foreach (string indexed in legacy is null ? [ticket] : new[] { ticket, legacy })
             {
-                DateTime d = day.AddDays(-back);
-                string key = TicketKey(site, d, indexed);
-                if (!read.TryGetValue(key, out var tickets))
+                for (int back = 0; back <= ReviewLookbackDays && !known.ContainsKey(ticket); back++)
                 {
-                    bool closed = d < newest.AddDays(-1);
-                    tickets = closed && closedTicketDays.TryGetValue(key, out var cached) ? cached
-                        : (await store.GetAsync<SiteTickets>(TicketsKind, key, cancellationToken))?.Tickets ?? new Dictionary<string, string>();
-                    if (closed)
+                    DateTime d = day.AddDays(-back);
+                    string key = TicketKey(site, d, indexed);
+                    if (!read.TryGetValue(key, out var tickets))
                     {
-                        if (closedTicketDays.Count > 50_000)
+                        bool closed = d < newest.AddDays(-1);
+                        tickets = closed && closedTicketDays.TryGetValue(key, out var cached) ? cached
+                            : (await store.GetAsync<SiteTickets>(TicketsKind, key, cancellationToken))?.Tickets ?? new Dictionary<string, string>();
+                        if (closed)
                         {
-                            closedTicketDays.Clear(); // bounded memory: re-read on demand
+                            if (closedTicketDays.Count > 50_000)
+                            {
+                                closedTicketDays.Clear(); // bounded memory: re-read on demand
+                            }
+
+                            closedTicketDays.TryAdd(key, tickets);
                         }
 
-                        closedTicketDays.TryAdd(key, tickets);
+                        read[key] = tickets;
                     }
 
-                    read[key] = tickets;
-                }
-
-                if (tickets.TryGetValue(indexed, out string? customer))
-                {
-                    known[ticket] = customer;
+                    if (tickets.TryGetValue(indexed, out string? customer))
+                    {
+                        known[ticket] = customer;
+                    }
                 }
             }
         }

@@ -386,7 +386,7 @@ internal sealed partial class IncidentRun
             return false;
         }
 
-        if (Cordon.World.SubjectIdentity.Canonical(alert.Subject.UserPrincipalName) != Cordon.World.SubjectIdentity.Canonical(input.Alert.Subject.UserPrincipalName))
+        if (!Cordon.World.SubjectIdentity.Same(alert.Subject.UserPrincipalName, input.Alert.Subject.UserPrincipalName))
         {
             // Another person whose incident ids share this one's 48-bit hash (intake raced that person's first alert here):
             // never taken, or this subject would be judged, and contained, on it. Intake places it in its own incident.

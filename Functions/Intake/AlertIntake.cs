@@ -99,7 +99,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 bool startedWithThis, sameSubject;
                 try
                 {
-                    (startedWithThis, sameSubject) = await StartedWithAsync(client, id, alert, key, subject, CancellationToken.None);
+                    (startedWithThis, sameSubject) = await StartedWithAsync(client, id, alert, key, CancellationToken.None);
                 }
                 catch (Exception ex) when (input.IntakeContains)
                 {
@@ -196,7 +196,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// racing start wrote its input last but lost at the engine, this alert's answer says "started" for an
     /// incident that took it by the merge: the alert is acted on in the incident named either way.
     /// </summary>
-    static async Task<(bool WithThis, bool SameSubject)> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, string subject, CancellationToken cancellationToken)
+    static async Task<(bool WithThis, bool SameSubject)> StartedWithAsync(DurableTaskClient client, string id, RiskAlert alert, string key, CancellationToken cancellationToken)
     {
         // The merge and the read are independent (the input was written by the schedule call before): one round trip, not two.
         Task merge = client.RaiseEventAsync(id, IncidentEvents.AlertMerged, alert, cancellationToken);
@@ -211,7 +211,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         // Another subject sharing the id's hash (48 bits) may have raced this one for the id. Left open: this alert's input
         // written last while that subject's start won at the engine (as above) answers "started" for an incident that
         // refuses this alert's merge, leaving it in no incident (two such subjects' first alerts at the same moment).
-        return (AlertKeys.Of(started.Alert) == key, Cordon.World.SubjectIdentity.Canonical(started.Alert.Subject.UserPrincipalName) == subject);
+        return (AlertKeys.Of(started.Alert) == key, Cordon.World.SubjectIdentity.Same(started.Alert.Subject.UserPrincipalName, alert.Subject.UserPrincipalName));
     }
 
     /// <summary>How long intake waits for an incident to show that it took a merged alert.</summary>
