@@ -328,7 +328,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     SiteSimulation sim = SiteSimulation.Generate(Cordon.World.WorldModel.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
     using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
-    SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None);
+    SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None, ticketLag: o.TicketLag);
     SimulationRun.Print(report, sim, Console.Out);
     return 0;
 }
@@ -345,13 +345,14 @@ static int Usage(int exitCode)
           incident ID [--url URL]  show an incident's timeline
           evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
                                    recompute every evidence hash and the custody chain, against the head the incident recorded at close
-          bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--out file.md]
+          bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--ticket-lag MINUTES] [--out file.md]
                                    the behaviour monitor scenario alone: detection per seed and events/s into the state
           bench [--quick] [--stores memory,azurite] [--scenarios single,burst,...] [--bursts 100,1000] [--burst-runs 5]
                 [--list-size 10000,1000] [--scenario-timeout-min 10] [--graph-latency-ms 50] [--out file.md]
                                    measure time to contain, overhead, offboarding, list, crash-resume, behaviour (use -c Release; bench --help)
-          simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--url URL]
+          simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--ticket-lag MINUTES] [--url URL]
                                    feed simulated support-tool telemetry into the running host, print precision/recall of the incidents raised
+                                   (--ticket-lag: the tickets come from a feed of their own, that many minutes behind)
         options: --urls URL  --store memory|azurite [CONN] (azurite without CONN: a private Azurite from node_modules)  --world PATH
                  --policy PATH  --data-dir PATH  --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL
                  --directory-latency-ms N  --telemetry console|none  --task-hub NAME

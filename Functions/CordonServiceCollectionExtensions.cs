@@ -86,6 +86,7 @@ public static class CordonServiceCollectionExtensions
                 : new Azure.Data.Tables.TableServiceClient(o.TableServiceUri, sp.GetRequiredService<Azure.Core.TokenCredential>());
             return new TableBehaviourStateStore(tables.GetTableClient(o.TableName));
         });
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TelemetryIntake>();
         services.AddSingleton<TelemetryMessageHandler>();
         return services;

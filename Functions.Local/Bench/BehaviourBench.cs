@@ -125,7 +125,7 @@ public static class BehaviourBench
             WorldModel world = WorldModel.Load(worldPath);
             SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start);
             // The producer's JSON is made before the clocks start: what is measured is the monitor taking it.
-            IReadOnlyList<PreparedBatch> batches = SimulationRun.Prepare(sim, BehaviourSizes.BatchSize);
+            IReadOnlyList<PreparedBatch> batches = SimulationRun.Prepare(sim, BehaviourSizes.BatchSize, sizes.TicketLag);
             var wall = Stopwatch.StartNew();
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             SimulationReport r = await SimulationRun.RunAsync(http, sim, batches, progress: null, ct);
@@ -157,7 +157,7 @@ public static class BehaviourBench
     }
 
     /// <summary>
-    /// <c>bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--out file.md]</c>: the behaviour
+    /// <c>bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--ticket-lag MINUTES] [--out file.md]</c>: the behaviour
     /// scenario alone, one fresh host per seed, printing each seed's detection figures and its events per second into the state
     /// (with the machine's load average, which the throughput depends on and the detection figures do not).
     /// </summary>
@@ -197,6 +197,7 @@ public static class BehaviourBench
                 case "--seeds": sizes = sizes with { Seeds = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Whole(v, 1000))] }; break;
                 case "--agents": sizes = sizes with { Agents = Whole(Next(), 10_000) }; break;
                 case "--hours": sizes = sizes with { Hours = Whole(Next(), 24 * 60) }; break;
+                case "--ticket-lag": sizes = sizes with { TicketLag = TimeSpan.FromMinutes(Whole(Next(), 24 * 60)) }; break;
                 case "--out": outPath = Next(); break;
                 default: throw new ArgumentException($"bench behaviour does not know the option {a}");
             }

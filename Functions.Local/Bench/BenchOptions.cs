@@ -41,6 +41,9 @@ public sealed record ListSizes(int Closed, int AzuriteClosed, int Open, int Requ
 /// </summary>
 public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IReadOnlyList<int> Seeds)
 {
+    /// <summary>Tickets from a feed of their own this far behind the access log (0: with the access events).</summary>
+    public TimeSpan TicketLag { get; init; }
+
     /// <summary>The simulate command's default; batches also end every 10 simulated minutes.</summary>
     public const int BatchSize = 1000;
 }

@@ -34,7 +34,7 @@ public sealed record SimulationReport(
     public double EventsPerSecondIntoState => Accepted / Math.Max(Posting.TotalSeconds, 1e-6);
 }
 
-/// <summary>One batch of simulated telemetry as sent: its JSON body, its number of events and its latest event time.</summary>
+/// <summary>One batch of simulated telemetry as sent: its JSON body, its number of events and when it is sent (its latest event's time, or later for a lagging ticket feed).</summary>
 public sealed record PreparedBatch(byte[] Json, int Events, DateTimeOffset LastAt);
 
 /// <summary>
@@ -52,16 +52,31 @@ public static class SimulationRun
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
+    /// <summary>A ticket feed of its own forwards what it has every few minutes (with <c>--ticket-lag</c>).</summary>
+    public static readonly TimeSpan TicketFeedSpan = TimeSpan.FromMinutes(5);
+
     /// <param name="containAtOrAbove">The response policy's auto-contain severity: the first alert at or above it is when containment was decided.</param>
-    public static Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High) =>
-        RunAsync(http, sim, Prepare(sim, batchSize), progress, cancellationToken, containAtOrAbove);
+    public static Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, int batchSize, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High,
+        TimeSpan ticketLag = default) =>
+        RunAsync(http, sim, Prepare(sim, batchSize, ticketLag), progress, cancellationToken, containAtOrAbove);
 
     /// <summary>
     /// The simulation's batches as the producer sends them: JSON bodies, serialized before any is posted, so the time and CPU
-    /// of a run are the monitor's (parse, dedupe, scoring, state) and not the simulated producer's serializer.
+    /// of a run are the monitor's (parse, dedupe, scoring, state) and not the simulated producer's serializer. With a
+    /// <paramref name="ticketLag"/>, the tickets come from a feed of their own, each batch that much after its last ticket
+    /// (a ticketing system exported separately from the support tool's access log); a batch's time is when it is sent.
     /// </summary>
-    public static IReadOnlyList<PreparedBatch> Prepare(SiteSimulation sim, int batchSize) =>
-        [.. Batches(sim.Events, batchSize).Select(b => new PreparedBatch(JsonSerializer.SerializeToUtf8Bytes(b, Json), b.Count, b[^1].OccurredAt))];
+    public static IReadOnlyList<PreparedBatch> Prepare(SiteSimulation sim, int batchSize, TimeSpan ticketLag = default)
+    {
+        IEnumerable<(List<AccessEvent> Events, DateTimeOffset Sent)> batches = ticketLag <= TimeSpan.Zero
+            ? Batches(sim.Events, batchSize, BatchSpan).Select(b => (Events: b, Sent: b[^1].OccurredAt))
+            : Batches([.. sim.Events.Where(e => !IsTicket(e))], batchSize, BatchSpan).Select(b => (Events: b, Sent: b[^1].OccurredAt))
+                .Concat(Batches([.. sim.Events.Where(IsTicket)], batchSize, TicketFeedSpan).Select(b => (Events: b, Sent: b[^1].OccurredAt + ticketLag)))
+                .OrderBy(b => b.Sent); // stable: at the same moment the access log's batch goes first
+        return [.. batches.Select(b => new PreparedBatch(JsonSerializer.SerializeToUtf8Bytes(b.Events, Json), b.Events.Count, b.Sent))];
+    }
+
+    static bool IsTicket(AccessEvent e) => e.Action is AccessActions.TicketAssigned or AccessActions.TicketClosed;
 
     public static async Task<SimulationReport> RunAsync(HttpClient http, SiteSimulation sim, IReadOnlyList<PreparedBatch> batches, TextWriter? progress, CancellationToken cancellationToken, string containAtOrAbove = Severities.High)
     {
@@ -162,15 +177,15 @@ public static class SimulationRun
     }
 
     /// <summary>
-    /// Time-ordered batches of at most <paramref name="size"/> events spanning at most <see cref="BatchSpan"/>
+    /// Time-ordered batches of at most <paramref name="size"/> events spanning at most <paramref name="span"/>
     /// of simulated time, so a quiet night does not blur the detection time.
     /// </summary>
-    static IEnumerable<List<AccessEvent>> Batches(IReadOnlyList<AccessEvent> events, int size)
+    static IEnumerable<List<AccessEvent>> Batches(IReadOnlyList<AccessEvent> events, int size, TimeSpan span)
     {
         var batch = new List<AccessEvent>();
         foreach (AccessEvent e in events)
         {
-            if (batch.Count == size || (batch.Count > 0 && e.OccurredAt - batch[0].OccurredAt > BatchSpan))
+            if (batch.Count == size || (batch.Count > 0 && e.OccurredAt - batch[0].OccurredAt > span))
             {
                 yield return batch;
                 batch = [];

@@ -48,10 +48,17 @@ public sealed class FloorRulesTests
             return this;
         }
 
-        public ScoreOutcome Score()
+        DateTimeOffset? siteAt;
+
+        public ScoreOutcome Score(DateTimeOffset? ticketsThrough = null, DateTimeOffset? movedAt = null)
         {
+            // As TelemetryIntake hands it over: how far the client's ticket events at the site have come and when they last
+            // moved, and the site's clock before the batch (none: no clocks kept).
+            DateTimeOffset? batchEnd = pending.Count == 0 ? null : pending.Max(e => e.OccurredAt);
+            Dictionary<string, TicketClock>? clocks = ticketsThrough is { } through ? new() { ["northwind-bank"] = new(through, movedAt ?? batchEnd ?? through) } : null;
             ScoreOutcome o = RiskScorer.Apply(State, pending.ToList(), peers ?? new PeerGroup(), Policy,
-                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()));
+                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()) { TicketClocks = clocks, SiteAt = siteAt });
+            siteAt = siteAt is { } was && (batchEnd is null || was > batchEnd) ? was : batchEnd;
             pending.Clear();
             return o;
         }
@@ -99,6 +106,80 @@ public sealed class FloorRulesTests
         var late = new Floor();
         late.Do(AccessActions.ViewRecord, NineIst, "caller").Do(AccessActions.TicketAssigned, NineIst.AddMinutes(Policy.TicketGraceMinutes + 5), "caller", "E-1").Score();
         Assert.Equal(1, late.State.Exposure7);
+    }
+
+    [Theory]
+    [InlineData(30)]
+    [InlineData(90)] // further behind than ticketFeedLagMinutes: a feed that keeps moving is waited for
+    public void Tickets_trailing_the_views_justify_them_and_a_harvest_on_the_same_floor_still_counts(int lagMinutes)
+    {
+        // Found by an attack: the client's tickets come from another system, 30 minutes behind the support tool. Each call
+        // opens the record a minute before its ticket; scored as the batches came, every view had passed its grace.
+        var agent = new Floor();
+        var harvester = new Floor();
+        int behind = lagMinutes / 10, slices = behind + 9;
+        for (int slice = 0; slice < slices; slice++)
+        {
+            DateTimeOffset from = NineIst.AddMinutes(slice * 10);
+            for (int c = 0; c < 3; c++)
+            {
+                agent.Do(AccessActions.ViewRecord, from.AddMinutes(c * 3), $"call-{slice}-{c}");
+                harvester.Do(AccessActions.ViewRecord, from.AddMinutes(c * 3), $"taken-{slice}-{c}");
+            }
+
+            // The ticket feed's batch: the tickets of the calls that far back (the harvester has none).
+            if (slice >= behind)
+            {
+                DateTimeOffset then = from.AddMinutes(-lagMinutes);
+                for (int c = 0; c < 3; c++)
+                {
+                    agent.Do(AccessActions.TicketAssigned, then.AddMinutes((c * 3) + 1), $"call-{slice - behind}-{c}", $"T-{slice - behind}-{c}");
+                }
+            }
+
+            // The feed has come as far as its last ticket, and moved with this batch.
+            DateTimeOffset through = from.AddMinutes(9 - lagMinutes), moved = from.AddMinutes(9);
+            agent.Score(through, moved);
+            harvester.Score(through, moved);
+        }
+
+        // The feed catches up, and the day goes on.
+        for (int slice = slices - behind; slice < slices; slice++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((slice * 10) + (c * 3) + 1), $"call-{slice}-{c}", $"T-{slice}-{c}");
+            }
+        }
+
+        DateTimeOffset later = NineIst.AddMinutes((slices * 10) + 60);
+        agent.Do(AccessActions.Logout, later).Score(later);
+        harvester.Do(AccessActions.Logout, later).Score(later);
+
+        Assert.Empty(agent.State.Reasons);
+        Assert.Equal(0, agent.State.Exposure7);
+        Assert.Empty(agent.State.Provisional);
+        Assert.Equal(3 * slices, harvester.State.Exposure7);
+    }
+
+    [Fact]
+    public void A_ticket_feed_that_stops_delays_judging_the_views_by_the_lag_at_most()
+    {
+        var agent = new Floor();
+        // The client's last ticket event came at 08:00; the agent views a customer at 09:00 with no ticket.
+        DateTimeOffset stopped = NineIst.AddHours(-1);
+        agent.Do(AccessActions.ViewRecord, NineIst, "caller").Do(AccessActions.Search, NineIst.AddMinutes(Policy.TicketGraceMinutes + 5)).Score(stopped, stopped);
+        Assert.Equal(0, agent.State.Exposure7);
+        Assert.Single(agent.State.Provisional);
+
+        agent.Do(AccessActions.Search, NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 1)).Score(stopped, stopped);
+        Assert.Equal(1, agent.State.Exposure7);
+        Assert.Equal([RiskReasons.NoBusinessNeed], agent.State.Reasons.Keys);
+
+        // Beside it: with the feed current, the same view counts at its grace.
+        var current = new Floor();
+        current.Do(AccessActions.ViewRecord, NineIst, "caller").Do(AccessActions.Search, NineIst.AddMinutes(Policy.TicketGraceMinutes + 5)).Score(NineIst.AddMinutes(Policy.TicketGraceMinutes + 5));
+        Assert.Equal(1, current.State.Exposure7);
     }
 
     [Fact]

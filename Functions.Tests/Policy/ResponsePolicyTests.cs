@@ -48,6 +48,7 @@ public sealed class ResponsePolicyTests
     [InlineData("""{ "burstWindow": "00:00:00" }""", "monitoring.burstWindow must be positive")]
     [InlineData("""{ "dedupeWindow": "00:09:59" }""", "monitoring.dedupeWindow must be at least 10 minutes")]
     [InlineData("""{ "ticketGraceMinutes": 1441 }""", "monitoring.ticketGraceMinutes must be 0..1440")]
+    [InlineData("""{ "ticketFeedLagMinutes": -1 }""", "monitoring.ticketFeedLagMinutes must be 0..1440")]
     [InlineData("""{ "reviewerRoles": ["qa", "auditor"] }""", "monitoring.reviewerRoles: \"auditor\" is not one of")]
     [InlineData("""{ "historyDays": 29 }""", "monitoring.historyDays must be 30..400")]
     [InlineData("""{ "slowHarvestAlertFloor": 0 }""", "monitoring.slowHarvestAlertFloor must be at least 1")]

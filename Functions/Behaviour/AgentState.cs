@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Cordon.Alerts;
 
 namespace Cordon.Behaviour;
@@ -171,13 +172,22 @@ public sealed record Ticket(string CustomerId, DateTimeOffset? ClosedAt)
     public DateTimeOffset? AssignedAt { get; init; }
 }
 
-/// <summary>A view (customer, time); <see cref="CitedClient"/> set on a provisional view that cited a ticket not known yet.</summary>
+/// <summary>
+/// A view (customer, time); <see cref="CitedClient"/> set on a provisional view that cited a ticket not known yet. The
+/// optional parts are not stored when absent: an agent keeps up to a thousand recent views, which carry none.
+/// </summary>
 public sealed record RecentView(string CustomerId, DateTimeOffset At)
 {
+    /// <summary>The client whose record it was (on provisional views: its ticket events say when the view can be judged; null before this was kept).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientId { get; init; }
+
     /// <summary>The client of the unknown ticket the view cited: if none arrives within the grace, the citation was a mismatch.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? CitedClient { get; init; }
 
     /// <summary>That ticket's fingerprint (client and number): looked up in the site's index until the view is judged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? CitedTicket { get; init; }
 }
 

@@ -38,13 +38,35 @@ public static class RiskReasons
 public sealed record ScoreOutcome(int Accepted, int Duplicates, RiskAlert? Alert, double? TypicalViews, int Exposure7 = 0, int? UsualHours = null);
 
 /// <summary>
-/// What the world and the site know about the agent being scored: its role, the site's time zone, and the
-/// site's tickets named by the batch's reviews (ticket fingerprint → customer fingerprint).
+/// What the world and the site know about the agent being scored: its role, the site's time zone, the
+/// site's tickets named by the batch's reviews (ticket fingerprint → customer fingerprint), and how far each
+/// client's ticket events at the site have come (<see cref="TicketClocks"/>).
 /// </summary>
 public sealed record AgentContext(string Role, TimeZoneInfo Zone, IReadOnlyDictionary<string, string> SiteTickets)
 {
     public static readonly AgentContext Default = new(AgentRoles.Agent, TimeZoneInfo.Utc, new Dictionary<string, string>());
+
+    /// <summary>
+    /// Client id → how far its ticket events at the site have come. A client missing has shown no ticket feed yet: its
+    /// views wait out <see cref="MonitoringPolicy.TicketFeedLagMinutes"/>. Null: the caller keeps no ticket clocks, and
+    /// views are judged on the agent's own clock at their grace.
+    /// </summary>
+    public IReadOnlyDictionary<string, TicketClock>? TicketClocks { get; init; }
+
+    /// <summary>
+    /// The site's clock before this batch (its latest event seen in earlier batches): a ticket feed whose clock has not
+    /// moved for <see cref="MonitoringPolicy.TicketFeedLagMinutes"/> of it is silent. Measured between batches, not within
+    /// one: an access log forwarded an hour at a time runs an hour ahead of every ticket feed inside its own batch.
+    /// </summary>
+    public DateTimeOffset? SiteAt { get; init; }
 }
+
+/// <summary>
+/// How far one client's ticket events at a site have come (<see cref="Through"/>), and the site's clock when they last
+/// moved on (<see cref="MovedAt"/>): a feed that keeps moving is waited for however far behind it runs; one silent for
+/// <see cref="MonitoringPolicy.TicketFeedLagMinutes"/> is not.
+/// </summary>
+public sealed record TicketClock(DateTimeOffset Through, DateTimeOffset MovedAt);
 
 /// <summary>
 /// Explainable scoring of one agent's access events. Every point has a named reason; the score
@@ -58,6 +80,8 @@ public static class RiskScorer
     /// <summary>Points below this no longer explain anything: the reason is forgotten.</summary>
     const double Negligible = 0.5;
     const int RecentViewLimit = 1000;
+    /// <summary>Views waiting for their ticket at most (a ticket feed far behind); past it the oldest are judged.</summary>
+    const int ProvisionalLimit = 2000;
     const int TicketLimit = 500;
 
     public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy, AgentContext? context = null)
@@ -99,7 +123,7 @@ public static class RiskScorer
                 site.BaselineChanged();
             }
 
-            Settle(state, now, policy, ctx);
+            Settle(state, now, e.OccurredAt, policy, ctx);
             Observe(state, e, peers, policy, ctx, site);
             alert = Evaluate(state, now, site, policy) ?? alert;
         }
@@ -429,7 +453,7 @@ public static class RiskScorer
                 // views named their tickets a batch early was contained on the mismatches and one routine export).
                 if (!s.Provisional.Any(v => v.CustomerId == customer))
                 {
-                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { CitedClient = e.ClientId, CitedTicket = ticket });
+                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId, CitedClient = e.ClientId, CitedTicket = ticket });
                 }
 
                 return;
@@ -455,26 +479,39 @@ public static class RiskScorer
             }
         }
 
-        s.Provisional.Add(new RecentView(customer, e.OccurredAt));
+        s.Provisional.Add(new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId });
     }
 
-    /// <summary>Views whose grace period has passed with no ticket for their customer are now without business need.</summary>
-    static void Settle(AgentState s, DateTimeOffset now, MonitoringPolicy policy, AgentContext ctx)
+    /// <summary>
+    /// Views whose grace period has passed with no ticket for their customer are now without business need, once the
+    /// agent's clock (<paramref name="now"/>) is past the grace and so are the client's ticket events — up to the event
+    /// being scored (<paramref name="at"/>; the agent's own tickets come in time order, so any that could still justify
+    /// the view have been taken). A ticket feed never seen, or silent for <see cref="MonitoringPolicy.TicketFeedLagMinutes"/>,
+    /// is waited for that long and no longer. Found by an attack: an agent whose tickets came 30 min after the views was
+    /// counted as harvesting and contained. Past <see cref="ProvisionalLimit"/> views waiting, the oldest are judged.
+    /// </summary>
+    static void Settle(AgentState s, DateTimeOffset now, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
     {
         if (s.Provisional.Count == 0)
         {
             return;
         }
 
-        // Runs for every event: nothing is allocated unless a view's grace has passed.
+        // Runs for every event: nothing is allocated unless a view is due.
         TimeSpan grace = Grace(policy);
+        TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
+        int overflow = s.Provisional.Count - ProvisionalLimit;
         List<RecentView>? due = null;
-        foreach (RecentView v in s.Provisional)
+        for (int i = 0; i < s.Provisional.Count; i++)
         {
-            if (now - v.At > grace) // a difference, not a sum: a stored time near the calendar's end cannot overflow it
+            RecentView v = s.Provisional[i];
+            // Differences, not sums: a stored time near the calendar's end cannot overflow them.
+            if (i >= overflow && (now - v.At <= grace || !TicketsPast(v, now, at, grace, lag, ctx)))
             {
-                (due ??= []).Add(v);
+                continue;
             }
+
+            (due ??= []).Add(v);
         }
 
         foreach (RecentView v in due ?? [])
@@ -500,6 +537,23 @@ public static class RiskScorer
                 Unjustified(s, v.CustomerId, v.At, policy, ctx);
             }
         }
+    }
+
+    /// <summary>Whether no ticket that could justify the view (its grace past on the agent's clock) can still come.</summary>
+    static bool TicketsPast(RecentView v, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
+    {
+        if (lag <= TimeSpan.Zero || ctx.TicketClocks is not { } clocks || (v.ClientId ?? v.CitedClient) is not { } client)
+        {
+            return true; // judged on the agent's clock (no clocks kept, or a view stored before views kept their client)
+        }
+
+        if (!clocks.TryGetValue(client, out TicketClock? clock))
+        {
+            return now - v.At > grace + lag; // no ticket of the client seen at the site yet
+        }
+
+        bool silent = ctx.SiteAt is { } site && site - clock.MovedAt > lag;
+        return (clock.Through < at ? clock.Through : at) - v.At > grace || (silent && now - v.At > grace + lag);
     }
 
     static void Mismatch(AgentState s, string customer, DateTimeOffset at, string why, string clientId, MonitoringPolicy policy, AgentContext ctx)

@@ -15,11 +15,19 @@ namespace Cordon.Behaviour;
 /// The world gives each agent its role and its site's time zone; the site's tickets are indexed so a
 /// review (a view carrying someone else's ticket id) can be checked against the ticket's customer.
 /// </summary>
-public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alerts, IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world, ILogger<TelemetryIntake> logger)
+public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alerts, IOptions<ResponsePolicyOptions> policy, IOptions<WorldOptions> world, ILogger<TelemetryIntake> logger,
+    TimeProvider time)
 {
     public const string AgentKind = "agent";
     public const string PeersKind = "peers";
     public const string TicketsKind = "tickets";
+    public const string TicketClocksKind = "ticketclocks";
+
+    /// <summary>A site's ticket clocks read this long ago are read again (older ones only judge views later, never wrongly).</summary>
+    static readonly TimeSpan TicketClocksFresh = TimeSpan.FromSeconds(5);
+
+    /// <summary>Each site's ticket clocks as this process last read or wrote them, and when.</summary>
+    readonly ConcurrentDictionary<string, (SiteTicketClocks Clocks, long ReadAt)> ticketClocks = new(StringComparer.Ordinal);
 
     /// <summary>How far back a review may reach for the ticket it cites.</summary>
     public const int ReviewLookbackDays = 30;
@@ -46,6 +54,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         int accepted = 0, duplicates = 0;
 
         IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
+        var clocks = await TicketClocksAsync(events, cancellationToken);
 
         // Canonical names (Unicode normalization) once per spelling in the batch, not once per event.
         var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -76,7 +85,11 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             string siteId = batch[^1].Agent.SiteId.Trim();
             var found = w.FindSite(siteId);
             string role = Role(w, agent, batch[^1].Agent.UserPrincipalName);
-            var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets);
+            var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets)
+            {
+                TicketClocks = clocks.TryGetValue(SiteKey(siteId), out var site) ? site.Clocks.Clients : new Dictionary<string, TicketClock>(),
+                SiteAt = site.SiteAtBefore,
+            };
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
@@ -290,14 +303,112 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
     }
 
+    /// <summary>
+    /// How far each client's ticket events at each of the batch's sites have come (to the minute below), and the site's
+    /// clock when they last moved: a view is judged only once its client's tickets are past its grace, so a ticket feed
+    /// that trails the access events does not make every view of its lag "without business need". The batch moves the
+    /// stored clocks on; a site's clocks are read again when this process's copy is older than a few seconds (an older
+    /// copy only judges views later).
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, (SiteTicketClocks Clocks, DateTimeOffset? SiteAtBefore)>> TicketClocksAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
+    {
+        // A batch carrying tickets of a site has brought the ticket feed of every client it shows there as far as its latest
+        // event at the site: tickets sent with the access events (one feed) are as current as the views, a ticket feed of
+        // its own only as far as its latest ticket. A batch without tickets (an access log of its own) moves the site's clock.
+        var batch = new Dictionary<string, (DateTimeOffset At, bool Tickets, HashSet<string> Clients)>(StringComparer.Ordinal);
+        foreach (AccessEvent e in events)
+        {
+            string site = SiteKey(e.Agent.SiteId);
+            var (at, tickets, clients) = batch.TryGetValue(site, out var known) ? known : (e.OccurredAt, false, new HashSet<string>(StringComparer.Ordinal));
+            clients.Add(e.ClientId);
+            batch[site] = (e.OccurredAt > at ? e.OccurredAt : at, tickets || e.Action is AccessActions.TicketAssigned or AccessActions.TicketClosed, clients);
+        }
+
+        var result = new Dictionary<string, (SiteTicketClocks, DateTimeOffset?)>(StringComparer.Ordinal);
+        foreach (var (site, (latest, tickets, clients)) in batch)
+        {
+            var minute = new DateTimeOffset(latest.UtcTicks - (latest.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+            IReadOnlyCollection<string> moved = tickets ? clients : [];
+            bool cached = ticketClocks.TryGetValue(site, out var copy);
+            DateTimeOffset? before = cached ? copy.Clocks.SiteAt : null;
+            if (!cached || copy.Clocks.MovedBy(minute, moved))
+            {
+                (SiteTicketClocks stored, before) = await store.UpdateAsync<SiteTicketClocks, (SiteTicketClocks, DateTimeOffset?)>(TicketClocksKind, site, current =>
+                {
+                    if (current is not null && !current.MovedBy(minute, moved))
+                    {
+                        return Task.FromResult<(SiteTicketClocks?, (SiteTicketClocks, DateTimeOffset?))>((null, (current, current.SiteAt))); // a redelivery, or another process was ahead
+                    }
+
+                    // A changed copy: other batches may be reading these clocks right now.
+                    SiteTicketClocks next = current?.Copy() ?? new SiteTicketClocks();
+                    next.Move(minute, moved);
+                    return Task.FromResult<(SiteTicketClocks?, (SiteTicketClocks, DateTimeOffset?))>((next, (next, current?.SiteAt)));
+                }, cancellationToken);
+                ticketClocks[site] = copy = (stored, time.GetTimestamp());
+            }
+            else if (time.GetElapsedTime(copy.ReadAt) > TicketClocksFresh)
+            {
+                copy = (await store.GetAsync<SiteTicketClocks>(TicketClocksKind, site, cancellationToken) ?? new SiteTicketClocks(), time.GetTimestamp());
+                ticketClocks[site] = copy;
+                before = copy.Clocks.SiteAt;
+            }
+
+            result[site] = (copy.Clocks, before);
+        }
+
+        return result;
+    }
+
+    static string SiteKey(string siteId) => siteId.Trim().ToLowerInvariant();
+
     static string TicketKey(string site, DateTime utcDay, string ticketFingerprint) =>
-        $"{site.Trim().ToLowerInvariant()}|{utcDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}|{int.Parse(ticketFingerprint[..1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % TicketShards:x}";
+        $"{SiteKey(site)}|{utcDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}|{int.Parse(ticketFingerprint[..1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % TicketShards:x}";
 }
 
 /// <summary>A site's tickets assigned on one UTC day (one shard): ticket fingerprint → customer fingerprint.</summary>
 public sealed class SiteTickets
 {
     public Dictionary<string, string> Tickets { get; set; } = [];
+}
+
+/// <summary>
+/// One site's clocks: its latest event seen (<see cref="SiteAt"/>, the access log's clock) and, per client, how far its
+/// ticket events have come and the site's clock when they last moved (<see cref="TicketClock"/>). Minutes: a clock moves
+/// at most once a minute, so a busy site writes this document about once a minute, not once a batch.
+/// </summary>
+public sealed class SiteTicketClocks
+{
+    /// <summary>Clients kept per site at most; past it the one whose tickets stopped longest ago is forgotten (its views wait out the lag).</summary>
+    const int ClientLimit = 256;
+
+    public DateTimeOffset? SiteAt { get; set; }
+
+    public Dictionary<string, TicketClock> Clients { get; set; } = [];
+
+    /// <summary>Whether a batch whose latest event at the site is <paramref name="minute"/>, carrying tickets of <paramref name="clients"/>, moves a clock.</summary>
+    public bool MovedBy(DateTimeOffset minute, IReadOnlyCollection<string> clients) =>
+        SiteAt is not { } site || minute > site || clients.Any(c => !Clients.TryGetValue(c, out TicketClock? clock) || minute > clock.Through);
+
+    public void Move(DateTimeOffset minute, IReadOnlyCollection<string> clients)
+    {
+        DateTimeOffset site = SiteAt is { } was && was > minute ? was : minute;
+        SiteAt = site;
+        foreach (string client in clients)
+        {
+            if (!Clients.TryGetValue(client, out TicketClock? clock) || minute > clock.Through)
+            {
+                Clients[client] = new TicketClock(minute, site);
+            }
+        }
+
+        while (Clients.Count > ClientLimit)
+        {
+            Clients.Remove(Clients.MinBy(c => c.Value.MovedAt).Key);
+        }
+    }
+
+    public SiteTicketClocks Copy() => new() { SiteAt = SiteAt, Clients = new(Clients, StringComparer.Ordinal) };
 }
 
 /// <summary>An alert the monitor raised while taking a batch: the producer sees what its telemetry caused.</summary>

@@ -30,6 +30,14 @@ public sealed record MonitoringPolicy
     /// </summary>
     public double TicketGraceMinutes { get; init; } = 10;
 
+    /// <summary>
+    /// How far a client's ticket events may trail its access events (a separate ticket feed, a lagging queue). A view is
+    /// judged once that client's ticket events at the site have reached past its grace, or at the latest this long after
+    /// the grace, whatever the ticket feed says: up to this lag a late ticket still justifies the view; a harvest of a
+    /// client whose ticket feed has gone quiet is counted this much later. 0: judged at the grace, on the agent's own clock.
+    /// </summary>
+    public double TicketFeedLagMinutes { get; init; } = 60;
+
     /// <summary>World roles whose views carrying another agent's ticket id (of that customer) are reviews, not harvesting.</summary>
     public IReadOnlyList<string> ReviewerRoles { get; init; } = ["qa", "team-lead", "escalation"];
 
@@ -121,6 +129,7 @@ public sealed record MonitoringPolicy
         errors.AddIf(BurstWindow <= TimeSpan.Zero, p + "burstWindow must be positive");
         errors.AddIf(DedupeWindow < TimeSpan.FromMinutes(10), p + "dedupeWindow must be at least 10 minutes");
         errors.AddIf(TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes), p + "ticketGraceMinutes must be 0..1440");
+        errors.AddIf(TicketFeedLagMinutes is < 0 or > 1440 || double.IsNaN(TicketFeedLagMinutes), p + "ticketFeedLagMinutes must be 0..1440");
         foreach (string role in ReviewerRoles ?? [])
         {
             errors.AddIf(!AgentRoles.All.Contains(role), $"{p}reviewerRoles: \"{role}\" is not one of {string.Join(", ", AgentRoles.All)}");
