@@ -23,6 +23,9 @@ public sealed class AlertParserTests
         { "empty alertId", () => With(a => a["alertId"] = "  "), "alertId must not be empty" },
         { "alertId too long", () => With(a => a["alertId"] = new string('x', 129)), "alertId must be at most 128 characters" },
         { "missing source", () => With(a => a.Remove("source")), "source is required" },
+        // Found by review: the monitor's alert ids are predictable (mon-<hash of the agent>-1), and one sent in first
+        // under its source made the monitor's own alert a duplicate, closed with a record-only incident.
+        { "the monitor's source", () => With(a => a["source"] = " Cordon-Monitor"), "source \"cordon-monitor\" is reserved for Cordon's own behaviour monitor" },
         { "missing detectedAt", () => With(a => a.Remove("detectedAt")), "detectedAt is required" },
         { "detectedAt without zone", () => With(a => a["detectedAt"] = "2026-11-25T09:12:00"), "detectedAt must be an RFC 3339 timestamp" },
         { "detectedAt not a date", () => With(a => a["detectedAt"] = "yesterday"), "detectedAt must be an RFC 3339 timestamp" },

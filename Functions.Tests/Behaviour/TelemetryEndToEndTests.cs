@@ -32,7 +32,7 @@ public sealed class TelemetryEndToEndTests
         var (status, body) = await PostAsync(host, Harvest);
 
         Assert.Equal(202, status);
-        Assert.Equal(21, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(23, body.GetProperty("accepted").GetInt32());
         Assert.Equal(Severities.Critical, Assert.Single(body.GetProperty("alerts").EnumerateArray()).GetProperty("severity").GetString());
         Assert.Equal(0, body.GetProperty("duplicates").GetInt32());
         Assert.Empty(body.GetProperty("rejected").EnumerateArray());
@@ -56,7 +56,7 @@ public sealed class TelemetryEndToEndTests
         var (again, receipt) = await PostAsync(host, Harvest);
 
         Assert.Equal(202, again);
-        Assert.Equal((0, 21), (receipt.GetProperty("accepted").GetInt32(), receipt.GetProperty("duplicates").GetInt32()));
+        Assert.Equal((0, 23), (receipt.GetProperty("accepted").GetInt32(), receipt.GetProperty("duplicates").GetInt32()));
         Assert.Single(await IncidentsAsync(host));
         Assert.Single((await host.IncidentAsync(row.IncidentId)).AlertIds);
     }
@@ -72,7 +72,7 @@ public sealed class TelemetryEndToEndTests
         var (status, body) = await PostAsync(host, batch.ToJsonString());
 
         Assert.Equal(202, status);
-        Assert.Equal(19, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(21, body.GetProperty("accepted").GetInt32());
         var rejected = body.GetProperty("rejected").EnumerateArray().Select(r => (r.GetProperty("index").GetInt32(), r.GetProperty("errors")[0].GetString())).ToList();
         Assert.Equal([(3, "occurredAt must be an RFC 3339 timestamp with a time zone, e.g. 2026-05-01T10:15:00Z"), (5, "agent.siteId is required")], rejected);
     }

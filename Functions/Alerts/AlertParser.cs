@@ -123,6 +123,11 @@ public static class AlertParser
 
         string? alertId = RequiredString(root, "alertId", prefix, errors, 128);
         string? source = RequiredString(root, "source", prefix, errors, 128);
+        if (source is not null && string.Equals(source.Trim(), AlertSources.Monitor, StringComparison.OrdinalIgnoreCase))
+        {
+            // Its alert ids are predictable: one sent in first would make the monitor's own alert a duplicate of it.
+            errors.Add($"{prefix}source \"{AlertSources.Monitor}\" is reserved for Cordon's own behaviour monitor; name your producer");
+        }
 
         DateTimeOffset detectedAt = default;
         string? detectedText = RequiredString(root, "detectedAt", prefix, errors, 64);

@@ -14,6 +14,13 @@ public sealed record RiskAlert(
     long AffectedRecords,
     IReadOnlyList<EvidenceRef> Evidence);
 
+/// <summary>Alert sources Cordon itself uses; producers may not send alerts under them.</summary>
+public static class AlertSources
+{
+    /// <summary>The behaviour monitor's alerts (their ids are predictable: one sent in first would shadow the monitor's own).</summary>
+    public const string Monitor = "cordon-monitor";
+}
+
 /// <summary>An alert's identity across deliveries: source/alertId (dedupe, merge, the incident's alert list).</summary>
 public static class AlertKeys
 {

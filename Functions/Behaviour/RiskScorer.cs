@@ -75,13 +75,13 @@ public sealed record TicketClock(DateTimeOffset Through, DateTimeOffset MovedAt)
 /// </summary>
 public static class RiskScorer
 {
-    public const string Source = "cordon-monitor";
+    public const string Source = AlertSources.Monitor;
 
     /// <summary>Points below this no longer explain anything: the reason is forgotten.</summary>
     const double Negligible = 0.5;
     const int RecentViewLimit = 1000;
     /// <summary>Views waiting for their ticket at most (a ticket feed far behind); past it the oldest are judged.</summary>
-    const int ProvisionalLimit = 2000;
+    const int ProvisionalLimit = 500;
     const int TicketLimit = 500;
 
     public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy, AgentContext? context = null)

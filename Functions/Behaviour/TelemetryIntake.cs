@@ -54,7 +54,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         int accepted = 0, duplicates = 0;
 
         IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
-        var clocks = await TicketClocksAsync(events, cancellationToken);
+        Dictionary<string, BatchTicketClocks> clocks = await TicketClocksAsync(events, cancellationToken);
 
         // Canonical names (Unicode normalization) once per spelling in the batch, not once per event.
         var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -87,8 +87,8 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             string role = Role(w, agent, batch[^1].Agent.UserPrincipalName);
             var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets)
             {
-                TicketClocks = clocks.TryGetValue(SiteKey(siteId), out var site) ? site.Clocks.Clients : new Dictionary<string, TicketClock>(),
-                SiteAt = site.SiteAtBefore,
+                TicketClocks = clocks.TryGetValue(SiteKey(siteId), out BatchTicketClocks? site) ? site.Clocks.Clients : new Dictionary<string, TicketClock>(),
+                SiteAt = site?.SiteAtBefore,
             };
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
@@ -169,6 +169,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             }, cancellationToken);
         }
 
+        await StoreTicketClocksAsync(clocks, cancellationToken);
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
 
@@ -304,60 +305,95 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     }
 
     /// <summary>
-    /// How far each client's ticket events at each of the batch's sites have come (to the minute below), and the site's
-    /// clock when they last moved: a view is judged only once its client's tickets are past its grace, so a ticket feed
-    /// that trails the access events does not make every view of its lag "without business need". The batch moves the
-    /// stored clocks on; a site's clocks are read again when this process's copy is older than a few seconds (an older
-    /// copy only judges views later).
+    /// How far each client's ticket assignments at each of the batch's sites have come (to the minute below), and the
+    /// site's clock when they last moved: a view is judged only once its client's tickets are past its grace, so a ticket
+    /// feed that trails the access events does not make every view of its lag "without business need". A client's clock
+    /// moves only with its own assignments (another client's, or a closing logged by the support tool, says nothing of
+    /// them), to the latest one. The clocks are what is stored plus this batch's own assignments, which this batch scores
+    /// itself; they are stored once it has (<see cref="StoreTicketClocksAsync"/>), so a batch taken at the same time never
+    /// sees a clock moved by tickets not yet applied to their agents. A site's stored clocks are read again when this
+    /// process's copy is older than a few seconds (an older copy only judges views later).
     /// </summary>
-    async Task<IReadOnlyDictionary<string, (SiteTicketClocks Clocks, DateTimeOffset? SiteAtBefore)>> TicketClocksAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
+    async Task<Dictionary<string, BatchTicketClocks>> TicketClocksAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
-        // A batch carrying tickets of a site has brought the ticket feed of every client it shows there as far as its latest
-        // event at the site: tickets sent with the access events (one feed) are as current as the views, a ticket feed of
-        // its own only as far as its latest ticket. A batch without tickets (an access log of its own) moves the site's clock.
-        var batch = new Dictionary<string, (DateTimeOffset At, bool Tickets, HashSet<string> Clients)>(StringComparer.Ordinal);
+        var batch = new Dictionary<string, BatchTicketClocks>(StringComparer.Ordinal);
         foreach (AccessEvent e in events)
         {
             string site = SiteKey(e.Agent.SiteId);
-            var (at, tickets, clients) = batch.TryGetValue(site, out var known) ? known : (e.OccurredAt, false, new HashSet<string>(StringComparer.Ordinal));
-            clients.Add(e.ClientId);
-            batch[site] = (e.OccurredAt > at ? e.OccurredAt : at, tickets || e.Action is AccessActions.TicketAssigned or AccessActions.TicketClosed, clients);
+            BatchTicketClocks b = batch.TryGetValue(site, out var known) ? known : batch[site] = new BatchTicketClocks();
+            DateTimeOffset minute = Minute(e.OccurredAt);
+            b.Latest = minute > b.Latest ? minute : b.Latest;
+            if (e.Action == AccessActions.TicketAssigned && (!b.Assigned.TryGetValue(e.ClientId, out DateTimeOffset was) || minute > was))
+            {
+                b.Assigned[e.ClientId] = minute;
+            }
         }
 
-        var result = new Dictionary<string, (SiteTicketClocks, DateTimeOffset?)>(StringComparer.Ordinal);
-        foreach (var (site, (latest, tickets, clients)) in batch)
+        if (ticketClocks.Count > MaxCachedSites)
         {
-            var minute = new DateTimeOffset(latest.UtcTicks - (latest.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
-            IReadOnlyCollection<string> moved = tickets ? clients : [];
-            bool cached = ticketClocks.TryGetValue(site, out var copy);
-            DateTimeOffset? before = cached ? copy.Clocks.SiteAt : null;
-            if (!cached || copy.Clocks.MovedBy(minute, moved))
-            {
-                (SiteTicketClocks stored, before) = await store.UpdateAsync<SiteTicketClocks, (SiteTicketClocks, DateTimeOffset?)>(TicketClocksKind, site, current =>
-                {
-                    if (current is not null && !current.MovedBy(minute, moved))
-                    {
-                        return Task.FromResult<(SiteTicketClocks?, (SiteTicketClocks, DateTimeOffset?))>((null, (current, current.SiteAt))); // a redelivery, or another process was ahead
-                    }
+            ticketClocks.Clear(); // a bound, not a policy: forgotten sites are read again
+        }
 
-                    // A changed copy: other batches may be reading these clocks right now.
-                    SiteTicketClocks next = current?.Copy() ?? new SiteTicketClocks();
-                    next.Move(minute, moved);
-                    return Task.FromResult<(SiteTicketClocks?, (SiteTicketClocks, DateTimeOffset?))>((next, (next, current?.SiteAt)));
-                }, cancellationToken);
-                ticketClocks[site] = copy = (stored, time.GetTimestamp());
-            }
-            else if (time.GetElapsedTime(copy.ReadAt) > TicketClocksFresh)
+        foreach (var (site, b) in batch)
+        {
+            if (!ticketClocks.TryGetValue(site, out var copy) || time.GetElapsedTime(copy.ReadAt) > TicketClocksFresh)
             {
                 copy = (await store.GetAsync<SiteTicketClocks>(TicketClocksKind, site, cancellationToken) ?? new SiteTicketClocks(), time.GetTimestamp());
                 ticketClocks[site] = copy;
-                before = copy.Clocks.SiteAt;
             }
 
-            result[site] = (copy.Clocks, before);
+            b.SiteAtBefore = copy.Clocks.SiteAt;
+            b.Clocks = copy.Clocks.Copy();
+            b.Clocks.Move(b.Latest, b.Assigned);
+            b.Moves = copy.Clocks.MovedBy(b.Latest, b.Assigned);
         }
 
-        return result;
+        return batch;
+    }
+
+    /// <summary>Stores the clocks the batch moved, once its agents have been scored (with its tickets applied).</summary>
+    async Task StoreTicketClocksAsync(Dictionary<string, BatchTicketClocks> batch, CancellationToken cancellationToken)
+    {
+        foreach (var (site, b) in batch.Where(s => s.Value.Moves))
+        {
+            SiteTicketClocks stored = await store.UpdateAsync<SiteTicketClocks, SiteTicketClocks>(TicketClocksKind, site, current =>
+            {
+                if (current is not null && !current.MovedBy(b.Latest, b.Assigned))
+                {
+                    return Task.FromResult<(SiteTicketClocks?, SiteTicketClocks)>((null, current)); // a redelivery, or another process was ahead
+                }
+
+                // A changed copy: other batches may be reading these clocks right now.
+                SiteTicketClocks next = current?.Copy() ?? new SiteTicketClocks();
+                next.Move(b.Latest, b.Assigned);
+                return Task.FromResult<(SiteTicketClocks?, SiteTicketClocks)>((next, next));
+            }, cancellationToken);
+            ticketClocks[site] = (stored, time.GetTimestamp());
+        }
+    }
+
+    static DateTimeOffset Minute(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+
+    /// <summary>Sites whose clocks this process keeps a copy of at most.</summary>
+    const int MaxCachedSites = 10_000;
+
+    /// <summary>One site's ticket clocks as one batch sees them.</summary>
+    sealed class BatchTicketClocks
+    {
+        /// <summary>The batch's latest event at the site, to the minute.</summary>
+        public DateTimeOffset Latest { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>Each client's latest ticket assignment in the batch, to the minute.</summary>
+        public Dictionary<string, DateTimeOffset> Assigned { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The site's clock before this batch (silence is measured against it).</summary>
+        public DateTimeOffset? SiteAtBefore { get; set; }
+
+        /// <summary>The stored clocks moved by this batch (what it scores with).</summary>
+        public SiteTicketClocks Clocks { get; set; } = new();
+
+        /// <summary>Whether the batch moves a stored clock (and so writes them once scored).</summary>
+        public bool Moves { get; set; }
     }
 
     static string SiteKey(string siteId) => siteId.Trim().ToLowerInvariant();
@@ -374,8 +410,8 @@ public sealed class SiteTickets
 
 /// <summary>
 /// One site's clocks: its latest event seen (<see cref="SiteAt"/>, the access log's clock) and, per client, how far its
-/// ticket events have come and the site's clock when they last moved (<see cref="TicketClock"/>). Minutes: a clock moves
-/// at most once a minute, so a busy site writes this document about once a minute, not once a batch.
+/// ticket assignments have come and the site's clock when they last moved (<see cref="TicketClock"/>). Minutes: a clock
+/// moves at most once a minute, so a busy site writes this document about once a minute, not once a batch.
 /// </summary>
 public sealed class SiteTicketClocks
 {
@@ -386,19 +422,19 @@ public sealed class SiteTicketClocks
 
     public Dictionary<string, TicketClock> Clients { get; set; } = [];
 
-    /// <summary>Whether a batch whose latest event at the site is <paramref name="minute"/>, carrying tickets of <paramref name="clients"/>, moves a clock.</summary>
-    public bool MovedBy(DateTimeOffset minute, IReadOnlyCollection<string> clients) =>
-        SiteAt is not { } site || minute > site || clients.Any(c => !Clients.TryGetValue(c, out TicketClock? clock) || minute > clock.Through);
+    /// <summary>Whether a batch whose latest event at the site is <paramref name="latest"/>, with these clients' latest assignments, moves a clock.</summary>
+    public bool MovedBy(DateTimeOffset latest, IReadOnlyDictionary<string, DateTimeOffset> assigned) =>
+        SiteAt is not { } site || latest > site || assigned.Any(a => !Clients.TryGetValue(a.Key, out TicketClock? clock) || a.Value > clock.Through);
 
-    public void Move(DateTimeOffset minute, IReadOnlyCollection<string> clients)
+    public void Move(DateTimeOffset latest, IReadOnlyDictionary<string, DateTimeOffset> assigned)
     {
-        DateTimeOffset site = SiteAt is { } was && was > minute ? was : minute;
+        DateTimeOffset site = SiteAt is { } was && was > latest ? was : latest;
         SiteAt = site;
-        foreach (string client in clients)
+        foreach (var (client, at) in assigned)
         {
-            if (!Clients.TryGetValue(client, out TicketClock? clock) || minute > clock.Through)
+            if (!Clients.TryGetValue(client, out TicketClock? clock) || at > clock.Through)
             {
-                Clients[client] = new TicketClock(minute, site);
+                Clients[client] = new TicketClock(at, site);
             }
         }
 

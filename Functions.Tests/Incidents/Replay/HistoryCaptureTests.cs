@@ -65,9 +65,11 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
             .Replace("\"northwind-bank\", \"contoso-pay\"", "\"northwind-bank\"").Replace("purview-7f3a91", "purview-7f3a93")), triagedAtIntake: true);
 
         // v2 as every incident starts today: through intake, triaged and contained there, the opening announced in one
-        // call (IntakeContains, OpeningInOneCall in its input), its first step finding intake's containment.
+        // call (IntakeContains, OpeningInOneCall in its input), its first step finding intake's containment. At a site of
+        // its own: a second confirmed insider at ravi's site within 30 days proposes vendor offboarding, and whichever of
+        // the two was confirmed second ran that gate's two 1-minute steps (a race that failed this test two runs in three).
         var (status, intakeV2, outcome) = await host.SendSampleAsync("critical-bribery.json", s => s
-            .Replace("ravi.k@vendor.example", "asha.m@vendor.example").Replace("purview-7f3a91", "purview-7f3a94"));
+            .Replace("ravi.k@vendor.example", "asha.m@vendor.example").Replace("fab-pune-1", "fab-indore-1").Replace("purview-7f3a91", "purview-7f3a94"));
         Assert.True(status == 202 && outcome == Cordon.Intake.IntakeOutcomes.Started, $"intake answered {status} {outcome}");
 
         await Task.WhenAll(

@@ -1,0 +1,278 @@
+using Cordon.Intake;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cordon.Alerts;
+using Cordon.Behaviour;
+using Cordon.Incidents;
+
+namespace Cordon.Tests.Behaviour;
+
+/// <summary>
+/// Tickets that trail the access log, on floors an attack built against the first version of the ticket clocks (each
+/// contained an innocent agent then): telemetry through the local host, POST /api/telemetry → monitor alert → incident.
+/// </summary>
+public sealed class TicketFeedTests
+{
+    const string Asha = "asha.m@vendor.example", Dev = "dev.p@vendor.example", Ravi = "ravi.k@vendor.example";
+
+    static async Task<(int Status, JsonElement Body)> PostAsync(TestHost host, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        HttpResponseMessage response = await host.Http.PostAsync("/api/telemetry", content);
+        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    static async Task<List<IncidentRow>> IncidentsAsync(TestHost host) =>
+        (await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+
+    static string Event(string id, DateTimeOffset at, string agent, string action, string? customer, string? ticket = null, string client = "northwind-bank", string site = "fab-pune-1") => new JsonObject
+    {
+        ["schemaVersion"] = "1.0", ["eventId"] = id, ["occurredAt"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        ["agent"] = new JsonObject { ["userPrincipalName"] = agent, ["vendorId"] = "fabrikam-bpo", ["siteId"] = site },
+        ["clientId"] = client, ["action"] = action, ["customerId"] = customer, ["ticketId"] = ticket,
+    }.ToJsonString();
+
+    static string Batch(IEnumerable<string> events) => $"[{string.Join(",", events)}]";
+
+    /// <summary>
+    /// A multi-client site: northwind-bank's tickets are raised in the support tool itself (they come inline with the access
+    /// log), contoso-pay's come from contoso's own CRM, 30 minutes behind. The access log's batches carry a northwind ticket
+    /// and show contoso views: when any ticket in a batch moved every client's clock it showed, contoso's views were judged
+    /// at their grace and the contoso agent (a day of ticketed calls, one routine export) was contained. A client's clock
+    /// moves only with its own assignments.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // fails before the fix
+    [InlineData(false)] // control, the same floor without the northwind agent and his inline tickets: passes
+    public async Task A_contoso_agent_whose_tickets_trail_30_minutes_is_not_contained_because_northwind_tickets_come_inline_on_the_same_site(bool northwindInline)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
+        List<string> ContosoTickets(int slice) => [.. Enumerable.Range(0, 4).Select(c =>
+            Event($"ct-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2) + 1), Asha, AccessActions.TicketAssigned, $"cp-{slice}-{c}", $"CP-{slice}-{c}", "contoso-pay"))];
+
+        for (int slice = 0; slice < 12; slice++)
+        {
+            List<string> access = [];
+            for (int c = 0; c < 4; c++)
+            {
+                DateTimeOffset at = t0.AddMinutes((slice * 10) + (c * 2));
+                access.Add(Event($"v-{slice}-{c}", at, Asha, AccessActions.ViewRecord, $"cp-{slice}-{c}", client: "contoso-pay"));
+                // Beside her, a northwind agent whose tickets the support tool raises itself (one feed).
+                if (northwindInline)
+                {
+                    access.Add(Event($"nt-{slice}-{c}", at, Ravi, AccessActions.TicketAssigned, $"nw-{slice}-{c}", $"NW-{slice}-{c}"));
+                    access.Add(Event($"nv-{slice}-{c}", at.AddSeconds(30), Ravi, AccessActions.ViewRecord, $"nw-{slice}-{c}"));
+                }
+            }
+
+            if (slice == 6)
+            {
+                access.Add(Event("export", t0.AddMinutes(69), Asha, AccessActions.Export, null, client: "contoso-pay"));
+            }
+
+            var (sent, _) = await PostAsync(host, Batch(access));
+            // Contoso's CRM: its batch carries the tickets of the calls 30 minutes ago.
+            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(ContosoTickets(slice - 3))) : (202, default);
+            Assert.Equal((202, 202), (sent, tickets));
+        }
+
+        var (caughtUp, _) = await PostAsync(host, Batch(Enumerable.Range(9, 3).SelectMany(ContosoTickets)));
+        var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(3), Asha, AccessActions.Logout, null, client: "contoso-pay")]));
+        Assert.Equal((202, 202), (caughtUp, status));
+
+        Assert.Empty(await IncidentsAsync(host));
+        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
+    }
+
+    /// <summary>
+    /// A store that persists (as Table Storage does: JSON, versions) in memory, and can hold one batch at the peer group's
+    /// read, before its agents are scored.
+    /// </summary>
+    sealed class PausingStore : BehaviourStateStore
+    {
+        readonly Dictionary<(string, string), StoredDocument> docs = [];
+        int version, armed;
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override bool Persists => true;
+
+        public void Arm() => Volatile.Write(ref armed, 1);
+
+        protected override async Task<StoredDocument?> LoadAsync(string kind, string key, CancellationToken cancellationToken)
+        {
+            if (kind == TelemetryIntake.PeersKind && Interlocked.Exchange(ref armed, 0) == 1)
+            {
+                Reached.TrySetResult();
+                await Release.Task;
+            }
+
+            lock (docs)
+            {
+                return docs.GetValueOrDefault((kind, key));
+            }
+        }
+
+        protected override Task<string?> SaveAsync(string kind, string key, string json, string? etag, CancellationToken cancellationToken)
+        {
+            lock (docs)
+            {
+                if (docs.GetValueOrDefault((kind, key))?.ETag != etag)
+                {
+                    return Task.FromResult<string?>(null);
+                }
+
+                string next = (++version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                docs[(kind, key)] = new StoredDocument(json, next);
+                return Task.FromResult<string?>(next);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The ticket feed's batch and the access log's batch are taken at the same time (two HTTP requests, two Service Bus
+    /// messages). When the ticket batch stored its clock before its tickets reached the agents' states, the access batch
+    /// taken in between read the moved clock and judged the views those tickets justify: five calls and one routine export
+    /// contained an innocent agent. The clocks are stored once the batch's agents are scored.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // fails before the fix
+    [InlineData(false)] // control, the same batches one after the other: passes
+    public async Task A_ticket_batch_taken_at_the_same_time_as_an_access_batch_does_not_get_an_innocent_agent_contained(bool race)
+    {
+        var store = new PausingStore();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<BehaviourStateStore>(store));
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-3);
+        string View(int call) => Event($"v-{call}", t0.AddMinutes(call * 2), Asha, AccessActions.ViewRecord, $"call-{call}");
+        string Ticket(int call) => Event($"tk-{call}", t0.AddMinutes((call * 2) + 1), Asha, AccessActions.TicketAssigned, $"call-{call}", $"T-{call}");
+
+        Assert.Equal(202, (await PostAsync(host, Batch([.. Enumerable.Range(0, 10).Select(View), Event("export", t0.AddMinutes(19), Asha, AccessActions.Export, null)]))).Status);
+        Assert.Equal(202, (await PostAsync(host, Batch(Enumerable.Range(10, 10).Select(View)))).Status);
+
+        // The ticket feed's batch (the tickets of the first 11 calls) and the access log's next batch, at the same time.
+        if (race)
+        {
+            store.Arm();
+        }
+
+        Task<(int, JsonElement)> tickets = PostAsync(host, Batch(Enumerable.Range(0, 11).Select(Ticket)));
+        if (race)
+        {
+            await store.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        else
+        {
+            await tickets;
+        }
+
+        var (access, _) = await PostAsync(host, Batch(Enumerable.Range(20, 5).Select(View)));
+        store.Release.TrySetResult();
+        Assert.Equal((202, 202), ((await tickets).Item1, access));
+
+        var (rest, _) = await PostAsync(host, Batch(Enumerable.Range(11, 14).Select(Ticket)));
+        var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(2), Asha, AccessActions.Logout, null)]));
+        Assert.Equal((202, 202), (rest, status));
+
+        Assert.Empty(await IncidentsAsync(host));
+        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
+    }
+
+    /// <summary>
+    /// One client, one agent, the ticket assignments from the client's CRM 30 minutes behind, but the support tool logs the
+    /// agent closing her calls' tickets (ticket-closed) in the access log, as support tools do. When any ticket event moved
+    /// the client's clock, every access batch made the trailing assignments look current, and she was contained. Only
+    /// assignments move it.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // fails before the fix
+    [InlineData(false)] // control, the same day without the closings in the access log: passes
+    public async Task Ticket_closings_logged_by_the_support_tool_do_not_make_a_trailing_assignment_feed_look_current(bool closings)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
+        List<string> Tickets(int slice) => [.. Enumerable.Range(0, 4).Select(c =>
+            Event($"tk-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2) + 1), Asha, AccessActions.TicketAssigned, $"call-{slice}-{c}", $"T-{slice}-{c}"))];
+
+        for (int slice = 0; slice < 12; slice++)
+        {
+            List<string> access = [];
+            for (int c = 0; c < 4; c++)
+            {
+                DateTimeOffset at = t0.AddMinutes((slice * 10) + (c * 2));
+                access.Add(Event($"v-{slice}-{c}", at, Asha, AccessActions.ViewRecord, $"call-{slice}-{c}"));
+            }
+
+            // She closes the ticket of a call 40 minutes back (its assignment came with the CRM's last batch).
+            if (closings && slice >= 4)
+            {
+                access.Add(Event($"close-{slice}", t0.AddMinutes((slice * 10) + 7), Asha, AccessActions.TicketClosed, $"call-{slice - 4}-0", $"T-{slice - 4}-0"));
+            }
+
+            if (slice == 6)
+            {
+                access.Add(Event("export", t0.AddMinutes(69), Asha, AccessActions.Export, null));
+            }
+
+            var (sent, _) = await PostAsync(host, Batch(access));
+            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(Tickets(slice - 3))) : (202, default);
+            Assert.Equal((202, 202), (sent, tickets));
+        }
+
+        var (caughtUp, _) = await PostAsync(host, Batch(Enumerable.Range(9, 3).SelectMany(Tickets)));
+        var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(3), Asha, AccessActions.Logout, null)]));
+        Assert.Equal((202, 202), (caughtUp, status));
+
+        Assert.Empty(await IncidentsAsync(host));
+        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
+    }
+}
+
+/// <summary>Views waiting for their tickets, through the local host on Azurite (the Table Storage behaviour store).</summary>
+[Collection(nameof(AzuriteCollection))]
+public sealed class TicketFeedAzuriteTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    static async Task<int> PostAsync(TestHost host, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        return (int)(await host.Http.PostAsync("/api/telemetry", content)).StatusCode;
+    }
+
+    // Azurite is shared by the class's tests: each run is its own agent.
+    readonly string agent = $"scraper-{Guid.NewGuid():N}@vendor.example";
+
+    string Event(string client, string id, DateTimeOffset at, string action, string? customer, string? ticket = null) => new JsonObject
+    {
+        ["schemaVersion"] = "1.0", ["eventId"] = id, ["occurredAt"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        ["agent"] = new JsonObject { ["userPrincipalName"] = agent, ["vendorId"] = "fabrikam-bpo", ["siteId"] = "fab-pune-1" },
+        ["clientId"] = client, ["action"] = action, ["customerId"] = customer, ["ticketId"] = ticket,
+    }.ToJsonString();
+
+    /// <summary>
+    /// A client known by a GUID whose tickets the site has never seen: views wait grace + lag (70 min), each storing the
+    /// client id (twice when it cites a ticket). An insider with a busy day behind him scripts a scrape of 2000 customers in
+    /// 67 minutes, typing made-up ticket numbers: nothing is judged inside the batch, the agent's state outgrows a table
+    /// entity, and the batch was refused with a 5xx on every retry: the scrape was never scored. At most 500 views wait now
+    /// (the oldest past it are judged), so the state fits.
+    /// </summary>
+    [Theory]
+    [InlineData("3f2c1a9e-8b7d-4e25-9c41-0a6b5d7e8f90")] // failed before the fix: 500, 500 and no incident
+    [InlineData("northwind-bank")] // control, a short client id: the state fits, the logout judges the scrape, an incident opens
+    public async Task A_scrape_whose_views_wait_on_an_unseen_ticket_feed_is_taken_and_scored(string client)
+    {
+        await using TestHost host = await TestHost.StartAsync(store: StoreKind.Azurite, storage: azurite.ConnectionString, taskHub: "atk" + Guid.NewGuid().ToString("N")[..12]);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        string day = $"[{string.Join(",", Enumerable.Range(0, 3000).Select(i => Event(client, $"s-{i}", now.AddHours(-10).AddSeconds(i * 8), AccessActions.Search, null)))}]";
+        string scrape = $"[{string.Join(",", Enumerable.Range(0, 2000).Select(i => Event(client, $"v-{i}", now.AddMinutes(-80).AddSeconds(i * 2), AccessActions.ViewRecord, $"taken-{i}", $"T-{i}")))}]";
+
+        Assert.Equal(202, await PostAsync(host, day));
+        int first = await PostAsync(host, scrape);
+        int retried = await PostAsync(host, scrape);
+        int logout = await PostAsync(host, $"[{Event(client, "out", now, AccessActions.Logout, null)}]");
+
+        var incidents = (await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+        Assert.True((first, retried, logout, incidents.Count) == (202, 202, 202, 1), $"statuses {(first, retried, logout)}, {incidents.Count} incidents");
+    }
+}
