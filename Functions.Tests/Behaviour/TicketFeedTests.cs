@@ -17,15 +17,9 @@ public sealed class TicketFeedTests
 {
     const string Asha = "asha.m@vendor.example", Dev = "dev.p@vendor.example", Ravi = "ravi.k@vendor.example";
 
-    static async Task<(int Status, JsonElement Body)> PostAsync(TestHost host, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        HttpResponseMessage response = await host.Http.PostAsync("/api/telemetry", content);
-        return ((int)response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
-    }
+    static Task<(int Status, JsonElement Body)> PostAsync(TestHost host, string json) => TelemetryEndToEndTests.PostAsync(host, json);
 
-    static async Task<List<IncidentRow>> IncidentsAsync(TestHost host) =>
-        (await host.Http.GetFromJsonAsync<List<IncidentRow>>("/api/incidents", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
+    static Task<List<IncidentRow>> IncidentsAsync(TestHost host) => TelemetryEndToEndTests.IncidentsAsync(host);
 
     static string Event(string id, DateTimeOffset at, string agent, string action, string? customer, string? ticket = null, string client = "northwind-bank", string site = "fab-pune-1") => new JsonObject
     {
@@ -181,15 +175,17 @@ public sealed class TicketFeedTests
     }
 
     /// <summary>
-    /// One client, one agent, the ticket assignments from the client's CRM 30 minutes behind, but the support tool logs the
-    /// agent closing her calls' tickets (ticket-closed) in the access log, as support tools do. When any ticket event moved
-    /// the client's clock, every access batch made the trailing assignments look current, and she was contained. Only
-    /// assignments move it.
+    /// One client, the ticket assignments from the client's CRM 30 minutes behind the access log: every call opens the
+    /// record a minute before its ticket. Judged on the agent's own clock, her day of calls and one routine export were
+    /// "harvesting" and she was contained (the first attack). With closings the support tool logs in the access log (as
+    /// support tools do): when any ticket event moved the client's clock, every access batch made the trailing
+    /// assignments look current, and she was contained again (the second). A harvester beside her, with no tickets, is
+    /// still contained.
     /// </summary>
     [Theory]
-    [InlineData(true)] // fails before the fix
-    [InlineData(false)] // control, the same day without the closings in the access log: passes
-    public async Task Ticket_closings_logged_by_the_support_tool_do_not_make_a_trailing_assignment_feed_look_current(bool closings)
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tickets_30_minutes_behind_justify_an_agents_calls_with_closings_in_the_access_log_or_not_and_a_harvester_beside_her_is_contained(bool closings)
     {
         await using TestHost host = await TestHost.StartAsync();
         DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
@@ -203,6 +199,7 @@ public sealed class TicketFeedTests
             {
                 DateTimeOffset at = t0.AddMinutes((slice * 10) + (c * 2));
                 access.Add(Event($"v-{slice}-{c}", at, Asha, AccessActions.ViewRecord, $"call-{slice}-{c}"));
+                access.Add(Event($"h-{slice}-{c}", at, Dev, AccessActions.ViewRecord, $"taken-{slice}-{c}"));
             }
 
             // She closes the ticket of a call 40 minutes back (its assignment came with the CRM's last batch).
@@ -222,11 +219,14 @@ public sealed class TicketFeedTests
         }
 
         var (caughtUp, _) = await PostAsync(host, Batch(Enumerable.Range(9, 3).SelectMany(Tickets)));
-        var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(3), Asha, AccessActions.Logout, null)]));
+        var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(3), Asha, AccessActions.Logout, null), Event("out-h", t0.AddHours(3), Dev, AccessActions.Logout, null)]));
         Assert.Equal((202, 202), (caughtUp, status));
 
-        Assert.Empty(await IncidentsAsync(host));
+        IncidentRow row = Assert.Single(await IncidentsAsync(host));
+        IncidentDetail detail = await host.WaitForAsync(row.IncidentId, d => d.ContainedAt is not null);
+        Assert.Equal(Dev, detail.Subject);
         Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
+        Assert.False(host.Host.Directory.Find(Dev)!.AccountEnabled);
     }
 }
 

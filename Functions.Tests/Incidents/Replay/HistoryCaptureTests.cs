@@ -67,7 +67,8 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
         // v2 as every incident starts today: through intake, triaged and contained there, the opening announced in one
         // call (IntakeContains, OpeningInOneCall in its input), its first step finding intake's containment. At a site of
         // its own: a second confirmed insider at ravi's site within 30 days proposes vendor offboarding, and whichever of
-        // the two was confirmed second ran that gate's two 1-minute steps (a race that failed this test two runs in three).
+        // the two was confirmed second ran that gate's two 1-minute steps (a race that failed this test two runs in three;
+        // the fixture first recorded for this path had lost it, and replays on as v2-contained-at-intake-vendor-gate-expired).
         var (status, intakeV2, outcome) = await host.SendSampleAsync("critical-bribery.json", s => s
             .Replace("ravi.k@vendor.example", "asha.m@vendor.example").Replace("fab-pune-1", "fab-indore-1").Replace("purview-7f3a91", "purview-7f3a94"));
         Assert.True(status == 202 && outcome == Cordon.Intake.IntakeOutcomes.Started, $"intake answered {status} {outcome}");
