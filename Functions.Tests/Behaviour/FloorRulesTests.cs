@@ -183,6 +183,33 @@ public sealed class FloorRulesTests
     }
 
     [Fact]
+    public void Views_judged_only_because_the_ticket_feed_went_silent_ask_first_and_the_same_views_past_a_current_feed_contain()
+    {
+        // Found by an attack: a ticket outage longer than the wait; the views were judged at its end and, with a routine
+        // export, contained an agent whose tickets came with the backlog. Such evidence now asks first.
+        RiskAlert? Day(DateTimeOffset? ticketsThrough, DateTimeOffset? movedAt)
+        {
+            var agent = new Floor();
+            for (int c = 0; c < 8; c++)
+            {
+                agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"call-{c}");
+            }
+
+            RiskAlert? first = agent.Do(AccessActions.Export, NineIst.AddMinutes(20)).Score(ticketsThrough, movedAt).Alert;
+            agent.Do(AccessActions.Search, NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20));
+            return agent.Score(ticketsThrough, movedAt).Alert ?? first;
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        RiskAlert weak = Day(silentSince, silentSince)!;
+        Assert.Equal(Severities.Medium, weak.Severity);
+        Assert.Contains("ticket feed was silent; asks first", string.Join(" ", weak.Indicators.Select(i => i.Detail)), StringComparison.Ordinal);
+
+        DateTimeOffset current = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        Assert.Equal(Severities.Critical, Day(current, current)!.Severity);
+    }
+
+    [Fact]
     public void A_night_shift_in_IST_learns_its_own_hours_and_a_day_agent_at_3_am_is_off_shift()
     {
         var night = new Floor();

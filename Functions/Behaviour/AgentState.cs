@@ -60,6 +60,12 @@ public sealed class AgentState
     /// <summary>Views with no ticket yet, judged when a ticket arrives within the grace period or when it has passed.</summary>
     public List<RecentView> Provisional { get; set; } = [];
 
+    /// <summary>
+    /// When a view was last judged because its client's ticket feed was silent (or never seen) for the whole wait, not
+    /// because the tickets came past it: until the episode's customers are forgotten, its evidence asks first.
+    /// </summary>
+    public DateTimeOffset? WeakJudgedAt { get; set; }
+
     /// <summary>The long memory: one record per local day of the site, oldest first, kept for the policy's history days.</summary>
     public List<DayRecord> Days { get; set; } = [];
 

@@ -337,6 +337,7 @@ public static class RiskScorer
                 if (name == RiskReasons.NoBusinessNeed)
                 {
                     s.UnjustifiedCustomers.Clear();
+                    s.WeakJudgedAt = null;
                 }
                 else if (name == RiskReasons.Burst)
                 {
@@ -501,22 +502,28 @@ public static class RiskScorer
         TimeSpan grace = Grace(policy);
         TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
         int overflow = s.Provisional.Count - ProvisionalLimit;
-        List<RecentView>? due = null;
+        List<(RecentView View, bool Weak)>? due = null;
         for (int i = 0; i < s.Provisional.Count; i++)
         {
             RecentView v = s.Provisional[i];
             // Differences, not sums: a stored time near the calendar's end cannot overflow them.
-            if (i >= overflow && (now - v.At <= grace || !TicketsPast(v, now, at, grace, lag, ctx)))
+            Judged judged = i < overflow ? Judged.ByClock : now - v.At <= grace ? Judged.NotYet : TicketsPast(v, now, at, grace, lag, ctx);
+            if (judged == Judged.NotYet)
             {
                 continue;
             }
 
-            (due ??= []).Add(v);
+            (due ??= []).Add((v, judged == Judged.ByTimeout));
         }
 
-        foreach (RecentView v in due ?? [])
+        foreach (var (v, weak) in due ?? [])
         {
             s.Provisional.Remove(v);
+            if (weak)
+            {
+                s.WeakJudgedAt = now; // whatever the view turns out to be below, its evidence is weak
+            }
+
             // The cited ticket, if the site's index knows it by now (another agent's, indexed a batch after the view).
             string? owner = v.CitedTicket is { } cited ? ctx.SiteTickets.GetValueOrDefault(cited) : null;
             if (owner == v.CustomerId && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal))
@@ -539,22 +546,33 @@ public static class RiskScorer
         }
     }
 
-    /// <summary>Whether no ticket that could justify the view (its grace past on the agent's clock) can still come.</summary>
-    static bool TicketsPast(RecentView v, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
+    /// <summary>
+    /// Whether a ticket that could justify the view (its grace past on the agent's clock) can still come: not yet; no, the
+    /// client's tickets have come past it; or no longer waited for, the client's ticket feed silent or never seen
+    /// (<see cref="Judged.ByTimeout"/>: weak evidence).
+    /// </summary>
+    static Judged TicketsPast(RecentView v, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
     {
         if (lag <= TimeSpan.Zero || ctx.TicketClocks is not { } clocks || (v.ClientId ?? v.CitedClient) is not { } client)
         {
-            return true; // judged on the agent's clock (no clocks kept, or a view stored before views kept their client)
+            return Judged.ByClock; // on the agent's clock (no clocks kept, or a view stored before views kept their client)
         }
 
         if (!clocks.TryGetValue(client, out TicketClock? clock))
         {
-            return now - v.At > grace + lag; // no ticket of the client seen at the site yet
+            return now - v.At > grace + lag ? Judged.ByTimeout : Judged.NotYet; // no ticket of the client seen at the site yet
+        }
+
+        if ((clock.Through < at ? clock.Through : at) - v.At > grace)
+        {
+            return Judged.ByClock;
         }
 
         bool silent = ctx.SiteAt is { } site && site - clock.MovedAt > lag;
-        return (clock.Through < at ? clock.Through : at) - v.At > grace || (silent && now - v.At > grace + lag);
+        return silent && now - v.At > grace + lag ? Judged.ByTimeout : Judged.NotYet;
     }
+
+    enum Judged { NotYet, ByClock, ByTimeout }
 
     static void Mismatch(AgentState s, string customer, DateTimeOffset at, string why, string clientId, MonitoringPolicy policy, AgentContext ctx)
     {
@@ -914,6 +932,16 @@ public static class RiskScorer
     /// the agent's own history, or the short-term score with customer evidence. Volume and off-shift alone: nothing.
     /// </summary>
     static (Level Level, string Why) Judge(AgentState s, SiteView site, MonitoringPolicy p)
+    {
+        (Level level, string why) = JudgeEvidence(s, site, p);
+        // Customers counted because their client's ticket feed was silent (or never seen) for the whole wait, not because
+        // its tickets came past them: an outage's backlog may still justify them, so the evidence asks first.
+        return level == Level.Strong && s.WeakJudgedAt is not null
+            ? (Level.Moderate, $"{why}, but some were judged while their client's ticket feed was silent; asks first")
+            : (level, why);
+    }
+
+    static (Level Level, string Why) JudgeEvidence(AgentState s, SiteView site, MonitoringPolicy p)
     {
         int episode = s.UnjustifiedCustomers.Count;
         // A burst corroborates only when it is made of customers without business need (found by an attack: 12 ticketed
