@@ -26,10 +26,10 @@ public sealed class FloorRulesTests
 
         public AgentState State { get; } = new();
 
-        public Floor Do(string action, DateTimeOffset at, string? customer = null, string? ticket = null)
+        public Floor Do(string action, DateTimeOffset at, string? customer = null, string? ticket = null, string client = "northwind-bank")
         {
             pending.Add(new AccessEvent("1.0", $"e{++sequence}", at, new AgentRef("asha.m@vendor.example", "fabrikam-bpo", "fab-pune-1"),
-                "northwind-bank", action, null, customer, ticket));
+                client, action, null, customer, ticket));
             return this;
         }
 
@@ -57,7 +57,7 @@ public sealed class FloorRulesTests
             DateTimeOffset? batchEnd = pending.Count == 0 ? null : pending.Max(e => e.OccurredAt);
             Dictionary<string, TicketClock>? clocks = ticketsThrough is { } through ? new() { ["northwind-bank"] = new(through, movedAt ?? batchEnd ?? through) } : null;
             ScoreOutcome o = RiskScorer.Apply(State, pending.ToList(), peers ?? new PeerGroup(), Policy,
-                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()) { TicketClocks = clocks, SiteAt = siteAt });
+                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()) { TicketClocks = clocks, SiteAt = siteAt, SiteClients = ["northwind-bank", "contoso-pay"] });
             siteAt = siteAt is { } was && (batchEnd is null || was > batchEnd) ? was : batchEnd;
             pending.Clear();
             return o;
@@ -207,6 +207,28 @@ public sealed class FloorRulesTests
 
         DateTimeOffset current = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
         Assert.Equal(Severities.Critical, Day(current, current)!.Severity);
+    }
+
+    [Fact]
+    public void A_harvest_of_a_client_the_site_does_not_serve_is_judged_at_its_grace_and_contains()
+    {
+        // Found by review of the wait: a client whose tickets never reach the site would have its views wait, and be
+        // weak evidence, for ever — an insider's way around containment. A client the site does not serve has no tickets
+        // to wait for; one it serves, whose tickets have not come yet, is waited for.
+        RiskAlert? Harvest(string client)
+        {
+            var agent = new Floor();
+            for (int c = 0; c < 8; c++)
+            {
+                agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"{client}-{c}", client: client);
+            }
+
+            agent.Do(AccessActions.Export, NineIst.AddMinutes(20), client: client).Do(AccessActions.Search, NineIst.AddMinutes(40), client: client);
+            return agent.Score(NineIst.AddMinutes(40)).Alert; // northwind's tickets are current
+        }
+
+        Assert.Equal(Severities.Critical, Harvest("woodgrove-insurance")!.Severity);
+        Assert.Null(Harvest("contoso-pay"));
     }
 
     [Fact]

@@ -59,6 +59,12 @@ public sealed record AgentContext(string Role, TimeZoneInfo Zone, IReadOnlyDicti
     /// one: an access log forwarded an hour at a time runs an hour ahead of every ticket feed inside its own batch.
     /// </summary>
     public DateTimeOffset? SiteAt { get; init; }
+
+    /// <summary>
+    /// The clients the world says the site serves (empty: not known). A view of another client's customer has no ticket
+    /// to wait for at this site: it is judged at its grace, as strong evidence as ever.
+    /// </summary>
+    public IReadOnlyCollection<string> SiteClients { get; init; } = [];
 }
 
 /// <summary>
@@ -560,6 +566,11 @@ public static class RiskScorer
 
         if (!clocks.TryGetValue(client, out TicketClock? clock))
         {
+            if (ctx.SiteClients.Count > 0 && !ctx.SiteClients.Contains(client, StringComparer.OrdinalIgnoreCase))
+            {
+                return Judged.ByClock; // a client the site does not serve: no ticket will come (an attack's way around the wait)
+            }
+
             return now - v.At > grace + lag ? Judged.ByTimeout : Judged.NotYet; // no ticket of the client seen at the site yet
         }
 

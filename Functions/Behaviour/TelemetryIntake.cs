@@ -89,6 +89,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             {
                 TicketClocks = clocks.TryGetValue(SiteKey(siteId), out BatchTicketClocks? site) ? site.Clocks.Clients : new Dictionary<string, TicketClock>(),
                 SiteAt = site?.SiteAtBefore,
+                SiteClients = found?.Site.ClientIds ?? [],
             };
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{siteId.ToLowerInvariant()}|{role}";
