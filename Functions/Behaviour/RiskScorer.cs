@@ -458,11 +458,7 @@ public static class RiskScorer
                 // feed, the next batch). Judged like a view without a ticket: justified if a ticket for the customer
                 // arrives within the grace, else without business need and a mismatch (found by an attack: an agent whose
                 // views named their tickets a batch early was contained on the mismatches and one routine export).
-                if (!s.Provisional.Any(v => v.CustomerId == customer))
-                {
-                    s.Provisional.Add(new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId, CitedClient = e.ClientId, CitedTicket = ticket });
-                }
-
+                Wait(s, new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId, CitedClient = e.ClientId, CitedTicket = ticket });
                 return;
             }
 
@@ -478,15 +474,21 @@ public static class RiskScorer
             }
         }
 
+        Wait(s, new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId });
+    }
+
+    /// <summary>The view waits for its ticket, unless a view of the same customer already does (the first one is judged).</summary>
+    static void Wait(AgentState s, RecentView view)
+    {
         foreach (RecentView v in s.Provisional)
         {
-            if (v.CustomerId == customer)
+            if (v.CustomerId == view.CustomerId)
             {
                 return;
             }
         }
 
-        s.Provisional.Add(new RecentView(customer, e.OccurredAt) { ClientId = e.ClientId });
+        s.Provisional.Add(view);
     }
 
     /// <summary>

@@ -92,7 +92,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 SiteClients = found?.Site.ClientIds ?? [],
             };
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
-            string group = $"{siteId.ToLowerInvariant()}|{role}";
+            string group = $"{SiteKey(siteId)}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
             (ScoreOutcome outcome, RiskAlert[] undelivered) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[])>(AgentKind, agent, async current =>
             {
@@ -318,10 +318,16 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     async Task<Dictionary<string, BatchTicketClocks>> TicketClocksAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
         var batch = new Dictionary<string, BatchTicketClocks>(StringComparer.Ordinal);
+        // Found by the site id as sent: each spelling's key is made once, not once per event.
+        var bySpelling = new Dictionary<string, BatchTicketClocks>(StringComparer.Ordinal);
         foreach (AccessEvent e in events)
         {
-            string site = SiteKey(e.Agent.SiteId);
-            BatchTicketClocks b = batch.TryGetValue(site, out var known) ? known : batch[site] = new BatchTicketClocks();
+            if (!bySpelling.TryGetValue(e.Agent.SiteId, out BatchTicketClocks? b))
+            {
+                string site = SiteKey(e.Agent.SiteId);
+                b = bySpelling[e.Agent.SiteId] = batch.TryGetValue(site, out var known) ? known : batch[site] = new BatchTicketClocks();
+            }
+
             DateTimeOffset minute = Minute(e.OccurredAt);
             b.Latest = minute > b.Latest ? minute : b.Latest;
             if (e.Action == AccessActions.TicketAssigned && (!b.Assigned.TryGetValue(e.ClientId, out DateTimeOffset was) || minute > was))
