@@ -28,5 +28,11 @@ failed=$( (grep -E '^ +Failed: +[0-9]+$' "$log" || true) | awk '{s+=$2} END {pri
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the build or the test host failed before any test could report
 fi
+# The failing tests again, with their messages, right above the summary (CI keeps only the tail of the log).
+if [ "$failed" -ne 0 ]; then
+  echo "--- failed tests ---"
+  awk '/^ +Failed [A-Za-z]/ {on=1} /^ +(Passed|Skipped) [A-Za-z]/ {on=0} on' "$log" | head -n 200
+  echo "--- end of failed tests ---"
+fi
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"
