@@ -210,6 +210,74 @@ public sealed class FloorRulesTests
     }
 
     [Fact]
+    public void A_ticket_batch_redelivered_after_a_later_one_takes_back_the_customers_it_justifies_and_only_those()
+    {
+        // Found by an attack: the ticket feed's batch for 09:00–09:10 failed and Service Bus delivered it again after the
+        // next one had moved the client's clock past it. The views it justifies were judged without business need first,
+        // and the late tickets left them counted in the agent's 7- and 30-day memory.
+        var agent = new Floor();
+        for (int c = 0; c < 6; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"call-{c}");
+        }
+
+        agent.Do(AccessActions.Search, NineIst.AddMinutes(40)).Score(NineIst.AddMinutes(45));
+        Assert.Equal(6, agent.State.Exposure7);
+
+        // The redelivered batch: calls 0–3's tickets, assigned a minute after their views. Beside them, call 4's ticket came
+        // 15 minutes after its view (past the grace: not the call's ticket) and call 5's was closed two hours before it.
+        for (int c = 0; c < 4; c++)
+        {
+            agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((c * 2) + 1), $"call-{c}", $"T-{c}");
+        }
+
+        agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes(8 + Policy.TicketGraceMinutes + 5), "call-4", "T-4")
+            .Do(AccessActions.TicketAssigned, NineIst.AddHours(-2), "call-5", "T-5").Do(AccessActions.TicketClosed, NineIst.AddHours(-2).AddMinutes(5), "call-5", "T-5")
+            .Score(NineIst.AddMinutes(45));
+
+        Assert.Equal(2, agent.State.Exposure7);
+        Assert.Equal(2, agent.State.Exposure30);
+        Assert.Equal([Fp("call-4"), Fp("call-5")], agent.State.UnjustifiedCustomers.Order());
+        Assert.Equal(2, agent.State.Days.Single().Unjustified);
+        Assert.Contains("2 customers", agent.State.Reasons[RiskReasons.NoBusinessNeed].Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // control: the backlog never brings the calls' tickets, and every customer counts
+    public void An_outages_backlog_takes_back_the_calls_it_justifies_and_the_harvest_it_does_not_contains_once_the_feed_is_current(bool backlog)
+    {
+        // A ticket outage longer than the wait: an agent's calls and a harvest beside them are judged while the feed is
+        // silent, so the evidence asks first. When the backlog comes, its tickets take the calls back; once the feed's clock
+        // is past the rest, what it did not justify is evidence like any other, and the monitor contains.
+        var agent = new Floor();
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"call-{c}").Do(AccessActions.ViewRecord, NineIst.AddMinutes((c * 2) + 1), $"taken-{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        agent.Do(AccessActions.Export, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        RiskAlert weak = agent.Do(AccessActions.Search, waited).Score(silentSince, silentSince).Alert!;
+        Assert.Equal((Severities.Medium, 16L), (weak.Severity, weak.AffectedRecords));
+
+        if (backlog)
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((c * 2) + 1), $"call-{c}", $"T-{c}").Do(AccessActions.TicketClosed, NineIst.AddMinutes((c * 2) + 4), $"call-{c}", $"T-{c}");
+            }
+
+            Assert.Null(agent.Score(silentSince, silentSince).Alert);
+            Assert.Equal(8, agent.State.Exposure7);
+        }
+
+        RiskAlert strong = agent.Do(AccessActions.Search, waited.AddMinutes(5)).Score(waited, waited).Alert!;
+        Assert.Equal((Severities.Critical, backlog ? 8L : 16L), (strong.Severity, strong.AffectedRecords));
+    }
+
+    [Fact]
     public void A_harvest_of_a_client_the_site_does_not_serve_is_judged_at_its_grace_and_contains()
     {
         // Found by review of the wait: a client whose tickets never reach the site would have its views wait, and be

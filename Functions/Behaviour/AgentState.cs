@@ -66,6 +66,18 @@ public sealed class AgentState
     /// </summary>
     public DateTimeOffset? WeakJudgedAt { get; set; }
 
+    /// <summary>
+    /// Views judged after waiting for their ticket, kept for a day of the agent's clock (at most <see cref="JudgedLimit"/>):
+    /// a ticket that comes later still (a batch redelivered after a later one, an outage's backlog) takes its customer back.
+    /// </summary>
+    public List<JudgedView> Judged { get; set; } = [];
+
+    /// <summary>Judged views remembered at most; the oldest are forgotten first.</summary>
+    public const int JudgedLimit = 500;
+
+    /// <summary>A view judged weak was forgotten before the backlog confirmed it: the episode asks first until it is forgotten.</summary>
+    public bool WeakForgotten { get; set; }
+
     /// <summary>The long memory: one record per local day of the site, oldest first, kept for the policy's history days.</summary>
     public List<DayRecord> Days { get; set; } = [];
 
@@ -195,6 +207,30 @@ public sealed record RecentView(string CustomerId, DateTimeOffset At)
     /// <summary>That ticket's fingerprint (client and number): looked up in the site's index until the view is judged.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? CitedTicket { get; init; }
+}
+
+/// <summary>
+/// A view judged without business need after its wait (<see cref="JudgedAt"/> on the agent's clock). <see cref="Weak"/>: judged
+/// because its client's ticket feed was silent, until the feed comes past it. <see cref="Counted"/> and <see cref="DayCounted"/>:
+/// this judgement put the customer in the episode and in its day (taking it back takes them out, unless another judged view of
+/// the customer still holds). A mismatch (the view cited a ticket that was not the customer's) is not taken back.
+/// </summary>
+public sealed record JudgedView(string CustomerId, DateTimeOffset At, DateTimeOffset JudgedAt)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientId { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Weak { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Mismatch { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Counted { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool DayCounted { get; init; }
 }
 
 /// <summary>One local day of an agent: customers viewed without business need, views, active hours.</summary>

@@ -89,6 +89,8 @@ public static class RiskScorer
     /// <summary>Views waiting for their ticket at most (a ticket feed far behind); past it the oldest are judged.</summary>
     const int ProvisionalLimit = 500;
     const int TicketLimit = 500;
+    /// <summary>How long a judged view can still be taken back by its late ticket (on the agent's clock).</summary>
+    static readonly TimeSpan JudgedMemory = TimeSpan.FromDays(1);
 
     public static ScoreOutcome Apply(AgentState state, IEnumerable<AccessEvent> events, PeerGroup peers, MonitoringPolicy policy, AgentContext? context = null)
     {
@@ -141,6 +143,7 @@ public static class RiskScorer
         }
 
         Remember(state, added, policy);
+        ForgetJudged(state);
 
         double? typical = rolled && state.Baseline.Count >= policy.MinBaselineHours ? Median(state.Baseline.Select(b => (double)b.Views).ToList()) : null;
         return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
@@ -344,6 +347,12 @@ public static class RiskScorer
                 {
                     s.UnjustifiedCustomers.Clear();
                     s.WeakJudgedAt = null;
+                    s.WeakForgotten = false;
+                    // The episode is over: its judged views may still be taken back from their days, not from it.
+                    for (int i = 0; i < s.Judged.Count; i++)
+                    {
+                        s.Judged[i] = s.Judged[i] with { Counted = false, Weak = false };
+                    }
                 }
                 else if (name == RiskReasons.Burst)
                 {
@@ -392,9 +401,13 @@ public static class RiskScorer
                 s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(assigned, null) { AssignedAt = e.OccurredAt };
                 // The call opened the record first: views of this customer within the grace period were work, after all.
                 s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
+                TakeBack(s, assigned, e.OccurredAt + Grace(policy), policy, ctx);
                 break;
             case AccessActions.TicketClosed:
-                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(customer!, e.OccurredAt);
+                string ticketKey = TicketFingerprint(e.ClientId, e.TicketId!);
+                // The assignment is kept: it says from when the ticket justified views (a late ticket takes them back).
+                s.Tickets[ticketKey] = new Ticket(customer!, e.OccurredAt) { AssignedAt = s.Tickets.GetValueOrDefault(ticketKey)?.AssignedAt };
+                TakeBack(s, customer!, e.OccurredAt + policy.TicketGrace, policy, ctx);
                 break;
             case AccessActions.Search:
                 hour.Searches += e.Count;
@@ -501,14 +514,19 @@ public static class RiskScorer
     /// </summary>
     static void Settle(AgentState s, DateTimeOffset now, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
     {
+        TimeSpan grace = Grace(policy);
+        TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
+        if (s.WeakJudgedAt is not null)
+        {
+            ConfirmWeak(s, now, at, grace, lag, ctx);
+        }
+
         if (s.Provisional.Count == 0)
         {
             return;
         }
 
         // Runs for every event: nothing is allocated unless a view is due.
-        TimeSpan grace = Grace(policy);
-        TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
         int overflow = s.Provisional.Count - ProvisionalLimit;
         List<(RecentView View, bool Weak)>? due = null;
         for (int i = 0; i < s.Provisional.Count; i++)
@@ -539,19 +557,142 @@ public static class RiskScorer
                 continue; // a review of that customer's real ticket, whose event came after the view
             }
 
-            if (owner is not null && owner != v.CustomerId)
+            bool mismatch = owner is null ? v.CitedClient is not null : owner != v.CustomerId;
+            (bool day, bool episode) = !mismatch ? Unjustified(s, v.CustomerId, v.At, policy, ctx)
+                : owner is null ? Mismatch(s, v.CustomerId, v.At, "does not exist", v.CitedClient!, policy, ctx)
+                : Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx);
+            s.Judged.Add(new JudgedView(v.CustomerId, v.At, now)
             {
-                Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx);
+                ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = mismatch, Counted = episode, DayCounted = day,
+            });
+        }
+    }
+
+    /// <summary>
+    /// Views judged while their client's ticket feed was silent, now that the feed has come past them without their ticket,
+    /// are evidence like any other; when none is left weak (and none was forgotten weak), the episode no longer asks first.
+    /// </summary>
+    static void ConfirmWeak(AgentState s, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
+    {
+        bool weakLeft = false;
+        for (int i = 0; i < s.Judged.Count; i++)
+        {
+            JudgedView j = s.Judged[i];
+            if (!j.Weak)
+            {
+                continue;
             }
-            else if (owner is null && v.CitedClient is { } client)
+
+            if (TicketsPast(new RecentView(j.CustomerId, j.At) { ClientId = j.ClientId }, now, at, grace, lag, ctx) == Judged.ByClock)
             {
-                Mismatch(s, v.CustomerId, v.At, "does not exist", client, policy, ctx);
+                s.Judged[i] = j with { Weak = false };
             }
             else
             {
-                Unjustified(s, v.CustomerId, v.At, policy, ctx);
+                weakLeft = true;
             }
         }
+
+        if (!weakLeft && !s.WeakForgotten)
+        {
+            s.WeakJudgedAt = null;
+        }
+    }
+
+    /// <summary>
+    /// A ticket of the customer that reaches the agent after its views were judged (a batch redelivered after a later one,
+    /// an outage's backlog) takes back the judged views it covers — those it would have justified had it come in time: from
+    /// the grace before its assignment, while open, and for the follow-up grace once closed — up to
+    /// <paramref name="through"/> (what this ticket event shows; a later closing is not known yet). Found by an attack: a
+    /// ticket batch retried after a later one left the views it justified counted against the agent for 30 days.
+    /// </summary>
+    static void TakeBack(AgentState s, string customer, DateTimeOffset through, MonitoringPolicy policy, AgentContext ctx)
+    {
+        for (int i = s.Judged.Count - 1; i >= 0; i--)
+        {
+            JudgedView j = s.Judged[i];
+            if (j.CustomerId != customer || j.Mismatch || j.At > through || !Covered(s, customer, j.At, policy))
+            {
+                continue;
+            }
+
+            s.Judged.RemoveAt(i);
+            Release(s, j, policy, ctx);
+        }
+    }
+
+    /// <summary>Whether one of the agent's tickets for the customer justifies a view at <paramref name="at"/>.</summary>
+    static bool Covered(AgentState s, string customer, DateTimeOffset at, MonitoringPolicy policy)
+    {
+        foreach (Ticket t in s.Tickets.Values)
+        {
+            if (t.CustomerId == customer && t.AssignedAt is { } assigned && at - assigned >= -Grace(policy)
+                && (t.ClosedAt is null || at - t.ClosedAt.Value <= policy.TicketGrace))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Takes a judged view's customer out of the episode and its day, unless another judged view of the customer holds it there.</summary>
+    static void Release(AgentState s, JudgedView j, MonitoringPolicy policy, AgentContext ctx)
+    {
+        string date = LocalDate(j.At, ctx);
+        int sameCustomer = s.Judged.FindIndex(k => k.CustomerId == j.CustomerId);
+        int sameDay = s.Judged.FindIndex(k => k.CustomerId == j.CustomerId && LocalDate(k.At, ctx) == date);
+        if (j.Counted && sameCustomer >= 0)
+        {
+            s.Judged[sameCustomer] = s.Judged[sameCustomer] with { Counted = true };
+        }
+        else if (j.Counted && s.UnjustifiedCustomers.Remove(j.CustomerId) && s.Reasons.TryGetValue(RiskReasons.NoBusinessNeed, out ReasonTally? tally))
+        {
+            // Its points, decayed since it was judged, leave the reason and the score.
+            double points = policy.Weights.NoBusinessNeed * Math.Pow(0.5, ((s.LastAt ?? j.JudgedAt) - j.JudgedAt) / policy.DecayHalfLife);
+            points = Math.Min(points, tally.Points);
+            tally.Points -= points;
+            tally.Count = Math.Max(0, tally.Count - 1);
+            tally.Detail = NoNeedDetail(s, policy);
+            s.Score = Math.Max(0, s.Score - points);
+        }
+
+        if (j.DayCounted && sameDay >= 0)
+        {
+            s.Judged[sameDay] = s.Judged[sameDay] with { DayCounted = true };
+        }
+        else if (j.DayCounted && s.Days.Find(d => d.Date == date) is { } day)
+        {
+            // Beyond the day's list only the count was kept: the count alone goes down.
+            if (day.Customers.Remove(j.CustomerId) || day.Unjustified > day.Customers.Count)
+            {
+                day.Unjustified--;
+                Expose(s, ctx, policy);
+            }
+        }
+
+        if (j.Weak && !s.Judged.Exists(k => k.Weak) && !s.WeakForgotten)
+        {
+            s.WeakJudgedAt = null; // the silent feed's backlog justified what it had counted
+        }
+    }
+
+    /// <summary>Judged views are kept for a day of the agent's clock and at most <see cref="AgentState.JudgedLimit"/>.</summary>
+    static void ForgetJudged(AgentState s)
+    {
+        if (s.Judged.Count == 0 || s.LastAt is not { } clock)
+        {
+            return;
+        }
+
+        int old = 0;
+        while (old < s.Judged.Count && (s.Judged.Count - old > AgentState.JudgedLimit || clock - s.Judged[old].JudgedAt > JudgedMemory))
+        {
+            s.WeakForgotten |= s.Judged[old].Weak;
+            old++;
+        }
+
+        s.Judged.RemoveRange(0, old);
     }
 
     /// <summary>
@@ -587,18 +728,20 @@ public static class RiskScorer
 
     enum Judged { NotYet, ByClock, ByTimeout }
 
-    static void Mismatch(AgentState s, string customer, DateTimeOffset at, string why, string clientId, MonitoringPolicy policy, AgentContext ctx)
+    static (bool Day, bool Episode) Mismatch(AgentState s, string customer, DateTimeOffset at, string why, string clientId, MonitoringPolicy policy, AgentContext ctx)
     {
         Day(s, at, ctx, policy).Mismatches++;
         Add(s, RiskReasons.TicketMismatch, policy.Weights.TicketMismatch, 1, at,
             c => $"{c} view{(c == 1 ? "" : "s")} citing a ticket that {why} (last: client {clientId})");
-        Unjustified(s, customer, at, policy, ctx);
+        return Unjustified(s, customer, at, policy, ctx);
     }
 
-    static void Unjustified(AgentState s, string customer, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
+    /// <summary>Counts a customer without business need in its day and the episode; says which of the two it was new to.</summary>
+    static (bool Day, bool Episode) Unjustified(AgentState s, string customer, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
     {
         DayRecord day = Day(s, at, ctx, policy);
-        if (!day.Customers.Contains(customer))
+        bool newToDay = !day.Customers.Contains(customer);
+        if (newToDay)
         {
             day.Unjustified++;
             if (day.Customers.Count < DayRecord.CustomerLimit)
@@ -609,12 +752,17 @@ public static class RiskScorer
             Expose(s, ctx, policy);
         }
 
-        if (s.AddUnjustifiedCustomer(customer))
+        bool newToEpisode = s.AddUnjustifiedCustomer(customer);
+        if (newToEpisode)
         {
-            Add(s, RiskReasons.NoBusinessNeed, policy.Weights.NoBusinessNeed, 1, at,
-                _ => $"viewed records of {s.UnjustifiedCustomers.Count} customer{(s.UnjustifiedCustomers.Count == 1 ? "" : "s")} with no ticket for them (none arrived within {policy.TicketGraceMinutes:0.#} min)");
+            Add(s, RiskReasons.NoBusinessNeed, policy.Weights.NoBusinessNeed, 1, at, _ => NoNeedDetail(s, policy));
         }
+
+        return (newToDay, newToEpisode);
     }
+
+    static string NoNeedDetail(AgentState s, MonitoringPolicy policy) =>
+        $"viewed records of {s.UnjustifiedCustomers.Count} customer{(s.UnjustifiedCustomers.Count == 1 ? "" : "s")} with no ticket for them (none arrived within {policy.TicketGraceMinutes:0.#} min)";
 
     /// <summary>The agent's local day for <paramref name="at"/>, created (and days past the history dropped) as needed.</summary>
     static DayRecord Day(AgentState s, DateTimeOffset at, AgentContext ctx, MonitoringPolicy policy)
