@@ -289,6 +289,46 @@ public sealed class TicketFeedTests
         Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
         Assert.False(host.Host.Directory.Find(Dev)!.AccountEnabled);
     }
+
+    /// <summary>
+    /// A bribed agent's last day: ordinary calls, then in the last ten minutes before logging off a dump of twelve
+    /// customers and an export, and she never comes back. The client's tickets come 30 minutes behind, so every view of
+    /// those minutes waits for its tickets — and was judged only at the agent's next event, which never came (found by an
+    /// attack). The site's ticket feed, moving on with the colleagues' tickets, now ends the wait: she is contained. Beside
+    /// her, a colleague who logs off after ordinary calls, whose tickets come with the same late feed, is not flagged.
+    /// </summary>
+    [Fact]
+    public async Task A_dump_in_the_last_minutes_before_logging_off_for_good_is_judged_when_the_site_ticket_feed_passes_it()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
+        // Everyone's calls: a view, its ticket a minute later (from the CRM, 30 minutes behind). Ravi works on; Asha and Dev stop at 30 minutes.
+        IEnumerable<(string Agent, string Customer, DateTimeOffset At)> CallsOf(int slice) =>
+            new[] { Ravi, Asha, Dev }.Where(a => a == Ravi || slice < 2).SelectMany(a => Enumerable.Range(0, 4).Select(c => (a, $"{a[..4]}-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2)))));
+        List<string> Tickets(int slice) => [.. CallsOf(slice).Select(c => Event($"tk-{c.Customer}", c.At.AddMinutes(1), c.Agent, AccessActions.TicketAssigned, c.Customer, "T-" + c.Customer))];
+
+        for (int slice = 0; slice < 12; slice++)
+        {
+            List<string> access = [.. CallsOf(slice).Select(c => Event($"v-{c.Customer}", c.At, c.Agent, AccessActions.ViewRecord, c.Customer))];
+            if (slice == 2)
+            {
+                access.AddRange(Enumerable.Range(0, 12).Select(i => Event($"dump-{i}", t0.AddMinutes(20 + (i * 0.5)), Asha, AccessActions.ViewRecord, $"taken-{i}")));
+                access.Add(Event("export", t0.AddMinutes(27), Asha, AccessActions.Export, null));
+                access.Add(Event("out-a", t0.AddMinutes(29), Asha, AccessActions.Logout, null));
+                access.Add(Event("out-d", t0.AddMinutes(29), Dev, AccessActions.Logout, null));
+            }
+
+            var (sent, _) = await PostAsync(host, Batch(access));
+            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(Tickets(slice - 3))) : (202, default);
+            Assert.Equal((202, 202), (sent, tickets));
+        }
+
+        IncidentRow row = Assert.Single(await IncidentsAsync(host));
+        IncidentDetail detail = await host.WaitForAsync(row.IncidentId, d => d.ContainedAt is not null);
+        Assert.Equal(Asha, detail.Subject);
+        Assert.False(host.Host.Directory.Find(Asha)!.AccountEnabled);
+        Assert.True(host.Host.Directory.Find(Dev)!.AccountEnabled);
+    }
 }
 
 /// <summary>Views waiting for their tickets, through the local host on Azurite (the Table Storage behaviour store).</summary>

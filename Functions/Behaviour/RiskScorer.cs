@@ -149,6 +149,36 @@ public static class RiskScorer
         return new ScoreOutcome(accepted, duplicates, alert, typical, state.Exposure7, accepted > 0 ? OwnHours(state, policy) : null);
     }
 
+    /// <summary>
+    /// Judges the views of an agent with no events in the batch whose wait is over by the site's clock
+    /// (<paramref name="siteNow"/>: the site's events, and its clients' ticket clocks, have come that far). Found by an
+    /// attack: views in an agent's last minutes before logging off — a bribed insider's last-day dump — waited for that
+    /// agent's next event, the next shift or never. The agent's own clock does not move (no event of its own came); its
+    /// tickets come in the site's ticket clocks' time order, so a clock past a view's grace carries any that could justify it.
+    /// Only such views are judged here: a silent feed's wait still ends at the agent's next event.
+    /// </summary>
+    public static ScoreOutcome SettleQuiet(AgentState state, DateTimeOffset siteNow, PeerGroup peers, MonitoringPolicy policy, AgentContext ctx)
+    {
+        if (state.LastAt is not { } last || state.Provisional.Count == 0)
+        {
+            return new ScoreOutcome(0, 0, null, null, state.Exposure7);
+        }
+
+        DateTimeOffset now = siteNow > last ? siteNow : last;
+        var site = new SiteView(peers, state.UserPrincipalName, policy);
+        Settle(state, now, now, policy, ctx, clockOnly: true);
+        RiskAlert? alert = Evaluate(state, now, site, policy);
+        return new ScoreOutcome(0, 0, alert, null, state.Exposure7);
+    }
+
+    /// <summary>Whether the client's tickets at the site have come past a view at <paramref name="viewAt"/> and its grace by <paramref name="siteNow"/>.</summary>
+    public static bool WaitIsOver(DateTimeOffset viewAt, string? clientId, DateTimeOffset siteNow, MonitoringPolicy policy, AgentContext ctx)
+    {
+        TimeSpan grace = Grace(policy);
+        return siteNow - viewAt > grace
+            && TicketsPast(new RecentView("", viewAt) { ClientId = clientId }, siteNow, siteNow, grace, TimeSpan.FromMinutes(policy.TicketFeedLagMinutes), ctx) == Judged.ByClock;
+    }
+
     /// <summary>The batch in event-time order: as sent when it already is (producers send in order), else sorted, ties kept as sent.</summary>
     static IReadOnlyList<AccessEvent> InTimeOrder(IEnumerable<AccessEvent> events)
     {
@@ -512,7 +542,7 @@ public static class RiskScorer
     /// is waited for that long and no longer. Found by an attack: an agent whose tickets came 30 min after the views was
     /// counted as harvesting and contained. Past <see cref="ProvisionalLimit"/> views waiting, the oldest are judged.
     /// </summary>
-    static void Settle(AgentState s, DateTimeOffset now, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
+    static void Settle(AgentState s, DateTimeOffset now, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx, bool clockOnly = false)
     {
         TimeSpan grace = Grace(policy);
         TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
@@ -534,7 +564,10 @@ public static class RiskScorer
             RecentView v = s.Provisional[i];
             // Differences, not sums: a stored time near the calendar's end cannot overflow them.
             Judged judged = i < overflow ? Judged.ByClock : now - v.At <= grace ? Judged.NotYet : TicketsPast(v, now, at, grace, lag, ctx);
-            if (judged == Judged.NotYet)
+            // Without an event of the agent's own, only tickets that came past a view judge it: a silent feed's wait is
+            // ended by the agent's next event (judged by the wait, views of those who logged off flagged innocents on a
+            // night of a feed four hours behind).
+            if (judged == Judged.NotYet || (clockOnly && judged == Judged.ByTimeout))
             {
                 continue;
             }

@@ -22,6 +22,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     public const string PeersKind = "peers";
     public const string TicketsKind = "tickets";
     public const string TicketClocksKind = "ticketclocks";
+    public const string WaitingKind = "waiting";
 
     /// <summary>A site's ticket clocks read this long ago are read again (older ones only judge views later, never wrongly).</summary>
     static readonly TimeSpan TicketClocksFresh = TimeSpan.FromSeconds(5);
@@ -72,31 +73,66 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         // core, each scoring its share of the agents in turn (a task per agent cost more in thread hand-offs than the scoring).
         int lanes = store.Persists ? 8 : Math.Max(1, Environment.ProcessorCount);
         IEnumerable<KeyValuePair<string, List<AccessEvent>>[]> work = store.Persists ? byAgent.Select(a => new[] { a }) : byAgent.Chunk(Math.Max(1, (byAgent.Count + lanes - 1) / lanes));
+        // Each scored agent's earliest view still waiting for its ticket (null: none), per site.
+        var waits = new ConcurrentDictionary<string, ConcurrentDictionary<string, WaitingAgent?>>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = cancellationToken }, async (share, ct) =>
         {
             foreach (var (agent, batch) in share)
             {
-                await ScoreAgentAsync(agent, batch, ct);
+                await ScoreAgentAsync(agent, batch[^1].Agent.SiteId.Trim(), batch[^1].Agent.UserPrincipalName, batch, null, ct);
             }
         });
 
-        async Task ScoreAgentAsync(string agent, List<AccessEvent> batch, CancellationToken ct)
+        Dictionary<string, SiteWaitingAgents> waitingBefore = await SettleQuietAgentsAsync(cancellationToken);
+
+        // Agents of the batch's sites with views waiting and no events of their own in it, whose wait the site's clock (and
+        // its clients' ticket clocks, this batch's tickets applied) has ended: judged now, not at their next shift.
+        async Task<Dictionary<string, SiteWaitingAgents>> SettleQuietAgentsAsync(CancellationToken ct)
         {
-            string siteId = batch[^1].Agent.SiteId.Trim();
-            var found = w.FindSite(siteId);
-            string role = Role(w, agent, batch[^1].Agent.UserPrincipalName);
-            var context = new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets)
+            var read = new Dictionary<string, SiteWaitingAgents>(StringComparer.Ordinal);
+            foreach (var (site, b) in clocks)
             {
-                TicketClocks = clocks.TryGetValue(SiteKey(siteId), out BatchTicketClocks? site) ? site.Clocks.Clients : new Dictionary<string, TicketClock>(),
-                SiteAt = site?.SiteAtBefore,
+                SiteWaitingAgents doc = await store.GetAsync<SiteWaitingAgents>(WaitingKind, site, ct) ?? new SiteWaitingAgents();
+                read[site] = doc;
+                DateTimeOffset siteNow = b.Clocks.SiteAt ?? b.Latest;
+                var due = doc.Agents.Where(a => !byAgent.ContainsKey(a.Key) && RiskScorer.WaitIsOver(a.Value.At, a.Value.ClientId, siteNow, monitoring,
+                    Context(a.Value.SiteId, AgentRoles.Agent, b, siteNow))).ToList();
+                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = ct },
+                    async (a, ct2) => await ScoreAgentAsync(a.Key, a.Value.SiteId, a.Key, [], siteNow, ct2));
+            }
+
+            return read;
+        }
+
+        AgentContext Context(string siteId, string role, BatchTicketClocks? site, DateTimeOffset? siteAt)
+        {
+            var found = w.FindSite(siteId);
+            return new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets)
+            {
+                TicketClocks = site?.Clocks.Clients ?? new Dictionary<string, TicketClock>(),
+                SiteAt = siteAt,
                 SiteClients = found?.Site.ClientIds ?? [],
             };
+        }
+
+        // quietAt: the agent has no events in the batch, only views whose wait the site's clock at that time has ended.
+        async Task ScoreAgentAsync(string agent, string siteId, string userPrincipalName, List<AccessEvent> batch, DateTimeOffset? quietAt, CancellationToken ct)
+        {
+            string role = Role(w, agent, userPrincipalName);
+            BatchTicketClocks? site = clocks.GetValueOrDefault(SiteKey(siteId));
+            AgentContext context = Context(siteId, role, site, quietAt ?? site?.SiteAtBefore);
             // The peer group is the site and the role: a QA lead is compared with QA leads, not with agents.
             string group = $"{SiteKey(siteId)}|{role}";
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
-            (ScoreOutcome outcome, RiskAlert[] undelivered) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[])>(AgentKind, agent, async current =>
+            (ScoreOutcome outcome, RiskAlert[] undelivered, WaitingAgent? wait) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[], WaitingAgent?)>(AgentKind, agent, async current =>
             {
+                if (current is null && quietAt is not null)
+                {
+                    return (null, (new ScoreOutcome(0, 0, null, null), [], null)); // nothing waits for an agent never scored
+                }
+
                 AgentState state = current ?? new AgentState();
+                int waitingBefore = state.Provisional.Count;
                 // Views citing a ticket the index did not know yet: looked up again, so a review of another agent's ticket
                 // indexed a batch later is judged on it (found by an attack: an escalation desk's reviews became mismatches).
                 // No old fingerprint to try: a ticket indexed before tickets were kept per client was found at the view.
@@ -106,11 +142,12 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 if (pending.Count > 0)
                 {
                     var known = new Dictionary<string, string>(siteTickets, StringComparer.Ordinal);
-                    await ResolveAsync(pending, known, batch.Max(e => e.OccurredAt.UtcDateTime.Date), ct);
+                    await ResolveAsync(pending, known, batch.Count > 0 ? batch.Max(e => e.OccurredAt.UtcDateTime.Date) : quietAt!.Value.UtcDateTime.Date, ct);
                     scoring = context with { SiteTickets = known };
                 }
 
-                ScoreOutcome o = RiskScorer.Apply(state, batch, peerGroup, monitoring, scoring);
+                ScoreOutcome o = quietAt is { } siteNow ? RiskScorer.SettleQuiet(state, siteNow, peerGroup, monitoring, scoring)
+                    : RiskScorer.Apply(state, batch, peerGroup, monitoring, scoring);
                 if (o.Alert is { } alert)
                 {
                     // Kept with the state it came from, and handed to intake once that is stored: an alert whose
@@ -118,8 +155,12 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                     state.RememberUndelivered(alert);
                 }
 
-                return (o.Accepted > 0 ? state : null, (o, [.. state.Undelivered]));
+                bool changed = o.Accepted > 0 || state.Provisional.Count != waitingBefore || o.Alert is not null;
+                RecentView? earliest = state.Provisional.Count == 0 ? null : state.Provisional.MinBy(v => v.At);
+                WaitingAgent? waiting = earliest is null ? null : new WaitingAgent(earliest.At, earliest.ClientId ?? earliest.CitedClient, siteId);
+                return (changed ? state : null, (o, [.. state.Undelivered], waiting));
             }, ct);
+            waits.GetOrAdd(SiteKey(siteId), _ => new(StringComparer.Ordinal))[agent] = wait;
 
             if (undelivered.Length > 0)
             {
@@ -133,7 +174,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 raised.Add(new RaisedAlert(a.AlertId, a.Subject.UserPrincipalName, a.DetectedAt, a.Severity, a.RiskScore, a.AffectedRecords));
             }
 
-            if (outcome.Accepted > 0)
+            if (outcome.Accepted > 0 || (quietAt is not null && outcome.Exposure7 > 0))
             {
                 learned.GetOrAdd(group, _ => new(StringComparer.Ordinal))[agent] = outcome;
             }
@@ -170,6 +211,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             }, cancellationToken);
         }
 
+        await StoreWaitingAsync(waits, waitingBefore, cancellationToken);
         await StoreTicketClocksAsync(clocks, cancellationToken);
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
@@ -379,6 +421,39 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         }
     }
 
+    /// <summary>Records which of the batch's agents still have views waiting (and since when), one write per site and only on a change.</summary>
+    async Task StoreWaitingAsync(ConcurrentDictionary<string, ConcurrentDictionary<string, WaitingAgent?>> waits, Dictionary<string, SiteWaitingAgents> before, CancellationToken cancellationToken)
+    {
+        foreach (var (site, agents) in waits)
+        {
+            SiteWaitingAgents read = before.GetValueOrDefault(site) ?? new SiteWaitingAgents();
+            if (agents.All(a => Equals(read.Agents.GetValueOrDefault(a.Key), a.Value)))
+            {
+                continue;
+            }
+
+            await store.UpdateAsync<SiteWaitingAgents, bool>(WaitingKind, site, current =>
+            {
+                // A changed copy: other batches may be reading it right now.
+                var next = new SiteWaitingAgents { Agents = current is null ? new(StringComparer.Ordinal) : new(current.Agents, StringComparer.Ordinal) };
+                foreach (var (agent, wait) in agents)
+                {
+                    if (wait is null)
+                    {
+                        next.Agents.Remove(agent);
+                    }
+                    else
+                    {
+                        next.Agents[agent] = wait;
+                    }
+                }
+
+                next.Trim();
+                return Task.FromResult<(SiteWaitingAgents?, bool)>((next, true));
+            }, cancellationToken);
+        }
+    }
+
     static DateTimeOffset Minute(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
 
     /// <summary>Sites whose clocks this process keeps a copy of at most.</summary>
@@ -453,6 +528,32 @@ public sealed class SiteTicketClocks
 
     public SiteTicketClocks Copy() => new() { SiteAt = SiteAt, Clients = new(Clients, StringComparer.Ordinal) };
 }
+
+/// <summary>
+/// A site's agents with views waiting for their tickets: the earliest such view of each (and its client), so a batch of
+/// the site whose clocks end the wait judges them although the agent has logged off.
+/// </summary>
+public sealed class SiteWaitingAgents
+{
+    /// <summary>Agents kept per site at most; past it the latest waits are dropped (they are judged at the agent's next event).</summary>
+    public const int AgentLimit = 1000;
+
+    public Dictionary<string, WaitingAgent> Agents { get; set; } = [];
+
+    public void Trim()
+    {
+        if (Agents.Count > AgentLimit)
+        {
+            foreach (string agent in Agents.OrderByDescending(a => a.Value.At).Take(Agents.Count - AgentLimit).Select(a => a.Key).ToList())
+            {
+                Agents.Remove(agent);
+            }
+        }
+    }
+}
+
+/// <summary>An agent's earliest view waiting for its ticket: when, whose client, at which site (as the agent's events spell it).</summary>
+public sealed record WaitingAgent(DateTimeOffset At, string? ClientId, string SiteId);
 
 /// <summary>An alert the monitor raised while taking a batch: the producer sees what its telemetry caused.</summary>
 public sealed record RaisedAlert(string AlertId, string Subject, DateTimeOffset DetectedAt, string Severity, double RiskScore, long AffectedRecords);
