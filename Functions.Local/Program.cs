@@ -325,7 +325,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     SimulationOptions o = SimulationOptions.Parse(args);
     // Simulated time ends before now: the scorer runs on event time, so a day of telemetry is replayed in seconds.
     DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-o.Hours).Date, TimeSpan.Zero);
-    SiteSimulation sim = SiteSimulation.Generate(Cordon.World.WorldModel.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start);
+    SiteSimulation sim = SiteSimulation.Generate(Cordon.World.WorldModel.Load(settings.WorldPath), o.Site, o.Agents, o.Hours, o.Insiders, o.Seed, start, quitters: o.Quitters);
     using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
     Console.WriteLine($"Feeding simulated telemetry into the running host at {url}: its incidents and mails land there (--url picks another host).");
     SimulationReport report = await SimulationRun.RunAsync(http, sim, o.BatchSize, Console.Out, CancellationToken.None, ticketLag: o.TicketLag);
@@ -350,7 +350,7 @@ static int Usage(int exitCode)
           bench [--quick] [--stores memory,azurite] [--scenarios single,burst,...] [--bursts 100,1000] [--burst-runs 5]
                 [--list-size 10000,1000] [--scenario-timeout-min 10] [--graph-latency-ms 50] [--out file.md]
                                    measure time to contain, overhead, offboarding, list, crash-resume, behaviour (use -c Release; bench --help)
-          simulate [--agents N] [--hours H] [--insiders K] [--seed S] [--site ID] [--batch N] [--ticket-lag MINUTES] [--url URL]
+          simulate [--agents N] [--hours H] [--insiders K] [--quitters Q] [--seed S] [--site ID] [--batch N] [--ticket-lag MINUTES] [--url URL]
                                    feed simulated support-tool telemetry into the running host, print precision/recall of the incidents raised
                                    (--ticket-lag: the tickets come from a feed of their own, that many minutes behind)
         options: --urls URL  --store memory|azurite [CONN] (azurite without CONN: a private Azurite from node_modules)  --world PATH

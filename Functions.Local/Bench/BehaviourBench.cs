@@ -123,7 +123,7 @@ public static class BehaviourBench
             // Simulated time ends before now, as in the simulate command: the monitor scores on event time.
             DateTimeOffset start = new(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-sizes.Hours).Date, TimeSpan.Zero);
             WorldModel world = WorldModel.Load(worldPath);
-            SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start);
+            SiteSimulation sim = SiteSimulation.Generate(world, SiteId, SiteAgents(sizes), sizes.Hours, sizes.Insiders, seed, start, quitters: sizes.Quitters);
             // The producer's JSON is made before the clocks start: what is measured is the monitor taking it.
             IReadOnlyList<PreparedBatch> batches = SimulationRun.Prepare(sim, BehaviourSizes.BatchSize, sizes.TicketLag);
             var wall = Stopwatch.StartNew();
@@ -137,7 +137,7 @@ public static class BehaviourBench
                 DateTimeOffset? detected = r.FirstAlertAt.TryGetValue(u, out DateTimeOffset d) ? d : null;
                 DateTimeOffset? contained = r.ContainedAt.TryGetValue(u, out DateTimeOffset c) ? c : null;
                 int total = sim.Harvests.TryGetValue(u, out var views) ? views.Count : 0;
-                return new InsiderFigures(a.Rate, caught, r.DetectionDelay.TryGetValue(u, out TimeSpan delay) ? delay.TotalHours : null,
+                return new InsiderFigures(a.Rate, a.Persona == Persona.Quitter, caught, r.DetectionDelay.TryGetValue(u, out TimeSpan delay) ? delay.TotalHours : null,
                     detected is { } at ? SimulationRun.Harvested(sim, u, at) : total,
                     contained is not null, contained is { } cat ? SimulationRun.Harvested(sim, u, cat) : total, total);
             }).ToList();
@@ -157,7 +157,7 @@ public static class BehaviourBench
     }
 
     /// <summary>
-    /// <c>bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--ticket-lag MINUTES] [--out file.md]</c>: the behaviour
+    /// <c>bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--ticket-lag MINUTES] [--quitters Q] [--out file.md]</c>: the behaviour
     /// scenario alone, one fresh host per seed, printing each seed's detection figures and its events per second into the state
     /// (with the machine's load average, which the throughput depends on and the detection figures do not).
     /// </summary>
@@ -198,6 +198,7 @@ public static class BehaviourBench
                 case "--agents": sizes = sizes with { Agents = Whole(Next(), 10_000) }; break;
                 case "--hours": sizes = sizes with { Hours = Whole(Next(), 24 * 60) }; break;
                 case "--ticket-lag": sizes = sizes with { TicketLag = TimeSpan.FromMinutes(Whole(Next(), 24 * 60)) }; break;
+                case "--quitters": sizes = sizes with { Quitters = Next() is "0" ? 0 : Whole(args[i], 10) }; break;
                 case "--out": outPath = Next(); break;
                 default: throw new ArgumentException($"bench behaviour does not know the option {a}");
             }
@@ -224,7 +225,7 @@ public static class BehaviourBench
                 Console.WriteLine($"  recall {f.Caught}/{f.Insiders}; innocents flagged {d.InnocentsFlagged.Count} ({string.Join(", ", d.InnocentsFlagged)}), contained {d.InnocentsContained}");
                 foreach (InsiderFigures i in d.Insiders)
                 {
-                    Console.WriteLine($"  insider at {i.Rate}/shift: caught {i.Caught}, delay {(i.DelayHours is { } h ? h.ToString("0.00", CultureInfo.InvariantCulture) + " h" : "n/a")}, " +
+                    Console.WriteLine($"  {(i.Quits ? $"quitter dumping {i.Rate} before logging off for good" : $"insider at {i.Rate}/shift")}: caught {i.Caught}, delay {(i.DelayHours is { } h ? h.ToString("0.00", CultureInfo.InvariantCulture) + " h" : "n/a")}, " +
                         $"harvested before detection {i.HarvestedBeforeDetection}, contained {i.Contained} after {i.HarvestedBeforeContainment} (of {i.HarvestedTotal})");
                 }
             }
@@ -263,19 +264,19 @@ public static class BehaviourBench
         int agents = first.Seeds[0].Details!.Innocents + first.Seeds[0].Details!.Insiders.Count;
         double days = first.Seeds[0].Details!.Hours / 24;
         string site = $"{agents} agents in IST over {F(days, "0.#")} simulated days, {seeds}";
-        foreach (int rate in first.Seeds.SelectMany(s => s.Details!.Insiders).Select(i => i.Rate).Distinct().Order())
+        foreach (var (rate, quits) in first.Seeds.SelectMany(s => s.Details!.Insiders).Select(i => (i.Rate, i.Quits)).Distinct().OrderBy(k => k.Quits).ThenBy(k => k.Rate))
         {
             rows.Add(new BenchReport.Row(
-                $"Behaviour: insiders harvesting {rate} customers per shift ({site}): recall · detection delay (p50 / max) · customers harvested before detection · before containment (p50 / max)",
+                $"Behaviour: {(quits ? $"insiders dumping {rate} customers in the ten minutes before logging off for good" : $"insiders harvesting {rate} customers per shift")} ({site}): recall · detection delay (p50 / max) · customers harvested before detection · before containment (p50 / max)",
                 "recall 1.0; ≤ 50 before containment",
                 stores.Select(f =>
                 {
-                    var all = f.Seeds.SelectMany(s => s.Details!.Insiders).Where(i => i.Rate == rate).ToList();
+                    var all = f.Seeds.SelectMany(s => s.Details!.Insiders).Where(i => i.Rate == rate && i.Quits == quits).ToList();
                     int caught = all.Count(i => i.Caught);
                     Percentiles delay = Percentiles.Of(all.Where(i => i.DelayHours is not null).Select(i => i.DelayHours!.Value));
                     Percentiles before = Percentiles.Of(all.Select(i => (double)i.HarvestedBeforeDetection));
                     Percentiles beforeContainment = Percentiles.Of(all.Select(i => (double)i.HarvestedBeforeContainment));
-                    string perSeed = string.Join(" / ", f.Seeds.Select(s => string.Join(",", s.Details!.Insiders.Where(i => i.Rate == rate).Select(i => i.Contained ? i.HarvestedBeforeContainment.ToString(CultureInfo.InvariantCulture) : "not contained"))));
+                    string perSeed = string.Join(" / ", f.Seeds.Select(s => string.Join(",", s.Details!.Insiders.Where(i => i.Rate == rate && i.Quits == quits).Select(i => i.Contained ? i.HarvestedBeforeContainment.ToString(CultureInfo.InvariantCulture) : "not contained"))));
                     return $"{F((double)caught / Math.Max(1, all.Count), "0.00")} ({caught}/{all.Count}) · {F(delay.P50, "0.0")} / {F(delay.Max, "0.0")} h · {F(before.P50, "0")} / {F(before.Max, "0")} · " +
                         $"{F(beforeContainment.P50, "0")} / {F(beforeContainment.Max, "0")} ({all.Count(i => i.Contained)}/{all.Count} contained; per seed {perSeed})" +
                         Verdict(caught == all.Count && all.All(i => i.Contained && i.HarvestedBeforeContainment <= 50));
@@ -303,7 +304,7 @@ public static class BehaviourBench
 }
 
 /// <summary>One planted insider: its rate, whether and when it was caught, and how many customers it had harvested by then.</summary>
-public sealed record InsiderFigures(int Rate, bool Caught, double? DelayHours, int HarvestedBeforeDetection, bool Contained, int HarvestedBeforeContainment, int HarvestedTotal);
+public sealed record InsiderFigures(int Rate, bool Quits, bool Caught, double? DelayHours, int HarvestedBeforeDetection, bool Contained, int HarvestedBeforeContainment, int HarvestedTotal);
 
 /// <summary>What the behaviour scenario measures beyond the seed's totals.</summary>
 public sealed record BehaviourDetails(int Innocents, double Hours, IReadOnlyList<InsiderFigures> Insiders, IReadOnlyList<string> InnocentsFlagged, int InnocentsContained);

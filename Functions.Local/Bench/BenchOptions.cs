@@ -44,6 +44,9 @@ public sealed record BehaviourSizes(int Agents, double Hours, int Insiders, IRea
     /// <summary>Tickets from a feed of their own this far behind the access log (0: with the access events).</summary>
     public TimeSpan TicketLag { get; init; }
 
+    /// <summary>Insiders who dump <see cref="Simulation.SiteSimulation.DumpSize"/> customers before logging off for good.</summary>
+    public int Quitters { get; init; } = 1;
+
     /// <summary>The simulate command's default; batches also end every 10 simulated minutes.</summary>
     public const int BatchSize = 1000;
 }

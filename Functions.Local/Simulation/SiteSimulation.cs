@@ -4,15 +4,15 @@ using Cordon.World;
 namespace Cordon.Local.Simulation;
 
 /// <summary>What a simulated agent does on the floor; several are innocents that look odd to naive rules.</summary>
-public enum Persona { Agent, TeamLead, Qa, Escalation, NightShift, NewHire, TripleDay, Insider }
+public enum Persona { Agent, TeamLead, Qa, Escalation, NightShift, NewHire, TripleDay, Insider, Quitter }
 
 /// <summary>
 /// A simulated agent: who, its world role, what it does, its shift (local start hour in the site's zone), and for a bribed
-/// insider the customers it harvests per shift without business need.
+/// insider the customers it harvests per shift without business need (a quitter: the customers of its last-day dump).
 /// </summary>
 public sealed record SimulatedAgent(string UserPrincipalName, string Role, Persona Persona, int ShiftStartHour, int Rate)
 {
-    public bool Insider => Persona == Persona.Insider;
+    public bool Insider => Persona is Persona.Insider or Persona.Quitter;
 }
 
 /// <summary>
@@ -22,11 +22,16 @@ public sealed record SimulatedAgent(string UserPrincipalName, string Role, Perso
 /// day (views carrying the ticket id), an escalation desk whose calls open the record a minute before the ticket reaches it,
 /// a night shift, a new hire who starts mid-run with no history, agents with one day of triple volume. Bribed insiders work
 /// their tickets like everyone and, from the second day on, view a fixed number of customers per shift with no ticket,
-/// spread over the shift (the slow harvest: no export, no screen capture the tool can see).
+/// spread over the shift (the slow harvest: no export, no screen capture the tool can see). A quitter works its tickets like
+/// everyone until its last shift, dumps <see cref="DumpSize"/> customers in the ten minutes before logging off, and never
+/// comes back (the bribed agent's last day).
 /// </summary>
 public sealed class SiteSimulation
 {
     public static readonly IReadOnlyList<int> DefaultRates = [10, 15, 25, 60];
+
+    /// <summary>Customers a quitter views in the ten minutes before it logs off for good.</summary>
+    public const int DumpSize = 40;
 
     const int ShiftHours = 8;
 
@@ -34,6 +39,8 @@ public sealed class SiteSimulation
     readonly List<AccessEvent> events = [];
     readonly Dictionary<string, List<DateTimeOffset>> harvests = new(StringComparer.OrdinalIgnoreCase);
     readonly List<(string Ticket, string Client, string Customer, DateTimeOffset ClosedAt)> closedTickets = [];
+    /// <summary>When each quitter logged off for good: nothing of it comes after.</summary>
+    readonly Dictionary<string, DateTimeOffset> quits = new(StringComparer.OrdinalIgnoreCase);
     readonly string vendorId;
     readonly Site site;
     readonly TimeZoneInfo zone;
@@ -69,11 +76,11 @@ public sealed class SiteSimulation
 
     public double Hours => (end - start).TotalHours;
 
-    public static SiteSimulation Generate(WorldModel world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start, IReadOnlyList<int>? rates = null)
+    public static SiteSimulation Generate(WorldModel world, string? siteId, int agents, double hours, int insiders, int seed, DateTimeOffset start, IReadOnlyList<int>? rates = null, int quitters = 0)
     {
-        if (agents < 1 || hours <= 0 || insiders < 0)
+        if (agents < 1 || hours <= 0 || insiders < 0 || quitters < 0)
         {
-            throw new ArgumentException("--agents and --hours must be positive and --insiders at least 0");
+            throw new ArgumentException("--agents and --hours must be positive and --insiders and --quitters at least 0");
         }
 
         var sites = world.Vendors.SelectMany(v => v.Sites.Select(s => (Vendor: v, Site: s))).ToList();
@@ -104,11 +111,11 @@ public sealed class SiteSimulation
         }
 
         var sim = new SiteSimulation(chosen.Vendor.Id, chosen.Site, start, hours, seed);
-        sim.Run(chosen.Site.AllAgents().Take(agents).ToList(), Math.Min(insiders, agents), rates);
+        sim.Run(chosen.Site.AllAgents().Take(agents).ToList(), Math.Min(insiders, agents), rates, quitters);
         return sim;
     }
 
-    void Run(List<Agent> people, int insiders, IReadOnlyList<int> rates)
+    void Run(List<Agent> people, int insiders, IReadOnlyList<int> rates, int quitters)
     {
         // The world's roles come first; among plain agents the simulation picks insiders and the odd-looking innocents.
         var plain = Enumerable.Range(0, people.Count).Where(i => people[i].Role == AgentRoles.Agent).OrderBy(_ => rng.Next()).ToList();
@@ -143,6 +150,8 @@ public sealed class SiteSimulation
         Assign(Persona.NightShift, Math.Max(1, n * 15 / 100));
         Assign(Persona.NewHire, Math.Max(1, n / 50));
         Assign(Persona.TripleDay, Math.Max(1, n / 20));
+        // Last and without drawing from the generator: every other agent's day is the same with quitters or without.
+        Assign(Persona.Quitter, quitters);
 
         var list = new List<SimulatedAgent>();
         int insider = 0;
@@ -155,7 +164,12 @@ public sealed class SiteSimulation
                 Persona.Qa => 9,
                 _ => rng.Next(2) == 0 ? 7 : 14,
             };
-            list.Add(new SimulatedAgent(people[i].UserPrincipalName, people[i].Role, p, shift, p == Persona.Insider ? rates[insider++ % rates.Count] : 0));
+            list.Add(new SimulatedAgent(people[i].UserPrincipalName, people[i].Role, p, shift, p switch
+            {
+                Persona.Insider => rates[insider++ % rates.Count],
+                Persona.Quitter => DumpSize,
+                _ => 0,
+            }));
         }
 
         Agents = list;
@@ -203,6 +217,10 @@ public sealed class SiteSimulation
         int days = (int)Math.Ceiling(Hours / 24) + 1;
         int hireDay = 2 + rng.Next(Math.Max(1, days / 2)); // the new hire's first day
         int tripleDay = 1 + rng.Next(Math.Max(1, days - 1));
+        // A quitter's last shift: the last that starts a day into the run and leaves the site three hours after it.
+        DateTimeOffset? lastShift = agent.Persona == Persona.Quitter
+            ? Shifts(agent).Select(x => x.ShiftStart).LastOrDefault(x => x >= start.AddDays(1) && x.AddHours(ShiftHours + 3) <= end)
+            : null;
         foreach (var (day, shiftStart) in Shifts(agent))
         {
             if (agent.Persona == Persona.NewHire && day < hireDay)
@@ -233,8 +251,13 @@ public sealed class SiteSimulation
                 Emit(agent, index, shiftEnd.AddMinutes(-20 - rng.Next(20)), AccessActions.Export, Client(), count: 100 + rng.Next(400));
             }
 
+            if (shiftStart == lastShift)
+            {
+                Dump(agent, index, t);
+            }
+
             Emit(agent, index, t, AccessActions.Logout, Client());
-            if (agent.Insider && day >= 2)
+            if (agent.Persona == Persona.Insider && day >= 2)
             {
                 Harvest(agent, index, shiftStart, shiftEnd);
             }
@@ -379,6 +402,31 @@ public sealed class SiteSimulation
         }
     }
 
+    /// <summary>
+    /// The last-day dump: <see cref="DumpSize"/> customers with no ticket in the ten minutes before <paramref name="logout"/>,
+    /// and nothing of the agent after it. Drawn from a generator of its own, so the rest of the floor is the same.
+    /// </summary>
+    void Dump(SimulatedAgent agent, int index, DateTimeOffset logout)
+    {
+        var own = new Random(unchecked((seed * 10_007) + index)); // not HashCode: it differs per process
+        List<DateTimeOffset> harvest = harvests.TryGetValue(agent.UserPrincipalName, out var list) ? list : harvests[agent.UserPrincipalName] = [];
+        for (int i = 0; i < DumpSize; i++)
+        {
+            DateTimeOffset t = logout.AddMinutes(-11 + (10.0 * i / DumpSize));
+            string client = site.ClientIds[own.Next(site.ClientIds.Count)];
+            string customer = $"{client}-d{own.Next(10_000_000):D7}";
+            if (t >= start && t < end)
+            {
+                // Ids of its own too: the sequence (and so every other event's id) is the same with quitters or without.
+                events.Add(new AccessEvent("1.0", $"s{seed}-{index}-dump{i}", t.ToUniversalTime(), new AgentRef(agent.UserPrincipalName, vendorId, site.Id),
+                    client, AccessActions.ViewRecord, $"{customer}/r0", customer, null, 1));
+                harvest.Add(t);
+            }
+        }
+
+        quits[agent.UserPrincipalName] = logout;
+    }
+
     string Client() => site.ClientIds[rng.Next(site.ClientIds.Count)];
 
     string Customer(string client) => $"{client}-c{rng.Next(10_000_000):D7}";
@@ -388,7 +436,7 @@ public sealed class SiteSimulation
         string? customer = null, string? ticket = null, string? record = null, int count = 1)
     {
         sequence++;
-        if (at < start || at >= end)
+        if (at < start || at >= end || (quits.TryGetValue(agent.UserPrincipalName, out DateTimeOffset quit) && at > quit))
         {
             return false;
         }
