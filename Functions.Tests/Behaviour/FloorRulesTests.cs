@@ -50,6 +50,13 @@ public sealed class FloorRulesTests
 
         DateTimeOffset? siteAt;
 
+        /// <summary>A batch of the site with none of this agent's events, the site and its ticket clock at <paramref name="siteNow"/>.</summary>
+        public ScoreOutcome SettleQuiet(DateTimeOffset siteNow) => RiskScorer.SettleQuiet(State, siteNow, peers ?? new PeerGroup(), Policy,
+            new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>())
+            {
+                TicketClocks = new Dictionary<string, TicketClock> { ["northwind-bank"] = new(siteNow, siteNow) }, SiteAt = siteNow, SiteClients = ["northwind-bank", "contoso-pay"],
+            });
+
         public ScoreOutcome Score(DateTimeOffset? ticketsThrough = null, DateTimeOffset? movedAt = null)
         {
             // As TelemetryIntake hands it over: how far the client's ticket events at the site have come and when they last
@@ -405,5 +412,159 @@ public sealed class FloorRulesTests
         Assert.Null(busy.Score().Alert);
         Assert.Contains(RiskReasons.OffShift, busy.State.Reasons.Keys);
         Assert.False(busy.State.StreamOpen);
+    }
+
+    /// <summary>
+    /// Queue work: each ticket is assigned 20 minutes before the agent opens its record (on time: justified, the ticket is
+    /// open). The feed is down longer than the wait; the backlog brings the (still open) tickets. Found by an attack: a late
+    /// ticket took back only the views near its assignment, so once the feed was current the weak views were confirmed and 8
+    /// customers and one routine export contained her.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]  // late (an outage's backlog): contained before the fix
+    [InlineData(false)] // control, the same tickets on time: passes
+    public void A_queued_ticket_assigned_before_the_view_that_comes_in_a_backlog_takes_the_view_back(bool late)
+    {
+        var agent = new Floor();
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        void Tickets()
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((c * 2) - 20), $"q-{c}", $"Q-{c}");
+            }
+        }
+
+        if (!late)
+        {
+            Tickets();
+        }
+
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"q-{c}");
+        }
+
+        agent.Do(AccessActions.Export, NineIst.AddMinutes(20)).Score(late ? silentSince : NineIst.AddMinutes(-6), late ? silentSince : null);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        agent.Do(AccessActions.Search, waited).Score(late ? silentSince : waited, late ? silentSince : null);
+        if (late)
+        {
+            Tickets();
+            agent.Score(silentSince, silentSince);
+        }
+
+        RiskAlert? alert = agent.Do(AccessActions.Search, waited.AddMinutes(5)).Score(waited, waited).Alert;
+        Assert.Null(alert?.Severity); // late, before the fix: critical (8 customers and an export, confirmed strong)
+        Assert.Equal(0, agent.State.Exposure7);
+    }
+
+    /// <summary>
+    /// The support tool records which ticket a record was opened from. The ticket feed's batch for 09:00–09:10 is redelivered
+    /// after the next one moved the clock: the views were judged as citing a ticket that "does not exist"; the redelivered
+    /// assignments (the very tickets they cite) took nothing back, mismatches never were (found by an attack).
+    /// </summary>
+    [Fact]
+    public void A_redelivered_ticket_batch_takes_back_views_that_cited_its_tickets()
+    {
+        var agent = new Floor();
+        for (int c = 0; c < 6; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"call-{c}", $"T-{c}");
+        }
+
+        agent.Do(AccessActions.Search, NineIst.AddMinutes(40)).Score(NineIst.AddMinutes(45));
+        Assert.Equal(6, agent.State.Exposure7);
+        for (int c = 0; c < 6; c++)
+        {
+            agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((c * 2) + 1), $"call-{c}", $"T-{c}");
+        }
+
+        agent.Score(NineIst.AddMinutes(45));
+        Assert.Equal(0, agent.State.Exposure7);
+        Assert.Empty(agent.State.UnjustifiedCustomers);
+        Assert.False(agent.State.Reasons.ContainsKey(RiskReasons.TicketMismatch));
+    }
+
+    /// <summary>
+    /// A quiet settle judges views at the site's clock (hours after the agent's last event) without moving the agent's
+    /// clock: JudgedAt is later than LastAt. A late ticket then took back one customer with points "decayed" by a negative
+    /// time (4x its weight), draining the other customers' points (found by an attack).
+    /// </summary>
+    [Fact]
+    public void Taking_back_a_view_judged_by_a_quiet_settle_removes_only_that_customers_points()
+    {
+        var agent = new Floor();
+        for (int c = 0; c < 4; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c), $"c-{c}");
+        }
+
+        agent.Do(AccessActions.Logout, NineIst.AddMinutes(5)).Score(NineIst.AddMinutes(-30), NineIst.AddMinutes(5));
+        Assert.Equal(4, agent.State.Provisional.Count);
+
+        DateTimeOffset siteNow = NineIst.AddHours(4);
+        agent.SettleQuiet(siteNow);
+        Assert.Equal(4 * Policy.Weights.NoBusinessNeed, agent.State.Reasons[RiskReasons.NoBusinessNeed].Points, 3);
+
+        // The ticket of c-0 comes late (a redelivered batch).
+        agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes(1), "c-0", "T-0").Score(siteNow, siteNow);
+        Assert.Equal(3, agent.State.UnjustifiedCustomers.Count);
+        Assert.Equal(3 * Policy.Weights.NoBusinessNeed, agent.State.Reasons[RiskReasons.NoBusinessNeed].Points, 1);
+    }
+
+    /// <summary>
+    /// A closing re-targeted at another customer: the ticket keeps the assignment's time, so the closing takes back the
+    /// other customer's judged views from the assignment on (on time the closing would justify only views after it).
+    /// </summary>
+    [Fact]
+    public void A_closing_naming_another_customer_takes_back_nothing_of_that_customer_before_it()
+    {
+        var agent = new Floor();
+        agent.Do(AccessActions.TicketAssigned, NineIst, "real", "T-1");
+        for (int c = 0; c < 6; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(5 + c), $"taken-{c}");
+        }
+
+        agent.Do(AccessActions.Search, NineIst.AddMinutes(40)).Score(NineIst.AddMinutes(45));
+        Assert.Equal(6, agent.State.Exposure7);
+        // The support tool logs the closings of T-1 as the insider edits its customer field and closes it again.
+        for (int c = 0; c < 6; c++)
+        {
+            agent.Do(AccessActions.TicketClosed, NineIst.AddMinutes(50 + c), $"taken-{c}", "T-1");
+        }
+
+        agent.Score(NineIst.AddMinutes(45));
+        Assert.Equal(6, agent.State.Exposure7);
+    }
+
+    /// <summary>
+    /// The outage above with the support tool recording the ticket each
+    /// call was opened from: at the wait's end the views are weak "does not exist" mismatches; the backlog brings exactly those
+    /// tickets; found by an attack: it took nothing back (a mismatch) and the confirmed weak evidence contained her.
+    /// </summary>
+    [Fact]
+    public void An_outages_backlog_bringing_the_tickets_the_calls_cited_does_not_contain_the_agent()
+    {
+        var agent = new Floor();
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"call-{c}", $"T-{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        agent.Do(AccessActions.Export, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        agent.Do(AccessActions.Search, waited).Score(silentSince, silentSince);
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes((c * 2) + 1), $"call-{c}", $"T-{c}");
+        }
+
+        agent.Score(silentSince, silentSince);
+        RiskAlert? alert = agent.Do(AccessActions.Search, waited.AddMinutes(5)).Score(waited, waited).Alert;
+        Assert.Null(alert?.Severity);
+        Assert.Equal(0, agent.State.Exposure7);
     }
 }

@@ -295,10 +295,15 @@ public sealed class TicketFeedTests
     /// customers and an export, and she never comes back. The client's tickets come 30 minutes behind, so every view of
     /// those minutes waits for its tickets — and was judged only at the agent's next event, which never came (found by an
     /// attack). The site's ticket feed, moving on with the colleagues' tickets, now ends the wait: she is contained. Beside
-    /// her, a colleague who logs off after ordinary calls, whose tickets come with the same late feed, is not flagged.
+    /// her, a colleague who logs off after ordinary calls, whose tickets come with the same late feed, is not flagged. With a
+    /// decoy — one view of contoso-pay, a client the site serves whose tickets it has never seen — a minute before the dump:
+    /// when the site kept only the agent's earliest waiting view, that view's wait never ended by a clock and hid the dump
+    /// (found by an attack); each client's earliest is kept now.
     /// </summary>
-    [Fact]
-    public async Task A_dump_in_the_last_minutes_before_logging_off_for_good_is_judged_when_the_site_ticket_feed_passes_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_dump_in_the_last_minutes_before_logging_off_for_good_is_judged_when_the_site_ticket_feed_passes_it(bool decoy)
     {
         await using TestHost host = await TestHost.StartAsync();
         DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
@@ -312,6 +317,11 @@ public sealed class TicketFeedTests
             List<string> access = [.. CallsOf(slice).Select(c => Event($"v-{c.Customer}", c.At, c.Agent, AccessActions.ViewRecord, c.Customer))];
             if (slice == 2)
             {
+                if (decoy)
+                {
+                    access.Add(Event("decoy", t0.AddMinutes(19), Asha, AccessActions.ViewRecord, "cp-decoy", client: "contoso-pay"));
+                }
+
                 access.AddRange(Enumerable.Range(0, 12).Select(i => Event($"dump-{i}", t0.AddMinutes(20 + (i * 0.5)), Asha, AccessActions.ViewRecord, $"taken-{i}")));
                 access.Add(Event("export", t0.AddMinutes(27), Asha, AccessActions.Export, null));
                 access.Add(Event("out-a", t0.AddMinutes(29), Asha, AccessActions.Logout, null));

@@ -38,6 +38,7 @@ public sealed class BenchSmokeTests
             "Peak working set", "CPU time per incident", "Incident list (GET /api/incidents",
             "Behaviour: insiders harvesting 10 customers per shift", "Behaviour: insiders harvesting 15 customers per shift",
             "Behaviour: insiders harvesting 25 customers per shift", "Behaviour: insiders harvesting 60 customers per shift",
+            "Behaviour: insiders dumping 40 customers in the ten minutes before logging off for good",
             "Behaviour: innocent agents flagged", "Behaviour: events per second",
         ];
         var rows = File.ReadAllLines(options.OutPath!).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
@@ -75,7 +76,7 @@ public sealed class BenchSmokeTests
         JsonElement behaviour = memory.GetProperty("behaviour");
         JsonElement seed = Assert.Single(behaviour.GetProperty("seeds").EnumerateArray());
         Assert.Equal(1, seed.GetProperty("seed").GetInt32());
-        Assert.Equal(4, seed.GetProperty("insiders").GetInt32()); // one per harvest rate: 10, 15, 25 and 60 customers a shift
+        Assert.Equal(5, seed.GetProperty("insiders").GetInt32()); // one per harvest rate (10, 15, 25 and 60 customers a shift) and a quitter
         Assert.True(seed.GetProperty("events").GetInt32() > 0);
         Assert.Equal(seed.GetProperty("events").GetInt32(), seed.GetProperty("accepted").GetInt32());
         Assert.Equal(seed.GetProperty("recall").GetDouble(), behaviour.GetProperty("meanRecall").GetDouble());

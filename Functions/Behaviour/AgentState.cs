@@ -213,7 +213,7 @@ public sealed record RecentView(string CustomerId, DateTimeOffset At)
 /// A view judged without business need after its wait (<see cref="JudgedAt"/> on the agent's clock). <see cref="Weak"/>: judged
 /// because its client's ticket feed was silent, until the feed comes past it. <see cref="Counted"/> and <see cref="DayCounted"/>:
 /// this judgement put the customer in the episode and in its day (taking it back takes them out, unless another judged view of
-/// the customer still holds). A mismatch (the view cited a ticket that was not the customer's) is not taken back.
+/// the customer still holds). A view citing another customer's ticket is not taken back.
 /// </summary>
 public sealed record JudgedView(string CustomerId, DateTimeOffset At, DateTimeOffset JudgedAt)
 {
@@ -223,8 +223,13 @@ public sealed record JudgedView(string CustomerId, DateTimeOffset At, DateTimeOf
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Weak { get; init; }
 
+    /// <summary>The view cited a ticket of another customer: a mismatch no ticket takes back.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Mismatch { get; init; }
+
+    /// <summary>The view cited a ticket not known when it was judged (a mismatch, "does not exist"): a ticket of the customer takes it back.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CitedUnknown { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Counted { get; init; }

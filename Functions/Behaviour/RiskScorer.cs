@@ -136,6 +136,11 @@ public static class RiskScorer
             alert = Evaluate(state, now, site, policy) ?? alert;
         }
 
+        if (accepted > 0 && Reconsider(state, state.LastAt!.Value, policy, ctx))
+        {
+            alert = Evaluate(state, state.LastAt!.Value, site, policy) ?? alert;
+        }
+
         if (alert is not null && state.StreamOpen)
         {
             // One alert per batch, explained by everything the batch showed, not just the event that crossed.
@@ -167,6 +172,7 @@ public static class RiskScorer
         DateTimeOffset now = siteNow > last ? siteNow : last;
         var site = new SiteView(peers, state.UserPrincipalName, policy);
         Settle(state, now, now, policy, ctx, clockOnly: true);
+        Reconsider(state, now, policy, ctx);
         RiskAlert? alert = Evaluate(state, now, site, policy);
         return new ScoreOutcome(0, 0, alert, null, state.Exposure7);
     }
@@ -176,7 +182,7 @@ public static class RiskScorer
     {
         TimeSpan grace = Grace(policy);
         return siteNow - viewAt > grace
-            && TicketsPast(new RecentView("", viewAt) { ClientId = clientId }, siteNow, siteNow, grace, TimeSpan.FromMinutes(policy.TicketFeedLagMinutes), ctx) == Judged.ByClock;
+            && TicketsPast(viewAt, clientId, siteNow, siteNow, grace, TimeSpan.FromMinutes(policy.TicketFeedLagMinutes), ctx) == Judged.ByClock;
     }
 
     /// <summary>The batch in event-time order: as sent when it already is (producers send in order), else sorted, ties kept as sent.</summary>
@@ -372,26 +378,32 @@ public static class RiskScorer
 
             foreach (string name in forgotten ?? [])
             {
-                s.Reasons.Remove(name);
-                if (name == RiskReasons.NoBusinessNeed)
-                {
-                    s.UnjustifiedCustomers.Clear();
-                    s.WeakJudgedAt = null;
-                    s.WeakForgotten = false;
-                    // The episode is over: its judged views may still be taken back from their days, not from it.
-                    for (int i = 0; i < s.Judged.Count; i++)
-                    {
-                        s.Judged[i] = s.Judged[i] with { Counted = false, Weak = false };
-                    }
-                }
-                else if (name == RiskReasons.Burst)
-                {
-                    s.BurstCustomers.Clear();
-                }
+                ForgetReason(s, name);
             }
         }
 
         s.LastAt = now;
+    }
+
+    /// <summary>A reason whose points are negligible is forgotten, and with it what only it explained.</summary>
+    static void ForgetReason(AgentState s, string name)
+    {
+        s.Reasons.Remove(name);
+        if (name == RiskReasons.NoBusinessNeed)
+        {
+            s.UnjustifiedCustomers.Clear();
+            s.WeakJudgedAt = null;
+            s.WeakForgotten = false;
+            // The episode is over: its judged views may still be taken back from their days, not from it.
+            for (int i = 0; i < s.Judged.Count; i++)
+            {
+                s.Judged[i] = s.Judged[i] with { Counted = false, Weak = false };
+            }
+        }
+        else if (name == RiskReasons.Burst)
+        {
+            s.BurstCustomers.Clear();
+        }
     }
 
     /// <summary>Closes the current hour into the baseline when a later hour starts; true when it did.</summary>
@@ -436,7 +448,8 @@ public static class RiskScorer
             case AccessActions.TicketClosed:
                 string ticketKey = TicketFingerprint(e.ClientId, e.TicketId!);
                 // The assignment is kept: it says from when the ticket justified views (a late ticket takes them back).
-                s.Tickets[ticketKey] = new Ticket(customer!, e.OccurredAt) { AssignedAt = s.Tickets.GetValueOrDefault(ticketKey)?.AssignedAt };
+                Ticket? open = s.Tickets.GetValueOrDefault(ticketKey);
+                s.Tickets[ticketKey] = new Ticket(customer!, e.OccurredAt) { AssignedAt = open is not null && open.CustomerId == customer ? open.AssignedAt : null };
                 TakeBack(s, customer!, e.OccurredAt + policy.TicketGrace, policy, ctx);
                 break;
             case AccessActions.Search:
@@ -544,17 +557,13 @@ public static class RiskScorer
     /// </summary>
     static void Settle(AgentState s, DateTimeOffset now, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx, bool clockOnly = false)
     {
-        TimeSpan grace = Grace(policy);
-        TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
-        if (s.WeakJudgedAt is not null)
-        {
-            ConfirmWeak(s, now, at, grace, lag, ctx);
-        }
-
         if (s.Provisional.Count == 0)
         {
             return;
         }
+
+        TimeSpan grace = Grace(policy);
+        TimeSpan lag = TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
 
         // Runs for every event: nothing is allocated unless a view is due.
         int overflow = s.Provisional.Count - ProvisionalLimit;
@@ -563,7 +572,7 @@ public static class RiskScorer
         {
             RecentView v = s.Provisional[i];
             // Differences, not sums: a stored time near the calendar's end cannot overflow them.
-            Judged judged = i < overflow ? Judged.ByClock : now - v.At <= grace ? Judged.NotYet : TicketsPast(v, now, at, grace, lag, ctx);
+            Judged judged = i < overflow ? Judged.ByClock : now - v.At <= grace ? Judged.NotYet : TicketsPast(v.At, v.ClientId ?? v.CitedClient, now, at, grace, lag, ctx);
             // Without an event of the agent's own, only tickets that came past a view judge it: a silent feed's wait is
             // ended by the agent's next event (judged by the wait, views of those who logged off flagged innocents on a
             // night of a feed four hours behind).
@@ -590,13 +599,14 @@ public static class RiskScorer
                 continue; // a review of that customer's real ticket, whose event came after the view
             }
 
-            bool mismatch = owner is null ? v.CitedClient is not null : owner != v.CustomerId;
-            (bool day, bool episode) = !mismatch ? Unjustified(s, v.CustomerId, v.At, policy, ctx)
-                : owner is null ? Mismatch(s, v.CustomerId, v.At, "does not exist", v.CitedClient!, policy, ctx)
-                : Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx);
+            bool another = owner is not null && owner != v.CustomerId;
+            bool unknown = owner is null && v.CitedClient is not null;
+            (bool day, bool episode) = another ? Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx)
+                : unknown ? Mismatch(s, v.CustomerId, v.At, "does not exist", v.CitedClient!, policy, ctx)
+                : Unjustified(s, v.CustomerId, v.At, policy, ctx);
             s.Judged.Add(new JudgedView(v.CustomerId, v.At, now)
             {
-                ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = mismatch, Counted = episode, DayCounted = day,
+                ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = another, CitedUnknown = unknown, Counted = episode, DayCounted = day,
             });
         }
     }
@@ -605,9 +615,9 @@ public static class RiskScorer
     /// Views judged while their client's ticket feed was silent, now that the feed has come past them without their ticket,
     /// are evidence like any other; when none is left weak (and none was forgotten weak), the episode no longer asks first.
     /// </summary>
-    static void ConfirmWeak(AgentState s, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
+    static bool ConfirmWeak(AgentState s, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
     {
-        bool weakLeft = false;
+        bool weakLeft = false, confirmed = false;
         for (int i = 0; i < s.Judged.Count; i++)
         {
             JudgedView j = s.Judged[i];
@@ -616,9 +626,10 @@ public static class RiskScorer
                 continue;
             }
 
-            if (TicketsPast(new RecentView(j.CustomerId, j.At) { ClientId = j.ClientId }, now, at, grace, lag, ctx) == Judged.ByClock)
+            if (TicketsPast(j.At, j.ClientId, now, at, grace, lag, ctx) == Judged.ByClock)
             {
                 s.Judged[i] = j with { Weak = false };
+                confirmed = true;
             }
             else
             {
@@ -630,6 +641,55 @@ public static class RiskScorer
         {
             s.WeakJudgedAt = null;
         }
+
+        return confirmed;
+    }
+
+    /// <summary>
+    /// Once a batch is in, its judged views again: a ticket that came late (a batch redelivered after a later one, an
+    /// outage's backlog) takes back every judged view it covers as it would have in time — while it is open, too: a queued
+    /// ticket assigned twenty minutes before the record was opened (found by an attack: taken back only near its
+    /// assignment, the backlog left an innocent agent's calls counted, and contained her). A view is taken back only once
+    /// both the agent's events and its client's tickets have come past it, so a closing that would end the cover has come
+    /// too. Then the weak views the client's clock has passed are confirmed. True when anything changed.
+    /// </summary>
+    static bool Reconsider(AgentState s, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
+    {
+        if (s.Judged.Count == 0 || s.LastAt is not { } clock)
+        {
+            return false;
+        }
+
+        bool changed = false;
+        HashSet<string>? ticketed = null;
+        foreach (Ticket t in s.Tickets.Values)
+        {
+            (ticketed ??= new HashSet<string>(StringComparer.Ordinal)).Add(t.CustomerId);
+        }
+
+        for (int i = s.Judged.Count - 1; ticketed is not null && i >= 0; i--)
+        {
+            JudgedView j = s.Judged[i];
+            if (j.Mismatch || !ticketed.Contains(j.CustomerId))
+            {
+                continue;
+            }
+
+            DateTimeOffset through = j.ClientId is { } client && ctx.TicketClocks?.GetValueOrDefault(client) is { } tickets && tickets.Through < clock ? tickets.Through : clock;
+            if (j.At <= through && Covered(s, j.CustomerId, j.At, policy))
+            {
+                s.Judged.RemoveAt(i);
+                Release(s, j, policy, ctx);
+                changed = true;
+            }
+        }
+
+        if (s.WeakJudgedAt is not null)
+        {
+            changed |= ConfirmWeak(s, clock, at, Grace(policy), TimeSpan.FromMinutes(policy.TicketFeedLagMinutes), ctx);
+        }
+
+        return changed;
     }
 
     /// <summary>
@@ -679,15 +739,24 @@ public static class RiskScorer
         {
             s.Judged[sameCustomer] = s.Judged[sameCustomer] with { Counted = true };
         }
-        else if (j.Counted && s.UnjustifiedCustomers.Remove(j.CustomerId) && s.Reasons.TryGetValue(RiskReasons.NoBusinessNeed, out ReasonTally? tally))
+        else if (j.Counted && s.UnjustifiedCustomers.Remove(j.CustomerId))
         {
-            // Its points, decayed since it was judged, leave the reason and the score.
-            double points = policy.Weights.NoBusinessNeed * Math.Pow(0.5, ((s.LastAt ?? j.JudgedAt) - j.JudgedAt) / policy.DecayHalfLife);
-            points = Math.Min(points, tally.Points);
-            tally.Points -= points;
-            tally.Count = Math.Max(0, tally.Count - 1);
-            tally.Detail = NoNeedDetail(s, policy);
-            s.Score = Math.Max(0, s.Score - points);
+            Withdraw(s, RiskReasons.NoBusinessNeed, policy.Weights.NoBusinessNeed, j, policy);
+            if (s.Reasons.TryGetValue(RiskReasons.NoBusinessNeed, out ReasonTally? tally))
+            {
+                tally.Detail = NoNeedDetail(s, policy);
+            }
+        }
+
+        if (j.CitedUnknown)
+        {
+            // The ticket the view cited was not known when it was judged; a ticket of the customer covers it now.
+            Withdraw(s, RiskReasons.TicketMismatch, policy.Weights.TicketMismatch, j, policy);
+
+            if (s.Days.Find(d => d.Date == date) is { Mismatches: > 0 } mismatchDay)
+            {
+                mismatchDay.Mismatches--;
+            }
         }
 
         if (j.DayCounted && sameDay >= 0)
@@ -707,6 +776,26 @@ public static class RiskScorer
         if (j.Weak && !s.Judged.Exists(k => k.Weak) && !s.WeakForgotten)
         {
             s.WeakJudgedAt = null; // the silent feed's backlog justified what it had counted
+        }
+    }
+
+    /// <summary>A judged view's points, decayed since it was judged, leave the reason and the score.</summary>
+    static void Withdraw(AgentState s, string reason, double weight, JudgedView j, MonitoringPolicy policy)
+    {
+        if (!s.Reasons.TryGetValue(reason, out ReasonTally? tally))
+        {
+            return;
+        }
+
+        // Not negative: a view judged by the site's clock while the agent was away is judged after the agent's own clock.
+        TimeSpan since = s.LastAt is { } clock && clock > j.JudgedAt ? clock - j.JudgedAt : TimeSpan.Zero;
+        double points = Math.Min(weight * Math.Pow(0.5, since / policy.DecayHalfLife), tally.Points);
+        tally.Points -= points;
+        tally.Count = Math.Max(0, tally.Count - 1);
+        s.Score = Math.Max(0, s.Score - points);
+        if (tally.Points < Negligible || tally.Count == 0)
+        {
+            ForgetReason(s, reason); // nothing left that it explains
         }
     }
 
@@ -733,9 +822,9 @@ public static class RiskScorer
     /// client's tickets have come past it; or no longer waited for, the client's ticket feed silent or never seen
     /// (<see cref="Judged.ByTimeout"/>: weak evidence).
     /// </summary>
-    static Judged TicketsPast(RecentView v, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
+    static Judged TicketsPast(DateTimeOffset viewAt, string? viewClient, DateTimeOffset now, DateTimeOffset at, TimeSpan grace, TimeSpan lag, AgentContext ctx)
     {
-        if (lag <= TimeSpan.Zero || ctx.TicketClocks is not { } clocks || (v.ClientId ?? v.CitedClient) is not { } client)
+        if (lag <= TimeSpan.Zero || ctx.TicketClocks is not { } clocks || viewClient is not { } client)
         {
             return Judged.ByClock; // on the agent's clock (no clocks kept, or a view stored before views kept their client)
         }
@@ -747,16 +836,16 @@ public static class RiskScorer
                 return Judged.ByClock; // a client the site does not serve: no ticket will come (an attack's way around the wait)
             }
 
-            return now - v.At > grace + lag ? Judged.ByTimeout : Judged.NotYet; // no ticket of the client seen at the site yet
+            return now - viewAt > grace + lag ? Judged.ByTimeout : Judged.NotYet; // no ticket of the client seen at the site yet
         }
 
-        if ((clock.Through < at ? clock.Through : at) - v.At > grace)
+        if ((clock.Through < at ? clock.Through : at) - viewAt > grace)
         {
             return Judged.ByClock;
         }
 
         bool silent = ctx.SiteAt is { } site && site - clock.MovedAt > lag;
-        return silent && now - v.At > grace + lag ? Judged.ByTimeout : Judged.NotYet;
+        return silent && now - viewAt > grace + lag ? Judged.ByTimeout : Judged.NotYet;
     }
 
     enum Judged { NotYet, ByClock, ByTimeout }
