@@ -30,6 +30,24 @@ public sealed class TicketFeedTests
 
     static string Batch(IEnumerable<string> events) => $"[{string.Join(",", events)}]";
 
+    /// <summary>Posts a ten-minute slice's access batch, then the ticket feed's batch of the slice three back (30 minutes behind).</summary>
+    static async Task SendSliceAsync(TestHost host, int slice, List<string> access, Func<int, List<string>> tickets)
+    {
+        var (sent, _) = await PostAsync(host, Batch(access));
+        var (behind, _) = slice >= 3 ? await PostAsync(host, Batch(tickets(slice - 3))) : (202, default);
+        Assert.Equal((202, 202), (sent, behind));
+    }
+
+    /// <summary>One incident, and it contains <paramref name="contained"/>; <paramref name="untouched"/> keeps access.</summary>
+    static async Task AssertOnlyContainedAsync(TestHost host, string contained, string untouched)
+    {
+        IncidentRow row = Assert.Single(await IncidentsAsync(host));
+        IncidentDetail detail = await host.WaitForAsync(row.IncidentId, d => d.ContainedAt is not null);
+        Assert.Equal(contained, detail.Subject);
+        Assert.False(host.Host.Directory.Find(contained)!.AccountEnabled);
+        Assert.True(host.Host.Directory.Find(untouched)!.AccountEnabled);
+    }
+
     /// <summary>Asha's calls of one ten-minute slice: four records opened two minutes apart, each a minute before its ticket.</summary>
     static List<string> Calls(DateTimeOffset t0, int slice) =>
         [.. Enumerable.Range(0, 4).Select(c => Event($"v-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2)), Asha, AccessActions.ViewRecord, $"call-{slice}-{c}"))];
@@ -75,10 +93,8 @@ public sealed class TicketFeedTests
                 access.Add(Event("export", t0.AddMinutes(69), Asha, AccessActions.Export, null, client: "contoso-pay"));
             }
 
-            var (sent, _) = await PostAsync(host, Batch(access));
             // Contoso's CRM: its batch carries the tickets of the calls 30 minutes ago.
-            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(ContosoTickets(slice - 3))) : (202, default);
-            Assert.Equal((202, 202), (sent, tickets));
+            await SendSliceAsync(host, slice, access, ContosoTickets);
         }
 
         var (caughtUp, _) = await PostAsync(host, Batch(Enumerable.Range(9, 3).SelectMany(ContosoTickets)));
@@ -274,20 +290,14 @@ public sealed class TicketFeedTests
                 access.Add(Event("export", t0.AddMinutes(69), Asha, AccessActions.Export, null));
             }
 
-            var (sent, _) = await PostAsync(host, Batch(access));
-            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(Tickets(slice - 3))) : (202, default);
-            Assert.Equal((202, 202), (sent, tickets));
+            await SendSliceAsync(host, slice, access, Tickets);
         }
 
         var (caughtUp, _) = await PostAsync(host, Batch(Enumerable.Range(9, 3).SelectMany(Tickets)));
         var (status, _) = await PostAsync(host, Batch([Event("out-a", t0.AddHours(3), Asha, AccessActions.Logout, null), Event("out-h", t0.AddHours(3), Dev, AccessActions.Logout, null)]));
         Assert.Equal((202, 202), (caughtUp, status));
 
-        IncidentRow row = Assert.Single(await IncidentsAsync(host));
-        IncidentDetail detail = await host.WaitForAsync(row.IncidentId, d => d.ContainedAt is not null);
-        Assert.Equal(Dev, detail.Subject);
-        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
-        Assert.False(host.Host.Directory.Find(Dev)!.AccountEnabled);
+        await AssertOnlyContainedAsync(host, contained: Dev, untouched: Asha);
     }
 
     /// <summary>
@@ -328,16 +338,10 @@ public sealed class TicketFeedTests
                 access.Add(Event("out-d", t0.AddMinutes(29), Dev, AccessActions.Logout, null));
             }
 
-            var (sent, _) = await PostAsync(host, Batch(access));
-            var (tickets, _) = slice >= 3 ? await PostAsync(host, Batch(Tickets(slice - 3))) : (202, default);
-            Assert.Equal((202, 202), (sent, tickets));
+            await SendSliceAsync(host, slice, access, Tickets);
         }
 
-        IncidentRow row = Assert.Single(await IncidentsAsync(host));
-        IncidentDetail detail = await host.WaitForAsync(row.IncidentId, d => d.ContainedAt is not null);
-        Assert.Equal(Asha, detail.Subject);
-        Assert.False(host.Host.Directory.Find(Asha)!.AccountEnabled);
-        Assert.True(host.Host.Directory.Find(Dev)!.AccountEnabled);
+        await AssertOnlyContainedAsync(host, contained: Asha, untouched: Dev);
     }
 }
 
