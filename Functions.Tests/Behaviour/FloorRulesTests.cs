@@ -567,4 +567,113 @@ public sealed class FloorRulesTests
         Assert.Null(alert?.Severity);
         Assert.Equal(0, agent.State.Exposure7);
     }
+
+    /// <summary>
+    /// Closings logged by the support tool inline, assignments from the client's system 30 minutes behind: each short call's
+    /// closing came before its assignment, and the late assignment reopened the ticket for good, so the agent could view
+    /// every customer of a past call hours later as work (found by an attack). The same customers revisited three hours on,
+    /// with an export: eight customers without business need whether the assignments came on time or late.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // before the fix: 0 customers
+    public void Assignments_arriving_after_their_inline_closings_do_not_reopen_the_tickets_for_ever(bool late)
+    {
+        var agent = new Floor();
+        void Assignments()
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes(c * 3), $"call-{c}", $"T-{c}");
+            }
+        }
+
+        if (!late)
+        {
+            Assignments();
+        }
+
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes((c * 3) + 1), $"call-{c}")
+                .Do(AccessActions.TicketClosed, NineIst.AddMinutes((c * 3) + 2), $"call-{c}", $"T-{c}");
+        }
+
+        agent.Score(late ? NineIst.AddMinutes(-30) : NineIst.AddMinutes(25));
+        if (late)
+        {
+            Assignments();
+            agent.Score(NineIst.AddMinutes(25));
+        }
+
+        DateTimeOffset later = NineIst.AddHours(3);
+        for (int c = 0; c < 8; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, later.AddMinutes(c), $"call-{c}");
+        }
+
+        agent.Do(AccessActions.Export, later.AddMinutes(9)).Score(later.AddMinutes(-30));
+        agent.Do(AccessActions.Search, later.AddMinutes(50)).Score(later.AddMinutes(30));
+
+        Assert.Equal(8, agent.State.Exposure7);
+        Assert.Equal(8, agent.State.UnjustifiedCustomers.Count);
+    }
+
+    /// <summary>
+    /// Views judged by the site's clock while the agent was away, the agent back a quarter of an hour later, then one
+    /// customer's ticket comes late: only that customer's share of the points leaves (found by an attack: four times it, and
+    /// with the reason forgotten every customer went).
+    /// </summary>
+    [Fact]
+    public void A_take_back_after_the_agent_returns_from_a_quiet_settle_removes_only_that_customers_points()
+    {
+        var agent = new Floor();
+        for (int c = 0; c < 4; c++)
+        {
+            agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c), $"c-{c}");
+        }
+
+        agent.Do(AccessActions.Logout, NineIst.AddMinutes(5)).Score(NineIst.AddMinutes(-30), NineIst.AddMinutes(5));
+        DateTimeOffset siteNow = NineIst.AddHours(4);
+        agent.SettleQuiet(siteNow);
+        Assert.Equal(4, agent.State.UnjustifiedCustomers.Count);
+
+        agent.Do(AccessActions.Search, siteNow.AddMinutes(15)).Score(siteNow, siteNow);
+        double before = agent.State.Reasons[RiskReasons.NoBusinessNeed].Points;
+        agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes(1), "c-0", "T-0").Score(siteNow, siteNow);
+
+        Assert.Equal(3, agent.State.UnjustifiedCustomers.Count);
+        Assert.Equal(before * 3 / 4, agent.State.Reasons[RiskReasons.NoBusinessNeed].Points, 1);
+    }
+
+    /// <summary>
+    /// A customer counted twice: once by a view judged after its wait, once by a view citing another customer's ticket. A
+    /// late ticket covering the first takes nothing away: the mismatch still holds the customer (found by an attack).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // before the fix: 1 customer
+    public void A_take_back_keeps_a_customer_an_immediate_mismatch_still_holds(bool late)
+    {
+        var tickets = new Dictionary<string, string> { [RiskScorer.TicketFingerprint("northwind-bank", "OTHER-1")] = Fp("someone-else") };
+        var agent = new Floor(AgentRoles.Agent, tickets);
+        void Ticket() => agent.Do(AccessActions.TicketAssigned, NineIst.AddMinutes(-1), "x", "T-x").Do(AccessActions.TicketClosed, NineIst.AddMinutes(3), "x", "T-x");
+        if (!late)
+        {
+            Ticket();
+        }
+
+        agent.Do(AccessActions.ViewRecord, NineIst, "x").Score(late ? NineIst.AddMinutes(-30) : NineIst.AddMinutes(5));
+        agent.Do(AccessActions.ViewRecord, NineIst.AddMinutes(30), "y").Score(NineIst.AddMinutes(25));
+        agent.Do(AccessActions.ViewRecord, NineIst.AddHours(2), "x", "OTHER-1").Score(NineIst.AddMinutes(110));
+        if (late)
+        {
+            Ticket();
+            agent.Score(NineIst.AddMinutes(115));
+        }
+
+        agent.Do(AccessActions.Search, NineIst.AddHours(2).AddMinutes(5)).Score(NineIst.AddHours(2));
+        Assert.Equal(2, agent.State.Exposure7);
+        Assert.Contains(Fp("x"), agent.State.UnjustifiedCustomers);
+    }
 }

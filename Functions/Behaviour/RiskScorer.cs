@@ -440,7 +440,12 @@ public static class RiskScorer
         {
             case AccessActions.TicketAssigned:
                 string assigned = customer!;
-                s.Tickets[TicketFingerprint(e.ClientId, e.TicketId!)] = new Ticket(assigned, null) { AssignedAt = e.OccurredAt };
+                string assignedKey = TicketFingerprint(e.ClientId, e.TicketId!);
+                // An assignment that comes after the ticket's closing (closings logged inline, assignments from a trailing
+                // feed) does not reopen it: found by an attack, every short call's customer was justified for ever after.
+                Ticket? known = s.Tickets.GetValueOrDefault(assignedKey);
+                DateTimeOffset? closedAt = known is { ClosedAt: { } c } && known.CustomerId == assigned && c >= e.OccurredAt ? c : null;
+                s.Tickets[assignedKey] = new Ticket(assigned, closedAt) { AssignedAt = e.OccurredAt };
                 // The call opened the record first: views of this customer within the grace period were work, after all.
                 s.Provisional.RemoveAll(v => v.CustomerId == assigned && v.At >= e.OccurredAt - Grace(policy));
                 TakeBack(s, assigned, e.OccurredAt + Grace(policy), policy, ctx);
@@ -520,7 +525,10 @@ public static class RiskScorer
 
             if (owner != customer)
             {
-                Mismatch(s, customer, e.OccurredAt, "belongs to another customer", e.ClientId, policy, ctx);
+                (bool day, bool episode) = Mismatch(s, customer, e.OccurredAt, "belongs to another customer", e.ClientId, policy, ctx);
+                // Recorded like a judged view, never taken back: a late ticket covering another view of the customer must
+                // not take the customer out while this one holds it there (found by an attack).
+                s.Judged.Add(new JudgedView(customer, e.OccurredAt, s.LastAt ?? e.OccurredAt) { ClientId = e.ClientId, Mismatch = true, Counted = episode, DayCounted = day });
                 return;
             }
 
@@ -587,11 +595,6 @@ public static class RiskScorer
         foreach (var (v, weak) in due ?? [])
         {
             s.Provisional.Remove(v);
-            if (weak)
-            {
-                s.WeakJudgedAt = now; // whatever the view turns out to be below, its evidence is weak
-            }
-
             // The cited ticket, if the site's index knows it by now (another agent's, indexed a batch after the view).
             string? owner = v.CitedTicket is { } cited ? ctx.SiteTickets.GetValueOrDefault(cited) : null;
             if (owner == v.CustomerId && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal))
@@ -599,12 +602,18 @@ public static class RiskScorer
                 continue; // a review of that customer's real ticket, whose event came after the view
             }
 
+            if (weak)
+            {
+                s.WeakJudgedAt = now; // whatever the view turns out to be below, its evidence is weak
+            }
+
             bool another = owner is not null && owner != v.CustomerId;
             bool unknown = owner is null && v.CitedClient is not null;
             (bool day, bool episode) = another ? Mismatch(s, v.CustomerId, v.At, "belongs to another customer", v.CitedClient!, policy, ctx)
                 : unknown ? Mismatch(s, v.CustomerId, v.At, "does not exist", v.CitedClient!, policy, ctx)
                 : Unjustified(s, v.CustomerId, v.At, policy, ctx);
-            s.Judged.Add(new JudgedView(v.CustomerId, v.At, now)
+            // Judged as of the agent's clock, where its points are added (a quiet settle judges after it, at the site's).
+            s.Judged.Add(new JudgedView(v.CustomerId, v.At, s.LastAt ?? now)
             {
                 ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = another, CitedUnknown = unknown, Counted = episode, DayCounted = day,
             });
@@ -640,6 +649,7 @@ public static class RiskScorer
         if (!weakLeft && !s.WeakForgotten)
         {
             s.WeakJudgedAt = null;
+            return true;
         }
 
         return confirmed;
@@ -655,9 +665,17 @@ public static class RiskScorer
     /// </summary>
     static bool Reconsider(AgentState s, DateTimeOffset at, MonitoringPolicy policy, AgentContext ctx)
     {
-        if (s.Judged.Count == 0 || s.LastAt is not { } clock)
+        if (s.LastAt is not { } clock)
         {
             return false;
+        }
+
+        if (s.Judged.Count == 0)
+        {
+            // Nothing judged is left weak (taken back, or a review the index justified after all).
+            bool cleared = s.WeakJudgedAt is not null && !s.WeakForgotten;
+            s.WeakJudgedAt = cleared ? null : s.WeakJudgedAt;
+            return cleared;
         }
 
         bool changed = false;
@@ -1365,11 +1383,13 @@ public static class RiskScorer
 
     static void ForgetOldTickets(AgentState s, DateTimeOffset now, MonitoringPolicy policy)
     {
-        // Runs for every event: nothing is allocated unless a ticket is due to be forgotten.
+        // Runs for every event: nothing is allocated unless a ticket is due to be forgotten. A closing whose assignment has
+        // not been seen is kept while that assignment may still come from a trailing feed (it must not reopen the ticket).
         List<string>? old = null;
+        TimeSpan unassigned = policy.TicketGrace + TimeSpan.FromMinutes(policy.TicketFeedLagMinutes);
         foreach (var (id, ticket) in s.Tickets)
         {
-            if (ticket.ClosedAt is { } closed && now - closed > policy.TicketGrace)
+            if (ticket.ClosedAt is { } closed && now - closed > (ticket.AssignedAt is null ? unassigned : policy.TicketGrace))
             {
                 (old ??= []).Add(id);
             }

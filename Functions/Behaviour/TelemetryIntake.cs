@@ -95,8 +95,9 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 SiteWaitingAgents doc = await store.GetAsync<SiteWaitingAgents>(WaitingKind, site, ct) ?? new SiteWaitingAgents();
                 read[site] = doc;
                 DateTimeOffset siteNow = b.Clocks.SiteAt ?? b.Latest;
-                var due = doc.Agents.Where(a => !byAgent.ContainsKey(a.Key) && a.Value.Clients.Any(c => RiskScorer.WaitIsOver(c.At, c.ClientId, siteNow, monitoring,
-                    Context(a.Value.SiteId, AgentRoles.Agent, b, siteNow)))).ToList();
+                // An entry with no client (written by an earlier version) is settled once and written again.
+                var due = doc.Agents.Where(a => !byAgent.ContainsKey(a.Key) && (a.Value.Clients.Count == 0 || a.Value.Clients.Any(c => RiskScorer.WaitIsOver(c.At, c.ClientId, siteNow, monitoring,
+                    Context(a.Value.SiteId, AgentRoles.Agent, b, siteNow))))).ToList();
                 await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = ct },
                     async (a, ct2) => await ScoreAgentAsync(a.Key, a.Value.SiteId, a.Key, [], siteNow, ct2));
             }
@@ -158,11 +159,8 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 bool changed = o.Accepted > 0 || state.Provisional.Count != waitingBefore || o.Alert is not null;
                 // Each client's earliest waiting view: one view of a client whose tickets never come must not hide the others
                 // (found by an attack: a quitter's dump behind one such view was never judged).
-                WaitingAgent? waiting = state.Provisional.Count == 0 ? null : new WaitingAgent(siteId)
-                {
-                    Clients = [.. state.Provisional.GroupBy(v => v.ClientId ?? v.CitedClient).Select(g => new ClientWait(g.Key, g.Min(v => v.At)))
-                        .OrderBy(c => c.At).Take(WaitingAgent.ClientLimit)],
-                };
+                WaitingAgent? waiting = state.Provisional.Count == 0 ? null : WaitingAgent.Of(siteId,
+                    state.Provisional.GroupBy(v => v.ClientId ?? v.CitedClient).Select(g => new ClientWait(g.Key, g.Min(v => v.At))));
                 return (changed ? state : null, (o, [.. state.Undelivered], waiting));
             }, ct);
             waits.GetOrAdd(SiteKey(siteId), _ => new(StringComparer.Ordinal))[agent] = wait;
@@ -555,8 +553,8 @@ public sealed class SiteWaitingAgents
             return;
         }
 
-        DateTimeOffset newest = Agents.Values.Max(a => a.Earliest);
-        foreach (string agent in Agents.Where(a => newest - a.Value.Earliest > Stale).Select(a => a.Key).ToList())
+        DateTimeOffset newest = Agents.Values.Where(a => a.Clients.Count > 0).Select(a => a.Earliest).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
+        foreach (string agent in Agents.Where(a => a.Value.Clients.Count == 0 || newest - a.Value.Earliest > Stale).Select(a => a.Key).ToList())
         {
             Agents.Remove(agent);
         }
@@ -575,6 +573,20 @@ public sealed record WaitingAgent(string SiteId)
     public const int ClientLimit = 16;
 
     public List<ClientWait> Clients { get; init; } = [];
+
+    /// <summary>
+    /// Each client's earliest wait, earliest first; past <see cref="ClientLimit"/> the rest become one wait of no client (due
+    /// at its grace; the settle judges only what is due): views of many clients whose tickets never come cannot push the
+    /// dump's client out (found by an attack).
+    /// </summary>
+    public static WaitingAgent Of(string siteId, IEnumerable<ClientWait> waits)
+    {
+        List<ClientWait> all = [.. waits.OrderBy(c => c.At)];
+        return new WaitingAgent(siteId)
+        {
+            Clients = all.Count <= ClientLimit ? all : [.. all.Take(ClientLimit - 1), new ClientWait(null, all.Skip(ClientLimit - 1).Min(c => c.At))],
+        };
+    }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset Earliest => Clients.Count == 0 ? DateTimeOffset.MaxValue : Clients[0].At;
