@@ -34,7 +34,8 @@ public sealed class TicketFeedTests
     static async Task SendSliceAsync(TestHost host, int slice, List<string> access, Func<int, List<string>> tickets)
     {
         var (sent, _) = await PostAsync(host, Batch(access));
-        var (behind, _) = slice >= 3 ? await PostAsync(host, Batch(tickets(slice - 3))) : (202, default);
+        List<string> due = slice >= 3 ? tickets(slice - 3) : [];
+        var (behind, _) = due.Count > 0 ? await PostAsync(host, Batch(due)) : (202, default);
         Assert.Equal((202, 202), (sent, behind));
     }
 
@@ -342,6 +343,46 @@ public sealed class TicketFeedTests
         }
 
         await AssertOnlyContainedAsync(host, contained: Asha, untouched: Dev);
+    }
+
+    /// <summary>
+    /// Asha leaves a view waiting at fab-manila-1 (which serves only northwind-bank) and moves to fab-pune-1, where she works
+    /// contoso-pay calls whose tickets come 30 minutes behind, and one routine export. Manila's batches go on. Her old
+    /// entry in manila's waiting list had manila settle her pune views with manila's clients: contoso-pay, which manila does
+    /// not serve, was judged at its grace and she was contained (found by an attack). A site settles only its own agents.
+    /// </summary>
+    [Fact]
+    public async Task An_agent_who_moved_to_another_site_is_not_settled_by_the_site_she_left()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
+        List<string> ManilaWork(int slice) => [.. Enumerable.Range(0, 4).SelectMany(c => new[]
+        {
+            Event($"mt-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2)), Ravi, AccessActions.TicketAssigned, $"mw-{slice}-{c}", $"MW-{slice}-{c}", site: "fab-manila-1"),
+            Event($"mv-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2)).AddSeconds(30), Ravi, AccessActions.ViewRecord, $"mw-{slice}-{c}", site: "fab-manila-1"),
+        })];
+        List<string> PuneCalls(int slice) => [.. Enumerable.Range(0, 4).Select(c =>
+            Event($"pv-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2)), Asha, AccessActions.ViewRecord, $"cp-{slice}-{c}", client: "contoso-pay"))];
+        List<string> PuneTickets(int slice) => slice < 1 ? [] : [.. Enumerable.Range(0, 4).Select(c =>
+            Event($"pt-{slice}-{c}", t0.AddMinutes((slice * 10) + (c * 2) + 1), Asha, AccessActions.TicketAssigned, $"cp-{slice}-{c}", $"CP-{slice}-{c}", "contoso-pay"))];
+
+        // Her last minutes at manila: one record opened, its ticket never seen.
+        Assert.Equal(202, (await PostAsync(host, Batch([.. ManilaWork(0), Event("m-last", t0.AddMinutes(5), Asha, AccessActions.ViewRecord, "m-1", site: "fab-manila-1")]))).Status);
+        for (int slice = 1; slice < 10; slice++)
+        {
+            List<string> pune = PuneCalls(slice);
+            if (slice == 4)
+            {
+                pune.Add(Event("export", t0.AddMinutes(45), Asha, AccessActions.Export, null, client: "contoso-pay"));
+            }
+
+            await SendSliceAsync(host, slice, pune, PuneTickets);
+            Assert.Equal(202, (await PostAsync(host, Batch(ManilaWork(slice)))).Status);
+        }
+
+        Assert.Equal(202, (await PostAsync(host, Batch(Enumerable.Range(7, 3).SelectMany(PuneTickets)))).Status);
+        Assert.Empty(await IncidentsAsync(host));
+        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
     }
 }
 

@@ -127,9 +127,11 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             PeerGroup peerGroup = await peers.GetOrAdd(group, g => new Lazy<Task<PeerGroup>>(() => LoadPeersAsync(g, ct))).Value;
             (ScoreOutcome outcome, RiskAlert[] undelivered, WaitingAgent? wait) = await store.UpdateAsync<AgentState, (ScoreOutcome, RiskAlert[], WaitingAgent?)>(AgentKind, agent, async current =>
             {
-                if (current is null && quietAt is not null)
+                // Nothing waits for an agent never scored; and a site settles only its own agents (found by an attack: an agent
+                // who moved on was settled by the site she left, with its clients, and contained on her new site's calls).
+                if (quietAt is not null && (current is null || SiteKey(current.SiteId) != SiteKey(siteId)))
                 {
-                    return (null, (new ScoreOutcome(0, 0, null, null), [], null)); // nothing waits for an agent never scored
+                    return (null, (new ScoreOutcome(0, 0, null, null), [], null));
                 }
 
                 AgentState state = current ?? new AgentState();
