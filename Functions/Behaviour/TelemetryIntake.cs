@@ -73,7 +73,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         // core, each scoring its share of the agents in turn (a task per agent cost more in thread hand-offs than the scoring).
         int lanes = store.Persists ? 8 : Math.Max(1, Environment.ProcessorCount);
         IEnumerable<KeyValuePair<string, List<AccessEvent>>[]> work = store.Persists ? byAgent.Select(a => new[] { a }) : byAgent.Chunk(Math.Max(1, (byAgent.Count + lanes - 1) / lanes));
-        // Each scored agent's earliest view still waiting for its ticket (null: none), per site.
+        // Each scored agent's views still waiting for their tickets (each client's earliest; null: none), per site.
         var waits = new ConcurrentDictionary<string, ConcurrentDictionary<string, WaitingAgent?>>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = cancellationToken }, async (share, ct) =>
         {
@@ -95,9 +95,13 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 SiteWaitingAgents doc = await store.GetAsync<SiteWaitingAgents>(WaitingKind, site, ct) ?? new SiteWaitingAgents();
                 read[site] = doc;
                 DateTimeOffset siteNow = b.Clocks.SiteAt ?? b.Latest;
-                // An entry with no client (written by an earlier version) is settled once and written again.
-                var due = doc.Agents.Where(a => !byAgent.ContainsKey(a.Key) && (a.Value.Clients.Count == 0 || a.Value.Clients.Any(c => RiskScorer.WaitIsOver(c.At, c.ClientId, siteNow, monitoring,
-                    Context(a.Value.SiteId, AgentRoles.Agent, b, siteNow))))).ToList();
+                // One context per spelling of the site (the world is searched once, not per waiting agent and client). An
+                // entry with no client (written by an earlier version) is settled once and written again.
+                var contexts = new Dictionary<string, AgentContext>(StringComparer.Ordinal);
+                AgentContext ContextOf(string spelling) =>
+                    contexts.TryGetValue(spelling, out AgentContext? known) ? known : contexts[spelling] = Context(spelling, AgentRoles.Agent, b, siteNow);
+                var due = doc.Agents.Where(a => !byAgent.ContainsKey(a.Key) && (a.Value.Clients.Count == 0
+                    || a.Value.Clients.Any(c => RiskScorer.WaitIsOver(c.At, c.ClientId, siteNow, monitoring, ContextOf(a.Value.SiteId))))).ToList();
                 await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = lanes, CancellationToken = ct },
                     async (a, ct2) => await ScoreAgentAsync(a.Key, a.Value.SiteId, a.Key, [], siteNow, ct2));
             }
@@ -535,12 +539,12 @@ public sealed class SiteTicketClocks
 }
 
 /// <summary>
-/// A site's agents with views waiting for their tickets: the earliest such view of each (and its client), so a batch of
+/// A site's agents with views waiting for their tickets: each client's earliest such view of each agent, so a batch of
 /// the site whose clocks end the wait judges them although the agent has logged off.
 /// </summary>
 public sealed class SiteWaitingAgents
 {
-    /// <summary>Agents kept per site at most; past it the latest waits are dropped (they are judged at the agent's next event).</summary>
+    /// <summary>Agents kept per site at most; past it stale waits go first, then the latest (judged at the agent's next event).</summary>
     public const int AgentLimit = 1000;
 
     /// <summary>A wait a day older than the site's newest is one whose tickets are not coming: forgotten first.</summary>
