@@ -676,4 +676,41 @@ public sealed class FloorRulesTests
         Assert.Equal(2, agent.State.Exposure7);
         Assert.Contains(Fp("x"), agent.State.UnjustifiedCustomers);
     }
+
+    /// <summary>
+    /// A QA lead reviews six closed tickets of other agents while the ticket feed is down; the reviews cite tickets the site's
+    /// index does not know yet and are judged at the end of the wait (weak). When the backlog brings those tickets to the
+    /// index (they were other agents', so none of the lead's own tickets covers the views), the reviews are taken back;
+    /// when the tickets never come, the feed's clock confirms them and they count.
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // before the fix: 6 customers
+    [InlineData(false)]
+    public void A_review_judged_while_the_feed_was_silent_is_taken_back_when_the_site_index_learns_its_ticket(bool indexed)
+    {
+        var tickets = new Dictionary<string, string>();
+        var qa = new Floor(AgentRoles.Qa, tickets);
+        for (int c = 0; c < 6; c++)
+        {
+            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"rev-{c}", $"NW-{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        qa.Do(AccessActions.Search, waited).Score(silentSince, silentSince);
+        Assert.Equal(6, qa.State.Exposure7);
+
+        if (indexed)
+        {
+            for (int c = 0; c < 6; c++)
+            {
+                tickets[RiskScorer.TicketFingerprint("northwind-bank", $"NW-{c}")] = Fp($"rev-{c}");
+            }
+        }
+
+        qa.Do(AccessActions.Search, waited.AddMinutes(5)).Score(waited, waited);
+        Assert.Equal(indexed ? 0 : 6, qa.State.Exposure7);
+        Assert.Equal(indexed, qa.State.WeakJudgedAt is null && !qa.State.Reasons.ContainsKey(RiskReasons.TicketMismatch));
+    }
 }

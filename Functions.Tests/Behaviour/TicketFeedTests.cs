@@ -384,6 +384,45 @@ public sealed class TicketFeedTests
         Assert.Empty(await IncidentsAsync(host));
         Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
     }
+
+    /// <summary>
+    /// Asha is the site's QA lead. While northwind's ticket feed is down she reviews six closed tickets of Ravi's, each view
+    /// citing its ticket, and exports her report: the index does not know the tickets, so at the end of the wait the reviews
+    /// count as citing tickets that "do not exist", weak evidence (an incident at the gate at most). The backlog then brings
+    /// Ravi's tickets to the site's index and moves the feed's clock past the reviews. Before the fix none of her own tickets
+    /// covered them, the clock confirmed them, and she was contained; the index's answer takes them back.
+    /// </summary>
+    [Fact]
+    public async Task A_QA_leads_reviews_during_a_ticket_outage_are_taken_back_when_the_backlog_indexes_their_tickets()
+    {
+        string world = TestHost.EditedWorld(w =>
+        {
+            var site = w["vendors"]![0]!["sites"]!.AsArray().Single(s => (string?)s!["id"] == "fab-pune-1")!;
+            site["agents"]!.AsArray().Single(a => (string?)a!["userPrincipalName"] == Asha)!["role"] = "qa";
+        });
+        await using TestHost host = await TestHost.StartAsync(world: world);
+        DateTimeOffset t0 = DateTimeOffset.UtcNow.AddHours(-4);
+        List<string> reviews = [.. Enumerable.Range(0, 6).Select(c => Event($"rv-{c}", t0.AddMinutes(c * 2), Asha, AccessActions.ViewRecord, $"rev-{c}", $"NW-{c}"))];
+        reviews.Add(Event("report", t0.AddMinutes(15), Asha, AccessActions.Export, null));
+        Assert.Equal(202, (await PostAsync(host, Batch(reviews))).Status);
+
+        // The floor goes on (Ravi's views; no ticket comes): past the wait, her next event judges the reviews, weak.
+        for (int slice = 1; slice <= 9; slice++)
+        {
+            Assert.Equal(202, (await PostAsync(host, Batch([Event($"ravi-{slice}", t0.AddMinutes(slice * 10), Ravi, AccessActions.Search, null)]))).Status);
+        }
+
+        Assert.Equal(202, (await PostAsync(host, Batch([Event("asha-search", t0.AddMinutes(95), Asha, AccessActions.Search, null)]))).Status);
+
+        // The backlog: Ravi's tickets (assigned before her reviews) and his next ones, up to the present.
+        List<string> backlog = [.. Enumerable.Range(0, 6).Select(c => Event($"tk-{c}", t0.AddMinutes(-40 + c), Ravi, AccessActions.TicketAssigned, $"rev-{c}", $"NW-{c}"))];
+        backlog.AddRange(Enumerable.Range(0, 10).Select(m => Event($"tk-late-{m}", t0.AddMinutes(10 + (m * 10)), Ravi, AccessActions.TicketAssigned, $"call-{m}", $"NW-L{m}")));
+        Assert.Equal(202, (await PostAsync(host, Batch(backlog))).Status);
+        Assert.Equal(202, (await PostAsync(host, Batch([Event("asha-last", t0.AddMinutes(110), Asha, AccessActions.Search, null)]))).Status);
+
+        Assert.All(await IncidentsAsync(host), i => Assert.Null(i.ContainedAt));
+        Assert.True(host.Host.Directory.Find(Asha)!.AccountEnabled);
+    }
 }
 
 /// <summary>Views waiting for their tickets, through the local host on Azurite (the Table Storage behaviour store).</summary>

@@ -231,6 +231,10 @@ public sealed record JudgedView(string CustomerId, DateTimeOffset At, DateTimeOf
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CitedUnknown { get; init; }
 
+    /// <summary>That ticket's fingerprint (client and number), while the view is weak: a review of it is justified once the site's index knows it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CitedTicket { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Counted { get; init; }
 

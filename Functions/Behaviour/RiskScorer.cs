@@ -616,6 +616,7 @@ public static class RiskScorer
             s.Judged.Add(new JudgedView(v.CustomerId, v.At, s.LastAt ?? now)
             {
                 ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = another, CitedUnknown = unknown, Counted = episode, DayCounted = day,
+                CitedTicket = unknown && weak ? v.CitedTicket : null,
             });
         }
     }
@@ -685,16 +686,20 @@ public static class RiskScorer
             (ticketed ??= new HashSet<string>(StringComparer.Ordinal)).Add(t.CustomerId);
         }
 
-        for (int i = s.Judged.Count - 1; ticketed is not null && i >= 0; i--)
+        bool reviewer = policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal);
+        for (int i = s.Judged.Count - 1; i >= 0; i--)
         {
             JudgedView j = s.Judged[i];
-            if (j.Mismatch || !ticketed.Contains(j.CustomerId))
+            // A review judged while the feed was silent, of a ticket the site's index now knows as that customer's: it was
+            // a review after all (the ticket was another agent's, so none of the agent's own takes it back).
+            bool reviewed = reviewer && j.CitedTicket is { } cited && ctx.SiteTickets.GetValueOrDefault(cited) == j.CustomerId;
+            if (j.Mismatch || (!reviewed && ticketed?.Contains(j.CustomerId) != true))
             {
                 continue;
             }
 
             DateTimeOffset through = j.ClientId is { } client && ctx.TicketClocks?.GetValueOrDefault(client) is { } tickets && tickets.Through < clock ? tickets.Through : clock;
-            if (j.At <= through && Covered(s, j.CustomerId, j.At, policy))
+            if (reviewed || (j.At <= through && Covered(s, j.CustomerId, j.At, policy)))
             {
                 s.Judged.RemoveAt(i);
                 Release(s, j, policy, ctx);

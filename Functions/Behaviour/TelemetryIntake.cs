@@ -143,8 +143,10 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 // Views citing a ticket the index did not know yet: looked up again, so a review of another agent's ticket
                 // indexed a batch later is judged on it (found by an attack: an escalation desk's reviews became mismatches).
                 // No old fingerprint to try: a ticket indexed before tickets were kept per client was found at the view.
-                var pending = state.Provisional.Where(v => v.CitedTicket is { } t && !siteTickets.ContainsKey(t))
-                    .Select(v => (siteId, v.At.UtcDateTime.Date, v.CitedTicket!, (string?)null)).Distinct().ToList();
+                // So are those of reviews judged while the feed was silent (weak), until the index knows them or they are forgotten.
+                var pending = state.Provisional.Where(v => v.CitedTicket is { } t && !siteTickets.ContainsKey(t)).Select(v => (v.At, Ticket: v.CitedTicket!))
+                    .Concat(state.Judged.Where(j => j.CitedTicket is { } t && !siteTickets.ContainsKey(t)).Select(j => (j.At, Ticket: j.CitedTicket!)))
+                    .Select(v => (siteId, v.At.UtcDateTime.Date, v.Ticket, (string?)null)).Distinct().ToList();
                 AgentContext scoring = context;
                 if (pending.Count > 0)
                 {
