@@ -713,4 +713,38 @@ public sealed class FloorRulesTests
         Assert.Equal(indexed ? 0 : 6, qa.State.Exposure7);
         Assert.Equal(indexed, qa.State.WeakJudgedAt is null && !qa.State.Reasons.ContainsKey(RiskReasons.TicketMismatch));
     }
+
+    /// <summary>
+    /// The same QA lead's reviews cite tickets that do not exist yet. Judged while the feed was silent, they are confirmed
+    /// once its clock comes past them; six hours later tickets of those numbers are opened for those customers. They take
+    /// nothing back — on time the reviews counted as mismatches for good (found by an attack: taken back).
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // before the fix: 0 customers
+    [InlineData(false)]
+    public void A_review_confirmed_after_a_silent_feed_is_not_taken_back_by_a_ticket_opened_hours_later(bool silent)
+    {
+        var tickets = new Dictionary<string, string>();
+        var qa = new Floor(AgentRoles.Qa, tickets);
+        for (int c = 0; c < 6; c++)
+        {
+            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"fut-{c}", $"NW-F{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silent ? silentSince : NineIst.AddMinutes(20), silent ? silentSince : NineIst.AddMinutes(20));
+        qa.Do(AccessActions.Search, waited).Score(silent ? silentSince : waited, silent ? silentSince : waited);
+        qa.Do(AccessActions.Search, waited.AddMinutes(5)).Score(waited, waited);
+        Assert.Equal(6, qa.State.Exposure7);
+
+        for (int c = 0; c < 6; c++)
+        {
+            tickets[RiskScorer.TicketFingerprint("northwind-bank", $"NW-F{c}")] = Fp($"fut-{c}");
+        }
+
+        DateTimeOffset later = NineIst.AddHours(6);
+        qa.Do(AccessActions.Search, later).Score(later, later);
+        Assert.Equal(6, qa.State.Exposure7);
+    }
 }

@@ -616,7 +616,7 @@ public static class RiskScorer
             s.Judged.Add(new JudgedView(v.CustomerId, v.At, s.LastAt ?? now)
             {
                 ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = another, CitedUnknown = unknown, Counted = episode, DayCounted = day,
-                CitedTicket = unknown && weak ? v.CitedTicket : null,
+                CitedTicket = unknown && weak && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal) ? v.CitedTicket : null,
             });
         }
     }
@@ -638,7 +638,9 @@ public static class RiskScorer
 
             if (TicketsPast(j.At, j.ClientId, now, at, grace, lag, ctx) == Judged.ByClock)
             {
-                s.Judged[i] = j with { Weak = false };
+                // The feed came past it without its ticket: a ticket of that number seen later is a later ticket, not a
+                // review's (found by an attack: a QA lead's view was taken back by a ticket opened six hours after it).
+                s.Judged[i] = j with { Weak = false, CitedTicket = null };
                 confirmed = true;
             }
             else
