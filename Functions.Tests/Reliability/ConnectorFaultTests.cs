@@ -112,7 +112,9 @@ public sealed class ConnectorFaultTests
                 ["Cordon:Email:MaxAttempts"] = "2",
                 ["Cordon:Email:RetryBaseDelay"] = "00:00:00.010",
             }));
-            s.AddHttpClient(SendGridEmailSender.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromMilliseconds(500));
+            // Long enough for the fake to have read (and recorded) a request before the client gives up on it: at 500 ms a
+            // loaded CI machine sometimes timed out before the fake's handler ran, and an attempt went uncounted (3 of 4).
+            s.AddHttpClient(SendGridEmailSender.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(2));
         });
 
         var (_, id, _) = await host.SendSampleAsync();
@@ -191,7 +193,7 @@ public sealed class ConnectorFaultTests
                 await ctx.Response.WriteAsJsonAsync(new { error = new { code = "InternalServerError", message = "upstream failure" } });
                 return 500;
             case Fault.TimedOut:
-                await Task.Delay(TimeSpan.FromSeconds(5), ctx.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(30), ctx.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
                 return 504;
             default: // malformed: a proxy's HTML page where JSON was promised
                 ctx.Response.ContentType = "application/json";
