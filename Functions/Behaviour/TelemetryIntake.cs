@@ -83,7 +83,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             }
         });
 
-        Dictionary<string, SiteWaitingAgents> waitingBefore = await SettleQuietAgentsAsync(cancellationToken);
+        Dictionary<string, SiteWaitingAgents> waitingRead = await SettleQuietAgentsAsync(cancellationToken);
 
         // Agents of the batch's sites with views waiting and no events of their own in it, whose wait the site's clock (and
         // its clients' ticket clocks, this batch's tickets applied) has ended: judged now, not at their next shift.
@@ -139,7 +139,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 }
 
                 AgentState state = current ?? new AgentState();
-                int waitingBefore = state.Provisional.Count;
+                int provisionalBefore = state.Provisional.Count;
                 // Views citing a ticket the index did not know yet: looked up again, so a review of another agent's ticket
                 // indexed a batch later is judged on it (found by an attack: an escalation desk's reviews became mismatches).
                 // No old fingerprint to try: a ticket indexed before tickets were kept per client was found at the view.
@@ -164,7 +164,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                     state.RememberUndelivered(alert);
                 }
 
-                bool changed = o.Accepted > 0 || state.Provisional.Count != waitingBefore || o.Alert is not null;
+                bool changed = o.Accepted > 0 || state.Provisional.Count != provisionalBefore || o.Alert is not null;
                 // Each client's earliest waiting view: one view of a client whose tickets never come must not hide the others
                 // (found by an attack: a quitter's dump behind one such view was never judged).
                 WaitingAgent? waiting = state.Provisional.Count == 0 ? null : WaitingAgent.Of(siteId,
@@ -222,7 +222,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             }, cancellationToken);
         }
 
-        await StoreWaitingAsync(waits, waitingBefore, cancellationToken);
+        await StoreWaitingAsync(waits, waitingRead, cancellationToken);
         await StoreTicketClocksAsync(clocks, cancellationToken);
         return new TelemetryResult(accepted, duplicates, [.. raised.OrderBy(r => r.DetectedAt)]);
     }
