@@ -19,7 +19,8 @@ public sealed class FloorRulesTests
 
     static readonly MonitoringPolicy Policy = ResponsePolicy.Default.Monitoring;
 
-    sealed class Floor(string role = AgentRoles.Agent, IReadOnlyDictionary<string, string>? siteTickets = null, PeerGroup? peers = null)
+    sealed class Floor(string role = AgentRoles.Agent, IReadOnlyDictionary<string, string>? siteTickets = null, PeerGroup? peers = null,
+        IReadOnlyDictionary<string, DateTimeOffset>? assigned = null)
     {
         int sequence;
         readonly List<AccessEvent> pending = [];
@@ -54,6 +55,7 @@ public sealed class FloorRulesTests
         public ScoreOutcome SettleQuiet(DateTimeOffset siteNow) => RiskScorer.SettleQuiet(State, siteNow, peers ?? new PeerGroup(), Policy,
             new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>())
             {
+                TicketsAssignedAt = assigned,
                 TicketClocks = new Dictionary<string, TicketClock> { ["northwind-bank"] = new(siteNow, siteNow) }, SiteAt = siteNow, SiteClients = ["northwind-bank", "contoso-pay"],
             });
 
@@ -64,7 +66,7 @@ public sealed class FloorRulesTests
             DateTimeOffset? batchEnd = pending.Count == 0 ? null : pending.Max(e => e.OccurredAt);
             Dictionary<string, TicketClock>? clocks = ticketsThrough is { } through ? new() { ["northwind-bank"] = new(through, movedAt ?? batchEnd ?? through) } : null;
             ScoreOutcome o = RiskScorer.Apply(State, pending.ToList(), peers ?? new PeerGroup(), Policy,
-                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()) { TicketClocks = clocks, SiteAt = siteAt, SiteClients = ["northwind-bank", "contoso-pay"] });
+                new AgentContext(role, Ist, siteTickets ?? new Dictionary<string, string>()) { TicketsAssignedAt = assigned, TicketClocks = clocks, SiteAt = siteAt, SiteClients = ["northwind-bank", "contoso-pay"] });
             siteAt = siteAt is { } was && (batchEnd is null || was > batchEnd) ? was : batchEnd;
             pending.Clear();
             return o;
@@ -746,5 +748,78 @@ public sealed class FloorRulesTests
         DateTimeOffset later = NineIst.AddHours(6);
         qa.Do(AccessActions.Search, later).Score(later, later);
         Assert.Equal(6, qa.State.Exposure7);
+    }
+
+    /// <summary>
+    /// A QA lead reviews six tickets while the feed is down; the reviews cite tickets the index does not know and are judged
+    /// at the end of the wait (weak). While the feed is still silent the index learns tickets of those numbers for those
+    /// customers: assigned before the reviews, they take the reviews back; opened six hours after them, they do not (the
+    /// reviews cited tickets that did not exist yet). Before the index kept assignment times, both took them back.
+    /// </summary>
+    [Theory]
+    [InlineData(-30, 0)]
+    [InlineData(360, 6)] // before the fix: 0
+    public void While_the_feed_is_silent_only_a_ticket_assigned_before_the_review_takes_it_back(int assignedAfterMinutes, int customersLeft)
+    {
+        var tickets = new Dictionary<string, string>();
+        var assigned = new Dictionary<string, DateTimeOffset>();
+        var qa = new Floor(AgentRoles.Qa, tickets, assigned: assigned);
+        for (int c = 0; c < 6; c++)
+        {
+            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"sil-{c}", $"NW-S{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
+        qa.Do(AccessActions.Search, waited).Score(silentSince, silentSince);
+        Assert.Equal(6, qa.State.Exposure7);
+
+        for (int c = 0; c < 6; c++)
+        {
+            string ticket = RiskScorer.TicketFingerprint("northwind-bank", $"NW-S{c}");
+            tickets[ticket] = Fp($"sil-{c}");
+            assigned[ticket] = NineIst.AddMinutes(c * 2 + assignedAfterMinutes);
+        }
+
+        qa.Do(AccessActions.Search, NineIst.AddHours(7)).Score(silentSince, silentSince);
+        Assert.Equal(customersLeft, qa.State.Exposure7);
+    }
+
+    /// <summary>
+    /// The same reviews with the feed live: the cited tickets are not in the index when the wait ends (their batch is
+    /// retried after a later one), so they count as tickets that do not exist. The retried batch then indexes them, assigned
+    /// before the reviews: the reviews are taken back. Tickets of those numbers opened hours later take nothing back.
+    /// </summary>
+    [Theory]
+    [InlineData(-30, 0)] // before the fix: 6
+    [InlineData(360, 6)]
+    public void A_review_judged_with_the_feed_live_is_taken_back_when_a_retried_batch_indexes_its_ticket(int assignedAfterMinutes, int customersLeft)
+    {
+        var tickets = new Dictionary<string, string>();
+        var assigned = new Dictionary<string, DateTimeOffset>();
+        var qa = new Floor(AgentRoles.Qa, tickets, assigned: assigned);
+        for (int c = 0; c < 6; c++)
+        {
+            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"live-{c}", $"NW-L{c}");
+        }
+
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(NineIst.AddMinutes(20), NineIst.AddMinutes(20));
+        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + 30);
+        qa.Do(AccessActions.Search, waited).Score(waited, waited);
+        Assert.Equal(6, qa.State.Exposure7);
+        Assert.Null(qa.State.WeakJudgedAt); // judged on a live feed: not weak
+
+        for (int c = 0; c < 6; c++)
+        {
+            string ticket = RiskScorer.TicketFingerprint("northwind-bank", $"NW-L{c}");
+            tickets[ticket] = Fp($"live-{c}");
+            assigned[ticket] = NineIst.AddMinutes(c * 2 + assignedAfterMinutes);
+        }
+
+        DateTimeOffset later = NineIst.AddHours(7);
+        qa.Do(AccessActions.Search, later).Score(later, later);
+        Assert.Equal(customersLeft, qa.State.Exposure7);
+        Assert.Equal(customersLeft == 0, !qa.State.Reasons.ContainsKey(RiskReasons.TicketMismatch));
     }
 }

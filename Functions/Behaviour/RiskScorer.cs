@@ -54,6 +54,12 @@ public sealed record AgentContext(string Role, TimeZoneInfo Zone, IReadOnlyDicti
     public IReadOnlyDictionary<string, TicketClock>? TicketClocks { get; init; }
 
     /// <summary>
+    /// Ticket fingerprint → when the site's index saw it first assigned, for the tickets of <see cref="SiteTickets"/> indexed
+    /// with it: a review is of a ticket only if it was assigned by then. A ticket missing here was indexed without it.
+    /// </summary>
+    public IReadOnlyDictionary<string, DateTimeOffset>? TicketsAssignedAt { get; init; }
+
+    /// <summary>
     /// The site's clock before this batch (its latest event seen in earlier batches): a ticket feed whose clock has not
     /// moved for <see cref="MonitoringPolicy.TicketFeedLagMinutes"/> of it is silent. Measured between batches, not within
     /// one: an access log forwarded an hour at a time runs an hour ahead of every ticket feed inside its own batch.
@@ -493,6 +499,17 @@ public static class RiskScorer
     static TimeSpan Grace(MonitoringPolicy policy) => TimeSpan.FromMinutes(policy.TicketGraceMinutes);
 
     /// <summary>
+    /// The customer the site's index knows ticket <paramref name="cited"/> as, if it was assigned by the time of a view at
+    /// <paramref name="at"/> (within the grace: the ticket system's clock and the support tool's differ). A ticket of that
+    /// number opened later is not the one the view cited (found by an attack: a QA lead's review was taken back by a
+    /// ticket opened six hours after it). A ticket indexed without its assignment time counts as assigned in time.
+    /// </summary>
+    static string? IndexedOwner(AgentContext ctx, string cited, DateTimeOffset at, MonitoringPolicy policy) =>
+        ctx.SiteTickets.GetValueOrDefault(cited) is { } owner
+        && (ctx.TicketsAssignedAt is null || !ctx.TicketsAssignedAt.TryGetValue(cited, out DateTimeOffset assigned) || assigned <= at + Grace(policy))
+            ? owner : null;
+
+    /// <summary>
     /// Business need: an open ticket of the agent for the customer (or one closed within the follow-up grace);
     /// a review (a view carrying a ticket id of the site's ticket for that customer) by a role allowed to review;
     /// else the view is provisional until a ticket arrives within the grace period.
@@ -596,7 +613,7 @@ public static class RiskScorer
         {
             s.Provisional.Remove(v);
             // The cited ticket, if the site's index knows it by now (another agent's, indexed a batch after the view).
-            string? owner = v.CitedTicket is { } cited ? ctx.SiteTickets.GetValueOrDefault(cited) : null;
+            string? owner = v.CitedTicket is { } cited ? IndexedOwner(ctx, cited, v.At, policy) : null;
             if (owner == v.CustomerId && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal))
             {
                 continue; // a review of that customer's real ticket, whose event came after the view
@@ -616,7 +633,9 @@ public static class RiskScorer
             s.Judged.Add(new JudgedView(v.CustomerId, v.At, s.LastAt ?? now)
             {
                 ClientId = v.ClientId ?? v.CitedClient, Weak = weak, Mismatch = another, CitedUnknown = unknown, Counted = episode, DayCounted = day,
-                CitedTicket = unknown && weak && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal) ? v.CitedTicket : null,
+                // A reviewer's view of a ticket nobody knew yet keeps it, to look up: its assignment may come late (an outage's
+                // backlog, a redelivered batch), and then the view was a review after all.
+                CitedTicket = unknown && policy.ReviewerRoles.Contains(ctx.Role, StringComparer.Ordinal) ? v.CitedTicket : null,
             });
         }
     }
@@ -638,9 +657,9 @@ public static class RiskScorer
 
             if (TicketsPast(j.At, j.ClientId, now, at, grace, lag, ctx) == Judged.ByClock)
             {
-                // The feed came past it without its ticket: a ticket of that number seen later is a later ticket, not a
-                // review's (found by an attack: a QA lead's view was taken back by a ticket opened six hours after it).
-                s.Judged[i] = j with { Weak = false, CitedTicket = null };
+                // The feed came past it without its ticket. Its cited ticket is still looked up: one assigned before the view
+                // that comes late takes it back, one of that number opened later does not (IndexedOwner).
+                s.Judged[i] = j with { Weak = false };
                 confirmed = true;
             }
             else
@@ -692,9 +711,11 @@ public static class RiskScorer
         for (int i = s.Judged.Count - 1; i >= 0; i--)
         {
             JudgedView j = s.Judged[i];
-            // A review judged while the feed was silent, of a ticket the site's index now knows as that customer's: it was
-            // a review after all (the ticket was another agent's, so none of the agent's own takes it back).
-            bool reviewed = reviewer && j.CitedTicket is { } cited && ctx.SiteTickets.GetValueOrDefault(cited) == j.CustomerId;
+            // A review of a ticket the site's index now knows as that customer's, assigned by the time of the view: it was a
+            // review after all (the ticket was another agent's, so none of the agent's own takes it back). A ticket indexed
+            // without its assignment time (before the index kept them) takes back only a view judged while the feed was silent.
+            bool reviewed = reviewer && j.CitedTicket is { } cited && IndexedOwner(ctx, cited, j.At, policy) == j.CustomerId
+                && (j.Weak || ctx.TicketsAssignedAt?.ContainsKey(cited) == true);
             if (j.Mismatch || (!reviewed && ticketed?.Contains(j.CustomerId) != true))
             {
                 continue;

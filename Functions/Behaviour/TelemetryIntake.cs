@@ -37,7 +37,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     const int TicketShards = 16;
 
     /// <summary>Ticket documents of days before yesterday no longer change: read once per process.</summary>
-    readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> closedTicketDays = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, SiteTickets> closedTicketDays = new(StringComparer.Ordinal);
 
     public async Task<(int Accepted, int Duplicates)> SubmitAsync(DurableTaskClient client, IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
@@ -54,7 +54,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         var raised = new ConcurrentBag<RaisedAlert>();
         int accepted = 0, duplicates = 0;
 
-        IReadOnlyDictionary<string, string> siteTickets = await IndexTicketsAsync(events, cancellationToken);
+        (IReadOnlyDictionary<string, string> siteTickets, IReadOnlyDictionary<string, DateTimeOffset> ticketsAssigned) = await IndexTicketsAsync(events, cancellationToken);
         Dictionary<string, BatchTicketClocks> clocks = await TicketClocksAsync(events, cancellationToken);
 
         // Canonical names (Unicode normalization) once per spelling in the batch, not once per event.
@@ -114,6 +114,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             var found = w.FindSite(siteId);
             return new AgentContext(role, found is null ? TimeZoneInfo.Utc : Zone(found.Value.Site), siteTickets)
             {
+                TicketsAssignedAt = ticketsAssigned,
                 TicketClocks = site?.Clocks.Clients ?? new Dictionary<string, TicketClock>(),
                 SiteAt = siteAt,
                 SiteClients = found?.Site.ClientIds ?? [],
@@ -145,14 +146,17 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 // No old fingerprint to try: a ticket indexed before tickets were kept per client was found at the view.
                 // So are those of reviews judged while the feed was silent (weak), until the index knows them or they are forgotten.
                 var pending = state.Provisional.Where(v => v.CitedTicket is { } t && !siteTickets.ContainsKey(t)).Select(v => (v.At, Ticket: v.CitedTicket!))
-                    .Concat(state.Judged.Where(j => j.CitedTicket is { } t && !siteTickets.ContainsKey(t)).Select(j => (j.At, Ticket: j.CitedTicket!)))
+                    // The latest judged ones only: a reviewer citing tickets that never come must not cost a read of the index per
+                    // such view and batch (an index that learns more comes past them batch by batch, as views are taken back).
+                    .Concat(state.Judged.Where(j => j.CitedTicket is { } t && !siteTickets.ContainsKey(t)).TakeLast(MaxJudgedLookups).Select(j => (j.At, Ticket: j.CitedTicket!)))
                     .Select(v => (siteId, v.At.UtcDateTime.Date, v.Ticket, (string?)null)).Distinct().ToList();
                 AgentContext scoring = context;
                 if (pending.Count > 0)
                 {
                     var known = new Dictionary<string, string>(siteTickets, StringComparer.Ordinal);
-                    await ResolveAsync(pending, known, batch.Count > 0 ? batch.Max(e => e.OccurredAt.UtcDateTime.Date) : quietAt!.Value.UtcDateTime.Date, ct);
-                    scoring = context with { SiteTickets = known };
+                    var assigned = new Dictionary<string, DateTimeOffset>(ticketsAssigned, StringComparer.Ordinal);
+                    await ResolveAsync(pending, known, assigned, batch.Count > 0 ? batch.Max(e => e.OccurredAt.UtcDateTime.Date) : quietAt!.Value.UtcDateTime.Date, ct);
+                    scoring = context with { SiteTickets = known, TicketsAssignedAt = assigned };
                 }
 
                 ScoreOutcome o = quietAt is { } siteNow ? RiskScorer.SettleQuiet(state, siteNow, peerGroup, monitoring, scoring)
@@ -262,15 +266,21 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     async Task<PeerGroup> LoadPeersAsync(string group, CancellationToken cancellationToken) =>
         await store.GetAsync<PeerGroup>(PeersKind, group, cancellationToken) ?? new PeerGroup();
 
+    /// <summary>How many of an agent's judged views citing tickets nobody knew are looked up again per batch, latest first.</summary>
+    const int MaxJudgedLookups = 32;
+
     /// <summary>
-    /// Records the batch's assigned tickets in the site's ticket index (one document per site, UTC day and shard)
-    /// and returns what the batch's reviews need: ticket fingerprint → customer fingerprint, for every ticket a
-    /// view names, found in this batch or in the last <see cref="ReviewLookbackDays"/> days.
+    /// Records the batch's assigned tickets in the site's ticket index (one document per site, UTC day and shard), with
+    /// each ticket's first assignment time, and returns what the batch's reviews need: ticket fingerprint → customer
+    /// fingerprint and → assignment time, for every ticket a view names, found in this batch or in the last
+    /// <see cref="ReviewLookbackDays"/> days.
     /// </summary>
-    async Task<IReadOnlyDictionary<string, string>> IndexTicketsAsync(IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
+    async Task<(IReadOnlyDictionary<string, string> Customers, IReadOnlyDictionary<string, DateTimeOffset> Assigned)> IndexTicketsAsync(
+        IReadOnlyList<AccessEvent> events, CancellationToken cancellationToken)
     {
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
-        var writes = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        var assigned = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var writes = new Dictionary<string, Dictionary<string, (string Customer, DateTimeOffset At)>>(StringComparer.Ordinal);
         foreach (AccessEvent e in events)
         {
             if (e.Action == AccessActions.TicketAssigned && e.TicketId is { } t && e.CustomerId is { } c)
@@ -278,8 +288,10 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 string ticket = RiskScorer.TicketFingerprint(e.ClientId, t);
                 string customer = RiskScorer.RecurringFingerprint(c);
                 known[ticket] = customer;
+                DateTimeOffset at = assigned.TryGetValue(ticket, out DateTimeOffset earlier) && earlier < e.OccurredAt ? earlier : e.OccurredAt;
+                assigned[ticket] = at;
                 string key = TicketKey(e.Agent.SiteId, e.OccurredAt.UtcDateTime.Date, ticket);
-                (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = customer;
+                (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = (customer, at);
             }
         }
 
@@ -288,16 +300,22 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             await store.UpdateAsync<SiteTickets, bool>(TicketsKind, key, current =>
             {
                 // A redelivered batch adds nothing: nothing to write.
-                if (current is not null && tickets.All(t => current.Tickets.ContainsKey(t.Key)))
+                if (current is not null && tickets.All(t => current.Tickets.ContainsKey(t.Key) && current.Assigned.TryGetValue(t.Key, out DateTimeOffset at) && at <= t.Value.At))
                 {
                     return Task.FromResult<(SiteTickets?, bool)>((null, true));
                 }
 
                 // A changed copy: other batches may be reading this shard right now.
-                var doc = new SiteTickets { Tickets = current is null ? new(StringComparer.Ordinal) : new(current.Tickets, StringComparer.Ordinal) };
-                foreach (var (ticket, customer) in tickets)
+                var doc = new SiteTickets
+                {
+                    Tickets = current is null ? new(StringComparer.Ordinal) : new(current.Tickets, StringComparer.Ordinal),
+                    Assigned = current is null ? new(StringComparer.Ordinal) : new(current.Assigned, StringComparer.Ordinal),
+                };
+                foreach (var (ticket, (customer, at)) in tickets)
                 {
                     doc.Tickets[ticket] = customer;
+                    // The first assignment: a ticket reassigned later existed from the first.
+                    doc.Assigned[ticket] = doc.Assigned.TryGetValue(ticket, out DateTimeOffset first) && first < at ? first : at;
                 }
 
                 return Task.FromResult<(SiteTickets?, bool)>((doc, true));
@@ -311,17 +329,21 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             .ToList();
         if (reviews.Count == 0)
         {
-            return known;
+            return (known, assigned);
         }
 
-        await ResolveAsync(reviews, known, events.Max(e => e.OccurredAt.UtcDateTime.Date), cancellationToken);
-        return known;
+        await ResolveAsync(reviews, known, assigned, events.Max(e => e.OccurredAt.UtcDateTime.Date), cancellationToken);
+        return (known, assigned);
     }
 
-    /// <summary>Finds each ticket in the site's index (its day and <see cref="ReviewLookbackDays"/> before), into <paramref name="known"/>.</summary>
-    async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string? Legacy)> reviews, Dictionary<string, string> known, DateTime newest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds each ticket in the site's index (its day and <see cref="ReviewLookbackDays"/> before), into <paramref name="known"/>
+    /// and, where the index kept it, its first assignment time into <paramref name="assigned"/>.
+    /// </summary>
+    async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string? Legacy)> reviews, Dictionary<string, string> known,
+        Dictionary<string, DateTimeOffset> assigned, DateTime newest, CancellationToken cancellationToken)
     {
-        var read = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        var read = new Dictionary<string, SiteTickets>(StringComparer.Ordinal);
         // Tickets indexed before they were kept per client are found under their old fingerprint (for the lookback's days).
         foreach (var (site, day, ticket, legacy) in reviews)
         {
@@ -335,7 +357,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                     {
                         bool closed = d < newest.AddDays(-1);
                         tickets = closed && closedTicketDays.TryGetValue(key, out var cached) ? cached
-                            : (await store.GetAsync<SiteTickets>(TicketsKind, key, cancellationToken))?.Tickets ?? new Dictionary<string, string>();
+                            : await store.GetAsync<SiteTickets>(TicketsKind, key, cancellationToken) ?? new SiteTickets();
                         if (closed)
                         {
                             if (closedTicketDays.Count > 50_000)
@@ -349,9 +371,13 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                         read[key] = tickets;
                     }
 
-                    if (tickets.TryGetValue(indexed, out string? customer))
+                    if (tickets.Tickets.TryGetValue(indexed, out string? customer))
                     {
                         known[ticket] = customer;
+                        if (tickets.Assigned.TryGetValue(indexed, out DateTimeOffset at))
+                        {
+                            assigned[ticket] = at;
+                        }
                     }
                 }
             }
@@ -498,7 +524,11 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 /// <summary>A site's tickets assigned on one UTC day (one shard): ticket fingerprint → customer fingerprint.</summary>
 public sealed class SiteTickets
 {
+    /// <summary>Ticket fingerprint → customer fingerprint.</summary>
     public Dictionary<string, string> Tickets { get; set; } = [];
+
+    /// <summary>Ticket fingerprint → its first assignment seen (missing for tickets indexed before it was kept).</summary>
+    public Dictionary<string, DateTimeOffset> Assigned { get; set; } = [];
 }
 
 /// <summary>
