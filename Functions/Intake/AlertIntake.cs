@@ -60,6 +60,11 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
             }
 
+            if (await PreservedInAsync(incidents, alert, cancellationToken) is { } preserved)
+            {
+                return Result(preserved, IntakeOutcomes.Duplicate, alert);
+            }
+
             // An incident whose outcome is final (closing) takes no alert: the alert opens the next incident.
             if (incidents.FirstOrDefault(i => i.IsOpen && !i.Closing) is { } open)
             {
@@ -266,8 +271,39 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
         }
     }
 
-    /// <summary>An incident under the subject's prefix; Subject (canonical) is null when its input could not be read.</summary>
-    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests, string? Subject);
+    /// <summary>
+    /// The incident among <paramref name="incidents"/> that took <paramref name="alert"/> though its status no longer lists it:
+    /// an incident's status lists only its newest alerts (and a closing one's output is not written yet), so an older alert
+    /// delivered again is looked for in the evidence each incident preserves for every alert it takes. Found by an attack:
+    /// merged again, it waited for a status that never listed it and was abandoned on every delivery; while its incident
+    /// was closing it opened a second incident, which contained the person just judged a false positive. Only incidents
+    /// whose status left alerts out are read. An alert whose evidence is still queued is merged again, and acknowledged
+    /// once that evidence is in.
+    /// </summary>
+    async Task<string?> PreservedInAsync(List<Known> incidents, RiskAlert alert, CancellationToken cancellationToken)
+    {
+        if (evidence is null)
+        {
+            return null;
+        }
+
+        foreach (Known incident in incidents.Where(i => i.ListsFewerAlerts))
+        {
+            if (await evidence.GetAsync(incident.Id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
+            {
+                return incident.Id;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// An incident under the subject's prefix; Subject (canonical) is null when its input could not be read. ListsFewerAlerts:
+    /// its status counts more alerts than it lists, and no output lists them all.
+    /// </summary>
+    sealed record Known(string Id, int Sequence, bool IsOpen, bool Closing, HashSet<string> AlertIds, HashSet<string> Digests, string? Subject,
+        bool ListsFewerAlerts = false);
 
     static async Task<List<Known>> ListAsync(DurableTaskClient client, string prefix, CancellationToken cancellationToken)
     {
@@ -282,7 +318,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             var ids = new HashSet<string>(StringComparer.Ordinal);
             var digests = new HashSet<string>(StringComparer.Ordinal);
-            bool closing = false;
+            bool closing = false, listsFewer = false;
             string? subject = null;
             if (m.SerializedInput is not null && m.ReadInputAs<IncidentInput>() is { } input)
             {
@@ -296,15 +332,17 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 ids.UnionWith(status.AlertIds);
                 digests.UnionWith(status.AlertDigests);
                 closing = status.ClosingAt is not null;
+                listsFewer = status.AlertCount > status.AlertDigests.Count;
             }
 
             if (m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys })
             {
                 ids.UnionWith(keys);
+                listsFewer = false;
             }
 
             bool open = IncidentQueries.IsOpen(m.RuntimeStatus);
-            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests, subject));
+            list.Add(new Known(m.InstanceId, seq, open, closing, ids, digests, subject, listsFewer));
         }
 
         return list;

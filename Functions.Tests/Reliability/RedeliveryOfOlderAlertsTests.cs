@@ -1,0 +1,79 @@
+using Cordon.Incidents;
+using Cordon.Intake;
+
+namespace Cordon.Tests.Reliability;
+
+/// <summary>
+/// An incident's status lists only its newest alerts (20 keys, 256 digests, fewer under the status budget). An older alert
+/// delivered again — a producer's retry, a Service Bus redelivery — is found in the evidence the incident preserved for it
+/// (found by an attack: merged again, it waited for a status that never listed it and was abandoned on every delivery;
+/// while the incident closed it opened a second incident and contained the person again).
+/// </summary>
+public sealed class RedeliveryOfOlderAlertsTests
+{
+    const int Alerts = 300;
+
+    static string WithId(string id) => File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json")).Replace("purview-7f3a91", id, StringComparison.Ordinal);
+
+    /// <summary>The sample's subject with <see cref="Alerts"/> alerts in one incident, sixteen at a time.</summary>
+    static async Task<string> ManyAlertsAsync(TestHost host)
+    {
+        var (status, incident, outcome) = await host.SendAsync(WithId("early-0"));
+        Assert.Equal((202, IntakeOutcomes.Started), (status, outcome));
+        using var gate = new SemaphoreSlim(16);
+        await Task.WhenAll(Enumerable.Range(1, Alerts - 1).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                Assert.Equal((202, incident, IntakeOutcomes.Merged), await host.SendAsync(WithId($"early-{i}")));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return incident;
+    }
+
+    [Fact]
+    public async Task An_early_alert_delivered_again_after_many_merges_is_completed_as_a_duplicate()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string incident = await ManyAlertsAsync(host);
+        await host.WaitForAsync(incident, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
+
+        var settle = new RecordingSettlement();
+        Settlement result = await host.Host.Services.GetRequiredService<AlertMessageHandler>()
+            .HandleAsync(RecordingSettlement.FirstDelivery(WithId("early-1")), settle, host.Host.Client, default);
+
+        Assert.Equal(Settlement.Completed, result);
+        Assert.Equal(["complete"], settle.Calls);
+        Assert.Equal((202, incident, IntakeOutcomes.Duplicate), await host.SendAsync(WithId("early-2")));
+    }
+
+    [Fact]
+    public async Task An_early_alert_delivered_again_while_its_incident_closes_opens_no_second_incident()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string incident = await ManyAlertsAsync(host);
+        await host.WaitForAsync(incident, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1, seconds: 60);
+
+        // A false positive: the outcome is final, access is being restored, the incident is closing.
+        Task<(int, string)> decision = host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Reject);
+        while ((await host.Host.Client.GetInstanceAsync(incident, getInputsAndOutputs: true))!.ReadCustomStatusAs<IncidentStatus>()!.ClosingAt is null)
+        {
+            await Task.Delay(5);
+        }
+
+        // Its closing steps queued behind other work while the alert comes again.
+        await host.Host.Client.SuspendInstanceAsync(incident, "test: closing steps queued");
+        await decision;
+        var again = await host.SendAsync(WithId("early-1"));
+        await host.Host.Client.ResumeInstanceAsync(incident, "test: backlog cleared");
+
+        Assert.Equal((202, incident, IntakeOutcomes.Duplicate), again);
+        string second = incident[..(incident.LastIndexOf('-') + 1)] + "2";
+        Assert.Null(await host.Host.Client.GetInstanceAsync(second));
+    }
+}
