@@ -1,3 +1,5 @@
+using Azure.Core.Amqp;
+using Azure.Messaging.ServiceBus;
 using Cordon.Configuration;
 using Cordon.Intake;
 using Microsoft.DurableTask.Client;
@@ -25,6 +27,30 @@ public sealed class AlertMessageHandlerTests
         var again = new RecordingSettlement();
         Assert.Equal(Settlement.Completed, await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample), again, host.Host.Client, default));
         Assert.Single((await host.Http.GetFromJsonAsync<List<Cordon.Incidents.IncidentRow>>("/api/incidents"))!);
+    }
+
+    static ServiceBusReceivedMessage AmqpMessage(AmqpMessageBody body) =>
+        ServiceBusReceivedMessage.FromAmqpMessage(new AmqpAnnotatedMessage(body), BinaryData.FromBytes(Guid.NewGuid().ToByteArray()));
+
+    /// <summary>
+    /// Producers on plain AMQP send the JSON as a string value, not a data section. The SDK's Body throws for it: the handler
+    /// threw before settling and the message came back until dead-lettered with no reason (found by an attack). A string
+    /// value is read as the alert; a body of another shape is dead-lettered with a reason naming it.
+    /// </summary>
+    [Fact]
+    public async Task An_alert_sent_as_an_amqp_string_value_is_taken_and_a_sequence_body_is_dead_lettered_with_its_reason()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var handler = host.Host.Services.GetRequiredService<AlertMessageHandler>();
+
+        var asString = new RecordingSettlement();
+        Assert.Equal(Settlement.Completed, await handler.HandleAsync(AmqpMessage(AmqpMessageBody.FromValue(Sample)), asString, host.Host.Client, default));
+        Assert.Single((await host.Http.GetFromJsonAsync<List<Cordon.Incidents.IncidentRow>>("/api/incidents"))!);
+
+        var asSequence = new RecordingSettlement();
+        Settlement result = await handler.HandleAsync(AmqpMessage(AmqpMessageBody.FromSequence([new List<object> { "x" }])), asSequence, host.Host.Client, default);
+        Assert.Equal(Settlement.DeadLettered, result);
+        Assert.StartsWith($"dead-letter:{AlertMessageHandler.InvalidAlert}:the message body is an AMQP sequence section", Assert.Single(asSequence.Calls), StringComparison.Ordinal);
     }
 
     [Fact]

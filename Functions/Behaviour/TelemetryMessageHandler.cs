@@ -16,7 +16,9 @@ public sealed class TelemetryMessageHandler(TelemetryIntake intake, TimeProvider
 
     public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        BatchParseResult parsed = AccessEventParser.ParseBatch(message.Body.ToMemory(), time.GetUtcNow());
+        BatchParseResult parsed = MessageBody.TryRead(message, out ReadOnlyMemory<byte> body, out string unreadable)
+            ? AccessEventParser.ParseBatch(body, time.GetUtcNow())
+            : new BatchParseResult([], [], [unreadable]);
         IReadOnlyList<string> errors = parsed.IsValid
             ? [.. parsed.Rejected.SelectMany(r => r.Errors.Select(e => $"[{r.Index}] {e}"))]
             : parsed.Errors;

@@ -27,7 +27,9 @@ public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metric
 
     public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        AlertParseResult parsed = AlertParser.Parse(message.Body.ToMemory(), time.GetUtcNow());
+        AlertParseResult parsed = MessageBody.TryRead(message, out ReadOnlyMemory<byte> body, out string unreadable)
+            ? AlertParser.Parse(body, time.GetUtcNow())
+            : new AlertParseResult(null, [unreadable]);
         if (!parsed.IsValid)
         {
             string description = string.Join("; ", parsed.Errors);
