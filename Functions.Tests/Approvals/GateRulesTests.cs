@@ -203,4 +203,47 @@ public sealed class GateRulesTests
         var subjectSignedIn = Operator("Agent") with { SignInAddresses = ["agent.alias@tenant.example", Subject] };
         Assert.Equal("the subject of an incident can never decide it", rules.Refusal(subjectSignedIn));
     }
+
+    const string Chris = "chris.ciso@cordon-customer.example";
+
+    /// <summary>The CISO at the dashboard: signed in as chris.k@tenant.example, the sign-in carrying his mail as well.</summary>
+    static OperatorAction ChrisAtDashboard() =>
+        new(OperatorActions.Decide, "Chris CISO (chris.k@tenant.example)", "ok", Decisions.Approve, OperatorId: "chris.k@tenant.example",
+            SignInAddresses: ["chris.k@tenant.example", Chris]);
+
+    static GatePolicy TwoPeople(bool earlierLinksStayValid) => new()
+    {
+        Chain = ["vendorManagement", "ciso"], StepTimeout = TimeSpan.FromHours(8), Quorum = 2, EarlierLinksStayValid = earlierLinksStayValid,
+    };
+
+    /// <summary>
+    /// Found by an attack, end to end: the CISO voted from the dashboard while vendor management was asked (his mail not yet
+    /// an approver, so the vote was his sign-in's), then by the link the escalation mailed him — two votes, and one person
+    /// offboarded a site.
+    /// </summary>
+    [Fact]
+    public void A_dashboard_vote_and_then_a_link_vote_of_the_same_person_are_one_vote()
+    {
+        var rules = new GateRules(Gates.VendorOffboarding, "vendorOffboarding-3", Subject, TwoPeople(earlierLinksStayValid: true));
+        rules.Ask(0, [Ana]);
+        Assert.Null(rules.Refusal(ChrisAtDashboard()));
+        Assert.Null(rules.Accept(ChrisAtDashboard(), Now));
+        rules.Ask(1, [Chris]);
+
+        Assert.Equal("You have already decided at this gate; a second decision changes nothing.", rules.Refusal(Link(Chris)));
+    }
+
+    /// <summary>The other order, where earlier links lapse at the escalation: his link vote, then the dashboard.</summary>
+    [Fact]
+    public void A_link_vote_and_then_a_dashboard_vote_of_the_same_person_after_the_links_lapse_are_one_vote()
+    {
+        var rules = new GateRules(Gates.VendorOffboarding, "vendorOffboarding-3", Subject, TwoPeople(earlierLinksStayValid: false));
+        rules.Ask(0, [Chris, Ana]);
+        Assert.Null(rules.Accept(Link(Chris), Now));
+        rules.Ask(1, [Chief]);
+
+        Assert.Equal("Chris CISO (chris.k@tenant.example) has already decided at this gate; a quorum needs distinct people", rules.Refusal(ChrisAtDashboard()));
+        Assert.Null(rules.Refusal(Link(Chief)));
+    }
 }
+

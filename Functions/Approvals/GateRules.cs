@@ -19,6 +19,12 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     readonly string subjectHash = ApproverIdentity.Hash(subject);
     readonly Dictionary<string, string> eligible = new(StringComparer.Ordinal); // hash → e-mail
     readonly Dictionary<string, Vote> votes = new(StringComparer.Ordinal); // hash → vote
+    /// <summary>
+    /// Every identity of everyone who voted (hashed): a link's address; an operator's sign-in id and each sign-in address.
+    /// Who counts as an approver changes as the chain escalates, so a vote is matched on all of them, not on the key it was
+    /// counted under (found by an attack: a dashboard vote before the escalation and a link vote after it were two).
+    /// </summary>
+    readonly HashSet<string> voted = new(StringComparer.Ordinal);
 
     public string Gate => gate;
 
@@ -94,7 +100,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
         d.GateId != gateId ? "This approval link belongs to a gate that is no longer open; nothing was changed." :
         d.ApproverHash == subjectHash ? "The subject of an incident can never decide it; nothing was changed." :
         !eligible.ContainsKey(d.ApproverHash) ? "You are not a current approver of this gate; nothing was changed." :
-        votes.ContainsKey(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
+        votes.ContainsKey(d.ApproverHash) || voted.Contains(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
         !Decisions.IsValid(d.Decision) ? "Unknown decision; nothing was changed." :
         null;
 
@@ -102,7 +108,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     public string ApproverOf(ApprovalDecision d) => eligible[d.ApproverHash];
 
     /// <summary>Counts a link decision that <see cref="Refusal(ApprovalDecision)"/> let through; the outcome once the gate is decided.</summary>
-    public GateOutcome? Accept(ApprovalDecision d, DateTime at) => Count(d.ApproverHash, new Vote(ApproverOf(d), d.Decision, at, d.Comment));
+    public GateOutcome? Accept(ApprovalDecision d, DateTime at) => Count(d.ApproverHash, [d.ApproverHash], new Vote(ApproverOf(d), d.Decision, at, d.Comment));
 
     /// <summary>
     /// Why an operator's Approve or Reject from the dashboard changes nothing, or null when it counts: it is one
@@ -112,13 +118,17 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     {
         string voter = OperatorHash(action);
         return voter == subjectHash || (action.SignInAddresses ?? []).Any(a => ApproverIdentity.Hash(a) == subjectHash) ? "the subject of an incident can never decide it"
-            : votes.ContainsKey(voter) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
+            : votes.ContainsKey(voter) || Identities(action).Any(voted.Contains) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
             : null;
     }
 
     /// <summary>Counts an operator's decision that <see cref="Refusal(OperatorAction)"/> let through; the outcome once the gate is decided.</summary>
     public GateOutcome? Accept(OperatorAction action, DateTime at) =>
-        Count(OperatorHash(action), new Vote($"operator:{action.Operator}", action.Decision!, at, action.Reason));
+        Count(OperatorHash(action), Identities(action), new Vote($"operator:{action.Operator}", action.Decision!, at, action.Reason));
+
+    /// <summary>An operator's identities, hashed: the sign-in id (else the name) and every sign-in address.</summary>
+    static IEnumerable<string> Identities(OperatorAction action) =>
+        (action.SignInAddresses ?? []).Append(action.OperatorId ?? action.Operator).Select(ApproverIdentity.Hash);
 
     /// <summary>What the approver is told after their decision was recorded.</summary>
     public string ReceiptMessage(GateOutcome? decided) => decided switch
@@ -137,9 +147,11 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
         ?? ApproverIdentity.Hash(action.OperatorId ?? action.Operator);
 
     /// <summary>One person, one vote: a rejection decides the gate, approvals decide it once a quorum of distinct people agree.</summary>
-    GateOutcome? Count(string voter, Vote vote)
+    GateOutcome? Count(string voter, IEnumerable<string> identities, Vote vote)
     {
         votes[voter] = vote;
+        voted.Add(voter);
+        voted.UnionWith(identities);
         Escalate |= vote.Decision == Decisions.Escalate;
         return vote.Decision == Decisions.Reject ? GateOutcome.Rejected
             : Approvals >= policy.Quorum ? GateOutcome.Approved
