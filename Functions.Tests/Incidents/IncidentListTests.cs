@@ -28,6 +28,21 @@ public sealed class IncidentListRulesTests
         Assert.Contains(errors, e => e.StartsWith("continuation ", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A forged continuation with a window of 6,000 years was accepted, and the pager's first empty read grew it eightfold:
+    /// the list answered 500 (found by an attack). A window the pager never hands out is refused as not ours.
+    /// </summary>
+    [Fact]
+    public void A_continuation_with_a_window_the_pager_never_hands_out_is_refused()
+    {
+        string forged = new ListCursor(true, 0, DateTime.MaxValue, null, TimeSpan.FromTicks(2_000_000_000_000_000_000L)).Encode();
+
+        var (_, errors) = IncidentListQuery.Parse(n => n == "continuation" ? forged : null);
+
+        Assert.Contains(errors, e => e.StartsWith("continuation ", StringComparison.Ordinal));
+        Assert.NotNull(ListCursor.TryParse(new ListCursor(true, 0, T0, null, ClosedPager.MaxWindow).Encode()));
+    }
+
     [Fact]
     public void Continuation_survives_its_round_trip_and_the_next_link_keeps_the_filters()
     {

@@ -148,7 +148,8 @@ public sealed record ListCursor(bool Closed, int Offset, DateTime Before, string
         {
             ["o", var o] when int.TryParse(o, NumberStyles.None, inv, out int offset) => new ListCursor(false, offset, default, null, default),
             ["c", var b, var w, var id] when long.TryParse(b, NumberStyles.None, inv, out long before) && before <= DateTime.MaxValue.Ticks &&
-                long.TryParse(w, NumberStyles.None, inv, out long window) && window > 0 && (id is "*" or "" || IncidentIds.LooksValid(id)) =>
+                // The window is one the pager hands out (found by an attack: a forged one of 6,000 years overflowed it, a 500).
+                long.TryParse(w, NumberStyles.None, inv, out long window) && window > 0 && window <= ClosedPager.MaxWindow.Ticks && (id is "*" or "" || IncidentIds.LooksValid(id)) =>
                 new ListCursor(true, 0, new DateTime(before, DateTimeKind.Utc), id == "*" ? null : id, TimeSpan.FromTicks(window)),
             _ => null,
         };
@@ -170,7 +171,7 @@ public static class ClosedPager
 {
     public static readonly TimeSpan FirstWindow = TimeSpan.FromMinutes(1);
     static readonly TimeSpan MinWindow = TimeSpan.FromMilliseconds(1);
-    static readonly TimeSpan MaxWindow = TimeSpan.FromDays(3650);
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(3650);
     const int MaxReads = 40;
 
     /// <summary>No incident is older than this (the creation-time floor when no createdFrom is given).</summary>
