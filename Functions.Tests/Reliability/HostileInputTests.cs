@@ -296,6 +296,28 @@ public sealed class HostileInputTests
     // JSON lets a string hold an escaped lone surrogate, which is not text: reading it throws unless guarded.
     const string LoneSurrogate = "\\ud800";
 
+    /// <summary>
+    /// An approver's comment with a right-to-left override, a bell and terminal escapes was recorded on the timeline and in
+    /// the receipt mail as typed (found by an attack), where an operator's reason with them is refused. Refused alike: 400,
+    /// the gate still open, and the same link then decides.
+    /// </summary>
+    [Fact]
+    public async Task An_approval_comment_with_control_or_direction_characters_is_refused_and_records_nothing()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+        string link = await host.ApprovalLinkAsync(SamLead, "confirm");
+
+        var (status, page) = await host.DecideAsync(link, Decisions.Approve, "ok\u202Egnp.exe\u202C \u001b[31mRED\u001b[0m");
+
+        Assert.Equal(400, status);
+        Assert.Contains("control or text-direction characters", page, StringComparison.Ordinal);
+        IncidentDetail detail = await host.IncidentAsync(id);
+        Assert.Equal(Cordon.Incidents.Stages.AwaitingConfirmation, detail.Stage);
+        Assert.DoesNotContain(detail.Timeline, t => t.Detail.Contains("gnp.exe", StringComparison.Ordinal));
+        Assert.Equal(200, (await host.DecideAsync(link, Decisions.Approve, "ok")).Status);
+    }
+
     [Fact]
     public async Task An_alert_with_an_escaped_lone_surrogate_is_refused_with_400_naming_the_field()
     {

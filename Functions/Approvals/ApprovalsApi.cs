@@ -112,6 +112,13 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             return Message(StatusCodes.Status400BadRequest, "Decision not understood", "Choose approve or reject on the confirmation page; nothing was changed.", "refused");
         }
 
+        // As an operator's reason is (found by an attack: a comment's direction overrides and terminal escapes reached the
+        // timeline and the receipt mail).
+        if (comment is not null && FreeText.HidesOrReordersText(comment))
+        {
+            return Message(StatusCodes.Status400BadRequest, "Comment not accepted", "The comment must not contain control or text-direction characters; nothing was changed.", "refused");
+        }
+
         comment = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()[..Math.Min(comment.Trim().Length, MaxCommentLength)];
         string decisionId = Guid.NewGuid().ToString("N");
         DateTime decidedAt = time.GetUtcNow().UtcDateTime;

@@ -177,8 +177,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             errors.Add($"step names the failed step to retry; it does not apply to action {body.Action}");
         }
 
-        // Control and direction-override characters would reorder or hide text on the timeline, the report and mails.
-        if (body?.Reason is { } reason && reason.Any(c => (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069'))
+        if (body?.Reason is { } reason && FreeText.HidesOrReordersText(reason))
         {
             errors.Add("reason must not contain control or text-direction characters");
         }
