@@ -32,6 +32,9 @@ public sealed class SubjectIdentityTests
     [InlineData("ravi.k\u200B@vendor.example", "U+200B")] // ZERO WIDTH SPACE: a lookalike no normalization folds away
     [InlineData("ravi.k\u202E@vendor.example", "U+202E")] // RIGHT-TO-LEFT OVERRIDE
     [InlineData("ravi.k@vendor\uFF20example", "user@domain")] // one @ as sent, two once normalized
+    [InlineData("r\u0430vi.k@vendor.example", "U+0430")] // CYRILLIC SMALL LETTER A: found by an attack, a second incident
+    [InlineData("ravi.k\u0301@vendor.example", "U+1E31")] // k and a COMBINING ACUTE ACCENT, composed by NFKC into ḱ
+    [InlineData("ravi.k@vendor.example.", "empty label")] // a trailing dot: no account's domain
     public void A_upn_with_invisible_characters_or_a_hidden_second_at_is_refused_naming_the_field(string upn, string reason)
     {
         string json = File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json")).Replace(Ravi, JsonEncodedText.Encode(upn).ToString(), StringComparison.Ordinal);

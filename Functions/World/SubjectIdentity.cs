@@ -54,6 +54,22 @@ public static class SubjectIdentity
             return "is not a single user@domain address once Unicode-normalized (NFKC)";
         }
 
+        // A directory account's name is ASCII (Entra ID: letters, digits and ' . - _ ! # ^ ~ before the @, a DNS name after).
+        // A letter no normalization folds into it (a Cyrillic а, a combining accent) names no account: a lookalike that opened
+        // an incident of its own beside the person's, whose containment failed (found by an attack).
+        foreach (Rune r in canonical.EnumerateRunes())
+        {
+            if (r.Value > 0x7E)
+            {
+                return $"contains U+{r.Value:X4}, which no directory account's name has (they are ASCII); send the account's exact name";
+            }
+        }
+
+        if (canonical[(at + 1)..].Split('.').Any(label => label.Length == 0))
+        {
+            return "has an empty label in its domain (a leading, trailing or double dot); send the account's exact name";
+        }
+
         return null;
     }
 
