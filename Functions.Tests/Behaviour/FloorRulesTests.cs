@@ -75,6 +75,32 @@ public sealed class FloorRulesTests
 
     static string Fp(string value) => RiskScorer.Fingerprint(value);
 
+    /// <summary>A QA lead's six reviews (customers tag-0…5, tickets numbered prefix0…5) judged at the end of a ticket outage's wait: weak, six customers.</summary>
+    static Floor ReviewsDuringOutage(Floor qa, string tag, string ticketPrefix)
+    {
+        for (int c = 0; c < 6; c++)
+        {
+            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"{tag}-{c}", $"{ticketPrefix}{c}");
+        }
+
+        DateTimeOffset silentSince = NineIst.AddHours(-1);
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        qa.Do(AccessActions.Search, NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20)).Score(silentSince, silentSince);
+        Assert.Equal(6, qa.State.Exposure7);
+        return qa;
+    }
+
+    /// <summary>The site's index learns the reviewed tickets as those customers', each assigned <paramref name="assignedAfterMinutes"/> after its review.</summary>
+    static void IndexReviewed(Dictionary<string, string> tickets, Dictionary<string, DateTimeOffset> assigned, string tag, string ticketPrefix, int assignedAfterMinutes)
+    {
+        for (int c = 0; c < 6; c++)
+        {
+            string ticket = RiskScorer.TicketFingerprint("northwind-bank", $"{ticketPrefix}{c}");
+            tickets[ticket] = Fp($"{tag}-{c}");
+            assigned[ticket] = NineIst.AddMinutes(c * 2 + assignedAfterMinutes);
+        }
+    }
+
     [Fact]
     public void A_review_citing_the_customers_ticket_is_justified_for_QA_and_a_wrong_or_unknown_ticket_is_a_mismatch()
     {
@@ -691,17 +717,8 @@ public sealed class FloorRulesTests
     public void A_review_judged_while_the_feed_was_silent_is_taken_back_when_the_site_index_learns_its_ticket(bool indexed)
     {
         var tickets = new Dictionary<string, string>();
-        var qa = new Floor(AgentRoles.Qa, tickets);
-        for (int c = 0; c < 6; c++)
-        {
-            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"rev-{c}", $"NW-{c}");
-        }
-
-        DateTimeOffset silentSince = NineIst.AddHours(-1);
-        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
+        Floor qa = ReviewsDuringOutage(new Floor(AgentRoles.Qa, tickets), "rev", "NW-");
         DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
-        qa.Do(AccessActions.Search, waited).Score(silentSince, silentSince);
-        Assert.Equal(6, qa.State.Exposure7);
 
         if (indexed)
         {
@@ -763,25 +780,10 @@ public sealed class FloorRulesTests
     {
         var tickets = new Dictionary<string, string>();
         var assigned = new Dictionary<string, DateTimeOffset>();
-        var qa = new Floor(AgentRoles.Qa, tickets, assigned: assigned);
-        for (int c = 0; c < 6; c++)
-        {
-            qa.Do(AccessActions.ViewRecord, NineIst.AddMinutes(c * 2), $"sil-{c}", $"NW-S{c}");
-        }
+        Floor qa = ReviewsDuringOutage(new Floor(AgentRoles.Qa, tickets, assigned: assigned), "sil", "NW-S");
+        IndexReviewed(tickets, assigned, "sil", "NW-S", assignedAfterMinutes);
 
         DateTimeOffset silentSince = NineIst.AddHours(-1);
-        qa.Do(AccessActions.Search, NineIst.AddMinutes(20)).Score(silentSince, silentSince);
-        DateTimeOffset waited = NineIst.AddMinutes(Policy.TicketGraceMinutes + Policy.TicketFeedLagMinutes + 20);
-        qa.Do(AccessActions.Search, waited).Score(silentSince, silentSince);
-        Assert.Equal(6, qa.State.Exposure7);
-
-        for (int c = 0; c < 6; c++)
-        {
-            string ticket = RiskScorer.TicketFingerprint("northwind-bank", $"NW-S{c}");
-            tickets[ticket] = Fp($"sil-{c}");
-            assigned[ticket] = NineIst.AddMinutes(c * 2 + assignedAfterMinutes);
-        }
-
         qa.Do(AccessActions.Search, NineIst.AddHours(7)).Score(silentSince, silentSince);
         Assert.Equal(customersLeft, qa.State.Exposure7);
     }
@@ -810,12 +812,7 @@ public sealed class FloorRulesTests
         Assert.Equal(6, qa.State.Exposure7);
         Assert.Null(qa.State.WeakJudgedAt); // judged on a live feed: not weak
 
-        for (int c = 0; c < 6; c++)
-        {
-            string ticket = RiskScorer.TicketFingerprint("northwind-bank", $"NW-L{c}");
-            tickets[ticket] = Fp($"live-{c}");
-            assigned[ticket] = NineIst.AddMinutes(c * 2 + assignedAfterMinutes);
-        }
+        IndexReviewed(tickets, assigned, "live", "NW-L", assignedAfterMinutes);
 
         DateTimeOffset later = NineIst.AddHours(7);
         qa.Do(AccessActions.Search, later).Score(later, later);
