@@ -100,7 +100,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
         d.GateId != gateId ? "This approval link belongs to a gate that is no longer open; nothing was changed." :
         d.ApproverHash == subjectHash ? "The subject of an incident can never decide it; nothing was changed." :
         !eligible.ContainsKey(d.ApproverHash) ? "You are not a current approver of this gate; nothing was changed." :
-        votes.ContainsKey(d.ApproverHash) || voted.Contains(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
+        voted.Contains(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
         !Decisions.IsValid(d.Decision) ? "Unknown decision; nothing was changed." :
         null;
 
@@ -118,7 +118,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     {
         string voter = OperatorHash(action);
         return voter == subjectHash || (action.SignInAddresses ?? []).Any(a => ApproverIdentity.Hash(a) == subjectHash) ? "the subject of an incident can never decide it"
-            : votes.ContainsKey(voter) || Identities(action).Any(voted.Contains) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
+            : voted.Contains(voter) || Identities(action).Any(voted.Contains) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
             : null;
     }
 

@@ -521,7 +521,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         $"{SiteKey(site)}|{utcDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}|{int.Parse(ticketFingerprint[..1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % TicketShards:x}";
 }
 
-/// <summary>A site's tickets assigned on one UTC day (one shard): ticket fingerprint → customer fingerprint.</summary>
+/// <summary>A site's tickets assigned on one UTC day (one shard): each ticket's customer and first assignment.</summary>
 public sealed class SiteTickets
 {
     /// <summary>Ticket fingerprint → customer fingerprint.</summary>
