@@ -191,6 +191,10 @@ public sealed class IncidentListTests
         Assert.Empty((await host.Http.GetFromJsonAsync<List<IncidentRow>>($"/api/incidents?createdFrom={DateTime.UtcNow.AddMinutes(5):O}"))!);
         using HttpResponseMessage bad = await host.Http.GetAsync("/api/incidents?status=sometimes");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // A parameter given twice was read as its first value (found by an attack): refused, naming both.
+        using HttpResponseMessage twice = await host.Http.GetAsync("/api/incidents?status=open&status=closed");
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Contains("open,closed", await twice.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

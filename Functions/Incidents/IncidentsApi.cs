@@ -54,7 +54,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             return refused;
         }
 
-        var (query, errors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
+        var (query, errors) = IncidentListQuery.Parse(name => request.Query[name].ToString()); // a repeated parameter reads "a,b": refused, not the first silently
         if (errors.Count > 0)
         {
             return Problems.BadRequest("List refused", errors);

@@ -30,7 +30,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
         string? key = Key(request);
         var (filter, errors) = DashboardFilter.Parse(name => request.Query[name].FirstOrDefault());
         // One page of the list, as /api/incidents pages it (status, created-time filters, continuation; Link header).
-        var (query, pageErrors) = IncidentListQuery.Parse(name => request.Query[name].FirstOrDefault());
+        var (query, pageErrors) = IncidentListQuery.Parse(name => request.Query[name].ToString()); // a repeated parameter reads "a,b": refused, not the first silently
         errors = [.. errors, .. pageErrors];
         if (errors.Count > 0)
         {
