@@ -20,6 +20,11 @@ public sealed class ResponsePolicyTests
     [InlineData("""{ "exposure": { "entra-token": "-00:10:00" } }""", "exposure.entra-token must not be negative")]
     [InlineData("""{ "offboardingBatchSize": 50 }""", "offboardingBatchSize must be 1..20")]
     [InlineData("""{ "offboardingParallelism": 0 }""", "offboardingParallelism must be 1..64")]
+    // Found by an attack: 5,000,000 days loaded as valid, and every incident failed when its gate opened.
+    [InlineData("""{ "confirm": { "chain": ["securityLead"], "stepTimeout": "5000000.00:00:00" } }""", "confirm.stepTimeout must be positive (at most 30 days)")]
+    [InlineData("""{ "retry": { "maxRetryInterval": "-00:01:00" } }""", "retry.maxRetryInterval must be at least retry.firstRetry")]
+    [InlineData("""{ "offboardingTrigger": { "window": "5000000.00:00:00" } }""", "offboardingTrigger.window must be positive (at most 400 days)")]
+    [InlineData("""{ "exposure": { "cae": "5000000.00:00:00" } }""", "exposure.cae must not be negative (at most 400 days)")]
     [InlineData("""{ "confirm": { "chain": ["securityLead"], "stepTimeout": "an hour" } }""", "at $.confirm.stepTimeout")]
     [InlineData("""{ "confrim": { "chain": ["securityLead"] } }""", "confrim")]
     [InlineData("""{ "exposure": { "cae": 15 } }""", "at $.exposure.cae")]

@@ -116,18 +116,19 @@ public sealed record MonitoringPolicy
         const string p = "monitoring.";
         errors.AddIf(AlertThreshold is <= 0 or > 100 || double.IsNaN(AlertThreshold), p + "alertThreshold must be above 0 and at most 100");
         errors.AddIf(CloseBelow < 0 || CloseBelow >= AlertThreshold || double.IsNaN(CloseBelow), p + "closeBelow must be at least 0 and below alertThreshold");
-        errors.AddIf(DecayHalfLife <= TimeSpan.Zero, p + "decayHalfLife must be positive");
+        // Every span is bounded: the monitor adds them to event times (a span past the calendar would throw on each batch).
+        errors.AddIf(DecayHalfLife <= TimeSpan.Zero || DecayHalfLife > ResponsePolicy.MaxSpan, p + "decayHalfLife must be positive (at most 400 days)");
         ShiftHours.Validate(p + "shiftHours", errors);
-        errors.AddIf(BaselineWindow < TimeSpan.FromHours(1), p + "baselineWindow must be at least one hour");
+        errors.AddIf(BaselineWindow < TimeSpan.FromHours(1) || BaselineWindow > ResponsePolicy.MaxSpan, p + "baselineWindow must be at least one hour (at most 400 days)");
         errors.AddIf(MinBaselineHours < 1, p + "minBaselineHours must be at least 1");
         errors.AddIf(VolumeZ <= 0 || double.IsNaN(VolumeZ), p + "volumeZ must be positive");
         errors.AddIf(PeerZ <= 0 || double.IsNaN(PeerZ), p + "peerZ must be positive");
         errors.AddIf(MinHourlyVolume < 1, p + "minHourlyVolume must be at least 1");
         errors.AddIf(MinPeers < 2, p + "minPeers must be at least 2");
-        errors.AddIf(TicketGrace < TimeSpan.Zero, p + "ticketGrace must not be negative");
+        errors.AddIf(TicketGrace < TimeSpan.Zero || TicketGrace > ResponsePolicy.MaxSpan, p + "ticketGrace must not be negative (at most 400 days)");
         errors.AddIf(BurstCustomers < 2, p + "burstCustomers must be at least 2");
-        errors.AddIf(BurstWindow <= TimeSpan.Zero, p + "burstWindow must be positive");
-        errors.AddIf(DedupeWindow < TimeSpan.FromMinutes(10), p + "dedupeWindow must be at least 10 minutes");
+        errors.AddIf(BurstWindow <= TimeSpan.Zero || BurstWindow > ResponsePolicy.MaxSpan, p + "burstWindow must be positive (at most 400 days)");
+        errors.AddIf(DedupeWindow < TimeSpan.FromMinutes(10) || DedupeWindow > ResponsePolicy.MaxSpan, p + "dedupeWindow must be at least 10 minutes (at most 400 days)");
         errors.AddIf(TicketGraceMinutes is < 0 or > 1440 || double.IsNaN(TicketGraceMinutes), p + "ticketGraceMinutes must be 0..1440");
         errors.AddIf(TicketFeedLagMinutes is < 0 or > 1440 || double.IsNaN(TicketFeedLagMinutes), p + "ticketFeedLagMinutes must be 0..1440");
         foreach (string role in ReviewerRoles ?? [])

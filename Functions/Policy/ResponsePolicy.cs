@@ -108,6 +108,12 @@ public sealed record ResponsePolicy
             ? Parse(File.ReadAllText(path), path)
             : throw new PolicyException($"policy file {path} does not exist");
 
+    /// <summary>The longest step of a gate's chain: a decision that waits longer is not a response.</summary>
+    public static readonly TimeSpan MaxStepTimeout = TimeSpan.FromDays(30);
+
+    /// <summary>The longest window, clock or span a policy may set: what is added to dates stays on the calendar.</summary>
+    public static readonly TimeSpan MaxSpan = TimeSpan.FromDays(400);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -134,9 +140,9 @@ public sealed record ResponsePolicy
             errors.Add("offboardingTrigger.confirmedInsiders must be at least 1");
         }
 
-        if (OffboardingTrigger.Window <= TimeSpan.Zero)
+        if (OffboardingTrigger.Window <= TimeSpan.Zero || OffboardingTrigger.Window > MaxSpan)
         {
-            errors.Add("offboardingTrigger.window must be positive");
+            errors.Add($"offboardingTrigger.window must be positive (at most {MaxSpan.TotalDays:0} days)");
         }
 
         if (Retry.MaxAttempts < 1)
@@ -144,9 +150,14 @@ public sealed record ResponsePolicy
             errors.Add("retry.maxAttempts must be at least 1");
         }
 
-        if (Retry.FirstRetry <= TimeSpan.Zero)
+        if (Retry.FirstRetry <= TimeSpan.Zero || Retry.FirstRetry > TimeSpan.FromDays(1))
         {
-            errors.Add("retry.firstRetry must be positive");
+            errors.Add("retry.firstRetry must be positive (at most a day)");
+        }
+
+        if (Retry.MaxRetryInterval < Retry.FirstRetry || Retry.MaxRetryInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add("retry.maxRetryInterval must be at least retry.firstRetry and at most a day");
         }
 
         if (Retry.BackoffCoefficient < 1)
@@ -156,9 +167,9 @@ public sealed record ResponsePolicy
 
         foreach (var (name, clock) in Clocks)
         {
-            if (clock.Within <= TimeSpan.Zero && clock.BusinessDays <= 0)
+            if ((clock.Within <= TimeSpan.Zero && clock.BusinessDays <= 0) || clock.Within > MaxSpan || clock.BusinessDays > 260)
             {
-                errors.Add($"clocks.{name}.within must be positive (or businessDays set)");
+                errors.Add($"clocks.{name}.within must be positive (or businessDays set), at most {MaxSpan.TotalDays:0} days or 260 business days");
             }
 
             if (clock.From is not ClockStart.Confirmed and not ClockStart.Detected)
@@ -167,16 +178,16 @@ public sealed record ResponsePolicy
             }
         }
 
-        if (ReminderLeadTimes.Any(t => t <= TimeSpan.Zero))
+        if (ReminderLeadTimes.Any(t => t <= TimeSpan.Zero || t > MaxSpan))
         {
-            errors.Add("reminderLeadTimes must all be positive");
+            errors.Add($"reminderLeadTimes must all be positive (at most {MaxSpan.TotalDays:0} days)");
         }
 
         foreach (var (name, span) in Exposure)
         {
-            if (span < TimeSpan.Zero)
+            if (span < TimeSpan.Zero || span > MaxSpan)
             {
-                errors.Add($"exposure.{name} must not be negative");
+                errors.Add($"exposure.{name} must not be negative (at most {MaxSpan.TotalDays:0} days)");
             }
         }
 
@@ -216,9 +227,11 @@ public sealed record GatePolicy
             errors.Add($"{name}.chain must name at least one approver role");
         }
 
-        if (StepTimeout <= TimeSpan.Zero)
+        // Bounded: the gate adds it to the clock and multiplies it by the chain's length (found by an attack: 5,000,000 days
+        // loaded as valid, and every incident then failed when its gate opened).
+        if (StepTimeout <= TimeSpan.Zero || StepTimeout > ResponsePolicy.MaxStepTimeout)
         {
-            errors.Add($"{name}.stepTimeout must be positive");
+            errors.Add($"{name}.stepTimeout must be positive (at most {ResponsePolicy.MaxStepTimeout.TotalDays:0} days)");
         }
 
         if (Quorum < 1)
