@@ -76,4 +76,35 @@ public sealed class RedeliveryOfOlderAlertsTests
         string second = incident[..(incident.LastIndexOf('-') + 1)] + "2";
         Assert.Null(await host.Host.Client.GetInstanceAsync(second));
     }
+
+    /// <summary>
+    /// An operator terminated the subject's incident with a reason (the terminate webhook's reason= is stored as its
+    /// output). Intake read every output as an incident's result: each later alert of the person answered 500, for ever
+    /// (found by an attack). A terminated incident's output is not read: a new alert opens the next incident, one it took
+    /// is a duplicate of it.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("ops: stuck, terminated by hand")] // before the fix: 500
+    public async Task After_the_subjects_incident_was_terminated_a_new_alert_opens_the_next_and_an_old_one_is_a_duplicate(string? reason)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, first, _) = await host.SendAsync(WithId("t-a"));
+        await host.WaitForAsync(first, d => d.Stage == Stages.AwaitingConfirmation);
+        for (int i = 0; i < 25; i++)
+        {
+            Assert.Equal(IntakeOutcomes.Merged, (await host.SendAsync(WithId($"t-m{i}"))).Outcome);
+        }
+
+        await host.Host.Client.TerminateInstanceAsync(first, reason);
+        await host.WaitForAsync(first, d => d.RuntimeStatus == "Terminated");
+
+        var fresh = await host.SendAsync(WithId("t-new"));
+        var again = await host.SendAsync(WithId("t-m1"));
+
+        Assert.Equal((202, IntakeOutcomes.Started), (fresh.Status, fresh.Outcome));
+        Assert.NotEqual(first, fresh.IncidentId);
+        Assert.Equal((202, first, IntakeOutcomes.Duplicate), again);
+    }
 }
+

@@ -52,7 +52,8 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
             return null;
         }
 
-        CustodyHead? head = (m.SerializedOutput is not null ? m.ReadOutputAs<IncidentResult>()?.EvidenceHead : null)
+        // Only a completed incident's output is its result: a terminated one's is the operator's reason.
+        CustodyHead? head = (m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && m.SerializedOutput is not null ? m.ReadOutputAs<IncidentResult>()?.EvidenceHead : null)
             ?? (m.SerializedCustomStatus is not null ? m.ReadCustomStatusAs<IncidentStatus>()?.EvidenceHead : null);
         return head is null ? null : new RecordedHead(head, $"the closed incident {id}");
     }

@@ -252,7 +252,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             if (!IncidentQueries.IsOpen(m.RuntimeStatus))
             {
-                return m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys } && keys.Contains(key);
+                return m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && ResultOf(m) is { AlertKeys: { } keys } && keys.Contains(key);
             }
 
             if (status?.ClosingAt is not null)
@@ -268,6 +268,18 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             await Task.Delay(delayMs, cancellationToken);
             delayMs = Math.Min(delayMs * 2, 200);
+        }
+    }
+
+    static IncidentResult? ResultOf(OrchestrationMetadata m)
+    {
+        try
+        {
+            return m.SerializedOutput is null ? null : m.ReadOutputAs<IncidentResult>();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not a result (written by hand): the status is what is known
         }
     }
 
@@ -335,7 +347,9 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 listsFewer = status.AlertCount > status.AlertDigests.Count;
             }
 
-            if (m.SerializedOutput is not null && m.ReadOutputAs<IncidentResult>() is { AlertKeys: { } keys })
+            // Only a completed incident's output is its result: a terminated one's is the operator's reason (found by an
+            // attack: read as a result, it failed every later alert of the person with a 500).
+            if (m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && ResultOf(m) is { AlertKeys: { } keys })
             {
                 ids.UnionWith(keys);
                 listsFewer = false;
