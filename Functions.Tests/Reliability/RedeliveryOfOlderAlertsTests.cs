@@ -106,5 +106,45 @@ public sealed class RedeliveryOfOlderAlertsTests
         Assert.NotEqual(first, fresh.IncidentId);
         Assert.Equal((202, first, IntakeOutcomes.Duplicate), again);
     }
+
+    /// <summary>
+    /// The subject's first incident closed, then a second; retention purged the first (its evidence kept). Its alert sent
+    /// again — a resubmitted dead letter — is a duplicate of it, while the second is closed or open (found by an attack:
+    /// it opened a third incident and contained the person again, or was merged into the open one).
+    /// </summary>
+    [Theory]
+    [InlineData(true)] // before the fix: a third incident, contained
+    [InlineData(false)] // before the fix: merged into the second
+    public async Task An_alert_of_a_purged_incident_sent_again_after_a_later_incident_is_a_duplicate(bool laterClosed)
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, first, _) = await host.SendAsync(WithId("old-a"));
+        await CloseAsync(host, first);
+        var (_, second, _) = await host.SendAsync(WithId("new-b"));
+        Assert.NotEqual(first, second);
+        if (laterClosed)
+        {
+            await CloseAsync(host, second);
+        }
+        else
+        {
+            await host.WaitForAsync(second, d => d.Stage == Stages.AwaitingConfirmation);
+        }
+
+        await host.Host.Client.PurgeInstanceAsync(first);
+
+        Assert.Equal((202, first, IntakeOutcomes.Duplicate), await host.SendAsync(WithId("old-a")));
+    }
+
+    static async Task CloseAsync(TestHost host, string id)
+    {
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation);
+        using (HttpResponseMessage r = await host.Http.PostAsJsonAsync($"/api/incidents/{id}/actions", new OperatorAction("close", "op", "test: closed")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
+        }
+
+        await host.WaitForAsync(id, d => d.RuntimeStatus == "Completed");
+    }
 }
 

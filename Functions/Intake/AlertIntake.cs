@@ -60,7 +60,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 return Result(seen.Id, IntakeOutcomes.Duplicate, alert);
             }
 
-            if (await PreservedInAsync(incidents, alert, cancellationToken) is { } preserved)
+            if (await PreservedInAsync(all, incidents, prefix, alert, cancellationToken) is { } preserved)
             {
                 return Result(preserved, IntakeOutcomes.Duplicate, alert);
             }
@@ -290,25 +290,33 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
     /// merged again, it waited for a status that never listed it and was abandoned on every delivery; while its incident
     /// was closing it opened a second incident, which contained the person just judged a false positive. Only incidents
     /// whose status left alerts out are read. An alert whose evidence is still queued is merged again, and acknowledged
-    /// once that evidence is in.
+    /// once that evidence is in. So are the subject's purged incidents below its latest (a gap in the numbering: their
+    /// history is gone, their evidence kept), the <see cref="PurgedLooked"/> most recent of them (found by an attack: a
+    /// purged incident's alert sent again opened a new incident and contained the person again).
     /// </summary>
-    async Task<string?> PreservedInAsync(List<Known> incidents, RiskAlert alert, CancellationToken cancellationToken)
+    async Task<string?> PreservedInAsync(List<Known> all, List<Known> incidents, string prefix, RiskAlert alert, CancellationToken cancellationToken)
     {
         if (evidence is null)
         {
             return null;
         }
 
-        foreach (Known incident in incidents.Where(i => i.ListsFewerAlerts))
+        var used = all.Select(i => i.Sequence).ToHashSet();
+        IEnumerable<string> purged = Enumerable.Range(1, used.Count == 0 ? 0 : used.Max()).Reverse().Where(n => !used.Contains(n)).Take(PurgedLooked)
+            .Select(n => prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (string id in incidents.Where(i => i.ListsFewerAlerts).Select(i => i.Id).Concat(purged))
         {
-            if (await evidence.GetAsync(incident.Id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
+            if (await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
             {
-                return incident.Id;
+                return id;
             }
         }
 
         return null;
     }
+
+    /// <summary>How many of a subject's purged incidents below its latest an alert is looked for in, most recent first.</summary>
+    const int PurgedLooked = 32;
 
     /// <summary>
     /// An incident under the subject's prefix; Subject (canonical) is null when its input could not be read. ListsFewerAlerts:
