@@ -54,7 +54,7 @@ public sealed record AgentContext(string Role, TimeZoneInfo Zone, IReadOnlyDicti
     public IReadOnlyDictionary<string, TicketClock>? TicketClocks { get; init; }
 
     /// <summary>
-    /// Ticket fingerprint → when the site's index saw it first assigned, for the tickets of <see cref="SiteTickets"/> indexed
+    /// Ticket fingerprint → when the site's index saw it assigned to its customer, for the tickets of <see cref="SiteTickets"/> indexed
     /// with it: a review is of a ticket only if it was assigned by then. A ticket missing here was indexed without it.
     /// </summary>
     public IReadOnlyDictionary<string, DateTimeOffset>? TicketsAssignedAt { get; init; }

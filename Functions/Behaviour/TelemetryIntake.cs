@@ -270,8 +270,8 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
     const int MaxJudgedLookups = 32;
 
     /// <summary>
-    /// Records the batch's assigned tickets in the site's ticket index (one document per site, UTC day and shard), with
-    /// each ticket's first assignment time, and returns what the batch's reviews need: ticket fingerprint → customer
+    /// Records the batch's assigned tickets in the site's ticket index (one document per site, UTC day and shard), each
+    /// with its latest assignment's customer and time, and returns what the batch's reviews need: ticket fingerprint → customer
     /// fingerprint and → assignment time, for every ticket a view names, found in this batch or in the last
     /// <see cref="ReviewLookbackDays"/> days.
     /// </summary>
@@ -287,11 +287,17 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             {
                 string ticket = RiskScorer.TicketFingerprint(e.ClientId, t);
                 string customer = RiskScorer.RecurringFingerprint(c);
+                // A ticket moved to another customer: the latest assignment by time, its customer with its time (found by an
+                // attack: the latest customer paired with the first time said a ticket was the customer's before it was).
+                if (assigned.TryGetValue(ticket, out DateTimeOffset seen) && seen > e.OccurredAt)
+                {
+                    continue;
+                }
+
                 known[ticket] = customer;
-                DateTimeOffset at = assigned.TryGetValue(ticket, out DateTimeOffset earlier) && earlier < e.OccurredAt ? earlier : e.OccurredAt;
-                assigned[ticket] = at;
+                assigned[ticket] = e.OccurredAt;
                 string key = TicketKey(e.Agent.SiteId, e.OccurredAt.UtcDateTime.Date, ticket);
-                (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = (customer, at);
+                (writes.TryGetValue(key, out var tickets) ? tickets : writes[key] = new(StringComparer.Ordinal))[ticket] = (customer, e.OccurredAt);
             }
         }
 
@@ -300,7 +306,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
             await store.UpdateAsync<SiteTickets, bool>(TicketsKind, key, current =>
             {
                 // A redelivered batch adds nothing: nothing to write.
-                if (current is not null && tickets.All(t => current.Tickets.ContainsKey(t.Key) && current.Assigned.TryGetValue(t.Key, out DateTimeOffset at) && at <= t.Value.At))
+                if (current is not null && tickets.All(t => current.Tickets.ContainsKey(t.Key) && current.Assigned.TryGetValue(t.Key, out DateTimeOffset at) && at >= t.Value.At))
                 {
                     return Task.FromResult<(SiteTickets?, bool)>((null, true));
                 }
@@ -313,9 +319,12 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
                 };
                 foreach (var (ticket, (customer, at)) in tickets)
                 {
-                    doc.Tickets[ticket] = customer;
-                    // The first assignment: a ticket reassigned later existed from the first.
-                    doc.Assigned[ticket] = doc.Assigned.TryGetValue(ticket, out DateTimeOffset first) && first < at ? first : at;
+                    // A later assignment of the ticket stored already (a batch redelivered after a newer one) stays.
+                    if (!doc.Assigned.TryGetValue(ticket, out DateTimeOffset stored) || stored <= at)
+                    {
+                        doc.Tickets[ticket] = customer;
+                        doc.Assigned[ticket] = at;
+                    }
                 }
 
                 return Task.FromResult<(SiteTickets?, bool)>((doc, true));
@@ -338,7 +347,7 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
 
     /// <summary>
     /// Finds each ticket in the site's index (its day and <see cref="ReviewLookbackDays"/> before), into <paramref name="known"/>
-    /// and, where the index kept it, its first assignment time into <paramref name="assigned"/>.
+    /// and, where the index kept it, when it was assigned to that customer into <paramref name="assigned"/>.
     /// </summary>
     async Task ResolveAsync(IReadOnlyList<(string Site, DateTime Day, string Ticket, string? Legacy)> reviews, Dictionary<string, string> known,
         Dictionary<string, DateTimeOffset> assigned, DateTime newest, CancellationToken cancellationToken)
@@ -521,13 +530,13 @@ public sealed class TelemetryIntake(BehaviourStateStore store, AlertIntake alert
         $"{SiteKey(site)}|{utcDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}|{int.Parse(ticketFingerprint[..1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % TicketShards:x}";
 }
 
-/// <summary>A site's tickets assigned on one UTC day (one shard): each ticket's customer and first assignment.</summary>
+/// <summary>A site's tickets assigned on one UTC day (one shard): each ticket's customer and when it was assigned to them.</summary>
 public sealed class SiteTickets
 {
     /// <summary>Ticket fingerprint → customer fingerprint.</summary>
     public Dictionary<string, string> Tickets { get; set; } = [];
 
-    /// <summary>Ticket fingerprint → its first assignment seen (missing for tickets indexed before it was kept).</summary>
+    /// <summary>Ticket fingerprint → the time of its assignment to that customer, the day's latest (missing for tickets indexed before it was kept).</summary>
     public Dictionary<string, DateTimeOffset> Assigned { get; set; } = [];
 }
 
