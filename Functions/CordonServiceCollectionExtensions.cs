@@ -31,9 +31,7 @@ public static class CordonServiceCollectionExtensions
 
     public static IServiceCollection AddCordonApprovals(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApprovalOptions>().Bind(configuration.GetSection(ApprovalOptions.Section))
-            .Validate(o => !string.IsNullOrWhiteSpace(o.SigningKey), "Cordon:Approvals:SigningKey is not set: approval links cannot be signed")
-            .ValidateOnStart();
+        services.AddSelfValidatingOptions<ApprovalOptions>(configuration.GetSection(ApprovalOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApprovalTokens>();
         return services;

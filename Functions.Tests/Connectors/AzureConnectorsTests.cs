@@ -100,6 +100,26 @@ public sealed class AzureConnectorsTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An approval signing key that cannot sign (an unresolved Key Vault reference, a short key) passed start-up, and the
+    /// first incident's approval mail failed after its retries (found by an attack). Start-up stops, naming the setting.
+    /// </summary>
+    [Theory]
+    [InlineData("@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/approvals)", "Cordon:Approvals:SigningKey must be base64")]
+    [InlineData("c2hvcnQta2V5", "Cordon:Approvals:SigningKey must decode to at least 32 bytes (got 9)")]
+    [InlineData("", "Cordon:Approvals:SigningKey is not set")]
+    public async Task Start_up_is_refused_on_an_approval_key_that_cannot_sign_naming_the_setting(string key, string expected)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Deployed) { ["Cordon:Approvals:SigningKey"] = key });
+        builder.Services.AddCordonWorkflow(builder.Configuration).AddCordonAzureConnectors(builder.Configuration);
+        using IHost host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Graph_tenant_and_client_settings_reach_the_one_credential_every_adapter_shares()
     {

@@ -5,9 +5,18 @@ using System.Text.Json;
 
 namespace Cordon.Approvals;
 
-public sealed class ApprovalOptions
+public sealed class ApprovalOptions : Cordon.World.ISelfValidatingOptions
 {
     public const string Section = "Cordon:Approvals";
+
+    /// <summary>
+    /// Checked at start-up, as the tokens decode them: a key that is not base64 or too short (an unresolved Key Vault
+    /// reference) stops start-up naming the setting (found by an attack: the host started, and the first gate's mail failed).
+    /// </summary>
+    public IReadOnlyList<string> Validate() =>
+        new[] { ApprovalTokens.KeyProblem(SigningKey, "Cordon:Approvals:SigningKey"),
+            string.IsNullOrWhiteSpace(PreviousSigningKey) ? null : ApprovalTokens.KeyProblem(PreviousSigningKey, "Cordon:Approvals:PreviousSigningKey") }
+        .OfType<string>().ToList();
 
     /// <summary>HMAC-SHA256 key (base64, ≥ 32 bytes). In Azure a Key Vault reference.</summary>
     public string SigningKey { get; set; } = "";
@@ -116,11 +125,15 @@ public sealed class ApprovalTokens
     static bool Matches(byte[] key, byte[] payload, byte[] signature) =>
         CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), signature);
 
-    static byte[] DecodeKey(string value, string setting)
+    static byte[] DecodeKey(string value, string setting) =>
+        KeyProblem(value, setting) is { } problem ? throw new InvalidOperationException(problem) : Convert.FromBase64String(value);
+
+    /// <summary>Why <paramref name="value"/> cannot sign approval links, naming <paramref name="setting"/>; null when it can.</summary>
+    public static string? KeyProblem(string? value, string setting)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            throw new InvalidOperationException($"{setting} is not set: approval links cannot be signed. Set it to a base64 key of at least 32 bytes (Key Vault reference in Azure).");
+            return $"{setting} is not set: approval links cannot be signed. Set it to a base64 key of at least 32 bytes (Key Vault reference in Azure).";
         }
 
         byte[] bytes;
@@ -130,10 +143,10 @@ public sealed class ApprovalTokens
         }
         catch (FormatException)
         {
-            throw new InvalidOperationException($"{setting} must be base64.");
+            return $"{setting} must be base64, a key of at least 32 bytes (is it an unresolved Key Vault reference?).";
         }
 
-        return bytes.Length >= 32 ? bytes : throw new InvalidOperationException($"{setting} must decode to at least 32 bytes (got {bytes.Length}).");
+        return bytes.Length >= 32 ? null : $"{setting} must decode to at least 32 bytes (got {bytes.Length}).";
     }
 
     sealed record Payload(int V, string I, string G, string A, long E);
