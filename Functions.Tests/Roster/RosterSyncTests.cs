@@ -131,6 +131,26 @@ public sealed class RosterSyncTests : IAsyncLifetime
         Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example"], await Upns(store));
     }
 
+    /// <summary>
+    /// One throttled answer asked for ten years (Retry-After: 315360000): the site's sync stopped for good and a new hire
+    /// stayed "not on roster" (found by an attack). The wait is at most <see cref="RosterSync.MaxThrottleWait"/>.
+    /// </summary>
+    [Fact]
+    public async Task A_throttled_page_asking_for_years_waits_at_most_the_cap_and_then_resumes()
+    {
+        graph.Page(GraphGroupDeltaFake.Initial, ["u-1"], next: "page-2");
+        graph.Page("page-2", ["u-2"], delta: "delta-1");
+        graph.ThrottleOnce("page-2", retryAfterSeconds: 315_360_000);
+        var store = new MemoryRosterStore();
+
+        RosterSyncResult throttled = await Sync(store).SyncSiteAsync(Site, Group, force: false, default);
+        Assert.Equal(RosterSync.MaxThrottleWait, throttled.RetryAfter);
+
+        Time.Advance(RosterSync.MaxThrottleWait);
+        Assert.True((await Sync(store).SyncSiteAsync(Site, Group, force: false, default)).Completed);
+        Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example"], await Upns(store));
+    }
+
     [Fact]
     public async Task An_expired_delta_link_reads_the_group_in_full_and_sweeps_members_no_longer_in_it()
     {

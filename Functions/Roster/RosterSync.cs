@@ -18,6 +18,9 @@ public sealed record RosterSyncResult(string SiteId, string GroupId, int Pages, 
 public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store, LiveConfiguration configuration,
     IOptions<RosterOptions> options, TimeProvider time, ILogger<RosterSync> logger)
 {
+    /// <summary>The longest a throttled sync waits before it tries again, whatever the directory asked.</summary>
+    public static readonly TimeSpan MaxThrottleWait = TimeSpan.FromMinutes(15);
+
     /// <summary>Syncs every site that names a directory group whose interval has passed (or whose sync is under way).</summary>
     public async Task<IReadOnlyList<RosterSyncResult>> SyncDueAsync(CancellationToken cancellationToken)
     {
@@ -64,8 +67,9 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
             }
             catch (DirectoryThrottledException ex)
             {
-                // Keep the place (the link of the page not read) and the directory's wait.
-                TimeSpan wait = ex.RetryAfter ?? TimeSpan.FromSeconds(30);
+                // Keep the place (the link of the page not read) and the directory's wait, at most MaxThrottleWait (found by an
+                // attack: one answer asking for ten years stopped the site's sync for good, and new hires stayed off the roster).
+                TimeSpan wait = ex.RetryAfter is { } asked ? (asked > MaxThrottleWait ? MaxThrottleWait : asked) : TimeSpan.FromSeconds(30);
                 await store.SaveCheckpointAsync(checkpoint with { NextLink = link ?? checkpoint.NextLink, NotBefore = time.GetUtcNow() + wait }, cancellationToken);
                 logger.LogWarning("Roster sync of site {SiteId} throttled after {Pages} pages; resumes in {Wait}", siteId, pages, wait);
                 return new RosterSyncResult(siteId, groupId, pages, added, removed, Completed: false, wait);
