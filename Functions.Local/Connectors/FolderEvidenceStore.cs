@@ -78,9 +78,18 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
-    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) =>
-        (await ReadLinesAsync<ManifestLine>(Path.Combine(Dir(incidentId), Manifest), cancellationToken))
-            .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, true)).ToList();
+    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ReadLinesAsync<ManifestLine>(Path.Combine(Dir(incidentId), Manifest), cancellationToken))
+                .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, true)).ToList();
+        }
+        catch (UnreadableLineException)
+        {
+            return []; // a damaged manifest lists nothing; verification names the line
+        }
+    }
 
     public async Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken)
     {
@@ -117,9 +126,44 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return new EvidenceVerification(false, 0, 0, incidentId, $"no evidence set for incident {incidentId} under {Root}");
         }
 
-        var manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
-        var custody = await ReadLinesAsync<CustodyEntry>(Path.Combine(dir, Custody), cancellationToken);
-        return await EvidenceChain.VerifyAsync(manifest, custody, name => GetAsync(incidentId, name, cancellationToken), recorded);
+        // A damaged folder is named, never thrown (found by an attack: a line cut short or edited by hand answered the
+        // evidence API with a 500 and the CLI with a raw JSON error; logs deleted beside their items verified).
+        IReadOnlyList<ManifestLine> manifest;
+        IReadOnlyList<CustodyEntry> custody;
+        try
+        {
+            manifest = await ReadLinesAsync<ManifestLine>(Path.Combine(dir, Manifest), cancellationToken);
+            custody = await ReadLinesAsync<CustodyEntry>(Path.Combine(dir, Custody), cancellationToken);
+        }
+        catch (UnreadableLineException ex)
+        {
+            return new EvidenceVerification(false, 0, 0, ex.Where, ex.Message);
+        }
+
+        string items = Path.Combine(dir, "items");
+        if (Directory.Exists(items) && Directory.EnumerateFiles(items).Select(Path.GetFileName).FirstOrDefault(f => !manifest.Any(m => m.Name == f)) is { } unlisted)
+        {
+            return new EvidenceVerification(false, manifest.Count, custody.Count, unlisted!,
+                $"item {unlisted} is in the evidence folder but on no manifest line: the manifest was cut short, deleted or edited");
+        }
+
+        return await EvidenceChain.VerifyAsync(manifest, custody, async name =>
+        {
+            try
+            {
+                return await GetAsync(incidentId, name, cancellationToken);
+            }
+            catch (ArgumentException)
+            {
+                return null; // a manifest line naming a path: no such item
+            }
+        }, recorded);
+    }
+
+    /// <summary>A manifest or custody line that is not one (cut short, edited by hand).</summary>
+    sealed class UnreadableLineException(string where, string message) : Exception(message)
+    {
+        public string Where { get; } = where;
     }
 
     public string ItemPath(string incidentId, string name) => Path.Combine(Dir(incidentId), "items", Safe(name));
@@ -153,11 +197,23 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         }
 
         var list = new List<T>();
+        int number = 0;
         foreach (string line in await File.ReadAllLinesAsync(path, ct))
         {
-            if (!string.IsNullOrWhiteSpace(line))
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
             {
-                list.Add(JsonSerializer.Deserialize<T>(line, CordonJson.Options)!);
+                continue;
+            }
+
+            string where = $"{Path.GetFileName(path)} line {number}";
+            try
+            {
+                list.Add(JsonSerializer.Deserialize<T>(line, CordonJson.Options) ?? throw new UnreadableLineException(where, $"{where} is null, not an entry: the log was edited"));
+            }
+            catch (JsonException ex)
+            {
+                throw new UnreadableLineException(where, $"{where} is not an entry ({ex.Message}): the log was cut short or edited");
             }
         }
 

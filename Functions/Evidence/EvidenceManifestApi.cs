@@ -34,13 +34,16 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
 
         CancellationToken ct = request.HttpContext.RequestAborted;
         IReadOnlyList<EvidenceItem> items = await evidence.ListAsync(id, ct);
-        if (items.Count == 0)
+        RecordedHead? recorded = await RecordedHeadAsync(client, id, ct);
+        EvidenceVerification verification = await evidence.VerifyAsync(id, recorded, ct);
+        // No manifest is "no evidence" only when nothing else is there either: a manifest cut or deleted beside its items
+        // is a failed verification, shown as such (found by an attack: it answered 404, "no evidence has been preserved").
+        if (items.Count == 0 && (verification.Ok || verification.FirstMismatch == id))
         {
             return Problems.NotFound("No evidence", $"No evidence has been preserved for incident {id}.");
         }
 
-        RecordedHead? recorded = await RecordedHeadAsync(client, id, ct);
-        return new OkObjectResult(new EvidenceManifest(id, items, await evidence.VerifyAsync(id, recorded, ct)));
+        return new OkObjectResult(new EvidenceManifest(id, items, verification));
     }
 
     /// <summary>The head a closed incident recorded in its output (or status), if any.</summary>
