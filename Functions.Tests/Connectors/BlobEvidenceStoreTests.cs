@@ -74,6 +74,33 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
         EvidenceAssert.Fails(result, "alert-x.json", "missing from the manifest");
     }
 
+    /// <summary>
+    /// As on the folder store (found by an attack there): a manifest entry naming a path is an item that is not there, not a
+    /// thrown error (a 500 from the evidence API); the manifest and custody log deleted beside their items do not verify.
+    /// </summary>
+    [Fact]
+    public async Task A_manifest_entry_naming_a_path_or_items_left_without_manifest_and_custody_fail_verification_naming_them()
+    {
+        BlobContainerClient container = NewContainer();
+        BlobEvidenceStore store = await StoreWithEvidenceAsync(container);
+        await container.GetBlobClient($"{Incident}/manifest/planted.json").UploadAsync(BinaryData.FromString(
+            """{"name":"../../../etc/passwd","sha256":"00","length":1,"contentType":"x","storedAt":"2026-01-01T00:00:00Z","immutability":"legal-hold"}"""));
+
+        EvidenceAssert.Fails(await store.VerifyAsync(Incident, default), "../../../etc/passwd");
+
+        BlobContainerClient emptied = NewContainer();
+        await StoreWithEvidenceAsync(emptied);
+        await foreach (var blob in emptied.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{Incident}/", default))
+        {
+            if (!blob.Name.Contains("/items/", StringComparison.Ordinal))
+            {
+                await emptied.DeleteBlobAsync(blob.Name);
+            }
+        }
+
+        EvidenceAssert.Fails(await new BlobEvidenceStore(emptied, TimeProvider.System).VerifyAsync(Incident, default), "alert-x.json", "has no manifest entry");
+    }
+
     [Fact]
     public async Task Item_stored_with_a_note_has_one_custody_entry_saying_who_and_why_and_a_rerun_adds_none()
     {

@@ -186,10 +186,32 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
             return new EvidenceVerification(false, 0, 0, ex.BlobName, ex.Message);
         }
 
+        // Items without a manifest entry: the manifest was cut or edited (as the folder store checks).
+        string items = $"{Prefix(incidentId)}items/";
+        await foreach (string blobName in NamesAsync(items, cancellationToken))
+        {
+            string item = blobName[items.Length..];
+            if (!manifest.Any(m => m.Name == item))
+            {
+                return new EvidenceVerification(false, manifest.Count, custody.Count, item,
+                    $"item {item} is in container {Container.Name} but has no manifest entry: the manifest was cut short, deleted or edited");
+            }
+        }
+
         EvidenceVerification result = await EvidenceChain.VerifyAsync(
             manifest.Select(m => new ManifestLine(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt)).ToList(),
             custody,
-            name => GetAsync(incidentId, name, cancellationToken),
+            async name =>
+            {
+                try
+                {
+                    return await GetAsync(incidentId, name, cancellationToken);
+                }
+                catch (ArgumentException)
+                {
+                    return null; // a manifest entry naming a path: no such item (found by an attack on the folder store)
+                }
+            },
             recorded);
         int unprotected = manifest.Count(m => m.Immutability != BlobManifestEntry.LegalHold);
         return result.Ok && unprotected > 0
