@@ -126,6 +126,9 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return new EvidenceVerification(false, 0, 0, incidentId, $"no evidence set for incident {incidentId} under {Root}");
         }
 
+        // The set as no step of this process is half-way through writing it (item, then manifest line, then custody line).
+        await using var _ = await LockAsync(incidentId, cancellationToken);
+
         // A damaged folder is named, never thrown (found by an attack: a line cut short or edited by hand answered the
         // evidence API with a 500 and the CLI with a raw JSON error; logs deleted beside their items verified).
         IReadOnlyList<ManifestLine> manifest;
@@ -140,11 +143,13 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return new EvidenceVerification(false, 0, 0, ex.Where, ex.Message);
         }
 
+        // Items with neither manifest nor custody log: both deleted (a partial deletion is named by the chain). An item beside
+        // other items' lines may be one whose step stopped before its line and reruns (found by an attack: called tampered).
         string items = Path.Combine(dir, "items");
-        if (Directory.Exists(items) && Directory.EnumerateFiles(items).Select(Path.GetFileName).FirstOrDefault(f => !manifest.Any(m => m.Name == f)) is { } unlisted)
+        if (manifest.Count == 0 && custody.Count == 0 && Directory.Exists(items) && Directory.EnumerateFiles(items).Select(Path.GetFileName).FirstOrDefault() is { } unlisted)
         {
-            return new EvidenceVerification(false, manifest.Count, custody.Count, unlisted!,
-                $"item {unlisted} is in the evidence folder but on no manifest line: the manifest was cut short, deleted or edited");
+            return new EvidenceVerification(false, 0, 0, unlisted!,
+                $"item {unlisted} is in the evidence folder but on no manifest line and the custody log is empty: both were deleted");
         }
 
         return await EvidenceChain.VerifyAsync(manifest, custody, async name =>

@@ -58,4 +58,20 @@ public sealed class FolderEvidenceDamageTests
         Assert.False(result.Ok);
         Assert.Contains(named, result.FirstMismatch + " " + result.Detail, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// An item whose step stopped after writing it and before its manifest line (the step reruns and adds the line) is not
+    /// tampering (found by an attack on the first version of the check above, which called it that).
+    /// </summary>
+    [Fact]
+    public async Task An_item_written_before_its_manifest_line_still_verifies()
+    {
+        var (store, dir) = await TwoItemsAsync();
+        await File.WriteAllTextAsync(Path.Combine(dir, "items", "report-x.json"), "{}");
+
+        EvidenceVerification result = await store.VerifyAsync(Incident, default);
+
+        Assert.True(result.Ok, result.Detail);
+    }
 }
+

@@ -4,10 +4,17 @@ namespace Cordon.Tests.Policy;
 [Trait("Category", "Unit")]
 public sealed class ResponsePolicyTests
 {
+    /// <summary>A policy valid before the spans were bounded still loads: only a first retry of five minutes (found by an attack: refused against the one-minute default cap).</summary>
+    [Fact]
+    public void A_first_retry_longer_than_the_default_cap_still_loads()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), ResponsePolicy.Parse("""{ "retry": { "firstRetry": "00:05:00" } }""", "test.json").Retry.FirstRetry);
+    }
+
     [Theory]
     [InlineData("""{ "autoContainAtOrAbove": "severe" }""", "autoContainAtOrAbove must be low, medium, high or critical")]
     [InlineData("""{ "recordOnlyBelow": "tiny" }""", "recordOnlyBelow must be low, medium, high or critical")]
-    [InlineData("""{ "confirm": { "chain": [] } }""", "confirm.chain must name at least one approver role")]
+    [InlineData("""{ "confirm": { "chain": [] } }""", "confirm.chain must name 1..10 approver roles")]
     [InlineData("""{ "notify": { "chain": ["legal"], "stepTimeout": "-00:01:00" } }""", "notify.stepTimeout must be positive")]
     [InlineData("""{ "confirm": { "chain": ["securityLead"], "quorum": 0 } }""", "confirm.quorum must be at least 1")]
     [InlineData("""{ "vendorOffboarding": { "chain": ["vendorManagement"], "quorum": 1 } }""", "vendorOffboarding.quorum must be at least 2")]
@@ -22,7 +29,8 @@ public sealed class ResponsePolicyTests
     [InlineData("""{ "offboardingParallelism": 0 }""", "offboardingParallelism must be 1..64")]
     // Found by an attack: 5,000,000 days loaded as valid, and every incident failed when its gate opened.
     [InlineData("""{ "confirm": { "chain": ["securityLead"], "stepTimeout": "5000000.00:00:00" } }""", "confirm.stepTimeout must be positive (at most 30 days)")]
-    [InlineData("""{ "retry": { "maxRetryInterval": "-00:01:00" } }""", "retry.maxRetryInterval must be at least retry.firstRetry")]
+    [InlineData("""{ "retry": { "maxRetryInterval": "-00:01:00" } }""", "retry.maxRetryInterval must be positive")]
+    [InlineData("""{ "confirm": { "chain": ["a","b","c","d","e","f","g","h","i","j","k"] } }""", "confirm.chain must name 1..10 approver roles")]
     [InlineData("""{ "offboardingTrigger": { "window": "5000000.00:00:00" } }""", "offboardingTrigger.window must be positive (at most 400 days)")]
     [InlineData("""{ "exposure": { "cae": "5000000.00:00:00" } }""", "exposure.cae must not be negative (at most 400 days)")]
     [InlineData("""{ "confirm": { "chain": ["securityLead"], "stepTimeout": "an hour" } }""", "at $.confirm.stepTimeout")]

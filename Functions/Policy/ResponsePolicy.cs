@@ -155,9 +155,9 @@ public sealed record ResponsePolicy
             errors.Add("retry.firstRetry must be positive (at most a day)");
         }
 
-        if (Retry.MaxRetryInterval < Retry.FirstRetry || Retry.MaxRetryInterval > TimeSpan.FromDays(1))
+        if (Retry.MaxRetryInterval <= TimeSpan.Zero || Retry.MaxRetryInterval > TimeSpan.FromDays(1))
         {
-            errors.Add("retry.maxRetryInterval must be at least retry.firstRetry and at most a day");
+            errors.Add("retry.maxRetryInterval must be positive (at most a day)");
         }
 
         if (Retry.BackoffCoefficient < 1)
@@ -220,11 +220,14 @@ public sealed record GatePolicy
     /// <summary>Whether links sent to earlier roles stay valid after escalation.</summary>
     public bool EarlierLinksStayValid { get; init; } = true;
 
+    /// <summary>The longest escalation chain: its links stay valid for up to every step's timeout together.</summary>
+    public const int MaxChain = 10;
+
     internal void Validate(string name, List<string> errors)
     {
-        if (Chain.Count == 0)
+        if (Chain.Count is 0 or > MaxChain)
         {
-            errors.Add($"{name}.chain must name at least one approver role");
+            errors.Add($"{name}.chain must name 1..{MaxChain} approver roles");
         }
 
         // Bounded: the gate adds it to the clock and multiplies it by the chain's length (found by an attack: 5,000,000 days

@@ -100,10 +100,19 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         }
     }
 
-    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) =>
-        (await ManifestAsync(incidentId, cancellationToken))
-            .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, m.Immutability == BlobManifestEntry.LegalHold))
-            .ToList();
+    public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ManifestAsync(incidentId, cancellationToken))
+                .Select(m => new EvidenceItem(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt, m.Immutability == BlobManifestEntry.LegalHold))
+                .ToList();
+        }
+        catch (UnreadableBlobException)
+        {
+            return []; // a damaged manifest lists nothing; verification names the blob (the API answered 500)
+        }
+    }
 
     /// <summary>The incident's manifest entries, oldest first.</summary>
     public async Task<IReadOnlyList<BlobManifestEntry>> ManifestAsync(string incidentId, CancellationToken cancellationToken) =>
@@ -186,15 +195,16 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
             return new EvidenceVerification(false, 0, 0, ex.BlobName, ex.Message);
         }
 
-        // Items without a manifest entry: the manifest was cut or edited (as the folder store checks).
+        // Items with neither manifest nor custody log: both deleted (a partial deletion is named by the chain). An item
+        // beside other items' entries may be one being stored now, or one whose step stopped before its entry and reruns.
         string items = $"{Prefix(incidentId)}items/";
-        await foreach (string blobName in NamesAsync(items, cancellationToken))
+        if (manifest.Count == 0 && custody.Count == 0)
         {
-            string item = blobName[items.Length..];
-            if (!manifest.Any(m => m.Name == item))
+            await foreach (string blobName in NamesAsync(items, cancellationToken))
             {
-                return new EvidenceVerification(false, manifest.Count, custody.Count, item,
-                    $"item {item} is in container {Container.Name} but has no manifest entry: the manifest was cut short, deleted or edited");
+                string item = blobName[items.Length..];
+                return new EvidenceVerification(false, 0, 0, item,
+                    $"item {item} is in container {Container.Name} but has no manifest entry and the custody log is empty: both were deleted");
             }
         }
 
