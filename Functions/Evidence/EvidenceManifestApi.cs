@@ -55,8 +55,7 @@ public sealed class EvidenceManifestApi(IEvidenceStore evidence, OperatorSignIn 
             return null;
         }
 
-        // Only a completed incident's output is its result: a terminated one's is the operator's reason.
-        CustodyHead? head = (m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && m.SerializedOutput is not null ? m.ReadOutputAs<IncidentResult>()?.EvidenceHead : null)
+        CustodyHead? head = IncidentQueries.ResultOf(m)?.EvidenceHead
             ?? (m.SerializedCustomStatus is not null ? m.ReadCustomStatusAs<IncidentStatus>()?.EvidenceHead : null);
         return head is null ? null : new RecordedHead(head, $"the closed incident {id}");
     }

@@ -437,6 +437,28 @@ public static class IncidentQueries
     /// <summary>Reads a status serialized by either host's converter (camelCase or not).</summary>
     static readonly System.Text.Json.JsonSerializerOptions StatusJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// The incident's result (fetched with inputs and outputs): only a completed incident's output is one. A terminated
+    /// one's is the operator's reason (found by an attack: read as a result, it failed every later alert of the person
+    /// with a 500), and a failed one has none.
+    /// </summary>
+    public static IncidentResult? ResultOf(OrchestrationMetadata m)
+    {
+        if (m.RuntimeStatus != OrchestrationRuntimeStatus.Completed || m.SerializedOutput is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return m.ReadOutputAs<IncidentResult>();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not a result: the status is what is known
+        }
+    }
+
     /// <summary>The status, or one rebuilt from the input while the orchestration has not published yet.</summary>
     public static IncidentStatus StatusOf(OrchestrationMetadata m)
     {

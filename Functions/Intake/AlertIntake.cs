@@ -169,7 +169,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             // The purged incident's evidence still holds every alert it took: the same alert sent again is a duplicate
             // (a resubmitted dead letter must not contain a person again whose incident was closed).
-            if (await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
+            if (await HoldsAlertAsync(evidence, id, alert, cancellationToken))
             {
                 return (id, id);
             }
@@ -252,7 +252,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             if (!IncidentQueries.IsOpen(m.RuntimeStatus))
             {
-                return m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && ResultOf(m) is { AlertKeys: { } keys } && keys.Contains(key);
+                return IncidentQueries.ResultOf(m) is { AlertKeys: { } keys } && keys.Contains(key);
             }
 
             if (status?.ClosingAt is not null)
@@ -268,18 +268,6 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
             await Task.Delay(delayMs, cancellationToken);
             delayMs = Math.Min(delayMs * 2, 200);
-        }
-    }
-
-    static IncidentResult? ResultOf(OrchestrationMetadata m)
-    {
-        try
-        {
-            return m.SerializedOutput is null ? null : m.ReadOutputAs<IncidentResult>();
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null; // not a result (written by hand): the status is what is known
         }
     }
 
@@ -306,7 +294,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
             .Select(n => prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (string id in incidents.Where(i => i.ListsFewerAlerts).Select(i => i.Id).Concat(purged))
         {
-            if (await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null)
+            if (await HoldsAlertAsync(evidence, id, alert, cancellationToken))
             {
                 return id;
             }
@@ -314,6 +302,10 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
 
         return null;
     }
+
+    /// <summary>Whether incident <paramref name="id"/>'s evidence holds <paramref name="alert"/>: every alert an incident takes is preserved under its name.</summary>
+    static async Task<bool> HoldsAlertAsync(Cordon.Evidence.IEvidenceStore evidence, string id, RiskAlert alert, CancellationToken cancellationToken) =>
+        await evidence.GetAsync(id, Cordon.Evidence.EvidenceNames.AlertItem(alert.Source, alert.AlertId), cancellationToken) is not null;
 
     /// <summary>How many of a subject's purged incidents below its latest an alert is looked for in, most recent first.</summary>
     const int PurgedLooked = 32;
@@ -355,9 +347,8 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 listsFewer = status.AlertCount > status.AlertDigests.Count;
             }
 
-            // Only a completed incident's output is its result: a terminated one's is the operator's reason (found by an
-            // attack: read as a result, it failed every later alert of the person with a 500).
-            if (m.RuntimeStatus == OrchestrationRuntimeStatus.Completed && ResultOf(m) is { AlertKeys: { } keys })
+            // Only a completed incident's output is its result (IncidentQueries.ResultOf).
+            if (IncidentQueries.ResultOf(m) is { AlertKeys: { } keys })
             {
                 ids.UnionWith(keys);
                 listsFewer = false;
