@@ -152,17 +152,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
                 $"item {unlisted} is in the evidence folder but on no manifest line and the custody log is empty: both were deleted");
         }
 
-        return await EvidenceChain.VerifyAsync(manifest, custody, async name =>
-        {
-            try
-            {
-                return await GetAsync(incidentId, name, cancellationToken);
-            }
-            catch (ArgumentException)
-            {
-                return null; // a manifest line naming a path: no such item
-            }
-        }, recorded);
+        return await EvidenceChain.VerifyAsync(manifest, custody, name => GetAsync(incidentId, name, cancellationToken), recorded);
     }
 
     /// <summary>A manifest or custody line that is not one (cut short, edited by hand).</summary>

@@ -87,6 +87,12 @@ public static class EvidenceChain
     {
         foreach (ManifestLine line in manifest)
         {
+            // A name no store could have written (a path: found by an attack, it threw out of both stores' reads, a 500).
+            if (!EvidenceNames.IsItemName(line.Name))
+            {
+                return new(false, manifest.Count, custody.Count, line.Name, $"the manifest lists {line.Name}, which is not an evidence item's name: the manifest was edited");
+            }
+
             byte[]? bytes = await read(line.Name);
             if (bytes is null)
             {

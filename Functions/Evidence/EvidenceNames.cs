@@ -35,5 +35,8 @@ public static class EvidenceNames
         return prefix.Length == 0 ? hash : $"{prefix}-{hash}";
     }
 
+    /// <summary>Whether <paramref name="name"/> can name an item in every store: [A-Za-z0-9-_.], not starting with a dot, at most 200 characters.</summary>
+    public static bool IsItemName(string name) => name.Length is > 0 and <= 200 && name.All(IsSafe) && !name.StartsWith('.');
+
     static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
 }

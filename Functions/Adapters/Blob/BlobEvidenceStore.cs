@@ -211,17 +211,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         EvidenceVerification result = await EvidenceChain.VerifyAsync(
             manifest.Select(m => new ManifestLine(m.Name, m.Sha256, m.Length, m.ContentType, m.StoredAt)).ToList(),
             custody,
-            async name =>
-            {
-                try
-                {
-                    return await GetAsync(incidentId, name, cancellationToken);
-                }
-                catch (ArgumentException)
-                {
-                    return null; // a manifest entry naming a path: no such item (found by an attack on the folder store)
-                }
-            },
+            name => GetAsync(incidentId, name, cancellationToken),
             recorded);
         int unprotected = manifest.Count(m => m.Immutability != BlobManifestEntry.LegalHold);
         return result.Ok && unprotected > 0
@@ -237,10 +227,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
 
     static string Prefix(string incidentId) => Safe(incidentId) + "/";
 
-    static string Safe(string s) =>
-        s.Length is > 0 and <= 200 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !s.StartsWith('.')
-            ? s
-            : throw new ArgumentException($"'{s}' is not a safe evidence name");
+    static string Safe(string s) => EvidenceNames.IsItemName(s) ? s : throw new ArgumentException($"'{s}' is not a safe evidence name");
 
     async Task<List<CustodyEntry>> CustodyAsync(string incidentId, CancellationToken ct) =>
         (await ReadAllAsync<CustodyEntry>($"{Prefix(incidentId)}custody/", ct)).OrderBy(e => e.Sequence).ToList();
