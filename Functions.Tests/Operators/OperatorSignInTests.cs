@@ -189,19 +189,43 @@ public sealed class OperatorSignInTests
         Assert.False(host.Host.Directory.Find("agent00040.fab-pune-1@vendor.example")!.AccountEnabled);
     }
 
-    [Fact]
-    public async Task The_subject_signed_in_as_an_operator_cannot_vote_on_their_own_incident()
+    [Theory]
+    [InlineData("decide")]
+    [InlineData("close")]
+    public async Task The_subject_signed_in_as_an_operator_cannot_act_on_their_own_incident(string act)
     {
+        // Found by an attack: the subject, holding the operator role, closed their own open incident (202, Unreviewed).
         await using TestHost host = await TestHost.StartAsync();
         string id = await host.SendSampleToConfirmationAsync();
         using HttpClient ravi = Client(host, "Ravi K", OperatorRoles.Operator, Subject);
 
-        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(ravi, id, "decide", "it was not me", Decisions.Reject)).StatusCode);
+        HttpResponseMessage answer = await ActAsync(ravi, id, act, "it was not me", act == "decide" ? Decisions.Reject : null);
 
-        IncidentDetail d = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "operator action refused"));
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("subject never acts on their own incident", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        IncidentDetail d = await host.IncidentAsync(id);
         Assert.Equal(Stages.AwaitingConfirmation, d.Stage);
-        Assert.Contains(d.Timeline, t => t.Step == "operator action refused" && t.Detail.Contains("subject of an incident can never decide it", StringComparison.Ordinal));
+        Assert.DoesNotContain(d.Timeline, t => t.Step is "operator action refused" or "closed by operator");
         Assert.False(host.Host.Directory.Find(Subject)!.AccountEnabled);
+    }
+
+    [Fact]
+    public async Task The_incident_refuses_its_subjects_close_even_when_it_gets_past_the_api()
+    {
+        // The incident judges every action it receives: one raised straight on the backend (or racing the API's check)
+        // from the subject closes nothing. Another operator's close then still works.
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+
+        await host.Host.Client.RaiseEventAsync(id, IncidentEvents.OperatorAction,
+            new OperatorAction(Cordon.Monitoring.OperatorActions.Close, "Ravi K", "nothing to see", OperatorId: "ravi-oid", SignInAddresses: [Subject.ToUpperInvariant()]));
+
+        IncidentDetail refused = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == "operator action refused"));
+        Assert.Equal(Stages.AwaitingConfirmation, refused.Stage);
+        Assert.Contains(refused.Timeline, t => t.Step == "operator action refused" && t.Detail == "close by Ravi K: the subject of an incident can never act on it");
+        using HttpClient olga = Client(host, "Olga Ops", OperatorRoles.Operator, "olga.ops@cordon-customer.example");
+        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(olga, id, "close", "duplicate of another case")).StatusCode);
+        await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
     }
 
     [Theory]

@@ -117,10 +117,18 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     public string? Refusal(OperatorAction action)
     {
         string voter = OperatorHash(action);
-        return voter == subjectHash || (action.SignInAddresses ?? []).Any(a => ApproverIdentity.Hash(a) == subjectHash) ? "the subject of an incident can never decide it"
+        return IsByHash(action, subjectHash) ? "the subject of an incident can never decide it"
             : voted.Contains(voter) || Identities(action).Any(voted.Contains) ? $"{action.Operator} has already decided at this gate; a quorum needs distinct people"
             : null;
     }
+
+    /// <summary>
+    /// Whether an operator action comes from the incident's subject (by sign-in id or any sign-in address). The subject
+    /// never acts on their own incident: not a vote, not a close, not a retry.
+    /// </summary>
+    public static bool IsBySubject(OperatorAction action, string subject) => IsByHash(action, ApproverIdentity.Hash(subject));
+
+    static bool IsByHash(OperatorAction action, string subjectHash) => Identities(action).Contains(subjectHash);
 
     /// <summary>Counts an operator's decision that <see cref="Refusal(OperatorAction)"/> let through; the outcome once the gate is decided.</summary>
     public GateOutcome? Accept(OperatorAction action, DateTime at) =>

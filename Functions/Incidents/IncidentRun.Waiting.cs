@@ -1,4 +1,5 @@
 using Cordon.Alerts;
+using Cordon.Approvals;
 using Cordon.Monitoring;
 
 namespace Cordon.Incidents;
@@ -61,6 +62,13 @@ internal sealed partial class IncidentRun
                 if (pendingOperator == action)
                 {
                     pendingOperator = null;
+                }
+
+                if (GateRules.IsBySubject(action.Result, status.Subject))
+                {
+                    // Found by an attack: the subject, signed in as an operator, closed their own open incident.
+                    Record(TimelineSteps.OperatorActionRefused, $"{action.Result.Action} by {action.Result.Operator}: the subject of an incident can never act on it");
+                    continue;
                 }
 
                 return new Wake(WakeKind.Operator, Action: action.Result);

@@ -1,4 +1,5 @@
 using Cordon.Alerts;
+using Cordon.Approvals;
 using Cordon.Monitoring;
 using Cordon.Operators;
 using Microsoft.AspNetCore.Mvc;
@@ -198,17 +199,23 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
         }
 
+        OperatorPrincipal operatorPrincipal = who.Principal!;
+        var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity,
+            operatorPrincipal.SignInAddresses);
+        IncidentStatus status = IncidentQueries.StatusOf(m);
+        if (status.Subject.Length > 0 && GateRules.IsBySubject(action, status.Subject))
+        {
+            return Refuse(StatusCodes.Status403Forbidden, "Not allowed", [$"You are the subject of incident {id}: the subject never acts on their own incident; nothing was changed."]);
+        }
+
         // What the incident shows now: an action it would refuse is refused here, with the reason, instead of a 202 the
         // timeline later contradicts (found by an attack: a decide naming a step that does not exist decided the open
         // gate). The incident still judges every action it receives: its state may change in between.
-        if (IncidentQueries.Inapplicable(IncidentQueries.StatusOf(m), body!) is { } conflict)
+        if (IncidentQueries.Inapplicable(status, body!) is { } conflict)
         {
             return Refuse(StatusCodes.Status409Conflict, "Action not applicable", [$"{conflict}; nothing was changed."]);
         }
 
-        OperatorPrincipal operatorPrincipal = who.Principal!;
-        var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity,
-            operatorPrincipal.SignInAddresses);
         await client.RaiseEventAsync(id, IncidentEvents.OperatorAction, action, request.HttpContext.RequestAborted);
         if (fromForm)
         {
