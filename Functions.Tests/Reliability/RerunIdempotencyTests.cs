@@ -1,4 +1,5 @@
 using Cordon.Access;
+using Cordon.Containment;
 using Cordon.Notification;
 using Cordon.Evidence;
 using Cordon.Local.Connectors;
@@ -163,6 +164,39 @@ public sealed class RerunIdempotencyTests
         Assert.Equal(first, await evidence.GetAsync(Incident, "directory-x.json", default));
         Assert.Equal(Cordon.Evidence.EvidenceChain.Sha256(first), kept.Sha256);
         Assert.True((await evidence.VerifyAsync(Incident, default)).Ok);
+    }
+
+    [Fact]
+    public async Task A_restore_run_again_after_the_subject_was_contained_again_changes_nothing()
+    {
+        // Found by an attack (kill -9 between the step's result and its message's delete on Azure Storage): the first
+        // restore's message ran again after an alert had contained the person again, and gave the access back.
+        var (directory, evidence, _) = Connectors();
+        var restore = new RestoreAccess(directory, evidence);
+        const string Ravi = "ravi.k@vendor.example";
+        int groups = (await directory.GetAccessAsync(Ravi, default)).Groups.Count;
+
+        ContainmentRecord first = await ContainAsync(directory, Ravi, DateTime.UtcNow.AddMinutes(-1));
+        RestoreResult restored = await restore.RunAsync(ActivityContexts.For(nameof(RestoreAccess)), first); // the rejection's restore
+        Assert.True(directory.Find(Ravi)!.AccountEnabled);
+        await ContainAsync(directory, Ravi, DateTime.UtcNow); // an alert that calls for containment: contained again
+        RestoreResult again = await restore.RunAsync(ActivityContexts.For(nameof(RestoreAccess)), first); // the first restore's message, redelivered
+
+        Assert.False(directory.Find(Ravi)!.AccountEnabled, "the redelivered restore re-enabled an account contained again");
+        Assert.Empty(directory.Find(Ravi)!.Groups);
+        Assert.Equal(restored.RestoredGroups, again.RestoredGroups); // answered from its record
+        Assert.Equal(groups, restored.RestoredGroups.Count);
+        Assert.Equal(1, directory.EffectCount($"enable:{Ravi}"));
+        Assert.Single(await evidence.ListAsync(first.IncidentId, default), i => i.Name.StartsWith("restored-", StringComparison.Ordinal));
+        Assert.True((await evidence.VerifyAsync(first.IncidentId, default)).Ok);
+    }
+
+    static async Task<ContainmentRecord> ContainAsync(SimulatedDirectory directory, string upn, DateTime at)
+    {
+        AccessSnapshot s = await directory.GetAccessAsync(upn, default);
+        await directory.SetAccountEnabledAsync(upn, false, default);
+        await directory.RemoveGroupMembershipsAsync(upn, s.Groups, default);
+        return new ContainmentRecord("inc-0123456789ab-1", upn, s.AccountEnabled, s.Groups, true, at, []);
     }
 
     static (SimulatedDirectory Directory, FolderEvidenceStore Evidence, Outbox Outbox) Connectors()
