@@ -150,7 +150,6 @@ public sealed class RerunIdempotencyTests
     public async Task An_item_file_left_by_a_crash_before_its_manifest_line_is_not_overwritten_by_other_bytes()
     {
         var (_, evidence, _) = Connectors();
-        const string Incident = "inc-0123456789ab-1";
         byte[] first = Encoding.UTF8.GetBytes("{\"accountEnabled\":true}");
         // The first attempt wrote the item and died before its manifest line.
         string path = evidence.ItemPath(Incident, "directory-x.json");
@@ -190,6 +189,49 @@ public sealed class RerunIdempotencyTests
         Assert.Single(await evidence.ListAsync(first.IncidentId, default), i => i.Name.StartsWith("restored-", StringComparison.Ordinal));
         Assert.True((await evidence.VerifyAsync(first.IncidentId, default)).Ok);
     }
+
+    [Fact]
+    public async Task An_agent_leaving_the_site_between_two_batches_shifts_no_one_out_of_the_offboarding()
+    {
+        // Found by an attack: each batch sliced the live list, so one agent leaving between batches left another in no slice.
+        const string Site = "fab-pune-1";
+        WorldModel after = WorldModel.Load(TestHost.EditedWorld(w => TestHost.Site(w, Site)["agents"]!.AsArray().RemoveAt(1))); // asha.m leaves
+        var (directory, evidence, _) = Connectors();
+        int batches = (43 + 19) / 20; // the plan's count at intake, batches of 20
+
+        await Batch(directory, evidence, SampleWorld).RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), new SiteBatch(Incident, Site, 0, 20, Batches: batches));
+        for (int i = 1; i < batches; i++) // the world was updated after batch 0 ran
+        {
+            await Batch(directory, evidence, after).RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), new SiteBatch(Incident, Site, i, 20, Batches: batches));
+        }
+
+        Assert.Empty(SampleWorld.FindSite(Site)!.Value.Site.AllAgents().Where(a => directory.Find(a.UserPrincipalName)!.AccountEnabled).Select(a => a.UserPrincipalName));
+    }
+
+    [Fact]
+    public async Task Agents_who_joined_after_intake_are_revoked_by_the_last_batch()
+    {
+        // Planned at intake with 43 agents (3 batches of 20); by the vendor gate the site has 70.
+        const string Site = "fab-pune-1";
+        WorldModel grown = WorldModel.Load(TestHost.EditedWorld(w => TestHost.Site(w, Site)["generatedAgents"] = 67));
+        var directory = new SimulatedDirectory(grown, null, TimeProvider.System);
+        var (_, evidence, _) = Connectors();
+        int batches = (43 + 19) / 20;
+        int accounts = 0;
+        for (int i = 0; i < batches; i++)
+        {
+            accounts += (await Batch(directory, evidence, grown).RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), new SiteBatch(Incident, Site, i, 20, Batches: batches))).Accounts;
+        }
+
+        Assert.Equal(70, accounts);
+        Assert.Empty(grown.FindSite(Site)!.Value.Site.AllAgents().Where(a => directory.Find(a.UserPrincipalName)!.AccountEnabled).Select(a => a.UserPrincipalName));
+        Assert.Contains(await evidence.ListAsync(Incident, default), i => i.Name == RevokeSiteBatch.AccountsItem);
+    }
+
+    const string Incident = "inc-0123456789ab-1";
+
+    static RevokeSiteBatch Batch(SimulatedDirectory directory, IEvidenceStore evidence, WorldModel world) =>
+        new(directory, evidence, Options.Create(new WorldOptions { World = world }));
 
     static async Task<ContainmentRecord> ContainAsync(SimulatedDirectory directory, string upn, DateTime at)
     {

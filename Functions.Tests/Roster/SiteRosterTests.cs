@@ -95,7 +95,7 @@ public sealed class SiteRosterTests
             ResponsePlan plan = await TriageAlert.WithRosterAsync(TriageAlert.Plan(alert, configuration.Current), alert, roster, default);
             Assert.Null(plan.Roster);
             Assert.Equal(31, await roster.CountAsync(Site, default));
-            Assert.Equal(20, (await roster.SliceAsync(Site, 0, 20, default)).Count);
+            Assert.Equal(31, (await roster.AccountsAsync(Site, default)).Count);
         }
     }
 

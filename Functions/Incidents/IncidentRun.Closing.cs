@@ -37,7 +37,7 @@ internal sealed partial class IncidentRun
         SetStage(Stages.VendorOffboarding);
         int batchSize = Policy.OffboardingBatchSize;
         int batches = (Plan.SiteAgentCount + batchSize - 1) / batchSize;
-        int revoked = 0, requests = 0;
+        int accounts = 0, revoked = 0, requests = 0;
         var failed = new List<string>();
         var inFlight = new List<Task<BulkRevocationResult>>();
         int next = 0;
@@ -47,18 +47,19 @@ internal sealed partial class IncidentRun
         {
             while (next < batches && inFlight.Count < Policy.OffboardingParallelism)
             {
-                inFlight.Add(RevokeBatchAsync(next++, batchSize));
+                inFlight.Add(RevokeBatchAsync(next++, batchSize, batches));
             }
 
             Task<BulkRevocationResult> done = await Task.WhenAny(inFlight);
             inFlight.Remove(done);
             BulkRevocationResult r = await done;
+            accounts += r.Accounts;
             revoked += r.Revoked;
             requests += r.Requests;
             failed.AddRange(r.Failed);
         }
 
-        Record(TimelineSteps.SiteOffboarded, $"{revoked} of {Plan.SiteAgentCount} accounts at site {status.SiteId} revoked in {batches} batches ({requests} directory requests)" +
+        Record(TimelineSteps.SiteOffboarded, $"{revoked} of {accounts} accounts at site {status.SiteId} revoked in {batches} batches ({requests} directory requests)" +
             (throttleWaits > 0 ? $"; waited out the directory's throttling {throttleWaits} times" : "") +
             (failed.Count > 0 ? $"; {failed.Count} failed" : ""));
         if (failed.Count > 0)
@@ -82,14 +83,14 @@ internal sealed partial class IncidentRun
     /// itself, so a crash costs seconds) before the next round takes the accounts left. A batch that fails
     /// after its retries waits for an operator on its own, named by its index.
     /// </summary>
-    async Task<BulkRevocationResult> RevokeBatchAsync(int index, int size)
+    async Task<BulkRevocationResult> RevokeBatchAsync(int index, int size, int batches)
     {
         int accounts = 0, revoked = 0, requests = 0;
         var failed = new List<string>();
         IReadOnlyList<string>? left = null;
         for (int round = 0; ; round++)
         {
-            var batch = new SiteBatch(IncidentId, status.SiteId, index, size, round, left);
+            var batch = new SiteBatch(IncidentId, status.SiteId, index, size, round, left, batches);
             BulkRevocationResult r = await StepAsync($"{nameof(RevokeSiteBatch)} {index}",
                 () => context.CallActivityAsync<BulkRevocationResult>(nameof(RevokeSiteBatch), batch, Retry()));
             accounts = round == 0 ? r.Accounts : accounts;

@@ -6,7 +6,11 @@ public sealed record ConfirmedInsider(string IncidentId, string SiteId, string U
 /// One slice of a site to revoke. Round 0 takes the slice from the world; a later round (after the directory
 /// throttled the one before) takes only <see cref="Accounts"/>, the accounts that round left.
 /// </summary>
-public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size, int Round = 0, IReadOnlyList<string>? Accounts = null);
+/// <summary>
+/// One batch of a site's offboarding: slice <paramref name="Index"/> of <paramref name="Size"/> accounts of the site's list
+/// as the offboarding's first batch found it; the last of <paramref name="Batches"/> takes the rest of that list.
+/// </summary>
+public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size, int Round = 0, IReadOnlyList<string>? Accounts = null, int? Batches = null);
 
 public sealed record VendorNotice(string IncidentId, string VendorId, string VendorName, string SiteId, string SiteName, IReadOnlyList<string> Contacts, int AccountsRevoked);
 

@@ -29,15 +29,55 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
             return JsonSerializer.Deserialize<BulkRevocationResult>(done, CordonJson.Options)!;
         }
 
-        // The site's accounts: its synced directory roster when it names a group, else the world's agents.
-        IReadOnlyList<string> slice = batch.Round > 0 && batch.Accounts is not null
-            ? batch.Accounts
-            : roster is not null
-            ? await roster.SliceAsync(batch.SiteId, batch.Index, batch.Size, CancellationToken.None)
-            : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
-                .Site.AllAgents().Skip(batch.Index * batch.Size).Take(batch.Size).Select(a => a.UserPrincipalName).ToList();
+        IReadOnlyList<string> slice;
+        if (batch.Round > 0 && batch.Accounts is not null)
+        {
+            slice = batch.Accounts;
+        }
+        else
+        {
+            IReadOnlyList<string> site = await SiteAccountsAsync(batch);
+            bool last = batch.Batches is { } batches && batch.Index == batches - 1;
+            slice = site.Skip(batch.Index * batch.Size).Take(last ? int.MaxValue : batch.Size).ToList();
+        }
+
         BulkRevocationResult result = await access.RevokeAccountsAsync(slice, CancellationToken.None);
         await evidence.PutAsync(batch.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(result, CordonJson.Options), "application/json", CancellationToken.None);
         return result;
+    }
+
+    /// <summary>The write-once list of the site's accounts the offboarding revokes (evidence of whom it covered).</summary>
+    public const string AccountsItem = "offboarding-accounts.json";
+
+    /// <summary>
+    /// The site's accounts as the offboarding's first batch found them: its synced directory roster when it names a group,
+    /// else the world's agents. Every batch slices this one list. Resolved per batch, slices shifted when the list changed
+    /// in between (an agent left: another was in no slice) and the batch count planned at intake left a grown site's
+    /// newcomers out (found by an attack); the last batch now takes the rest of the list.
+    /// </summary>
+    async Task<IReadOnlyList<string>> SiteAccountsAsync(SiteBatch batch)
+    {
+        CancellationToken ct = CancellationToken.None;
+        if (await evidence.GetAsync(batch.IncidentId, AccountsItem, ct) is { } stored)
+        {
+            return JsonSerializer.Deserialize<List<string>>(stored, CordonJson.Options)!;
+        }
+
+        IReadOnlyList<string> accounts = roster is not null
+            ? await roster.AccountsAsync(batch.SiteId, ct)
+            : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
+                .Site.AllAgents().Select(a => a.UserPrincipalName).ToList();
+        try
+        {
+            await evidence.PutAsync(batch.IncidentId, AccountsItem, JsonSerializer.SerializeToUtf8Bytes(accounts, CordonJson.Options), "application/json",
+                new CustodyNote("cordon/RevokeSiteBatch", "site accounts to offboard"), ct);
+            return accounts;
+        }
+        catch (InvalidOperationException)
+        {
+            // Another batch stored the list first: it stands.
+            byte[] first = await evidence.GetAsync(batch.IncidentId, AccountsItem, ct) ?? throw new InvalidOperationException($"{AccountsItem} of {batch.IncidentId} was refused and is not there");
+            return JsonSerializer.Deserialize<List<string>>(first, CordonJson.Options)!;
+        }
     }
 }

@@ -30,16 +30,16 @@ public sealed class SiteRoster(IRosterStore store, LiveConfiguration configurati
             ? synced.Members
             : configuration.Current.World.FindSite(siteId)?.Site.AgentCount ?? 0;
 
-    /// <summary>The user principal names of one slice of the site's accounts, in a stable order.</summary>
-    public async Task<IReadOnlyList<string>> SliceAsync(string siteId, int index, int size, CancellationToken cancellationToken)
+    /// <summary>The user principal names of the site's accounts, in a stable order: its synced roster, else the world's agents.</summary>
+    public async Task<IReadOnlyList<string>> AccountsAsync(string siteId, CancellationToken cancellationToken)
     {
         if (await SyncedAsync(siteId, cancellationToken) is not null)
         {
-            return (await store.ListAsync(siteId, cancellationToken)).Skip(index * size).Take(size).Select(m => m.UserPrincipalName).ToList();
+            return (await store.ListAsync(siteId, cancellationToken)).Select(m => m.UserPrincipalName).ToList();
         }
 
         Site site = configuration.Current.World.FindSite(siteId)?.Site ?? throw new InvalidOperationException($"site {siteId} is not in the world");
-        return site.AllAgents().Skip(index * size).Take(size).Select(a => a.UserPrincipalName).ToList();
+        return site.AllAgents().Select(a => a.UserPrincipalName).ToList();
     }
 
     /// <summary>Whether the subject is on the synced roster of the site; null when the site has none.</summary>
