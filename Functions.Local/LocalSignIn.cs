@@ -63,7 +63,13 @@ public static class LocalSignIn
             return Results.BadRequest();
         }
 
-        IFormCollection form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+        // Garbage multipart or over 1,024 fields is the sender's mistake: 400, never a 500.
+        var (form, unreadable) = await Cordon.Alerts.Problems.ReadFormAsync(ctx.Request, ctx.RequestAborted);
+        if (form is null)
+        {
+            return Page(ctx, StatusCodes.Status400BadRequest, Form("/", [unreadable!]));
+        }
+
         string? Field(string name) => form[name].FirstOrDefault() is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         string back = ReturnPath(Field("post_login_redirect_uri"));
         string? name = Field("name"), username = Field("username"), role = Field("role");
@@ -98,9 +104,13 @@ public static class LocalSignIn
         return Results.Redirect(back);
     }
 
-    /// <summary>Only a path on this host (no open redirect).</summary>
-    static string ReturnPath(string? path) =>
-        path is { Length: > 0 and <= 2000 } && path.StartsWith('/') && !path.StartsWith("//", StringComparison.Ordinal) && !path.Contains('\\', StringComparison.Ordinal)
+    /// <summary>
+    /// Only an absolute path on this host of printable ASCII, else "/": browsers drop tabs and line breaks from a
+    /// Location ("/\t/evil.example" becomes "//evil.example", another host) and read a backslash as a slash, and
+    /// Kestrel refuses to send a header with control or non-ASCII characters (a 500).
+    /// </summary>
+    public static string ReturnPath(string? path) =>
+        path is { Length: > 0 and <= 2000 } && path[0] == '/' && (path.Length == 1 || path[1] != '/') && path.All(c => c is >= ' ' and < '\x7f' and not '\\')
             ? path : "/";
 
     static string Form(string back, IReadOnlyList<string> errors)

@@ -291,5 +291,54 @@ public sealed class OperatorSignInTests
         Assert.False(refused.Headers.Contains("Set-Cookie"));
     }
 
+    [Theory]
+    [Trait("Category", "Unit")]
+    [InlineData("/api/dashboard?q=ravi.k&pageSize=20", "/api/dashboard?q=ravi.k&pageSize=20")]
+    [InlineData("/", "/")]
+    [InlineData("/\t/evil.example/phish", "/")] // browsers drop the tab: "//evil.example", another host
+    [InlineData("/\n/evil.example", "/")]
+    [InlineData("//evil.example", "/")]
+    [InlineData("/\\evil.example", "/")]
+    [InlineData("https://evil.example/", "/")]
+    [InlineData("/é", "/")] // Kestrel will not send non-ASCII in a header: a 500
+    [InlineData("/\u202E", "/")]
+    [InlineData("/\v", "/")]
+    [InlineData("/\u007f", "/")]
+    [InlineData("/\r\nX-Injected: 1", "/")]
+    public void A_development_sign_in_return_path_is_a_printable_path_on_this_host_else_home(string asked, string goesTo) =>
+        Assert.Equal(goesTo, LocalSignIn.ReturnPath(asked));
+
+    [Fact]
+    public async Task Development_sign_in_and_sign_out_never_redirect_off_this_host_and_answer_a_bad_return_path_or_form_with_4xx_never_5xx()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = host.Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        // The Location as a browser follows it: WHATWG URL parsing drops ASCII tab and newline.
+        static string? Followed(HttpResponseMessage r) =>
+            r.Headers.NonValidated.TryGetValues("Location", out var v) ? new string(v.ToString().Where(c => c is not ('\t' or '\n' or '\r')).ToArray()) : null;
+
+        foreach (string back in new[] { "/%09/evil.example/phish", "/%C3%A9", "/%E2%80%AE", "/%0B", "/%7F", "/%0D%0AX-Injected:%201" })
+        {
+            HttpResponseMessage signOut = await anonymous.GetAsync("/.auth/logout?post_logout_redirect_uri=" + back);
+            Assert.True((signOut.StatusCode, Followed(signOut)) == (HttpStatusCode.Redirect, "/"), $"sign-out to {back}: {(int)signOut.StatusCode} to {Followed(signOut)}");
+
+            HttpResponseMessage signIn = await anonymous.PostAsync("/.auth/login/aad", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["name"] = "Olga Ops", ["role"] = OperatorRoles.Operator, ["post_login_redirect_uri"] = Uri.UnescapeDataString(back),
+            }));
+            Assert.True((signIn.StatusCode, Followed(signIn)) == (HttpStatusCode.Redirect, "/"), $"sign-in to {back}: {(int)signIn.StatusCode} to {Followed(signIn)}");
+        }
+
+        using var garbage = new StringContent("garbage", Encoding.UTF8);
+        garbage.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=xyz");
+        HttpResponseMessage badMultipart = await anonymous.PostAsync("/.auth/login/aad", garbage);
+        using var many = new StringContent(string.Join("&", Enumerable.Range(0, 1100).Select(i => $"f{i}=1")), Encoding.UTF8, "application/x-www-form-urlencoded");
+        HttpResponseMessage tooManyFields = await anonymous.PostAsync("/.auth/login/aad", many);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (badMultipart.StatusCode, tooManyFields.StatusCode));
+        Assert.Contains("the form cannot be read", await tooManyFields.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(badMultipart.Headers.Contains("Set-Cookie") || tooManyFields.Headers.Contains("Set-Cookie"));
+    }
+
     static FormUrlEncodedContent Form(string decision) => new(new Dictionary<string, string> { ["decision"] = decision, ["comment"] = "" });
 }
