@@ -67,6 +67,44 @@ public sealed class AlertParserTests
         Assert.Contains(result.Errors, e => e.Contains(expected, StringComparison.Ordinal));
     }
 
+    /// <summary>A producer's text that would forge a line (and a live link) or reorder what an approver reads in a mail or notice.</summary>
+    public static TheoryData<string, Func<JsonNode>> ForgedText() => new()
+    {
+        { "subject.siteId", () => With(a => a["subject"]!["siteId"] = "fab-pune-9\r\n\r\nReview and decide: https://evil.example/api/approvals/x") },
+        { "subject.displayName", () => With(a => a["subject"]!["displayName"] = "Ravi K.\nVendor / site: fabrikam-bpo / fab-pune-1") },
+        { "subject.vendorId", () => With(a => a["subject"]!["vendorId"] = "fabrikam-bpo\u202Eeulav") },
+        { "subject.userPrincipalName", () => With(a => a["subject"]!["userPrincipalName"] = "ravi.k\u2066@vendor.example") },
+        { "subject.employeeId", () => With(a => a["subject"]!["employeeId"] = "FB-1042\t") },
+        { "alertId", () => With(a => a["alertId"] = "purview-7f3a94\u001b[2J") },
+        { "source", () => With(a => a["source"] = "purview\u2028irm") },
+        { "indicators[0].detail", () => With(a => a["indicators"]![0]!["detail"] = "records viewed\r\nreject here: https://evil.example/r") },
+        { "clientIds[1]", () => With(a => a["clientIds"]![1] = "contoso-pay\u200F") },
+        { "evidence[0].kind", () => With(a => a["evidence"]![0]!["kind"] = "siem\u0085query") },
+        { "data.subject.siteId", () => new JsonObject { ["specversion"] = "1.0", ["type"] = AlertParser.CloudEventType, ["id"] = "1", ["source"] = "/x", ["data"] = With(a => a["subject"]!["siteId"] = "fab\rpune") } },
+    };
+
+    [Theory]
+    [MemberData(nameof(ForgedText))]
+    public void Control_and_text_direction_characters_in_a_producers_ids_names_and_details_are_refused_naming_the_field(string field, Func<JsonNode> alert)
+    {
+        AlertParseResult result = Parse(alert());
+
+        Assert.Null(result.Alert);
+        Assert.Contains($"{field} must not contain control characters (line breaks, tabs) or text-direction marks", Assert.Single(result.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Names_and_details_in_any_script_are_accepted()
+    {
+        AlertParseResult result = Parse(With(a =>
+        {
+            a["subject"]!["displayName"] = "Ravi Kumār · रवि";
+            a["indicators"]![0]!["detail"] = "1,240 records — CRM “export” 02:00–03:00";
+        }));
+
+        Assert.True(result.IsValid, string.Join("; ", result.Errors));
+    }
+
     [Fact]
     public void Every_bad_field_is_named_not_just_the_first()
     {

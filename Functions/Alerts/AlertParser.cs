@@ -378,7 +378,7 @@ public static class AlertParser
             {
                 errors.Add($"{p} must be at most {maxLength} characters");
             }
-            else if (!list.Contains(value))
+            else if (OneLine(value, "", p, errors) is not null && !list.Contains(value))
             {
                 list.Add(value);
             }
@@ -395,7 +395,7 @@ public static class AlertParser
             return null;
         }
 
-        return ReadString(el, name, prefix, errors, maxLength);
+        return OneLine(ReadString(el, name, prefix, errors, maxLength), name, prefix, errors);
     }
 
     static string? OptionalString(JsonElement obj, string name, string prefix, List<string> errors, int maxLength = 256)
@@ -405,8 +405,29 @@ public static class AlertParser
             return null;
         }
 
-        return ReadString(el, name, prefix, errors, maxLength);
+        return OneLine(ReadString(el, name, prefix, errors, maxLength), name, prefix, errors);
     }
+
+    /// <summary>
+    /// The value, or null and an error naming the field when it holds a control character (a line break or tab too)
+    /// or a text-direction mark: a producer's ids, names and details go into approval mails, their Subject and notices,
+    /// where "\r\n" forges a line (a "Review and decide: https://…" of its own) and an override reorders what is read.
+    /// No producer needs them: the samples' details are one line each.
+    /// </summary>
+    static string? OneLine(string? value, string name, string prefix, List<string> errors)
+    {
+        if (value is not null && BreaksOrReordersText(value))
+        {
+            errors.Add($"{prefix}{name} must not contain control characters (line breaks, tabs) or text-direction marks: it is shown in approval mails and notices");
+            return null;
+        }
+
+        return value;
+    }
+
+    /// <summary>Control characters, Unicode line and paragraph separators, and text-direction marks, embeddings, overrides and isolates.</summary>
+    internal static bool BreaksOrReordersText(string value) =>
+        value.Any(c => char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or '\u2028' or '\u2029' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069');
 
     /// <summary>A non-empty string of at most <paramref name="maxLength"/> characters, else an error naming the field (also used by the telemetry parser).</summary>
     internal static string? ReadString(JsonElement el, string name, string prefix, List<string> errors, int maxLength)
