@@ -7,7 +7,11 @@ public sealed record EmailMessage(
     string Html,
     string Text,
     string Category,
-    IReadOnlyDictionary<string, string> CustomArgs);
+    IReadOnlyDictionary<string, string> CustomArgs)
+{
+    /// <summary>The subject as the mail's title shows it (<see cref="MailLayout.Title"/>): one line, web addresses defanged.</summary>
+    public string Subject { get; init; } = MailLayout.Title(Subject);
+}
 
 /// <summary>The e-mail port: SendGrid in Azure, the outbox locally.</summary>
 public interface IEmailSender

@@ -15,6 +15,7 @@ public static class MailLayout
     public static (string Html, string Text) Render(string title, string intro, IReadOnlyList<(string Label, string Value)> facts, IReadOnlyList<MailAction> actions, string footer,
         (string Label, string Text)? quote = null)
     {
+        title = Title(title);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
             .Append("<title>").Append(E(title)).Append("</title></head>")
@@ -96,4 +97,13 @@ public static class MailLayout
     /// </summary>
     public static string Defanged(string value) =>
         WebAddress.Replace(value, m => m.Value.EndsWith("://", StringComparison.Ordinal) ? m.Value[..^3] + "[:]//" : m.Value[..^1] + "[.]");
+
+    /// <summary>
+    /// A mail's title as it may be shown: one line (it is the Subject, the page title, the heading and the first text
+    /// line) and defanged, as facts are. Titles name sites and people from producers' alerts: a line break there forged
+    /// lines in the text twin, and a text-direction override reordered the Subject. Such characters become spaces.
+    /// </summary>
+    public static string Title(string title) =>
+        Defanged(new string(title.Select(c => char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or '\u2028' or '\u2029'
+            or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' ? ' ' : c).ToArray()));
 }
