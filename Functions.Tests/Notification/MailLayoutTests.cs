@@ -22,6 +22,23 @@ public sealed class MailLayoutTests
         }
     }
 
+    [Theory]
+    [InlineData("reject here:_https://evil.example/r", "_https[:]//evil.example/r")]
+    [InlineData("or 1https://evil.example/s", "1https[:]//evil.example/s")]
+    [InlineData("see xftp://evil.example", "xftp[:]//evil.example")]
+    [InlineData("open file://evil.example/share", "file[:]//evil.example/share")]
+    [InlineData("or _www.evil.example", "_www[.]evil.example")]
+    public void A_web_address_is_defanged_whatever_precedes_its_scheme(string detail, string shown)
+    {
+        var (html, text) = MailLayout.Render("Confirm insider incident", "intro", [("Indicators", detail)], [], "footer");
+
+        foreach (string mail in new[] { html, text })
+        {
+            Assert.DoesNotContain("://evil", mail, StringComparison.Ordinal);
+            Assert.Contains(shown, mail, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_title_naming_a_producers_site_is_one_line_and_defanged_in_the_subject_heading_and_text()
     {

@@ -87,7 +87,8 @@ public static class MailLayout
 
     static string E(string s) => WebUtility.HtmlEncode(s);
 
-    static readonly System.Text.RegularExpressions.Regex WebAddress = new(@"\b(https?|ftp)://|\bwww\.", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    // Any "://" (not only after a word boundary: "_https://" and "1https://" were left live) and any "www.".
+    static readonly System.Text.RegularExpressions.Regex WebAddress = new(@"://|www\.", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Facts carry producers' text (an indicator's detail, a display name), and mail clients turn web addresses in text
@@ -96,7 +97,7 @@ public static class MailLayout
     /// the mail's buttons, never facts.
     /// </summary>
     public static string Defanged(string value) =>
-        WebAddress.Replace(value, m => m.Value.EndsWith("://", StringComparison.Ordinal) ? m.Value[..^3] + "[:]//" : m.Value[..^1] + "[.]");
+        WebAddress.Replace(value, m => m.Value == "://" ? "[:]//" : m.Value[..^1] + "[.]");
 
     /// <summary>
     /// A mail's title as it may be shown: one line (it is the Subject, the page title, the heading and the first text
