@@ -121,6 +121,18 @@ public sealed class GateRulesTests
         Assert.True(rules.Escalate);
     }
 
+    [Theory]
+    [InlineData(Gates.Notify)]
+    [InlineData(Gates.VendorOffboarding)]
+    public void Escalate_is_refused_at_the_notice_and_vendor_gates_and_counts_nothing(string gate)
+    {
+        var rules = new GateRules(gate, gate + "-1", Subject, new GatePolicy { Chain = ["legal"] });
+        rules.Ask(0, [Ana]);
+
+        Assert.Equal(Decisions.EscalateOnlyAtConfirm, rules.Refusal(Link(Ana, Decisions.Escalate, gate + "-1")));
+        Assert.Null(rules.Refusal(Link(Ana, Decisions.Approve, gate + "-1")));
+    }
+
     [Fact]
     public void The_receipt_below_quorum_says_how_many_more_distinct_approvers_are_needed()
     {

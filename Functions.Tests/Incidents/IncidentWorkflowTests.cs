@@ -107,6 +107,28 @@ public sealed class IncidentWorkflowTests
     }
 
     [Fact]
+    public async Task Escalate_is_offered_only_at_the_confirm_gate_and_elsewhere_a_link_answers_400_and_still_works()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+        Assert.Equal(200, (await host.DecideAsync(await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm"), Decisions.Escalate)).Status);
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingNotificationApproval && d.PendingApprovals.Count == 1);
+
+        string lee = await host.ApprovalLinkAsync("lee.legal@cordon-customer.example", "notify");
+        var (atNotice, noticePage) = await host.DecideAsync(lee, Decisions.Escalate);
+        Assert.Equal(400, atNotice);
+        Assert.Contains("offered only when confirming an insider incident", noticePage, StringComparison.Ordinal);
+        Assert.Equal(200, (await host.DecideAsync(lee, Decisions.Approve)).Status); // the refused answer counted nothing
+
+        await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingVendorApproval && d.PendingApprovals.Count == 1);
+        var (atVendor, _) = await host.DecideAsync(await host.ApprovalLinkAsync("val.vendor@cordon-customer.example", "vendorOffboarding"), Decisions.Escalate);
+        Assert.Equal(400, atVendor);
+        Assert.Empty((await host.IncidentAsync(id)).PendingApprovals.Single().Votes);
+        OutboxMail receipt = Assert.Single(host.Host.Outbox.List(), m => m.Category == "decision-receipt" && m.To.Contains("lee.legal@cordon-customer.example"));
+        Assert.DoesNotContain("proposed vendor offboarding", receipt.Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Confirmed_insider_is_notified_offboarded_with_two_distinct_approvers_and_closed()
     {
         await using TestHost host = await TestHost.StartAsync();

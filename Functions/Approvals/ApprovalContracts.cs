@@ -1,4 +1,5 @@
 using Cordon.Incidents;
+using Cordon.Policy;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,6 +13,17 @@ public static class Decisions
     public const string Escalate = "escalate";
 
     public static bool IsValid(string? decision) => decision is Approve or Reject or Escalate;
+
+    /// <summary>
+    /// Whether <paramref name="gate"/> offers <paramref name="decision"/>: Escalate proposes offboarding the site of a
+    /// confirmed insider, so only the confirm gate offers it (elsewhere it was counted as an approval and receipted as
+    /// a proposal nobody acted on).
+    /// </summary>
+    public static bool IsOfferedAt(string? decision, string gate) => decision is Approve or Reject || (decision == Escalate && gate == Gates.Confirm);
+
+    /// <summary>Why a link's Escalate is refused at a gate other than confirm.</summary>
+    public const string EscalateOnlyAtConfirm =
+        "Approve and propose vendor offboarding is offered only when confirming an insider incident; at this gate choose approve or reject. Nothing was changed.";
 }
 
 /// <summary>

@@ -112,6 +112,11 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             return Message(StatusCodes.Status400BadRequest, "Decision not understood", "Choose approve or reject on the confirmation page; nothing was changed.", "refused");
         }
 
+        if (!Decisions.IsOfferedAt(decision, gate.Gate))
+        {
+            return Message(StatusCodes.Status400BadRequest, "Decision not offered at this gate", Decisions.EscalateOnlyAtConfirm, "refused");
+        }
+
         // As an operator's reason is (found by an attack: a comment's direction overrides and terminal escapes reached the
         // timeline and the receipt mail).
         if (comment is not null && FreeText.HidesOrReordersText(comment))

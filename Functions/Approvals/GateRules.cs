@@ -102,6 +102,7 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
         !eligible.ContainsKey(d.ApproverHash) ? "You are not a current approver of this gate; nothing was changed." :
         voted.Contains(d.ApproverHash) ? "You have already decided at this gate; a second decision changes nothing." :
         !Decisions.IsValid(d.Decision) ? "Unknown decision; nothing was changed." :
+        !Decisions.IsOfferedAt(d.Decision, gate) ? Decisions.EscalateOnlyAtConfirm :
         null;
 
     /// <summary>The approver a counted link decision is from (as they were asked).</summary>
