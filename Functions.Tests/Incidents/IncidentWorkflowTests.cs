@@ -107,6 +107,28 @@ public sealed class IncidentWorkflowTests
     }
 
     [Fact]
+    public async Task Approval_pages_naming_the_agent_are_never_cached_framed_sniffed_or_sent_on_as_a_referrer()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        await host.SendSampleToConfirmationAsync();
+        string link = await host.ApprovalLinkAsync("sam.lead@cordon-customer.example", "confirm");
+
+        HttpResponseMessage page = await host.Http.GetAsync(link);
+        HttpResponseMessage refused = await host.Http.PostAsync(link, new FormUrlEncodedContent(new Dictionary<string, string> { ["decision"] = "maybe" }));
+        HttpResponseMessage altered = await host.Http.GetAsync(link + "x");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.Forbidden), (page.StatusCode, refused.StatusCode, altered.StatusCode));
+        Assert.Contains("ravi.k@vendor.example", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.All(new[] { page, refused, altered }, r =>
+        {
+            Assert.True(r.Headers.CacheControl?.NoStore, "Cache-Control: no-store");
+            Assert.Contains("frame-ancestors 'none'", string.Join(";", r.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+            Assert.Equal("no-referrer", Assert.Single(r.Headers.GetValues("Referrer-Policy")));
+            Assert.Equal("nosniff", Assert.Single(r.Headers.GetValues("X-Content-Type-Options")));
+        });
+    }
+
+    [Fact]
     public async Task Escalate_is_offered_only_at_the_confirm_gate_and_elsewhere_a_link_answers_400_and_still_works()
     {
         await using TestHost host = await TestHost.StartAsync();

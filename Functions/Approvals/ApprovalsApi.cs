@@ -29,6 +29,8 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         [DurableClient] DurableTaskClient client,
         string token)
     {
+        // Anonymous, yet it shows the agent's name and sign-in name: never cached, framed or sent on as a referrer.
+        Dashboard.PageHeaders(request);
         var (claims, refusal, metadata) = await CheckAsync(token, client, request.HttpContext.RequestAborted);
         if (refusal is not null)
         {
@@ -85,6 +87,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         [DurableClient] DurableTaskClient client,
         string token)
     {
+        Dashboard.PageHeaders(request); // as Show: the answer names the gate and the decision
         CancellationToken ct = request.HttpContext.RequestAborted;
         var (claims, refusal, metadata) = await CheckAsync(token, client, ct);
         if (refusal is not null)

@@ -82,12 +82,21 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
     /// <summary>HTML with a policy that allows only this response's inline script and same-origin requests.</summary>
     public static ContentResult Html(HttpRequest request, int status, string html, string? nonce = null)
     {
+        PageHeaders(request, nonce);
+        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = html };
+    }
+
+    /// <summary>
+    /// The headers of a page that shows people's data (the dashboard's, the approval links'): no script but this response's,
+    /// never framed, never cached, no referrer (its address may carry a function key or an approval token), no sniffing.
+    /// </summary>
+    public static void PageHeaders(HttpRequest request, string? nonce = null)
+    {
         IHeaderDictionary headers = request.HttpContext.Response.Headers;
         headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; form-action 'self'; " +
             "frame-ancestors 'none'; base-uri 'none'" + (nonce is null ? "" : $"; script-src 'nonce-{nonce}'");
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer"; // links may carry the function key
         headers.CacheControl = "no-store";
-        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = html };
     }
 }
