@@ -418,7 +418,8 @@ public static class AlertParser
     {
         if (value is not null && BreaksOrReordersText(value))
         {
-            errors.Add($"{prefix}{name} must not contain control characters (line breaks, tabs) or text-direction marks: it is shown in approval mails and notices");
+            char found = value.First(c => BreaksOrReordersText(c.ToString()));
+            errors.Add($"{prefix}{name} must not contain control characters (line breaks, tabs) or text-direction marks (found U+{(int)found:X4}): it is shown in approval mails and notices");
             return null;
         }
 
