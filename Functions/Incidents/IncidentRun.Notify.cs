@@ -50,7 +50,8 @@ internal sealed partial class IncidentRun
             () => context.CallActivityAsync<IReadOnlyList<NoticeProof>>(nameof(SendClientNotices), request, Retry()));
         foreach (NoticeProof p in proofs)
         {
-            Record(TimelineSteps.ClientNotified, $"{p.ClientId} via {p.Channel}: message {p.MessageId} at {p.SentAt:u}");
+            Record(TimelineSteps.ClientNotified, $"{p.ClientId} via {p.Channel}: message {p.MessageId} at {p.SentAt:u}" +
+                (p.SentAgain ? " (sent again, marked so: an earlier attempt's delivery could not be confirmed)" : ""));
         }
 
         DateTime sent = proofs.Count == 0 ? Now : proofs.Max(p => p.SentAt);

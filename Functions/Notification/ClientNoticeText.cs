@@ -9,12 +9,17 @@ namespace Cordon.Notification;
 /// </summary>
 public static class ClientNoticeText
 {
-    public static (string Title, string Html, string Text) Render(NoticeRequest request, AffectedClient client)
+    /// <summary>
+    /// The notice; <paramref name="sentAgain"/> marks a copy sent because an earlier attempt's delivery could not be
+    /// confirmed (the host stopped between the send and its record): a client may get the notice twice, never unexplained.
+    /// </summary>
+    public static (string Title, string Html, string Text) Render(NoticeRequest request, AffectedClient client, bool sentAgain = false)
     {
-        string title = $"Security incident notice — {client.Name}";
+        string title = sentAgain ? $"Security incident notice (sent again) — {client.Name}" : $"Security incident notice — {client.Name}";
         var (html, text) = MailLayout.Render(title,
             $"An agent of one of your outsourced support sites was confirmed as an insider on {MailLayout.Time(request.ConfirmedAt)}. " +
-            "The agent's access has been revoked and evidence preserved under legal hold.",
+            "The agent's access has been revoked and evidence preserved under legal hold." +
+            (sentAgain ? " This notice is sent again because the delivery of an earlier copy could not be confirmed; if you received it, both are the same notice." : ""),
             [
                 ("Incident", request.IncidentId),
                 ("Site", request.SiteId),

@@ -14,5 +14,6 @@ public sealed record NoticeRequest(
     IReadOnlyList<Deadline> Deadlines);
 
 /// <summary>Proof that a client was told: channel, provider message id and time.</summary>
-public sealed record NoticeProof(string ClientId, string Channel, string MessageId, DateTime SentAt);
+/// <summary>SentAgain: an e-mail sent again, marked so, because an earlier attempt's delivery could not be confirmed.</summary>
+public sealed record NoticeProof(string ClientId, string Channel, string MessageId, DateTime SentAt, bool SentAgain = false);
 

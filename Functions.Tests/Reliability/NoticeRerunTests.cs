@@ -1,0 +1,112 @@
+using System.Diagnostics.Metrics;
+using Cordon.Evidence;
+using Cordon.Local.Connectors;
+using Cordon.Monitoring;
+using Cordon.Notification;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cordon.Tests.Reliability;
+
+/// <summary>
+/// A client notice e-mail has no idempotency key: once the send and its proof come apart (storing the proof failed,
+/// or the host stopped in between), a rerun cannot know whether the client got it. It is sent again, marked so, and
+/// both attempts are in the evidence; once a proof is stored, never again.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class NoticeRerunTests
+{
+    static readonly WorldModel SampleWorld = WorldModel.Load(Repo.Path("samples/world.json"));
+    const string Incident = "inc-0123456789ab-1";
+
+    [Fact]
+    public async Task A_notice_whose_proof_was_not_stored_goes_again_marked_as_sent_again_and_never_a_third_time()
+    {
+        // Found by an attack: the client got two identical notices and the record named only the second.
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var outbox = new Outbox(Path.Combine(dir, "outbox"), TimeProvider.System);
+        var activity = new SendClientNotices(outbox, Webhook(), new FailFirstPut(folder, "notice-proof-"), TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+        NoticeRequest request = RequestFor("northwind-bank");
+
+        await Assert.ThrowsAsync<IOException>(() => activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request)); // sent, proof not stored
+        NoticeProof again = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request)); // the step's retry
+        NoticeProof third = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request)); // run once more
+
+        var notices = outbox.List().Where(m => m.Category == "client-notice").OrderBy(m => m.Subject.Length).ToList();
+        Assert.Equal(2, notices.Count);
+        Assert.DoesNotContain("sent again", notices[0].Subject, StringComparison.Ordinal);
+        Assert.Contains("(sent again)", notices[1].Subject, StringComparison.Ordinal);
+        Assert.Contains("delivery of an earlier copy could not be confirmed", notices[1].Text, StringComparison.Ordinal);
+        Assert.True(again.SentAgain);
+        Assert.Equal(again, third); // answered from its proof
+        var items = (await folder.ListAsync(Incident, default)).Select(i => i.Name).ToList();
+        Assert.Contains("notice-attempt-northwind-bank-email.json", items);
+        Assert.Contains("notice-proof-northwind-bank-email.json", items);
+    }
+
+    [Fact]
+    public async Task A_notice_sent_and_proved_is_not_marked_and_a_rerun_sends_nothing()
+    {
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var outbox = new Outbox(Path.Combine(dir, "outbox"), TimeProvider.System);
+        var activity = new SendClientNotices(outbox, Webhook(), folder, TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+        NoticeRequest request = RequestFor("northwind-bank");
+
+        NoticeProof first = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request));
+        NoticeProof rerun = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), request));
+
+        Assert.False(first.SentAgain);
+        Assert.Equal(first, rerun);
+        Assert.DoesNotContain("sent again", Assert.Single(outbox.List(), m => m.Category == "client-notice").Subject, StringComparison.Ordinal);
+    }
+
+    static NoticeRequest RequestFor(string clientId)
+    {
+        var c = SampleWorld.Clients.First(x => x.Id == clientId);
+        var client = new AffectedClient(c.Id, c.Name, c.SecurityContacts, c.Jurisdictions, c.ContractNoticeHours, null, null, c.SessionLifetimeMinutes);
+        return new NoticeRequest(Incident, "ravi.k@vendor.example", "fabrikam-bpo", "fab-pune-1", [client], 1200, "critical", DateTime.UtcNow,
+            [new Deadline("GDPR", client.Id, DateTime.UtcNow.AddHours(72), null, ClockStart.Confirmed)]);
+    }
+
+    static CordonMetrics Metrics() => new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+
+    static SignedWebhook Webhook()
+    {
+        var sp = new ServiceCollection().AddHttpClient().BuildServiceProvider();
+        return new SignedWebhook(sp.GetRequiredService<IHttpClientFactory>(), Options.Create(new WebhookOptions { SigningKey = Convert.ToBase64String(new byte[32]) }), TimeProvider.System);
+    }
+
+    /// <summary>The evidence store fails the first write of an item whose name starts with the prefix (a storage outage), then recovers.</summary>
+    sealed class FailFirstPut(IEvidenceStore inner, string prefix) : IEvidenceStore
+    {
+        bool failed;
+
+        public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct) =>
+            PutAsync(incidentId, name, content, contentType, CustodyNote.ByStore, ct);
+
+        public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken ct)
+        {
+            if (!failed && name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                failed = true;
+                throw new IOException("evidence store unavailable (503 after the client's retries)");
+            }
+
+            return inner.PutAsync(incidentId, name, content, contentType, custody, ct);
+        }
+
+        public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken ct) => inner.GetAsync(incidentId, name, ct);
+
+        public Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken ct) => inner.ListAsync(incidentId, ct);
+
+        public Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? sha, CancellationToken ct) =>
+            inner.AppendCustodyAsync(incidentId, actor, action, item, sha, ct);
+
+        public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken ct) => inner.VerifyAsync(incidentId, ct);
+
+        public Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken ct) => inner.VerifyAsync(incidentId, recorded, ct);
+
+        public Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken ct) => inner.HeadAsync(incidentId, ct);
+    }
+}
