@@ -310,7 +310,7 @@ static async Task<Cordon.Evidence.RecordedHead?> RecordedHeadAsync(string incide
 
     if (args.Contains("--from-host"))
     {
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
         JsonElement d = await http.GetFromJsonAsync<JsonElement>($"/api/incidents/{Uri.EscapeDataString(incidentId)}");
         return d.TryGetProperty("evidenceHead", out JsonElement h) && h.ValueKind == JsonValueKind.Object
             ? new Cordon.Evidence.RecordedHead(h.Deserialize<Cordon.Evidence.CustodyHead>(Cordon.World.CordonJson.Options)!, $"incident {incidentId} on {url}")

@@ -125,6 +125,11 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
             JsonElement manifest = await host.Http.GetFromJsonAsync<JsonElement>($"/api/incidents/{id}/evidence");
             Assert.True(manifest.GetProperty("verification").GetProperty("ok").GetBoolean(), manifest.ToString());
             Assert.Contains("head recorded", manifest.GetProperty("verification").GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+            // The CLI reads the head from the running host's incidents API, signed in as every other CLI command is.
+            var (hostCode, hostOutput) = await VerifyCliAsync(id, new LocalSettings { DataDir = dataDir, Store = store, TaskHub = taskHub }, "--from-host", "--url", host.Host.BaseAddress.ToString());
+            Assert.True(hostCode == 0, hostOutput);
+            Assert.Contains($"the head recorded in incident {id} on {host.Host.BaseAddress}", hostOutput, StringComparison.Ordinal);
         }
 
         var settings = new LocalSettings { DataDir = dataDir, Store = store, StorageConnectionString = azurite.ConnectionString, TaskHub = taskHub };
