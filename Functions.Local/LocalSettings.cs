@@ -85,8 +85,8 @@ public sealed record LocalSettings
         ? new BlobEvidenceStore(new BlobContainerClient(StorageConnectionString, EvidenceContainer), time, loggers?.CreateLogger<BlobEvidenceStore>())
         : new FolderEvidenceStore(Path.Combine(DataDir, "evidence"), time);
 
-    /// <summary>Reads --name value options; the rest are positional arguments.</summary>
-    public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args)
+    /// <summary>Reads --name value options; the rest are positional arguments. <paramref name="given"/> collects the options read, by name.</summary>
+    public static (LocalSettings Settings, List<string> Positional) Parse(IReadOnlyList<string> args, ICollection<string>? given = null)
     {
         var s = new LocalSettings();
         var positional = new List<string>();
@@ -150,8 +150,10 @@ public sealed record LocalSettings
                     string exporter = Next();
                     s = s with { TelemetryConsole = exporter == "console" ? true : exporter == "none" ? false : throw new ArgumentException($"--telemetry must be console or none (got {exporter})") };
                     break;
-                default: positional.Add(a); break;
+                default: positional.Add(a); continue;
             }
+
+            given?.Add(a);
         }
 
         return (s, positional);

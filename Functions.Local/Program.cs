@@ -16,47 +16,61 @@ const string UsageLine = "usage: cordon [serve|send|incidents|incident|evidence 
 string command = "serve";
 try
 {
-    var (settings, positional) = LocalSettings.Parse(args);
-    command = positional.Count > 0 ? positional[0] : "serve";
-    string url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
-    positional.RemoveAll(p => p == url || p == "--url");
-    bool keepTime = positional.Remove("--keep-time");
-    if (command == "evidence")
+    var hostOptionsGiven = new List<string>();
+    var (settings, positional) = LocalSettings.Parse(args, hostOptionsGiven);
+    // No command word (nothing, or options only): the host.
+    bool serveImplied = positional.Count == 0 || positional[0].StartsWith('-');
+    CliCommand? cli = serveImplied ? CliCommand.Serve : CliCommand.Find(positional);
+    command = cli?.Name ?? positional[0];
+    bool helpAsked = args.Any(a => a is "--help" or "-h");
+    if (cli is null)
     {
-        // evidence verify's own options (read from args by VerifyAsync): --head SEQ:HASH, --report FILE, --from-host.
-        foreach (string option in new[] { "--head", "--report" })
+        return Refuse($"unknown command {command}");
+    }
+
+    // --help on any command: its usage, and nothing else happens.
+    if (helpAsked || cli == CliCommand.Help)
+    {
+        List<string> topic = positional.Skip(cli == CliCommand.Help ? 1 : 0).Where(p => p is not ("--help" or "-h")).ToList();
+        CliCommand? about = cli == CliCommand.Help ? CliCommand.Find(topic) : cli;
+        if (cli == CliCommand.Help && topic.Count > 0 && about is null)
         {
-            int at = positional.IndexOf(option);
-            if (at >= 0)
-            {
-                positional.RemoveRange(at, Math.Min(2, positional.Count - at));
-            }
+            return Refuse($"unknown command {topic[0]} (cordon help lists every one)");
         }
 
-        positional.Remove("--from-host");
+        Console.WriteLine(about is null || (about == CliCommand.Serve && serveImplied && cli != CliCommand.Help) ? FullUsage()
+            : about == CliCommand.Bench ? Cordon.Local.Bench.BenchOptions.Help : about.Usage);
+        return 0;
     }
 
-    if (command is "serve" or "send" or "incidents" or "incident" or "evidence" && positional.FirstOrDefault(p => p.StartsWith("--", StringComparison.Ordinal)) is { } unknown)
+    List<string> rest = positional.Skip(serveImplied ? 0 : cli.Name.Split(' ').Length).ToList();
+    var (line, problem) = cli.Read(rest, hostOptionsGiven);
+    if (line is null)
     {
-        return Refuse($"unknown option {unknown}");
+        return Refuse(problem!, cli.UsageLine);
     }
 
-    return command switch
+    string url = line.Value("--url") ?? CliCommand.DefaultUrl;
+    if (cli == CliCommand.Evidence && line.Value("--url") is not null && !line.Has("--from-host"))
+    {
+        return Refuse("--url names the host --from-host reads the recorded head from; without --from-host no host is asked", cli.UsageLine);
+    }
+
+    return cli.Name switch
     {
         "serve" => await ServeAsync(settings),
-        "send" when positional.Count > 1 => await SendAsync(positional[1], url, keepTime),
-        "send" => Refuse("send needs an alert FILE or FOLDER, e.g. cordon send samples/alerts/critical-bribery.json"),
+        "send" when line.Arguments.Count > 0 => await SendAsync(line.Arguments[0], url, line.Has("--keep-time")),
+        "send" => Refuse("send needs an alert FILE or FOLDER, e.g. cordon send samples/alerts/critical-bribery.json", cli.UsageLine),
         "incidents" => await IncidentsAsync(url),
-        "incident" when positional.Count > 1 => await IncidentAsync(positional[1], url),
-        "incident" => Refuse("incident needs an incident ID (cordon incidents lists them)"),
+        "incident" when line.Arguments.Count > 0 => await IncidentAsync(line.Arguments[0], url),
+        "incident" => Refuse("incident needs an incident ID (cordon incidents lists them)", cli.UsageLine),
         "simulate" => await SimulateAsync(args, settings, url),
-        "evidence" when positional.Count > 2 && positional[1] == "verify" => await VerifyAsync(positional[2], settings, args, url),
-        "evidence" => Refuse("evidence needs: verify ID"),
-        "bench" when OptimizedCode.ShouldRelaunch() => await OptimizedCode.RelaunchAsync(args),
-        "bench" when positional.Count > 1 && positional[1] == "behaviour" => await BehaviourBench.RunCommandAsync(positional.Skip(2).ToList()),
-        "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(positional.Skip(1).ToList()),
-        "help" or "--help" or "-h" => Usage(0),
-        _ => Refuse(command.StartsWith('-') ? $"unknown option {command}" : $"unknown command {command}"),
+        "evidence" when line.Arguments is ["verify", string id] => await VerifyAsync(id, settings, line, url),
+        "evidence" => Refuse("evidence needs: verify ID", cli.UsageLine),
+        "bench" or "bench behaviour" when OptimizedCode.ShouldRelaunch() => await OptimizedCode.RelaunchAsync(args),
+        "bench behaviour" => await BehaviourBench.RunCommandAsync(line.Arguments),
+        "bench" => await Cordon.Local.Bench.Benchmark.RunCommandAsync(line.Arguments),
+        _ => Refuse($"unknown command {command}"),
     };
 }
 catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || ex.HttpRequestError == HttpRequestError.ConnectionError)
@@ -76,11 +90,11 @@ catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Co
     return 2;
 }
 
-// A mistake on the command line: named, with the usage line, never a stack trace.
-static int Refuse(string problem)
+// A mistake on the command line: named, with the usage line (the command's when it is known), never a stack trace.
+static int Refuse(string problem, string usageLine = UsageLine)
 {
     Console.Error.WriteLine($"error: {problem}");
-    Console.Error.WriteLine(UsageLine);
+    Console.Error.WriteLine(usageLine);
     return 2;
 }
 
@@ -272,10 +286,10 @@ static async Task<int> IncidentAsync(string id, string url)
     return 0;
 }
 
-static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, string[] args, string url)
+static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, CliLine line, string url)
 {
     var store = settings.EvidenceStore(TimeProvider.System);
-    Cordon.Evidence.RecordedHead? recorded = await RecordedHeadAsync(incidentId, args, url);
+    Cordon.Evidence.RecordedHead? recorded = await RecordedHeadAsync(incidentId, line, url);
     // The spinner is for people; a script reading the verdict gets the verdict line only.
     var result = AnsiConsole.Profile.Capabilities.Interactive
         ? await AnsiConsole.Status().StartAsync($"Verifying the evidence of {Markup.Escape(incidentId)} (every hash and the custody chain)…",
@@ -292,23 +306,22 @@ static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, st
 
 // The chain head recorded outside the store: given by hand (from the closing event), read from a copy of the
 // incident report, or from the incident's status on the running host.
-static async Task<Cordon.Evidence.RecordedHead?> RecordedHeadAsync(string incidentId, string[] args, string url)
+static async Task<Cordon.Evidence.RecordedHead?> RecordedHeadAsync(string incidentId, CliLine line, string url)
 {
-    string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-    if (Option("--head") is { } text)
+    if (line.Value("--head") is { } text)
     {
         return Cordon.Evidence.CustodyHead.TryParse(text, out var head)
             ? new Cordon.Evidence.RecordedHead(head!, "--head")
             : throw new ArgumentException($"--head must be SEQUENCE:SHA256 (as in the incident's closing event), not '{text}'");
     }
 
-    if (Option("--report") is { } file)
+    if (line.Value("--report") is { } file)
     {
         return Cordon.Incidents.WriteIncidentReport.HeadOf(await File.ReadAllBytesAsync(file), $"the report {file}")
             ?? throw new ArgumentException($"{file} records no evidence head (a report written before heads were recorded?)");
     }
 
-    if (args.Contains("--from-host"))
+    if (line.Has("--from-host"))
     {
         using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
         JsonElement d = await http.GetFromJsonAsync<JsonElement>($"/api/incidents/{Uri.EscapeDataString(incidentId)}");
@@ -333,31 +346,7 @@ static async Task<int> SimulateAsync(string[] args, LocalSettings settings, stri
     return 0;
 }
 
-static int Usage(int exitCode)
-{
-    Console.Error.WriteLine("""
-        usage: cordon [command] [options]        (./cordon runs the built Functions.Local; dotnet run --project Functions.Local -- works too)
-          (no command) | serve     serve the API, approval pages, outbox and dashboard
-          send FILE|FOLDER [--url URL] [--keep-time]
-                                   post an alert file (or every *.json of a folder, following each until it is contained or waits
-                                   on a human); detectedAt and indicator times are moved to now unless --keep-time
-          incidents [--url URL]    list incidents, most urgent first
-          incident ID [--url URL]  show an incident's timeline
-          evidence verify ID [--store azurite [CONN]] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]
-                                   recompute every evidence hash and the custody chain, against the head the incident recorded at close
-          bench behaviour [--stores memory,azurite] [--seeds 1,2,3] [--agents 100] [--hours 168] [--ticket-lag MINUTES] [--out file.md]
-                                   the behaviour monitor scenario alone: detection per seed and events/s into the state
-          bench [--quick] [--stores memory,azurite] [--scenarios single,burst,...] [--bursts 100,1000] [--burst-runs 5]
-                [--list-size 10000,1000] [--scenario-timeout-min 10] [--graph-latency-ms 50] [--out file.md]
-                                   measure time to contain, overhead, offboarding, list, crash-resume, behaviour (use -c Release; bench --help)
-          simulate [--agents N] [--hours H] [--insiders K] [--quitters Q] [--seed S] [--site ID] [--batch N] [--ticket-lag MINUTES] [--url URL]
-                                   feed simulated support-tool telemetry into the running host, print precision/recall of the incidents raised
-                                   (--ticket-lag: the tickets come from a feed of their own, that many minutes behind)
-        options: --urls URL  --store memory|azurite [CONN] (azurite without CONN: a private Azurite from node_modules)  --world PATH
-                 --policy PATH  --data-dir PATH  --service-bus CONN [--queue NAME] [--telemetry-queue NAME]  --base-url URL
-                 --directory-latency-ms N  --telemetry console|none  --task-hub NAME
-                 --message-visibility-seconds N (Azurite: how soon a crashed host's steps resume)
-                 --follow-up-work-items N (Azurite: incident steps run at once, default 16; intake contains ahead of them)
-        """);
-    return exitCode;
-}
+// Every command and option: cordon help, cordon --help.
+static string FullUsage() =>
+    "usage: cordon [command] [options]        (./cordon runs the built Functions.Local; dotnet run --project Functions.Local -- works too)\n" +
+    string.Join("\n", CliCommand.All.Select(c => c.Entry)) + "\n" + CliCommand.HostOptionsUsage;
