@@ -109,7 +109,10 @@ static async Task<int> ServeAsync(LocalSettings settings)
     await using LocalHost host = await LocalHost.StartAsync(settings);
     Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}{(azurite is null ? "" : ", a private Azurite")}, data: {Path.GetFullPath(settings.DataDir)})");
     Console.WriteLine($"  dashboard {host.BaseAddress}  ·  outbox {host.BaseAddress}outbox  ·  API {host.BaseAddress}api/incidents");
-    Console.WriteLine("  send an alert (another terminal): ./cordon send samples/alerts/critical-bribery.json   ·   stop: Ctrl+C");
+    // A client command talks to the default address unless told another.
+    string address = host.BaseAddress.ToString().TrimEnd('/');
+    string urlOption = address == CliCommand.DefaultUrl ? "" : $" --url {address}";
+    Console.WriteLine($"  send an alert (another terminal): ./cordon send samples/alerts/critical-bribery.json{urlOption}   ·   stop: Ctrl+C");
     await host.App.WaitForShutdownAsync();
     return 0;
 }

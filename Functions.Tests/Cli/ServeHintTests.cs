@@ -1,0 +1,15 @@
+namespace Cordon.Tests.Cli;
+
+/// <summary>The host's start-up lines tell the user how to reach it: on another address than the default, with --url.</summary>
+public sealed class ServeHintTests
+{
+    [Fact]
+    public async Task A_host_on_another_port_prints_the_send_hint_with_url_of_its_address()
+    {
+        using var host = new LocalHostProcess(Directory.CreateTempSubdirectory("cordon-cli-").FullName, ["--world", Repo.Path("samples/world.json")]);
+        await host.StartAsync();
+
+        await Eventually.Until(() => host.Output, o => o.Contains("./cordon send ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the start-up lines");
+        Assert.Contains($"./cordon send samples/alerts/critical-bribery.json --url http://127.0.0.1:{host.Port} ", host.Output, StringComparison.Ordinal);
+    }
+}
