@@ -31,7 +31,8 @@ public sealed record CliCommand(string Name, string Synopsis, string Description
 
     public static readonly CliCommand Evidence = new("evidence",
         "evidence verify ID [--store azurite [CONN]] [--data-dir PATH] [--task-hub NAME] [--head SEQ:HASH | --report FILE | --from-host [--url URL]]", """
-        recompute every evidence hash and the custody chain, against the head the incident recorded at close
+        recompute every evidence hash and the custody chain, against the head the incident recorded at close;
+        --store azurite without CONN: the private Azurite of the host started with --store azurite on the same --data-dir
         """, 2, ["--store", "--storage", "--data-dir", "--task-hub"], ["--from-host"], ["--head", "--report", "--url"]);
 
     public static readonly CliCommand Simulate = new("simulate",

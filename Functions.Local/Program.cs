@@ -101,20 +101,65 @@ static int Refuse(string problem, string usageLine = UsageLine)
 static async Task<int> ServeAsync(LocalSettings settings)
 {
     using PrivateAzurite? azurite = settings.Store == StoreKind.Azurite && !settings.StorageConnectionGiven ? await StartPrivateAzuriteAsync(settings) : null;
+    string? connectionFile = null;
     if (azurite is not null)
     {
         settings = settings with { StorageConnectionString = azurite.ConnectionString };
+        // Its ports are free ones picked now: evidence verify --store azurite on the same data directory reads them here.
+        connectionFile = Path.GetFullPath(PrivateAzuriteConnectionFile(settings.DataDir));
+        await File.WriteAllTextAsync(connectionFile + ".new", azurite.ConnectionString);
+        File.Move(connectionFile + ".new", connectionFile, overwrite: true);
     }
 
-    await using LocalHost host = await LocalHost.StartAsync(settings);
-    Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}{(azurite is null ? "" : ", a private Azurite")}, data: {Path.GetFullPath(settings.DataDir)})");
-    Console.WriteLine($"  dashboard {host.BaseAddress}  ·  outbox {host.BaseAddress}outbox  ·  API {host.BaseAddress}api/incidents");
-    // A client command talks to the default address unless told another.
-    string address = host.BaseAddress.ToString().TrimEnd('/');
-    string urlOption = address == CliCommand.DefaultUrl ? "" : $" --url {address}";
-    Console.WriteLine($"  send an alert (another terminal): ./cordon send samples/alerts/critical-bribery.json{urlOption}   ·   stop: Ctrl+C");
-    await host.App.WaitForShutdownAsync();
-    return 0;
+    try
+    {
+        await using LocalHost host = await LocalHost.StartAsync(settings);
+        Console.WriteLine($"Cordon local host on {host.BaseAddress} (store: {settings.Store.ToString().ToLowerInvariant()}{(azurite is null ? "" : ", a private Azurite")}, data: {Path.GetFullPath(settings.DataDir)})");
+        if (settings.Store == StoreKind.Azurite)
+        {
+            Console.WriteLine($"  storage {StorageEndpoints(settings.StorageConnectionString)}" + (connectionFile is null ? " (the connection string given)"
+                : $"; its connection string is in {connectionFile} while the host runs (evidence verify --store azurite reads it there)"));
+        }
+
+        Console.WriteLine($"  dashboard {host.BaseAddress}  ·  outbox {host.BaseAddress}outbox  ·  API {host.BaseAddress}api/incidents");
+        // A client command talks to the default address unless told another.
+        string address = host.BaseAddress.ToString().TrimEnd('/');
+        string urlOption = address == CliCommand.DefaultUrl ? "" : $" --url {address}";
+        Console.WriteLine($"  send an alert (another terminal): ./cordon send samples/alerts/critical-bribery.json{urlOption}   ·   stop: Ctrl+C");
+        await host.App.WaitForShutdownAsync();
+        return 0;
+    }
+    finally
+    {
+        if (connectionFile is not null)
+        {
+            File.Delete(connectionFile);
+        }
+    }
+}
+
+// Where a host keeps its private Azurite's connection string while it runs: beside that Azurite's data.
+static string PrivateAzuriteConnectionFile(string dataDir) => Path.Combine(dataDir, "azurite", "connection-string");
+
+// The endpoints of a storage connection string (never its key).
+static string StorageEndpoints(string connection)
+{
+    var parts = connection.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+        .GroupBy(p => p[0], StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.OrdinalIgnoreCase);
+    var endpoints = new[] { "Blob", "Queue", "Table" }.Where(s => parts.ContainsKey(s + "Endpoint")).Select(s => $"{s.ToLowerInvariant()} {parts[s + "Endpoint"]}").ToList();
+    return endpoints.Count > 0 ? string.Join(", ", endpoints) : $"blob {BlobEndpoint(connection)}";
+}
+
+static Uri BlobEndpoint(string connection)
+{
+    try
+    {
+        return new Azure.Storage.Blobs.BlobServiceClient(connection).Uri;
+    }
+    catch (FormatException)
+    {
+        throw new ArgumentException("the storage connection string could not be read (e.g. \"UseDevelopmentStorage=true\", or the one Azure gives an account)");
+    }
 }
 
 // --store azurite without a connection string: Azurite from this repository's node_modules (installed with
@@ -291,7 +336,7 @@ static async Task<int> IncidentAsync(string id, string url)
 
 static async Task<int> VerifyAsync(string incidentId, LocalSettings settings, CliLine line, string url)
 {
-    var store = settings.EvidenceStore(TimeProvider.System);
+    var store = (await ReachableStorageAsync(settings)).EvidenceStore(TimeProvider.System);
     Cordon.Evidence.RecordedHead? recorded = await RecordedHeadAsync(incidentId, line, url);
     // The spinner is for people; a script reading the verdict gets the verdict line only.
     var result = AnsiConsole.Profile.Capabilities.Interactive
@@ -334,6 +379,48 @@ static async Task<Cordon.Evidence.RecordedHead?> RecordedHeadAsync(string incide
     }
 
     return null;
+}
+
+// --store azurite: the storage evidence verify reads, answering. Without a connection string, the private Azurite of
+// the host running on the same data directory (it writes its connection string there); none, or one that no longer
+// answers, is said at once, not after the storage client's half minute of retries.
+static async Task<LocalSettings> ReachableStorageAsync(LocalSettings settings)
+{
+    if (settings.Store != StoreKind.Azurite)
+    {
+        return settings;
+    }
+
+    string source = "the connection string given";
+    if (!settings.StorageConnectionGiven)
+    {
+        string file = Path.GetFullPath(PrivateAzuriteConnectionFile(settings.DataDir));
+        if (!File.Exists(file))
+        {
+            throw new ArgumentException($"--store azurite without a connection string means the private Azurite of the host started with ./cordon --store azurite " +
+                $"--data-dir {settings.DataDir}: that host writes its connection string to {file} while it runs, and there is none. Start that host, " +
+                "or pass the storage's connection string: --store azurite \"CONNECTION\" (\"UseDevelopmentStorage=true\" for an Azurite on its default ports)");
+        }
+
+        settings = settings with { StorageConnectionString = (await File.ReadAllTextAsync(file)).Trim(), StorageConnectionGiven = true };
+        source = $"the private Azurite's, from {file}";
+    }
+
+    Uri blob = BlobEndpoint(settings.StorageConnectionString);
+    using var probe = new TcpClient();
+    using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+    try
+    {
+        await probe.ConnectAsync(blob.Host, blob.Port, wait.Token);
+    }
+    catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+    {
+        throw new ArgumentException($"the Blob endpoint {blob} ({source}) does not answer: " + (source.StartsWith("the private", StringComparison.Ordinal)
+            ? $"its host has stopped? Start it again (./cordon --store azurite --data-dir {settings.DataDir}), or pass a connection string: --store azurite \"CONNECTION\""
+            : "is that storage running?"));
+    }
+
+    return settings;
 }
 
 static async Task<int> SimulateAsync(string[] args, LocalSettings settings, string url)
