@@ -25,7 +25,10 @@ public sealed record CliCommand(string Name, string Synopsis, string Description
         on a human); detectedAt and indicator times are moved to now unless --keep-time
         """, 1, [], ["--keep-time"], ["--url"]);
 
-    public static readonly CliCommand Incidents = new("incidents", "incidents [--url URL]", "list incidents, most urgent first", 0, [], [], ["--url"]);
+    public static readonly CliCommand Incidents = new("incidents", "incidents [--all] [--url URL]", """
+        list incidents, most urgent first: the host's first page (100), and whether it has more;
+        --all follows the pages (500 each, at most 100 pages)
+        """, 0, [], ["--all"], ["--url"]);
 
     public static readonly CliCommand Incident = new("incident", "incident ID [--url URL]", "show an incident's timeline", 1, [], [], ["--url"]);
 

@@ -61,7 +61,7 @@ try
         "serve" => await ServeAsync(settings),
         "send" when line.Arguments.Count > 0 => await SendAsync(line.Arguments[0], url, line.Has("--keep-time")),
         "send" => Refuse("send needs an alert FILE or FOLDER, e.g. cordon send samples/alerts/critical-bribery.json", cli.UsageLine),
-        "incidents" => await IncidentsAsync(url),
+        "incidents" => await IncidentsAsync(url, line.Has("--all")),
         "incident" when line.Arguments.Count > 0 => await IncidentAsync(line.Arguments[0], url),
         "incident" => Refuse("incident needs an incident ID (cordon incidents lists them)", cli.UsageLine),
         "simulate" => await SimulateAsync(args, settings, url),
@@ -293,10 +293,22 @@ static async Task<JsonElement> SettledAsync(HttpClient http, string id, TimeSpan
 
 static string Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "—";
 
-static async Task<int> IncidentsAsync(string url)
+// The first page (what the API answers without paging: 100), or with --all every page, following the API's
+// Link rel="next" up to a bound; either way it says when the host has more than it printed.
+static async Task<int> IncidentsAsync(string url, bool all)
 {
+    const int MaxPages = 100;
     using var http = new HttpClient { BaseAddress = new Uri(url) }.SignedInAs(LocalSignIn.CliName, OperatorRoles.Reader);
-    var rows = await http.GetFromJsonAsync<List<JsonElement>>("/api/incidents") ?? [];
+    var rows = new List<JsonElement>();
+    string? next = all ? $"/api/incidents?pageSize={Cordon.Incidents.IncidentListQuery.MaxPageSize}" : "/api/incidents";
+    for (int pages = 0; next is not null && pages < (all ? MaxPages : 1); pages++)
+    {
+        using HttpResponseMessage response = await http.GetAsync(next);
+        response.EnsureSuccessStatusCode();
+        rows.AddRange(await response.Content.ReadFromJsonAsync<List<JsonElement>>() ?? []);
+        next = NextLink(response);
+    }
+
     var table = new Table().AddColumns("Incident", "Subject", "Site", "Severity", "Stage", "Outcome", "Contained in", "Nearest deadline");
     foreach (JsonElement r in rows)
     {
@@ -309,8 +321,17 @@ static async Task<int> IncidentsAsync(string url)
     }
 
     AnsiConsole.Write(table);
+    Console.WriteLine(next is null ? $"{rows.Count} incident{(rows.Count == 1 ? "" : "s")}"
+        : all ? $"the first {rows.Count} incidents ({MaxPages} pages); the host has more: narrow the list with the API (GET /api/incidents?status=open|closed&createdFrom=…&createdTo=…)"
+        : $"the first {rows.Count} incidents; the host has more: ./cordon incidents --all lists every one");
     return 0;
 }
+
+// The next page an answer names: Link: </api/incidents?…>; rel="next".
+static string? NextLink(HttpResponseMessage response) =>
+    response.Headers.TryGetValues("Link", out IEnumerable<string>? links)
+        ? links.Select(l => System.Text.RegularExpressions.Regex.Match(l, "<([^>]*)>\\s*;\\s*rel=\"?next\"?")).FirstOrDefault(m => m.Success)?.Groups[1].Value
+        : null;
 
 static async Task<int> IncidentAsync(string id, string url)
 {
