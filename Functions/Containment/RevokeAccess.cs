@@ -1,10 +1,19 @@
+using System.Text.Json;
 using Cordon.Access;
+using Cordon.Evidence;
 
 namespace Cordon.Containment;
 
-/// <summary>Confirmed insider: permanent revocation of every grant the account still holds.</summary>
-public sealed class RevokeAccess(IAccessControl access) : TaskActivity<RevokeRequest, RevocationRecord>
+/// <summary>
+/// Confirmed insider: permanent revocation of every grant the account still holds. The grants found first are kept
+/// write-once with the evidence before anything is removed, so a step run again (Durable Task runs a step at least once)
+/// still records what was removed — it recorded "0 groups, 0 licences, 0 app roles" from the emptied account (found by an
+/// attack) — and anything granted since is removed too.
+/// </summary>
+public sealed class RevokeAccess(IAccessControl access, IEvidenceStore evidence) : TaskActivity<RevokeRequest, RevocationRecord>
 {
+    internal const string GrantsItem = "revocation-grants.json";
+
     [Function(nameof(RevokeAccess))]
     public Task<RevocationRecord> Run([ActivityTrigger] RevokeRequest request) => RunAsync(ActivityContexts.For(nameof(RevokeAccess)), request);
 
@@ -12,24 +21,50 @@ public sealed class RevokeAccess(IAccessControl access) : TaskActivity<RevokeReq
     {
         CancellationToken ct = CancellationToken.None;
         string upn = request.UserPrincipalName;
-        AccessSnapshot snapshot = await access.GetAccessAsync(upn, ct);
+        AccessSnapshot now = await access.GetAccessAsync(upn, ct);
+        RevocationRecord found = new(now.Groups, now.Licences, now.AppRoleAssignments);
+        RevocationRecord first = await FirstFoundAsync(request.IncidentId, found, ct);
         await access.RevokeSessionsAsync(upn, ct);
         await access.SetAccountEnabledAsync(upn, false, ct);
-        if (snapshot.Groups.Count > 0)
+        if (now.Groups.Count > 0)
         {
-            await access.RemoveGroupMembershipsAsync(upn, snapshot.Groups, ct);
+            await access.RemoveGroupMembershipsAsync(upn, now.Groups, ct);
         }
 
-        if (snapshot.Licences.Count > 0)
+        if (now.Licences.Count > 0)
         {
-            await access.RemoveLicencesAsync(upn, snapshot.Licences, ct);
+            await access.RemoveLicencesAsync(upn, now.Licences, ct);
         }
 
-        if (snapshot.AppRoleAssignments.Count > 0)
+        if (now.AppRoleAssignments.Count > 0)
         {
-            await access.RemoveAppRoleAssignmentsAsync(upn, snapshot.AppRoleAssignments, ct);
+            await access.RemoveAppRoleAssignmentsAsync(upn, now.AppRoleAssignments, ct);
         }
 
-        return new RevocationRecord(snapshot.Groups, snapshot.Licences, snapshot.AppRoleAssignments);
+        return new RevocationRecord(Union(first.RemovedGroups, now.Groups), Union(first.RemovedLicences, now.Licences), Union(first.RemovedAppRoles, now.AppRoleAssignments));
     }
+
+    /// <summary>The grants the first run found (stored now when this is the first run).</summary>
+    async Task<RevocationRecord> FirstFoundAsync(string incidentId, RevocationRecord found, CancellationToken ct)
+    {
+        if (await evidence.GetAsync(incidentId, GrantsItem, ct) is { } stored)
+        {
+            return JsonSerializer.Deserialize<RevocationRecord>(stored, CordonJson.Options)!;
+        }
+
+        try
+        {
+            await evidence.PutAsync(incidentId, GrantsItem, JsonSerializer.SerializeToUtf8Bytes(found, CordonJson.Options), "application/json",
+                new CustodyNote("cordon/RevokeAccess", "grants held before revocation"), ct);
+            return found;
+        }
+        catch (InvalidOperationException)
+        {
+            // A concurrent run stored its capture first: it stands.
+            byte[] first = await evidence.GetAsync(incidentId, GrantsItem, ct) ?? throw new InvalidOperationException($"{GrantsItem} of {incidentId} was refused and is not there");
+            return JsonSerializer.Deserialize<RevocationRecord>(first, CordonJson.Options)!;
+        }
+    }
+
+    static List<string> Union(IReadOnlyList<string> first, IReadOnlyList<string> now) => first.Union(now, StringComparer.OrdinalIgnoreCase).ToList();
 }
