@@ -71,6 +71,26 @@ public sealed class ContainmentFirstTests
     }
 
     [Fact]
+    public async Task A_critical_alert_naming_one_of_cordons_approvers_asks_first_and_contains_no_one()
+    {
+        // Found by an attack: a forged critical alert (a producer's key is enough) naming the security team's deputy would
+        // have disabled her at intake. Cordon's own responders are contained only once someone else confirms.
+        await using TestHost host = await TestHost.StartAsync();
+        const string Deputy = "dana.deputy@cordon-customer.example";
+
+        var (status, id, _) = await host.SendSampleAsync(edit: s => s.Replace("ravi.k@vendor.example", Deputy, StringComparison.Ordinal));
+        string merged = (await host.SendSampleAsync(edit: s => s.Replace("ravi.k@vendor.example", Deputy, StringComparison.Ordinal)
+            .Replace("\"alertId\": \"", "\"alertId\": \"second-", StringComparison.Ordinal))).IncidentId;
+
+        Assert.Equal(202, status);
+        Assert.Equal(id, merged);
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.Timeline.Any(t => t.Step == "gate opened") && d.AlertCount == 2);
+        Assert.Null(d.ContainedAt);
+        Assert.DoesNotContain(d.Timeline, t => t.Step == "contained");
+        Assert.Contains(d.Timeline, t => t.Step == "triaged" && t.Detail == "ask first: the subject is one of Cordon's approvers (deputy): containment waits for confirmation");
+    }
+
+    [Fact]
     public async Task Next_incident_after_a_false_positive_is_contained_afresh_not_from_the_old_record()
     {
         await using TestHost host = await TestHost.StartAsync();

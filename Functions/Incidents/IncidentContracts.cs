@@ -56,7 +56,8 @@ public sealed record ResponsePlan(
     string SiteName,
     int SiteAgentCount,
     string? ConfigurationVersion = null,
-    Cordon.Roster.RosterCheck? Roster = null);
+    Cordon.Roster.RosterCheck? Roster = null,
+    string? AskFirstBecause = null);
 
 public sealed record AffectedClient(
     string Id,

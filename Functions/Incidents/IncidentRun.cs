@@ -187,6 +187,7 @@ internal sealed partial class IncidentRun
 
         Record(TimelineSteps.Triaged, Plan.RecordOnly ? "below the record-only threshold: recorded, no action"
             : Plan.AutoContain ? "auto-contain: severity at or above " + Policy.AutoContainAtOrAbove
+            : Plan.AskFirstBecause is { } why ? "ask first: " + why
             : "ask first: containment waits for confirmation");
 
         if (Plan.RecordOnly)
@@ -370,7 +371,8 @@ internal sealed partial class IncidentRun
     /// <summary>Containment number <paramref name="sequence"/> of this incident; the first is also what intake applies at once.</summary>
     ContainRequest ContainRequest(int sequence) => FirstContainment.Request(input, Plan, status.Subject) with { Sequence = sequence, IntakeContains = sequence == 1 && input.IntakeContains };
 
-    bool SeverityCallsForContainment => Severities.Rank(status.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove);
+    /// <summary>The severity calls for containment without asking — never for one of Cordon's own responders (<see cref="ResponsePlan.AskFirstBecause"/>).</summary>
+    bool SeverityCallsForContainment => plan?.AskFirstBecause is null && Severities.Rank(status.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove);
 
     /// <summary>
     /// Takes a merged alert, at whatever stage: recorded, severity and score raised, its evidence queued for
@@ -413,7 +415,7 @@ internal sealed partial class IncidentRun
         string before = status.Severity;
         string severity = Severities.Max(before, alert.Severity);
         status = status with { Severity = severity, RiskScore = Math.Max(status.RiskScore, alert.RiskScore) };
-        if (Severities.Rank(alert.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove))
+        if (plan?.AskFirstBecause is null && Severities.Rank(alert.Severity) >= Severities.Rank(Policy.AutoContainAtOrAbove))
         {
             containingAlerts++;
         }

@@ -50,9 +50,10 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
             .ToList();
 
         var approvers = w.Approvers.ToDictionary(kv => kv.Key, kv => kv.Value);
+        string? askFirst = ResponderNamed(alert.Subject.UserPrincipalName, w);
         return new ResponsePlan(
             p,
-            AutoContain: rank >= Severities.Rank(p.AutoContainAtOrAbove),
+            AutoContain: askFirst is null && rank >= Severities.Rank(p.AutoContainAtOrAbove),
             RecordOnly: rank < Severities.Rank(p.RecordOnlyBelow),
             approvers,
             w.Operators,
@@ -61,6 +62,21 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
             site?.Vendor.Contacts ?? [],
             site?.Site.Name ?? alert.Subject.SiteId,
             site?.Site.AgentCount ?? 0,
-            version);
+            version,
+            AskFirstBecause: askFirst);
+    }
+
+    /// <summary>
+    /// Why the subject is never contained without a human's confirmation: they are one of Cordon's own responders (an
+    /// approver or an operator of the world). An alert producer is trusted with a key, not with the tenant: a forged or
+    /// mistaken critical alert naming the security lead would otherwise disable the people who answer the incident
+    /// (found by an attack). Their incident asks first; they never decide it (the gates skip the subject).
+    /// </summary>
+    static string? ResponderNamed(string subject, WorldModel w)
+    {
+        string? role = w.Approvers.Where(kv => kv.Value.Any(a => Cordon.World.SubjectIdentity.Same(a, subject))).Select(kv => kv.Key).FirstOrDefault();
+        return role is not null ? $"the subject is one of Cordon's approvers ({role}): containment waits for confirmation"
+            : w.Operators.Any(o => Cordon.World.SubjectIdentity.Same(o, subject)) ? "the subject is one of Cordon's operators: containment waits for confirmation"
+            : null;
     }
 }
