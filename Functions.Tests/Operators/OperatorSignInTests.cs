@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Cordon.Operators;
 using Microsoft.AspNetCore.Http;
 
@@ -226,6 +227,39 @@ public sealed class OperatorSignInTests
         using HttpClient olga = Client(host, "Olga Ops", OperatorRoles.Operator, "olga.ops@cordon-customer.example");
         Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(olga, id, "close", "duplicate of another case")).StatusCode);
         await host.WaitForAsync(id, d => d.Stage == Stages.Closed);
+    }
+
+    [Fact]
+    public async Task The_dashboard_links_to_its_next_page_and_a_search_finds_an_incident_past_the_first_page()
+    {
+        // Found by an attack: the filters applied to the page shown only, and the next page was only in a Link header.
+        await using TestHost host = await TestHost.StartAsync();
+        string first = await host.SendSampleToConfirmationAsync(); // ravi.k
+        var (_, second, _) = await host.SendSampleAsync(edit: s =>
+        {
+            JsonNode n = JsonNode.Parse(s)!;
+            n["alertId"] = "paging-2";
+            n["subject"]!["userPrincipalName"] = "asha.m@vendor.example";
+            return n.ToJsonString();
+        });
+        await host.WaitForAsync(second, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count == 1);
+        using HttpClient reader = Client(host, "Rita Reader", OperatorRoles.Reader);
+
+        foreach ((string id, string who) in new[] { (first, "ravi.k"), (second, "asha.m") })
+        {
+            string? url = $"/api/dashboard?pageSize=1&q={who}";
+            var pages = new List<string>();
+            while (url is not null && pages.Count < 4)
+            {
+                string html = await reader.GetStringAsync(url);
+                pages.Add(html);
+                Match next = Regex.Match(html, "<a rel=\"next\" href=\"([^\"]+)\"");
+                url = next.Success ? System.Net.WebUtility.HtmlDecode(next.Groups[1].Value) : null;
+            }
+
+            Assert.Contains(pages, p => p.Contains($"data-incident-id=\"{id}\"", StringComparison.Ordinal));
+            Assert.All(pages.SkipLast(1), p => Assert.Contains($"q={who}", Regex.Match(p, "<a rel=\"next\" href=\"([^\"]+)\"").Groups[1].Value, StringComparison.Ordinal));
+        }
     }
 
     [Theory]

@@ -39,7 +39,17 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
 
         IncidentPage page = await IncidentQueries.PageForAsync(request, client, query);
         string nonce = Nonce();
-        return Html(request, StatusCodes.Status200OK, DashboardPages.List(page.Rows, filter, time.GetUtcNow().UtcDateTime, key, nonce, who.Principal), nonce);
+        return Html(request, StatusCodes.Status200OK, DashboardPages.List(page.Rows, filter, time.GetUtcNow().UtcDateTime, key, nonce, who.Principal,
+            page.Next is null ? null : NextPage(request, page.Next)), nonce);
+    }
+
+    /// <summary>This page's address with the next page's continuation: the filters and the key go along.</summary>
+    static string NextPage(HttpRequest request, string continuation)
+    {
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value)
+            .Where(kv => kv.Key != "continuation").ToList();
+        query.Add(new("continuation", continuation));
+        return request.Path + QueryString.Create(query).ToUriComponent();
     }
 
     [Function("DashboardIncident")]

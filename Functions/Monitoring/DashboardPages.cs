@@ -81,7 +81,12 @@ public static class DashboardPages
     public const string SendHint = "./cordon send samples/alerts/critical-bribery.json";
 
     /// <summary>The incidents list, in the order given (most urgent first: <see cref="IncidentUrgency"/>), under a "needs you" strip.</summary>
-    public static string List(IReadOnlyList<IncidentRow> all, DashboardFilter filter, DateTime now, string? key, string nonce, OperatorPrincipal? who = null)
+    /// <summary>
+    /// One page of the list; <paramref name="next"/> is the next page's address when the store has more. The filters apply
+    /// to the page shown, so the page says so and links on (found by an attack: past the first page, a search said "no
+    /// incident matches" for an incident that existed, and the next page was only in a header browsers do not show).
+    /// </summary>
+    public static string List(IReadOnlyList<IncidentRow> all, DashboardFilter filter, DateTime now, string? key, string nonce, OperatorPrincipal? who = null, string? next = null)
     {
         List<IncidentRow> rows = all.Where(filter.Matches).ToList();
         var b = new StringBuilder();
@@ -134,7 +139,7 @@ public static class DashboardPages
         {
             b.Append("<tr><td colspan=\"9\">").Append(all.Count == 0
                 ? $"No incidents yet. Send a sample alert with <code>{E(SendHint)}</code>, or POST a RiskAlert (JSON) to <code>/api/alerts</code>."
-                : "No incident matches these filters.").Append("</td></tr>");
+                : next is null ? "No incident matches these filters." : "No incident on this page matches these filters; the next page may hold some.").Append("</td></tr>");
         }
 
         foreach (IncidentRow r in rows)
@@ -155,6 +160,12 @@ public static class DashboardPages
         }
 
         b.Append("</tbody></table>");
+        if (next is not null)
+        {
+            b.Append("<p class=\"pager\">These are the first ").Append(all.Count).Append(" incidents (most urgent first); the filters apply to them. <a rel=\"next\" href=\"")
+             .Append(E(next)).Append("\">Next page</a></p>");
+        }
+
         return Shell("Incidents", b.ToString(), nonce);
     }
 
