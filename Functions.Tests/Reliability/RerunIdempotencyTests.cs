@@ -228,6 +228,28 @@ public sealed class RerunIdempotencyTests
         Assert.Contains(await evidence.ListAsync(Incident, default), i => i.Name == RevokeSiteBatch.AccountsItem);
     }
 
+    [Fact]
+    public async Task A_revocation_run_again_still_records_what_the_first_run_removed()
+    {
+        // Found by an attack: the rerun found the account emptied and recorded "removed 0 groups, 0 licences, 0 app roles".
+        var (directory, evidence, _) = Connectors();
+        var revoke = new RevokeAccess(directory, evidence);
+        var request = new RevokeRequest(Incident, "ravi.k@vendor.example");
+
+        RevocationRecord first = await revoke.RunAsync(ActivityContexts.For(nameof(RevokeAccess)), request);
+        RevocationRecord again = await revoke.RunAsync(ActivityContexts.For(nameof(RevokeAccess)), request);
+
+        Assert.NotEmpty(first.RemovedGroups);
+        Assert.NotEmpty(first.RemovedLicences);
+        Assert.NotEmpty(first.RemovedAppRoles);
+        Assert.Equal(first.RemovedGroups, again.RemovedGroups);
+        Assert.Equal(first.RemovedLicences, again.RemovedLicences);
+        Assert.Equal(first.RemovedAppRoles, again.RemovedAppRoles);
+        Assert.False(directory.Find("ravi.k@vendor.example")!.AccountEnabled);
+        Assert.Empty(directory.Find("ravi.k@vendor.example")!.Groups);
+        Assert.True((await evidence.VerifyAsync(Incident, default)).Ok);
+    }
+
     const string Incident = "inc-0123456789ab-1";
 
     static RevokeSiteBatch Batch(SimulatedDirectory directory, IEvidenceStore evidence, WorldModel world) =>
