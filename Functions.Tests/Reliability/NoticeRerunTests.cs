@@ -61,6 +61,29 @@ public sealed class NoticeRerunTests
         Assert.DoesNotContain("sent again", Assert.Single(outbox.List(), m => m.Category == "client-notice").Subject, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_vendor_notice_whose_proof_was_not_stored_goes_again_marked_and_never_a_third_time()
+    {
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var outbox = new Outbox(Path.Combine(dir, "outbox"), TimeProvider.System);
+        var directory = new SimulatedDirectory(SampleWorld, null, TimeProvider.System);
+        var activity = new Cordon.Offboarding.NotifyVendor(outbox, directory, new FailFirstPut(folder, "vendor-notice-proof"),
+            Options.Create(new WorldOptions { World = SampleWorld }), TimeProvider.System);
+        var notice = new Cordon.Offboarding.VendorNotice(Incident, "fabrikam-bpo", "Fabrikam BPO Services", "fab-pune-1", "Fabrikam Pune 1",
+            ["vendor-management@fabrikam-bpo.example"], 43);
+
+        await Assert.ThrowsAsync<IOException>(() => activity.RunAsync(ActivityContexts.For("NotifyVendor"), notice)); // sent, proof not stored
+        string again = await activity.RunAsync(ActivityContexts.For("NotifyVendor"), notice);
+        await activity.RunAsync(ActivityContexts.For("NotifyVendor"), notice);
+
+        var notices = outbox.List().Where(m => m.Category == "vendor-notice").OrderBy(m => m.Subject.Length).ToList();
+        Assert.Equal(2, notices.Count);
+        Assert.Contains("(sent again)", notices[1].Subject, StringComparison.Ordinal);
+        Assert.Contains("sent again", again, StringComparison.Ordinal);
+        Assert.True((await folder.VerifyAsync(Incident, default)).Ok);
+    }
+
     static NoticeRequest RequestFor(string clientId)
     {
         var c = SampleWorld.Clients.First(x => x.Id == clientId);

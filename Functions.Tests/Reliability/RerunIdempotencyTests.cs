@@ -73,7 +73,7 @@ public sealed class RerunIdempotencyTests
     public async Task The_vendor_notice_step_run_twice_mails_the_vendor_once()
     {
         var (directory, evidence, outbox) = Connectors();
-        var activity = new NotifyVendor(outbox, directory, evidence, Options.Create(new WorldOptions { World = SampleWorld }));
+        var activity = new NotifyVendor(outbox, directory, evidence, Options.Create(new WorldOptions { World = SampleWorld }), TimeProvider.System);
         var notice = new VendorNotice("inc-0123456789ab-1", "fabrikam-bpo", "Fabrikam BPO Services", "fab-pune-1", "Fabrikam Pune 1",
             ["vendor-management@fabrikam-bpo.example"], 43);
 

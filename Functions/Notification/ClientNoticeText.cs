@@ -19,7 +19,7 @@ public static class ClientNoticeText
         var (html, text) = MailLayout.Render(title,
             $"An agent of one of your outsourced support sites was confirmed as an insider on {MailLayout.Time(request.ConfirmedAt)}. " +
             "The agent's access has been revoked and evidence preserved under legal hold." +
-            (sentAgain ? " This notice is sent again because the delivery of an earlier copy could not be confirmed; if you received it, both are the same notice." : ""),
+            (sentAgain ? MailAttempt.SentAgainNote : ""),
             [
                 ("Incident", request.IncidentId),
                 ("Site", request.SiteId),

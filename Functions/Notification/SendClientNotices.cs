@@ -11,7 +11,7 @@ namespace Cordon.Notification;
 /// client has one, its signed webhook. Each delivery's proof is kept write-once with the evidence the
 /// moment it succeeds, so a re-run (a later client's webhook failed, or the host crashed before the
 /// step was recorded) sends only what is still missing. The one doubt left — the host stopped between an
-/// e-mail's send and its proof — sends that e-mail again, marked as sent again (<see cref="AttemptedBeforeAsync"/>);
+/// e-mail's send and its proof — sends that e-mail again, marked as sent again (<see cref="MailAttempt"/>);
 /// webhooks carry an idempotency key.
 /// </summary>
 public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, IEvidenceStore evidence, TimeProvider time, CordonMetrics metrics, ILogger<SendClientNotices> logger)
@@ -31,7 +31,8 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
             {
                 proofs.Add(await OnceAsync(request.IncidentId, client.Id, "email", async () =>
                 {
-                    bool sentAgain = await AttemptedBeforeAsync(request.IncidentId, client.Id);
+                    bool sentAgain = await MailAttempt.RecordedBeforeAsync(evidence, request.IncidentId, $"notice-attempt-{EvidenceNames.Part(client.Id)}-email.json",
+                        new CustodyNote("cordon/SendClientNotices", $"client notice to {client.Id} being sent via email"), time.GetUtcNow().UtcDateTime);
                     var (title, html, text) = ClientNoticeText.Render(request, client, sentAgain);
                     string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
                         new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
@@ -70,33 +71,6 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
         await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json",
             new CustodyNote("cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}"), CancellationToken.None);
         return proof;
-    }
-
-    /// <summary>
-    /// Records that the client's notice e-mail is about to be sent, or finds that an earlier attempt recorded it. Mail has
-    /// no idempotency key: an attempt whose proof is missing (the host stopped, or storing the proof failed, after the
-    /// send) may have been delivered or not. A notice is never withheld on that doubt — a missed regulatory notice is the
-    /// worse failure — so it goes again, marked as sent again (found by an attack: a client got two identical notices and
-    /// the record named only one).
-    /// </summary>
-    async Task<bool> AttemptedBeforeAsync(string incidentId, string clientId)
-    {
-        string name = $"notice-attempt-{Cordon.Evidence.EvidenceNames.Part(clientId)}-email.json";
-        if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is not null)
-        {
-            return true;
-        }
-
-        try
-        {
-            await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(new { clientId, at = time.GetUtcNow().UtcDateTime }, CordonJson.Options),
-                "application/json", new CustodyNote("cordon/SendClientNotices", $"client notice to {clientId} being sent via email"), CancellationToken.None);
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return true; // a concurrent run recorded its attempt first
-        }
     }
 
     async Task<NoticeProof> PostNoticeAsync(NoticeRequest request, AffectedClient client, List<Deadline> due)
