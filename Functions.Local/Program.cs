@@ -79,7 +79,8 @@ catch (HttpRequestException ex) when (ex.InnerException is SocketException { Soc
     return 3;
 }
 catch (Exception ex) when (ex is ArgumentException or HttpRequestException or Cordon.Policy.PolicyException or InvalidDataException or FileNotFoundException
-    or DirectoryNotFoundException or JsonException or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException })
+    or DirectoryNotFoundException or JsonException or Azure.RequestFailedException or AggregateException { InnerException: Azure.RequestFailedException }
+    or Microsoft.Extensions.Options.OptionsValidationException)
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     if (ex is ArgumentException)

@@ -16,10 +16,18 @@ public static class CordonCli
         public override string ToString() => $"exit {Code} after {Took.TotalSeconds:0.0} s{(TimedOut ? " (killed: timed out)" : "")}\nstdout: {Out}\nstderr: {Err}";
     }
 
-    public static async Task<Run> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<Run> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, null, args);
+
+    /// <summary>As above, with <paramref name="environment"/> set for the process (settings a user gives the host that way).</summary>
+    public static async Task<Run> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cordon.Local.dll"));
         foreach (string a in args)
         {
