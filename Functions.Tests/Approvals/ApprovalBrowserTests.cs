@@ -84,6 +84,9 @@ public sealed class ApprovalBrowserTests(BrowserFixture browser) : IClassFixture
             Assert.Contains(expected, noticeMail.Text, StringComparison.Ordinal);
         }
 
+        // The mail shows one client's copy, as the page does, and says so (a newcomer read it as every client's notice).
+        Assert.Contains("each client's copy carries its own name and deadlines", noticeMail.Text, StringComparison.Ordinal);
+        Assert.Contains("each client's copy carries its own name and deadlines", notice, StringComparison.Ordinal);
         string decideBy = Line(noticeMail.Text, "Decide by: ");
         Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$", decideBy);
         Assert.Contains($"Decide by\t{decideBy}", notice, StringComparison.Ordinal);

@@ -45,7 +45,7 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 ],
                 [new MailAction("Review and decide", link)],
                 "This link is personal and signed; do not forward it. It stops working when the gate closes or at the time above.",
-                request.Proposal?.NoticeText is { } notice ? ("The notice as it will be sent", notice) : null);
+                request.Proposal?.NoticeText is { } notice ? ("The notice as it will be sent (as the first client listed reads it; each client's copy carries its own name and deadlines)", notice) : null);
             string messageId = await email.SendAsync(new EmailMessage([approver], title, html, text, "approval-request",
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);
