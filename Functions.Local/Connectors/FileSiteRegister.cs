@@ -23,7 +23,11 @@ public sealed class FileSiteRegister(string path) : ISiteRegister, IDisposable
             {
                 all.Add(insider);
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(all, CordonJson.Options), cancellationToken);
+                // Written aside and moved over: a host killed mid-write leaves the old register, never half a file
+                // (which every later confirmed insider's step would fail to read).
+                string written = path + ".writing";
+                await File.WriteAllTextAsync(written, JsonSerializer.Serialize(all, CordonJson.Options), cancellationToken);
+                File.Move(written, path, overwrite: true);
             }
 
             return all.Count(i => i.SiteId == insider.SiteId && i.ConfirmedAt > insider.ConfirmedAt - insider.Window && i.ConfirmedAt <= insider.ConfirmedAt);
