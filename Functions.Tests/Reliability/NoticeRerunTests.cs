@@ -84,6 +84,52 @@ public sealed class NoticeRerunTests
         Assert.True((await folder.VerifyAsync(Incident, default)).Ok);
     }
 
+    [Fact]
+    public async Task A_notice_sendgrid_may_have_accepted_before_the_connection_dropped_is_not_resent_unmarked()
+    {
+        // Found by an attack: the SendGrid sender retried a send whose answer was lost, so the client got two identical notices.
+        var handler = new AcceptThenDrop();
+        var sendGrid = new Cordon.Adapters.SendGrid.SendGridEmailSender(new Factory(handler),
+            Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example", RetryBaseDelay = TimeSpan.FromMilliseconds(5) }),
+            TimeProvider.System, NullLogger<Cordon.Adapters.SendGrid.SendGridEmailSender>.Instance);
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var activity = new SendClientNotices(sendGrid, Webhook(), folder, TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+        NoticeProof proof = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank"))); // the step's retry
+
+        Assert.Equal(2, handler.Subjects.Count);
+        Assert.DoesNotContain("sent again", handler.Subjects[0], StringComparison.Ordinal);
+        Assert.Contains("(sent again)", handler.Subjects[1], StringComparison.Ordinal);
+        Assert.True(proof.SentAgain);
+    }
+
+    /// <summary>SendGrid took the mail, then the connection dropped before its 202 arrived.</summary>
+    sealed class AcceptThenDrop : HttpMessageHandler
+    {
+        public readonly List<string> Subjects = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string body = await request.Content!.ReadAsStringAsync(cancellationToken);
+            Subjects.Add(JsonDocument.Parse(body).RootElement.GetProperty("subject").GetString()!);
+            if (Subjects.Count == 1)
+            {
+                throw new HttpRequestException("connection reset by peer after SendGrid accepted the request");
+            }
+
+            var ok = new HttpResponseMessage(HttpStatusCode.Accepted);
+            ok.Headers.Add("X-Message-Id", $"msg-{Subjects.Count}");
+            return ok;
+        }
+    }
+
+    sealed class Factory(HttpMessageHandler handler) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new(handler, disposeHandler: false);
+    }
+
     static NoticeRequest RequestFor(string clientId)
     {
         var c = SampleWorld.Clients.First(x => x.Id == clientId);

@@ -149,6 +149,14 @@ public sealed class SendGridEmailSender : IEmailSender
             {
                 response = await client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception ex) when (IsTransport(ex, cancellationToken) && !NeverSent(ex))
+            {
+                // Sent, and then the answer was lost (a dropped connection, a time-out): SendGrid may have accepted it, and
+                // mail has no idempotency key. Sent again here it was an unmarked duplicate (found by an attack: a client
+                // got two identical notices); the step's rerun sends it again marked where that matters (MailAttempt).
+                logger.LogWarning(ex, "SendGrid request ({Category}) failed after it was sent; not sent again by the sender", category);
+                throw new InvalidOperationException($"SendGrid may have accepted the mail: the request failed after it was sent ({ex.Message}); not sent again here", ex);
+            }
             catch (Exception ex) when (IsTransport(ex, cancellationToken) && attempt < maxAttempts)
             {
                 TimeSpan wait = Backoff(attempt);
@@ -193,6 +201,10 @@ public sealed class SendGridEmailSender : IEmailSender
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The request never left: the connection to SendGrid was not made (refused, name not resolved, TLS failed).</summary>
+    static bool NeverSent(Exception ex) =>
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
 
     static bool IsTransport(Exception ex, CancellationToken cancellationToken) =>
         ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested); // HttpClient timeout
