@@ -36,7 +36,9 @@ internal sealed partial class IncidentRun
 
         SetStage(Stages.VendorOffboarding);
         int batchSize = Policy.OffboardingBatchSize;
-        int batches = (Plan.SiteAgentCount + batchSize - 1) / batchSize;
+        // At least one batch, whose last takes the rest of the site's list as offboarding finds it: a site counted 0 at
+        // intake (its roster's first sync unfinished) ran no batch and revoked nobody (found by an attack).
+        int batches = Math.Max(1, (Plan.SiteAgentCount + batchSize - 1) / batchSize);
         int accounts = 0, revoked = 0, requests = 0;
         var failed = new List<string>();
         var inFlight = new List<Task<BulkRevocationResult>>();

@@ -47,7 +47,7 @@ public sealed class Dashboard(TimeProvider time, OperatorSignIn signIn)
     static string NextPage(HttpRequest request, string continuation)
     {
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value)
-            .Where(kv => kv.Key != "continuation").ToList();
+            .Where(kv => !kv.Key.Equals("continuation", StringComparison.OrdinalIgnoreCase)).ToList(); // the query is read ignoring case
         query.Add(new("continuation", continuation));
         return request.Path + QueryString.Create(query).ToUriComponent();
     }
