@@ -257,5 +257,42 @@ public sealed class GateRulesTests
         Assert.Equal("Chris CISO (chris.k@tenant.example) has already decided at this gate; a quorum needs distinct people", rules.Refusal(ChrisAtDashboard()));
         Assert.Null(rules.Refusal(Link(Chief)));
     }
+
+    [Theory]
+    [Trait("Category", "Unit")]
+    // A 109-character UPN (Entra allows 113): the sign-in's names were cut at 100 characters and never matched.
+    [InlineData("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij1234@long-subsidiary-name.cordon-customer.example", null)]
+    // A guest subject: the alert names the directory's guest UPN, the sign-in carries the home address.
+    [InlineData("ravi.k_vendor.example#EXT#@cordoncustomer.onmicrosoft.com", "ravi.k@vendor.example")]
+    public void The_subject_signed_in_as_an_operator_is_recognised_by_a_long_name_or_as_a_guest(string subject, string? signInName)
+    {
+        // Found by an attack on the subject check: such a subject with the operator role could vote, close and retry.
+        var claims = new List<object> { new { typ = "name", val = "The Subject" }, new { typ = "preferred_username", val = signInName ?? subject },
+            new { typ = "email", val = signInName ?? subject }, new { typ = "oid", val = "00000000-0000-0000-0000-0000000000aa" }, new { typ = "roles", val = Cordon.Operators.OperatorRoles.Operator } };
+        string header = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new { auth_typ = "aad", name_typ = "name", role_typ = "roles", claims }));
+        Cordon.Operators.OperatorPrincipal p = Cordon.Operators.OperatorPrincipal.Parse(header)!;
+        var action = new OperatorAction("decide", p.Display, "not me", "reject", null, p.Identity, p.SignInAddresses); // as the actions API builds it
+
+        Assert.True(GateRules.IsBySubject(action, subject));
+        Assert.False(GateRules.IsBySubject(action, "someone.else@vendor.example"));
+    }
+
+    [Theory]
+    [Trait("Category", "Unit")]
+    [InlineData("sam.lead_cordon-customer.example#EXT#@cordoncustomer.onmicrosoft.com", "securityLead")]
+    [InlineData("SAM.LEAD@cordon-customer.example", "securityLead")]
+    [InlineData("soc-oncall@cordon-customer.example", null)]
+    public void An_alert_naming_a_responder_as_a_guest_or_in_another_case_asks_first(string subject, string? role)
+    {
+        WorldModel world = WorldModel.Load(Repo.Path("samples/world.json"));
+        RiskAlert alert = AlertParser.Parse(Encoding.UTF8.GetBytes(File.ReadAllText(Repo.Path("samples/alerts/critical-bribery.json"))
+            .Replace("ravi.k@vendor.example", subject, StringComparison.Ordinal))).Alert!;
+
+        ResponsePlan plan = TriageAlert.Plan(alert, Cordon.Policy.ResponsePolicy.Default, world);
+
+        Assert.False(plan.AutoContain);
+        Assert.Equal(role is null ? "the subject is one of Cordon's operators: containment waits for confirmation"
+            : $"the subject is one of Cordon's approvers ({role}): containment waits for confirmation", plan.AskFirstBecause);
+    }
 }
 

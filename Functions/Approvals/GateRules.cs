@@ -127,7 +127,8 @@ public sealed class GateRules(string gate, string gateId, string subject, GatePo
     /// Whether an operator action comes from the incident's subject (by sign-in id or any sign-in address). The subject
     /// never acts on their own incident: not a vote, not a close, not a retry.
     /// </summary>
-    public static bool IsBySubject(OperatorAction action, string subject) => IsByHash(action, ApproverIdentity.Hash(subject));
+    public static bool IsBySubject(OperatorAction action, string subject) =>
+        Cordon.World.SubjectIdentity.Forms(subject).Any(form => IsByHash(action, ApproverIdentity.Hash(form))); // a guest signs in under their home address
 
     static bool IsByHash(OperatorAction action, string subjectHash) => Identities(action).Contains(subjectHash);
 

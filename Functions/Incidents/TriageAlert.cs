@@ -74,9 +74,12 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
     /// </summary>
     static string? ResponderNamed(string subject, WorldModel w)
     {
-        string? role = w.Approvers.Where(kv => kv.Value.Any(a => Cordon.World.SubjectIdentity.Same(a, subject))).Select(kv => kv.Key).FirstOrDefault();
+        // A guest account's name stands for its home address, the address the world lists.
+        var forms = Cordon.World.SubjectIdentity.Forms(subject).ToList();
+        bool Named(string address) => forms.Any(f => Cordon.World.SubjectIdentity.Same(address, f));
+        string? role = w.Approvers.Where(kv => kv.Value.Any(Named)).Select(kv => kv.Key).FirstOrDefault();
         return role is not null ? $"the subject is one of Cordon's approvers ({role}): containment waits for confirmation"
-            : w.Operators.Any(o => Cordon.World.SubjectIdentity.Same(o, subject)) ? "the subject is one of Cordon's operators: containment waits for confirmation"
+            : w.Operators.Any(Named) ? "the subject is one of Cordon's operators: containment waits for confirmation"
             : null;
     }
 }

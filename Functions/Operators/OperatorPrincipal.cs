@@ -104,9 +104,11 @@ public sealed record OperatorPrincipal(string Name, string? PreferredUsername, s
 
             var roles = claims.Where(c => c.Type == "roles" || c.Type == roleType || c.Type == RoleType)
                 .Select(c => c.Value.Trim()).Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-            var emails = claims.Where(c => c.Type is "email" or "emails" or EmailType).Select(c => Clean(c.Value.Trim())).Where(v => v.Contains('@'))
+            // Addresses whole (an e-mail address has at most 254 characters): they are compared with the incident's subject,
+            // and a UPN cut at 100 characters never matched a long one (found by an attack: the subject could vote).
+            var emails = claims.Where(c => c.Type is "email" or "emails" or EmailType).Select(c => Clean(c.Value.Trim(), MaxAddressLength)).Where(v => v.Contains('@'))
                 .Distinct(StringComparer.OrdinalIgnoreCase).Take(5).ToList();
-            return new OperatorPrincipal(Clean(name), preferred is null ? null : Clean(preferred), First("oid", ObjectIdType), roles, Text(root, "auth_typ") ?? "")
+            return new OperatorPrincipal(Clean(name), preferred is null ? null : Clean(preferred, MaxAddressLength), First("oid", ObjectIdType), roles, Text(root, "auth_typ") ?? "")
             {
                 Emails = emails,
             };
@@ -135,9 +137,11 @@ public sealed record OperatorPrincipal(string Name, string? PreferredUsername, s
         e.TryGetProperty(property, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>No control characters on the timeline; bounded, since it lands in the incident's status.</summary>
-    static string Clean(string s)
+    static string Clean(string s, int max = MaxNameLength)
     {
         string text = new(s.Where(ch => !char.IsControl(ch)).ToArray());
-        return text.Length <= MaxNameLength ? text : text[..MaxNameLength] + "…";
+        return text.Length <= max ? text : text[..max] + "…";
     }
+
+    const int MaxAddressLength = 254;
 }

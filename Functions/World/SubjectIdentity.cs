@@ -25,6 +25,21 @@ public static class SubjectIdentity
     public static bool Same(string a, string b) => Canonical(a) == Canonical(b);
 
     /// <summary>
+    /// The addresses a directory name stands for: itself and, for a guest account (<c>name_home.example#EXT#@tenant</c>),
+    /// the guest's home address (<c>name@home.example</c>), which is what people sign in and are mailed under.
+    /// </summary>
+    public static IEnumerable<string> Forms(string userPrincipalName)
+    {
+        yield return userPrincipalName;
+        int ext = userPrincipalName.IndexOf("#EXT#@", StringComparison.OrdinalIgnoreCase);
+        int underscore = ext > 0 ? userPrincipalName.LastIndexOf('_', ext - 1) : -1;
+        if (underscore > 0 && underscore < ext - 1)
+        {
+            yield return string.Concat(userPrincipalName.AsSpan(0, underscore), "@", userPrincipalName.AsSpan(underscore + 1, ext - underscore - 1));
+        }
+    }
+
+    /// <summary>
     /// Why a user principal name cannot name a directory account, or null when it can: invisible,
     /// control or unassigned characters (they would make a lookalike that no normalization folds away),
     /// or a form that is no longer user@domain once normalized (a full-width ＠).
