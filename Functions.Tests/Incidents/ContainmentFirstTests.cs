@@ -91,6 +91,23 @@ public sealed class ContainmentFirstTests
     }
 
     [Fact]
+    public async Task An_alert_naming_the_first_roles_only_approver_asks_the_next_role_at_once()
+    {
+        // Found by an attack: the subject, the security lead, not contained (a responder asks first) and nobody to ask in
+        // the first step: the gate waited out the whole step (1 h in the sample policy) before asking the deputy.
+        await using TestHost host = await TestHost.StartAsync();
+        const string Lead = "sam.lead@cordon-customer.example";
+
+        var (_, id, _) = await host.SendSampleAsync(edit: s => s.Replace("ravi.k@vendor.example", Lead, StringComparison.Ordinal));
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.PendingApprovals.Any(p => p.Role == "deputy"), seconds: 20);
+        Assert.Contains(d.Timeline, t => t.Step == "gate opened" && t.Detail == "confirm: no eligible approver in role securityLead; escalating at once");
+        Assert.Contains(d.Timeline, t => t.Step == "escalated" && t.Detail.StartsWith("confirm: asked deputy (dana.deputy@cordon-customer.example)", StringComparison.Ordinal));
+        Assert.Null(d.ContainedAt);
+        Assert.Contains(await host.MailAsync(m => m.Category == "approval-request" && m.To.Contains("dana.deputy@cordon-customer.example")).ContinueWith(t => t.Result.To), a => a == "dana.deputy@cordon-customer.example");
+    }
+
+    [Fact]
     public async Task Next_incident_after_a_false_positive_is_contained_afresh_not_from_the_old_record()
     {
         await using TestHost host = await TestHost.StartAsync();

@@ -40,8 +40,12 @@ public static class IncidentEvents
 /// <see cref="PublishIncidentEvents"/> call once the first containment is in; incidents started before made two
 /// <see cref="PublishIncidentEvent"/> calls, one after the other, and keep doing so when their history replays.
 /// </summary>
+/// <summary>
+/// EmptyStepsEscalateAtOnce: a gate step in which nobody can be asked (its only approver is the subject) escalates at
+/// once instead of waiting out its timeout; set for incidents started since (a flag, so running incidents replay as they ran).
+/// </summary>
 public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null, bool IntakeContains = false,
-    bool OpeningInOneCall = false);
+    bool OpeningInOneCall = false, bool EmptyStepsEscalateAtOnce = false);
 
 /// <summary>Triage's output: the policy snapshot and everything the workflow needs to know about the world.</summary>
 public sealed record ResponsePlan(

@@ -34,7 +34,14 @@ internal sealed partial class IncidentRun
             Publish(); // the gate is open before any link to it is mailed: a fast approver never finds it closed
 
             string opened = step == 0 ? TimelineSteps.GateOpened : TimelineSteps.Escalated;
-            if (ask.Asked.Count == 0)
+            if (ask.Asked.Count == 0 && input.EmptyStepsEscalateAtOnce && step + 1 < gatePolicy.Chain.Count)
+            {
+                // Nobody to ask (the role's only approver is the subject, who is not contained meanwhile when they are one
+                // of Cordon's responders): waiting out the step left the incident undecided for it (found by an attack).
+                Record(opened, $"{gate}: no eligible approver in role {ask.Role}; escalating at once");
+                continue;
+            }
+            else if (ask.Asked.Count == 0)
             {
                 Record(opened, $"{gate}: no eligible approver in role {ask.Role}");
             }

@@ -97,7 +97,7 @@ public sealed class AlertIntake(TimeProvider time, CordonMetrics metrics, ILogge
                 }
 
                 var input = new IncidentInput(id, alert, time.GetUtcNow().UtcDateTime, plan, IntakeContains: containAtIntake is not null && FirstContainment.CalledFor(plan),
-                    OpeningInOneCall: true);
+                    OpeningInOneCall: true, EmptyStepsEscalateAtOnce: true);
                 await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input,
                     new StartOrchestrationOptions(id).WithDedupeStatuses(AnyStatus), cancellationToken);
                 // Started: from here the intake finishes its work (the check and containment) even if its caller hangs up.
