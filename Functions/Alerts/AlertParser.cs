@@ -416,19 +416,15 @@ public static class AlertParser
     /// </summary>
     static string? OneLine(string? value, string name, string prefix, List<string> errors)
     {
-        if (value is not null && BreaksOrReordersText(value))
+        if (value is not null && value.Any(TextMarks.BreaksOrReorders))
         {
-            char found = value.First(c => BreaksOrReordersText(c.ToString()));
+            char found = value.First(TextMarks.BreaksOrReorders);
             errors.Add($"{prefix}{name} must not contain control characters (line breaks, tabs) or text-direction marks (found U+{(int)found:X4}): it is shown in approval mails and notices");
             return null;
         }
 
         return value;
     }
-
-    /// <summary>Control characters, Unicode line and paragraph separators, and text-direction marks, embeddings, overrides and isolates.</summary>
-    internal static bool BreaksOrReordersText(string value) =>
-        value.Any(c => char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or '\u2028' or '\u2029' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069');
 
     /// <summary>A non-empty string of at most <paramref name="maxLength"/> characters, else an error naming the field (also used by the telemetry parser).</summary>
     internal static string? ReadString(JsonElement el, string name, string prefix, List<string> errors, int maxLength)

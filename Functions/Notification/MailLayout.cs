@@ -105,6 +105,5 @@ public static class MailLayout
     /// lines in the text twin, and a text-direction override reordered the Subject. Such characters become spaces.
     /// </summary>
     public static string Title(string title) =>
-        Defanged(new string(title.Select(c => char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or '\u2028' or '\u2029'
-            or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' ? ' ' : c).ToArray()));
+        Defanged(new string(title.Select(c => TextMarks.BreaksOrReorders(c) ? ' ' : c).ToArray()));
 }
