@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Cordon.Access;
 using Cordon.Evidence;
 
@@ -23,7 +22,8 @@ public sealed class RevokeAccess(IAccessControl access, IEvidenceStore evidence)
         string upn = request.UserPrincipalName;
         AccessSnapshot now = await access.GetAccessAsync(upn, ct);
         RevocationRecord found = new(now.Groups, now.Licences, now.AppRoleAssignments);
-        RevocationRecord first = await FirstFoundAsync(request.IncidentId, found, ct);
+        RevocationRecord first = await evidence.FirstAsync(request.IncidentId, GrantsItem, () => Task.FromResult(found),
+            new CustodyNote("cordon/RevokeAccess", "grants held before revocation"));
         await access.RevokeSessionsAsync(upn, ct);
         await access.SetAccountEnabledAsync(upn, false, ct);
         if (now.Groups.Count > 0)
@@ -42,28 +42,6 @@ public sealed class RevokeAccess(IAccessControl access, IEvidenceStore evidence)
         }
 
         return new RevocationRecord(Union(first.RemovedGroups, now.Groups), Union(first.RemovedLicences, now.Licences), Union(first.RemovedAppRoles, now.AppRoleAssignments));
-    }
-
-    /// <summary>The grants the first run found (stored now when this is the first run).</summary>
-    async Task<RevocationRecord> FirstFoundAsync(string incidentId, RevocationRecord found, CancellationToken ct)
-    {
-        if (await evidence.GetAsync(incidentId, GrantsItem, ct) is { } stored)
-        {
-            return JsonSerializer.Deserialize<RevocationRecord>(stored, CordonJson.Options)!;
-        }
-
-        try
-        {
-            await evidence.PutAsync(incidentId, GrantsItem, JsonSerializer.SerializeToUtf8Bytes(found, CordonJson.Options), "application/json",
-                new CustodyNote("cordon/RevokeAccess", "grants held before revocation"), ct);
-            return found;
-        }
-        catch (InvalidOperationException)
-        {
-            // A concurrent run stored its capture first: it stands.
-            byte[] first = await evidence.GetAsync(incidentId, GrantsItem, ct) ?? throw new InvalidOperationException($"{GrantsItem} of {incidentId} was refused and is not there");
-            return JsonSerializer.Deserialize<RevocationRecord>(first, CordonJson.Options)!;
-        }
     }
 
     static List<string> Union(IReadOnlyList<string> first, IReadOnlyList<string> now) => first.Union(now, StringComparer.OrdinalIgnoreCase).ToList();

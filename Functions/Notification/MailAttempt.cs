@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Cordon.Evidence;
 
 namespace Cordon.Notification;
@@ -12,23 +11,10 @@ namespace Cordon.Notification;
 public static class MailAttempt
 {
     /// <summary>Whether an earlier attempt was recorded under <paramref name="item"/>; records this one when none was.</summary>
-    public static async Task<bool> RecordedBeforeAsync(IEvidenceStore evidence, string incidentId, string item, CustodyNote note, DateTime at)
-    {
-        if (await evidence.GetAsync(incidentId, item, CancellationToken.None) is not null)
-        {
-            return true;
-        }
+    public static async Task<bool> RecordedBeforeAsync(IEvidenceStore evidence, string incidentId, string item, CustodyNote note, DateTime at) =>
+        (await evidence.FirstAsync(incidentId, item, () => Task.FromResult(new Attempt(at)), note)).At != at; // else a concurrent run's, or an earlier one's
 
-        try
-        {
-            await evidence.PutAsync(incidentId, item, JsonSerializer.SerializeToUtf8Bytes(new { at }, CordonJson.Options), "application/json", note, CancellationToken.None);
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return true; // a concurrent run recorded its attempt first
-        }
-    }
+    sealed record Attempt(DateTime At);
 
     /// <summary>The sentence a notice sent again carries.</summary>
     public const string SentAgainNote = " This notice is sent again because the delivery of an earlier copy could not be confirmed; if you received it, both are the same notice.";

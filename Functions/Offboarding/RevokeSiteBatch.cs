@@ -55,29 +55,10 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
     /// in between (an agent left: another was in no slice) and the batch count planned at intake left a grown site's
     /// newcomers out (found by an attack); the last batch now takes the rest of the list.
     /// </summary>
-    async Task<IReadOnlyList<string>> SiteAccountsAsync(SiteBatch batch)
-    {
-        CancellationToken ct = CancellationToken.None;
-        if (await evidence.GetAsync(batch.IncidentId, AccountsItem, ct) is { } stored)
-        {
-            return JsonSerializer.Deserialize<List<string>>(stored, CordonJson.Options)!;
-        }
-
-        IReadOnlyList<string> accounts = roster is not null
-            ? await roster.AccountsAsync(batch.SiteId, ct)
+    Task<List<string>> SiteAccountsAsync(SiteBatch batch) =>
+        evidence.FirstAsync<List<string>>(batch.IncidentId, AccountsItem, async () => roster is not null
+            ? [.. await roster.AccountsAsync(batch.SiteId, CancellationToken.None)]
             : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
-                .Site.AllAgents().Select(a => a.UserPrincipalName).ToList();
-        try
-        {
-            await evidence.PutAsync(batch.IncidentId, AccountsItem, JsonSerializer.SerializeToUtf8Bytes(accounts, CordonJson.Options), "application/json",
-                new CustodyNote("cordon/RevokeSiteBatch", "site accounts to offboard"), ct);
-            return accounts;
-        }
-        catch (InvalidOperationException)
-        {
-            // Another batch stored the list first: it stands.
-            byte[] first = await evidence.GetAsync(batch.IncidentId, AccountsItem, ct) ?? throw new InvalidOperationException($"{AccountsItem} of {batch.IncidentId} was refused and is not there");
-            return JsonSerializer.Deserialize<List<string>>(first, CordonJson.Options)!;
-        }
-    }
+                .Site.AllAgents().Select(a => a.UserPrincipalName).ToList(),
+            new CustodyNote("cordon/RevokeSiteBatch", "site accounts to offboard"));
 }
