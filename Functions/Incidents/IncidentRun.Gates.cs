@@ -41,7 +41,8 @@ internal sealed partial class IncidentRun
                 Record(opened, $"{gate}: no eligible approver in role {ask.Role}; escalating at once");
                 continue;
             }
-            else if (ask.Asked.Count == 0)
+
+            if (ask.Asked.Count == 0)
             {
                 Record(opened, $"{gate}: no eligible approver in role {ask.Role}");
             }

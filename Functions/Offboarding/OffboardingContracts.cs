@@ -3,12 +3,10 @@ namespace Cordon.Offboarding;
 public sealed record ConfirmedInsider(string IncidentId, string SiteId, string UserPrincipalName, DateTime ConfirmedAt, TimeSpan Window);
 
 /// <summary>
-/// One slice of a site to revoke. Round 0 takes the slice from the world; a later round (after the directory
-/// throttled the one before) takes only <see cref="Accounts"/>, the accounts that round left.
-/// </summary>
-/// <summary>
-/// One batch of a site's offboarding: slice <paramref name="Index"/> of <paramref name="Size"/> accounts of the site's list
-/// as the offboarding's first batch found it; the last of <paramref name="Batches"/> takes the rest of that list.
+/// One batch of a site's offboarding: round 0 takes slice <paramref name="Index"/> of <paramref name="Size"/> accounts of
+/// the site's list as the offboarding's first batch found it, the last of <paramref name="Batches"/> the rest of that list;
+/// a later round (after the directory throttled the one before) takes only <paramref name="Accounts"/>, the accounts that
+/// round left.
 /// </summary>
 public sealed record SiteBatch(string IncidentId, string SiteId, int Index, int Size, int Round = 0, IReadOnlyList<string>? Accounts = null, int? Batches = null);
 
