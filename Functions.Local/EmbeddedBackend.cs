@@ -79,15 +79,13 @@ public sealed class EmbeddedBackend : IAsyncDisposable
             service = new InMemoryStore(loggerFactory, intake);
         }
 
-        int port = FreeLoopbackPort();
-        string address = $"http://127.0.0.1:{port}";
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(LocalHost.Unwatched);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         // The sidecar's gRPC requests are plumbing, not steps of an incident: keep them out of the traces
         // (Kestrel takes its ActivitySource from DI; the Durable Task protocol carries the trace context itself).
         builder.Services.AddSingleton(new System.Diagnostics.ActivitySource("Cordon.Local.Sidecar"));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         // The sidecar's worker side fetches through the yield; its client side (starts, queries, purges) goes straight on.
         builder.Services.AddSingleton(service is AzureStorageOrchestrationService azureStorage
@@ -98,6 +96,9 @@ public sealed class EmbeddedBackend : IAsyncDisposable
         WebApplication app = builder.Build();
         app.MapGrpcService<TaskHubGrpcServer>();
         await app.StartAsync();
+        // Port 0: the kernel picks a free port at bind time. Picking one first and binding it later raced other
+        // processes for it (a CI run lost a test to "address already in use").
+        string address = app.Urls.Single();
         return new EmbeddedBackend(app, address, service, loggerFactory) { workerStopping = workerStopping };
     }
 
@@ -301,12 +302,5 @@ public sealed class EmbeddedBackend : IAsyncDisposable
             (query.RuntimeStatus is not { Count: > 0 } statuses || statuses.Contains(state.OrchestrationStatus)) &&
             (query.CreatedTimeFrom is not { } from || state.CreatedTime >= from) &&
             (query.CreatedTimeTo is not { } to || state.CreatedTime <= to);
-    }
-
-    static int FreeLoopbackPort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

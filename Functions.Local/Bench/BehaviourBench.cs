@@ -99,7 +99,7 @@ public static class BehaviourBench
             await File.WriteAllTextAsync(worldPath, WorldJson(sizes.Agents), ct);
             var settings = new LocalSettings
             {
-                Urls = $"http://127.0.0.1:{PrivateAzurite.FreePort()}",
+                Urls = $"http://127.0.0.1:{LoopbackPort.Free()}",
                 DataDir = dataDir,
                 WorldPath = worldPath,
                 Store = store,

@@ -22,7 +22,7 @@ public static class CrashResumeBench
         var killToEffect = new List<double>();
         using PrivateAzurite azurite = await PrivateAzurite.StartAsync(repositoryRoot, inMemory: BenchTuning.AzuriteInMemory);
         string dataDir = BenchScratch.NewFolder("cordon-bench-crash-");
-        string url = $"http://127.0.0.1:{PrivateAzurite.FreePort()}";
+        string url = $"http://127.0.0.1:{LoopbackPort.Free()}";
         string world = Path.Combine(dataDir, "bench-world.json"), policy = Path.Combine(dataDir, "bench-policy.json");
         await File.WriteAllTextAsync(world, StoreBench.WorldJson(url, sizes), ct);
         await File.WriteAllTextAsync(policy, StoreBench.PolicyJson, ct);

@@ -46,7 +46,32 @@ public sealed class PrivateAzurite : IDisposable
 
         string location = keepIn is null ? Directory.CreateTempSubdirectory("cordon-bench-azurite-").FullName : Directory.CreateDirectory(keepIn).FullName;
         string common = $"--silent --skipApiVersionCheck --disableTelemetry --loose {(inMemory && keepIn is null ? "--inMemoryPersistence" : $"--location \"{location}\"")}";
-        var ports = new Dictionary<string, int> { ["blob"] = FreePort(), ["queue"] = FreePort(), ["table"] = FreePort() };
+        // A port taken between the pick and Azurite's bind ends that process at once: start again on new ports.
+        Dictionary<string, int> ports;
+        IReadOnlyList<Process> processes;
+        for (int attempt = 1; ; attempt++)
+        {
+            ports = new Dictionary<string, int> { ["blob"] = LoopbackPort.Free(), ["queue"] = LoopbackPort.Free(), ["table"] = LoopbackPort.Free() };
+            (processes, string? failure) = await TryStartAsync(bin, common, ports);
+            if (failure is null)
+            {
+                break;
+            }
+
+            if (attempt == 3 || !failure.Contains("EADDRINUSE", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Azurite did not start: {failure}");
+            }
+        }
+
+        string connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
+            $"BlobEndpoint=http://127.0.0.1:{ports["blob"]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports["queue"]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{ports["table"]}/devstoreaccount1;";
+        return new PrivateAzurite(processes, location, keepIn is null, connection);
+    }
+
+    /// <summary>The three services on <paramref name="ports"/>, all listening; else all stopped and why.</summary>
+    static async Task<(IReadOnlyList<Process> Processes, string? Failure)> TryStartAsync(string bin, string common, Dictionary<string, int> ports)
+    {
         var processes = new List<Process>();
         try
         {
@@ -62,26 +87,31 @@ public sealed class PrivateAzurite : IDisposable
 
             // node takes seconds to start; on a machine loaded by parallel builds, tens of seconds.
             var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!ports.Values.All(Listening))
+            while (!ports.Values.All(Listening) || processes.Any(p => p.HasExited))
             {
-                if (DateTime.UtcNow > deadline || processes.FirstOrDefault(p => p.HasExited) is { } exited)
+                if (processes.FirstOrDefault(p => p.HasExited) is { } dead)
                 {
-                    string why = processes.FirstOrDefault(p => p.HasExited) is { } dead ? await dead.StandardError.ReadToEndAsync() : "not listening after 90 s";
-                    throw new InvalidOperationException($"Azurite did not start: {why}");
+                    string why = await dead.StandardError.ReadToEndAsync() + await dead.StandardOutput.ReadToEndAsync();
+                    Stop(processes);
+                    return ([], why.Trim() is { Length: > 0 } said ? said : $"exited with code {dead.ExitCode}");
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    Stop(processes);
+                    return ([], "not listening after 90 s");
                 }
 
                 await Task.Delay(100);
             }
+
+            return (processes, null);
         }
         catch
         {
             Stop(processes);
             throw;
         }
-
-        string connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
-            $"BlobEndpoint=http://127.0.0.1:{ports["blob"]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports["queue"]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{ports["table"]}/devstoreaccount1;";
-        return new PrivateAzurite(processes, location, keepIn is null, connection);
     }
 
     public void Dispose()
@@ -114,13 +144,6 @@ public sealed class PrivateAzurite : IDisposable
 
             process.Dispose();
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     static bool Listening(int port)

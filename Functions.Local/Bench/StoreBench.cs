@@ -56,7 +56,7 @@ public sealed partial class StoreBench : IAsyncDisposable
         string dataDir = BenchScratch.NewFolder("cordon-bench-");
         try
         {
-            string baseUrl = $"http://127.0.0.1:{PrivateAzurite.FreePort()}";
+            string baseUrl = $"http://127.0.0.1:{LoopbackPort.Free()}";
             string worldPath = Path.Combine(dataDir, "bench-world.json");
             string policyPath = Path.Combine(dataDir, "bench-policy.json");
             await File.WriteAllTextAsync(worldPath, WorldJson(baseUrl, sizes));

@@ -19,7 +19,7 @@ public sealed class LocalHostProcess : IDisposable
     {
         DataDir = dataDir;
         Arguments = arguments;
-        Port = FreePort();
+        Port = Cordon.Local.LoopbackPort.Free();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) }
             .SignedInAs(TestHost.OperatorName, Cordon.Operators.OperatorRoles.Operator, TestHost.OperatorUsername);
     }
@@ -167,13 +167,6 @@ public sealed class LocalHostProcess : IDisposable
                 output.AppendLine(line);
             }
         }
-    }
-
-    static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
 
