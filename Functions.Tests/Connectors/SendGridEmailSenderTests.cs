@@ -203,7 +203,7 @@ public sealed class SendGridEmailSenderTests : IAsyncLifetime, IAsyncDisposable
         server.Enqueue(HttpStatusCode.BadRequest, body: error);
         await using ServiceProvider sp = Services();
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var ex = await Assert.ThrowsAsync<MailRefusedException>(() =>
             sp.GetRequiredService<IEmailSender>().SendAsync(Approval("lead@client.example"), CancellationToken.None));
 
         Assert.Contains("The from address does not match a verified Sender Identity.", ex.Message, StringComparison.Ordinal);
@@ -223,7 +223,7 @@ public sealed class SendGridEmailSenderTests : IAsyncLifetime, IAsyncDisposable
 
         await using ServiceProvider sp = Services(new() { ["Cordon:Email:MaxAttempts"] = "3" });
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var ex = await Assert.ThrowsAsync<MailRefusedException>(() =>
             sp.GetRequiredService<IEmailSender>().SendAsync(Approval("lead@client.example"), CancellationToken.None));
 
         Assert.Contains("still throttled", ex.Message, StringComparison.Ordinal);
@@ -237,12 +237,42 @@ public sealed class SendGridEmailSenderTests : IAsyncLifetime, IAsyncDisposable
         server.Enqueue(HttpStatusCode.TooManyRequests, body: "daily limit", retryAfter: "3600");
         await using ServiceProvider sp = Services();
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var ex = await Assert.ThrowsAsync<MailRefusedException>(() =>
             sp.GetRequiredService<IEmailSender>().SendAsync(Approval("lead@client.example"), CancellationToken.None));
 
         Assert.Contains("MaxRetryDelay", ex.Message, StringComparison.Ordinal);
         Assert.Single(server.Requests);
         Assert.Empty(time.RequestedDelays);
+    }
+
+    [Fact]
+    public async Task A_refusal_after_a_gateway_time_out_is_not_reported_as_a_refusal()
+    {
+        // The 504 left open whether SendGrid took the first request: the mail may have been delivered.
+        time.AutoAdvance = true;
+        server.Enqueue(HttpStatusCode.GatewayTimeout, body: "upstream timed out");
+        server.Enqueue(HttpStatusCode.BadRequest, body: "invalid");
+        await using ServiceProvider sp = Services();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            sp.GetRequiredService<IEmailSender>().SendAsync(Approval("lead@client.example"), CancellationToken.None));
+
+        Assert.Contains("left open whether SendGrid took the mail", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task SendGrid_never_reached_is_a_refusal()
+    {
+        time.AutoAdvance = true;
+        string host = server.BaseUrl;
+        await server.StopAsync(); // nothing listens there now: every connection is refused
+        await using ServiceProvider sp = Services(new() { ["Cordon:Email:Host"] = host, ["Cordon:Email:MaxAttempts"] = "2" });
+
+        var ex = await Assert.ThrowsAsync<MailRefusedException>(() =>
+            sp.GetRequiredService<IEmailSender>().SendAsync(Approval("lead@client.example"), CancellationToken.None));
+
+        Assert.Contains("could not be reached after 2 attempts", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

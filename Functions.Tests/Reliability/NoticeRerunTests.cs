@@ -10,7 +10,8 @@ namespace Cordon.Tests.Reliability;
 /// <summary>
 /// A client notice e-mail has no idempotency key: once the send and its proof come apart (storing the proof failed,
 /// or the host stopped in between), a rerun cannot know whether the client got it. It is sent again, marked so, and
-/// both attempts are in the evidence; once a proof is stored, never again.
+/// both attempts are in the evidence; once a proof is stored, never again. A copy SendGrid refused (or never reached)
+/// cannot have been delivered: the next goes unmarked.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class NoticeRerunTests
@@ -104,6 +105,111 @@ public sealed class NoticeRerunTests
         Assert.Contains("(sent again)", handler.Subjects[1], StringComparison.Ordinal);
         Assert.True(proof.SentAgain);
     }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public async Task A_client_notice_SendGrid_refused_goes_again_unmarked(HttpStatusCode refusal)
+    {
+        // SendGrid answered that it did not take the first copy: nobody got it, so "sent again" would mislead the client.
+        await using RecordingServer sendGrid = await RecordingServer.StartNewAsync();
+        sendGrid.Enqueue(refusal, body: """{"errors":[{"message":"not accepted"}]}""");
+        sendGrid.Enqueue(HttpStatusCode.Accepted, messageId: "msg-accepted");
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var activity = new SendClientNotices(SendGridAt(sendGrid.BaseUrl), Webhook(), folder, TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+        NoticeProof proof = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank"))); // the step's retry
+
+        Assert.Equal(2, sendGrid.Requests.Count);
+        Assert.All(sendGrid.Requests, r => Assert.DoesNotContain("sent again", r.Json.GetProperty("subject").GetString()!, StringComparison.Ordinal));
+        Assert.DoesNotContain("could not be confirmed", sendGrid.Requests[1].Body, StringComparison.Ordinal);
+        Assert.False(proof.SentAgain);
+        Assert.Equal("msg-accepted", proof.MessageId);
+        var items = (await folder.ListAsync(Incident, default)).Select(i => i.Name).ToList();
+        Assert.Contains(items, n => n.StartsWith("notice-attempt-northwind-bank-email", StringComparison.Ordinal) && n.Contains("refused", StringComparison.Ordinal));
+        Assert.Equal(2, items.Count(n => n.StartsWith("notice-attempt-northwind-bank-email", StringComparison.Ordinal) && !n.Contains("refused", StringComparison.Ordinal))); // both attempts kept
+        Assert.True((await folder.VerifyAsync(Incident, default)).Ok);
+    }
+
+    [Fact]
+    public async Task A_client_notice_that_never_reached_SendGrid_goes_again_unmarked()
+    {
+        // The connection was never made (refused): the request never left, so no copy can have been delivered.
+        string closed;
+        await using (RecordingServer gone = await RecordingServer.StartNewAsync())
+        {
+            closed = gone.BaseUrl;
+        }
+
+        await using RecordingServer sendGrid = await RecordingServer.StartNewAsync();
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var unreachable = new SendClientNotices(SendGridAt(closed), Webhook(), folder, TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+        var reachable = new SendClientNotices(SendGridAt(sendGrid.BaseUrl), Webhook(), folder, TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => unreachable.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+        NoticeProof proof = Assert.Single(await reachable.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank"))); // the step's retry
+
+        RecordedRequest sent = Assert.Single(sendGrid.Requests);
+        Assert.DoesNotContain("sent again", sent.Json.GetProperty("subject").GetString()!, StringComparison.Ordinal);
+        Assert.False(proof.SentAgain);
+    }
+
+    [Fact]
+    public async Task A_vendor_notice_SendGrid_refused_goes_again_unmarked()
+    {
+        await using RecordingServer sendGrid = await RecordingServer.StartNewAsync();
+        sendGrid.Enqueue(HttpStatusCode.BadRequest, body: """{"errors":[{"message":"not accepted"}]}""");
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var directory = new SimulatedDirectory(SampleWorld, null, TimeProvider.System);
+        var activity = new Cordon.Offboarding.NotifyVendor(SendGridAt(sendGrid.BaseUrl), directory, folder,
+            Options.Create(new WorldOptions { World = SampleWorld }), TimeProvider.System);
+
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => activity.RunAsync(ActivityContexts.For("NotifyVendor"), VendorNotice()));
+        string messageId = await activity.RunAsync(ActivityContexts.For("NotifyVendor"), VendorNotice()); // the step's retry
+
+        Assert.Equal(2, sendGrid.Requests.Count);
+        Assert.All(sendGrid.Requests, r => Assert.DoesNotContain("sent again", r.Json.GetProperty("subject").GetString()!, StringComparison.Ordinal));
+        Assert.DoesNotContain("sent again", messageId, StringComparison.Ordinal);
+        Assert.True((await folder.VerifyAsync(Incident, default)).Ok);
+    }
+
+    [Fact]
+    public async Task A_refusal_after_an_attempt_in_doubt_still_goes_marked_as_sent_again()
+    {
+        // First copy accepted but its proof not stored (in doubt), the second refused: the third is still sent again.
+        await using RecordingServer sendGrid = await RecordingServer.StartNewAsync();
+        sendGrid.Enqueue(HttpStatusCode.Accepted, messageId: "msg-1");
+        sendGrid.Enqueue(HttpStatusCode.BadRequest, body: """{"errors":[{"message":"not accepted"}]}""");
+        sendGrid.Enqueue(HttpStatusCode.Accepted, messageId: "msg-3");
+        string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
+        var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
+        var activity = new SendClientNotices(SendGridAt(sendGrid.BaseUrl), Webhook(), new FailFirstPut(folder, "notice-proof-"), TimeProvider.System, Metrics(), NullLogger<SendClientNotices>.Instance);
+
+        await Assert.ThrowsAsync<IOException>(() => activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+        NoticeProof proof = Assert.Single(await activity.RunAsync(ActivityContexts.For(nameof(SendClientNotices)), RequestFor("northwind-bank")));
+
+        var subjects = sendGrid.Requests.Select(r => r.Json.GetProperty("subject").GetString()!).ToList();
+        Assert.Equal(3, subjects.Count);
+        Assert.DoesNotContain("sent again", subjects[0], StringComparison.Ordinal);
+        Assert.Contains("(sent again)", subjects[1], StringComparison.Ordinal);
+        Assert.Contains("(sent again)", subjects[2], StringComparison.Ordinal);
+        Assert.True(proof.SentAgain);
+        Assert.Equal("msg-3", proof.MessageId);
+    }
+
+    static Cordon.Offboarding.VendorNotice VendorNotice() => new(Incident, "fabrikam-bpo", "Fabrikam BPO Services", "fab-pune-1", "Fabrikam Pune 1",
+        ["vendor-management@fabrikam-bpo.example"], 43);
+
+    /// <summary>The real SendGrid sender pointed at <paramref name="host"/>; one try per send, so a refusal is final at once.</summary>
+    static Cordon.Adapters.SendGrid.SendGridEmailSender SendGridAt(string host) => new(
+        new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>(),
+        Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example", Host = host, MaxAttempts = 1 }),
+        TimeProvider.System, NullLogger<Cordon.Adapters.SendGrid.SendGridEmailSender>.Instance);
 
     /// <summary>SendGrid took the mail, then the connection dropped before its 202 arrived.</summary>
     sealed class AcceptThenDrop : HttpMessageHandler

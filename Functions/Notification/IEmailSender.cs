@@ -16,6 +16,16 @@ public sealed record EmailMessage(
 /// <summary>The e-mail port: SendGrid in Azure, the outbox locally.</summary>
 public interface IEmailSender
 {
-    /// <summary>Sends the message and returns the provider's message id (the proof of sending).</summary>
+    /// <summary>
+    /// Sends the message and returns the provider's message id (the proof of sending). Throws
+    /// <see cref="MailRefusedException"/> only when no copy can have been delivered.
+    /// </summary>
     Task<string> SendAsync(EmailMessage message, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// The provider answered that it did not take the mail, or was never reached: no copy can have been delivered, so the
+/// next attempt is a first copy, not one sent again (<see cref="MailAttempt"/>). A failure that leaves delivery in
+/// doubt (a time-out after the request left, a dropped connection, some recipients taken) is not this.
+/// </summary>
+public sealed class MailRefusedException(string message, Exception? innerException = null) : InvalidOperationException(message, innerException);

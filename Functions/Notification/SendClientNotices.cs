@@ -11,8 +11,8 @@ namespace Cordon.Notification;
 /// client has one, its signed webhook. Each delivery's proof is kept write-once with the evidence the
 /// moment it succeeds, so a re-run (a later client's webhook failed, or the host crashed before the
 /// step was recorded) sends only what is still missing. The one doubt left — the host stopped between an
-/// e-mail's send and its proof — sends that e-mail again, marked as sent again (<see cref="MailAttempt"/>);
-/// webhooks carry an idempotency key.
+/// e-mail's send and its proof — sends that e-mail again, marked as sent again (<see cref="MailAttempt"/>); a copy
+/// SendGrid refused is sent again unmarked. Webhooks carry an idempotency key.
 /// </summary>
 public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook, IEvidenceStore evidence, TimeProvider time, CordonMetrics metrics, ILogger<SendClientNotices> logger)
     : TaskActivity<NoticeRequest, IReadOnlyList<NoticeProof>>
@@ -29,15 +29,15 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
             var due = request.Deadlines.Where(d => d.Client == client.Id).OrderBy(d => d.DueAt).ToList();
             if (client.SecurityContacts.Count > 0)
             {
-                proofs.Add(await OnceAsync(request.IncidentId, client.Id, "email", async () =>
-                {
-                    bool sentAgain = await MailAttempt.RecordedBeforeAsync(evidence, request.IncidentId, $"notice-attempt-{EvidenceNames.Part(client.Id)}-email.json",
-                        new CustodyNote("cordon/SendClientNotices", $"client notice to {client.Id} being sent via email"), time.GetUtcNow().UtcDateTime);
-                    var (title, html, text) = ClientNoticeText.Render(request, client, sentAgain);
-                    string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
-                        new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
-                    return new NoticeProof(client.Id, "email", id, time.GetUtcNow().UtcDateTime, sentAgain);
-                }));
+                proofs.Add(await OnceAsync(request.IncidentId, client.Id, "email", () =>
+                    MailAttempt.SendAsync(evidence, time, request.IncidentId, $"notice-attempt-{EvidenceNames.Part(client.Id)}-email", "cordon/SendClientNotices",
+                        $"client notice to {client.Id} via email", async sentAgain =>
+                        {
+                            var (title, html, text) = ClientNoticeText.Render(request, client, sentAgain);
+                            string id = await email.SendAsync(new EmailMessage(client.SecurityContacts, title, html, text, "client-notice",
+                                new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["clientId"] = client.Id, ["kind"] = "client-notice" }), CancellationToken.None);
+                            return new NoticeProof(client.Id, "email", id, time.GetUtcNow().UtcDateTime, sentAgain);
+                        })));
             }
 
             if (!string.IsNullOrEmpty(client.NoticeWebhookUrl))

@@ -9,7 +9,7 @@ namespace Cordon.Offboarding;
 /// Revokes the vendor's own service credentials and sends the vendor the offboarding notice, once: the
 /// notice's message id is kept write-once with the evidence, and a re-run (a crash before the step was
 /// recorded) answers with it instead of mailing the vendor again. A re-run that finds the notice attempted but
-/// not proved sends it again, marked so (<see cref="MailAttempt"/>).
+/// not proved sends it again, marked so unless SendGrid refused that attempt (<see cref="MailAttempt"/>).
 /// </summary>
 public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvidenceStore evidence, IOptions<WorldOptions> world, TimeProvider time) : TaskActivity<VendorNotice, string>
 {
@@ -36,19 +36,21 @@ public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvi
             return "no-vendor-contact";
         }
 
-        bool sentAgain = await MailAttempt.RecordedBeforeAsync(evidence, notice.IncidentId, "vendor-notice-attempt.json",
-            new CustodyNote("cordon/NotifyVendor", "vendor offboarding notice being sent"), time.GetUtcNow().UtcDateTime);
-        string title = sentAgain ? $"Offboarding notice (sent again): site {notice.SiteName}" : $"Offboarding notice: site {notice.SiteName}";
-        var (html, text) = MailLayout.Render(title,
-            $"Following confirmed insider activity (incident {notice.IncidentId}), access of every agent of site {notice.SiteName} and your service credentials have been revoked, with the approval of two authorised approvers." +
-            (sentAgain ? MailAttempt.SentAgainNote : ""),
-            [("Vendor", notice.VendorName), ("Site", notice.SiteName), ("Accounts revoked", notice.AccountsRevoked.ToString(CultureInfo.InvariantCulture))],
-            [], "Contact vendor management for the contractual next steps.");
-
-        string messageId = await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
-            new Dictionary<string, string> { ["incidentId"] = notice.IncidentId, ["kind"] = "vendor-notice" }), CancellationToken.None);
+        var (messageId, marked) = await MailAttempt.SendAsync(evidence, time, notice.IncidentId, "vendor-notice-attempt", "cordon/NotifyVendor",
+            "vendor offboarding notice", async sentAgain =>
+            {
+                string title = sentAgain ? $"Offboarding notice (sent again): site {notice.SiteName}" : $"Offboarding notice: site {notice.SiteName}";
+                var (html, text) = MailLayout.Render(title,
+                    $"Following confirmed insider activity (incident {notice.IncidentId}), access of every agent of site {notice.SiteName} and your service credentials have been revoked, with the approval of two authorised approvers." +
+                    (sentAgain ? MailAttempt.SentAgainNote : ""),
+                    [("Vendor", notice.VendorName), ("Site", notice.SiteName), ("Accounts revoked", notice.AccountsRevoked.ToString(CultureInfo.InvariantCulture))],
+                    [], "Contact vendor management for the contractual next steps.");
+                string id = await email.SendAsync(new EmailMessage(notice.Contacts, title, html, text, "vendor-notice",
+                    new Dictionary<string, string> { ["incidentId"] = notice.IncidentId, ["kind"] = "vendor-notice" }), CancellationToken.None);
+                return (id, sentAgain);
+            });
         await evidence.PutAsync(notice.IncidentId, ProofItem, System.Text.Encoding.UTF8.GetBytes(messageId), "text/plain",
             new CustodyNote("cordon/NotifyVendor", "vendor offboarding notice sent"), CancellationToken.None);
-        return sentAgain ? $"{messageId} (sent again, marked so: an earlier attempt's delivery could not be confirmed)" : messageId;
+        return marked ? $"{messageId} (sent again, marked so: an earlier attempt's delivery could not be confirmed)" : messageId;
     }
 }

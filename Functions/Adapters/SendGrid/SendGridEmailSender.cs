@@ -17,7 +17,10 @@ namespace Cordon.Adapters.SendGrid;
 /// approver unrewritten (docs/architecture.md, "Field facts"). Sandbox mode per <see cref="SendGridOptions.SandboxMode"/>.</item>
 /// <item>429, 5xx and transport failures are retried up to <see cref="SendGridOptions.MaxAttempts"/>, waiting
 /// Retry-After (or X-RateLimit-Reset) when given, else exponential back-off, on the injected
-/// <see cref="TimeProvider"/>. Other 4xx throw <see cref="InvalidOperationException"/> with SendGrid's error text.</item>
+/// <see cref="TimeProvider"/>. Other 4xx throw with SendGrid's error text.</item>
+/// <item>A failure after which no copy can have been delivered (refusal answers only, or SendGrid never reached) throws
+/// <see cref="MailRefusedException"/>, so a notice's next attempt is not marked as sent again; one that leaves delivery
+/// in doubt throws <see cref="InvalidOperationException"/>.</item>
 /// </list>
 /// Returns the X-Message-Id of each accepted request (comma-joined when the recipients took several).
 /// </summary>
@@ -74,6 +77,7 @@ public sealed class SendGridEmailSender : IEmailSender
             }
             catch (InvalidOperationException ex) when (ids.Count > 0)
             {
+                // No refusal of the mail any more: the earlier requests' recipients have it.
                 throw new InvalidOperationException(
                     $"{ex.Message} (request {i + 1} of {batches.Length}; the earlier {ids.Count} were accepted: {string.Join(',', ids)})", ex);
             }
@@ -142,6 +146,7 @@ public sealed class SendGridEmailSender : IEmailSender
     async Task<string> SendWithRetriesAsync(SendGridClient client, SendGridMessage mail, string category, CancellationToken cancellationToken)
     {
         int maxAttempts = Math.Max(1, options.MaxAttempts);
+        bool inDoubt = false; // an earlier answer left open whether SendGrid took the mail: no failure after it is a refusal
         for (int attempt = 1; ; attempt++)
         {
             Response response;
@@ -167,7 +172,7 @@ public sealed class SendGridEmailSender : IEmailSender
             }
             catch (Exception ex) when (IsTransport(ex, cancellationToken))
             {
-                throw new InvalidOperationException($"SendGrid could not be reached after {attempt} attempts: {ex.Message}", ex);
+                throw Failed($"SendGrid could not be reached after {attempt} attempts: {ex.Message}", inDoubt, ex);
             }
 
             int status = (int)response.StatusCode;
@@ -177,22 +182,25 @@ public sealed class SendGridEmailSender : IEmailSender
             }
 
             string body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+            // A gateway's 502/504 says it had no good answer from SendGrid, which may have taken the mail; other
+            // answers say SendGrid did not take it.
+            inDoubt |= response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout;
             bool retryable = response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500;
             if (!retryable)
             {
-                throw new InvalidOperationException($"SendGrid refused the mail with {status} {response.StatusCode}: {body}");
+                throw Failed($"SendGrid refused the mail with {status} {response.StatusCode}: {body}", inDoubt);
             }
 
             if (attempt >= maxAttempts)
             {
-                throw new InvalidOperationException($"SendGrid answered {status} {response.StatusCode} on all {attempt} attempts; last answer: {body}");
+                throw Failed($"SendGrid answered {status} {response.StatusCode} on all {attempt} attempts; last answer: {body}", inDoubt);
             }
 
             TimeSpan? asked = ServerDelay(response);
             if (asked > options.MaxRetryDelay)
             {
-                throw new InvalidOperationException(
-                    $"SendGrid answered {status} {response.StatusCode} and asked to wait {asked.Value.TotalSeconds:0.#} s, longer than {SendGridOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:0.#} s): {body}");
+                throw Failed(
+                    $"SendGrid answered {status} {response.StatusCode} and asked to wait {asked.Value.TotalSeconds:0.#} s, longer than {SendGridOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:0.#} s): {body}", inDoubt);
             }
 
             TimeSpan delay = asked ?? Backoff(attempt);
@@ -201,6 +209,10 @@ public sealed class SendGridEmailSender : IEmailSender
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A refusal (<see cref="MailRefusedException"/>) unless an earlier answer left delivery in doubt.</summary>
+    static InvalidOperationException Failed(string message, bool inDoubt, Exception? inner = null) =>
+        inDoubt ? new InvalidOperationException($"{message} (an earlier answer left open whether SendGrid took the mail)", inner) : new MailRefusedException(message, inner);
 
     /// <summary>The request never left: the connection to SendGrid was not made (refused, name not resolved, TLS failed).</summary>
     static bool NeverSent(Exception ex) =>
