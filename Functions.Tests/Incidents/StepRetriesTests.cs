@@ -36,6 +36,18 @@ public sealed class StepRetriesTests
     }
 
     [Fact]
+    public void A_throttled_mail_send_waits_SendGrids_Retry_After_like_a_throttled_directory_call()
+    {
+        string mailThrottled = typeof(Cordon.Notification.MailThrottledException).FullName!;
+        string message = new Cordon.Notification.MailThrottledException("SendGrid answered 429 TooManyRequests", TimeSpan.FromSeconds(40)).Message;
+
+        Assert.Equal(TimeSpan.FromSeconds(40), StepRetries.NextWait(mailThrottled, message, Policy.MaxAttempts + 5, Policy));
+        Assert.Null(StepRetries.NextWait(mailThrottled, message, StepRetries.MaxThrottledAttempts, Policy));
+        // A refusal is not a throttle: it follows the policy.
+        Assert.Null(StepRetries.NextWait(typeof(Cordon.Notification.MailRefusedException).FullName, "SendGrid refused the mail with 400", Policy.MaxAttempts, Policy));
+    }
+
+    [Fact]
     public void Any_other_failure_follows_the_policy_back_off_and_attempts()
     {
         Assert.Equal([2, 4, 5], new[] { 1, 2, 3 }.Select(n => StepRetries.NextWait("System.InvalidOperationException", "boom", n, Policy)!.Value.TotalSeconds));

@@ -91,7 +91,7 @@ public sealed class NoticeRerunTests
         // Found by an attack: the SendGrid sender retried a send whose answer was lost, so the client got two identical notices.
         var handler = new AcceptThenDrop();
         var sendGrid = new Cordon.Adapters.SendGrid.SendGridEmailSender(new Factory(handler),
-            Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example", RetryBaseDelay = TimeSpan.FromMilliseconds(5) }),
+            Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example" }),
             TimeProvider.System, NullLogger<Cordon.Adapters.SendGrid.SendGridEmailSender>.Instance);
         string dir = Directory.CreateTempSubdirectory("cordon-notice-rerun-").FullName;
         var folder = new FolderEvidenceStore(Path.Combine(dir, "evidence"), TimeProvider.System);
@@ -205,10 +205,10 @@ public sealed class NoticeRerunTests
     static Cordon.Offboarding.VendorNotice VendorNotice() => new(Incident, "fabrikam-bpo", "Fabrikam BPO Services", "fab-pune-1", "Fabrikam Pune 1",
         ["vendor-management@fabrikam-bpo.example"], 43);
 
-    /// <summary>The real SendGrid sender pointed at <paramref name="host"/>; one try per send, so a refusal is final at once.</summary>
+    /// <summary>The real SendGrid sender pointed at <paramref name="host"/> (it sends each request once).</summary>
     static Cordon.Adapters.SendGrid.SendGridEmailSender SendGridAt(string host) => new(
         new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>(),
-        Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example", Host = host, MaxAttempts = 1 }),
+        Options.Create(new Cordon.Adapters.SendGrid.SendGridOptions { SendGridApiKey = "SG.test.key", From = "cordon@security.example", Host = host }),
         TimeProvider.System, NullLogger<Cordon.Adapters.SendGrid.SendGridEmailSender>.Instance);
 
     /// <summary>SendGrid took the mail, then the connection dropped before its 202 arrived.</summary>

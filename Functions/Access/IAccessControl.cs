@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cordon.Access;
 
 /// <summary>
@@ -9,32 +7,12 @@ namespace Cordon.Access;
 /// cross the engine as type name and message, so the message carries the wait in a form <see cref="RetryAfterIn"/> reads back.
 /// </summary>
 public sealed class DirectoryThrottledException(string message, TimeSpan? retryAfter, Exception? innerException = null)
-    : Exception(Describe(message, retryAfter), innerException)
+    : Exception(Cordon.World.ThrottleWait.Describe(message, retryAfter), innerException)
 {
-    const string Marker = "; retry after ";
-    const string Unit = " ms";
-
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
-    static string Describe(string message, TimeSpan? retryAfter) => retryAfter is { } wait
-        ? $"{message}{Marker}{Math.Ceiling(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}{Unit}"
-        : $"{message}; no Retry-After given";
-
     /// <summary>The Retry-After a failure message of this exception carries; null when it carries none.</summary>
-    public static TimeSpan? RetryAfterIn(string? message)
-    {
-        int at = message?.LastIndexOf(Marker, StringComparison.Ordinal) ?? -1;
-        if (at < 0)
-        {
-            return null;
-        }
-
-        ReadOnlySpan<char> rest = message.AsSpan(at + Marker.Length);
-        int end = rest.IndexOf(Unit, StringComparison.Ordinal);
-        return end > 0 && double.TryParse(rest[..end], NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) && ms >= 0
-            ? TimeSpan.FromMilliseconds(ms)
-            : null;
-    }
+    public static TimeSpan? RetryAfterIn(string? message) => Cordon.World.ThrottleWait.In(message);
 }
 
 /// <summary>What a directory account can currently reach.</summary>

@@ -6,8 +6,8 @@ namespace Cordon.Incidents;
 
 /// <summary>
 /// When a failed activity step runs again, decided in the orchestration and waited out on a durable timer (never
-/// inside the activity). A throttled directory call waits the directory's Retry-After (exponential back-off when it
-/// gives none) and does not spend the step's attempts, up to <see cref="MaxThrottledAttempts"/>; any other failure
+/// inside the activity). A throttled directory call or mail send waits the service's Retry-After (exponential back-off
+/// when it gives none) and does not spend the step's attempts, up to <see cref="MaxThrottledAttempts"/>; any other failure
 /// follows the policy's retry (first wait, back-off coefficient, longest wait, attempts).
 /// </summary>
 public static class StepRetries
@@ -22,14 +22,14 @@ public static class StepRetries
     /// <param name="lastAttempt">Attempts made so far, 1 after the first failure.</param>
     public static TimeSpan? NextWait(string? errorType, string? errorMessage, int lastAttempt, StepRetryPolicy policy)
     {
-        if (errorType == typeof(DirectoryThrottledException).FullName)
+        if (errorType == typeof(DirectoryThrottledException).FullName || errorType == typeof(Notification.MailThrottledException).FullName)
         {
             if (lastAttempt >= MaxThrottledAttempts)
             {
                 return null;
             }
 
-            return DirectoryThrottledException.RetryAfterIn(errorMessage)
+            return World.ThrottleWait.In(errorMessage)
                 ?? TimeSpan.FromSeconds(Math.Min(LongestThrottleBackoff.TotalSeconds, Math.Pow(2, Math.Min(lastAttempt - 1, 16))));
         }
 

@@ -28,4 +28,16 @@ public interface IEmailSender
 /// next attempt is a first copy, not one sent again (<see cref="MailAttempt"/>). A failure that leaves delivery in
 /// doubt (a time-out after the request left, a dropped connection, some recipients taken) is not this.
 /// </summary>
-public sealed class MailRefusedException(string message, Exception? innerException = null) : InvalidOperationException(message, innerException);
+public class MailRefusedException(string message, Exception? innerException = null) : InvalidOperationException(message, innerException);
+
+/// <summary>
+/// The provider asked Cordon to slow down (429, or 503) and did not take the mail. The sender never waits that out
+/// inside the activity (a wait longer than the queue message's visibility let a second copy of the step run): the step
+/// fails with this and the incident waits <see cref="RetryAfter"/> (none given: exponential back-off) on a durable
+/// timer, as for a throttled directory call (<c>StepRetries</c>).
+/// </summary>
+public sealed class MailThrottledException(string message, TimeSpan? retryAfter, Exception? innerException = null)
+    : MailRefusedException(Cordon.World.ThrottleWait.Describe(message, retryAfter), innerException)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}

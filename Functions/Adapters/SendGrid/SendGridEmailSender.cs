@@ -15,12 +15,14 @@ namespace Cordon.Adapters.SendGrid;
 /// (the message's plus <c>cordon</c>).</item>
 /// <item>Click, open, subscription and Google Analytics tracking off: approval links must reach the
 /// approver unrewritten (docs/architecture.md, "Field facts"). Sandbox mode per <see cref="SendGridOptions.SandboxMode"/>.</item>
-/// <item>429, 5xx and transport failures are retried up to <see cref="SendGridOptions.MaxAttempts"/>, waiting
-/// Retry-After (or X-RateLimit-Reset) when given, else exponential back-off, on the injected
-/// <see cref="TimeProvider"/>. Other 4xx throw with SendGrid's error text.</item>
-/// <item>A failure after which no copy can have been delivered (refusal answers only, or SendGrid never reached) throws
-/// <see cref="MailRefusedException"/>, so a notice's next attempt is not marked as sent again; one that leaves delivery
-/// in doubt throws <see cref="InvalidOperationException"/>.</item>
+/// <item>Nothing here waits or sends a request again: the step's retry does, on a durable timer in the incident. A wait
+/// inside the activity (up to a minute on a Retry-After, once) outlived the queue message's visibility, and a second copy
+/// of the step could run beside it. 429 and 503 throw <see cref="MailThrottledException"/> with the Retry-After (or
+/// X-RateLimit-Reset), at most <see cref="SendGridOptions.MaxRetryDelay"/>; other refusals and a SendGrid never reached
+/// throw <see cref="MailRefusedException"/> with SendGrid's error text. Both say no copy can have been delivered, so a
+/// notice's next attempt is not marked as sent again.</item>
+/// <item>A failure that leaves delivery in doubt (a time-out or dropped connection after the request left, a gateway's
+/// 502/504, a later request of several refused) throws <see cref="InvalidOperationException"/>.</item>
 /// </list>
 /// Returns the X-Message-Id of each accepted request (comma-joined when the recipients took several).
 /// </summary>
@@ -73,7 +75,7 @@ public sealed class SendGridEmailSender : IEmailSender
             SendGridMessage mail = Build(message, batches[i]);
             try
             {
-                ids.Add(await SendWithRetriesAsync(client, mail, message.Category, cancellationToken).ConfigureAwait(false));
+                ids.Add(await SendOnceAsync(client, mail, message.Category, cancellationToken).ConfigureAwait(false));
             }
             catch (InvalidOperationException ex) when (ids.Count > 0)
             {
@@ -143,76 +145,50 @@ public sealed class SendGridEmailSender : IEmailSender
         return mail;
     }
 
-    async Task<string> SendWithRetriesAsync(SendGridClient client, SendGridMessage mail, string category, CancellationToken cancellationToken)
+    /// <summary>One request to SendGrid, sent once (see the class summary for what each failure throws).</summary>
+    async Task<string> SendOnceAsync(SendGridClient client, SendGridMessage mail, string category, CancellationToken cancellationToken)
     {
-        int maxAttempts = Math.Max(1, options.MaxAttempts);
-        bool inDoubt = false; // an earlier answer left open whether SendGrid took the mail: no failure after it is a refusal
-        for (int attempt = 1; ; attempt++)
+        Response response;
+        try
         {
-            Response response;
-            try
-            {
-                response = await client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsTransport(ex, cancellationToken) && !NeverSent(ex))
-            {
-                // Sent, and then the answer was lost (a dropped connection, a time-out): SendGrid may have accepted it, and
-                // mail has no idempotency key. Sent again here it was an unmarked duplicate (found by an attack: a client
-                // got two identical notices); the step's rerun sends it again marked where that matters (MailAttempt).
-                logger.LogWarning(ex, "SendGrid request ({Category}) failed after it was sent; not sent again by the sender", category);
-                throw new InvalidOperationException($"SendGrid may have accepted the mail: the request failed after it was sent ({ex.Message}); not sent again here", ex);
-            }
-            catch (Exception ex) when (IsTransport(ex, cancellationToken) && attempt < maxAttempts)
-            {
-                TimeSpan wait = Backoff(attempt);
-                logger.LogWarning(ex, "SendGrid request ({Category}) failed in transport on attempt {Attempt} of {MaxAttempts}; retrying in {Delay}",
-                    category, attempt, maxAttempts, wait);
-                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (Exception ex) when (IsTransport(ex, cancellationToken))
-            {
-                throw Failed($"SendGrid could not be reached after {attempt} attempts: {ex.Message}", inDoubt, ex);
-            }
-
-            int status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-            {
-                return MessageId(response);
-            }
-
-            string body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
-            // A gateway's 502/504 says it had no good answer from SendGrid, which may have taken the mail; other
-            // answers say SendGrid did not take it.
-            inDoubt |= response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout;
-            bool retryable = response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500;
-            if (!retryable)
-            {
-                throw Failed($"SendGrid refused the mail with {status} {response.StatusCode}: {body}", inDoubt);
-            }
-
-            if (attempt >= maxAttempts)
-            {
-                throw Failed($"SendGrid answered {status} {response.StatusCode} on all {attempt} attempts; last answer: {body}", inDoubt);
-            }
-
-            TimeSpan? asked = ServerDelay(response);
-            if (asked > options.MaxRetryDelay)
-            {
-                throw Failed(
-                    $"SendGrid answered {status} {response.StatusCode} and asked to wait {asked.Value.TotalSeconds:0.#} s, longer than {SendGridOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:0.#} s): {body}", inDoubt);
-            }
-
-            TimeSpan delay = asked ?? Backoff(attempt);
-            logger.LogWarning("SendGrid answered {Status} to a mail ({Category}) on attempt {Attempt} of {MaxAttempts}; retrying in {Delay}",
-                status, category, attempt, maxAttempts, delay);
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            response = await client.SendEmailAsync(mail, cancellationToken).ConfigureAwait(false);
         }
-    }
+        catch (Exception ex) when (IsTransport(ex, cancellationToken) && NeverSent(ex))
+        {
+            throw new MailRefusedException($"SendGrid could not be reached: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (IsTransport(ex, cancellationToken))
+        {
+            // Sent, and then the answer was lost (a dropped connection, a time-out): SendGrid may have accepted it, and
+            // mail has no idempotency key. Sent again here it was an unmarked duplicate (found by an attack: a client
+            // got two identical notices); the step's rerun sends it again marked where that matters (MailAttempt).
+            logger.LogWarning(ex, "SendGrid request ({Category}) failed after it was sent; not sent again by the sender", category);
+            throw new InvalidOperationException($"SendGrid may have accepted the mail: the request failed after it was sent ({ex.Message}); not sent again here", ex);
+        }
 
-    /// <summary>A refusal (<see cref="MailRefusedException"/>) unless an earlier answer left delivery in doubt.</summary>
-    static InvalidOperationException Failed(string message, bool inDoubt, Exception? inner = null) =>
-        inDoubt ? new InvalidOperationException($"{message} (an earlier answer left open whether SendGrid took the mail)", inner) : new MailRefusedException(message, inner);
+        if (response.IsSuccessStatusCode)
+        {
+            return MessageId(response);
+        }
+
+        int status = (int)response.StatusCode;
+        string body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+        {
+            // A gateway's 502/504 says it had no good answer from SendGrid, which may have taken the mail.
+            throw new InvalidOperationException(
+                $"SendGrid's gateway answered {status} {response.StatusCode}, which leaves open whether SendGrid took the mail; not sent again here: {body}");
+        }
+
+        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+        {
+            TimeSpan? asked = ServerDelay(response) is { } wait && wait > options.MaxRetryDelay ? options.MaxRetryDelay : ServerDelay(response);
+            logger.LogWarning("SendGrid answered {Status} to a mail ({Category}); the step tries again after {Wait}", status, category, asked);
+            throw new MailThrottledException($"SendGrid answered {status} {response.StatusCode}: {body}", asked);
+        }
+
+        throw new MailRefusedException($"SendGrid refused the mail with {status} {response.StatusCode}: {body}");
+    }
 
     /// <summary>The request never left: the connection to SendGrid was not made (refused, name not resolved, TLS failed).</summary>
     static bool NeverSent(Exception ex) =>
@@ -220,12 +196,6 @@ public sealed class SendGridEmailSender : IEmailSender
 
     static bool IsTransport(Exception ex, CancellationToken cancellationToken) =>
         ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested); // HttpClient timeout
-
-    TimeSpan Backoff(int attempt)
-    {
-        double ms = options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxRetryDelay.TotalMilliseconds));
-    }
 
     /// <summary>The wait the server asked for: Retry-After (seconds or a date), else SendGrid's X-RateLimit-Reset (epoch seconds).</summary>
     TimeSpan? ServerDelay(Response response)

@@ -26,14 +26,8 @@ public sealed class SendGridOptions : ISelfValidatingOptions
     /// or a local recording server in tests. Default: the client's host (https://api.sendgrid.com).</summary>
     public string? Host { get; set; }
 
-    /// <summary>Attempts per request (first try included) on 429, 5xx and transport failures.</summary>
-    public int MaxAttempts { get; set; } = 4;
-
-    /// <summary>First back-off delay when the response carries no Retry-After; doubles on each retry.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Longest single wait. Exponential back-off is capped here; a Retry-After longer than this
-    /// fails the send instead of holding the activity (the orchestration's retry policy takes over).</summary>
+    /// <summary>Longest Retry-After handed to the step (which waits it out on a durable timer, never in the sender):
+    /// SendGrid's reset of a daily limit can be hours away, and the step then looks again after this long.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Problems with the settings, each naming the setting to fix; empty when usable.</summary>
@@ -69,14 +63,9 @@ public sealed class SendGridOptions : ISelfValidatingOptions
             problems.Add($"{SectionName}:Host '{Host}' is not an absolute http(s) URL.");
         }
 
-        if (MaxAttempts is < 1 or > 10)
+        if (MaxRetryDelay < TimeSpan.Zero)
         {
-            problems.Add($"{SectionName}:MaxAttempts must be between 1 and 10 (was {MaxAttempts}).");
-        }
-
-        if (RetryBaseDelay < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero)
-        {
-            problems.Add($"{SectionName}:RetryBaseDelay and {SectionName}:MaxRetryDelay must not be negative.");
+            problems.Add($"{SectionName}:MaxRetryDelay must not be negative.");
         }
 
         return problems;
