@@ -9,7 +9,8 @@ public sealed class ApprovalTokenTests
     static readonly DateTimeOffset Now = new(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);
     static readonly string KeyA = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
     static readonly string KeyB = Convert.ToBase64String(Enumerable.Range(101, 32).Select(i => (byte)i).ToArray());
-    static readonly ApprovalClaims Claims = new("inc-0123456789ab-1", "confirm", ApproverIdentity.Hash("lead@client.example"), Now.AddHours(4));
+    const string Lead = "lead@client.example";
+    static readonly ApprovalClaims Claims = new("inc-0123456789ab-1", "confirm", Tokens(KeyA).ApproverId(Lead), Now.AddHours(4));
 
     sealed class Clock(DateTimeOffset now) : TimeProvider
     {
@@ -55,7 +56,7 @@ public sealed class ApprovalTokenTests
 
         // Same signature, a payload naming another gate and a later expiry.
         string forgedPayload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
-            $$"""{"V":1,"I":"{{Claims.IncidentId}}","G":"vendorOffboarding","A":"{{Claims.ApproverHash}}","E":{{Now.AddDays(30).ToUnixTimeSeconds()}}}"""));
+            $$"""{"V":2,"I":"{{Claims.IncidentId}}","G":"vendorOffboarding","A":"{{Claims.ApproverId}}","E":{{Now.AddDays(30).ToUnixTimeSeconds()}}}"""));
 
         Assert.Equal(TokenProblem.BadSignature, tokens.Read(forgedPayload + "." + signature).Problem);
         Assert.Null(tokens.Read(forgedPayload + "." + signature).Claims);
@@ -138,6 +139,63 @@ public sealed class ApprovalTokenTests
 
         Assert.True(Tokens(KeyB).Read(link).IsValid);
         Assert.Equal(TokenProblem.BadSignature, Tokens(KeyA).Read(link).Problem);
+    }
+
+    /// <summary>A token signed with <paramref name="key"/> over <paramref name="json"/>, as only the key holder can make one.</summary>
+    static string Signed(string key, string json)
+    {
+        byte[] payload = Encoding.UTF8.GetBytes(json);
+        return Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(Convert.FromBase64String(key), payload));
+    }
+
+    [Fact]
+    public void A_link_names_its_approver_in_any_spelling_and_nobody_else()
+    {
+        TokenCheck check = Tokens(KeyA).Read(Tokens(KeyA).Create(Claims));
+
+        Assert.True(check.Names(Lead));
+        Assert.True(check.Names(" LEAD@Client.Example "));
+        Assert.False(check.Names("other@client.example"));
+        Assert.NotEqual(ApproverIdentity.Hash(Lead), check.Claims!.ApproverId); // not the unkeyed hash a guess reproduces
+        Assert.NotEqual(Tokens(KeyB).ApproverId(Lead), Tokens(KeyA).ApproverId(Lead)); // keyed: another key, another id
+    }
+
+    [Fact]
+    public void A_link_made_in_the_old_format_is_still_read_and_names_its_approver_until_it_expires()
+    {
+        // Version 1, as links were made before: the unkeyed approver hash, signed with the same key.
+        var clock = new Clock(Now);
+        string old = Signed(KeyA, $$"""{"V":1,"I":"inc-0123456789ab-1","G":"confirm","A":"{{ApproverIdentity.Hash(Lead)}}","E":{{Claims.ExpiresAt.ToUnixTimeSeconds()}}}""");
+
+        TokenCheck check = Tokens(KeyA, clock).Read(old);
+        Assert.True(check.IsValid);
+        Assert.True(check.Names(Lead));
+        Assert.False(check.Names("other@client.example"));
+        Assert.Equal(TokenProblem.BadSignature, Tokens(KeyB).Read(old).Problem);
+
+        clock.Now = Claims.ExpiresAt.AddSeconds(1);
+        Assert.Equal(TokenProblem.Expired, Tokens(KeyA, clock).Read(old).Problem);
+    }
+
+    [Fact]
+    public void After_rotation_a_link_made_with_the_previous_key_still_names_its_approver()
+    {
+        string oldLink = Tokens(KeyA).Create(Claims);
+        ApprovalTokens rotated = Tokens(KeyB, previous: KeyA, previousUntil: Now.AddHours(1));
+
+        Assert.True(rotated.Read(oldLink).Names(Lead));
+        TokenCheck fresh = rotated.Read(rotated.Create(Claims with { ApproverId = rotated.ApproverId(Lead) }));
+        Assert.True(fresh.Names(Lead));
+        Assert.False(rotated.Read(rotated.Create(Claims)).Names(Lead)); // an id keyed with the previous key, signed with the new one
+    }
+
+    [Fact]
+    public void A_new_format_token_carrying_an_unkeyed_approver_hash_is_malformed_and_none_is_made()
+    {
+        string unkeyed = Signed(KeyA, $$"""{"V":2,"I":"inc-0123456789ab-1","G":"confirm","A":"{{ApproverIdentity.Hash(Lead)}}","E":{{Claims.ExpiresAt.ToUnixTimeSeconds()}}}""");
+
+        Assert.Equal(TokenProblem.Malformed, Tokens(KeyA).Read(unkeyed).Problem);
+        Assert.Throws<ArgumentException>(() => Tokens(KeyA).Create(Claims with { ApproverId = ApproverIdentity.Hash(Lead) }));
     }
 
     [Theory]

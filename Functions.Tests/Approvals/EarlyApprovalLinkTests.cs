@@ -32,8 +32,8 @@ public sealed class EarlyApprovalLinkTests
         var events = new HeldEvents();
         await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<IIncidentEventPublisher>(events));
         var (_, id, _) = await host.SendSampleAsync();
-        string early = "/api/approvals/" + host.Host.Services.GetRequiredService<ApprovalTokens>()
-            .Create(new ApprovalClaims(id, Gates.Confirm + "-1", ApproverIdentity.Hash(SecurityLead), DateTimeOffset.UtcNow.AddHours(1)));
+        var tokens = host.Host.Services.GetRequiredService<ApprovalTokens>();
+        string early = "/api/approvals/" + tokens.Create(new ApprovalClaims(id, Gates.Confirm + "-1", tokens.ApproverId(SecurityLead), DateTimeOffset.UtcNow.AddHours(1)));
         Assert.Empty((await host.IncidentAsync(id)).PendingApprovals);
 
         Task<(int Status, string Page)> decided = host.DecideAsync(early, Decisions.Reject);

@@ -209,13 +209,13 @@ public sealed class IncidentWorkflowTests
         Assert.Equal(403, (await host.DecideAsync("/api/approvals/not-a-token", "approve")).Status);
 
         var tokens = host.Host.Services.GetRequiredService<ApprovalTokens>();
-        string expired = tokens.Create(new ApprovalClaims(id, "confirm-1", ApproverIdentity.Hash("sam.lead@cordon-customer.example"), DateTimeOffset.UtcNow.AddMinutes(-1)));
+        string expired = tokens.Create(new ApprovalClaims(id, "confirm-1", tokens.ApproverId("sam.lead@cordon-customer.example"), DateTimeOffset.UtcNow.AddMinutes(-1)));
         Assert.Equal(410, (await host.DecideAsync("/api/approvals/" + expired, "approve")).Status);
-        string foreign = tokens.Create(new ApprovalClaims(id, "confirm-1", ApproverIdentity.Hash("mallory@attacker.example"), DateTimeOffset.UtcNow.AddHours(1)));
+        string foreign = tokens.Create(new ApprovalClaims(id, "confirm-1", tokens.ApproverId("mallory@attacker.example"), DateTimeOffset.UtcNow.AddHours(1)));
         Assert.Equal(403, (await host.DecideAsync("/api/approvals/" + foreign, "approve")).Status);
-        string subject = tokens.Create(new ApprovalClaims(id, "confirm-1", ApproverIdentity.Hash(Ravi), DateTimeOffset.UtcNow.AddHours(1)));
+        string subject = tokens.Create(new ApprovalClaims(id, "confirm-1", tokens.ApproverId(Ravi), DateTimeOffset.UtcNow.AddHours(1)));
         Assert.Equal(403, (await host.DecideAsync("/api/approvals/" + subject, "approve")).Status);
-        string unknown = tokens.Create(new ApprovalClaims("inc-000000000000-1", "confirm-1", ApproverIdentity.Hash("sam.lead@cordon-customer.example"), DateTimeOffset.UtcNow.AddHours(1)));
+        string unknown = tokens.Create(new ApprovalClaims("inc-000000000000-1", "confirm-1", tokens.ApproverId("sam.lead@cordon-customer.example"), DateTimeOffset.UtcNow.AddHours(1)));
         Assert.Equal(404, (await host.DecideAsync("/api/approvals/" + unknown, "approve")).Status);
 
         Assert.Equal(Stages.AwaitingConfirmation, (await host.IncidentAsync(id)).Stage);

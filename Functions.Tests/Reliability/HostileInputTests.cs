@@ -205,7 +205,7 @@ public sealed class HostileInputTests
     public void Ten_thousand_mutated_and_forged_approval_tokens_never_crash_and_never_claim_what_was_not_issued()
     {
         var tokens = Tokens(Key(1));
-        var issued = new ApprovalClaims("inc-3f1a2b4c5d6e-1", "confirm-1", ApproverIdentity.Hash(SamLead), DateTimeOffset.UtcNow.AddHours(1));
+        var issued = new ApprovalClaims("inc-3f1a2b4c5d6e-1", "confirm-1", tokens.ApproverId(SamLead), DateTimeOffset.UtcNow.AddHours(1));
         string genuine = tokens.Create(issued);
         Assert.True(tokens.Read(genuine).IsValid);
         int valid = 0;
@@ -610,11 +610,14 @@ public sealed class HostileInputTests
                 4 => genuine[(dot + 1)..] + "." + genuine[..dot], // halves swapped
                 5 => Encode(payload.Replace("confirm-1", "confirm-2", StringComparison.Ordinal).Replace("inc-", "inc-9", StringComparison.Ordinal)) + genuine[dot..], // claims edited, signature kept
                 6 => Encode(payload) + "." + System.Buffers.Text.Base64Url.EncodeToString(bytes), // signature guessed
-                7 => Tokens(Key((byte)(pick % 200 + 2))).Create(new ApprovalClaims("inc-" + pick, "confirm-1", ApproverIdentity.Hash(text), DateTimeOffset.UtcNow.AddHours(1))), // signed with another key
+                7 => SignedWithAnotherKey(Tokens(Key((byte)(pick % 200 + 2))), "inc-" + pick, text), // signed with another key
                 8 => genuine + new string('A', (int)(pick % 3000)), // bloated
                 _ => text, // anything at all
             };
         }
+
+        static string SignedWithAnotherKey(ApprovalTokens other, string incidentId, string approver) =>
+            other.Create(new ApprovalClaims(incidentId, "confirm-1", other.ApproverId(approver), DateTimeOffset.UtcNow.AddHours(1)));
 
         static string Encode(string json) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
     }

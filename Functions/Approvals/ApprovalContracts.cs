@@ -27,8 +27,10 @@ public static class Decisions
 }
 
 /// <summary>
-/// Approvers are identified by a keyed-free hash of their address, so links and events carry no
-/// readable personal data while the orchestration can still match them.
+/// How the incident identifies an approver inside Cordon: an unkeyed hash of the address, so decision events carry no
+/// readable personal data while the orchestration can still match them. Being unkeyed it confirms a guessed address, so
+/// it never goes into a link made now: links carry <see cref="ApprovalTokens.ApproverId(string)"/>, a keyed hash (only
+/// version-1 links, mailed before, carry this one).
 /// </summary>
 public static class ApproverIdentity
 {

@@ -31,7 +31,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
     {
         // Anonymous, yet it shows the agent's name and sign-in name: never cached, framed or sent on as a referrer.
         Dashboard.PageHeaders(request);
-        var (claims, refusal, metadata) = await CheckAsync(token, client, request.HttpContext.RequestAborted);
+        var (claims, _, refusal, metadata) = await CheckAsync(token, client, request.HttpContext.RequestAborted);
         if (refusal is not null)
         {
             return refusal;
@@ -89,7 +89,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
     {
         Dashboard.PageHeaders(request); // as Show: the answer names the gate and the decision
         CancellationToken ct = request.HttpContext.RequestAborted;
-        var (claims, refusal, metadata) = await CheckAsync(token, client, ct);
+        var (claims, approverHash, refusal, metadata) = await CheckAsync(token, client, ct);
         if (refusal is not null)
         {
             return refusal;
@@ -131,7 +131,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         string decisionId = Guid.NewGuid().ToString("N");
         DateTime decidedAt = time.GetUtcNow().UtcDateTime;
         await client.RaiseEventAsync(claims!.IncidentId, IncidentEvents.Decision,
-            new ApprovalDecision(decisionId, claims.GateId, claims.ApproverHash, decision!, comment, decidedAt), ct);
+            new ApprovalDecision(decisionId, claims.GateId, approverHash!, decision!, comment, decidedAt), ct);
 
         // The orchestration answers every decision with a receipt on its status.
         DecisionReceipt? ReceiptOf(OrchestrationMetadata m) => IncidentQueries.StatusOf(m).Receipts.FirstOrDefault(r => r.DecisionId == decisionId);
@@ -156,22 +156,26 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         return Message(StatusCodes.Status202Accepted, "Decision delivered", "Your decision was delivered to the incident, which has not confirmed it yet. Check the incident before deciding again.");
     }
 
-    async Task<(ApprovalClaims? Claims, IActionResult? Refusal, OrchestrationMetadata? Metadata)> CheckAsync(string token, DurableTaskClient client, CancellationToken ct)
+    /// <summary>
+    /// The link's claims and its approver as the incident knows them (<see cref="ApproverIdentity.Hash"/> of the gate's
+    /// approver the link names, what a decision carries), or the page refusing it.
+    /// </summary>
+    async Task<(ApprovalClaims? Claims, string? ApproverHash, IActionResult? Refusal, OrchestrationMetadata? Metadata)> CheckAsync(string token, DurableTaskClient client, CancellationToken ct)
     {
         TokenCheck check = tokens.Read(token);
         switch (check.Problem)
         {
             case TokenProblem.Malformed or TokenProblem.BadSignature:
-                return (null, Message(StatusCodes.Status403Forbidden, "Link not valid", "This approval link is not valid: it was altered, truncated or not issued by Cordon. Nothing was changed.", "refused"), null);
+                return (null, null, Message(StatusCodes.Status403Forbidden, "Link not valid", "This approval link is not valid: it was altered, truncated or not issued by Cordon. Nothing was changed.", "refused"), null);
             case TokenProblem.Expired:
-                return (null, Message(StatusCodes.Status410Gone, "Link expired", "This approval link has expired. If the decision is still open, a newer e-mail holds a current link. Nothing was changed.", "refused"), null);
+                return (null, null, Message(StatusCodes.Status410Gone, "Link expired", "This approval link has expired. If the decision is still open, a newer e-mail holds a current link. Nothing was changed.", "refused"), null);
         }
 
         ApprovalClaims claims = check.Claims!;
         OrchestrationMetadata? m = await client.GetInstanceAsync(claims.IncidentId, getInputsAndOutputs: true, ct);
         if (m is null)
         {
-            return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
+            return (null, null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
         // An incident not yet past the link's gate gets a few seconds to show it (see LinkGateWait).
@@ -179,27 +183,29 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
             read => LinkGateWait.Settled(read.RuntimeStatus, IncidentQueries.StatusOf(read), claims.GateId), GateShowWait, ct);
         if (m is null)
         {
-            return (null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
+            return (null, null, Message(StatusCodes.Status404NotFound, "Unknown incident", "The incident this link refers to does not exist. Nothing was changed.", "refused"), null);
         }
 
         IncidentStatus s = IncidentQueries.StatusOf(m);
         PendingApproval? gate = s.PendingApprovals.FirstOrDefault(p => p.GateId == claims.GateId);
         if (gate is null || Ended(m))
         {
-            return (null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
+            return (null, null, Message(StatusCodes.Status409Conflict, "Decision closed", $"This decision is no longer open (the incident is at {s.Stage}{(s.Outcome is null ? "" : ", " + s.Outcome)}). Nothing was changed.", "refused"), m);
         }
 
-        if (!gate.Approvers.Any(a => ApproverIdentity.Hash(a) == claims.ApproverHash))
+        // The link names its approver by a keyed hash (or, mailed before, the unkeyed one): which current approver is it?
+        if (gate.Approvers.FirstOrDefault(check.Names) is not { } approver)
         {
-            return (null, Message(StatusCodes.Status403Forbidden, "Not an approver", "This link does not belong to a current approver of this decision. Nothing was changed.", "refused"), m);
+            return (null, null, Message(StatusCodes.Status403Forbidden, "Not an approver", "This link does not belong to a current approver of this decision. Nothing was changed.", "refused"), m);
         }
 
-        if (gate.Votes.Any(v => ApproverIdentity.Hash(v.Approver) == claims.ApproverHash))
+        string approverHash = ApproverIdentity.Hash(approver);
+        if (gate.Votes.Any(v => ApproverIdentity.Hash(v.Approver) == approverHash))
         {
-            return (null, Message(StatusCodes.Status409Conflict, "Already decided", "You have already decided at this gate. A second decision changes nothing.", "refused"), m);
+            return (null, null, Message(StatusCodes.Status409Conflict, "Already decided", "You have already decided at this gate. A second decision changes nothing.", "refused"), m);
         }
 
-        return (claims, null, m);
+        return (claims, approverHash, null, m);
     }
 
     static bool Ended(OrchestrationMetadata m) => LinkGateWait.HasEnded(m.RuntimeStatus);

@@ -26,7 +26,7 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 continue; // asked by an earlier run of this step
             }
 
-            string token = tokens.Create(new ApprovalClaims(request.IncidentId, request.GateId, ApproverIdentity.Hash(approver), new DateTimeOffset(request.ExpiresAt, TimeSpan.Zero)));
+            string token = tokens.Create(new ApprovalClaims(request.IncidentId, request.GateId, tokens.ApproverId(approver), new DateTimeOffset(request.ExpiresAt, TimeSpan.Zero)));
             string link = $"{options.Value.BaseUrl.TrimEnd('/')}/api/approvals/{token}";
             ApprovalSummary s = request.Summary;
             string title = (request.IsEscalation ? "Escalated: " : "") + GateTitle(request.Gate) + $" — {s.Severity} risk at {s.SiteName}";
