@@ -63,7 +63,8 @@ public sealed record ApprovalRequest(
     bool IsEscalation,
     ApprovalSummary Summary,
     GateProposal? Proposal = null,
-    DateTime? DecideBy = null);
+    DateTime? DecideBy = null,
+    int Restart = 0);
 
 /// <summary>
 /// What approving a gate will do, built by the orchestration from the same data the next step uses, so the

@@ -21,11 +21,22 @@ public static class LinkGateWait
 
     /// <summary>
     /// Whether the incident has opened a gate after the link's (gate ids end in the incident's gate count: confirm-1,
-    /// notify-2): then the link's gate is over and is not waited for.
+    /// notify-2; a restarted incident's carry its restart too: confirm-r1-1): then the link's gate is over and is not waited for.
     /// </summary>
     static bool PastGate(IncidentStatus s, string gateId) =>
-        GateNumber(gateId) is { } mine && s.PendingApprovals.Any(p => GateNumber(p.GateId) is { } open && open > mine);
+        GateNumber(gateId) is { } mine && s.PendingApprovals.Any(p => GateNumber(p.GateId) is { } open && open.CompareTo(mine) > 0);
 
-    static int? GateNumber(string gateId) =>
-        int.TryParse(gateId.AsSpan(gateId.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+    /// <summary>(restart, gate count) of a gate id: confirm-2 is (0, 2), confirm-r1-1 is (1, 1); null for an id of neither form.</summary>
+    static (int Restart, int Gate)? GateNumber(string gateId)
+    {
+        int last = gateId.LastIndexOf('-');
+        if (last < 0 || !int.TryParse(gateId.AsSpan(last + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+        {
+            return null;
+        }
+
+        int before = gateId.LastIndexOf('-', Math.Max(0, last - 1));
+        ReadOnlySpan<char> run = before < 0 ? default : gateId.AsSpan(before + 1, last - before - 1);
+        return run.Length > 1 && run[0] == 'r' && int.TryParse(run[1..], NumberStyles.None, CultureInfo.InvariantCulture, out int restart) ? (restart, n) : (0, n);
+    }
 }

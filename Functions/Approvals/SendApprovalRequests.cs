@@ -29,10 +29,10 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
             string token = tokens.Create(new ApprovalClaims(request.IncidentId, request.GateId, tokens.ApproverId(approver), new DateTimeOffset(request.ExpiresAt, TimeSpan.Zero)));
             string link = $"{options.Value.BaseUrl.TrimEnd('/')}/api/approvals/{token}";
             ApprovalSummary s = request.Summary;
-            string title = (request.IsEscalation ? "Escalated: " : "") + GateTitle(request.Gate) + $" — {s.Severity} risk at {s.SiteName}";
+            string title = (request.Restart > 0 ? "Asked again: " : "") + (request.IsEscalation ? "Escalated: " : "") + GateTitle(request.Gate) + $" — {s.Severity} risk at {s.SiteName}";
             var (html, text) = MailLayout.Render(
                 title,
-                $"{(request.IsEscalation ? "The previous approvers did not decide in time. " : "")}You are asked as {request.Role} to decide for incident {request.IncidentId}. " +
+                $"{(request.Restart > 0 ? RestartedNote : "")}{(request.IsEscalation ? "The previous approvers did not decide in time. " : "")}You are asked as {request.Role} to decide for incident {request.IncidentId}. " +
                 "Open the link to review the facts; nothing is decided until you press a button on that page.",
                 [
                     ("Agent", s.SubjectName is null ? s.Subject : $"{s.SubjectName} ({s.Subject})"),
@@ -56,6 +56,10 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
 
         return request.Approvers.Count;
     }
+
+    /// <summary>What a request of a restarted incident (<see cref="ApprovalRequest.Restart"/>) says first.</summary>
+    public const string RestartedNote = "This incident's workflow stopped with an error and an operator restarted it, so you are asked again; " +
+        "links in earlier mails about this incident no longer decide anything. ";
 
     public static string GateTitle(string gate) => gate switch
     {

@@ -44,8 +44,22 @@ public static class IncidentEvents
 /// EmptyStepsEscalateAtOnce: a gate step in which nobody can be asked (its only approver is the subject) escalates at
 /// once instead of waiting out its timeout; set for incidents started since (a flag, so running incidents replay as they ran).
 /// </summary>
+/// <summary>
+/// Restart: set when an operator restarted the incident after its workflow failed (<see cref="IncidentRestart"/>): the run
+/// is a new execution under the same id with the same alert, plan and flags; null for a first run.
+/// </summary>
 public sealed record IncidentInput(string IncidentId, RiskAlert Alert, DateTime ReceivedAt, ResponsePlan? Plan = null, bool IntakeContains = false,
-    bool OpeningInOneCall = false, bool EmptyStepsEscalateAtOnce = false);
+    bool OpeningInOneCall = false, bool EmptyStepsEscalateAtOnce = false, IncidentRestart? Restart = null);
+
+/// <summary>
+/// An operator's restart of a failed incident: the <paramref name="Number"/>-th restart, by whom (the signed-in principal,
+/// as the timeline shows it, and the person), why, when, and what the failed run ended with. The restarted run's timeline
+/// opens with <paramref name="PreviousTimeline"/> (the failed run's, as its status kept it) and this restart; its gates take
+/// ids of their own (<c>confirm-r1-1</c>), so approvers are asked again in mails that say so, and links of the failed run's
+/// gates no longer decide anything.
+/// </summary>
+public sealed record IncidentRestart(int Number, string Operator, string? OperatorId, string Reason, DateTime At, string? PreviousFailure,
+    IReadOnlyList<TimelineEntry>? PreviousTimeline = null);
 
 /// <summary>Triage's output: the policy snapshot and everything the workflow needs to know about the world.</summary>
 public sealed record ResponsePlan(

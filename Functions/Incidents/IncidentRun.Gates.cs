@@ -16,7 +16,9 @@ internal sealed partial class IncidentRun
     /// </summary>
     async Task<GateResult> RunGateAsync(string gate, GatePolicy gatePolicy, List<DateTime>? reminders, GateProposal? proposal = null)
     {
-        var rules = new GateRules(gate, $"{gate}-{++gateCounter}", status.Subject, gatePolicy);
+        // A restarted incident's gates are its own (confirm-r1-1): its approvers are asked again, and the failed run's links decide nothing.
+        string run = input.Restart is { } restart ? $"r{restart.Number}-" : "";
+        var rules = new GateRules(gate, $"{gate}-{run}{++gateCounter}", status.Subject, gatePolicy);
         DateTime openedAt = Now;
         string gateSeverity = status.Severity;
 
@@ -49,7 +51,8 @@ internal sealed partial class IncidentRun
             else
             {
                 await StepAsync(nameof(SendApprovalRequests), () => context.CallActivityAsync<int>(nameof(SendApprovalRequests),
-                    new ApprovalRequest(IncidentId, rules.GateId, gate, ask.Role, ask.Asked, linkExpiry, step > 0, Summary(), proposal, stepEnds), Retry()));
+                    new ApprovalRequest(IncidentId, rules.GateId, gate, ask.Role, ask.Asked, linkExpiry, step > 0, Summary(), proposal, stepEnds,
+                        input.Restart?.Number ?? 0), Retry()));
                 Record(opened, $"{gate}: asked {ask.Role} ({string.Join(", ", ask.Asked)}) until {stepEnds:u}" +
                     (rules.Quorum > 1 ? $"; {rules.Quorum} distinct approvers needed" : ""));
             }

@@ -101,7 +101,24 @@ internal sealed partial class IncidentRun
 
     public async Task<IncidentResult> ExecuteAsync()
     {
-        Record(TimelineSteps.Opened, $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
+        if (input.Restart is { } restart)
+        {
+            // A new execution: the failed run's timeline (as its status kept it) comes first, then who restarted it.
+            foreach (TimelineEntry earlier in restart.PreviousTimeline ?? [])
+            {
+                timeline.Add(earlier);
+                timelineSizes.Add(StatusBudget.Size(earlier));
+            }
+
+            Record(TimelineSteps.Restarted, $"restarted by {restart.Operator} at {restart.At:u} (restart {restart.Number}): {restart.Reason}" +
+                (restart.PreviousFailure is { } failure ? $". The previous run stopped with an error: {failure}" : "") +
+                ". Steps already done are found done; the gates ask their approvers again");
+        }
+        else
+        {
+            Record(TimelineSteps.Opened, $"alert {input.Alert.AlertId} from {input.Alert.Source}: {input.Alert.Severity}, score {input.Alert.RiskScore}");
+        }
+
         _ = ArmMerges(); // from the first moment: an alert merged at any stage is taken
         if (!TriagedAtIntake)
         {

@@ -30,7 +30,7 @@ public sealed record OperatorActionRequest(string? Action, string? Reason, strin
 /// in Azure (Entra ID sign-in, app roles Cordon.Reader to view and Cordon.Operator to act); the local host
 /// stands in for it.
 /// </summary>
-public sealed class IncidentsApi(OperatorSignIn signIn)
+public sealed class IncidentsApi(OperatorSignIn signIn, Cordon.Evidence.IEvidenceStore evidence, TimeProvider time, ILogger<IncidentsApi> logger)
 {
     // HTTP routes (under /api), declared once for the Functions host and the local host.
     public const string ListRoute = "incidents";
@@ -149,7 +149,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         var errors = new List<string>();
         if (body is null || !OperatorActions.IsValid(body.Action))
         {
-            errors.Add("action must be retry, decide or close");
+            errors.Add("action must be retry, decide, close or restart");
         }
 
         if (string.IsNullOrWhiteSpace(body?.Reason))
@@ -194,12 +194,30 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
             return Refuse(StatusCodes.Status404NotFound, "Unknown incident", [UnknownIncident(id)]);
         }
 
-        if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+        OperatorPrincipal operatorPrincipal = who.Principal!;
+        if (body!.Action == OperatorActions.Restart)
         {
-            return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed."]);
+            (int refusal, string title, string error, int number) = await RestartAsync(client, m, operatorPrincipal, body.Reason!.Trim(), request.HttpContext.RequestAborted);
+            if (refusal != StatusCodes.Status202Accepted)
+            {
+                return Refuse(refusal, title, [error]);
+            }
+
+            if (fromForm)
+            {
+                request.HttpContext.Response.Headers.Location = DashboardPages.IncidentPath(id, key, OperatorActions.Restart);
+                return new StatusCodeResult(StatusCodes.Status303SeeOther);
+            }
+
+            return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = OperatorActions.Restart, @operator = operatorPrincipal.Display, restart = number });
         }
 
-        OperatorPrincipal operatorPrincipal = who.Principal!;
+        if (!m.IsRunning && m.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+        {
+            return Refuse(StatusCodes.Status409Conflict, "Incident closed", [$"Incident {id} is {m.RuntimeStatus}; nothing was changed." +
+                (m.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? " Its workflow failed: restart it (action restart) to make it go on." : "")]);
+        }
+
         var action = new OperatorAction(body!.Action!, operatorPrincipal.Display, body.Reason!.Trim(), body.Decision, body.Step, operatorPrincipal.Identity,
             operatorPrincipal.SignInAddresses);
         IncidentStatus status = IncidentQueries.StatusOf(m);
@@ -224,6 +242,95 @@ public sealed class IncidentsApi(OperatorSignIn signIn)
         }
 
         return new AcceptedResult($"/api/incidents/{id}", new { incidentId = id, action = action.Action, @operator = action.Operator });
+    }
+
+    /// <summary>
+    /// Restarts an incident whose workflow failed: a new execution under the same id, on the current workflow, with the
+    /// failed run's input (the same alert, plan and flags) and an <see cref="IncidentRestart"/> saying who restarted it,
+    /// why and when; the request is also stored with the evidence before anything starts. The failed run's status is
+    /// replaced (its timeline is carried into the new run's). Refused (409) for an incident that did not fail — running,
+    /// completed or terminated (terminated is a deliberate stop by someone with access to the backend: Cordon does not undo
+    /// it) — and while another incident of the same subject is open (alerts go there; act on that one). The subject of the
+    /// incident may never restart it (403). Only Failed is replaceable at the store, so two restarts at once start one run.
+    /// </summary>
+    async Task<(int Status, string Title, string Error, int Number)> RestartAsync(DurableTaskClient client, OrchestrationMetadata m, OperatorPrincipal who,
+        string reason, CancellationToken cancellationToken)
+    {
+        string id = m.InstanceId;
+        IncidentStatus status = IncidentQueries.StatusOf(m);
+        IncidentInput? input = null;
+        try
+        {
+            input = m.SerializedInput is null ? null : m.ReadInputAs<IncidentInput>();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // not an incident's input: refused below
+        }
+
+        string subject = input?.Alert?.Subject?.UserPrincipalName ?? status.Subject;
+        var asAction = new OperatorAction(OperatorActions.Restart, who.Display, reason, OperatorId: who.Identity, SignInAddresses: who.SignInAddresses);
+        if ((subject.Length > 0 && GateRules.IsBySubject(asAction, subject)) || (status.Subject.Length > 0 && GateRules.IsBySubject(asAction, status.Subject)))
+        {
+            return (StatusCodes.Status403Forbidden, "Not allowed", $"You are the subject of incident {id}: the subject never acts on their own incident; nothing was changed.", 0);
+        }
+
+        if (m.RuntimeStatus != OrchestrationRuntimeStatus.Failed)
+        {
+            string why = m.RuntimeStatus switch
+            {
+                OrchestrationRuntimeStatus.Terminated => "it was terminated (stopped on purpose outside Cordon), and Cordon does not undo that",
+                OrchestrationRuntimeStatus.Completed => "it is closed",
+                _ => "it is still running: use retry, decide or close",
+            };
+            return (StatusCodes.Status409Conflict, "Not restartable", $"Only an incident whose workflow failed can be restarted; incident {id} is {m.RuntimeStatus}: {why}. Nothing was changed.", 0);
+        }
+
+        if (input?.Alert?.Subject is null || input.IncidentId != id)
+        {
+            return (StatusCodes.Status409Conflict, "Not restartable", $"Incident {id}'s input cannot be read as an incident's: it cannot be started again from Cordon. Nothing was changed.", 0);
+        }
+
+        var open = new OrchestrationQuery { InstanceIdPrefix = IncidentIds.SubjectPrefix(subject), Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended], FetchInputsAndOutputs = true };
+        await foreach (OrchestrationMetadata other in client.GetAllInstancesAsync(open).WithCancellation(cancellationToken))
+        {
+            if (other.InstanceId != id && other.SerializedInput is not null && other.ReadInputAs<IncidentInput>() is { } o
+                && Cordon.World.SubjectIdentity.Same(o.Alert.Subject.UserPrincipalName, subject))
+            {
+                return (StatusCodes.Status409Conflict, "Not restartable",
+                    $"Incident {other.InstanceId} of the same subject is open and takes their alerts: act on it (restarting {id} would give the subject two open incidents). Nothing was changed.", 0);
+            }
+        }
+
+        int number = (input.Restart?.Number ?? 0) + 1;
+        DateTime at = time.GetUtcNow().UtcDateTime;
+        string? failure = m.FailureDetails?.ErrorMessage is { } f ? (f.Length > 300 ? f[..300] + "…" : f) : null;
+        var restart = new IncidentRestart(number, who.Display, who.Identity, reason, at, failure, status.Timeline);
+        var record = new
+        {
+            incidentId = id, restart = number, @operator = who.Display, operatorId = who.Identity, reason, requestedAt = at,
+            failedAt = m.LastUpdatedAt.UtcDateTime, previousFailure = failure, previousWorkflow = m.Name, workflow = IncidentWorkflow.Current,
+        };
+        // The request is evidence before anything starts: a restart that then loses to a concurrent one leaves its request here, the timeline says which ran.
+        await evidence.PutAsync(id, $"operator-restart-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}-{at:yyyyMMdd'T'HHmmssfff'Z'}.json",
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options), "application/json",
+            new Cordon.Evidence.CustodyNote("cordon/operator", $"restart {number} requested by {who.Display}"), cancellationToken);
+        try
+        {
+            // Every status but Failed refuses the start: a run started meanwhile (a concurrent restart) is never replaced.
+            await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(IncidentWorkflow.Current), input with { Restart = restart },
+                new StartOrchestrationOptions(id).WithDedupeStatuses(
+                    OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended,
+                    OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Terminated), cancellationToken);
+        }
+        catch (Exception ex) when ((ex is Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.AlreadyExists }) ||
+            (ex is InvalidOperationException && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase)))
+        {
+            return (StatusCodes.Status409Conflict, "Not restartable", $"Incident {id} was started again meanwhile (another restart); nothing more was changed.", 0);
+        }
+
+        logger.LogWarning("Incident {IncidentId} restarted (restart {Restart}) by {Operator}: {Reason}", id, number, who.Display, reason);
+        return (StatusCodes.Status202Accepted, "", "", number);
     }
 
     /// <summary>

@@ -37,6 +37,7 @@ public static class TimelineSteps
     public const string ReminderSent = "reminder sent";
     public const string ReportFailed = "report failed";
     public const string ReportStored = "report stored";
+    public const string Restarted = "restarted";
     public const string RestoreOvertaken = "restore overtaken";
     public const string RestoreStopped = "restore stopped";
     public const string SessionKillFailed = "session kill failed";

@@ -348,7 +348,13 @@ public static class DashboardPages
         b.Append("</tbody></table></section>");
 
         b.Append("<section id=\"actions\" data-live aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Operator actions</h2>");
-        if (!running)
+        if (!running && runtimeStatus == nameof(OrchestrationRuntimeStatus.Failed) && who is not { CanAct: false })
+        {
+            b.Append("<p>The incident's workflow failed: nothing more happens on its own. Once the cause is fixed, restart it: it runs again from the start ")
+             .Append("under the same id with the same alert; steps already done are found done, and the gates ask their approvers again.</p>");
+            ActionForm(b, id, key, OperatorActions.Restart, "Restart the incident", "Restart incident", null);
+        }
+        else if (!running)
         {
             b.Append("<p>The incident is ").Append(E(runtimeStatus.ToLowerInvariant())).Append(": no action can change it.</p>");
         }
@@ -436,6 +442,7 @@ public static class DashboardPages
         OperatorActions.Retry => "Retry requested: the incident runs the failed step again in a moment.",
         OperatorActions.Decide => "Decision sent: the incident records it at the open gate.",
         OperatorActions.Close => "Close requested: the incident closes in a moment.",
+        OperatorActions.Restart => "Restarted: the incident runs again from the start in a moment.",
         _ => "Action sent.",
     };
 

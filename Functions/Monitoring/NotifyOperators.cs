@@ -10,7 +10,10 @@ public static class OperatorActions
     public const string Decide = "decide";
     public const string Close = "close";
 
-    public static bool IsValid(string? action) => action is Retry or Decide or Close;
+    /// <summary>Starts a failed incident again: same id, same alert and plan (IncidentsApi; never raised into a running incident).</summary>
+    public const string Restart = "restart";
+
+    public static bool IsValid(string? action) => action is Retry or Decide or Close or Restart;
 }
 
 /// <summary>Tells operators an incident needs a human outside the gates (a failed step, an unreviewed incident).</summary>
