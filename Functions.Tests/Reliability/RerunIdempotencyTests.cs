@@ -87,6 +87,23 @@ public sealed class RerunIdempotencyTests
     }
 
     [Fact]
+    public async Task The_training_step_run_again_says_its_mail_is_sent_again()
+    {
+        var (_, evidence, outbox) = Connectors();
+        var activity = new AssignTraining(outbox, Options.Create(new WorldOptions { World = SampleWorld }), evidence: evidence, time: TimeProvider.System);
+        var request = new TrainingRequest("inc-0123456789ab-1", "fabrikam-bpo", "fab-pune-1", ["vendor-management@fabrikam-bpo.example"]);
+
+        await activity.RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
+        await activity.RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
+
+        var mails = outbox.List().Where(m => m.Category == "training").OrderBy(m => m.SentAt).ToList();
+        Assert.Equal(2, mails.Count);
+        Assert.DoesNotContain("sent again", mails[0].Subject, StringComparison.Ordinal);
+        Assert.EndsWith("(sent again)", mails[1].Subject, StringComparison.Ordinal);
+        Assert.Contains(MailAttempt.SentAgainNote.Trim(), mails[1].Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_approval_request_step_run_again_after_a_failed_mail_asks_only_those_not_yet_asked()
     {
         var (_, evidence, outbox) = Connectors();

@@ -3,10 +3,18 @@ using Cordon.Notification;
 namespace Cordon.Containment;
 
 /// <summary>Assigns ethics and anti-bribery training to the site team through the vendor's contacts.</summary>
-public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> world, Cordon.Roster.SiteRoster? roster = null) : TaskActivity<TrainingRequest, int>
+/// <remarks>
+/// The mail has no idempotency key: an attempt is recorded with the evidence first, and a mail sent again (the step re-run
+/// after a crash, or the incident restarted by an operator after its workflow failed) says so.
+/// </remarks>
+public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> world, Cordon.Roster.SiteRoster? roster = null,
+    Cordon.Evidence.IEvidenceStore? evidence = null, TimeProvider? time = null) : TaskActivity<TrainingRequest, int>
 {
     [Function(nameof(AssignTraining))]
     public Task<int> Run([ActivityTrigger] TrainingRequest request) => RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
+
+    /// <summary>The evidence item recording the first attempt at the training mail.</summary>
+    internal const string AttemptItem = "training-attempt.json";
 
     public override async Task<int> RunAsync(TaskActivityContext context, TrainingRequest request)
     {
@@ -14,9 +22,12 @@ public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> wo
         int agents = roster is not null ? await roster.CountAsync(request.SiteId, CancellationToken.None) : site?.Site.AgentCount ?? 0;
         if (request.VendorContacts.Count > 0)
         {
-            string title = $"Mandatory ethics and anti-bribery training for site {site?.Site.Name ?? request.SiteId}";
+            bool sentAgain = evidence is not null && await MailAttempt.RecordedBeforeAsync(evidence, request.IncidentId, AttemptItem,
+                new Cordon.Evidence.CustodyNote("cordon/AssignTraining", "training assignment being sent"), (time ?? TimeProvider.System).GetUtcNow().UtcDateTime);
+            string title = $"Mandatory ethics and anti-bribery training for site {site?.Site.Name ?? request.SiteId}" + (sentAgain ? " (sent again)" : "");
             var (html, text) = MailLayout.Render(title,
-                $"Following a confirmed insider incident ({request.IncidentId}) at your site, every agent of the site must complete the ethics and anti-bribery training within 14 days.",
+                $"Following a confirmed insider incident ({request.IncidentId}) at your site, every agent of the site must complete the ethics and anti-bribery training within 14 days." +
+                (sentAgain ? MailAttempt.SentAgainNote : ""),
                 [("Site", site?.Site.Name ?? request.SiteId), ("Agents", agents.ToString(System.Globalization.CultureInfo.InvariantCulture))], [],
                 "Reply to this message with the completion report.");
             await email.SendAsync(new EmailMessage(request.VendorContacts, title, html, text, "training",

@@ -81,7 +81,7 @@ public sealed class IncidentsApi(OperatorSignIn signIn, Cordon.Evidence.IEvidenc
     }
 
     /// <summary>
-    /// POST /api/incidents/{id}/actions {action: retry|decide|close, reason, decision?}. The dashboard's forms
+    /// POST /api/incidents/{id}/actions {action: retry|decide|close|restart, reason, decision?}. The dashboard's forms
     /// post the same fields form-encoded and are redirected back to the incident page. The operator is the
     /// signed-in principal: no principal 401, a reader 403.
     /// </summary>

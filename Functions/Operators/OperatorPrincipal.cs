@@ -7,7 +7,7 @@ namespace Cordon.Operators;
 /// <summary>The app roles of Cordon's Entra ID app registration (infra/auth/app-roles.json).</summary>
 public static class OperatorRoles
 {
-    /// <summary>May act: retry a failed step, record a decision at a gate, close an incident.</summary>
+    /// <summary>May act: retry a failed step, record a decision at a gate, close an incident, restart one whose workflow failed.</summary>
     public const string Operator = "Cordon.Operator";
 
     /// <summary>May view incidents and the dashboard.</summary>
