@@ -136,8 +136,13 @@ public sealed class RestartFailedIncidentTests
         Assert.DoesNotContain(await host.Host.Services.GetRequiredService<IEvidenceStore>().ListAsync(id, CancellationToken.None),
             i => i.Name.StartsWith("operator-restart-", StringComparison.Ordinal));
 
-        // Restarted once, a second restart of the running incident is refused.
-        Assert.Equal(HttpStatusCode.Accepted, (await ActAsync(host.Http, id, OperatorActions.Restart)).StatusCode);
+        // Restarted once from the dashboard's form (back to the incident page), a second restart of the running incident is refused.
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = host.Host.BaseAddress }
+            .SignedInAs(TestHost.OperatorName, OperatorRoles.Operator, TestHost.OperatorUsername);
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["action"] = OperatorActions.Restart, ["reason"] = "fixed" });
+        HttpResponseMessage posted = await noRedirect.PostAsync($"/api/incidents/{id}/actions", form);
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Contains(id, posted.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Conflict, (await ActAsync(host.Http, id, OperatorActions.Restart)).StatusCode);
         await host.WaitForAsync(id, d => d.RuntimeStatus == "Running" && d.PendingApprovals.Count == 1);
     }
