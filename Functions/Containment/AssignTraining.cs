@@ -13,8 +13,11 @@ public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> wo
     [Function(nameof(AssignTraining))]
     public Task<int> Run([ActivityTrigger] TrainingRequest request) => RunAsync(ActivityContexts.For(nameof(AssignTraining)), request);
 
+    /// <summary>The evidence items recording the attempts at the training mail (<see cref="MailAttempt"/>).</summary>
+    internal const string AttemptStem = "training-attempt";
+
     /// <summary>The evidence item recording the first attempt at the training mail.</summary>
-    internal const string AttemptItem = "training-attempt.json";
+    internal const string AttemptItem = AttemptStem + ".json";
 
     public override async Task<int> RunAsync(TaskActivityContext context, TrainingRequest request)
     {
@@ -22,18 +25,25 @@ public sealed class AssignTraining(IEmailSender email, IOptions<WorldOptions> wo
         int agents = roster is not null ? await roster.CountAsync(request.SiteId, CancellationToken.None) : site?.Site.AgentCount ?? 0;
         if (request.VendorContacts.Count > 0)
         {
-            bool sentAgain = evidence is not null && await MailAttempt.RecordedBeforeAsync(evidence, request.IncidentId, AttemptItem,
-                new Cordon.Evidence.CustodyNote("cordon/AssignTraining", "training assignment being sent"), (time ?? TimeProvider.System).GetUtcNow().UtcDateTime);
-            string title = $"Mandatory ethics and anti-bribery training for site {site?.Site.Name ?? request.SiteId}" + (sentAgain ? " (sent again)" : "");
-            var (html, text) = MailLayout.Render(title,
-                $"Following a confirmed insider incident ({request.IncidentId}) at your site, every agent of the site must complete the ethics and anti-bribery training within 14 days." +
-                (sentAgain ? MailAttempt.SentAgainNote : ""),
-                [("Site", site?.Site.Name ?? request.SiteId), ("Agents", agents.ToString(System.Globalization.CultureInfo.InvariantCulture))], [],
-                "Reply to this message with the completion report.");
-            await email.SendAsync(new EmailMessage(request.VendorContacts, title, html, text, "training",
-                new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["kind"] = "training" }), CancellationToken.None);
+            Task<bool> Send(bool sentAgain) => SendAsync(request, site?.Site.Name ?? request.SiteId, agents, sentAgain);
+            _ = evidence is not null
+                ? await MailAttempt.SendAsync(evidence, time ?? TimeProvider.System, request.IncidentId, AttemptStem, "cordon/AssignTraining", "training assignment", Send)
+                : await Send(false);
         }
 
         return agents;
+    }
+
+    async Task<bool> SendAsync(TrainingRequest request, string siteName, int agents, bool sentAgain)
+    {
+        string title = $"Mandatory ethics and anti-bribery training for site {siteName}" + (sentAgain ? " (sent again)" : "");
+        var (html, text) = MailLayout.Render(title,
+            $"Following a confirmed insider incident ({request.IncidentId}) at your site, every agent of the site must complete the ethics and anti-bribery training within 14 days." +
+            (sentAgain ? MailAttempt.SentAgainNote : ""),
+            [("Site", siteName), ("Agents", agents.ToString(System.Globalization.CultureInfo.InvariantCulture))], [],
+            "Reply to this message with the completion report.");
+        await email.SendAsync(new EmailMessage(request.VendorContacts, title, html, text, "training",
+            new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["kind"] = "training" }), CancellationToken.None);
+        return sentAgain;
     }
 }
