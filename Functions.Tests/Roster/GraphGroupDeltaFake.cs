@@ -9,7 +9,7 @@ namespace Cordon.Tests.Roster;
 /// Microsoft Graph at the wire for the roster: <c>GET /v1.0/groups/delta</c> (the first request with
 /// <c>$filter=id eq '…'&amp;$select=members</c>, then the <c>$skiptoken</c> / <c>$deltatoken</c> links it handed out)
 /// answering <c>members@delta</c> pages, and <c>POST /v1.0/directoryObjects/getByIds</c> resolving users. Kestrel on
-/// 127.0.0.1 and a free port; records every request; can answer a page 429 with Retry-After, or 410 for an expired link.
+/// 127.0.0.1 and a free port; records every request; can answer a page 429 with Retry-After, 410 for an expired link, or any error.
 /// </summary>
 public sealed class GraphGroupDeltaFake
 {
@@ -17,6 +17,7 @@ public sealed class GraphGroupDeltaFake
     readonly ConcurrentDictionary<string, (string[] Added, string[] Removed, string? Next, string? Delta)> pages = new();
     readonly ConcurrentDictionary<string, int> throttle = new();
     readonly ConcurrentDictionary<string, bool> expired = new();
+    readonly ConcurrentDictionary<string, (int Status, string Code)> failures = new();
     readonly List<string> requests = [];
     WebApplication? app;
 
@@ -53,6 +54,9 @@ public sealed class GraphGroupDeltaFake
     public void ThrottleOnce(string token, int retryAfterSeconds) => throttle[token] = retryAfterSeconds;
 
     public void Expire(string token) => expired[token] = true;
+
+    /// <summary>Answers every request for the token with this error (status and OData error code).</summary>
+    public void Fail(string token, int status, string code) => failures[token] = (status, code);
 
     public void User(string id, string upn, string name = "") => Users[id] = (upn, name);
 
@@ -91,6 +95,12 @@ public sealed class GraphGroupDeltaFake
             {
                 context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Error(context, 429, "TooManyRequests", "Too many requests");
+                return;
+            }
+
+            if (failures.TryGetValue(token, out var failure))
+            {
+                await Error(context, failure.Status, failure.Code, $"answered {failure.Status} {failure.Code} for '{token}'");
                 return;
             }
 

@@ -167,6 +167,83 @@ public sealed class RosterSyncTests : IAsyncLifetime
         Assert.Equal(graph.DeltaLink("delta-9"), (await store.GetCheckpointAsync(Site, default))!.DeltaLink);
     }
 
+    /// <summary>
+    /// Found by an attack: a full re-read (the delta link expired) whose last page carried neither a next nor a delta link
+    /// swept every member before it found the link missing, kept the old checkpoint (2 members, finished), and so the roster
+    /// listed nobody while it counted 2, flagged every subject "not on roster", and offboarding stored an empty account list.
+    /// </summary>
+    [Fact]
+    public async Task A_full_reread_whose_last_page_has_no_delta_link_removes_nobody_and_a_later_try_finishes_it()
+    {
+        graph.Page(GraphGroupDeltaFake.Initial, ["u-1", "u-2"], delta: "delta-1");
+        var store = new MemoryRosterStore();
+        var roster = new SiteRoster(store, WorldNamingGroup());
+        await Sync(store).SyncSiteAsync(Site, Group, force: false, default);
+        graph.Expire("delta-1");
+        graph.Page(GraphGroupDeltaFake.Initial, [], next: null, delta: null); // an empty answer: no link at all
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => Sync(store).SyncSiteAsync(Site, Group, force: true, default));
+
+        Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example"], await Upns(store));
+        Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example"], await roster.AccountsAsync(Site, default));
+        Assert.Equal(2, await roster.CountAsync(Site, default));
+        Assert.True((await roster.CheckAsync(Site, "ana.m@vendor.example", default))!.OnRoster);
+
+        // The failure backs off one sync interval; then the re-read runs again from the start and ends with a delta link.
+        graph.Page(GraphGroupDeltaFake.Initial, ["u-1", "u-3"], delta: "delta-9");
+        int before = graph.Requests.Count;
+        Assert.True((await Sync(store).SyncSiteAsync(Site, Group, force: true, default)).Skipped);
+        Assert.Equal(before, graph.Requests.Count);
+        Time.Advance(new RosterOptions().SyncInterval);
+        RosterSyncResult reread = await Sync(store).SyncSiteAsync(Site, Group, force: false, default);
+
+        Assert.True(reread.Completed);
+        Assert.Equal($"GET /v1.0/groups/delta()?$filter=id eq '{Group}'&$select=members", graph.Requests[before]);
+        Assert.Equal(["ana.m@vendor.example", "chloe.r@vendor.example"], await Upns(store));
+        Assert.Equal(2, (await store.GetCheckpointAsync(Site, default))!.Members);
+    }
+
+    /// <summary>
+    /// Found by an attack: "expired" answered to the first read of a full one (no link to drop) made the sync start again,
+    /// and again, without counting a page: 10,001 reads in one call. It is a failure: one read, an error, a back-off.
+    /// </summary>
+    [Fact]
+    public async Task A_directory_answering_expired_to_the_first_read_fails_after_one_read_and_backs_off()
+    {
+        graph.Expire(GraphGroupDeltaFake.Initial);
+        var store = new MemoryRosterStore();
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20)); // the old loop only stops here
+
+        Exception? failed = await Record.ExceptionAsync(() => Sync(store).SyncSiteAsync(Site, Group, force: true, guard.Token));
+
+        Assert.IsType<InvalidDataException>(failed);
+        Assert.Single(graph.Requests);
+        Assert.True((await Sync(store).SyncSiteAsync(Site, Group, force: true, default)).Skipped);
+        Assert.Single(graph.Requests);
+    }
+
+    [Fact]
+    public async Task Only_the_documented_answers_to_an_expired_link_start_a_full_read()
+    {
+        graph.Page(GraphGroupDeltaFake.Initial, ["u-1", "u-2"], delta: "delta-1");
+        var store = new MemoryRosterStore();
+        await Sync(store).SyncSiteAsync(Site, Group, force: false, default);
+
+        // A 400 whose code merely mentions a token is a bad request, not an expired link: no full read, the roster unchanged.
+        graph.Fail("delta-1", 400, "invalidSkipToken");
+        await Assert.ThrowsAnyAsync<Exception>(() => Sync(store).SyncSiteAsync(Site, Group, force: true, default));
+        Assert.DoesNotContain(graph.Requests.Skip(2), r => r.Contains("$filter", StringComparison.Ordinal));
+        Assert.Equal(["ana.m@vendor.example", "ben.t@vendor.example"], await Upns(store));
+
+        // 400 syncStateNotFound (an expired delta token of a directory resource) does.
+        graph.Fail("delta-1", 400, "syncStateNotFound");
+        graph.Page(GraphGroupDeltaFake.Initial, ["u-2"], delta: "delta-9");
+        RosterSyncResult reread = await Sync(store).SyncSiteAsync(Site, Group, force: true, default);
+
+        Assert.True(reread.Completed);
+        Assert.Equal(["ben.t@vendor.example"], await Upns(store));
+    }
+
     [Fact]
     public async Task Sites_whose_interval_has_not_passed_are_not_read_again()
     {

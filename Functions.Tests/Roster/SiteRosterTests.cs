@@ -112,6 +112,58 @@ public sealed class SiteRosterTests
         Assert.Null(await roster.CheckAsync(Site, "listed.only@vendor.example", default));
     }
 
+    /// <summary>
+    /// Found by an attack: a roster emptied while its checkpoint still said 3 members (a failed re-read had swept it) listed
+    /// nobody to offboard, counted 3, and flagged every subject "not on roster". A list that disagrees with its checkpoint is
+    /// not trusted: its accounts are refused, its count is the checkpoint's, and nobody is flagged.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task A_roster_that_disagrees_with_its_checkpoint_is_not_trusted_for_accounts_or_flags()
+    {
+        var configuration = RosterSyncTests.WorldNamingGroup();
+        var emptied = new MemoryRosterStore();
+        await emptied.SaveCheckpointAsync(new RosterCheckpoint(Site, RosterSyncTests.Group, null, "delta", 2, true, SyncedAt, Members: 3), default);
+        var shrunk = await SyncedRoster();
+        await shrunk.RemoveAsync(Site, ["u-0"], default); // no sync under way, and 2 listed where it counted 3
+
+        foreach (MemoryRosterStore store in new[] { emptied, shrunk })
+        {
+            var roster = new SiteRoster(store, configuration);
+            await Assert.ThrowsAsync<RosterUnsettledException>(() => roster.AccountsAsync(Site, default));
+            Assert.Equal(3, await roster.CountAsync(Site, default));
+            Assert.Null(await roster.CheckAsync(Site, "listed.only@vendor.example", default));
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task Offboarding_never_stores_an_empty_account_list_while_the_site_counts_accounts()
+    {
+        var configuration = RosterSyncTests.WorldNamingGroup();
+        WorldModel world = configuration.Current.World;
+        var store = new MemoryRosterStore();
+        await store.SaveCheckpointAsync(new RosterCheckpoint(Site, RosterSyncTests.Group, null, "delta", 2, true, SyncedAt, Members: 3), default);
+        var roster = new SiteRoster(store, configuration);
+        string dir = Directory.CreateTempSubdirectory("cordon-roster-").FullName;
+        var evidence = new FolderEvidenceStore(dir, TimeProvider.System);
+        var directory = new SimulatedDirectory(world, null, TimeProvider.System);
+        var activity = new RevokeSiteBatch(directory, evidence, Options.Create(new WorldOptions { World = world }), roster);
+        var batch = new SiteBatch("inc-0123456789ab-1", Site, 0, 20);
+
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch));
+        Assert.Null(await evidence.GetAsync(batch.IncidentId, RevokeSiteBatch.AccountsItem, default));
+
+        // The roster settles (the re-read finished); the step's retry finds it and revokes the site.
+        string[] upns = ["agent00002.fab-manila-1@vendor.example", "agent00005.fab-manila-1@vendor.example", "agent00009.fab-manila-1@vendor.example"];
+        await store.UpsertAsync(Site, [.. upns.Select((u, i) => new RosterMember($"u-{i}", u, ""))], 2, default);
+        await store.SaveCheckpointAsync(new RosterCheckpoint(Site, RosterSyncTests.Group, null, "delta-2", 2, false, SyncedAt, Members: 3), default);
+        BulkRevocationResult result = await activity.RunAsync(ActivityContexts.For(nameof(RevokeSiteBatch)), batch);
+
+        Assert.Equal(3, result.Revoked);
+        Assert.Equal(1, directory.EffectCount("disable:agent00005.fab-manila-1@vendor.example"));
+    }
+
     [Fact]
     [Trait("Category", "Unit")]
     public void A_directory_group_id_that_is_not_a_GUID_is_refused_with_the_field_named()

@@ -53,12 +53,27 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
     /// The site's accounts as the offboarding's first batch found them: its synced directory roster when it names a group,
     /// else the world's agents. Every batch slices this one list. Resolved per batch, slices shifted when the list changed
     /// in between (an agent left: another was in no slice) and the batch count planned at intake left a grown site's
-    /// newcomers out (found by an attack); the last batch now takes the rest of the list.
+    /// newcomers out (found by an attack); the last batch now takes the rest of the list. An empty list is never stored
+    /// while the site counts accounts (found by an attack: a roster emptied by a failed re-read was stored write-once, and the
+    /// compromised site was never revoked): the step fails and is retried, then waits for an operator, until the roster settles.
     /// </summary>
     Task<List<string>> SiteAccountsAsync(SiteBatch batch) =>
-        evidence.FirstAsync<List<string>>(batch.IncidentId, AccountsItem, async () => roster is not null
-            ? [.. await roster.AccountsAsync(batch.SiteId, CancellationToken.None)]
-            : (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
-                .Site.AllAgents().Select(a => a.UserPrincipalName).ToList(),
+        evidence.FirstAsync<List<string>>(batch.IncidentId, AccountsItem, async () =>
+        {
+            if (roster is null)
+            {
+                return (world.Value.World.FindSite(batch.SiteId) ?? throw new InvalidOperationException($"site {batch.SiteId} is not in the world"))
+                    .Site.AllAgents().Select(a => a.UserPrincipalName).ToList();
+            }
+
+            List<string> accounts = [.. await roster.AccountsAsync(batch.SiteId, CancellationToken.None)];
+            if (accounts.Count == 0 && await roster.CountAsync(batch.SiteId, CancellationToken.None) is > 0 and int counted)
+            {
+                throw new Cordon.Roster.RosterUnsettledException($"site {batch.SiteId} lists no accounts to offboard while it counts {counted}; " +
+                    $"{AccountsItem} is not stored until its roster settles");
+            }
+
+            return accounts;
+        },
             new CustodyNote("cordon/RevokeSiteBatch", "site accounts to offboard"));
 }

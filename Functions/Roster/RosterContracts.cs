@@ -12,9 +12,11 @@ public sealed record GroupMembersPage(IReadOnlyList<RosterMember> Added, IReadOn
 /// <summary>
 /// Where a site's sync stands, stored beside its roster. NextLink: the page to read next (a sync under way, kept
 /// across runs); DeltaLink: where the next sync starts once the last one finished. Generation counts full syncs:
-/// members not seen in the latest full sync are swept when it ends. CompletedAt: the last finished sync of this
-/// group (none while the first one of a newly named group runs). NotBefore: the directory asked to wait until then.
-/// Members: how many the roster held when the last sync finished.
+/// members not seen in the latest full sync are swept when it ends (once its last page handed over a delta link).
+/// FullSync: a full read is under way (the first one of a newly named group, or a re-read after an expired link; the
+/// latter keeps the CompletedAt and Members of the last finished sync). CompletedAt: the last finished sync of this
+/// group (none while the first one of a newly named group runs). NotBefore: the directory asked to wait until then, or
+/// a failed sync backs off until then. Members: how many the roster held when the last sync finished.
 /// </summary>
 public sealed record RosterCheckpoint(
     string SiteId,
@@ -41,3 +43,10 @@ public sealed class DirectoryThrottledException(TimeSpan? retryAfter, string mes
 
 /// <summary>The directory no longer knows the delta or page link (expired sync state): the sync starts again from a full read.</summary>
 public sealed class DeltaLinkExpiredException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The site's synced roster cannot be trusted right now: its stored list disagrees with the checkpoint of the last finished
+/// sync (no members while it counted some, or another count once no sync is under way). A step that needs the site's
+/// accounts fails and is retried (the next sync settles it) rather than acting on the list.
+/// </summary>
+public sealed class RosterUnsettledException(string message) : InvalidOperationException(message);

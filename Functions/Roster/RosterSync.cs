@@ -13,7 +13,11 @@ public sealed record RosterSyncResult(string SiteId, string GroupId, int Pages, 
 /// link stored, so a run that stops anywhere (throttled, crashed, the page limit) resumes at the page it had
 /// reached; a finished sync stores the delta link and the next run reads only the changes. A throttled page is
 /// not waited out here: the checkpoint records how long the directory asked to wait, and a later run resumes
-/// after it. A new group (or an expired link) starts a full read; members it does not see are swept at its end.
+/// after it. A new group (or an expired link) starts a full read; members it does not see are swept at its end, and
+/// only once its last page has handed over the delta link: until then (a re-read under way, throttled, cut short or
+/// failed) the roster keeps every member of the last finished sync, plus those the re-read has seen. A last page with
+/// neither link, or "expired" answered to a read that had no link, is a failure: nothing of it is applied, the sync
+/// waits <see cref="RosterOptions.SyncInterval"/> (the checkpoint's NotBefore) and the error is thrown to the caller.
 /// </summary>
 public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store, LiveConfiguration configuration,
     IOptions<RosterOptions> options, TimeProvider time, ILogger<RosterSync> logger)
@@ -49,7 +53,7 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
         RosterCheckpoint checkpoint = saved is not null && saved.GroupId == groupId
             ? saved
             : new RosterCheckpoint(siteId, groupId, null, null, (saved?.Generation ?? 0) + 1, FullSync: true, CompletedAt: null);
-        bool underWay = checkpoint.NextLink is not null || checkpoint.CompletedAt is null;
+        bool underWay = checkpoint.NextLink is not null || checkpoint.CompletedAt is null || checkpoint.FullSync;
         if (checkpoint.NotBefore > now
             || (!force && !underWay && checkpoint.CompletedAt + options.Value.SyncInterval > now))
         {
@@ -74,12 +78,29 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
                 logger.LogWarning("Roster sync of site {SiteId} throttled after {Pages} pages; resumes in {Wait}", siteId, pages, wait);
                 return new RosterSyncResult(siteId, groupId, pages, added, removed, Completed: false, wait);
             }
+            catch (DeltaLinkExpiredException ex) when (link is null)
+            {
+                // "Expired" to the first read of a full one: there is no link to drop, and starting again would ask the same
+                // (found by an attack: 10,001 reads in one call). A failure, reported and backed off like a malformed page.
+                throw await FailAsync(checkpoint, $"group {groupId}: the directory answered \"expired\" to a full read, which carries no link", ex, cancellationToken);
+            }
             catch (DeltaLinkExpiredException ex)
             {
                 logger.LogWarning(ex, "Roster sync of site {SiteId}: the directory no longer knows its link; reading the group in full", siteId);
-                checkpoint = checkpoint with { NextLink = null, DeltaLink = null, Generation = checkpoint.Generation + 1, FullSync = true };
+                // Stored at once: the re-read is under way (FullSync with a CompletedAt) until its last page hands over a
+                // delta link; the members of the last finished sync stay on the roster until then.
+                checkpoint = checkpoint with { NextLink = null, DeltaLink = null, Generation = checkpoint.Generation + 1, FullSync = true, NotBefore = null };
+                await store.SaveCheckpointAsync(checkpoint, cancellationToken);
                 link = null;
                 continue;
+            }
+
+            if (page.NextLink is null && page.DeltaLink is null)
+            {
+                // Checked before anything of the page is applied, above all before a full read sweeps: a last page with no
+                // delta link (an empty body reads as one) is not the end of the group (found by an attack: the sweep ran
+                // first, removed every member, and offboarding then stored an empty account list for a compromised site).
+                throw await FailAsync(checkpoint, $"group {groupId}: the directory's page carries neither a next link nor a delta link", null, cancellationToken);
             }
 
             pages++;
@@ -103,7 +124,7 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
             checkpoint = checkpoint with
             {
                 NextLink = null,
-                DeltaLink = page.DeltaLink ?? throw new InvalidDataException($"group {groupId}: the directory's last page carries neither a next link nor a delta link"),
+                DeltaLink = page.DeltaLink,
                 FullSync = false,
                 CompletedAt = time.GetUtcNow(),
                 NotBefore = null,
@@ -121,5 +142,17 @@ public sealed class RosterSync(IGroupMembersDelta directory, IRosterStore store,
 
         logger.LogInformation("Roster sync of site {SiteId} read its {Pages} pages for this run; the next run resumes", siteId, pages);
         return new RosterSyncResult(siteId, groupId, pages, added, removed, Completed: false);
+    }
+
+    /// <summary>
+    /// A sync the directory's answer cannot carry on: the place is kept (nothing of the answer applied, nobody removed), the
+    /// next try waits one sync interval, and the error is logged and returned for the caller to throw.
+    /// </summary>
+    async Task<InvalidDataException> FailAsync(RosterCheckpoint checkpoint, string message, Exception? inner, CancellationToken cancellationToken)
+    {
+        TimeSpan wait = options.Value.SyncInterval;
+        await store.SaveCheckpointAsync(checkpoint with { NotBefore = time.GetUtcNow() + wait }, cancellationToken);
+        logger.LogError(inner, "Roster sync of site {SiteId} failed: {Problem}; nobody was removed from the roster, the next try is in {Wait}", checkpoint.SiteId, message, wait);
+        return new InvalidDataException($"{message}; nobody was removed from the roster, the next try is in {wait}", inner);
     }
 }

@@ -17,7 +17,7 @@ namespace Cordon.Adapters.Graph;
 /// <c>members@delta</c> lists member ids, removed ones marked <c>@removed</c>; the ids added are resolved to users with
 /// <c>POST /directoryObjects/getByIds</c> (up to 1,000 per request). Non-user members (nested groups, devices) are
 /// not agents and are skipped. Throttling (429, 503) surfaces as <see cref="DirectoryThrottledException"/> with the
-/// Retry-After, and an expired link (410 Gone, or 400 with a sync-state error) as <see cref="DeltaLinkExpiredException"/>:
+/// Retry-After, and an expired link (410 Gone, or 400 with the code <c>syncStateNotFound</c>) as <see cref="DeltaLinkExpiredException"/>:
 /// the caller keeps its place and decides when to come back. Requires GroupMember.Read.All and User.Read.All.
 /// </summary>
 public sealed class GraphGroupMembersDelta(GraphServiceClient graph, TimeProvider time) : IGroupMembersDelta
@@ -95,13 +95,22 @@ public sealed class GraphGroupMembersDelta(GraphServiceClient graph, TimeProvide
             throw new DirectoryThrottledException(GraphThrottling.RetryAfter(retryAfter, time.GetUtcNow()),
                 $"Graph {what} answered {ex.ResponseStatusCode}", ex);
         }
-        catch (ApiException ex) when (ex.ResponseStatusCode == 410
-            || (ex.ResponseStatusCode == 400 && ex is Microsoft.Graph.Models.ODataErrors.ODataError { Error.Code: { } code }
-                && (code.Contains("syncState", StringComparison.OrdinalIgnoreCase) || code.Contains("token", StringComparison.OrdinalIgnoreCase))))
+        catch (ApiException ex) when (Expired(ex))
         {
             throw new DeltaLinkExpiredException($"Graph {what}: the delta or page link has expired ({ex.ResponseStatusCode})", ex);
         }
     }
+
+    /// <summary>
+    /// The documented answers to a link the directory no longer knows: 410 Gone (delta query's synchronization reset), or
+    /// 400 with the error code <c>syncStateNotFound</c> (an expired delta token of an identity resource such as groups).
+    /// Nothing else: any 400 whose code merely contained "token" used to count, and started a full read for a bad request.
+    /// </summary>
+    static bool Expired(ApiException ex) => ex.ResponseStatusCode == 410
+        || (ex.ResponseStatusCode == 400 && ex is Microsoft.Graph.Models.ODataErrors.ODataError { Error.Code: { } code }
+            && string.Equals(code, SyncStateNotFound, StringComparison.OrdinalIgnoreCase));
+
+    const string SyncStateNotFound = "syncStateNotFound";
 }
 
 public static class GraphGroupMembersDeltaServiceCollectionExtensions
