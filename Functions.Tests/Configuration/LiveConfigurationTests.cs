@@ -121,6 +121,34 @@ public sealed class LiveConfigurationTests
     }
 
     [Fact]
+    public async Task A_policy_pushed_with_a_null_is_refused_and_the_host_keeps_running_and_reloading()
+    {
+        // Found by an attack: "confirm": null threw out of validation, the watcher died and the host stopped.
+        await using TestHost host = await StartAsync(TestHost.EditedWorld(_ => { }));
+        var (_, before) = await HealthAsync(host);
+        string policyPath = Path.Combine(host.DataDir, "policy.json");
+
+        await File.WriteAllTextAsync(policyPath, """{ "confirm": null, "retry": null }""");
+
+        var (status, health) = await WaitForHealthAsync(host, h => h.Status == 503);
+        Assert.Equal(503, status);
+        string reason = health.Checks["configuration"].Description;
+        Assert.Contains("confirm", reason, StringComparison.Ordinal);
+        Assert.Contains("null", reason, StringComparison.Ordinal);
+        Assert.Equal(before.ConfigurationVersion, health.ConfigurationVersion);
+        await WaitForMailAsync(host, "Configuration refused: policy");
+
+        // Still handling alerts with the last good policy, and still watching: a fixed policy is picked up.
+        var (_, id, _) = await host.SendSampleAsync();
+        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
+        Assert.Equal(before.ConfigurationVersion, d.ConfigurationVersion);
+        await File.WriteAllTextAsync(policyPath, TestHost.FastPolicy.Replace("\"retry\"", "\"autoContainAtOrAbove\": \"critical\", \"retry\"", StringComparison.Ordinal));
+        var (fixedStatus, after) = await WaitForHealthAsync(host, h => h.Status == 200);
+        Assert.Equal(200, fixedStatus);
+        Assert.NotEqual(before.ConfigurationVersion, after.ConfigurationVersion);
+    }
+
+    [Fact]
     public async Task Invalid_world_at_start_stops_start_up_naming_the_field()
     {
         string worldPath = TestHost.EditedWorld(w => w["operators"] = new JsonArray("oncall"));

@@ -25,7 +25,17 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
         using var timer = new PeriodicTimer(options.Value.PollInterval, live.Time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            await PollAsync(stoppingToken);
+            try
+            {
+                await PollAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The last line: whatever one poll meets (a read that times out, a bug), the watcher goes on; if it
+                // ended, the host would stop, or keep running on a configuration nobody watches any more.
+                logger.LogError(ex, "Configuration check failed; the current version stays in force ({Current}) and the next check is in {Interval}",
+                    live.Current.Version, options.Value.PollInterval);
+            }
         }
     }
 
@@ -70,8 +80,8 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
 
     async Task TellOperatorsAsync(ConfigurationProblem problem, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> operators = live.Current.World.Operators;
-        if (operators.Count == 0)
+        IReadOnlyList<string>? operators = live.Current.World.Operators;
+        if (operators is not { Count: > 0 })
         {
             return;
         }

@@ -106,6 +106,13 @@ public sealed class LiveConfiguration
             errors = [ex.Message];
             return null;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The last line: a document that breaks the reader in a way it does not foresee is refused, never thrown
+            // (a throw here would end the watcher and stop the host).
+            errors = [$"world {origin} could not be read: {ex.GetType().Name}: {ex.Message}"];
+            return null;
+        }
     }
 
     static ResponsePolicy? ParsePolicy(DocumentRead read, string origin, out IReadOnlyList<string> errors)
@@ -129,6 +136,11 @@ public sealed class LiveConfiguration
         catch (PolicyException ex)
         {
             errors = [ex.Message];
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            errors = [$"policy {origin} could not be read: {ex.GetType().Name}: {ex.Message}"];
             return null;
         }
     }

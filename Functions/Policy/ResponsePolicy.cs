@@ -65,12 +65,17 @@ public sealed record ResponsePolicy
     /// <summary>Behaviour monitoring: how access telemetry is scored into alerts.</summary>
     public MonitoringPolicy Monitoring { get; init; } = new();
 
+    /// <summary>
+    /// How a policy document is read (<see cref="ConfigurationJson.Strict"/>): unknown fields and a null where a value is
+    /// needed ("confirm": null) are refused. Only for the document: incidents carry the policy in their own serialization.
+    /// </summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
     };
 
     public static ResponsePolicy Default { get; } = new();
@@ -85,13 +90,18 @@ public sealed record ResponsePolicy
         }
         catch (JsonException ex)
         {
-            string where = string.IsNullOrEmpty(ex.Path) ? "" : $" at {ex.Path}";
-            throw new PolicyException($"policy {origin} is not valid{where}: {ex.Message.Split(". Path:")[0]}");
+            throw new PolicyException($"policy {origin} is not valid{ConfigurationJson.Describe(ex)}");
         }
 
         if (policy is null)
         {
             throw new PolicyException($"policy {origin} is empty");
+        }
+
+        // The serializer checks fields, not what lists and maps hold: "clocks": { "GDPR": null } is refused here.
+        if (ConfigurationJson.NullElements(policy) is { Count: > 0 } nulls)
+        {
+            throw new PolicyException($"policy {origin} is not valid: {string.Join("; ", nulls)}");
         }
 
         var errors = policy.Validate();

@@ -19,18 +19,32 @@ public sealed record WorldModel
     /// <summary>Operators told when an incident needs a human outside the gates.</summary>
     public IReadOnlyList<string> Operators { get; init; } = [];
 
+    /// <summary>
+    /// How a world document is read: the project's options, strictly (<see cref="ConfigurationJson.Strict"/>): a null
+    /// where the model needs a value and a field it does not know (a mistyped "directoryGroup") are refused.
+    /// </summary>
+    public static readonly JsonSerializerOptions Json = ConfigurationJson.Strict(CordonJson.Options);
+
     public static WorldModel Parse(string json, string origin)
     {
+        WorldModel world;
         try
         {
-            WorldModel world = JsonSerializer.Deserialize<WorldModel>(json, CordonJson.Options) ?? throw new InvalidDataException($"world {origin} is empty");
-            world.ValidateClocksAndRoles(origin);
-            return world;
+            world = JsonSerializer.Deserialize<WorldModel>(json, Json) ?? throw new InvalidDataException($"world {origin} is empty");
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"world {origin} is not valid JSON: {ex.Message}", ex);
+            throw new InvalidDataException($"world {origin} is not valid{ConfigurationJson.Describe(ex)}", ex);
         }
+
+        // Before anything reads the lists: a null in one ("clients": [null]) is refused, never dereferenced.
+        if (ConfigurationJson.NullElements(world) is { Count: > 0 } nulls)
+        {
+            throw new InvalidDataException($"world {origin} is not valid: {string.Join("; ", nulls)}");
+        }
+
+        world.ValidateClocksAndRoles(origin);
+        return world;
     }
 
     public static WorldModel Load(string path) => Parse(File.ReadAllText(path), path);
