@@ -40,7 +40,7 @@ public static class ConfigurationJson
     /// <summary>
     /// Every list element and dictionary value that is null where the model says it cannot be, by its JSON path
     /// (e.g. <c>vendors[0].sites[1] is null</c>). The serializer checks properties (<see cref="Strict"/>), not what
-    /// collections hold. Walks the public properties of Cordon's own types; other values are leaves.
+    /// collections hold. Walks the settable public properties of Cordon's own types; other values are leaves.
     /// </summary>
     public static IReadOnlyList<string> NullElements(object document)
     {
@@ -61,7 +61,9 @@ public static class ConfigurationJson
 
         foreach (PropertyInfo property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (property.GetIndexParameters().Length > 0 || property.GetMethod is null || property.IsDefined(typeof(JsonIgnoreAttribute)))
+            // What the document sets (init/set properties); computed ones (Site.Zone, AgentCount) are not read.
+            if (property.GetIndexParameters().Length > 0 || property.GetMethod is null || property.SetMethod is null
+                || property.IsDefined(typeof(JsonIgnoreAttribute)))
             {
                 continue;
             }
