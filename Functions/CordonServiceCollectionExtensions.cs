@@ -25,8 +25,31 @@ public static class CordonServiceCollectionExtensions
         services.AddMetrics().TryAddSingleton<CordonMetrics>(); // intake counts what it accepts and refuses
         services.TryAddSingleton<IntakeInFlight>(); // a host may bring its own, shared with its backend
         services.AddSingleton<AlertIntake>();
+        services.AddCordonMessageSettlement();
         services.AddSingleton<AlertMessageHandler>();
         return services;
+    }
+
+    /// <summary>
+    /// How the Service Bus handlers settle messages (<see cref="MessageSettler"/>), with <see cref="MessageRedeliveryOptions"/>
+    /// from <c>Cordon:ServiceBus</c> when the host has a configuration (the defaults match infra/modules/servicebus.bicep).
+    /// </summary>
+    public static IServiceCollection AddCordonMessageSettlement(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics().TryAddSingleton<CordonMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessageRedeliveryOptions>, MessageRedeliveryValidation>());
+        services.AddOptions<MessageRedeliveryOptions>()
+            .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(MessageRedeliveryOptions.Section).Bind(o))
+            .ValidateOnStart();
+        services.TryAddSingleton<MessageSettler>();
+        return services;
+    }
+
+    sealed class MessageRedeliveryValidation : IValidateOptions<MessageRedeliveryOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MessageRedeliveryOptions options) =>
+            options.Validate() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 
     public static IServiceCollection AddCordonApprovals(this IServiceCollection services, IConfiguration configuration)
@@ -86,6 +109,7 @@ public static class CordonServiceCollectionExtensions
         });
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TelemetryIntake>();
+        services.AddCordonMessageSettlement();
         services.AddSingleton<TelemetryMessageHandler>();
         return services;
     }

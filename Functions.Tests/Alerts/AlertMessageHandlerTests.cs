@@ -68,18 +68,20 @@ public sealed class AlertMessageHandlerTests
     }
 
     [Fact]
-    public async Task Message_is_abandoned_for_redelivery_when_the_engine_is_unavailable()
+    public async Task Message_is_abandoned_for_redelivery_after_a_pause_when_the_engine_is_unavailable()
     {
-        var collection = new ServiceCollection().AddLogging().AddCordonAlerts()
+        var clock = new ImmediateTimeProvider();
+        var collection = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(clock).AddCordonAlerts()
             .AddCordonConfiguration(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         collection.AddDurableTaskClient(b => b.UseGrpc("http://127.0.0.1:9"));
         await using ServiceProvider services = collection.BuildServiceProvider();
         var handler = services.GetRequiredService<AlertMessageHandler>();
         var settle = new RecordingSettlement();
+        clock.Waited = w => settle.Calls.Add($"wait {w.TotalSeconds}s");
 
         Settlement result = await handler.HandleAsync(RecordingSettlement.FirstDelivery(Sample), settle, services.GetRequiredService<DurableTaskClient>(), default);
 
         Assert.Equal(Settlement.Abandoned, result);
-        Assert.Equal(["abandon"], settle.Calls);
+        Assert.Equal(["wait 5s", "abandon"], settle.Calls); // the pauses and the last delivery: MessageRedeliveryTests
     }
 }

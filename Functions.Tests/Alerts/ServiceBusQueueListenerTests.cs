@@ -90,9 +90,10 @@ public sealed class ServiceBusQueueListenerTests
     }
 
     [Fact]
-    public async Task Alert_is_abandoned_for_redelivery_when_the_engine_is_unavailable()
+    public async Task Alert_is_abandoned_for_redelivery_after_a_pause_when_the_engine_is_unavailable()
     {
-        var collection = new ServiceCollection().AddLogging().AddCordonAlerts()
+        var clock = new ImmediateTimeProvider();
+        var collection = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(clock).AddCordonAlerts()
             .AddCordonConfiguration(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         collection.AddDurableTaskClient(b => b.UseGrpc("http://127.0.0.1:9"));
         await using ServiceProvider services = collection.BuildServiceProvider();
@@ -101,6 +102,7 @@ public sealed class ServiceBusQueueListenerTests
         await Listener(services).OnMessageAsync(new ProcessMessageEventArgs(Message("m-3", Sample), receiver, default));
 
         Assert.Equal(["abandon:m-3"], receiver.Settled);
+        Assert.Equal([TimeSpan.FromSeconds(5)], clock.Waits);
     }
 
     [Fact]

@@ -18,12 +18,16 @@ public enum Settlement { Completed, DeadLettered, Abandoned }
 
 /// <summary>
 /// Handles one risk-alert message from Service Bus: bad input is dead-lettered with its reason (it
-/// will never get better), a transient failure abandons the message so Service Bus redelivers it
-/// (up to its max delivery count), and a handled alert completes. Re-delivery is safe: intake dedupes.
+/// will never get better), a transient failure abandons the message after a growing pause so Service Bus
+/// redelivers it, its last delivery failing too dead-letters it as <see cref="MessageSettler.IntakeFailed"/>
+/// (<see cref="MessageSettler"/>), and a handled alert completes. Re-delivery is safe: intake dedupes.
 /// </summary>
-public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metrics, TimeProvider time, ILogger<AlertMessageHandler> logger)
+public sealed class AlertMessageHandler(AlertIntake intake, MessageSettler settler, CordonMetrics metrics, TimeProvider time, ILogger<AlertMessageHandler> logger)
 {
     public const string InvalidAlert = "InvalidAlert";
+
+    /// <summary>The queue the Azure trigger reads (infra/modules/servicebus.bicep); the metric's queue tag.</summary>
+    public const string Queue = "risk-alerts";
 
     public async Task<Settlement> HandleAsync(ServiceBusReceivedMessage message, IMessageSettlement settlement, DurableTaskClient client, CancellationToken cancellationToken)
     {
@@ -35,15 +39,14 @@ public sealed class AlertMessageHandler(AlertIntake intake, CordonMetrics metric
             string description = string.Join("; ", parsed.Errors);
             metrics.AlertRefused(RefusalReasons.Invalid, AlertChannels.ServiceBus);
             logger.LogWarning("Dead-lettering message {MessageId}: {Errors}", message.MessageId, description);
-            return await settlement.DeadLetterInvalidAsync(InvalidAlert, description, cancellationToken);
+            return await settler.DeadLetterInvalidAsync(settlement, Queue, InvalidAlert, description, cancellationToken);
         }
 
-        return await settlement.CompleteAfterAsync(async () =>
+        return await settler.CompleteAfterAsync(message, settlement, Queue, async () =>
             {
                 IntakeResult result = await intake.SubmitAsync(client, parsed.Alert!, cancellationToken);
                 logger.LogInformation("Message {MessageId}: alert {AlertId} {Outcome} {IncidentId}", message.MessageId, parsed.Alert!.AlertId, result.Outcome, result.IncidentId);
             },
-            ex => logger.LogWarning(ex, "Abandoning message {MessageId} (delivery {DeliveryCount}) after a transient failure", message.MessageId, message.DeliveryCount),
             cancellationToken);
     }
 }

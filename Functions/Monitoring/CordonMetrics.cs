@@ -15,6 +15,7 @@ public sealed class CordonMetrics
     public const string ExposureWindow = "cordon.exposure_window_seconds";
     public const string GateLatency = "cordon.gate.latency";
     public const string DeadlinesMissed = "cordon.deadlines.missed";
+    public const string MessagesDeadLettered = "cordon.messages.dead_lettered";
 
     readonly Counter<long> accepted;
     readonly Counter<long> refused;
@@ -22,6 +23,7 @@ public sealed class CordonMetrics
     readonly Histogram<double> exposureWindow;
     readonly Histogram<double> gateLatency;
     readonly Counter<long> deadlinesMissed;
+    readonly Counter<long> deadLettered;
 
     public CordonMetrics(IMeterFactory meters)
     {
@@ -36,6 +38,7 @@ public sealed class CordonMetrics
         gateLatency = meter.CreateHistogram(GateLatency, "s", "From a gate opening to each accepted human decision at it, by gate",
             advice: Buckets(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200));
         deadlinesMissed = meter.CreateCounter<long>(DeadlinesMissed, "{deadline}", "Regulatory and contract deadlines whose notice went out late, by jurisdiction");
+        deadLettered = meter.CreateCounter<long>(MessagesDeadLettered, "{message}", "Service Bus messages Cordon dead-lettered, by queue and reason (InvalidAlert, InvalidTelemetry, IntakeFailed)");
     }
 
     static InstrumentAdvice<double> Buckets(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };
@@ -55,6 +58,9 @@ public sealed class CordonMetrics
         gateLatency.Record(Math.Max(0, latency.TotalSeconds), new KeyValuePair<string, object?>("gate", gate), new KeyValuePair<string, object?>("decision", decision));
 
     public void DeadlineMissed(string jurisdiction) => deadlinesMissed.Add(1, new KeyValuePair<string, object?>("jurisdiction", jurisdiction));
+
+    public void MessageDeadLettered(string queue, string reason) =>
+        deadLettered.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("reason", reason));
 }
 
 /// <summary>Why intake refused an alert (the metric's reason tag).</summary>

@@ -16,7 +16,7 @@ public sealed class ServiceBusTriggers(AlertMessageHandler alerts, TelemetryMess
 
     [Function(nameof(RiskAlertTrigger))]
     public Task RiskAlertTrigger(
-        [ServiceBusTrigger("risk-alerts", Connection = Connection, AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
+        [ServiceBusTrigger(AlertMessageHandler.Queue, Connection = Connection, AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
         ServiceBusMessageActions actions,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
@@ -24,7 +24,7 @@ public sealed class ServiceBusTriggers(AlertMessageHandler alerts, TelemetryMess
 
     [Function(nameof(AccessEventsTrigger))]
     public Task AccessEventsTrigger(
-        [ServiceBusTrigger("access-events", Connection = Connection, AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
+        [ServiceBusTrigger(TelemetryMessageHandler.Queue, Connection = Connection, AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
         ServiceBusMessageActions actions,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
