@@ -101,6 +101,9 @@ var deploymentContainerName = 'app-package'
 var evidenceContainerName = 'evidence'
 var incidentEventsTopicName = 'incident-events'
 var configContainerName = 'config'
+// Deliveries of a risk-alerts / access-events message: the queues' maxDeliveryCount and the app's
+// Cordon:ServiceBus:MaxDeliveryCount (on this delivery a failure is dead-lettered by Cordon as IntakeFailed, counted and alerted on).
+var serviceBusMaxDeliveryCount = 10
 // Reachable without a user sign-in (App Service Authentication excludedPaths); everything else, the
 // dashboard and /api/incidents/* among it, needs an Entra ID sign-in.
 var anonymousPaths = [
@@ -176,6 +179,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     tags: tags
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    maxDeliveryCount: serviceBusMaxDeliveryCount
   }
 }
 
@@ -250,6 +254,7 @@ module functionApp 'modules/functionapp.bicep' = {
       ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
       ServiceBusConnection__credential: 'managedidentity'
       ServiceBusConnection__clientId: identity.outputs.clientId
+      Cordon__ServiceBus__MaxDeliveryCount: string(serviceBusMaxDeliveryCount)
       Cordon__Approvals__SigningKey: signingKeyReference
       Cordon__Approvals__BaseUrl: 'https://${names.functionApp}.azurewebsites.net'
       Cordon__Webhooks__SigningKey: webhookKeyReference
@@ -281,6 +286,11 @@ module portal 'modules/portal.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     operatorsEmail: operatorsEmail
     nameSuffix: resourceToken
+    serviceBusNamespaceName: serviceBus.outputs.name
+    serviceBusQueues: [
+      serviceBus.outputs.riskAlertsQueue
+      serviceBus.outputs.accessEventsQueue
+    ]
   }
 }
 

@@ -49,6 +49,7 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         "Cordon__Roster__Store",
         "Cordon__Roster__TableServiceUri",
         "Cordon__Roster__SyncInterval",
+        "Cordon__ServiceBus__MaxDeliveryCount",
     ];
 
     private static readonly Regex GuidPattern = new(
@@ -171,10 +172,23 @@ public sealed class InfraTemplateTests : IClassFixture<BicepTemplateFixture>
         Assert.Equal(JsonValueKind.True, props.GetProperty("requiresDuplicateDetection").ValueKind);
         Assert.Equal("PT10M", Str(props, "duplicateDetectionHistoryTimeWindow"));
         Assert.Equal(JsonValueKind.True, props.GetProperty("deadLetteringOnMessageExpiration").ValueKind);
-        Assert.Equal(10, props.GetProperty("maxDeliveryCount").GetInt32());
+        Assert.Equal("[parameters('maxDeliveryCount')]", Str(props, "maxDeliveryCount"));
         Assert.Equal("PT1M", Str(props, "lockDuration"));
 
-        Assert.Single(queues, q => Str(q.Json, "name").Contains("'access-events'", StringComparison.Ordinal));
+        // The app dead-letters a message's last delivery itself (IntakeFailed): it is told the queues' max delivery count,
+        // one variable of main.bicep, and its default is that number; its pauses end well inside the one-minute lock.
+        Assert.Equal("[variables('serviceBusMaxDeliveryCount')]", _bicep.Deployment("service-bus").GetProperty("properties").GetProperty("parameters").GetProperty("maxDeliveryCount").GetProperty("value").GetString());
+        Assert.Equal("[string(variables('serviceBusMaxDeliveryCount'))]", _bicep.AppSetting("Cordon__ServiceBus__MaxDeliveryCount"));
+        using (var main = JsonDocument.Parse(_bicep.Build.StdOut))
+        {
+            Assert.Equal(new Cordon.Intake.MessageRedeliveryOptions().MaxDeliveryCount, main.RootElement.GetProperty("variables").GetProperty("serviceBusMaxDeliveryCount").GetInt32());
+        }
+
+        Assert.Equal(Cordon.Intake.MessageRedeliveryOptions.QueueLockDuration, System.Xml.XmlConvert.ToTimeSpan(Str(props, "lockDuration")));
+
+        var accessEvents = Assert.Single(queues, q => Str(q.Json, "name").Contains("'access-events'", StringComparison.Ordinal));
+        Assert.Equal("[parameters('maxDeliveryCount')]", Str(accessEvents.Json.GetProperty("properties"), "maxDeliveryCount"));
+        Assert.Equal("PT1M", Str(accessEvents.Json.GetProperty("properties"), "lockDuration"));
         Assert.Single(_bicep.OfType("Microsoft.ServiceBus/namespaces/topics"), t => Str(t.Json, "name").Contains("'incident-events'", StringComparison.Ordinal));
         Assert.Equal("incident-events", _bicep.ResolveAppSetting("Cordon__Events__Topic"));
     }

@@ -85,8 +85,9 @@ public sealed partial class PortalAndSignInInfraTests(BicepTemplateFixture bicep
         TemplateResource rules = Assert.Single(bicep.OfType("Microsoft.Insights/scheduledQueryRules"));
         Assert.Equal("portal", rules.Deployment);
         JsonElement declared = ModuleVariable("portal", "rules");
-        Assert.Equal(new[] { "deadline-missed", "operator-wait-15min", "alerts-dead-lettered", "containment-failed" },
+        Assert.Equal(new[] { "deadline-missed", "operator-wait-15min", "alerts-dead-lettered", "intake-failed", "containment-failed" },
             declared.EnumerateArray().Select(r => Str(r, "name")));
+        Assert.Contains($"\"{Cordon.Intake.MessageSettler.IntakeFailed}\"", Str(declared[3], "query"), StringComparison.Ordinal);
         Assert.Contains("ago(15m)", Str(declared[1], "query"), StringComparison.Ordinal);
         AssertMetricsExist(string.Join("\n", declared.EnumerateArray().Select(r => Str(r, "query"))));
 
@@ -99,6 +100,32 @@ public sealed partial class PortalAndSignInInfraTests(BicepTemplateFixture bicep
         Assert.Equal("[parameters('operatorsEmail')]", Str(group.Json.GetProperty("properties").GetProperty("emailReceivers")[0], "emailAddress"));
         Assert.Equal("[parameters('operatorsEmail')]", bicep.Deployment("portal").GetProperty("properties").GetProperty("parameters").GetProperty("operatorsEmail").GetProperty("value").GetString());
         Assert.Contains("${CORDON_OPERATORS_EMAIL}", File.ReadAllText(Path.Combine(bicep.RepoRoot, "infra/main.parameters.json")), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Any message in the dead-letter queue of risk-alerts or access-events pages the operators, whoever dead-lettered it
+    /// (found by an attack: a valid alert the broker dead-lettered after its deliveries were spent alerted nobody).
+    /// </summary>
+    [Fact]
+    public void A_message_in_either_queues_dead_letter_queue_mails_the_operators()
+    {
+        TemplateResource alert = Assert.Single(bicep.OfType("Microsoft.Insights/metricAlerts"));
+        Assert.Equal("portal", alert.Deployment);
+        JsonElement props = alert.Json.GetProperty("properties");
+        Assert.True(props.GetProperty("enabled").GetBoolean());
+        Assert.Contains("Microsoft.ServiceBus/namespaces", props.GetProperty("scopes")[0].GetString(), StringComparison.Ordinal);
+        JsonElement criterion = Assert.Single(props.GetProperty("criteria").GetProperty("allOf").EnumerateArray());
+        Assert.Equal("DeadletteredMessages", Str(criterion, "metricName"));
+        Assert.Equal("Microsoft.ServiceBus/namespaces", Str(criterion, "metricNamespace"));
+        Assert.Equal(("GreaterThan", 0, "Maximum"), (Str(criterion, "operator"), criterion.GetProperty("threshold").GetInt32(), Str(criterion, "timeAggregation")));
+        JsonElement entity = Assert.Single(criterion.GetProperty("dimensions").EnumerateArray());
+        Assert.Equal(("EntityName", "Include", "[parameters('serviceBusQueues')]"), (Str(entity, "name"), Str(entity, "operator"), Str(entity, "values")));
+        Assert.Contains("Microsoft.Insights/actionGroups", Str(props.GetProperty("actions")[0], "actionGroupId"), StringComparison.Ordinal);
+
+        JsonElement queues = bicep.Deployment("portal").GetProperty("properties").GetProperty("parameters").GetProperty("serviceBusQueues").GetProperty("value");
+        Assert.Collection(queues.EnumerateArray(),
+            q => Assert.EndsWith(".outputs.riskAlertsQueue.value]", q.GetString(), StringComparison.Ordinal),
+            q => Assert.EndsWith(".outputs.accessEventsQueue.value]", q.GetString(), StringComparison.Ordinal));
     }
 
     /// <summary>Every cordon.* metric a query names is one the app records (CordonMetrics), so no panel stays empty by a typo.</summary>

@@ -17,8 +17,18 @@ param operatorsEmail string
 @description('Unique suffix for names.')
 param nameSuffix string
 
+@description('Service Bus namespace whose queues Cordon reads (risk alerts, access events).')
+param serviceBusNamespaceName string
+
+@description('Queues whose dead-letter queue must stay empty: any message in one pages the operators.')
+param serviceBusQueues array
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: serviceBusNamespaceName
 }
 
 resource operators 'Microsoft.Insights/actionGroups@2023-01-01' = {
@@ -59,6 +69,12 @@ var rules = [
     displayName: 'Cordon: risk alerts were dead-lettered (refused as bad input on Service Bus)'
     severity: 2
     query: 'customMetrics | where name == "cordon.alerts.refused" | where tostring(customDimensions.channel) == "service-bus" | extend reason = tostring(customDimensions.reason) | summarize refused = sum(valueSum) by reason | where refused > 0'
+  }
+  {
+    name: 'intake-failed'
+    displayName: 'Cordon: a valid Service Bus message was dead-lettered after every delivery failed (IntakeFailed): resubmit it once the cause is fixed'
+    severity: 1
+    query: 'customMetrics | where name == "cordon.messages.dead_lettered" | where tostring(customDimensions.reason) == "IntakeFailed" | extend queue = tostring(customDimensions.queue) | summarize deadLettered = sum(valueSum) by queue | where deadLettered > 0'
   }
   {
     name: 'containment-failed'
@@ -105,6 +121,53 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' 
     }
   }
 }]
+
+// Any message in the dead-letter queue of risk-alerts or access-events, whoever put it there: Cordon (bad input,
+// IntakeFailed), the broker (max delivery count after a crash loop, expiry). The metric is the queue's current
+// dead-letter count, so the alert stays fired until the dead-letter queue is emptied (resubmitted or removed),
+// then resolves; each IntakeFailed is also mailed on its own by the 'intake-failed' log rule.
+resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'cordon-service-bus-dead-letters-${nameSuffix}'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Cordon: a risk-alerts or access-events message is in its dead-letter queue (a valid alert there was never acted on)'
+    severity: 1
+    enabled: true
+    scopes: [
+      serviceBus.id
+    ]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    autoMitigate: true
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'dead-lettered'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'DeadletteredMessages'
+          dimensions: [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: serviceBusQueues
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          timeAggregation: 'Maximum'
+        }
+      ]
+    }
+    actions: [
+      {
+        actionGroupId: operators.id
+      }
+    ]
+  }
+}
 
 // Workbook sections: incidents by stage, time to contain, exposure windows, deadlines met and missed, operator waits.
 var workbookContent = {
@@ -217,3 +280,4 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
 output workbookId string = workbook.id
 output actionGroupId string = operators.id
 output alertRuleNames array = [for (rule, i) in rules: alertRules[i].name]
+output deadLetterAlertName string = deadLetters.name

@@ -15,6 +15,11 @@ param tags object
 @description('Log Analytics workspace that receives the namespace logs and metrics.')
 param logAnalyticsWorkspaceId string
 
+@description('Deliveries of a queue message before it is dead-lettered; the app dead-letters on the last one itself (IntakeFailed) and must be told the same number (Cordon__ServiceBus__MaxDeliveryCount).')
+@minValue(1)
+@maxValue(2000)
+param maxDeliveryCount int
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
@@ -32,7 +37,9 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
 
 // Risk alerts from SIEM / insider-risk tools. alertId is the MessageId, so a producer that
 // re-sends within 10 minutes is deduplicated by the broker before Cordon even sees it.
-// After 10 failed deliveries (or on expiry) the message is dead-lettered, never lost.
+// A failed delivery comes back after a pause growing with its delivery count (5 s x n, at most 30 s,
+// held under the 1-minute lock); the app dead-letters the last one itself as IntakeFailed (or the
+// broker does on expiry): dead-lettered, never lost, and the operators are alerted (portal.bicep).
 resource riskAlerts 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'risk-alerts'
@@ -40,7 +47,7 @@ resource riskAlerts 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT10M'
     deadLetteringOnMessageExpiration: true
-    maxDeliveryCount: 10
+    maxDeliveryCount: maxDeliveryCount
     lockDuration: 'PT1M'
     defaultMessageTimeToLive: 'P14D'
     maxSizeInMegabytes: 1024
@@ -48,13 +55,13 @@ resource riskAlerts 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
-// Access events from client systems (CRM / support tools the agents use).
+// Access events from client systems (CRM / support tools the agents use); failures are settled like risk alerts.
 resource accessEvents 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'access-events'
   properties: {
     deadLetteringOnMessageExpiration: true
-    maxDeliveryCount: 10
+    maxDeliveryCount: maxDeliveryCount
     lockDuration: 'PT1M'
     defaultMessageTimeToLive: 'P14D'
     maxSizeInMegabytes: 1024
@@ -101,4 +108,5 @@ output name string = namespace.name
 output fullyQualifiedNamespace string = replace(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
 output riskAlertsQueue string = riskAlerts.name
 output accessEventsQueue string = accessEvents.name
+output maxDeliveryCount int = maxDeliveryCount
 output incidentEventsTopic string = incidentEvents.name
