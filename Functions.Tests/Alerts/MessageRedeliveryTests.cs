@@ -204,6 +204,22 @@ public sealed class MessageRedeliveryTests
     }
 
     [Fact]
+    public async Task A_valid_telemetry_batch_with_the_engine_unreachable_is_settled_the_same_way()
+    {
+        await using var rig = new Rig(s => s.AddCordonBehaviour(new ConfigurationBuilder().Build()), engine: true);
+        var handler = rig.Services.GetRequiredService<Cordon.Behaviour.TelemetryMessageHandler>();
+        DurableTaskClient client = rig.Services.GetRequiredService<DurableTaskClient>();
+        string harvest = File.ReadAllText(Repo.Path("samples/telemetry/harvest.json"));
+
+        Assert.Equal(Settlement.Abandoned, await handler.HandleAsync(Delivery(harvest, 3), rig.Settle, client, default));
+        Assert.Equal(Settlement.DeadLettered, await handler.HandleAsync(Delivery(harvest, 10), rig.Settle, client, default));
+
+        Assert.Equal(["wait 15s", "abandon"], rig.Settle.Calls.Take(2));
+        Assert.StartsWith("dead-letter:IntakeFailed:delivery 10 of 10 failed: ", rig.Settle.Calls[2], StringComparison.Ordinal);
+        Assert.Equal([(TelemetryMessageHandlerQueue, MessageSettler.IntakeFailed)], rig.DeadLettered);
+    }
+
+    [Fact]
     public async Task Dead_lettered_bad_input_is_counted_by_queue_and_reason()
     {
         await using var rig = new Rig(engine: true);
