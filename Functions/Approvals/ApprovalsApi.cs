@@ -13,7 +13,7 @@ namespace Cordon.Approvals;
 /// (mail scanners prefetch every link); POST raises the decision into the incident, which is the
 /// source of truth, and the page reports what the incident did with it.
 /// </summary>
-public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, CordonMetrics metrics)
+public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, CordonMetrics metrics, IOptions<WorldOptions> world)
 {
     /// <summary>The HTTP route (under /api), declared once for the Functions host and the local host.</summary>
     public const string Route = "approvals/{token}";
@@ -197,6 +197,15 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         if (gate.Approvers.FirstOrDefault(check.Names) is not { } approver)
         {
             return (null, null, Message(StatusCodes.Status403Forbidden, "Not an approver", "This link does not belong to a current approver of this decision. Nothing was changed.", "refused"), m);
+        }
+
+        // The incident asks the approvers of the world it was triaged under; one since removed from the world (found bribed,
+        // gone from the company) no longer decides it (found by an attack: a removed security lead's old link restored the
+        // subject's access and closed the incident). Someone moved to another approver role still does.
+        if (!world.Value.World.Approvers.Values.Any(list => list.Any(a => SubjectIdentity.Same(a, approver))))
+        {
+            return (null, null, Message(StatusCodes.Status403Forbidden, "No longer an approver",
+                "You are no longer listed as an approver in Cordon's configuration, so this link no longer decides. Nothing was changed.", "refused"), m);
         }
 
         string approverHash = ApproverIdentity.Hash(approver);
