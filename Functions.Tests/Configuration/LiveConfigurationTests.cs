@@ -102,22 +102,31 @@ public sealed class LiveConfigurationTests
     public async Task Broken_policy_is_refused_and_the_last_good_policy_stays_in_force()
     {
         await using TestHost host = await StartAsync(TestHost.EditedWorld(_ => { }));
-        var (_, before) = await HealthAsync(host);
 
-        await File.WriteAllTextAsync(Path.Combine(host.DataDir, "policy.json"), """{ "autoContainAtOrAbove": "sometimes", "offboardingBatchSize": 0 }""");
+        await RefusedPolicyKeepsTheLastGoodAsync(host, """{ "autoContainAtOrAbove": "sometimes", "offboardingBatchSize": 0 }""", "autoContainAtOrAbove", "offboardingBatchSize");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="policyJson"/> over the live policy and asserts it is refused: health 503 naming each of
+    /// <paramref name="named"/>, the version unchanged, the operators mailed, and a critical alert still contained
+    /// under the last good policy. Returns the health before the write.
+    /// </summary>
+    static async Task<HealthReportBody> RefusedPolicyKeepsTheLastGoodAsync(TestHost host, string policyJson, params string[] named)
+    {
+        var (_, before) = await HealthAsync(host);
+        await File.WriteAllTextAsync(Path.Combine(host.DataDir, "policy.json"), policyJson);
 
         var (status, health) = await WaitForHealthAsync(host, h => h.Status == 503);
         Assert.Equal(503, status);
         string reason = health.Checks["configuration"].Description;
-        Assert.Contains("autoContainAtOrAbove", reason, StringComparison.Ordinal);
-        Assert.Contains("offboardingBatchSize", reason, StringComparison.Ordinal);
+        Assert.All(named, n => Assert.Contains(n, reason, StringComparison.Ordinal));
         Assert.Equal(before.ConfigurationVersion, health.ConfigurationVersion);
         await WaitForMailAsync(host, "Configuration refused: policy");
 
-        // The last good policy still auto-contains a critical alert.
         var (_, id, _) = await host.SendSampleAsync();
         IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
         Assert.Equal(before.ConfigurationVersion, d.ConfigurationVersion);
+        return before;
     }
 
     [Fact]
@@ -125,23 +134,11 @@ public sealed class LiveConfigurationTests
     {
         // Found by an attack: "confirm": null threw out of validation, the watcher died and the host stopped.
         await using TestHost host = await StartAsync(TestHost.EditedWorld(_ => { }));
-        var (_, before) = await HealthAsync(host);
         string policyPath = Path.Combine(host.DataDir, "policy.json");
 
-        await File.WriteAllTextAsync(policyPath, """{ "confirm": null, "retry": null }""");
+        HealthReportBody before = await RefusedPolicyKeepsTheLastGoodAsync(host, """{ "confirm": null, "retry": null }""", "confirm", "null");
 
-        var (status, health) = await WaitForHealthAsync(host, h => h.Status == 503);
-        Assert.Equal(503, status);
-        string reason = health.Checks["configuration"].Description;
-        Assert.Contains("confirm", reason, StringComparison.Ordinal);
-        Assert.Contains("null", reason, StringComparison.Ordinal);
-        Assert.Equal(before.ConfigurationVersion, health.ConfigurationVersion);
-        await WaitForMailAsync(host, "Configuration refused: policy");
-
-        // Still handling alerts with the last good policy, and still watching: a fixed policy is picked up.
-        var (_, id, _) = await host.SendSampleAsync();
-        IncidentDetail d = await host.WaitForAsync(id, d => d.ContainedAt is not null);
-        Assert.Equal(before.ConfigurationVersion, d.ConfigurationVersion);
+        // Still watching: a fixed policy is picked up.
         await File.WriteAllTextAsync(policyPath, TestHost.FastPolicy.Replace("\"retry\"", "\"autoContainAtOrAbove\": \"critical\", \"retry\"", StringComparison.Ordinal));
         var (fixedStatus, after) = await WaitForHealthAsync(host, h => h.Status == 200);
         Assert.Equal(200, fixedStatus);
