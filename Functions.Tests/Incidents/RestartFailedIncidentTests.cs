@@ -95,6 +95,24 @@ public sealed class RestartFailedIncidentTests
     }
 
     [Fact]
+    public async Task Six_restarts_at_once_start_one_run_and_the_others_are_refused_without_a_5xx()
+    {
+        // Found by an attack: two requests in the same millisecond named their evidence record alike; the write-once
+        // store refused the second and the operator got an empty 500.
+        await using TestHost host = await TestHost.StartAsync();
+        string id = await host.SendSampleToConfirmationAsync();
+        await FailAsync(host, id);
+
+        HttpResponseMessage[] answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => ActAsync(host.Http, id, OperatorActions.Restart, $"cause fixed ({i})")));
+
+        var codes = answers.Select(a => (int)a.StatusCode).ToList();
+        Assert.Single(codes, c => c == 202);
+        Assert.All(codes.Where(c => c != 202), c => Assert.Equal(409, c));
+        IncidentDetail after = await host.WaitForAsync(id, d => d.Timeline.Any(t => t.Step == TimelineSteps.Restarted));
+        Assert.Single(after.Timeline, t => t.Step == TimelineSteps.Restarted);
+    }
+
+    [Fact]
     public async Task Only_a_failed_incident_restarts_only_by_an_operator_who_is_not_its_subject()
     {
         await using TestHost host = await TestHost.StartAsync();

@@ -312,7 +312,8 @@ public sealed class IncidentsApi(OperatorSignIn signIn, Cordon.Evidence.IEvidenc
             failedAt = m.LastUpdatedAt.UtcDateTime, previousFailure = failure, previousWorkflow = m.Name, workflow = IncidentWorkflow.Current,
         };
         // The request is evidence before anything starts: a restart that then loses to a concurrent one leaves its request here, the timeline says which ran.
-        await evidence.PutAsync(id, $"operator-restart-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}-{at:yyyyMMdd'T'HHmmssfff'Z'}.json",
+        // Each request its own item (items are write-once): two in the same millisecond collided, and the second answered 500.
+        await evidence.PutAsync(id, $"operator-restart-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}-{at:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}.json",
             System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options), "application/json",
             new Cordon.Evidence.CustodyNote("cordon/operator", $"restart {number} requested by {who.Display}"), cancellationToken);
         try
