@@ -169,6 +169,29 @@ public sealed class NullInConfigurationTests
 
     [Fact]
     [Trait("Category", "Unit")]
+    public async Task A_refusal_mail_SendGrid_throttled_goes_out_at_a_later_check_once()
+    {
+        // Found by an attack: the sender no longer waits out a 429 inside itself, and the watcher, outside any incident,
+        // logged the failure and never mailed the refused version again.
+        var policy = new ChangingDocument("policy.json", """{ "autoContainAtOrAbove": "critical" }""");
+        var live = new LiveConfiguration(new FixedDocument(SampleWorld, "world.json"), policy, TimeProvider.System);
+        var mail = new RecordingSender { ThrottleFirst = 2 };
+        var watcher = new ConfigurationWatcher(live, Options.Create(new ConfigurationOptions()), mail, NullLogger<ConfigurationWatcher>.Instance);
+
+        policy.Content = """{ "confirm": null }""";
+        await watcher.PollAsync(CancellationToken.None);
+        Assert.Empty(mail.Sent);
+        await watcher.PollAsync(CancellationToken.None);
+        await watcher.PollAsync(CancellationToken.None);
+        await watcher.PollAsync(CancellationToken.None);
+
+        EmailMessage sent = Assert.Single(mail.Sent);
+        Assert.Contains("Configuration refused: policy", sent.Subject, StringComparison.Ordinal);
+        Assert.Equal(3, mail.Tries);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
     public async Task The_watcher_survives_a_poll_that_fails_unexpectedly_and_picks_up_the_next_version()
     {
         // A read that times out throws an OperationCanceledException that is not the host stopping: it must not end the watcher.
@@ -225,6 +248,11 @@ public sealed class NullInConfigurationTests
     {
         readonly List<EmailMessage> sent = [];
 
+        /// <summary>Sends SendGrid answers with a throttle before it takes one.</summary>
+        public int ThrottleFirst { get; set; }
+
+        public int Tries { get; private set; }
+
         public IReadOnlyList<EmailMessage> Sent
         {
             get
@@ -238,6 +266,11 @@ public sealed class NullInConfigurationTests
 
         public Task<string> SendAsync(EmailMessage message, CancellationToken cancellationToken)
         {
+            if (++Tries <= ThrottleFirst)
+            {
+                throw new MailThrottledException("SendGrid answered 429 TooManyRequests", null);
+            }
+
             lock (sent)
             {
                 sent.Add(message);

@@ -7,7 +7,9 @@ namespace Cordon.Configuration;
 /// Looks for a new version of the world and the policy every <see cref="ConfigurationOptions.PollInterval"/>
 /// (a conditional read, cheap when nothing changed). A valid version replaces the current one; an invalid one
 /// is refused: every bad field is logged, the operators get one mail per refused version, /api/health reports
-/// degraded, and the last good version stays in force.
+/// degraded, and the last good version stays in force. A mail the provider did not take (a 429 from SendGrid, which no
+/// longer waits inside the sender) is tried again on later checks, after its Retry-After, until sent or superseded by a
+/// newer version of the document.
 /// </summary>
 public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<ConfigurationOptions> options, IEmailSender email, ILogger<ConfigurationWatcher> logger)
     : BackgroundService
@@ -17,6 +19,12 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
         [LiveConfiguration.WorldDocument] = live.Current.WorldVersion,
         [LiveConfiguration.PolicyDocument] = live.Current.PolicyVersion,
     };
+
+    /// <summary>Tries at one refused version's mail before it is given up (logged).</summary>
+    const int MaxNoticeTries = 20;
+
+    /// <summary>Each document's refusal whose mail has not gone out yet: when to try again and how often it was tried.</summary>
+    readonly Dictionary<string, (ConfigurationProblem Problem, DateTimeOffset NotBefore, int Tries)> unmailed = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,6 +56,11 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
 
     async Task PollAsync(string document, ConfigurationDocument source, CancellationToken cancellationToken)
     {
+        if (unmailed.TryGetValue(document, out var pending) && live.Time.GetUtcNow() >= pending.NotBefore)
+        {
+            await TellOperatorsAsync(pending.Problem, pending.Tries, cancellationToken);
+        }
+
         DocumentRead? read;
         try
         {
@@ -65,6 +78,7 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
         }
 
         versions[document] = read.Version;
+        unmailed.Remove(document); // a newer version: an older refusal's mail is out of date
         ConfigurationProblem? problem = live.Apply(document, read);
         if (problem is null)
         {
@@ -75,11 +89,12 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
 
         logger.LogError("Configuration refused: {Document} {Version} from {Origin} is not valid, the last good version stays in force ({Current}): {Errors}",
             document, read.Version, source.Origin, live.Current.Version, string.Join("; ", problem.Errors));
-        await TellOperatorsAsync(problem, cancellationToken);
+        await TellOperatorsAsync(problem, 0, cancellationToken);
     }
 
-    async Task TellOperatorsAsync(ConfigurationProblem problem, CancellationToken cancellationToken)
+    async Task TellOperatorsAsync(ConfigurationProblem problem, int triedBefore, CancellationToken cancellationToken)
     {
+        unmailed.Remove(problem.Document);
         IReadOnlyList<string>? operators = live.Current.World.Operators;
         if (operators is not { Count: > 0 })
         {
@@ -99,7 +114,17 @@ public sealed class ConfigurationWatcher(LiveConfiguration live, IOptions<Config
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogError(ex, "Could not mail the operators about the refused {Document}", problem.Document);
+            int tries = triedBefore + 1;
+            if (tries >= MaxNoticeTries)
+            {
+                logger.LogError(ex, "Could not mail the operators about the refused {Document} {Version} after {Tries} tries; giving up (the refusal stays on /api/health)",
+                    problem.Document, problem.Version, tries);
+                return;
+            }
+
+            TimeSpan wait = ex is MailThrottledException { RetryAfter: { } asked } && asked > TimeSpan.Zero ? asked : TimeSpan.Zero;
+            unmailed[problem.Document] = (problem, live.Time.GetUtcNow() + wait, tries);
+            logger.LogError(ex, "Could not mail the operators about the refused {Document} {Version}; trying again at a later check", problem.Document, problem.Version);
         }
     }
 }
