@@ -32,11 +32,22 @@ public sealed class ConfigurationStoreSettingTests
         Assert.Contains(why, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("garbage", "not a storage connection string")]
+    [InlineData("@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/roster/)", "unresolved Key Vault reference")]
+    public void A_bad_roster_table_connection_string_is_refused_naming_the_setting(string connection, string why)
+    {
+        var options = new Cordon.Roster.RosterOptions { Store = "table", TableConnection = connection };
+
+        string problem = Assert.Single(options.Validate(), p => p.Contains("TableConnection", StringComparison.Ordinal));
+        Assert.Contains("Cordon:Roster:TableConnection", problem, StringComparison.Ordinal);
+        Assert.Contains(why, problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_development_storage_connection_string_passes()
     {
-        var options = new ConfigurationOptions { ConnectionString = "UseDevelopmentStorage=true" };
-
-        Assert.Empty(options.Validate());
+        Assert.Empty(new ConfigurationOptions { ConnectionString = "UseDevelopmentStorage=true" }.Validate());
+        Assert.Empty(new Cordon.Roster.RosterOptions { Store = "table", TableConnection = "UseDevelopmentStorage=true" }.Validate());
     }
 }

@@ -43,29 +43,9 @@ public sealed class ConfigurationOptions : ISelfValidatingOptions
             problems.Add($"{Section}:ContainerUri must be an absolute https URL (loopback http only for Azurite), got '{uri}'");
         }
 
-        if (ConnectionString is { Length: > 0 } connection)
+        if (Cordon.World.StorageConnection.Problem($"{Section}:ConnectionString", ConnectionString, c => _ = new Azure.Storage.Blobs.BlobServiceClient(c)) is { } connection)
         {
-            // Found by an attack: a blank value started on an empty world, and garbage or an unresolved Key Vault reference
-            // stopped start-up with the storage client's FormatException, naming no setting.
-            if (string.IsNullOrWhiteSpace(connection))
-            {
-                problems.Add($"{Section}:ConnectionString is blank: remove it (local files, or {Section}:ContainerUri) or set the storage connection string");
-            }
-            else if (connection.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
-            {
-                problems.Add($"{Section}:ConnectionString is an unresolved Key Vault reference: check the secret URI and that the Function App's managed identity may read secrets of that vault");
-            }
-            else
-            {
-                try
-                {
-                    _ = new Azure.Storage.Blobs.BlobServiceClient(connection); // parses only: no request is made
-                }
-                catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
-                {
-                    problems.Add($"{Section}:ConnectionString is not a storage connection string: {ex.Message}");
-                }
-            }
+            problems.Add(connection);
         }
 
         if (FromBlob && (string.IsNullOrWhiteSpace(WorldBlob) || string.IsNullOrWhiteSpace(PolicyBlob)))

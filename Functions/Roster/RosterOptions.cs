@@ -47,6 +47,11 @@ public sealed class RosterOptions : ISelfValidatingOptions
             }
         }
 
+        if (StorageConnection.Problem($"{Section}:TableConnection", TableConnection, c => _ = new Azure.Data.Tables.TableServiceClient(c)) is { } connection)
+        {
+            problems.Add(connection);
+        }
+
         if (Table.Length is < 3 or > 59 || !char.IsAsciiLetter(Table[0]) || !Table.All(char.IsAsciiLetterOrDigit))
         {
             problems.Add($"{Section}:Table '{Table}' is not a valid table name (3-59 letters and digits, starting with a letter)");
