@@ -202,7 +202,7 @@ public sealed class ApprovalsApi(ApprovalTokens tokens, TimeProvider time, Cordo
         // The incident asks the approvers of the world it was triaged under; one since removed from the world (found bribed,
         // gone from the company) no longer decides it (found by an attack: a removed security lead's old link restored the
         // subject's access and closed the incident). Someone moved to another approver role still does.
-        if (!world.Value.World.Approvers.Values.Any(list => list.Any(a => SubjectIdentity.Same(a, approver))))
+        if (world.Value.World.ApproverRoleOf([approver]) is null)
         {
             return (null, null, Message(StatusCodes.Status403Forbidden, "No longer an approver",
                 "You are no longer listed as an approver in Cordon's configuration, so this link no longer decides. Nothing was changed.", "refused"), m);

@@ -77,7 +77,7 @@ public sealed class TriageAlert(LiveConfiguration configuration, Cordon.Roster.S
         // A guest account's name stands for its home address, the address the world lists.
         var forms = Cordon.World.SubjectIdentity.Forms(subject).ToList();
         bool Named(string address) => forms.Any(f => Cordon.World.SubjectIdentity.Same(address, f));
-        string? role = w.Approvers.Where(kv => kv.Value.Any(Named)).Select(kv => kv.Key).FirstOrDefault();
+        string? role = w.ApproverRoleOf(forms);
         return role is not null ? $"the subject is one of Cordon's approvers ({role}): containment waits for confirmation"
             : w.Operators.Any(Named) ? "the subject is one of Cordon's operators: containment waits for confirmation"
             : null;

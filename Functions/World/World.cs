@@ -228,6 +228,10 @@ public sealed record WorldModel
 
     public IReadOnlyList<string> ApproversFor(string role) =>
         Approvers.TryGetValue(role, out var list) ? list : [];
+
+    /// <summary>The first approver role listing any of <paramref name="addresses"/> (compared as <see cref="SubjectIdentity.Same"/>); null when none does.</summary>
+    public string? ApproverRoleOf(IReadOnlyCollection<string> addresses) =>
+        Approvers.Where(kv => kv.Value.Any(listed => addresses.Any(a => SubjectIdentity.Same(listed, a)))).Select(kv => kv.Key).FirstOrDefault();
 }
 
 public sealed record Client
