@@ -182,7 +182,8 @@ public sealed class SendGridEmailSender : IEmailSender
 
         if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
         {
-            TimeSpan? asked = ServerDelay(response) is { } wait && wait > options.MaxRetryDelay ? options.MaxRetryDelay : ServerDelay(response);
+            TimeSpan? asked = ServerDelay(response);
+            asked = asked > options.MaxRetryDelay ? options.MaxRetryDelay : asked;
             logger.LogWarning("SendGrid answered {Status} to a mail ({Category}); the step tries again after {Wait}", status, category, asked);
             throw new MailThrottledException($"SendGrid answered {status} {response.StatusCode}: {body}", asked);
         }
