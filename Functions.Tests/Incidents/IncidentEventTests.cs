@@ -117,6 +117,44 @@ public sealed class IncidentEventTests
     }
 
     [Fact]
+    public async Task Intake_announces_the_opening_as_soon_as_it_contains_without_waiting_for_the_incidents_steps()
+    {
+        var sender = new RecordingSender();
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        // An incident whose steps have not run at all (a backlog): only intake is at work.
+        RiskAlert alert = AlertParser.Parse(File.ReadAllBytes(Repo.Path("samples/alerts/critical-bribery.json"))).Alert!;
+        ResponsePlan plan = TriageAlert.Plan(alert, host.Host.Services.GetRequiredService<Cordon.Configuration.LiveConfiguration>().Current);
+        var input = new IncidentInput("inc-000000000000-1", alert, DateTime.UtcNow, plan, IntakeContains: true, OpeningInOneCall: true);
+
+        await host.Host.Services.GetRequiredService<Cordon.Intake.ContainAtIntake>().TryAsync(input);
+
+        IReadOnlyList<ServiceBusMessage> call = await Eventually.Found(() => sender.Calls.FirstOrDefault(), TimeSpan.FromSeconds(10), "intake's announcement");
+        Assert.Equal(["inc-000000000000-1:opened", "inc-000000000000-1:contained"], call.Select(m => m.MessageId));
+        Assert.All(call, m => Assert.Equal(Stages.Containment, m.ApplicationProperties["stage"]));
+        Assert.Contains("exposure ends by 20", JsonDocument.Parse(call[1].Body.ToString()).RootElement.GetProperty("data").GetProperty("detail").GetString());
+        // The record the incident reads says so, and was written only after the announcement.
+        var evidence = host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>();
+        byte[] record = await Eventually.Found(() => evidence.GetAsync(input.IncidentId, "containment-1.json", CancellationToken.None), TimeSpan.FromSeconds(10), "the containment record");
+        Assert.True(JsonSerializer.Deserialize<Cordon.Containment.ContainmentRecord>(record, CordonJson.Options)!.AnnouncedAtIntake);
+    }
+
+    [Fact]
+    public async Task Opening_intake_could_not_announce_is_announced_by_the_incident_once()
+    {
+        var sender = new RecordingSender { FailFirstCalls = 1 }; // the topic refuses intake's send
+        await using TestHost host = await TestHost.StartAsync(configure: s => s.AddSingleton<ServiceBusSender>(sender));
+        var (_, id, _) = await host.SendSampleAsync();
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count > 0);
+
+        var calls = sender.Calls.Where(c => c.Any(m => (string)m.ApplicationProperties["incidentId"] == id)).ToList();
+        IReadOnlyList<ServiceBusMessage> first = Assert.Single(calls);
+        Assert.Equal(["opened", "contained"], first.Select(m => (string)m.ApplicationProperties["event"]));
+        Assert.DoesNotContain(d.Timeline, t => t.Step == TimelineSteps.EventNotPublished);
+        byte[] record = (await host.Host.Services.GetRequiredService<Cordon.Evidence.IEvidenceStore>().GetAsync(id, "containment-1.json", CancellationToken.None))!;
+        Assert.False(JsonSerializer.Deserialize<Cordon.Containment.ContainmentRecord>(record, CordonJson.Options)!.AnnouncedAtIntake);
+    }
+
+    [Fact]
     public async Task Incident_started_before_opening_in_one_call_keeps_announcing_opened_and_contained_separately()
     {
         var sender = new RecordingSender();

@@ -13,8 +13,22 @@ public sealed class RecordingSender : ServiceBusSender
 
     public override string EntityPath => "incident-events";
 
+    /// <summary>How many of the first send calls fail (the topic unreachable), sending nothing.</summary>
+    public int FailFirstCalls { get; init; }
+
+    int calls;
+
+    void FailIfAsked()
+    {
+        if (Interlocked.Increment(ref calls) <= FailFirstCalls)
+        {
+            throw new ServiceBusException("test: the topic is unreachable", ServiceBusFailureReason.ServiceCommunicationProblem);
+        }
+    }
+
     public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
     {
+        FailIfAsked();
         Sent.Enqueue(message);
         Calls.Enqueue([message]);
         return Task.CompletedTask;
@@ -22,6 +36,7 @@ public sealed class RecordingSender : ServiceBusSender
 
     public override Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
     {
+        FailIfAsked();
         List<ServiceBusMessage> call = messages.ToList();
         foreach (ServiceBusMessage m in call)
         {

@@ -44,22 +44,31 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     /// <summary>
     /// Intake applying an incident's first containment the moment the incident starts: the snapshot is stored and the
     /// directory changed before this returns (the snapshot with its custody entry); the record of it is left in
-    /// <paramref name="recording"/>, for intake to write after it answered. Null when the incident's own step is applying
-    /// it already (it took the snapshot first).
+    /// <paramref name="recording"/>, for intake to write after it answered. Before writing it, <paramref name="announce"/>
+    /// (when given) publishes the opening; the record says whether it did (<see cref="ContainmentRecord.AnnouncedAtIntake"/>).
+    /// Null when the incident's own step is applying it already (it took the snapshot first).
     /// </summary>
-    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, Action<Func<Task>> recording, CancellationToken ct)
+    public async Task<ContainmentRecord?> ContainAtIntakeAsync(ContainRequest request, Action<Func<Task>> recording, CancellationToken ct,
+        Func<ContainmentRecord, Task<bool>>? announce = null)
     {
         try
         {
-            var later = new List<Func<Task>>();
-            ContainmentRecord? record = await ContainAsync(request, Takers.Intake, later, ct);
+            var deferred = new DeferredRecord();
+            ContainmentRecord? record = await ContainAsync(request, Takers.Intake, deferred, ct);
             recording(async () =>
             {
                 try
                 {
-                    foreach (Func<Task> write in later)
+                    if (deferred.Record is { } toWrite)
                     {
-                        await write();
+                        if (announce is not null && await announce(toWrite))
+                        {
+                            toWrite = toWrite with { AnnouncedAtIntake = true };
+                        }
+
+                        // Either record stands (a race with the step applied the same changes, harmless twice).
+                        await WriteOnceAsync(request.IncidentId, RecordItem(deferred.Sequence), JsonSerializer.SerializeToUtf8Bytes(toWrite, CordonJson.Options),
+                            CustodyNote.ByStore, CancellationToken.None);
                     }
                 }
                 catch (Exception ex)
@@ -75,6 +84,14 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             await RecordIntakeFailureAsync(request, ex, ct);
             throw;
         }
+    }
+
+    /// <summary>The record intake owes once it answered (null when it applied nothing: another taker's record stands).</summary>
+    sealed class DeferredRecord
+    {
+        public ContainmentRecord? Record { get; set; }
+
+        public int Sequence { get; set; }
     }
 
     /// <summary>Recorded, so the incident's step applies the containment at once instead of waiting out intake's lease.</summary>
@@ -97,7 +114,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
     /// <paramref name="later"/>, the write that follows the change (the record) is handed there instead of done.
     /// </summary>
-    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, List<Func<Task>>? later, CancellationToken ct)
+    async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, DeferredRecord? later, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
         // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for.
@@ -149,13 +166,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         var record = new ContainmentRecord(request.IncidentId, account, plan.WasEnabled, plan.GroupsToRemove, true, containedAt, kills);
         if (request.Sequence is { } applied)
         {
-            byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options);
             if (later is not null)
             {
-                // Intake: either record stands (a race with the step applied the same changes, harmless twice).
-                later.Add(() => WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CustodyNote.ByStore, CancellationToken.None));
+                (later.Record, later.Sequence) = (record, applied); // intake writes it after answering
             }
-            else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), bytes, CustodyNote.ByStore, ct) is { } first)
+            else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options), CustodyNote.ByStore, ct) is { } first)
             {
                 // Intake and the incident raced and both applied it (the same changes, harmless twice): the first record stands.
                 return JsonSerializer.Deserialize<ContainmentRecord>(first, CordonJson.Options)!;

@@ -19,7 +19,11 @@ public sealed record ContainRequest(
     int? Sequence = null,
     bool IntakeContains = false);
 
-/// <summary>Exactly what containment changed, so a false positive can be restored to the letter.</summary>
+/// <summary>
+/// Exactly what containment changed, so a false positive can be restored to the letter. AnnouncedAtIntake: intake,
+/// which applied it, has published the incident's "opened" and "contained" events before writing this record, so the
+/// incident does not announce them again (records written before it, or by the incident's step, have it false).
+/// </summary>
 public sealed record ContainmentRecord(
     string IncidentId,
     string UserPrincipalName,
@@ -27,7 +31,8 @@ public sealed record ContainmentRecord(
     IReadOnlyList<string> RemovedGroups,
     bool SessionsRevoked,
     DateTime ContainedAt,
-    IReadOnlyList<SessionKill> SessionKills);
+    IReadOnlyList<SessionKill> SessionKills,
+    bool AnnouncedAtIntake = false);
 
 public sealed record SessionKill(string ClientId, bool Acknowledged, DateTime? AcknowledgedAt, string Detail);
 

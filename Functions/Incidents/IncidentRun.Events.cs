@@ -33,6 +33,13 @@ internal sealed partial class IncidentRun
         return Notice(LifecycleEvents.Opened, null, OpenedDetail);
     }
 
+    /// <summary>
+    /// Intake published "opened" and "contained" before writing the containment record this incident just read
+    /// (<see cref="Containment.ContainmentRecord.AnnouncedAtIntake"/>): neither is announced again, and later events,
+    /// which wait for "opened", go at once. One activity fewer on the way to the confirm gate.
+    /// </summary>
+    void OpeningAnnouncedAtIntake() => openedAnnounced = true;
+
     /// <summary>"contained", after "opened" — or with it, in one call, when <paramref name="opened"/> was held for it.</summary>
     Task AnnounceContained(IncidentEventNotice? opened, string detail)
     {
@@ -57,7 +64,7 @@ internal sealed partial class IncidentRun
         return lifecycleEvent == LifecycleEvents.Opened ? SendEventAsync(notice) : SendAfterOpenedAsync(notice);
     }
 
-    string OpenedDetail => $"alert {input.Alert.AlertId} from {input.Alert.Source}";
+    string OpenedDetail => OpeningNotices.OpenedDetail(input.Alert);
 
     IncidentEventNotice Notice(string lifecycleEvent, string? outcome, string detail) =>
         new(IncidentId, lifecycleEvent, status.Stage, outcome ?? status.Outcome, status.Severity,

@@ -339,8 +339,15 @@ internal sealed partial class IncidentRun
         SetStage(Stages.Containment);
         var request = ContainRequest(++containments);
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
-        // An incident triaged at intake announces "opened" once contained: events come after containment.
-        IncidentEventNotice? opened = OpenedToSendWithContained();
+        // An incident triaged at intake announces "opened" once contained: events come after containment. Intake that
+        // contained it may have announced both already (its record says so).
+        bool announcedAtIntake = containment.AnnouncedAtIntake && !openedAnnounced;
+        if (announcedAtIntake)
+        {
+            OpeningAnnouncedAtIntake();
+        }
+
+        IncidentEventNotice? opened = announcedAtIntake ? null : OpenedToSendWithContained();
         status = status with
         {
             ContainedAt = containment.ContainedAt,
@@ -357,7 +364,7 @@ internal sealed partial class IncidentRun
 
         Record(TimelineSteps.Contained, $"sessions revoked, account disabled, {containment.RemovedGroups.Count} group memberships removed" +
             (containment.SessionKills.Count > 0 ? $", client sessions killed: {containment.SessionKills.Count(k => k.Acknowledged)}/{containment.SessionKills.Count}" : ""));
-        Task announced = AnnounceContained(opened, $"contained at {containment.ContainedAt:O}; exposure ends by {status.ExposureEndsBy:O}");
+        Task announced = announcedAtIntake ? Task.CompletedTask : AnnounceContained(opened, OpeningNotices.ContainedDetail(containment.ContainedAt, status.ExposureEndsBy));
         if (!announceInBackground)
         {
             await announced;

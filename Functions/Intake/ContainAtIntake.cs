@@ -17,7 +17,14 @@ namespace Cordon.Intake;
 /// the records still being written; a crash before one is written costs the intake lease, after which the step applies
 /// the same changes again and records them.
 /// </summary>
-public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtIntake> logger) : IHostedService
+/// <remarks>
+/// Once the directory is changed, intake also publishes the incident's "opened" and "contained" events (same ids and
+/// details as the incident's own, <see cref="OpeningNotices"/>) before writing the record, which says so: the incident
+/// then skips its own announcing step. A failed publish leaves the record saying no, and the incident announces them;
+/// a crash between the two announces them twice under the same ids (the topic's duplicate detection drops the second).
+/// </remarks>
+public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtIntake> logger, IIncidentEventPublisher? publisher = null, TimeProvider? time = null)
+    : IHostedService
 {
     readonly ConcurrentDictionary<Task, byte> recording = new();
 
@@ -33,13 +40,30 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         try
         {
             // Not the caller's token: a sender that hangs up mid-way must not leave containment half applied.
-            await contain.ContainAtIntakeAsync(request, write => Record(input.IncidentId, write), CancellationToken.None);
+            await contain.ContainAtIntakeAsync(request, write => Record(input.IncidentId, write), CancellationToken.None,
+                publisher is null ? null : record => AnnounceAsync(input, record));
         }
         catch (Exception ex)
         {
             // Not lost: the incident's own containment step applies it (a throttle waits there on a durable timer).
             span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             logger.LogWarning("Incident {IncidentId}: containment at intake did not complete ({Error}); the incident's containment step applies it", input.IncidentId, ex.Message);
+        }
+    }
+
+    /// <summary>Publishes the opening; false (the incident announces it) when the publish failed.</summary>
+    async Task<bool> AnnounceAsync(IncidentInput input, Cordon.Containment.ContainmentRecord record)
+    {
+        try
+        {
+            DateTime at = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
+            await publisher!.PublishAllAsync(OpeningNotices.AtIntake(input, input.Plan!, record, at), CancellationToken.None);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Incident {IncidentId}: its opening was not announced at intake ({Error}); the incident announces it", input.IncidentId, ex.Message);
+            return false;
         }
     }
 
