@@ -16,27 +16,34 @@ public sealed class RecordingSender : ServiceBusSender
     /// <summary>How many of the first send calls fail (the topic unreachable), sending nothing.</summary>
     public int FailFirstCalls { get; init; }
 
+    /// <summary>Whether the failing first calls hang until cancelled (a topic that does not answer) instead of failing at once.</summary>
+    public bool Hang { get; init; }
+
     int calls;
 
-    void FailIfAsked()
+    async Task FailIfAskedAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref calls) <= FailFirstCalls)
         {
+            if (Hang)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             throw new ServiceBusException("test: the topic is unreachable", ServiceBusFailureReason.ServiceCommunicationProblem);
         }
     }
 
-    public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
+    public override async Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
     {
-        FailIfAsked();
+        await FailIfAskedAsync(cancellationToken);
         Sent.Enqueue(message);
         Calls.Enqueue([message]);
-        return Task.CompletedTask;
     }
 
-    public override Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+    public override async Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
     {
-        FailIfAsked();
+        await FailIfAskedAsync(cancellationToken);
         List<ServiceBusMessage> call = messages.ToList();
         foreach (ServiceBusMessage m in call)
         {
@@ -44,7 +51,5 @@ public sealed class RecordingSender : ServiceBusSender
         }
 
         Calls.Enqueue(call);
-
-        return Task.CompletedTask;
     }
 }

@@ -51,13 +51,20 @@ public sealed class ContainAtIntake(ContainSubject contain, ILogger<ContainAtInt
         }
     }
 
-    /// <summary>Publishes the opening; false (the incident announces it) when the publish failed.</summary>
+    /// <summary>
+    /// How long intake's publish may take. The record waits for it, and the incident's step waits for the record (up to
+    /// intake's lease): a slow topic must not hold containment's record back, so past this the incident announces instead.
+    /// </summary>
+    public static readonly TimeSpan AnnounceWithin = TimeSpan.FromSeconds(5);
+
+    /// <summary>Publishes the opening; false (the incident announces it) when the publish failed or took too long.</summary>
     async Task<bool> AnnounceAsync(IncidentInput input, Cordon.Containment.ContainmentRecord record)
     {
         try
         {
             DateTime at = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
-            await publisher!.PublishAllAsync(OpeningNotices.AtIntake(input, input.Plan!, record, at), CancellationToken.None);
+            using var bound = new CancellationTokenSource(AnnounceWithin);
+            await publisher!.PublishAllAsync(OpeningNotices.AtIntake(input, input.Plan!, record, at), bound.Token);
             return true;
         }
         catch (Exception ex)
