@@ -36,6 +36,15 @@ public sealed record ContainmentFigures(
     /// <summary>Incidents of a burst contained (the figures are over these); all of them unless it timed out.</summary>
     public int Contained { get; init; }
 
+    /// <summary>What the process allocated per contained incident (burst), a measure of its work beside CPU time.</summary>
+    public double AllocatedMbPerIncident { get; init; } = double.NaN;
+
+    /// <summary>Full (gen2) collections during the burst.</summary>
+    public int Gen2Collections { get; init; }
+
+    /// <summary>Time the garbage collector paused the process, per contained incident (burst).</summary>
+    public double GcPauseMsPerIncident { get; init; } = double.NaN;
+
     /// <summary>Why the run ended without every incident idle (a timeout), or null.</summary>
     public string? TimedOut { get; init; }
 
@@ -69,6 +78,12 @@ public sealed record BurstFigures(int Alerts, IReadOnlyList<ContainmentFigures> 
     public double MedianCpuMsPerIncident => Median(Runs.Select(r => r.CpuMsPerIncident));
 
     public double MedianAlertsPerSecond => Median(Runs.Select(r => r.AlertsPerSecond));
+
+    public double MedianAllocatedMbPerIncident => Median(Runs.Select(r => r.AllocatedMbPerIncident));
+
+    public double MedianGen2Collections => Median(Runs.Select(r => (double)r.Gen2Collections));
+
+    public double MedianGcPauseMsPerIncident => Median(Runs.Select(r => r.GcPauseMsPerIncident));
 
     public double MaxPeakWorkingSetMb => Runs.Count == 0 ? double.NaN : Runs.Max(r => r.PeakWorkingSetMb);
 
@@ -246,6 +261,8 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
                 Cells(s => Largest(s, b => $"{F(b.MaxPeakWorkingSetMb, "0")} MB" + Verdict(b.MaxPeakWorkingSetMb <= 300)))));
             rows.Add(new Row($"CPU time per incident (burst of {N(largestN)}, alert → waiting for confirmation; median of runs)", "≤ 25 ms (azurite)",
                 Cells(s => Largest(s, b => $"{F(b.MedianCpuMsPerIncident, "0.0")} ms" + (s.IsMemory ? "" : Verdict(b.MedianCpuMsPerIncident <= 25))))));
+            rows.Add(new Row($"Allocated per incident · full (gen2) collections · GC pauses per incident (burst of {N(largestN)}; median of runs)", "—",
+                Cells(s => Largest(s, b => $"{F(b.MedianAllocatedMbPerIncident, "0.00")} MB · {F(b.MedianGen2Collections, "0")} · {F(b.MedianGcPauseMsPerIncident, "0.0")} ms"))));
         }
 
         if (Stores.Any(s => s.Overhead is not null || s.Failures.ContainsKey("overhead")))
@@ -403,7 +420,8 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
             * **Peak working set / CPU per incident**: `Process.WorkingSet64` sampled every 50 ms and `TotalProcessorTime` over the
               largest burst, until every incident of it waits for confirmation (contained, evidence kept, approval mailed). It is the
               whole bench process: host, sidecar, in-memory store and the bench's own HTTP client and polling (Azurite's node
-              process is not counted).
+              process is not counted). Beside it, what the garbage collector saw over the same span: bytes allocated per
+              incident (the process's work in another unit), full collections, and pauses per incident.
             """);
         md.AppendLine();
         md.AppendLine("## What limits the figures (profiled on this machine)");

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Cordon.Local.Bench;
 
-/// <summary>This process's peak working set (sampled every 50 ms) and CPU time, from Start to Stop.</summary>
+/// <summary>
+/// This process's peak working set (sampled every 50 ms), CPU time and garbage collector's work (bytes allocated, gen2
+/// collections, pauses), from Start to Stop.
+/// </summary>
 public sealed class ProcessMeter : IDisposable
 {
     readonly TimeSpan cpuAtStart;
@@ -10,6 +13,10 @@ public sealed class ProcessMeter : IDisposable
     readonly Task sampling;
     long peakBytes;
     TimeSpan? cpuAtStop;
+    readonly long allocatedAtStart = GC.GetTotalAllocatedBytes(precise: false);
+    readonly int gen2AtStart = GC.CollectionCount(2);
+    readonly TimeSpan pausedAtStart = GC.GetTotalPauseDuration();
+    (long Allocated, int Gen2, TimeSpan Paused)? gcAtStop;
 
     ProcessMeter()
     {
@@ -35,11 +42,20 @@ public sealed class ProcessMeter : IDisposable
 
     public double CpuMilliseconds => ((cpuAtStop ?? CurrentCpu()) - cpuAtStart).TotalMilliseconds;
 
+    public double AllocatedMb => ((gcAtStop ?? Gc()).Allocated - allocatedAtStart) / (1024.0 * 1024.0);
+
+    public int Gen2Collections => (gcAtStop ?? Gc()).Gen2 - gen2AtStart;
+
+    public double GcPauseMilliseconds => ((gcAtStop ?? Gc()).Paused - pausedAtStart).TotalMilliseconds;
+
+    static (long, int, TimeSpan) Gc() => (GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
     public void Stop()
     {
         if (cpuAtStop is null)
         {
             cpuAtStop = CurrentCpu();
+            gcAtStop = Gc();
             stop.Cancel();
             try
             {

@@ -374,6 +374,9 @@ public sealed partial class StoreBench : IAsyncDisposable
             MsFromBurstStart = Percentiles.Of(containedRows.Select(r => (r.ContainedAt!.Value - firstSend).TotalMilliseconds)
                 .Concat(Enumerable.Repeat(double.PositiveInfinity, alerts - containedRows.Count))),
             CpuMsPerIncident = containedRows.Count == 0 ? double.NaN : meter.CpuMilliseconds / containedRows.Count,
+            AllocatedMbPerIncident = containedRows.Count == 0 ? double.NaN : meter.AllocatedMb / containedRows.Count,
+            Gen2Collections = meter.Gen2Collections,
+            GcPauseMsPerIncident = containedRows.Count == 0 ? double.NaN : meter.GcPauseMilliseconds / containedRows.Count,
         };
         double lastContained = containedRows.Count == 0 ? double.NaN : (containedRows.Max(r => r.ContainedAt!.Value) - firstSend).TotalSeconds;
         double nextMs = double.NaN;

@@ -35,7 +35,7 @@ public sealed class BenchSmokeTests
             "Time to contain, single alert", "Time to contain, burst of 10 from the burst's start", "Time to contain, burst of 10 from each alert's own send",
             "Time to contain, burst of 25 from the burst's start", "Time to contain, burst of 25 from each alert's own send", "Time to contain, one alert sent right after the burst of 25",
             "Alerts per second sustained", "Residual exposure window", "Orchestration overhead ratio", "Offboarding 20 agents", "Offboarding 60 agents", "Offboarding 100 agents",
-            "Peak working set", "CPU time per incident", "Incident list (GET /api/incidents",
+            "Peak working set", "CPU time per incident", "Allocated per incident", "Incident list (GET /api/incidents",
             "Behaviour: insiders harvesting 10 customers per shift", "Behaviour: insiders harvesting 15 customers per shift",
             "Behaviour: insiders harvesting 25 customers per shift", "Behaviour: insiders harvesting 60 customers per shift",
             "Behaviour: insiders dumping 40 customers in the ten minutes before logging off for good",
