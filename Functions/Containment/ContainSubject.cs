@@ -112,7 +112,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 
     /// <summary>
     /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
-    /// <paramref name="later"/>, the write that follows the change (the record) is handed there instead of done.
+    /// <paramref name="later"/>, the record that follows the change is left there for intake to write instead of written.
     /// </summary>
     async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, DeferredRecord? later, CancellationToken ct)
     {
