@@ -84,11 +84,7 @@ public static class CordonServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCordonBehaviour(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<BehaviourOptions>().Bind(configuration.GetSection(BehaviourOptions.Section))
-            .Validate(o => o.Store is "memory" or "table", "Cordon:Behaviour:Store must be memory or table")
-            .Validate(o => o.Store != "table" || !string.IsNullOrWhiteSpace(o.TableConnection) || o.TableServiceUri is not null,
-                "Cordon:Behaviour:Store is table but neither Cordon:Behaviour:TableConnection nor Cordon:Behaviour:TableServiceUri is set")
-            .ValidateOnStart();
+        services.AddSelfValidatingOptions<BehaviourOptions>(configuration.GetSection(BehaviourOptions.Section));
         if (!string.IsNullOrWhiteSpace(configuration[$"{BehaviourOptions.Section}:TableServiceUri"]))
         {
             services.TryAddCordonAzureCredential(configuration);

@@ -44,6 +44,28 @@ public sealed class ConfigurationStoreSettingTests
         Assert.Contains(why, problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("garbage", "not a storage connection string")]
+    [InlineData("@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/behaviour/)", "unresolved Key Vault reference")]
+    [InlineData("   ", "is blank")]
+    public void A_bad_behaviour_table_connection_string_stops_start_up_naming_the_setting(string connection, string why)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Cordon:Behaviour:Store"] = "table",
+            ["Cordon:Behaviour:TableConnection"] = connection,
+            ["Cordon:Behaviour:TableServiceUri"] = "https://account.table.core.windows.net",
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddCordonBehaviour(config);
+        using ServiceProvider sp = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<Cordon.Behaviour.BehaviourOptions>>().Value);
+
+        Assert.Contains("Cordon:Behaviour:TableConnection", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(why, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_development_storage_connection_string_passes()
     {
