@@ -73,9 +73,17 @@ public sealed class ConfigurationHealthCheck(LiveConfiguration live) : IHealthCh
         ConfigurationSnapshot s = live.Current;
         var data = new Dictionary<string, object> { ["version"] = s.Version, ["loadedAt"] = s.LoadedAt };
         IReadOnlyList<ConfigurationProblem> problems = live.Problems;
-        if (problems.Count == 0)
+        IReadOnlyList<string> unstaffed = GateStaffing.Problems(s.World, s.Policy);
+        if (problems.Count == 0 && unstaffed.Count == 0)
         {
             return Task.FromResult(HealthCheckResult.Healthy($"loaded and valid: {s.Version}", data));
+        }
+
+        if (problems.Count == 0)
+        {
+            // Loaded, and unable to run an incident to its end: not healthy (an empty world, a policy naming absent roles).
+            data["unstaffed"] = unstaffed;
+            return Task.FromResult(HealthCheckResult.Degraded($"in force, but {string.Join("; ", unstaffed)}: {s.Version}", data: data));
         }
 
         data["refused"] = problems;

@@ -63,11 +63,12 @@ public sealed class LiveConfiguration
         IReadOnlyList<string> errors = [];
         lock (gate)
         {
-            if (document == WorldDocument && ParseWorld(read, source.Origin, out errors) is { } world)
+            // A version that leaves a gate with nobody to ask, where the one in force has someone, is refused like a broken one.
+            if (document == WorldDocument && ParseWorld(read, source.Origin, out errors) is { } world && Staffed(world, current.Policy, ref errors))
             {
                 current = current with { World = world, WorldVersion = read.Version, LoadedAt = Time.GetUtcNow(), WorldOptions = new() { World = world } };
             }
-            else if (document == PolicyDocument && ParsePolicy(read, source.Origin, out errors) is { } policy)
+            else if (document == PolicyDocument && ParsePolicy(read, source.Origin, out errors) is { } policy && Staffed(current.World, policy, ref errors))
             {
                 current = current with { Policy = policy, PolicyVersion = read.Version, LoadedAt = Time.GetUtcNow(), PolicyOptions = new() { Policy = policy } };
             }
@@ -81,6 +82,12 @@ public sealed class LiveConfiguration
             problems = [.. problems.Where(p => p.Document != document)];
             return null;
         }
+    }
+
+    bool Staffed(WorldModel world, ResponsePolicy policy, ref IReadOnlyList<string> errors)
+    {
+        errors = GateStaffing.NewProblems(current.World, current.Policy, world, policy);
+        return errors.Count == 0;
     }
 
     /// <summary>The version last refused for a document, so a broken version is reported once, not at every poll.</summary>
