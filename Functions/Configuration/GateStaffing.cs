@@ -13,7 +13,7 @@ public static class GateStaffing
     public static IReadOnlyList<string> Problems(WorldModel world, ResponsePolicy policy)
     {
         var problems = new List<string>();
-        foreach ((string name, GatePolicy gate) in new[] { ("confirm", policy.Confirm), ("notify", policy.Notify), ("vendorOffboarding", policy.VendorOffboarding) })
+        foreach ((string name, GatePolicy gate) in new[] { (Gates.Confirm, policy.Confirm), (Gates.Notify, policy.Notify), (Gates.VendorOffboarding, policy.VendorOffboarding) })
         {
             if (!gate.Chain.Any(role => world.ApproversFor(role).Count > 0))
             {

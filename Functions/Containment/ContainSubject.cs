@@ -67,7 +67,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
                         }
 
                         // Either record stands (a race with the step applied the same changes, harmless twice).
-                        await WriteOnceAsync(request.IncidentId, RecordItem(deferred.Sequence), JsonSerializer.SerializeToUtf8Bytes(toWrite, CordonJson.Options),
+                        await WriteOnceAsync(request.IncidentId, RecordItem(request.Sequence!.Value), JsonSerializer.SerializeToUtf8Bytes(toWrite, CordonJson.Options),
                             CustodyNote.ByStore, CancellationToken.None);
                     }
                 }
@@ -90,8 +90,6 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     sealed class DeferredRecord
     {
         public ContainmentRecord? Record { get; set; }
-
-        public int Sequence { get; set; }
     }
 
     /// <summary>Recorded, so the incident's step applies the containment at once instead of waiting out intake's lease.</summary>
@@ -168,7 +166,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         {
             if (later is not null)
             {
-                (later.Record, later.Sequence) = (record, applied); // intake writes it after answering
+                later.Record = record; // intake writes it (as containment number request.Sequence) after answering
             }
             else if (await WriteOnceAsync(request.IncidentId, RecordItem(applied), JsonSerializer.SerializeToUtf8Bytes(record, CordonJson.Options), CustodyNote.ByStore, ct) is { } first)
             {
@@ -181,7 +179,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         if (request.ReceivedAt is { } receivedAt)
         {
             // Recorded here, not in the orchestrator (which replays): the same numbers the incident shows.
-            DateTime exposureEndsBy = ExposureWindows.EndsBy(record, ExposureWindows.Compute(record, request.Exposure ?? new Dictionary<string, TimeSpan>(), request.Clients));
+            DateTime exposureEndsBy = ExposureWindows.EndsBy(record, request.Exposure ?? new Dictionary<string, TimeSpan>(), request.Clients);
             metrics.Contained(containedAt - receivedAt, exposureEndsBy - containedAt);
         }
 

@@ -31,6 +31,10 @@ public static class ExposureWindows
         return windows.Select(w => w.EndsBy < at ? w with { EndsBy = at } : w).ToList();
     }
 
+    /// <summary>exposureEndsBy straight from the record, the policy's windows and the clients (when the windows themselves are not kept).</summary>
+    public static DateTime EndsBy(ContainmentRecord containment, IReadOnlyDictionary<string, TimeSpan> policy, IReadOnlyList<AffectedClient> clients) =>
+        EndsBy(containment, Compute(containment, policy, clients));
+
     /// <summary>exposureEndsBy: the latest window's end, never earlier than containment.</summary>
     public static DateTime EndsBy(ContainmentRecord containment, IReadOnlyList<ExposureWindow> windows) =>
         windows.Count == 0 ? containment.ContainedAt : windows.Max(w => w.EndsBy);

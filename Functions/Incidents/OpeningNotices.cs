@@ -18,7 +18,7 @@ public static class OpeningNotices
     public static IReadOnlyList<IncidentEventNotice> AtIntake(IncidentInput input, ResponsePlan plan, ContainmentRecord record, DateTime at)
     {
         RiskAlert alert = input.Alert;
-        DateTime endsBy = ExposureWindows.EndsBy(record, ExposureWindows.Compute(record, plan.Policy.Exposure, plan.Clients));
+        DateTime endsBy = ExposureWindows.EndsBy(record, plan.Policy.Exposure, plan.Clients);
         IncidentEventNotice Notice(string lifecycleEvent, string detail) => new(input.IncidentId, lifecycleEvent, Stages.Containment, null, alert.Severity,
             alert.Subject.UserPrincipalName, alert.Subject.VendorId, alert.Subject.SiteId, at, detail);
         return [Notice(LifecycleEvents.Opened, OpenedDetail(alert)), Notice(LifecycleEvents.Contained, ContainedDetail(record.ContainedAt, endsBy))];
