@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Cordon.Evidence;
 
 namespace Cordon.Tests.Incidents;
 
@@ -19,6 +20,45 @@ public sealed class ContainmentFirstTests
         Assert.True(steps.IndexOf("contained") < steps.IndexOf("evidence preserved"));
         Assert.True(steps.IndexOf("evidence preserved") < steps.IndexOf("gate opened"));
     }
+
+    [Fact]
+    public async Task Containment_step_preserves_the_alerts_evidence_so_the_incident_runs_no_evidence_step_of_its_own()
+    {
+        await using TestHost host = await TestHost.StartAsync();
+        var (_, id, _) = await host.SendSampleAsync();
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count > 0);
+
+        Assert.Single(d.Timeline, t => t.Step == TimelineSteps.EvidencePreserved && t.Detail.StartsWith("initial alert: 2 items", StringComparison.Ordinal));
+        // The alert and the directory record were collected by the containment step, not by an evidence step after it.
+        List<CustodyEntry> custody = Custody(host, id);
+        Assert.Equal(["cordon/ContainSubject", "cordon/ContainSubject"],
+            custody.Where(e => e.Item.StartsWith("alert-", StringComparison.Ordinal) || e.Item.StartsWith("directory-", StringComparison.Ordinal)).Select(e => e.Actor));
+        Assert.True((await host.Host.Services.GetRequiredService<IEvidenceStore>().VerifyAsync(id, CancellationToken.None)).Ok);
+    }
+
+    [Fact]
+    public async Task Evidence_the_containment_step_could_not_store_is_preserved_by_the_incidents_own_step_and_containment_still_shows()
+    {
+        await using TestHost host = await TestHost.StartAsync(configure: s => FailFirstPut.Around(s, "alert-"));
+        var store = (FailFirstPut)host.Host.Services.GetRequiredService<IEvidenceStore>();
+        var (_, id, _) = await host.SendSampleAsync();
+
+        IncidentDetail d = await host.WaitForAsync(id, d => d.Stage == Stages.AwaitingConfirmation && d.PendingApprovals.Count > 0);
+
+        Assert.True(store.Failed);
+        Assert.NotNull(d.ContainedAt);
+        Assert.DoesNotContain(d.Timeline, t => t.Step == "step failed");
+        Assert.Single(d.Timeline, t => t.Step == TimelineSteps.EvidencePreserved);
+        List<CustodyEntry> custody = Custody(host, id);
+        Assert.Equal(["cordon/PreserveEvidence"], custody.Where(e => e.Item.StartsWith("alert-", StringComparison.Ordinal)).Select(e => e.Actor));
+        Assert.True((await store.VerifyAsync(id, CancellationToken.None)).Ok);
+    }
+
+    /// <summary>The incident's custody log as the local folder store keeps it (one JSON entry per line).</summary>
+    static List<CustodyEntry> Custody(TestHost host, string id) =>
+        File.ReadAllLines(Path.Combine(host.DataDir, "evidence", id, "custody.jsonl"))
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize<CustodyEntry>(l, CordonJson.Options)!).ToList();
 
     [Fact]
     public async Task Incident_started_without_a_plan_is_triaged_by_the_activity_and_contained()

@@ -251,37 +251,4 @@ public sealed class NoticeRerunTests
         var sp = new ServiceCollection().AddHttpClient().BuildServiceProvider();
         return new SignedWebhook(sp.GetRequiredService<IHttpClientFactory>(), Options.Create(new WebhookOptions { SigningKey = Convert.ToBase64String(new byte[32]) }), TimeProvider.System);
     }
-
-    /// <summary>The evidence store fails the first write of an item whose name starts with the prefix (a storage outage), then recovers.</summary>
-    sealed class FailFirstPut(IEvidenceStore inner, string prefix) : IEvidenceStore
-    {
-        bool failed;
-
-        public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct) =>
-            PutAsync(incidentId, name, content, contentType, CustodyNote.ByStore, ct);
-
-        public Task<EvidenceItem> PutAsync(string incidentId, string name, ReadOnlyMemory<byte> content, string contentType, CustodyNote custody, CancellationToken ct)
-        {
-            if (!failed && name.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                failed = true;
-                throw new IOException("evidence store unavailable (503 after the client's retries)");
-            }
-
-            return inner.PutAsync(incidentId, name, content, contentType, custody, ct);
-        }
-
-        public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken ct) => inner.GetAsync(incidentId, name, ct);
-
-        public Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken ct) => inner.ListAsync(incidentId, ct);
-
-        public Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? sha, CancellationToken ct) =>
-            inner.AppendCustodyAsync(incidentId, actor, action, item, sha, ct);
-
-        public Task<EvidenceVerification> VerifyAsync(string incidentId, CancellationToken ct) => inner.VerifyAsync(incidentId, ct);
-
-        public Task<EvidenceVerification> VerifyAsync(string incidentId, RecordedHead? recorded, CancellationToken ct) => inner.VerifyAsync(incidentId, recorded, ct);
-
-        public Task<CustodyHead?> HeadAsync(string incidentId, CancellationToken ct) => inner.HeadAsync(incidentId, ct);
-    }
 }

@@ -38,8 +38,29 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     [Function(nameof(ContainSubject))]
     public Task<ContainmentRecord> Run([ActivityTrigger] ContainRequest request) => RunAsync(ActivityContexts.For(nameof(ContainSubject)), request);
 
-    public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request) =>
-        (await ContainAsync(request, Takers.Incident, later: null, CancellationToken.None))!;
+    public override async Task<ContainmentRecord> RunAsync(TaskActivityContext context, ContainRequest request)
+    {
+        ContainmentRecord record = (await ContainAsync(request, Takers.Incident, later: null, CancellationToken.None))!;
+        return request.PreserveAlert is { } alert ? record with { Preserved = await TryPreserveAsync(request.IncidentId, alert) } : record;
+    }
+
+    /// <summary>
+    /// The first alert's evidence, once its containment is recorded. Best effort: a store that fails here must not hold
+    /// back the containment the incident shows, so it answers null and the incident preserves the evidence in its own step.
+    /// </summary>
+    async Task<IReadOnlyList<string>?> TryPreserveAsync(string incidentId, Alerts.RiskAlert alert)
+    {
+        try
+        {
+            return await PreserveEvidence.PreserveAlertAsync(evidence, incidentId, alert, PreserveEvidence.InitialAlert,
+                () => access.GetAccessAsync(alert.Subject.UserPrincipalName, CancellationToken.None), CancellationToken.None, "cordon/" + nameof(ContainSubject));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Incident {IncidentId}: its alert's evidence was not preserved with its containment ({Error}); the incident preserves it", incidentId, ex.Message);
+            return null;
+        }
+    }
 
     /// <summary>
     /// Intake applying an incident's first containment the moment the incident starts: the snapshot is stored and the

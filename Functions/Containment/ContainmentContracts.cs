@@ -1,3 +1,4 @@
+using Cordon.Alerts;
 using Cordon.Incidents;
 
 namespace Cordon.Containment;
@@ -8,6 +9,8 @@ namespace Cordon.Containment;
 /// requests scheduled before intake contained). A numbered containment is recorded write-once, so whichever of intake
 /// and the incident applies it first, the other finds the record and changes nothing. IntakeContains: intake applies
 /// containment 1 itself, so the incident's step leaves it to intake (unless intake failed or its lease ran out).
+/// PreserveAlert: the incident's first alert, whose evidence the step preserves once the containment is recorded (the
+/// incident then runs no evidence step of its own for it: one activity and one episode fewer before its gate).
 /// </summary>
 public sealed record ContainRequest(
     string IncidentId,
@@ -17,12 +20,16 @@ public sealed record ContainRequest(
     DateTime? ReceivedAt = null,
     IReadOnlyDictionary<string, TimeSpan>? Exposure = null,
     int? Sequence = null,
-    bool IntakeContains = false);
+    bool IntakeContains = false,
+    RiskAlert? PreserveAlert = null);
 
 /// <summary>
 /// Exactly what containment changed, so a false positive can be restored to the letter. AnnouncedAtIntake: intake,
 /// which applied it, has published the incident's "opened" and "contained" events before writing this record, so the
 /// incident does not announce them again (records written before it, or by the incident's step, have it false).
+/// Preserved: what the step returns, never stored with the record: the evidence items it preserved for
+/// <see cref="ContainRequest.PreserveAlert"/>; null when it was not asked to, or could not (the incident then preserves
+/// them in a step of its own, which finds whatever was stored).
 /// </summary>
 public sealed record ContainmentRecord(
     string IncidentId,
@@ -32,7 +39,8 @@ public sealed record ContainmentRecord(
     bool SessionsRevoked,
     DateTime ContainedAt,
     IReadOnlyList<SessionKill> SessionKills,
-    bool AnnouncedAtIntake = false);
+    bool AnnouncedAtIntake = false,
+    IReadOnlyList<string>? Preserved = null);
 
 public sealed record SessionKill(string ClientId, bool Acknowledged, DateTime? AcknowledgedAt, string Detail);
 

@@ -16,6 +16,9 @@ public sealed record EvidenceSummary(int Items, IReadOnlyList<string> Names);
 /// </summary>
 public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl access) : TaskActivity<PreserveRequest, EvidenceSummary>
 {
+    /// <summary>Why an incident's first alert is preserved (its custody entry says so), whether by intake or the incident.</summary>
+    public const string InitialAlert = "initial alert";
+
     [Function(nameof(PreserveEvidence))]
     public Task<EvidenceSummary> Run([ActivityTrigger] PreserveRequest request) => RunAsync(ActivityContexts.For(nameof(PreserveEvidence)), request);
 
@@ -27,8 +30,9 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
     }
 
     /// <summary>One alert's items (the alert with its indicators and the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
+    /// <param name="actor">Who collects them, as the custody log names it (the step doing it).</param>
     internal static async Task<List<string>> PreserveAlertAsync(IEvidenceStore evidence, string incidentId, RiskAlert alert, string reason,
-        Func<Task<AccessSnapshot>> directoryRecord, CancellationToken ct)
+        Func<Task<AccessSnapshot>> directoryRecord, CancellationToken ct, string actor = "cordon/" + nameof(PreserveEvidence))
     {
         // Unique per alert: a readable prefix and a hash of the exact source and id.
         string key = EvidenceNames.ForAlert(alert.Source, alert.AlertId);
@@ -38,7 +42,7 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
         // (the directory changed meanwhile) is refused by the write-once store, and the first capture is completed instead.
         async Task Put(string name, Func<Task<object>> content, string action)
         {
-            var note = new CustodyNote("cordon/PreserveEvidence", action);
+            var note = new CustodyNote(actor, action);
             byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(await content(), CordonJson.Options);
             try
             {

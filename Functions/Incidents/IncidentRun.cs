@@ -223,19 +223,23 @@ internal sealed partial class IncidentRun
         {
             // Containment first: the first episode schedules ContainSubject and nothing else, so in a burst every
             // containment is queued ahead of any incident's evidence, mail and events, which follow it in parallel.
+            // The containment step preserves the alert's evidence once containment is recorded (its result names the
+            // items); incidents whose step did not (started before, or a store failure there) preserve it in a step of its own.
             Task announced = Task.CompletedTask;
             if (contain)
             {
-                announced = await ContainAsync(announceInBackground: true);
+                announced = await ContainAsync(announceInBackground: true, preserveAlert: true);
             }
 
             AnnounceOpened();
-            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
+            Task preserve = initialEvidence = containment?.Preserved is { } preserved
+                ? PreservedWithContainment(preserved)
+                : PreserveAsync(input.Alert, PreserveEvidence.InitialAlert);
             await TakingAlertsAsync(Task.WhenAll(preserve, announced));
         }
         else
         {
-            Task preserve = initialEvidence = PreserveAsync(input.Alert, "initial alert");
+            Task preserve = initialEvidence = PreserveAsync(input.Alert, PreserveEvidence.InitialAlert);
             if (contain)
             {
                 await ContainAsync();
@@ -332,12 +336,13 @@ internal sealed partial class IncidentRun
 
     /// <summary>
     /// Contains the subject. With <paramref name="announceInBackground"/> the "contained" event is returned unawaited,
-    /// for the caller to await beside the follow-up work; otherwise it is awaited here.
+    /// for the caller to await beside the follow-up work; otherwise it is awaited here. With <paramref name="preserveAlert"/>
+    /// the step also preserves the first alert's evidence once the containment is recorded (<see cref="ContainmentRecord.Preserved"/>).
     /// </summary>
-    async Task<Task> ContainAsync(bool announceInBackground = false)
+    async Task<Task> ContainAsync(bool announceInBackground = false, bool preserveAlert = false)
     {
         SetStage(Stages.Containment);
-        var request = ContainRequest(++containments);
+        var request = ContainRequest(++containments) with { PreserveAlert = preserveAlert ? input.Alert : null };
         containment = await StepAsync(nameof(ContainSubject), () => context.CallActivityAsync<ContainmentRecord>(nameof(ContainSubject), request, Retry()));
         // An incident triaged at intake announces "opened" once contained: events come after containment. Intake that
         // contained it may have announced both already (its record says so).
@@ -390,6 +395,13 @@ internal sealed partial class IncidentRun
         EvidenceSummary summary = await StepAsync(nameof(PreserveEvidence),
             () => context.CallActivityAsync<EvidenceSummary>(nameof(PreserveEvidence), request, Retry()));
         Record(TimelineSteps.EvidencePreserved, $"{reason}: {summary.Items} items hashed (SHA-256) into the manifest");
+    }
+
+    /// <summary>The containment step preserved the first alert's evidence too (its result names the items): no step of its own.</summary>
+    Task PreservedWithContainment(IReadOnlyList<string> items)
+    {
+        Record(TimelineSteps.EvidencePreserved, $"{PreserveEvidence.InitialAlert}: {items.Count} items hashed (SHA-256) into the manifest");
+        return Task.CompletedTask;
     }
 
     /// <summary>Containment number <paramref name="sequence"/> of this incident; the first is also what intake applies at once.</summary>
