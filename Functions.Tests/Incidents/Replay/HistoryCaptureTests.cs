@@ -85,10 +85,10 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
             (falsePositive, nameof(RespondToIncident), () => new RespondToIncident(), "v1-false-positive.json", "triage activity, contain, reject, restore, close", Outcomes.FalsePositive),
             (confirmedV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-confirmed.json", "auto-contain, confirm, notify, close, with lifecycle events", Outcomes.ConfirmedInsider),
             // v2-contained-at-intake.json is this path before intake announced the opening itself (PublishIncidentEvents
-            // after ContainSubject), v2-announced-at-intake.json before it preserved the first alert's evidence too
-            // (PreserveEvidence after ContainSubject): incidents that ran so replay from those fixtures.
-            (intakeV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-preserved-at-intake.json",
-                "started by intake: contained, its opening announced and its alert's evidence preserved at intake, confirm, notify, close", Outcomes.ConfirmedInsider),
+            // after ContainSubject), v2-announced-at-intake.json before the containment step preserved the first alert's
+            // evidence too (PreserveEvidence after ContainSubject): incidents that ran so replay from those fixtures.
+            (intakeV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-preserved-with-containment.json",
+                "started by intake: contained and its opening announced at intake, its alert's evidence preserved by the containment step, confirm, notify, close", Outcomes.ConfirmedInsider),
         };
         var service = (IOrchestrationServiceClient)host.Host.Backend.Service;
         foreach (var run in runs)
