@@ -83,7 +83,9 @@ public sealed class HistoryCaptureTests(AzuriteFixture azurite) : IClassFixture<
         {
             (confirmed, nameof(RespondToIncident), () => new RespondToIncident(), "v1-confirmed.json", "auto-contain, confirm, notify, close", Outcomes.ConfirmedInsider),
             (falsePositive, nameof(RespondToIncident), () => new RespondToIncident(), "v1-false-positive.json", "triage activity, contain, reject, restore, close", Outcomes.FalsePositive),
-            (confirmedV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-confirmed.json", "auto-contain, confirm, notify, close, with lifecycle events", Outcomes.ConfirmedInsider),
+            // v2-confirmed.json is this path before the containment step preserved the first alert's evidence too.
+            (confirmedV2, nameof(RespondToIncidentV2), () => new RespondToIncidentV2(), "v2-confirmed-preserved-with-containment.json",
+                "auto-contain (the alert's evidence preserved by the containment step), confirm, notify, close, with lifecycle events", Outcomes.ConfirmedInsider),
             // v2-contained-at-intake.json is this path before intake announced the opening itself (PublishIncidentEvents
             // after ContainSubject), v2-announced-at-intake.json before the containment step preserved the first alert's
             // evidence too (PreserveEvidence after ContainSubject): incidents that ran so replay from those fixtures.
