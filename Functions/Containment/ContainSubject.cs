@@ -136,16 +136,17 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     async Task<ContainmentRecord?> ContainAsync(ContainRequest request, string taker, DeferredRecord? later, CancellationToken ct)
     {
         using IDisposable? scope = logger.BeginIncident(request.IncidentId);
-        // The snapshot is stored before anything changes and the record after: with no snapshot there is no record to look for.
+        // The snapshot is stored before anything changes and the record after, so a record found means it was applied: the
+        // step looks for the record first (usually intake's, found in one read) and for the snapshot only when there is none.
         // Intake contains an incident it has just started and does not read first: the step leaves the snapshot to intake
         // for its lease, and one stored meanwhile (the step after the lease, a racing first alert) is found by the
         // write-once upload in TakePlanAsync and stands.
-        byte[]? storedPlan = taker == Takers.Intake ? null : await evidence.GetAsync(request.IncidentId, PlanItem, ct);
-        if (storedPlan is not null && request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
+        if (taker == Takers.Incident && request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
         {
             return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
         }
 
+        byte[]? storedPlan = taker == Takers.Intake ? null : await evidence.GetAsync(request.IncidentId, PlanItem, ct);
         ContainmentPlan? taken = storedPlan is null ? null : JsonSerializer.Deserialize<ContainmentPlan>(storedPlan)!;
         if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, taken, ct))
         {

@@ -16,7 +16,7 @@ public sealed record EvidenceSummary(int Items, IReadOnlyList<string> Names);
 /// </summary>
 public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl access) : TaskActivity<PreserveRequest, EvidenceSummary>
 {
-    /// <summary>Why an incident's first alert is preserved (its custody entry says so), whether by intake or the incident.</summary>
+    /// <summary>Why an incident's first alert is preserved (its custody entry says so), by its containment step or by this step.</summary>
     public const string InitialAlert = "initial alert";
 
     [Function(nameof(PreserveEvidence))]
