@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Attack: kill -9 the local host in the middle of a burst on Azure Storage (a private Azurite), restart it, send again
 what was not acknowledged (and some acknowledged alerts again, as an at-least-once producer would), and check that every
-alert ends in exactly one incident, contained once and waiting at its gate.
+alert ends in exactly one incident, contained once, its evidence stored once and verifying, and waiting at its gate.
 
 Needs `npm ci` (Azurite) and `dotnet build -c Release Functions.Local`. Usage: scripts/attack-kill-mid-burst.py [ALERTS]
 (default 300). Exits 1 when a check fails. Everything binds to 127.0.0.1 on free ports; data goes to a temp folder.
@@ -129,10 +129,16 @@ try:
         steps = [t["step"] for t in d.get("timeline", [])]
         if steps.count("contained") != 1 or steps.count("evidence preserved") != 1:
             failures.append(f"{incident}: {steps.count('contained')} 'contained', {steps.count('evidence preserved')} 'evidence preserved'")
+        # The evidence itself: the alert and the directory record stored once each, and the whole set verifies.
+        e = get(f"/api/incidents/{incident}/evidence")
+        names = [i["name"] for i in e["items"]]
+        kinds = [n.split("-", 1)[0] for n in names]
+        if not e["verification"]["ok"] or kinds.count("alert") != 1 or kinds.count("directory") != 1:
+            failures.append(f"{incident}: evidence {names}: {e['verification']['detail']}")
     host.terminate(); host.wait(30)
 finally:
     azurite.terminate()
     log.close()
-print("\n".join(failures) if failures else f"ok: every one of {N} alerts in one incident, contained once, evidence preserved once, at its gate")
+print("\n".join(failures) if failures else f"ok: every one of {N} alerts in one incident, contained once, evidence preserved once and verified, at its gate")
 shutil.rmtree(work, ignore_errors=True) if not failures else print("kept for a look:", work)
 sys.exit(1 if failures else 0)

@@ -78,6 +78,18 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
+    /// <summary>Storing the found bytes again is the check: a complete item changes nothing, a partial one is completed.</summary>
+    public async Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(incidentId, name, cancellationToken) is not { } content)
+        {
+            return null;
+        }
+
+        await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+        return content;
+    }
+
     public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken)
     {
         try

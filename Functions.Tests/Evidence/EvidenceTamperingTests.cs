@@ -43,6 +43,27 @@ public sealed class EvidenceTamperingTests(AzuriteFixture azurite) : IClassFixtu
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task An_item_a_stopped_run_left_without_its_custody_entry_is_completed_by_the_rerun_that_finds_it(string kind)
+    {
+        Tamperable t = await EvidenceSetAsync(kind);
+        // A step stored its record and was killed before the custody entry (the store writes item, manifest, custody in turn).
+        byte[] record = Encoding.UTF8.GetBytes("{\"containedAt\":\"2026-12-03T03:00:00Z\"}");
+        await t.PlantAsync(Incident, "containment-1.json", record);
+        EvidenceAssert.Fails(await t.Store.VerifyAsync(Incident, default), "containment-1.json", "no entry with its hash in the custody chain");
+
+        // The rerun finds its record and relies on it, as the step does: the store completes what the stopped run left out.
+        Assert.Equal(record, await t.Store.FindAsync(Incident, "containment-1.json", "application/json", CustodyNote.ByStore, default));
+        EvidenceVerification ok = await t.Store.VerifyAsync(Incident, default);
+        Assert.True(ok.Ok, ok.Detail);
+
+        // Found again (another rerun), nothing more is written; an item never stored is not found.
+        Assert.Equal(record, await t.Store.FindAsync(Incident, "containment-1.json", "application/json", CustodyNote.ByStore, default));
+        Assert.Null(await t.Store.FindAsync(Incident, "containment-2.json", "application/json", CustodyNote.ByStore, default));
+        Assert.Equal((ok.ItemsChecked, ok.CustodyEntriesChecked), ((await t.Store.VerifyAsync(Incident, default)) is var again ? (again.ItemsChecked, again.CustodyEntriesChecked) : default));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task A_planted_item_with_its_manifest_line_fails_verification(string kind)
     {
         Tamperable t = await EvidenceSetAsync(kind);

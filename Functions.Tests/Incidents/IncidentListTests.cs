@@ -320,6 +320,9 @@ public sealed class IncidentListTests
 
         public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken) => inner.GetAsync(incidentId, name, cancellationToken);
 
+        public Task<byte[]?> FindAsync(string incidentId, string name, string contentType, Cordon.Evidence.CustodyNote custody, CancellationToken cancellationToken) =>
+            inner.FindAsync(incidentId, name, contentType, custody, cancellationToken);
+
         public Task<IReadOnlyList<Cordon.Evidence.EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken) => inner.ListAsync(incidentId, cancellationToken);
 
         public Task<Cordon.Evidence.CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? itemSha256, CancellationToken cancellationToken) =>

@@ -33,6 +33,9 @@ public sealed class FailFirstPut(IEvidenceStore inner, string prefix) : IEvidenc
 
     public Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken ct) => inner.GetAsync(incidentId, name, ct);
 
+    public Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken ct) =>
+        inner.FindAsync(incidentId, name, contentType, custody, ct);
+
     public Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken ct) => inner.ListAsync(incidentId, ct);
 
     public Task<CustodyEntry> AppendCustodyAsync(string incidentId, string actor, string action, string item, string? sha, CancellationToken ct) =>

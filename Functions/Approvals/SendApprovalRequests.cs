@@ -21,7 +21,8 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
         {
             string approverHash = ApproverIdentity.Hash(approver);
             string record = $"approval-request-{request.GateId}-{approverHash[..16]}.json";
-            if (await evidence.GetAsync(request.IncidentId, record, CancellationToken.None) is not null)
+            var note = new CustodyNote("cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}");
+            if (await evidence.FindAsync(request.IncidentId, record, "application/json", note, CancellationToken.None) is not null)
             {
                 continue; // asked by an earlier run of this step
             }
@@ -50,8 +51,7 @@ public sealed class SendApprovalRequests(IEmailSender email, ApprovalTokens toke
                 new Dictionary<string, string> { ["incidentId"] = request.IncidentId, ["gateId"] = request.GateId, ["kind"] = request.IsEscalation ? "escalation" : "approval-request" }),
                 CancellationToken.None);
             var asked = new { request.GateId, request.Gate, request.Role, approverHash, messageId, sentAt = time.GetUtcNow(), linkExpiresAt = request.ExpiresAt };
-            await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, CordonJson.Options), "application/json",
-                new CustodyNote("cordon/SendApprovalRequests", $"{request.Role} asked to decide gate {request.GateId}"), CancellationToken.None);
+            await evidence.PutAsync(request.IncidentId, record, JsonSerializer.SerializeToUtf8Bytes(asked, CordonJson.Options), "application/json", note, CancellationToken.None);
         }
 
         return request.Approvers.Count;

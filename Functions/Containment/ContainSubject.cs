@@ -18,6 +18,11 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
 {
     internal const string PlanItem = "containment-plan.json";
 
+    const string Json = "application/json";
+
+    /// <summary>The snapshot's custody entry: who took it and why.</summary>
+    static readonly CustodyNote SnapshotNote = new("cordon/" + nameof(ContainSubject), "snapshot before containment");
+
     /// <summary>Written when intake's attempt at the first containment failed (the step then applies it at once).</summary>
     internal const string IntakeAttemptItem = "containment-1-intake-failed.json";
 
@@ -127,7 +132,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     async Task<bool> IntakeStillAtItAsync(ContainRequest request, ContainmentPlan? taken, CancellationToken ct) =>
         request.ReceivedAt is { } receivedAt && time.GetUtcNow().UtcDateTime - receivedAt < IntakeLease &&
         (taken is null || taken.TakenBy == Takers.Intake) &&
-        await evidence.GetAsync(request.IncidentId, IntakeAttemptItem, ct) is null;
+        await evidence.FindAsync(request.IncidentId, IntakeAttemptItem, Json, CustodyNote.ByStore, ct) is null;
 
     /// <summary>
     /// Applies the containment, or returns the record of it when this numbered containment was applied already. With
@@ -141,12 +146,12 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         // Intake contains an incident it has just started and does not read first: the step leaves the snapshot to intake
         // for its lease, and one stored meanwhile (the step after the lease, a racing first alert) is found by the
         // write-once upload in TakePlanAsync and stands.
-        if (taker == Takers.Incident && request.Sequence is { } sequence && await evidence.GetAsync(request.IncidentId, RecordItem(sequence), ct) is { } done)
+        if (taker == Takers.Incident && request.Sequence is { } sequence && await evidence.FindAsync(request.IncidentId, RecordItem(sequence), Json, CustodyNote.ByStore, ct) is { } done)
         {
             return JsonSerializer.Deserialize<ContainmentRecord>(done, CordonJson.Options)!;
         }
 
-        byte[]? storedPlan = taker == Takers.Intake ? null : await evidence.GetAsync(request.IncidentId, PlanItem, ct);
+        byte[]? storedPlan = taker == Takers.Intake ? null : await evidence.FindAsync(request.IncidentId, PlanItem, Json, SnapshotNote, ct);
         ContainmentPlan? taken = storedPlan is null ? null : JsonSerializer.Deserialize<ContainmentPlan>(storedPlan)!;
         if (taker == Takers.Incident && request is { Sequence: 1, IntakeContains: true } && await IntakeStillAtItAsync(request, taken, ct))
         {
@@ -163,7 +168,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         // Intake found another intake's snapshot (racing first alerts can both be told "started"): once that one recorded
         // the containment, this one changes nothing (access may have been restored since, after a false positive).
         if (taker == Takers.Intake && !ours && request.Sequence is { } number &&
-            await evidence.GetAsync(request.IncidentId, RecordItem(number), ct) is { } recorded)
+            await evidence.FindAsync(request.IncidentId, RecordItem(number), Json, CustodyNote.ByStore, ct) is { } recorded)
         {
             return JsonSerializer.Deserialize<ContainmentRecord>(recorded, CordonJson.Options)!;
         }
@@ -218,7 +223,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
         }
         catch (InvalidOperationException)
         {
-            byte[]? stored = await evidence.GetAsync(incidentId, name, ct);
+            byte[]? stored = await evidence.FindAsync(incidentId, name, Json, custody, ct);
             if (stored is null || stored.AsSpan().SequenceEqual(bytes))
             {
                 throw; // not a lost race: the store refused for another reason
@@ -242,7 +247,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
             : snapshot.Groups.Where(g => request.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)).ToList();
         var plan = new ContainmentPlan(snapshot.AccountEnabled, groups, snapshot.UserPrincipalName, taker, time.GetUtcNow().UtcDateTime);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(plan);
-        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, new CustodyNote("cordon/ContainSubject", "snapshot before containment"), ct) is { } first)
+        if (await WriteOnceAsync(request.IncidentId, PlanItem, bytes, SnapshotNote, ct) is { } first)
         {
             // Intake and the incident took the snapshot at the same time and one already changed something: the first stands.
             return (JsonSerializer.Deserialize<ContainmentPlan>(first)!, false);

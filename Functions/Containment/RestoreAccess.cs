@@ -28,7 +28,8 @@ public sealed class RestoreAccess(IAccessControl access, IEvidenceStore evidence
     {
         CancellationToken ct = CancellationToken.None;
         string item = RestoredItem(record);
-        if (await evidence.GetAsync(record.IncidentId, item, ct) is { } done)
+        var note = new CustodyNote("cordon/RestoreAccess", RestoredAction);
+        if (await evidence.FindAsync(record.IncidentId, item, "application/json", note, ct) is { } done)
         {
             return JsonSerializer.Deserialize<RestoreResult>(done, CordonJson.Options)!; // restored before: never again
         }
@@ -46,8 +47,7 @@ public sealed class RestoreAccess(IAccessControl access, IEvidenceStore evidence
 
         // A run stopped between the changes and this record runs again before the incident moves on: the same changes, harmless.
         var result = new RestoreResult(record.WasEnabled, record.RemovedGroups);
-        await evidence.PutAsync(record.IncidentId, item, JsonSerializer.SerializeToUtf8Bytes(result, CordonJson.Options), "application/json",
-            new CustodyNote("cordon/RestoreAccess", RestoredAction), ct);
+        await evidence.PutAsync(record.IncidentId, item, JsonSerializer.SerializeToUtf8Bytes(result, CordonJson.Options), "application/json", note, ct);
         return result;
     }
 }

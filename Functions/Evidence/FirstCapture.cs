@@ -14,7 +14,7 @@ public static class FirstCapture
     /// </summary>
     public static async Task<T> FirstAsync<T>(this IEvidenceStore evidence, string incidentId, string name, Func<Task<T>> capture, CustodyNote note)
     {
-        if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is { } stored)
+        if (await evidence.FindAsync(incidentId, name, "application/json", note, CancellationToken.None) is { } stored)
         {
             return JsonSerializer.Deserialize<T>(stored, CordonJson.Options)!;
         }
@@ -27,7 +27,7 @@ public static class FirstCapture
         }
         catch (InvalidOperationException)
         {
-            byte[] first = await evidence.GetAsync(incidentId, name, CancellationToken.None)
+            byte[] first = await evidence.FindAsync(incidentId, name, "application/json", note, CancellationToken.None)
                 ?? throw new InvalidOperationException($"{name} of {incidentId} was refused and is not there");
             return JsonSerializer.Deserialize<T>(first, CordonJson.Options)!;
         }

@@ -71,6 +71,14 @@ public interface IEvidenceStore
 
     Task<byte[]?> GetAsync(string incidentId, string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The item as stored, or null, for a step that finds its own item stored (a rerun) and relies on it instead of
+    /// storing it again: it also makes sure the item has its manifest line and its custody entry (<paramref name="custody"/>,
+    /// as the step stores it), which a run stopped between writing the item and them (a crash) left out. Without that
+    /// the rerun skipped the write and the evidence set never verified again (found by killing a host mid-burst).
+    /// </summary>
+    Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken);
 
     /// <summary>Appends to the custody log; an entry with the same action and item is not appended twice.</summary>

@@ -62,14 +62,14 @@ public sealed class SendClientNotices(IEmailSender email, SignedWebhook webhook,
     async Task<NoticeProof> OnceAsync(string incidentId, string clientId, string channel, Func<Task<NoticeProof>> deliver)
     {
         string name = $"notice-proof-{Cordon.Evidence.EvidenceNames.Part(clientId)}-{channel}.json";
-        if (await evidence.GetAsync(incidentId, name, CancellationToken.None) is { } stored)
+        var note = new CustodyNote("cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}");
+        if (await evidence.FindAsync(incidentId, name, "application/json", note, CancellationToken.None) is { } stored)
         {
             return JsonSerializer.Deserialize<NoticeProof>(stored, CordonJson.Options)!;
         }
 
         NoticeProof proof = await deliver();
-        await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json",
-            new CustodyNote("cordon/SendClientNotices", $"client notice sent to {clientId} via {channel}"), CancellationToken.None);
+        await evidence.PutAsync(incidentId, name, JsonSerializer.SerializeToUtf8Bytes(proof, CordonJson.Options), "application/json", note, CancellationToken.None);
         return proof;
     }
 

@@ -18,9 +18,11 @@ public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvi
 
     const string ProofItem = "vendor-notice-proof.txt";
 
+    static readonly CustodyNote ProofNote = new("cordon/NotifyVendor", "vendor offboarding notice sent");
+
     public override async Task<string> RunAsync(TaskActivityContext context, VendorNotice notice)
     {
-        if (await evidence.GetAsync(notice.IncidentId, ProofItem, CancellationToken.None) is { } sent)
+        if (await evidence.FindAsync(notice.IncidentId, ProofItem, "text/plain", ProofNote, CancellationToken.None) is { } sent)
         {
             return System.Text.Encoding.UTF8.GetString(sent);
         }
@@ -50,7 +52,7 @@ public sealed class NotifyVendor(IEmailSender email, IAccessControl access, IEvi
                 return (id, sentAgain);
             });
         await evidence.PutAsync(notice.IncidentId, ProofItem, System.Text.Encoding.UTF8.GetBytes(messageId), "text/plain",
-            new CustodyNote("cordon/NotifyVendor", "vendor offboarding notice sent"), CancellationToken.None);
+            ProofNote, CancellationToken.None);
         return marked ? $"{messageId} (sent again, marked so: an earlier attempt's delivery could not be confirmed)" : messageId;
     }
 }

@@ -24,7 +24,7 @@ public sealed class RevokeSiteBatch(IAccessControl access, IEvidenceStore eviden
     public override async Task<BulkRevocationResult> RunAsync(TaskActivityContext context, SiteBatch batch)
     {
         string record = RecordName(batch.Index, batch.Round);
-        if (await evidence.GetAsync(batch.IncidentId, record, CancellationToken.None) is { } done)
+        if (await evidence.FindAsync(batch.IncidentId, record, "application/json", CustodyNote.ByStore, CancellationToken.None) is { } done)
         {
             return JsonSerializer.Deserialize<BulkRevocationResult>(done, CordonJson.Options)!;
         }

@@ -100,6 +100,33 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         }
     }
 
+    /// <summary>
+    /// A custody entry is written after its item and manifest entry, so one on the log means the item is complete; the log
+    /// this process knows (it appended the entry, or read the log) answers without a request in the usual case.
+    /// </summary>
+    public async Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(incidentId, name, cancellationToken) is not { } content)
+        {
+            return null;
+        }
+
+        if (!knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? entries))
+        {
+            entries = [.. await CustodyAsync(incidentId, cancellationToken)];
+            Remember(incidentId, entries);
+        }
+
+        if (!entries.Any(e => e.Action == custody.Action && e.Item == name))
+        {
+            // Stored by a run that stopped before its custody entry (or one appended by another instance since this process
+            // last read the log): storing the same bytes again writes what is missing and finds what is there.
+            await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+        }
+
+        return content;
+    }
+
     public async Task<IReadOnlyList<EvidenceItem>> ListAsync(string incidentId, CancellationToken cancellationToken)
     {
         try
