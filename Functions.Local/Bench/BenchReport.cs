@@ -454,7 +454,8 @@ public sealed record BenchReport(DateTime RanAt, bool Quick, double GraphLatency
               one activity work item per core, and the sidecar's dispatcher, once full, sleeps 500 ms before fetching again.
               `EmbeddedBackend` lets 1,024 work items through (the worker's own limits still bound what runs).
             * **Azure Storage (Azurite).** Intake contains (the plan comes with the alert); everything after is follow-up
-              work: about six episodes and five activities per incident until it waits for confirmation, each passing
+              work: three episodes and two activities per incident until it waits for confirmation (`ContainSubject`, which
+              finds intake's containment and preserves the alert's evidence, and `SendApprovalRequests`), each passing
               through storage queues (polled up to every `MaxQueuePollingInterval`, 1 s as in Azure, a send waking its poller at once), table writes (history,
               instance status) and blob writes (evidence: item, manifest line, custody entry each) in Azurite's node
               processes (blob, queue, table), whose CPU competes with the host's on the same 2 cores: about 73 emulator
