@@ -43,6 +43,24 @@ public sealed class GateStaffingTests
     }
 
     [Fact]
+    public async Task A_world_whose_vendor_gate_chain_lists_one_person_for_a_quorum_of_two_is_not_healthy_but_is_applied()
+    {
+        var live = new LiveConfiguration(new FixedDocument(SampleWorld, "world.json"), new FixedDocument(null, "defaults"), TimeProvider.System);
+        JsonNode world = JsonNode.Parse(SampleWorld, null, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+        // Both vendor managers leave; the CISO alone is left on the vendor-offboarding chain, which needs two people.
+        world["approvers"]!.AsObject().Remove("vendorManagement");
+
+        // Applied: refusing it would keep the leavers able to decide.
+        Assert.Null(live.Apply(LiveConfiguration.WorldDocument, new DocumentRead(world.ToJsonString(), "sha256:vendor-managers-left")));
+        Assert.Empty(live.Current.World.ApproversFor("vendorManagement"));
+        HealthCheckResult result = await new ConfigurationHealthCheck(live).CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Degraded, result.Status);
+        Assert.Contains("the vendorOffboarding gate needs 2 distinct approvers and the world lists 1", result.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("confirm gate", result.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_chain_with_one_staffed_role_is_enough_its_empty_steps_escalate()
     {
         WorldModel world = WorldModel.ParseValid(SampleWorld, "world.json") with

@@ -73,7 +73,7 @@ public sealed class ConfigurationHealthCheck(LiveConfiguration live) : IHealthCh
         ConfigurationSnapshot s = live.Current;
         var data = new Dictionary<string, object> { ["version"] = s.Version, ["loadedAt"] = s.LoadedAt };
         IReadOnlyList<ConfigurationProblem> problems = live.Problems;
-        IReadOnlyList<string> unstaffed = GateStaffing.Problems(s.World, s.Policy);
+        IReadOnlyList<string> unstaffed = [.. GateStaffing.Problems(s.World, s.Policy), .. GateStaffing.Shortfalls(s.World, s.Policy)];
         if (problems.Count == 0 && unstaffed.Count == 0)
         {
             return Task.FromResult(HealthCheckResult.Healthy($"loaded and valid: {s.Version}", data));
