@@ -18,6 +18,17 @@ public sealed class StepRetriesTests
         Assert.Equal(TimeSpan.FromSeconds(7), StepRetries.NextWait(Throttled, message, 1, Policy));
     }
 
+    [Theory]
+    [InlineData(0)] // Retry-After: 0
+    [InlineData(250)] // a fraction of a second, or an HTTP date just past on a skewed clock (read as 0)
+    public void A_throttled_step_waits_at_least_a_second_whatever_Retry_After_says(int retryAfterMs)
+    {
+        string message = new DirectoryThrottledException("Graph disable account for jo answered 429", TimeSpan.FromMilliseconds(retryAfterMs)).Message;
+
+        Assert.Equal(StepRetries.ShortestThrottleWait, StepRetries.NextWait(Throttled, message, 1, Policy));
+        Assert.Equal(TimeSpan.FromSeconds(1), StepRetries.ShortestThrottleWait);
+    }
+
     [Fact]
     public void A_throttled_step_does_not_spend_the_policy_attempts_but_is_bounded()
     {

@@ -17,6 +17,9 @@ public static class StepRetries
 
     static readonly TimeSpan LongestThrottleBackoff = TimeSpan.FromMinutes(1);
 
+    /// <summary>The least a throttled step waits, whatever the service's Retry-After says.</summary>
+    public static readonly TimeSpan ShortestThrottleWait = TimeSpan.FromSeconds(1);
+
     /// <summary>The wait before the next attempt, or null to give up (the step then waits for an operator).</summary>
     /// <param name="errorType">The failure's exception type (full name), as the engine reports it.</param>
     /// <param name="lastAttempt">Attempts made so far, 1 after the first failure.</param>
@@ -29,8 +32,11 @@ public static class StepRetries
                 return null;
             }
 
-            return World.ThrottleWait.In(errorMessage)
-                ?? TimeSpan.FromSeconds(Math.Min(LongestThrottleBackoff.TotalSeconds, Math.Pow(2, Math.Min(lastAttempt - 1, 16))));
+            // A Retry-After of 0, or a date already past (clocks differ), still waits a second: taken at its word, a service
+            // that keeps answering so had the step's throttled attempts spent back to back, one episode each.
+            return World.ThrottleWait.In(errorMessage) is { } retryAfter
+                ? (retryAfter < ShortestThrottleWait ? ShortestThrottleWait : retryAfter)
+                : TimeSpan.FromSeconds(Math.Min(LongestThrottleBackoff.TotalSeconds, Math.Pow(2, Math.Min(lastAttempt - 1, 16))));
         }
 
         if (errorType == typeof(Containment.ContainmentUnderwayException).FullName)
