@@ -149,8 +149,11 @@ public sealed class ConnectorFaultTests
         });
 
         var (_, id, _) = await host.SendSampleAsync();
-        // The operator alert cannot go out through the same broken service: that too lands on the timeline.
-        IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingForOperator is not null && d.Timeline.Any(t => t.Step == "operator alert failed"), seconds: 60);
+        // The operator alert cannot go out through the same broken service: that too lands on the timeline. Throttled,
+        // the step and then the operator alert each make their 30 attempts a second apart at least (Retry-After: 0 is
+        // waited as StepRetries.ShortestThrottleWait), a minute of waiting.
+        IncidentDetail waiting = await host.WaitForAsync(id, d => d.WaitingForOperator is not null && d.Timeline.Any(t => t.Step == "operator alert failed"),
+            seconds: fault == Fault.Throttled ? 180 : 60);
 
         Assert.Equal("SendApprovalRequests", waiting.WaitingForOperator!.Step);
         Assert.Equal("Running", waiting.RuntimeStatus);
