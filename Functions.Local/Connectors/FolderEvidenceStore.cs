@@ -86,7 +86,15 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
             return null;
         }
 
-        await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+        try
+        {
+            await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+        }
+        catch (UnreadableLineException)
+        {
+            // The manifest or custody log was altered beyond reading: the step still has its item; verification names the line.
+        }
+
         return content;
     }
 

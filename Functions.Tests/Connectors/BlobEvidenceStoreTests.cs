@@ -62,6 +62,19 @@ public sealed class BlobEvidenceStoreTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_rerun_finding_its_item_beside_an_unreadable_custody_entry_gets_the_item_and_verification_names_the_damage()
+    {
+        BlobContainerClient container = NewContainer();
+        await StoreWithEvidenceAsync(container);
+        await container.GetBlobClient($"{Incident}/custody/000002.json").UploadAsync(BinaryData.FromString("not json"), overwrite: true);
+        var restarted = new BlobEvidenceStore(container, TimeProvider.System); // a new process: it knows no custody log yet
+
+        Assert.Equal("{\"alertId\":\"x\"}", Encoding.UTF8.GetString((await restarted.FindAsync(Incident, "alert-x.json", "application/json", CustodyNote.ByStore, default))!));
+
+        EvidenceAssert.Fails(await restarted.VerifyAsync(Incident, default), $"{Incident}/custody/000002.json");
+    }
+
+    [Fact]
     public async Task Deleting_an_item_and_its_manifest_entry_is_still_named_through_the_custody_log()
     {
         BlobContainerClient container = NewContainer();

@@ -28,7 +28,7 @@ public static class MailAttempt
         {
             // Another run's attempt, earlier or concurrent (one recorded before attempts carried a run id is another's too):
             // its copy may have been delivered unless it was refused.
-            sentAgain |= await evidence.GetAsync(incidentId, RefusedItem(stem, number), CancellationToken.None) is null;
+            sentAgain |= await evidence.FindAsync(incidentId, RefusedItem(stem, number), "application/json", RefusedNote(actor, what), CancellationToken.None) is null;
             number++;
         }
 
@@ -41,10 +41,13 @@ public static class MailAttempt
             // If the store fails here, the refusal is not recorded and the next copy goes marked as sent again: the safe side.
             await evidence.PutAsync(incidentId, RefusedItem(stem, number),
                 JsonSerializer.SerializeToUtf8Bytes(new Refusal(time.GetUtcNow().UtcDateTime, refused.Message), CordonJson.Options), "application/json",
-                new CustodyNote(actor, $"{what} refused by the mail provider: not delivered"), CancellationToken.None);
+                RefusedNote(actor, what), CancellationToken.None);
             throw;
         }
     }
+
+    /// <summary>The refusal's custody entry, as it is stored and as a rerun that finds it looks for it.</summary>
+    static CustodyNote RefusedNote(string actor, string what) => new(actor, $"{what} refused by the mail provider: not delivered");
 
     /// <summary>The first attempt keeps the name it had before attempts were numbered.</summary>
     static string AttemptItem(string stem, int number) => number == 1 ? $"{stem}.json" : $"{stem}-{number}.json";

@@ -113,7 +113,18 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
 
         if (!knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? entries))
         {
-            entries = [.. await CustodyAsync(incidentId, cancellationToken)];
+            try
+            {
+                entries = [.. await CustodyAsync(incidentId, cancellationToken)];
+            }
+            catch (UnreadableBlobException ex)
+            {
+                // A custody entry altered beyond reading: the step still has its item (verification names the damage), and
+                // nothing is appended to a log nobody can chain onto.
+                log.LogWarning("Custody log of {IncidentId} is unreadable ({Error}); {Item} found, not completed", incidentId, ex.Message, name);
+                return content;
+            }
+
             Remember(incidentId, entries);
         }
 
