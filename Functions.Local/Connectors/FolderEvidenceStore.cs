@@ -78,7 +78,7 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
-    /// <summary>Storing the found bytes again is the check: a complete item changes nothing, a partial one is completed.</summary>
+    /// <summary>An item with any custody entry is complete (only a store write appends one, last); otherwise storing the found bytes again completes it.</summary>
     public async Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken cancellationToken)
     {
         if (await GetAsync(incidentId, name, cancellationToken) is not { } content)
@@ -88,7 +88,10 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
 
         try
         {
-            await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+            if (!(await ReadLinesAsync<CustodyEntry>(Path.Combine(Dir(incidentId), Custody), cancellationToken)).Any(e => e.Item == name))
+            {
+                await PutAsync(incidentId, name, content, contentType, custody, cancellationToken);
+            }
         }
         catch (UnreadableLineException)
         {

@@ -75,7 +75,8 @@ public interface IEvidenceStore
     /// The item as stored, or null, for a step that finds its own item stored (a rerun) and relies on it instead of
     /// storing it again: it also makes sure the item has its manifest line and its custody entry (<paramref name="custody"/>,
     /// as the step stores it), which a run stopped between writing the item and them (a crash) left out. Without that
-    /// the rerun skipped the write and the evidence set never verified again (found by killing a host mid-burst).
+    /// the rerun skipped the write and the evidence set never verified again (found by killing a host mid-burst). An item
+    /// with any custody entry is complete: only a store write appends one, after the item and its manifest entry.
     /// </summary>
     Task<byte[]?> FindAsync(string incidentId, string name, string contentType, CustodyNote custody, CancellationToken cancellationToken);
 

@@ -128,7 +128,9 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
             Remember(incidentId, entries);
         }
 
-        if (!entries.Any(e => e.Action == custody.Action && e.Item == name))
+        // Any entry for the item will do: only a store write appends one, after the item and its manifest entry (a step that
+        // asks under another note, an approver asked again in another role, adds nothing).
+        if (!entries.Any(e => e.Item == name))
         {
             // Stored by a run that stopped before its custody entry (or one appended by another instance since this process
             // last read the log): storing the same bytes again writes what is missing and finds what is there.
