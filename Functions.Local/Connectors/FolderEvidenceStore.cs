@@ -59,8 +59,12 @@ public sealed class FolderEvidenceStore(string root, TimeProvider time) : IEvide
         else
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, content.ToArray(), cancellationToken);
-            File.SetAttributes(path, FileAttributes.ReadOnly);
+            // Written aside and moved into place: a kill mid-write leaves no torn item under the name, which a rerun that
+            // finds it would otherwise complete into the evidence as it is.
+            string aside = $"{path}.{Guid.NewGuid():n}.partial";
+            await File.WriteAllBytesAsync(aside, content.ToArray(), cancellationToken);
+            File.SetAttributes(aside, FileAttributes.ReadOnly);
+            File.Move(aside, path);
         }
 
         var line = new ManifestLine(name, sha, content.Length, contentType, time.GetUtcNow());
