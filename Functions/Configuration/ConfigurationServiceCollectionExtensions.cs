@@ -73,6 +73,7 @@ public sealed class ConfigurationHealthCheck(LiveConfiguration live) : IHealthCh
         ConfigurationSnapshot s = live.Current;
         var data = new Dictionary<string, object> { ["version"] = s.Version, ["loadedAt"] = s.LoadedAt };
         IReadOnlyList<ConfigurationProblem> problems = live.Problems;
+        // Gates nobody could decide, and gates whose quorum their chain's people cannot reach.
         IReadOnlyList<string> unstaffed = [.. GateStaffing.Problems(s.World, s.Policy), .. GateStaffing.Shortfalls(s.World, s.Policy)];
         if (problems.Count == 0 && unstaffed.Count == 0)
         {
@@ -81,7 +82,8 @@ public sealed class ConfigurationHealthCheck(LiveConfiguration live) : IHealthCh
 
         if (problems.Count == 0)
         {
-            // Loaded, and unable to run an incident to its end: not healthy (an empty world, a policy naming absent roles).
+            // Loaded, and unable to run an incident to its end unwatched: not healthy (an empty world, a policy naming absent
+            // roles, a vendor gate needing two people with one listed).
             data["unstaffed"] = unstaffed;
             return Task.FromResult(HealthCheckResult.Degraded($"in force, but {string.Join("; ", unstaffed)}: {s.Version}", data: data));
         }

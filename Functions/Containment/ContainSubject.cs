@@ -57,8 +57,7 @@ public sealed class ContainSubject(IAccessControl access, IEvidenceStore evidenc
     {
         try
         {
-            return await PreserveEvidence.PreserveAlertAsync(evidence, incidentId, alert, PreserveEvidence.InitialAlert,
-                () => access.GetAccessAsync(alert.Subject.UserPrincipalName, CancellationToken.None), CancellationToken.None, "cordon/" + nameof(ContainSubject));
+            return await PreserveEvidence.PreserveAlertAsync(evidence, access, incidentId, alert, PreserveEvidence.InitialAlert, "cordon/" + nameof(ContainSubject));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -24,10 +24,13 @@ public sealed class PreserveEvidence(IEvidenceStore evidence, IAccessControl acc
 
     public override async Task<EvidenceSummary> RunAsync(TaskActivityContext context, PreserveRequest request)
     {
-        List<string> names = await PreserveAlertAsync(evidence, request.IncidentId, request.Alert, request.Reason,
-            () => access.GetAccessAsync(request.Alert.Subject.UserPrincipalName, CancellationToken.None), CancellationToken.None);
+        List<string> names = await PreserveAlertAsync(evidence, access, request.IncidentId, request.Alert, request.Reason, "cordon/" + nameof(PreserveEvidence));
         return new EvidenceSummary(names.Count, names);
     }
+
+    /// <summary>One alert's items, its directory record read now; <paramref name="actor"/> is the step collecting them.</summary>
+    internal static Task<List<string>> PreserveAlertAsync(IEvidenceStore evidence, IAccessControl access, string incidentId, RiskAlert alert, string reason, string actor) =>
+        PreserveAlertAsync(evidence, incidentId, alert, reason, () => access.GetAccessAsync(alert.Subject.UserPrincipalName, CancellationToken.None), CancellationToken.None, actor);
 
     /// <summary>One alert's items (the alert with its indicators and the producer's references, the directory record), each hashed into the manifest and the custody log.</summary>
     /// <param name="actor">Who collects them, as the custody log names it (the step doing it).</param>

@@ -111,21 +111,17 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
             return null;
         }
 
-        if (!knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? entries))
+        System.Collections.Immutable.ImmutableList<CustodyEntry> entries;
+        try
         {
-            try
-            {
-                entries = [.. await CustodyAsync(incidentId, cancellationToken)];
-            }
-            catch (UnreadableBlobException ex)
-            {
-                // A custody entry altered beyond reading: the step still has its item (verification names the damage), and
-                // nothing is appended to a log nobody can chain onto.
-                log.LogWarning("Custody log of {IncidentId} is unreadable ({Error}); {Item} found, not completed", incidentId, ex.Message, name);
-                return content;
-            }
-
-            Remember(incidentId, entries);
+            entries = await KnownLogAsync(incidentId, cancellationToken);
+        }
+        catch (UnreadableBlobException ex)
+        {
+            // A custody entry altered beyond reading: the step still has its item (verification names the damage), and
+            // nothing is appended to a log nobody can chain onto.
+            log.LogWarning("Custody log of {IncidentId} is unreadable ({Error}); {Item} found, not completed", incidentId, ex.Message, name);
+            return content;
         }
 
         // Any entry for the item will do: only a store write appends one, after the item and its manifest entry (a step that
@@ -164,10 +160,7 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         await EnsureContainerAsync(cancellationToken);
         for (int attempt = 0; attempt < MaxAppendAttempts; attempt++)
         {
-            if (!knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? entries))
-            {
-                entries = [.. await CustodyAsync(incidentId, cancellationToken)];
-            }
+            System.Collections.Immutable.ImmutableList<CustodyEntry> entries = await KnownLogAsync(incidentId, cancellationToken);
 
             if (entries.FirstOrDefault(e => e.Action == action && e.Item == item) is { } done)
             {
@@ -190,6 +183,19 @@ public sealed class BlobEvidenceStore(BlobContainerClient container, TimeProvide
         }
 
         throw new InvalidOperationException($"custody log of {incidentId}: gave up after {MaxAppendAttempts} concurrent-append conflicts");
+    }
+
+    /// <summary>The incident's custody log as this process knows it, read from storage (and remembered) when it knows none.</summary>
+    async Task<System.Collections.Immutable.ImmutableList<CustodyEntry>> KnownLogAsync(string incidentId, CancellationToken ct)
+    {
+        if (knownLogs.TryGetValue(incidentId, out System.Collections.Immutable.ImmutableList<CustodyEntry>? known))
+        {
+            return known;
+        }
+
+        System.Collections.Immutable.ImmutableList<CustodyEntry> read = [.. await CustodyAsync(incidentId, ct)];
+        Remember(incidentId, read);
+        return read;
     }
 
     void Remember(string incidentId, System.Collections.Immutable.ImmutableList<CustodyEntry> entries)
